@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Every command lives in its own file and registers itself here, one line each. */
+export function registerCommands(program: Command): void {
+  void program;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { KoderzError } from "../errors.js";
+import { registerCommands } from "./commands.js";
+
+const program = new Command()
+  .name("koderz")
+  .description("Coding agents that evaluate themselves, with verdicts from a Docker sandbox.")
+  .version("0.1.0")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeFor(error);
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message; help and version are not failures.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof KoderzError) {
+    process.stderr.write(error.toUserText() + "\n");
+    return error.exitCode;
+  }
+  process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}

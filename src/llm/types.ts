@@ -1,0 +1,65 @@
+/**
+ * The one interface every model backend implements. Nothing outside src/llm sees a
+ * provider's own types (openai, ollama): only these.
+ */
+export type ChatRole = "system" | "user" | "assistant" | "tool";
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** Parsed JSON arguments as the model gave them; validate with the tool's zod schema. */
+  arguments: unknown;
+}
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+  /** On assistant messages that called tools. */
+  toolCalls?: ToolCall[];
+  /** On tool messages: which call this answers. */
+  toolCallId?: string;
+}
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object (from a zod schema via z.toJSONSchema). */
+  parameters: Record<string, unknown>;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  tools?: ToolSpec[];
+  temperature?: number;
+  maxTokens?: number;
+  /** Stream the answer; the response then carries timeToFirstTokenMs. */
+  stream?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+}
+
+export interface ChatResponse {
+  text: string;
+  toolCalls: ToolCall[];
+  usage: TokenUsage;
+  latencyMs: number;
+  timeToFirstTokenMs?: number;
+  /** The model id as koderz names it, e.g. "ollama:qwen3-coder:30b" or "kimi-k2". */
+  model: string;
+  /** Dollars, from the registry's prices; 0 for local models. */
+  costUsd: number;
+  /** True when the answer came from the record/replay cache, not from the model. */
+  cached: boolean;
+}
+
+export interface ModelBackend {
+  /** koderz's name for the model, e.g. "kimi-k2", "ollama:qwen3-coder:30b". */
+  readonly model: string;
+  chat(request: ChatRequest): Promise<ChatResponse>;
+  /** Fails fast with a KoderzError (missing key, unreachable host, unknown model) before a run starts. */
+  preflight(): Promise<void>;
+}
