@@ -34,6 +34,8 @@ export interface ChatRequest {
   maxTokens?: number;
   /** Stream the answer; the response then carries timeToFirstTokenMs. */
   stream?: boolean;
+  /** Distinguishes otherwise identical requests (parallel trajectories); part of the request hash. */
+  seed?: number;
   signal?: AbortSignal;
 }
 
@@ -62,4 +64,32 @@ export interface ModelBackend {
   chat(request: ChatRequest): Promise<ChatResponse>;
   /** Fails fast with a KoderzError (missing key, unreachable host, unknown model) before a run starts. */
   preflight(): Promise<void>;
+}
+
+/** One model call as it is logged: what record/replay and cost accounting need. */
+export interface LoggedCall {
+  /** sha256 of the canonical JSON of {model, messages, tools, temperature, maxTokens, seed}. */
+  requestHash: string;
+  model: string;
+  /** Canonical JSON of the request (without signal). */
+  request: string;
+  /** JSON of the ChatResponse, absent when the call failed. */
+  response?: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  error?: string;
+  createdAt: string; // ISO 8601
+}
+
+/**
+ * Where model calls are logged and looked up again. src/store implements it; src/llm wraps
+ * any backend with it for --cache (reuse an identical earlier answer) and --replay (answer
+ * only from a recorded run, never call the model).
+ */
+export interface CallLog {
+  record(call: LoggedCall): void;
+  /** The logged response for this request hash, if any (the store decides the scope: cache or one run). */
+  lookup(requestHash: string): ChatResponse | undefined;
 }
