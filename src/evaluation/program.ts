@@ -5,7 +5,7 @@ import type { Task } from "../../tasks/task.js";
  * it: prompt + completion + "\n" + test + "\n" + "check(<entry_point>)".
  */
 export function verdictProgram(task: Pick<Task, "prompt" | "hiddenTest" | "entryPoint">, completion: string): string {
-  return `${task.prompt}${completion}\n${task.hiddenTest}\n\ncheck(${task.entryPoint})\n`;
+  return `${task.prompt}${completion}\n${task.hiddenTest}\ncheck(${task.entryPoint})`;
 }
 
 /** Default per-program wall-clock limit of the reference harness, in seconds. */
