@@ -9,6 +9,11 @@ export interface ToolCall {
   name: string;
   /** Parsed JSON arguments as the model gave them; validate with the tool's zod schema. */
   arguments: unknown;
+  /**
+   * Set when the model's arguments were not valid JSON; `arguments` then holds the raw text,
+   * so the caller can show the model its mistake instead of crashing.
+   */
+  argumentsError?: string;
 }
 
 export interface ChatMessage {
@@ -56,6 +61,11 @@ export interface ChatResponse {
   costUsd: number;
   /** True when the answer came from the record/replay cache, not from the model. */
   cached: boolean;
+  /**
+   * On cached answers only: what the answer cost when it was first obtained. `costUsd` is then
+   * 0, because reusing it costs nothing now.
+   */
+  recordedCostUsd?: number;
 }
 
 export interface ModelBackend {
