@@ -1,8 +1,12 @@
 import type { Command } from "commander";
 import { registerSpeedTestCommand } from "./speed-test.js";
+import { registerResults } from "./results.js";
+import { registerCompare } from "./compare.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
 export function registerCommands(program: Command): void {
   void program;
   registerSpeedTestCommand(program);
+  registerResults(program);
+  registerCompare(program);
 }

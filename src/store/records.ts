@@ -6,7 +6,12 @@
 /** A tag is a "key:value" or bare word, e.g. "mode:zero-shot", "model:kimi-k2", "benchmark_run". */
 export type Tag = string;
 
-export type RunKind = "benchmark" | "evaluate" | "solve" | "import" | "train-meta";
+/** The lists are the single source of the types, so the store's row checks never fall behind. */
+export const RUN_KINDS = ["benchmark", "evaluate", "solve", "import", "train-meta"] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export const RUN_STATUSES = ["running", "finished", "interrupted", "failed"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunRecord {
   /** `bench_<8 hex>_<YYYYmmdd_HHMMSS>` for benchmarks. */
@@ -16,12 +21,15 @@ export interface RunRecord {
   /** Free-form stage label for compare: baseline, after_surgery, finetuned, ... */
   stage?: string;
   label?: string;
+  category?: string;
+  importance?: number;
   startTime: string; // ISO 8601
   endTime?: string;
   /** The full config the run was started with, so --resume and --replay can rebuild it. */
   config: Record<string, unknown>;
+  /** Besides these, the store tags every run `kind:<kind>`, `mode:<mode>` and `model:<m>` for config.localModel / config.frontierModel. */
   tags: Tag[];
-  status: "running" | "finished" | "interrupted" | "failed";
+  status: RunStatus;
 }
 
 export interface ExperimentRecord {
@@ -41,6 +49,7 @@ export interface ExperimentRecord {
   verdict?: string;
   category?: string;
   importance?: number;
+  /** Besides these, the store tags every experiment `arm:<arm>` and `problem:<problemId>`. */
   tags: Tag[];
 }
 

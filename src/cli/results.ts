@@ -1,0 +1,297 @@
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { z } from "zod";
+import { parseOptions } from "./parse.js";
+import { openStore, type ArmTotals, type Store } from "../store/index.js";
+import { experimentExportRows, toCsv, toJsonl } from "../store/export.js";
+import { RUN_KINDS, type RunRecord } from "../store/records.js";
+import { buildRunSummary } from "../store/summary.js";
+
+/**
+ * `koderz results list | show | export | tag | stage`: the store, read and labelled from the
+ * command line. Data goes to stdout, confirmations to stderr.
+ */
+export function registerResults(program: Command): void {
+  const results = program.command("results").description("list, show, export, tag and stage the runs in the store");
+
+  results
+    .command("list")
+    .description("list runs, filtered by tags, model, problem, kind or stage")
+    .option("--tags <tags>", "comma-separated tags, all must match (a bare tag also matches key:tag, e.g. zero-shot → mode:zero-shot)")
+    .option("--model <model>", "runs that used this model")
+    .option("--problem <id>", "runs with this problem, e.g. HumanEval/0")
+    .option("--kind <kind>", `one of ${RUN_KINDS.join(", ")}`)
+    .option("--stage <stage>", "runs with this stage label")
+    .option("--json", "print JSON instead of a table")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .action((raw: unknown) => {
+      const options = parseOptions(ListOptions, raw);
+      withStore(options.db, (store) => listRuns(store, options));
+    });
+
+  results
+    .command("show")
+    .description("a run's config and its per-problem results")
+    .argument("<run>", "run id")
+    .option("--json", "print JSON instead of tables")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .action((runId: string, raw: unknown) => {
+      const options = parseOptions(JsonDbOptions, raw);
+      withStore(options.db, (store) => showRun(store, runId, options.json));
+    });
+
+  results
+    .command("export")
+    .description("export a run: json is the run summary; csv and jsonl have one row per experiment")
+    .argument("<run>", "run id")
+    .requiredOption("--format <format>", "csv, json or jsonl")
+    .option("--output <file>", "write to this file instead of stdout")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .action((runId: string, raw: unknown) => {
+      const options = parseOptions(ExportOptions, raw);
+      withStore(options.db, (store) => exportRun(store, runId, options));
+    });
+
+  results
+    .command("tag")
+    .description("add tags to a run")
+    .argument("<run>", "run id")
+    .argument("<tags...>", "tags to add, e.g. nightly model:kimi-k2")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .action((runId: string, tags: string[], raw: unknown) => {
+      const options = parseOptions(DbOptions, raw);
+      withStore(options.db, (store) => {
+        store.addTags(runId, tags);
+        process.stderr.write(`tagged ${runId}: ${tags.join(", ")}\n`);
+      });
+    });
+
+  results
+    .command("stage")
+    .description("label a run with a stage (baseline, after_surgery, finetuned, ...) for compare")
+    .argument("<run>", "run id")
+    .argument("[stage]", "the stage label")
+    .option("--clear", "remove the run's stage label")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .action((runId: string, stage: string | undefined, raw: unknown) => {
+      const options = parseOptions(StageOptions.refine((o) => o.clear !== (stage !== undefined), "give either a STAGE or --clear"), raw);
+      const label = options.clear ? undefined : parseOptions(StageLabel, { stage }).stage;
+      withStore(options.db, (store) => {
+        store.setStage(runId, label);
+        process.stderr.write(label ? `${runId}: stage ${label}\n` : `${runId}: stage cleared\n`);
+      });
+    });
+}
+
+// ── options ────────────────────────────────────────────────────────────────────────────────
+
+const DbOptions = z.object({ db: z.string().min(1).optional() });
+const JsonDbOptions = DbOptions.extend({ json: z.boolean().default(false) });
+
+const ListOptions = JsonDbOptions.extend({
+  tags: z
+    .string()
+    .transform((value) => value.split(",").map((tag) => tag.trim()).filter(Boolean))
+    .optional(),
+  model: z.string().min(1).optional(),
+  problem: z.string().min(1).optional(),
+  kind: z.enum(RUN_KINDS).optional(),
+  stage: z.string().min(1).optional(),
+});
+
+const ExportOptions = DbOptions.extend({
+  format: z.enum(["csv", "json", "jsonl"]),
+  output: z.string().min(1).optional(),
+});
+
+const StageOptions = DbOptions.extend({ clear: z.boolean().default(false) });
+const StageLabel = z.object({ stage: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a stage is one word: letters, digits, _ . -") });
+
+/** Read-only commands never create a store: a wrong --db path is an error, not an empty list. */
+export function withStore<T>(db: string | undefined, use: (store: Store) => T): T {
+  const store = openStore({ path: db, mustExist: true });
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}
+
+// ── list ───────────────────────────────────────────────────────────────────────────────────
+
+interface RunListing {
+  run_id: string;
+  kind: string;
+  mode: string;
+  stage: string | null;
+  status: string;
+  start_time: string;
+  end_time: string | null;
+  tags: string[];
+  problems: number;
+  arms: { arm: string; experiments: number; successes: number; success_rate: number; input_tokens: number; output_tokens: number; cost: number }[];
+  input_tokens: number;
+  output_tokens: number;
+  cost: number;
+}
+
+function listRuns(store: Store, options: z.infer<typeof ListOptions>): void {
+  const runs = store.listRuns({ tags: options.tags, model: options.model, problem: options.problem, kind: options.kind, stage: options.stage });
+  const listings = runs.map((run) => runListing(run, store.armTotals(run.runId)));
+  if (options.json) {
+    process.stdout.write(JSON.stringify(listings, null, 2) + "\n");
+    return;
+  }
+  if (listings.length === 0) {
+    process.stderr.write("no runs match\n");
+    return;
+  }
+  const table = renderTable(
+    ["run id", "kind", "mode", "stage", "start", "problems", "success", "tokens in/out", "cost"],
+    listings.map((l) => [
+      l.run_id,
+      l.kind,
+      l.mode,
+      l.stage ?? "",
+      shortTime(l.start_time),
+      String(l.problems),
+      l.arms.length === 1 ? formatPercent(l.arms[0]!.success_rate) : l.arms.map((a) => `${a.arm} ${formatPercent(a.success_rate)}`).join(", "),
+      `${formatCount(l.input_tokens)} / ${formatCount(l.output_tokens)}`,
+      formatDollars(l.cost),
+    ]),
+    ["left", "left", "left", "left", "left", "right", "left", "right", "right"],
+  );
+  process.stdout.write(table);
+}
+
+function runListing(run: RunRecord, arms: ArmTotals[]): RunListing {
+  return {
+    run_id: run.runId,
+    kind: run.kind,
+    mode: run.mode,
+    stage: run.stage ?? null,
+    status: run.status,
+    start_time: run.startTime,
+    end_time: run.endTime ?? null,
+    tags: run.tags,
+    // Arms of one run cover the same problems; the largest arm is the run's problem count.
+    problems: Math.max(0, ...arms.map((a) => a.experiments)),
+    arms: arms.map((a) => ({
+      arm: a.arm,
+      experiments: a.experiments,
+      successes: a.successes,
+      success_rate: a.experiments === 0 ? 0 : (a.successes / a.experiments) * 100,
+      input_tokens: a.inputTokens,
+      output_tokens: a.outputTokens,
+      cost: a.costUsd,
+    })),
+    input_tokens: arms.reduce((total, a) => total + a.inputTokens, 0),
+    output_tokens: arms.reduce((total, a) => total + a.outputTokens, 0),
+    cost: arms.reduce((total, a) => total + a.costUsd, 0),
+  };
+}
+
+// ── show ───────────────────────────────────────────────────────────────────────────────────
+
+function showRun(store: Store, runId: string, json: boolean): void {
+  const run = store.getRun(runId);
+  const rows = experimentExportRows(store, runId);
+  if (json) {
+    const listing = runListing(run, store.armTotals(runId));
+    process.stdout.write(JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows }, null, 2) + "\n");
+    return;
+  }
+  const listing = runListing(run, store.armTotals(runId));
+  const facts: [string, string][] = [
+    ["run", run.runId],
+    ["kind", run.kind],
+    ["mode", run.mode],
+    ["stage", run.stage ?? "-"],
+    ["status", run.status],
+    ["start", run.startTime],
+    ["end", run.endTime ?? "-"],
+    ["tags", run.tags.join(", ") || "-"],
+    ...listing.arms.map(
+      (a): [string, string] => [
+        `arm ${a.arm}`,
+        `${a.successes}/${a.experiments} solved (${formatPercent(a.success_rate)}), ` +
+          `${formatCount(a.input_tokens)} / ${formatCount(a.output_tokens)} tokens, ${formatDollars(a.cost)}`,
+      ],
+    ),
+    ["config", JSON.stringify(run.config)],
+  ];
+  const width = Math.max(...facts.map(([key]) => key.length));
+  process.stdout.write(facts.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n\n");
+  if (rows.length === 0) {
+    process.stdout.write("no experiments yet\n");
+    return;
+  }
+  process.stdout.write(
+    renderTable(
+      ["arm", "problem", "success", "iterations", "tokens in/out", "cost", "wall s", "verdict"],
+      rows.map((r) => [
+        r.arm,
+        r.problem_id,
+        r.success ? "yes" : "no",
+        String(r.iterations),
+        `${formatCount(r.input_tokens)} / ${formatCount(r.output_tokens)}`,
+        formatDollars(r.cost),
+        r.wall_seconds.toFixed(1),
+        oneLine(r.verdict ?? "", 60),
+      ]),
+      ["left", "left", "left", "right", "right", "right", "right", "left"],
+    ),
+  );
+}
+
+// ── export ─────────────────────────────────────────────────────────────────────────────────
+
+function exportRun(store: Store, runId: string, options: z.infer<typeof ExportOptions>): void {
+  const text =
+    options.format === "json"
+      ? JSON.stringify(buildRunSummary(store, runId), null, 2) + "\n"
+      : options.format === "csv"
+        ? toCsv(experimentExportRows(store, runId))
+        : toJsonl(experimentExportRows(store, runId));
+  if (options.output) {
+    writeFileSync(options.output, text);
+    process.stderr.write(`wrote ${options.output}\n`);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
+// ── formatting shared with compare ─────────────────────────────────────────────────────────
+
+/** A plain-text table with two spaces between columns; right-aligned columns are for numbers. */
+export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly ("left" | "right")[] = []): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (align[column] === "right" ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** Percent values (0..100) with one decimal. */
+export function formatPercent(percent: number): string {
+  return `${percent.toFixed(1)}%`;
+}
+
+export function formatCount(count: number): string {
+  return count.toLocaleString("en-US");
+}
+
+export function formatDollars(dollars: number): string {
+  return `$${dollars.toFixed(4)}`;
+}
+
+function shortTime(iso: string): string {
+  return iso.replace("T", " ").slice(0, 19);
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
+}

@@ -1,0 +1,11 @@
+/** The store's public surface: import from here rather than from the files behind it. */
+export { Store, openStore } from "./store.js";
+export type { OpenStoreOptions, RunFilter, ExperimentFilter, ArmTotals } from "./store.js";
+export type { CallLogOptions } from "./call-log.js";
+export { newRunId, experimentIdFor, looksLikeRunId } from "./ids.js";
+export { resolveDbPath, DEFAULT_DB_PATH } from "./location.js";
+export { compareProblemIds } from "./problem-order.js";
+export { LATEST_SCHEMA_VERSION } from "./schema.js";
+export * from "./records.js";
+export * from "./summary.js";
+export * from "./export.js";
