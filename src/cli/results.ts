@@ -155,13 +155,20 @@ function listRuns(store: Store, options: z.infer<typeof ListOptions>): void {
       l.stage ?? "",
       shortTime(l.start_time),
       String(l.problems),
-      l.arms.length === 1 ? formatPercent(l.arms[0]!.success_rate) : l.arms.map((a) => `${a.arm} ${formatPercent(a.success_rate)}`).join(", "),
+      successCell(l.arms),
       `${formatCount(l.input_tokens)} / ${formatCount(l.output_tokens)}`,
       formatDollars(l.cost),
     ]),
     ["left", "left", "left", "left", "left", "right", "left", "right", "right"],
   );
   process.stdout.write(table);
+}
+
+/** One arm: its rate; several (a comparative run): each arm named; none yet: a dash. */
+function successCell(arms: RunListing["arms"]): string {
+  if (arms.length === 0) return "-";
+  if (arms.length === 1) return formatPercent(arms[0]!.success_rate);
+  return arms.map((a) => `${a.arm} ${formatPercent(a.success_rate)}`).join(", ");
 }
 
 function runListing(run: RunRecord, arms: ArmTotals[]): RunListing {
