@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { parseOptions } from "./parse.js";
-import { formatCount, formatDollars, formatPercent, renderTable, withStore } from "./results.js";
+import { withStore } from "./results.js";
+import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures, type Comparison } from "../report/compare.js";
 
 /**

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
+import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
 import { openStore, type ArmTotals, type Store } from "../store/index.js";
 import { experimentExportRows, toCsv, toJsonl } from "../store/export.js";
@@ -266,32 +267,6 @@ function exportRun(store: Store, runId: string, options: z.infer<typeof ExportOp
   } else {
     process.stdout.write(text);
   }
-}
-
-// ── formatting shared with compare ─────────────────────────────────────────────────────────
-
-/** A plain-text table with two spaces between columns; right-aligned columns are for numbers. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly ("left" | "right")[] = []): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((cell, column) => (align[column] === "right" ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
-      .join("  ")
-      .trimEnd();
-  return [line(headers), ...rows.map(line)].join("\n") + "\n";
-}
-
-/** Percent values (0..100) with one decimal. */
-export function formatPercent(percent: number): string {
-  return `${percent.toFixed(1)}%`;
-}
-
-export function formatCount(count: number): string {
-  return count.toLocaleString("en-US");
-}
-
-export function formatDollars(dollars: number): string {
-  return `$${dollars.toFixed(4)}`;
 }
 
 function shortTime(iso: string): string {

@@ -140,6 +140,12 @@ export class Store {
     if (result.changes === 0) throw runNotFound(runId);
   }
 
+  /** Marks a stopped run as running again (--resume); its start time and experiments stay. */
+  reopenRun(runId: string): void {
+    const result = this.db.prepare("UPDATE runs SET status = 'running', end_time = NULL WHERE run_id = ?").run(runId);
+    if (result.changes === 0) throw runNotFound(runId);
+  }
+
   /** The run, or a not_found error that names it and says how to find the right one. */
   getRun(runId: string): RunRecord {
     const run = this.findRun(runId);

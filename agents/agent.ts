@@ -1,0 +1,46 @@
+import type { ChatResponse, ModelBackend } from "../src/llm/types.js";
+
+export type AgentRole = "Planner" | "Coder" | "Tester" | "Debugger" | "Reviewer";
+export const AGENT_ROLES: readonly AgentRole[] = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"];
+
+/** One model call made by an agent: what the orchestrator records as a step. */
+export interface AgentCall {
+  role: AgentRole;
+  model: string;
+  prompt: string;
+  response: ChatResponse;
+}
+
+export interface AskOptions {
+  temperature?: number;
+  maxTokens?: number;
+  /** Tells parallel trajectories apart, so record/replay keeps them distinct. */
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+/** Sends one system + user exchange for a role and returns the call for the record. */
+export async function ask(
+  backend: ModelBackend,
+  role: AgentRole,
+  system: string,
+  user: string,
+  options: AskOptions = {},
+): Promise<AgentCall> {
+  const response = await backend.chat({
+    messages: [
+      { role: "system", content: system },
+      { role: "user", content: user },
+    ],
+    temperature: options.temperature ?? 0,
+    maxTokens: options.maxTokens ?? 2048,
+    seed: options.seed,
+    signal: options.signal,
+  });
+  return { role, model: backend.model, prompt: `${system}\n\n${user}`, response };
+}
+
+/** The function stub as a fenced block: every role sees the task the same way. */
+export function fencedPrompt(prompt: string): string {
+  return "```python\n" + prompt.trimEnd() + "\n```";
+}

@@ -1,0 +1,34 @@
+import type { ModelBackend } from "../src/llm/types.js";
+import { ask, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
+import type { PublicTask } from "./public-task.js";
+
+const SYSTEM = `You are the Reviewer in a team of coding agents. You judge whether a Python function
+meets its specification, reading the code and its test results. Answer with ACCEPT or REJECT on the
+first line, then at most 120 words: what is wrong and how to fix it (or why it is right).`;
+
+export interface Review {
+  accept: boolean;
+  /** The reasons: used as guidance for the next Coder or Debugger. */
+  feedback: string;
+  call: AgentCall;
+}
+
+export async function runReviewer(
+  backend: ModelBackend,
+  task: PublicTask,
+  completion: string,
+  testReport: string,
+  options?: AskOptions,
+): Promise<Review> {
+  const user = `The function:\n\n${fencedPrompt(task.prompt + completion)}\n\nTest results:\n${testReport}`;
+  const call = await ask(backend, "Reviewer", SYSTEM, user, options);
+  return { ...parseReview(call.response.text), call };
+}
+
+/** A review that names neither word is not an acceptance: a candidate must be accepted explicitly. */
+export function parseReview(text: string): { accept: boolean; feedback: string } {
+  const trimmed = text.trim();
+  const firstLine = trimmed.split("\n", 1)[0]!.toUpperCase();
+  const accept = firstLine.includes("ACCEPT") && !firstLine.includes("REJECT");
+  return { accept, feedback: trimmed.slice(firstLine.length).trim() || trimmed };
+}

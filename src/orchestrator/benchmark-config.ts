@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { AGENT_ROLES } from "../../agents/agent.js";
+import { BENCHMARK_MODES } from "./benchmark-runner.js";
+
+/**
+ * Everything a benchmark run was started with. It is stored with the run, so --resume continues
+ * with exactly the same settings and --replay re-runs them against the recorded answers.
+ */
+export const BenchmarkConfigSchema = z.object({
+  mode: z.enum([...BENCHMARK_MODES, "auto"]),
+  suite: z.enum(["humaneval", "humaneval+"]),
+  /** A dataset file given with --dataset; otherwise the suite is found the usual way. */
+  datasetPath: z.string().optional(),
+  problemRange: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  problemIds: z.array(z.string()),
+  localModel: z.string(),
+  frontierModel: z.string(),
+  roleOverrides: z.partialRecord(z.enum(AGENT_ROLES), z.string()),
+  maxIterations: z.number().int().positive(),
+  checkpointEvery: z.number().int().positive(),
+  trajectories: z.number().int().positive(),
+  debugRounds: z.number().int().nonnegative(),
+  budget: z.object({
+    maxSteps: z.number().int().positive().optional(),
+    maxTokens: z.number().int().positive().optional(),
+    maxUsd: z.number().positive().optional(),
+    maxSeconds: z.number().positive().optional(),
+  }),
+  concurrency: z.number().int().positive(),
+  sandbox: z.enum(["docker", "process"]).optional(),
+  /** --replay: the run whose recorded answers this one uses. */
+  replayOf: z.string().optional(),
+  /** --cache: reuse identical earlier answers from any run. */
+  cache: z.boolean(),
+  /** auto mode: the policy file that picks each task's mode. */
+  policyPath: z.string().optional(),
+});
+
+export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>;

@@ -1,0 +1,128 @@
+import pLimit from "p-limit";
+import type { AgentRole } from "../../agents/agent.js";
+import type { Sandbox } from "../../sandbox/sandbox.js";
+import type { Task } from "../../tasks/task.js";
+import type { ModelBackend } from "../llm/types.js";
+import { experimentIdFor, type Store } from "../store/index.js";
+import type { Budget } from "./budget.js";
+import { runExperiment, type ExperimentOutcome } from "./experiment.js";
+import type { PipelineMode, PipelineSettings } from "./pipeline.js";
+
+export const BENCHMARK_MODES = ["zero-shot", "iterative", "comparative", "fast", "standard", "deep"] as const;
+export type BenchmarkMode = (typeof BENCHMARK_MODES)[number];
+
+/** One arm of a run: a comparative run has two (zero-shot and iterative) on the same problems. */
+export interface BenchmarkArm {
+  arm: string;
+  mode: PipelineMode;
+}
+
+export function armsFor(mode: BenchmarkMode): BenchmarkArm[] {
+  if (mode === "comparative") {
+    return [
+      { arm: "zero-shot", mode: "zero-shot" },
+      { arm: "iterative", mode: "iterative" },
+    ];
+  }
+  return [{ arm: mode, mode }];
+}
+
+export interface FinishedExperiment {
+  experimentId: string;
+  task: Task;
+  arm: string;
+  outcome: ExperimentOutcome;
+}
+
+export interface BenchmarkJob {
+  runId: string;
+  tasks: Task[];
+  arms: BenchmarkArm[];
+  concurrency: number;
+  settings: PipelineSettings;
+  budget?: Budget;
+  store: Store;
+  sandbox: Sandbox;
+  /** Backends for one experiment, already wired to log their calls under its id. */
+  modelsFor(experimentId: string): Record<AgentRole, ModelBackend>;
+  hiddenTimeoutSeconds(task: Task): number;
+  onFinished?(finished: FinishedExperiment): void;
+  signal?: AbortSignal;
+}
+
+export interface BenchmarkProgress {
+  total: number;
+  /** Already in the store when the run (re)started: a resumed run skips them. */
+  skipped: number;
+  completed: number;
+}
+
+/**
+ * Runs every (arm, task) pair not yet in the store, `concurrency` at a time. Each experiment is
+ * written in one transaction when it finishes, so a run killed at any point resumes with nothing
+ * lost and nothing counted twice. An abort stops new experiments; unfinished ones are not written.
+ * The first failure (a model that stays down after retries, say) stops the run the same way and
+ * is rethrown: the user fixes the cause and resumes.
+ */
+export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress> {
+  const pending: Array<{ task: Task; arm: BenchmarkArm }> = [];
+  let skipped = 0;
+  for (const arm of job.arms) {
+    const done = job.store.completedProblems(job.runId, arm.arm);
+    for (const task of job.tasks) {
+      if (done.has(task.id)) skipped += 1;
+      else pending.push({ task, arm });
+    }
+  }
+
+  const stop = new AbortController();
+  const signal = job.signal ? AbortSignal.any([job.signal, stop.signal]) : stop.signal;
+  let firstError: unknown;
+  const limit = pLimit(Math.max(1, job.concurrency));
+  let completed = 0;
+  await Promise.all(
+    pending.map(({ task, arm }) =>
+      limit(async () => {
+        if (signal.aborted) return;
+        const experimentId = experimentIdFor(job.runId, arm.arm, task.id);
+        const outcome = await runExperiment({
+          task,
+          mode: arm.mode,
+          models: job.modelsFor(experimentId),
+          sandbox: job.sandbox,
+          settings: job.settings,
+          budget: job.budget,
+          hiddenTimeoutSeconds: job.hiddenTimeoutSeconds(task),
+          signal,
+        }).catch((error: unknown) => {
+          if (!signal.aborted) firstError = error;
+          stop.abort();
+        });
+        if (!outcome || signal.aborted) return;
+        job.store.recordExperiment(
+          {
+            experimentId,
+            runId: job.runId,
+            problemId: task.id,
+            arm: arm.arm,
+            success: outcome.success,
+            iterations: outcome.iterations,
+            inputTokens: outcome.inputTokens,
+            outputTokens: outcome.outputTokens,
+            costUsd: outcome.costUsd,
+            wallSeconds: outcome.wallSeconds,
+            finalCode: outcome.completion,
+            verdict: outcome.verdict,
+            category: task.suite,
+            tags: ["benchmark_run", `mode:${arm.mode}`],
+          },
+          outcome.steps.map((step, index) => ({ ...step, experimentId, index })),
+        );
+        completed += 1;
+        job.onFinished?.({ experimentId, task, arm: arm.arm, outcome });
+      }),
+    ),
+  );
+  if (firstError !== undefined) throw firstError;
+  return { total: pending.length + skipped, skipped, completed };
+}

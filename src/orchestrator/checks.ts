@@ -1,0 +1,88 @@
+import type { PublicTask } from "../../agents/public-task.js";
+import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
+import type { Task } from "../../tasks/task.js";
+import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "../evaluation/program.js";
+
+/** One visible test: Python statements appended to prompt + completion. */
+export interface VisibleTest {
+  name: string;
+  source: string;
+}
+
+export interface CheckReport {
+  /** Passed / total, or undefined when there was nothing to run. */
+  passFraction?: number;
+  allPassed: boolean;
+  /** For agents and traces: which tests failed and how. */
+  text: string;
+}
+
+/**
+ * Tests from the docstring's examples. A doctest compares printed values; comparing values
+ * (with a float tolerance) accepts the same answers without depending on repr formatting.
+ */
+export function exampleTests(task: PublicTask): VisibleTest[] {
+  return task.visibleExamples.map((example) => ({
+    name: `${example.call} == ${example.expected}`,
+    source: [
+      `__got = ${example.call}`,
+      `__want = ${example.expected}`,
+      `if not (__got == __want or (isinstance(__want, float) and isinstance(__got, (int, float)) and abs(__got - __want) <= 1e-6 * max(1.0, abs(__want)))):`,
+      `    raise AssertionError("${escapePython(example.call)} returned " + repr(__got) + ", expected " + repr(__want))`,
+    ].join("\n"),
+  }));
+}
+
+/** Tests the Tester wrote: each assert line on its own, so one bad test cannot hide the others. */
+export function testerTests(asserts: string[]): VisibleTest[] {
+  return asserts.map((line) => ({
+    name: line,
+    source: `try:\n    ${line}\nexcept AssertionError:\n    raise AssertionError("${escapePython(line)}")`,
+  }));
+}
+
+export async function runVisibleTests(
+  sandbox: Sandbox,
+  task: PublicTask,
+  completion: string,
+  tests: VisibleTest[],
+): Promise<CheckReport> {
+  if (tests.length === 0) return { allPassed: true, text: "no visible tests to run" };
+  const verdicts = await sandbox.run(
+    tests.map((test, i) => ({
+      id: String(i),
+      source: `${task.prompt}${completion}\n\n${test.source}\n`,
+      timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
+    })),
+  );
+  return summarise(tests, verdicts);
+}
+
+function summarise(tests: VisibleTest[], verdicts: Verdict[]): CheckReport {
+  const passed = verdicts.filter((v) => v.passed).length;
+  const failures = verdicts
+    .map((verdict, i) => ({ verdict, test: tests[i]! }))
+    .filter(({ verdict }) => !verdict.passed)
+    .map(({ verdict, test }) => `- ${test.name}: ${verdict.result}${verdict.output ? `\n  output: ${verdict.output.slice(0, 500)}` : ""}`);
+  const header = `${passed}/${tests.length} visible tests passed`;
+  return {
+    passFraction: passed / tests.length,
+    allPassed: passed === tests.length,
+    text: failures.length ? `${header}\n${failures.join("\n")}` : header,
+  };
+}
+
+/** The grader's verdict: the only place hidden tests are used, and nothing of it reaches an agent. */
+export async function hiddenVerdict(
+  sandbox: Sandbox,
+  task: Task,
+  completion: string,
+  timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+): Promise<Verdict> {
+  const [verdict] = await sandbox.run([{ id: task.id, source: verdictProgram(task, completion), timeoutSeconds }]);
+  return verdict!;
+}
+
+function escapePython(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
