@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { registerSpeedTestCommand } from "./speed-test.js";
 import { registerResults } from "./results.js";
 import { registerCompare } from "./compare.js";
+import { registerEvaluate } from "./evaluate.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
 export function registerCommands(program: Command): void {
@@ -9,4 +10,5 @@ export function registerCommands(program: Command): void {
   registerSpeedTestCommand(program);
   registerResults(program);
   registerCompare(program);
+  registerEvaluate(program);
 }

@@ -1,0 +1,155 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { Program, Sandbox, Verdict } from "../../sandbox/sandbox.js";
+import type { Task } from "../../tasks/task.js";
+import { passAtK, type TaskTally } from "./pass-at-k.js";
+import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "./program.js";
+import { ResultsJournal, resultsPathFor, writeResultsFile } from "./results-file.js";
+import { readSamples, requireEveryTask, type Sample } from "./samples-file.js";
+import { sanitizeCompletions } from "./sanitize.js";
+
+export const DEFAULT_KS = [1, 10, 100];
+
+/**
+ * Programs handed to the sandbox at a time. Small enough that an interrupted run loses little and
+ * progress moves, large enough that a container start per batch is paid rarely.
+ */
+const BATCH_SIZE = 48;
+
+export interface EvaluateSamplesOptions {
+  samplesFile: string;
+  /** The problems of the dataset the samples answer. */
+  tasks: readonly Task[];
+  /** Names the dataset in messages, e.g. "HumanEval+". */
+  datasetLabel: string;
+  sandbox: Sandbox;
+  ks?: readonly number[];
+  /** Limit per program in seconds when `timeLimits` has no entry for its task (default 3). */
+  timeoutSeconds?: number;
+  /**
+   * Per-task limits in seconds (HumanEval+: scaled from the canonical solution's run time), or a
+   * function giving them for the problems the samples cover, so only those get measured.
+   */
+  timeLimits?: ReadonlyMap<string, number> | ((tasks: readonly Task[]) => Promise<ReadonlyMap<string, number>>);
+  workers?: number;
+  /** Run each sample through the sanitizer first (off by default: the reference harness does not). */
+  sanitize?: boolean;
+  /** Score a file that leaves some problems out (pass@k over the problems it covers). */
+  allowPartial?: boolean;
+  batchSize?: number;
+  /** Aborting stops after the programs already running; what finished is written. */
+  signal?: AbortSignal;
+  onProgress?: (progress: EvaluationProgress) => void;
+  onNotice?: (message: string) => void;
+}
+
+export interface EvaluationProgress {
+  done: number;
+  total: number;
+  passed: number;
+}
+
+export interface EvaluationSummary {
+  /** "pass@1", "pass@10", ...: only for the k every problem has enough samples for; empty if incomplete. */
+  passAtK: Record<string, number>;
+  resultsFile: string;
+  /** Lines in the samples file. */
+  samples: number;
+  /** Lines with a verdict, including those resumed from an earlier run. */
+  evaluated: number;
+  resumed: number;
+  passed: number;
+  /** Problems with at least one sample. */
+  tasks: number;
+  /** False when the run was interrupted: the results file then holds only the finished lines. */
+  complete: boolean;
+}
+
+/**
+ * Evaluates a samples file as the reference harness does (program = prompt + completion + test +
+ * check(entry_point)), writes SAMPLES_results.jsonl (each input line plus result and passed, in
+ * input order) and returns pass@k. Verdicts are journaled as they arrive and a re-run with the same
+ * settings resumes, so neither Ctrl-C nor a crash loses finished work.
+ */
+export async function evaluateSamples(options: EvaluateSamplesOptions): Promise<EvaluationSummary> {
+  const { samplesFile, tasks, sandbox } = options;
+  const samples = await readSamples(samplesFile, tasks, options.datasetLabel);
+  if (!options.allowPartial) requireEveryTask(samples, tasks, samplesFile);
+
+  const sampledTasks = [...new Set(samples.map((sample) => sample.task))];
+  const timeLimits = typeof options.timeLimits === "function" ? await options.timeLimits(sampledTasks) : options.timeLimits;
+  const limitOf = (task: Task) => timeLimits?.get(task.id) ?? options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const resultsFile = resultsPathFor(samplesFile);
+  const journal = ResultsJournal.open(resultsFile, await settingsKey(samplesFile, sampledTasks, limitOf, sandbox.name, options.sanitize === true));
+  const resumed = journal.finished.size;
+  if (resumed > 0) options.onNotice?.(`resuming: ${resumed} of ${samples.length} lines were evaluated by an earlier run (${journal.path})`);
+
+  let passed = [...journal.finished.values()].filter((result) => result.passed).length;
+  const report = () => options.onProgress?.({ done: journal.finished.size, total: samples.length, passed });
+  const record = (verdict: Verdict) => {
+    const line = Number(verdict.id);
+    if (!Number.isInteger(line) || journal.finished.has(line)) return;
+    journal.record({ line, result: verdict.result, passed: verdict.passed });
+    if (verdict.passed) passed++;
+    report();
+  };
+  report();
+
+  const pending = samples.filter((sample) => !journal.finished.has(sample.line));
+  const batchSize = options.batchSize ?? BATCH_SIZE;
+  try {
+    for (let start = 0; start < pending.length && !options.signal?.aborted; start += batchSize) {
+      const batch = pending.slice(start, start + batchSize);
+      const programs = await programsFor(batch, options.sanitize === true, limitOf);
+      const verdicts = await sandbox.run(programs, { workers: options.workers, signal: options.signal, onVerdict: record });
+      verdicts.forEach(record); // a sandbox that reports only at the end is fine too
+    }
+  } finally {
+    await writeResultsFile(resultsFile, samples, journal.finished);
+  }
+
+  const complete = journal.finished.size === samples.length;
+  if (complete) journal.remove();
+  return {
+    passAtK: complete ? passAtK(talliesByTask(samples, journal.finished), options.ks ?? DEFAULT_KS) : {},
+    resultsFile,
+    samples: samples.length,
+    evaluated: journal.finished.size,
+    resumed,
+    passed,
+    tasks: sampledTasks.length,
+    complete,
+  };
+}
+
+async function programsFor(batch: readonly Sample[], sanitize: boolean, limitOf: (task: Task) => number): Promise<Program[]> {
+  // A "solution" is a whole program: it replaces the prompt instead of continuing it.
+  const promptOf = (sample: Sample) => (sample.kind === "solution" ? "" : sample.task.prompt);
+  const codes = sanitize
+    ? (await sanitizeCompletions(batch.map((s) => ({ prompt: promptOf(s), entryPoint: s.task.entryPoint, output: s.code })))).map((r) => r.completion)
+    : batch.map((sample) => sample.code);
+  return batch.map((sample, i) => ({
+    id: String(sample.line),
+    source: verdictProgram({ ...sample.task, prompt: promptOf(sample) }, codes[i]!),
+    timeoutSeconds: limitOf(sample.task),
+  }));
+}
+
+function talliesByTask(samples: readonly Sample[], verdicts: ReadonlyMap<number, { passed: boolean }>): TaskTally[] {
+  const tallies = new Map<string, TaskTally>();
+  for (const sample of samples) {
+    const tally = tallies.get(sample.task.id) ?? { total: 0, correct: 0 };
+    tally.total++;
+    if (verdicts.get(sample.line)?.passed) tally.correct++;
+    tallies.set(sample.task.id, tally);
+  }
+  return [...tallies.values()];
+}
+
+/** Everything a verdict depends on; journaled verdicts are reused only when it is unchanged. */
+async function settingsKey(samplesFile: string, tasks: readonly Task[], limitOf: (task: Task) => number, sandboxName: string, sanitize: boolean): Promise<string> {
+  const hash = createHash("sha256").update(await readFile(samplesFile));
+  for (const task of tasks) hash.update(JSON.stringify([task.id, task.prompt, task.hiddenTest, task.entryPoint, limitOf(task)]));
+  hash.update(JSON.stringify({ sandboxName, sanitize }));
+  return hash.digest("hex").slice(0, 32);
+}

@@ -1,0 +1,119 @@
+import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
+import { z } from "zod";
+
+/** Where the reference harness writes its results: next to the samples, "_results.jsonl" appended. */
+export function resultsPathFor(samplesFile: string): string {
+  return `${samplesFile}_results.jsonl`;
+}
+
+/** The verdict of one samples-file line. */
+export interface LineResult {
+  line: number;
+  result: string;
+  passed: boolean;
+}
+
+const JournalHeader = z.object({ koderzEvaluate: z.string() });
+const JournalEntry = z.object({ line: z.number().int().positive(), result: z.string(), passed: z.boolean() });
+
+/**
+ * An append-only log of finished verdicts beside the results file ("<results>.partial"). Every
+ * verdict is appended the moment it arrives, so a run stopped in any way (Ctrl-C, kill, crash)
+ * keeps what it finished; a later run with the same settings picks up from it. The first line
+ * names those settings, so a run with another timeout or sandbox starts over instead of mixing.
+ */
+export class ResultsJournal {
+  readonly path: string;
+
+  private constructor(
+    path: string,
+    readonly finished: Map<number, LineResult>,
+  ) {
+    this.path = path;
+  }
+
+  /** Opens the journal, keeping earlier verdicts when they were made with the same settings. */
+  static open(resultsPath: string, settingsKey: string): ResultsJournal {
+    const path = `${resultsPath}.partial`;
+    const earlier = readJournal(path, settingsKey);
+    if (!earlier) startJournal(path, JSON.stringify({ koderzEvaluate: settingsKey }) + "\n");
+    return new ResultsJournal(path, earlier ?? new Map());
+  }
+
+  record(result: LineResult): void {
+    this.finished.set(result.line, result);
+    appendFileSync(this.path, JSON.stringify(result) + "\n");
+  }
+
+  remove(): void {
+    rmSync(this.path, { force: true });
+  }
+}
+
+function readJournal(path: string, settingsKey: string): Map<number, LineResult> | undefined {
+  if (!existsSync(path)) return undefined;
+  const lines = readFileSync(path, "utf8").split("\n").filter((line) => line.trim() !== "");
+  const header = JournalHeader.safeParse(parseOrUndefined(lines[0]));
+  if (!header.success || header.data.koderzEvaluate !== settingsKey) return undefined;
+  const finished = new Map<number, LineResult>();
+  for (const line of lines.slice(1)) {
+    // A run killed mid-write leaves at most one torn last line: skip it, it gets re-evaluated.
+    const entry = JournalEntry.safeParse(parseOrUndefined(line));
+    if (entry.success) finished.set(entry.data.line, entry.data);
+  }
+  return finished;
+}
+
+function startJournal(path: string, text: string): void {
+  rmSync(path, { force: true });
+  appendFileSync(path, text);
+}
+
+function parseOrUndefined(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the results file: each samples line's object plus "result" and "passed", in input order,
+ * for the lines that have a verdict. Written whole to a temp file and renamed, so a reader never
+ * sees half a file.
+ */
+export async function writeResultsFile(
+  path: string,
+  lines: readonly { line: number; fields: Record<string, unknown> }[],
+  verdicts: ReadonlyMap<number, LineResult>,
+): Promise<number> {
+  let written = 0;
+  let text = "";
+  for (const { line, fields } of lines) {
+    const verdict = verdicts.get(line);
+    if (!verdict) continue;
+    text += pythonJsonDumps({ ...fields, result: verdict.result, passed: verdict.passed }) + "\n";
+    written++;
+  }
+  const partial = `${path}.${process.pid}.tmp`;
+  await writeFile(partial, text);
+  await rename(partial, path);
+  return written;
+}
+
+/**
+ * JSON as Python's json.dumps writes it by default (", " and ": " separators, non-ASCII escaped),
+ * so a results file can be compared byte for byte with the reference harness's.
+ */
+export function pythonJsonDumps(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "string") return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (ch) => "\\u" + ch.charCodeAt(0).toString(16).padStart(4, "0"));
+  if (typeof value === "number" || typeof value === "boolean") return JSON.stringify(value);
+  if (Array.isArray(value)) return "[" + value.map(pythonJsonDumps).join(", ") + "]";
+  if (typeof value === "object") {
+    return "{" + Object.entries(value).map(([key, item]) => `${pythonJsonDumps(key)}: ${pythonJsonDumps(item)}`).join(", ") + "}";
+  }
+  return JSON.stringify(String(value));
+}

@@ -1,0 +1,107 @@
+import { spawn } from "node:child_process";
+import { z } from "zod";
+import type { Task } from "../../tasks/task.js";
+import { KoderzError } from "../errors.js";
+import { SANITIZE_SCRIPT } from "./sanitize-script.js";
+
+/**
+ * Turns a chat model's answer into a completion that fits `prompt + completion`:
+ *  - code is taken from its ```python fences (several blocks are joined, in order), or, without
+ *    fences, from the text itself, or from the longest run of lines that is Python among prose;
+ *  - a whole function that repeats the prompt is kept whole after the prompt (Python's later
+ *    definition wins, so no line is re-indented), with the helpers and imports the model added;
+ *  - a body-only answer stays the body (a first line that lost its indentation, or a body written
+ *    at column 0, is re-indented);
+ *  - module-level scaffolding is dropped: `if __name__ == "__main__":` blocks, asserts, prints,
+ *    example calls of the entry point, calls of the answer's own test/demo functions, pytest.
+ * Like EvalPlus's sanitizer (extract the longest syntactically valid code, keep imports and
+ * definitions) but without its reachability pruning: an unused helper costs nothing, while
+ * pruning can drop code a solution needs (initialisers, tables filled at import time).
+ * It never makes things worse: when nothing fits, the answer is returned unchanged.
+ *
+ * Why Python: deciding what is code needs Python's own parser (indentation, strings, the exact
+ * grammar of the interpreter that will run it). python3 is already a prerequisite, and compile()
+ * checks syntax without running anything; a parser written in TypeScript would drift from it.
+ */
+export interface SanitizeRequest {
+  /** The prompt the completion will be appended to (use "" for a self-contained solution). */
+  prompt: string;
+  entryPoint: string;
+  /** The model's raw answer. */
+  output: string;
+}
+
+export interface SanitizeResult {
+  completion: string;
+  /** How the code was found, for logs and tests, e.g. "fenced, whole function". */
+  how: string;
+}
+
+const ScriptOutput = z.array(z.object({ completion: z.string(), how: z.string() }));
+
+/** Sanitizes many answers with one python3 process (a few ms each). */
+export async function sanitizeCompletions(requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
+  if (requests.length === 0) return [];
+  try {
+    return await runScript(requests);
+  } catch (error) {
+    if (error instanceof KoderzError && error.code === "not_found") throw error;
+    // One pathological answer (say, nesting that overflows the parser) must not sink the batch:
+    // retry one by one and keep such an answer as it was.
+    const results: SanitizeResult[] = [];
+    for (const request of requests) {
+      try {
+        results.push(...(await runScript([request])));
+      } catch {
+        results.push({ completion: request.output, how: "sanitizer failed: kept the answer unchanged" });
+      }
+    }
+    return results;
+  }
+}
+
+/** Sanitizes one answer for a task; returns the completion to append to the task's prompt. */
+export async function sanitizeCompletion(output: string, task: Pick<Task, "prompt" | "entryPoint">): Promise<string> {
+  const [result] = await sanitizeCompletions([{ prompt: task.prompt, entryPoint: task.entryPoint, output }]);
+  return result!.completion;
+}
+
+function runScript(requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
+  return new Promise((resolve, reject) => {
+    // -I: ignore PYTHON* variables and the user's site-packages; the script needs only the stdlib.
+    const child = spawn("python3", ["-I", "-c", SANITIZE_SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "ENOENT"
+          ? new KoderzError("not_found", "python3 is needed to sanitize completions and was not found", "install Python 3 and make sure python3 is on PATH")
+          : error,
+      );
+    });
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(new KoderzError("internal", `the sanitizer exited with ${code}: ${Buffer.concat(stderr).toString().slice(-500)}`));
+        return;
+      }
+      const parsed = ScriptOutput.safeParse(safeJson(Buffer.concat(stdout).toString("utf8")));
+      if (!parsed.success || parsed.data.length !== requests.length) {
+        reject(new KoderzError("internal", "the sanitizer returned an unexpected answer"));
+        return;
+      }
+      resolve(parsed.data);
+    });
+    child.stdin.on("error", () => undefined); // the close handler reports a failed run
+    child.stdin.end(JSON.stringify(requests));
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

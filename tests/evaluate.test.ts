@@ -1,0 +1,218 @@
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Program, RunOptions, Verdict } from "../sandbox/sandbox.js";
+import { verdictProgram } from "../src/evaluation/program.js";
+import { loadSuiteFile } from "../tasks/load.js";
+import type { Task } from "../tasks/task.js";
+import { gpt4ZeroShotSamples, humanEvalFile, testDataDir } from "./fixtures/datasets.js";
+import { ReferenceHarnessSandbox, runReferenceHarness } from "./fixtures/reference-oracle.js";
+import { runEvaluateCli } from "./fixtures/run-evaluate.js";
+
+// The pipeline runs against a test-only sandbox that executes programs with local python3 under
+// the reference harness's semantics; the Docker end-to-end run lives in evaluate-docker.test.ts.
+
+let tasks: Task[];
+let work: string;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  tasks = await loadSuiteFile(humanEvalFile, "humaneval");
+  work = mkdtempSync(path.join(tmpdir(), "koderz-evaluate-"));
+  process.env.KODERZ_DATA_DIR = testDataDir;
+  process.env.KODERZ_OFFLINE = "1";
+  process.env.KODERZ_CACHE_DIR = path.join(work, "cache");
+});
+afterAll(() => {
+  process.env = savedEnv;
+});
+
+function samplesFile(name: string, lines: object[]): string {
+  const file = path.join(work, name);
+  writeFileSync(file, lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
+  return file;
+}
+
+function readResults(file: string): Record<string, unknown>[] {
+  return readFileSync(`${file}_results.jsonl`, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("koderz evaluate", () => {
+  it("scores the canonical solutions pass@1 = 1 and writes results in the reference format, in input order", async () => {
+    const lines = tasks.map((t) => ({ task_id: t.id, completion: t.canonicalSolution }));
+    const file = samplesFile("canonical.jsonl", lines);
+    const run = await runEvaluateCli([file], new ReferenceHarnessSandbox());
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).toBe("pass@1: 1.0000\n");
+    expect(run.stderr).toContain("164 of 164 samples passed");
+    expect(run.stderr).toContain("not reported: pass@10, pass@100");
+    const results = readResults(file);
+    expect(results).toEqual(lines.map((line) => ({ ...line, result: "passed", passed: true })));
+    expect(existsSync(`${file}_results.jsonl.partial`)).toBe(false);
+
+    // Byte for byte what Python's json.dumps writes, as the reference harness's write_jsonl does.
+    const firstLine = readFileSync(`${file}_results.jsonl`, "utf8").split("\n")[0]!;
+    const python = execFileSync("python3", ["-c", "import json,sys; print(json.dumps(json.loads(sys.stdin.read())))"], { input: firstLine }).toString().trim();
+    expect(firstLine).toBe(python);
+  });
+
+  it("prints pass@k as JSON with --json", async () => {
+    const file = samplesFile("json.jsonl", tasks.map((t) => ({ task_id: t.id, completion: t.canonicalSolution })));
+    const run = await runEvaluateCli([file, "--json"], new ReferenceHarnessSandbox());
+    expect(JSON.parse(run.stdout)).toEqual({ "pass@1": 1 });
+  });
+
+  it("gives the reference harness's verdict for every GPT-4 zero-shot sample", async () => {
+    const file = path.join(work, "gpt4-zero-shot.samples.jsonl");
+    copyFileSync(gpt4ZeroShotSamples, file);
+    const run = await runEvaluateCli([file, "--json"], new ReferenceHarnessSandbox());
+    expect(run.error).toBeUndefined();
+
+    const samples = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; completion: string });
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const oracle = await runReferenceHarness(samples.map((s, i) => ({ id: String(i), source: verdictProgram(byId.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
+    const expected = new Map(oracle.map((v) => [Number(v.id), v]));
+    const results = readResults(file);
+    expect(results).toHaveLength(samples.length);
+    results.forEach((result, i) => {
+      expect(result.task_id).toBe(samples[i]!.task_id);
+      expect(result.passed, `${samples[i]!.task_id}: ${String(result.result)}`).toBe(expected.get(i)!.passed);
+    });
+    const passAt1 = JSON.parse(run.stdout)["pass@1"] as number;
+    console.log(`GPT-4 zero-shot pass@1 (local reference-semantics test sandbox): ${passAt1.toFixed(4)}`);
+    expect(passAt1).toBeCloseTo(oracle.filter((v) => v.passed).length / samples.length, 12);
+  });
+
+  it("estimates pass@k from several samples per problem, and leaves out a k larger than the samples", async () => {
+    const chosen = tasks.slice(0, 4);
+    const wrong = "    return None\n";
+    const lines = chosen.flatMap((t) => [t.canonicalSolution, wrong, t.canonicalSolution].map((completion) => ({ task_id: t.id, completion })));
+    const file = samplesFile("three-each.jsonl", lines);
+    const run = await runEvaluateCli([file, "--allow-partial", "--k", "1,2,5", "--json"], new ReferenceHarnessSandbox());
+    const result = JSON.parse(run.stdout) as Record<string, number>;
+    expect(result["pass@1"]).toBeCloseTo(2 / 3, 12);
+    expect(result["pass@2"]).toBeCloseTo(1, 12); // 1 - C(1,2)/C(3,2)
+    expect(result).not.toHaveProperty("pass@5");
+    expect(readResults(file).map((r) => r.passed)).toEqual(lines.map((l) => l.completion !== wrong));
+  });
+
+  it("accepts EvalPlus-style {task_id, solution} lines (a whole program, prompt included)", async () => {
+    const file = samplesFile("solutions.jsonl", tasks.slice(0, 3).map((t) => ({ task_id: t.id, solution: t.prompt + t.canonicalSolution })));
+    const run = await runEvaluateCli([file, "--allow-partial"], new ReferenceHarnessSandbox());
+    expect(run.stdout).toBe("pass@1: 1.0000\n");
+  });
+
+  describe("errors a user can act on", () => {
+    it("a malformed line names the file and line", async () => {
+      const file = path.join(work, "malformed.jsonl");
+      writeFileSync(file, `${JSON.stringify({ task_id: "HumanEval/0", completion: "" })}\n{"task_id": "HumanEval/1", "completion": \n`);
+      const run = await runEvaluateCli([file], new ReferenceHarnessSandbox());
+      expect(run.error?.code).toBe("bad_input");
+      expect(run.error?.message).toContain(`${file}:2: not valid JSON`);
+    });
+
+    it("a line without a completion names the line and the field it needs", async () => {
+      const file = samplesFile("no-completion.jsonl", [{ task_id: "HumanEval/0", completion: "" }, { task_id: "HumanEval/1", text: "x" }]);
+      const run = await runEvaluateCli([file], new ReferenceHarnessSandbox());
+      expect(run.error?.message).toContain(`${file}:2:`);
+      expect(run.error?.message).toContain('needs a "completion" (or "solution") string');
+    });
+
+    it("an unknown task id names the line", async () => {
+      const file = samplesFile("unknown.jsonl", [{ task_id: "HumanEval/0", completion: "" }, { task_id: "HumanEval/0", completion: "" }, { task_id: "HumanEval/999", completion: "" }]);
+      const run = await runEvaluateCli([file], new ReferenceHarnessSandbox());
+      expect(run.error?.message).toContain(`${file}:3: unknown task_id "HumanEval/999" (not a problem of HumanEval)`);
+    });
+
+    it("problems without samples are refused unless --allow-partial, as the reference harness refuses", async () => {
+      const file = samplesFile("partial.jsonl", tasks.slice(0, 2).map((t) => ({ task_id: t.id, completion: t.canonicalSolution })));
+      const refused = await runEvaluateCli([file], new ReferenceHarnessSandbox());
+      expect(refused.error?.message).toContain("162 of 164 problems have no sample");
+      expect(refused.error?.message).toContain("HumanEval/2, HumanEval/3");
+      expect(refused.error?.hint).toContain("--allow-partial");
+      const allowed = await runEvaluateCli([file, "--allow-partial"], new ReferenceHarnessSandbox());
+      expect(allowed.stdout).toBe("pass@1: 1.0000\n");
+      expect(allowed.stderr).toContain("on 2 problems");
+    });
+
+    it("bad flags are usage errors (exit code 2) naming the flag", async () => {
+      const file = samplesFile("flags.jsonl", [{ task_id: "HumanEval/0", completion: "" }]);
+      for (const [flag, value] of [["--k", "1,x"], ["--timeout", "-1"], ["--workers", "0"], ["--sandbox", "vm"]]) {
+        const run = await runEvaluateCli([file, flag!, value!], new ReferenceHarnessSandbox());
+        expect(run.error?.exitCode, `${flag} ${value}`).toBe(2);
+        expect(run.error?.message).toContain(flag);
+      }
+    });
+
+    it("a missing samples file says so", async () => {
+      const run = await runEvaluateCli([path.join(work, "nope.jsonl")], new ReferenceHarnessSandbox());
+      expect(run.error?.code).toBe("not_found");
+      expect(run.error?.message).toContain("nope.jsonl does not exist");
+    });
+  });
+
+  it("on Ctrl-C writes what finished, says what is missing, and a re-run resumes with only the rest", async () => {
+    const lines = tasks.map((t) => ({ task_id: t.id, completion: t.canonicalSolution }));
+    const file = samplesFile("interrupted.jsonl", lines);
+
+    /** Sends SIGINT to the process once its first batch is done, as a user's Ctrl-C would. */
+    class CtrlCAfterFirstBatch extends ReferenceHarnessSandbox {
+      override async run(programs: Program[], options?: RunOptions): Promise<Verdict[]> {
+        const verdicts = await super.run(programs, options);
+        if (this.batches.length === 1) process.emit("SIGINT");
+        return verdicts;
+      }
+    }
+    const first = await runEvaluateCli([file], new CtrlCAfterFirstBatch());
+    expect(first.error?.code).toBe("interrupted");
+    expect(first.stderr).toContain("interrupted: finishing the programs already running");
+    expect(first.error?.message).toMatch(/interrupted: 48 of 164 samples evaluated and written to .*interrupted\.jsonl_results\.jsonl; 116 missing/);
+    expect(readResults(file)).toEqual(lines.slice(0, 48).map((line) => ({ ...line, result: "passed", passed: true })));
+
+    const resumedSandbox = new ReferenceHarnessSandbox();
+    const second = await runEvaluateCli([file], resumedSandbox);
+    expect(second.error).toBeUndefined();
+    expect(second.stderr).toContain("resuming: 48 of 164 lines were evaluated by an earlier run");
+    expect(resumedSandbox.batches.reduce((a, b) => a + b, 0)).toBe(116);
+    expect(second.stdout).toBe("pass@1: 1.0000\n");
+    expect(readResults(file)).toEqual(lines.map((line) => ({ ...line, result: "passed", passed: true })));
+  });
+
+  it("starts over instead of resuming when the settings changed (here --timeout)", async () => {
+    const lines = tasks.slice(0, 3).map((t) => ({ task_id: t.id, completion: t.canonicalSolution }));
+    const file = samplesFile("changed.jsonl", lines);
+    writeFileSync(`${file}_results.jsonl.partial`, '{"koderzEvaluate":"other settings"}\n{"line":1,"result":"failed: stale","passed":false}\n');
+    const sandbox = new ReferenceHarnessSandbox();
+    const run = await runEvaluateCli([file, "--allow-partial", "--timeout", "5"], sandbox);
+    expect(run.stderr).not.toContain("resuming");
+    expect(sandbox.batches).toEqual([3]);
+    expect(run.stdout).toBe("pass@1: 1.0000\n");
+  });
+
+  it("--sanitize extracts code from chat answers; without it they are judged as written, like the reference", async () => {
+    const chosen = tasks.slice(0, 5);
+    const chat = (t: Task) => `Here is my solution:\n\n\`\`\`python\n${t.prompt}${t.canonicalSolution}\n\`\`\`\n\nExample:\n\`\`\`python\nprint(${t.entryPoint}())\n\`\`\``;
+    const file = samplesFile("chat.jsonl", chosen.map((t) => ({ task_id: t.id, completion: chat(t) })));
+    const raw = await runEvaluateCli([file, "--allow-partial"], new ReferenceHarnessSandbox());
+    expect(raw.stdout).toBe("pass@1: 0.0000\n");
+    const sanitized = await runEvaluateCli([file, "--allow-partial", "--sanitize"], new ReferenceHarnessSandbox());
+    expect(sanitized.stdout).toBe("pass@1: 1.0000\n");
+    // The results file keeps the samples as given.
+    expect(readResults(file).map((r) => r.completion)).toEqual(chosen.map(chat));
+  });
+
+  it("HumanEval+ gets per-task limits scaled from the canonical run time: a heavy task and the corrected HumanEval/32 pass", async () => {
+    // HumanEval/15's canonical program needs several seconds here (more than the 3 s default);
+    // HumanEval/32's published test needs the loader's erratum.
+    const plus = await loadSuiteFile(path.join(testDataDir, "HumanEvalPlus-OriginFmt.jsonl.gz"), "humaneval+");
+    const chosen = plus.filter((t) => ["HumanEval/0", "HumanEval/15", "HumanEval/32"].includes(t.id));
+    const file = samplesFile("plus.jsonl", chosen.map((t) => ({ task_id: t.id, completion: t.canonicalSolution })));
+    const run = await runEvaluateCli([file, "--dataset", "humaneval+", "--allow-partial"], new ReferenceHarnessSandbox());
+    expect(run.error).toBeUndefined();
+    expect(run.stderr).toContain("measuring 3 canonical solution(s) in the process sandbox");
+    expect(run.stdout).toBe("pass@1: 1.0000\n");
+    expect(existsSync(path.join(process.env.KODERZ_CACHE_DIR!, "time-limits", "process.json"))).toBe(true);
+  }, 300_000);
+});
