@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import { registerSpeedTestCommand } from "./speed-test.js";
 import { registerResults } from "./results.js";
 import { registerCompare } from "./compare.js";
+import { registerReport } from "./report.js";
+import { registerView } from "./view.js";
 import { registerEvaluate } from "./evaluate.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
@@ -10,5 +12,7 @@ export function registerCommands(program: Command): void {
   registerSpeedTestCommand(program);
   registerResults(program);
   registerCompare(program);
+  registerReport(program);
+  registerView(program);
   registerEvaluate(program);
 }

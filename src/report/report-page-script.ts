@@ -1,0 +1,137 @@
+/**
+ * The browser side of the HTML report: reads the embedded JSON and hands each series to
+ * chart.js. It computes nothing (report-data.ts did) and writes no data into the DOM except
+ * through chart.js's canvas, so no text from the store is ever parsed as HTML.
+ *
+ * Plain ES2017 in a string: it runs in the page, not in Node.
+ */
+export const REPORT_PAGE_SCRIPT = String.raw`
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var palette = data.palette;
+  var modeColors = { fast: "#2bb3a3", standard: "#4c78d0", deep: "#8e5cc8" };
+
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.font.size = 12;
+  Chart.defaults.color = "#475467";
+  Chart.defaults.borderColor = "#eaecf0";
+  Chart.defaults.plugins.legend.labels.boxWidth = 12;
+  Chart.defaults.plugins.legend.labels.boxHeight = 12;
+
+  function color(i) { return palette[i % palette.length]; }
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (canvas) new Chart(canvas, config);
+  }
+  function axis(title, extra) {
+    var scale = { title: { display: true, text: title }, grid: { color: "#f0f2f5" } };
+    for (var k in extra || {}) scale[k] = extra[k];
+    return scale;
+  }
+  function percentAxis(title) {
+    return axis(title, { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } });
+  }
+  function dollars(v) { return "$" + Number(v).toFixed(4); }
+
+  var s = data.successByModeAndModel;
+  draw("chart-success-by-mode-model", {
+    type: "bar",
+    data: {
+      labels: s.modes,
+      datasets: s.models.map(function (model, m) {
+        return { label: model, data: s.rates[m], backgroundColor: color(m), borderRadius: 3, maxBarThickness: 56 };
+      }),
+    },
+    options: {
+      scales: { x: axis("mode"), y: percentAxis("problems solved") },
+      plugins: { tooltip: { callbacks: { label: function (ctx) {
+        var m = ctx.datasetIndex, a = ctx.dataIndex;
+        return s.models[m] + ": " + Number(ctx.raw).toFixed(1) + "% (" + s.successes[m][a] + "/" + s.experiments[m][a] + ")";
+      } } } },
+    },
+  });
+
+  draw("chart-cost-vs-success", {
+    type: "scatter",
+    data: {
+      datasets: data.columns.map(function (c, i) {
+        return { label: c.label, data: [{ x: c.meanCostUsd, y: c.successRate }], backgroundColor: color(i), borderColor: color(i), pointRadius: 7, pointHoverRadius: 9 };
+      }),
+    },
+    options: {
+      scales: {
+        x: axis("mean cost per problem (USD)", { beginAtZero: true, ticks: { callback: dollars } }),
+        y: percentAxis("problems solved"),
+      },
+      plugins: { tooltip: { callbacks: { label: function (ctx) {
+        return ctx.dataset.label + ": " + Number(ctx.raw.y).toFixed(1) + "% at " + dollars(ctx.raw.x) + " per problem";
+      } } } },
+    },
+  });
+
+  function histogram(id, h, title) {
+    draw(id, {
+      type: "bar",
+      data: {
+        labels: h.labels,
+        datasets: data.columns.map(function (c, i) {
+          return { label: c.label, data: h.counts[i], backgroundColor: color(i), categoryPercentage: 0.9, barPercentage: 1 };
+        }),
+      },
+      options: {
+        scales: {
+          x: axis(h.width > 1 ? title + ", bins of " + h.width.toLocaleString("en-US") : title, { grid: { display: false } }),
+          y: axis("problems", { beginAtZero: true, ticks: { precision: 0 } }),
+        },
+        plugins: { tooltip: { callbacks: { title: function (items) {
+          var lower = h.lowerEdges[items[0].dataIndex];
+          return h.width > 1 ? lower.toLocaleString("en-US") + " to " + (lower + h.width - 1).toLocaleString("en-US") : String(lower);
+        } } } },
+      },
+    });
+  }
+  histogram("chart-tokens", data.tokens, "tokens per problem (input + output)");
+  histogram("chart-iterations", data.iterations, "iterations per problem");
+
+  function points(series) { return series.x.map(function (x, i) { return { x: x, y: series.y[i] }; }); }
+  function curve(label, series, i) {
+    return { label: label, data: points(series), borderColor: color(i), backgroundColor: color(i), borderWidth: 2, pointRadius: 0, tension: 0 };
+  }
+  var training = data.training;
+  draw("chart-return", {
+    type: "line",
+    data: { datasets: training.map(function (t, i) { return curve(t.name + " (mean of " + t.returnWindow + ")", t.meanReturn, i); }) },
+    options: { scales: { x: axis("episode", { type: "linear" }), y: axis("return") } },
+  });
+  draw("chart-regret", {
+    type: "line",
+    data: { datasets: training.filter(function (t) { return t.cumulativeRegret; }).map(function (t, i) { return curve(t.name, t.cumulativeRegret, i); }) },
+    options: { scales: { x: axis("episode", { type: "linear" }), y: axis("cumulative regret", { beginAtZero: true }) } },
+  });
+  training.forEach(function (t, f) {
+    draw("chart-mode-mix-" + f, {
+      type: "line",
+      data: {
+        datasets: t.modeMix.modes.map(function (mode, m) {
+          var c = modeColors[mode] || color(m);
+          return {
+            label: mode,
+            data: t.modeMix.x.map(function (x, b) { return { x: x, y: t.modeMix.shares[m][b] }; }),
+            borderColor: c, backgroundColor: c + "cc", fill: m === 0 ? "origin" : "-1", pointRadius: 0, borderWidth: 1,
+          };
+        }),
+      },
+      options: { scales: { x: axis("episode", { type: "linear" }), y: axis("share of episodes", { stacked: true, min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } }) } },
+    });
+  });
+
+  // The matrix filter: hide problems every run agrees on.
+  var disagree = document.getElementById("only-disagreements");
+  if (disagree) disagree.addEventListener("change", function () {
+    document.getElementById("problem-matrix").classList.toggle("only-disagreements", disagree.checked);
+  });
+})();
+`;

@@ -1,0 +1,193 @@
+import { z } from "zod";
+import { KoderzError } from "../../errors.js";
+import type { ArmTotals, Store } from "../../store/store.js";
+import type { ExperimentRecord, RunRecord, StepRecord } from "../../store/records.js";
+
+/**
+ * The viewer's JSON API over the store. Every request queries the store afresh, so runs that a
+ * benchmark commits while the viewer is open show up on the next page load. Nothing here writes.
+ *
+ *   GET /api/runs                      every run, oldest first, with per-arm totals
+ *   GET /api/runs/:runId[?arm=ARM]     a run and its experiments (one per problem and arm)
+ *   GET /api/experiments/:experimentId an experiment and its steps, in order
+ */
+
+export interface ArmView {
+  arm: string;
+  experiments: number;
+  successes: number;
+  /** Percent, 0..100. */
+  successRate: number;
+  iterations: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  wallSeconds: number;
+}
+
+export interface RunView {
+  runId: string;
+  kind: string;
+  mode: string;
+  stage: string | null;
+  label: string | null;
+  status: string;
+  startTime: string;
+  endTime: string | null;
+  tags: string[];
+  /** From the run's model: tags. */
+  models: string[];
+  /** The largest arm's problem count: the arms of a run cover the same problems. */
+  problems: number;
+  arms: ArmView[];
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface ExperimentView {
+  experimentId: string;
+  runId: string;
+  arm: string;
+  problemId: string;
+  success: boolean;
+  iterations: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  wallSeconds: number;
+  verdict: string | null;
+}
+
+export interface RunsResponse {
+  runs: RunView[];
+}
+
+export interface RunResponse {
+  run: RunView & { config: Record<string, unknown> };
+  experiments: ExperimentView[];
+}
+
+export interface ExperimentResponse {
+  run: RunView;
+  experiment: ExperimentView & { finalCode: string | null; tags: string[] };
+  steps: StepRecord[];
+}
+
+export interface ApiError {
+  error: { code: string; message: string; hint: string | null };
+}
+
+export interface ApiResult {
+  status: number;
+  body: RunsResponse | RunResponse | ExperimentResponse | ApiError;
+}
+
+const ROUTES_HINT = "the routes are /api/runs, /api/runs/RUN[?arm=ARM] and /api/experiments/EXPERIMENT";
+
+/** Ids come from the URL: any non-empty text of sane length; the store binds it as a parameter. */
+const Id = z.string().min(1).max(300);
+const NoQuery = z.strictObject({});
+const RunQuery = z.strictObject({ arm: z.string().min(1).max(200).optional() });
+
+/** Answers one GET under /api; `segments` are the decoded path segments after "api". */
+export function answerApi(store: Store, segments: readonly string[], query: URLSearchParams): ApiResult {
+  try {
+    const params = Object.fromEntries(query);
+    if (segments.length === 1 && segments[0] === "runs") {
+      parse(NoQuery, params, "query");
+      return ok({ runs: store.listRuns().map((run) => runView(run, store.armTotals(run.runId))) });
+    }
+    if (segments.length === 2 && segments[0] === "runs") {
+      const runId = parse(Id, segments[1], "run id");
+      const { arm } = parse(RunQuery, params, "query");
+      const run = store.getRun(runId);
+      return ok({
+        run: { ...runView(run, store.armTotals(runId)), config: run.config },
+        experiments: store.experiments(runId, { arm }).map(experimentView),
+      });
+    }
+    if (segments.length === 2 && segments[0] === "experiments") {
+      const experimentId = parse(Id, segments[1], "experiment id");
+      parse(NoQuery, params, "query");
+      const experiment = store.getExperiment(experimentId);
+      if (!experiment) throw new KoderzError("not_found", `no experiment with id ${experimentId}`, "open a run and pick one of its problems");
+      const run = store.getRun(experiment.runId);
+      return ok({
+        run: runView(run, store.armTotals(run.runId)),
+        experiment: { ...experimentView(experiment), finalCode: experiment.finalCode ?? null, tags: experiment.tags },
+        steps: store.steps(experimentId),
+      });
+    }
+    throw new KoderzError("not_found", `no API route /api/${segments.join("/")}`, ROUTES_HINT);
+  } catch (error) {
+    if (error instanceof KoderzError) {
+      return { status: statusFor(error), body: { error: { code: error.code, message: error.message, hint: error.hint ?? null } } };
+    }
+    throw error;
+  }
+}
+
+function ok(body: ApiResult["body"]): ApiResult {
+  return { status: 200, body };
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length ? `${what} ${issue.path.join(".")}` : what;
+  throw new KoderzError("bad_input", `${where}: ${issue.message}`, ROUTES_HINT);
+}
+
+function statusFor(error: KoderzError): number {
+  if (error.code === "not_found") return 404;
+  if (error.code === "bad_input" || error.code === "usage") return 400;
+  return 500;
+}
+
+function runView(run: RunRecord, arms: ArmTotals[]): RunView {
+  return {
+    runId: run.runId,
+    kind: run.kind,
+    mode: run.mode,
+    stage: run.stage ?? null,
+    label: run.label ?? null,
+    status: run.status,
+    startTime: run.startTime,
+    endTime: run.endTime ?? null,
+    tags: run.tags,
+    models: run.tags.filter((tag) => tag.startsWith("model:")).map((tag) => tag.slice("model:".length)),
+    problems: Math.max(0, ...arms.map((a) => a.experiments)),
+    arms: arms.map((a) => ({
+      arm: a.arm,
+      experiments: a.experiments,
+      successes: a.successes,
+      successRate: a.experiments === 0 ? 0 : (a.successes / a.experiments) * 100,
+      iterations: a.iterations,
+      inputTokens: a.inputTokens,
+      outputTokens: a.outputTokens,
+      costUsd: a.costUsd,
+      wallSeconds: a.wallSeconds,
+    })),
+    inputTokens: arms.reduce((total, a) => total + a.inputTokens, 0),
+    outputTokens: arms.reduce((total, a) => total + a.outputTokens, 0),
+    costUsd: arms.reduce((total, a) => total + a.costUsd, 0),
+  };
+}
+
+function experimentView(e: ExperimentRecord): ExperimentView {
+  return {
+    experimentId: e.experimentId,
+    runId: e.runId,
+    arm: e.arm,
+    problemId: e.problemId,
+    success: e.success,
+    iterations: e.iterations,
+    inputTokens: e.inputTokens,
+    outputTokens: e.outputTokens,
+    costUsd: e.costUsd,
+    wallSeconds: e.wallSeconds,
+    verdict: e.verdict ?? null,
+  };
+}
