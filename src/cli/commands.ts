@@ -5,6 +5,7 @@ import { registerCompare } from "./compare.js";
 import { registerReport } from "./report.js";
 import { registerView } from "./view.js";
 import { registerEvaluate } from "./evaluate.js";
+import { registerSandboxCommand } from "./sandbox.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
 export function registerCommands(program: Command): void {
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerView(program);
   registerEvaluate(program);
+  registerSandboxCommand(program);
 }

@@ -1,0 +1,147 @@
+import { availableParallelism } from "node:os";
+import { PassThrough, type Duplex } from "node:stream";
+import type Docker from "dockerode";
+import { KoderzError } from "../src/errors.js";
+import { connectEngine, SANDBOX_IMAGE, statusCode } from "./engine.js";
+import { DEFAULT_PROGRAM_LIMITS, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
+import { keepTail, runBatch } from "./runner-session.js";
+import { runnerSource } from "./runner-source.js";
+import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
+
+export interface DockerSandboxOptions {
+  docker?: Docker;
+  image?: string;
+  /** Default for RunOptions.workers: the host's cores. */
+  workers?: number;
+  limits?: Partial<ProgramLimits>;
+}
+
+/** The unprivileged user programs run as (nobody:nogroup on Debian). */
+const SANDBOX_USER = "65534:65534";
+const WORK_DIR = "/work";
+export const BATCH_LABEL = "org.koderz.sandbox";
+export const OWNER_LABEL = "org.koderz.sandbox.owner";
+/** Memory for the runner itself, on top of each worker's program budget. */
+const RUNNER_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Runs each batch in one fresh container: no network, read-only root, tmpfs work dirs, memory,
+ * pids and CPU caps, no capabilities, no privilege gain, user nobody. Inside, sandbox/runner.py
+ * (passed with `python3 -c`, so the image needs nothing of ours) forks one child per program, so
+ * container start-up is paid once per batch. The container is removed when the batch ends,
+ * fails or is aborted; if this process dies, the runner sees its stdin close and the engine
+ * auto-removes the container.
+ */
+export class DockerSandbox implements Sandbox {
+  readonly name = "docker" as const;
+  private readonly docker: Docker;
+  private readonly image: string;
+  private readonly workers: number;
+  private readonly limits: ProgramLimits;
+  private readonly live = new Set<Docker.Container>();
+
+  constructor(options: DockerSandboxOptions = {}) {
+    this.docker = options.docker ?? connectEngine();
+    this.image = options.image ?? SANDBOX_IMAGE;
+    this.workers = options.workers ?? availableParallelism();
+    this.limits = { ...DEFAULT_PROGRAM_LIMITS, ...options.limits };
+  }
+
+  async run(programs: Program[], options: RunOptions = {}): Promise<Verdict[]> {
+    if (programs.length === 0 || options.signal?.aborted) return [];
+    const workers = Math.max(1, Math.min(options.workers ?? this.workers, programs.length));
+    const container = await this.createContainer(workers);
+    this.live.add(container);
+    try {
+      const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      container.modem.demuxStream(stream, stdout, stderr);
+      stream.on("end", () => {
+        stdout.end();
+        stderr.end();
+      });
+      stream.on("error", (error: Error) => stdout.destroy(error));
+      const diagnostics = keepTail(stderr);
+      await container.start();
+      return await runBatch(
+        { stdin: stream, stdout, diagnostics, kill: () => void container.kill().catch(() => undefined) },
+        programs,
+        options,
+      );
+    } finally {
+      this.live.delete(container);
+      await removeContainer(container);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.live].map(removeContainer));
+    this.live.clear();
+  }
+
+  private async createContainer(workers: number): Promise<Docker.Container> {
+    const config: RunnerConfig = { ...this.limits, workers, workRoot: WORK_DIR, dropToUid: null };
+    const memory = workers * this.limits.memoryBytes + RUNNER_MEMORY_BYTES;
+    const cpus = Math.min(workers, availableParallelism());
+    try {
+      return await this.docker.createContainer({
+        Image: this.image,
+        Cmd: ["python3", "-I", "-c", runnerSource(), JSON.stringify(config)],
+        User: SANDBOX_USER,
+        Env: ["LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"],
+        // No WorkingDir: setting it to the tmpfs makes Docker remount it root-owned, mode 755.
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        OpenStdin: true,
+        StdinOnce: true,
+        Tty: false,
+        NetworkDisabled: true,
+        // The owner's pid tells which process a leftover container belonged to.
+        Labels: { [BATCH_LABEL]: "batch", [OWNER_LABEL]: String(process.pid) },
+        HostConfig: {
+          AutoRemove: true,
+          NetworkMode: "none",
+          ReadonlyRootfs: true,
+          Tmpfs: {
+            [WORK_DIR]: "rw,noexec,nosuid,nodev,size=64m,mode=1777",
+            "/tmp": "rw,noexec,nosuid,nodev,size=16m,mode=1777",
+          },
+          Memory: memory,
+          MemorySwap: memory,
+          PidsLimit: 32 + 32 * workers,
+          NanoCpus: cpus * 1e9,
+          CapDrop: ["ALL"],
+          SecurityOpt: ["no-new-privileges"],
+        },
+      });
+    } catch (error) {
+      if (statusCode(error) === 404) {
+        throw new KoderzError(
+          "sandbox_unavailable",
+          `the Docker image ${this.image} does not exist`,
+          "build it with `koderz sandbox build`",
+        );
+      }
+      throw new KoderzError("sandbox_unavailable", `could not create a sandbox container: ${messageOf(error)}`);
+    }
+  }
+}
+
+/** Removes the container and returns once it is gone. */
+async function removeContainer(container: Docker.Container): Promise<void> {
+  try {
+    await container.remove({ force: true });
+  } catch (error) {
+    const code = statusCode(error);
+    if (code === 404) return; // auto-removal was faster
+    if (code !== 409) throw error;
+    // Auto-removal is under way: wait for its end, so that "removed" means gone.
+    await container.wait({ condition: "removed" }).catch(() => undefined);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,57 @@
+import Docker from "dockerode";
+
+/** The image every Docker sandbox runs: Python 3 with numpy (built by `koderz sandbox build`). */
+export const SANDBOX_IMAGE = "koderz-sandbox";
+
+/** A client for the engine that DOCKER_HOST names, else the local socket. */
+export function connectEngine(): Docker {
+  return new Docker();
+}
+
+/** Where the client looks for the engine, for messages. */
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST ?? "/var/run/docker.sock";
+}
+
+/** Whether an engine answers within `timeoutMs`; a missing socket fails at once. */
+export async function engineAnswers(docker: Docker, timeoutMs = 3000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    const ping = docker.ping().then(
+      () => true,
+      () => false,
+    );
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ImageFacts {
+  id: string;
+  created: string;
+  sizeBytes: number;
+}
+
+/** The image's facts, or null when the engine has no image of that name. */
+export async function inspectImage(docker: Docker, image = SANDBOX_IMAGE): Promise<ImageFacts | null> {
+  try {
+    const info = await docker.getImage(image).inspect();
+    return { id: info.Id, created: info.Created, sizeBytes: info.Size };
+  } catch (error) {
+    if (statusCode(error) === 404) return null;
+    throw error;
+  }
+}
+
+/** The HTTP status of a dockerode error, when it has one. */
+export function statusCode(error: unknown): number | undefined {
+  if (typeof error === "object" && error !== null && "statusCode" in error) {
+    const code = (error as { statusCode: unknown }).statusCode;
+    return typeof code === "number" ? code : undefined;
+  }
+  return undefined;
+}

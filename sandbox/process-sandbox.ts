@@ -1,0 +1,189 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import path from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { KoderzError } from "../src/errors.js";
+import { DEFAULT_PROGRAM_LIMITS, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
+import { keepTail, runBatch } from "./runner-session.js";
+import { runnerPath } from "./runner-source.js";
+import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
+
+export interface ProcessSandboxOptions {
+  /** The interpreter to run; default `python3` from PATH. */
+  python?: string;
+  /** Default for RunOptions.workers: the host's cores. */
+  workers?: number;
+  limits?: Partial<ProgramLimits>;
+}
+
+/** What fences the process sandbox could put up on this machine, for the user's warning. */
+export interface ProcessIsolation {
+  /** Programs have no network (a private network namespace). */
+  privateNetwork: boolean;
+  /** Programs cannot outlive the batch nor signal host processes (a private pid namespace). */
+  privatePids: boolean;
+  /** The host's files are read-only to programs, mounts stay private, capabilities are dropped. */
+  readOnlyHost: boolean;
+  /** Programs run as nobody rather than as root (when root runs koderz and nobody can read Python). */
+  dropsToNobody: boolean;
+}
+
+/**
+ * One way to start the runner, from the strongest to none: the command prefix for a batch
+ * whose programs work under `workRoot`.
+ */
+interface Confinement {
+  isolation: Omit<ProcessIsolation, "dropsToNobody">;
+  prefix(workRoot: string): string[];
+}
+
+/**
+ * Run inside fresh mount, network and pid namespaces: every mount becomes read-only (in this
+ * namespace only), a fresh tmpfs becomes the work root, and all capabilities go but those the
+ * runner needs to hand programs to nobody. A program running as root then cannot write the
+ * host's files, mount over them, or regain the capabilities.
+ */
+const LOCKDOWN_SCRIPT = `set -e
+work="$1"; shift
+while read -r _ _ _ _ point _; do
+  mount -o remount,bind,ro "$point" 2>/dev/null || true
+done < /proc/self/mountinfo
+mount -t tmpfs -o size=64m,mode=1777,nosuid,nodev koderz-work "$work"
+exec setpriv --bounding-set=-all,+setuid,+setgid,+chown --inh-caps=-all --no-new-privs -- "$@"`;
+
+function confinements(): Confinement[] {
+  const asUser = process.getuid?.() === 0 ? [] : ["--user", "--map-root-user"];
+  const namespaces = ["unshare", ...asUser, "--mount", "--net", "--pid", "--fork", "--kill-child"];
+  return [
+    {
+      isolation: { privateNetwork: true, privatePids: true, readOnlyHost: true },
+      prefix: (workRoot) => [...namespaces, "sh", "-c", LOCKDOWN_SCRIPT, "koderz-lockdown", workRoot],
+    },
+    { isolation: { privateNetwork: true, privatePids: true, readOnlyHost: false }, prefix: () => namespaces },
+    { isolation: { privateNetwork: true, privatePids: false, readOnlyHost: false }, prefix: () => ["unshare", ...asUser, "--net"] },
+    { isolation: { privateNetwork: false, privatePids: false, readOnlyHost: false }, prefix: () => [] },
+  ];
+}
+
+/** nobody: programs run as this uid when koderz runs as root and Python is readable by it. */
+const NOBODY_UID = 65534;
+
+/**
+ * Runs the batch with the local python3 and the same runner as the Docker sandbox: rlimits per
+ * program and, as far as this machine allows, private mount, network and pid namespaces with
+ * the host's files read-only (see LOCKDOWN_SCRIPT). Weaker than Docker all the same: programs
+ * share the host's kernel view, can read its files, and without namespaces write them too.
+ */
+export class ProcessSandbox implements Sandbox {
+  readonly name = "process" as const;
+  private readonly live = new Set<ResultPromise>();
+
+  private constructor(
+    private readonly python: string,
+    private readonly confinement: Confinement,
+    readonly isolation: ProcessIsolation,
+    private readonly workers: number,
+    private readonly limits: ProgramLimits,
+  ) {}
+
+  /** Finds the interpreter and probes the strongest confinement this machine allows. */
+  static async open(options: ProcessSandboxOptions = {}): Promise<ProcessSandbox> {
+    const python = await resolvePython(options.python ?? "python3");
+    const confinement = await strongestConfinement(python);
+    const isolation: ProcessIsolation = {
+      ...confinement.isolation,
+      dropsToNobody: process.getuid?.() === 0 && (await nobodyCanRun(python)),
+    };
+    return new ProcessSandbox(
+      python,
+      confinement,
+      isolation,
+      options.workers ?? availableParallelism(),
+      { ...DEFAULT_PROGRAM_LIMITS, ...options.limits },
+    );
+  }
+
+  async run(programs: Program[], options: RunOptions = {}): Promise<Verdict[]> {
+    if (programs.length === 0 || options.signal?.aborted) return [];
+    const workers = Math.max(1, Math.min(options.workers ?? this.workers, programs.length));
+    const workRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-"));
+    // Programs dropped to nobody must reach their own directories inside it, and list nothing.
+    if (this.isolation.dropsToNobody) await chmod(workRoot, 0o711);
+    const config: RunnerConfig = {
+      ...this.limits,
+      workers,
+      workRoot,
+      dropToUid: this.isolation.dropsToNobody ? NOBODY_UID : null,
+    };
+    const [command, ...args] = [...this.confinement.prefix(workRoot), this.python, runnerPath(), JSON.stringify(config)];
+    const runner = execa(command!, args, {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
+      // Programs see none of the caller's environment (API keys, tokens), only what Python needs.
+      extendEnv: false,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", PYTHONDONTWRITEBYTECODE: "1" },
+    });
+    this.live.add(runner);
+    try {
+      return await runBatch(
+        { stdin: runner.stdin, stdout: runner.stdout, diagnostics: keepTail(runner.stderr), kill: () => runner.kill("SIGKILL") },
+        programs,
+        options,
+      );
+    } finally {
+      runner.kill("SIGKILL");
+      await runner;
+      this.live.delete(runner);
+      await rm(workRoot, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const runner of this.live) runner.kill("SIGKILL");
+    await Promise.all(this.live);
+  }
+}
+
+/** The interpreter's real path: a pyenv shim would need the caller's environment to work. */
+async function resolvePython(python: string): Promise<string> {
+  const probe = await execa(python, ["-c", "import sys; print(sys.executable)"], { reject: false });
+  const executable = String(probe.stdout ?? "").trim();
+  if (probe.exitCode !== 0 || !executable) {
+    throw new KoderzError(
+      "sandbox_unavailable",
+      `the process sandbox needs ${python}, which did not run${probe.stderr ? `: ${String(probe.stderr).trim()}` : ""}`,
+      "install Python 3 (apt-get install -y python3 python3-numpy), or use the Docker sandbox",
+    );
+  }
+  return executable;
+}
+
+/** The first confinement under which Python starts here: namespaces and setpriv may be missing or refused. */
+async function strongestConfinement(python: string): Promise<Confinement> {
+  const all = confinements();
+  const probeRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-probe-"));
+  try {
+    for (const confinement of all) {
+      const [command, ...args] = [...confinement.prefix(probeRoot), python, "-c", "pass"];
+      if (!command) return confinement;
+      const probe = await execa(command, args, { reject: false, timeout: 10_000 });
+      if (probe.exitCode === 0) return confinement;
+    }
+  } finally {
+    await rm(probeRoot, { recursive: true, force: true });
+  }
+  return all[all.length - 1]!;
+}
+
+/** Whether the nobody user can read this Python's standard library (not so under /root). */
+async function nobodyCanRun(python: string): Promise<boolean> {
+  const probe = await execa(
+    python,
+    ["-c", `import os; os.setgroups([]); os.setgid(${NOBODY_UID}); os.setuid(${NOBODY_UID}); import email.parser`],
+    { reject: false, timeout: 10_000 },
+  );
+  return probe.exitCode === 0;
+}

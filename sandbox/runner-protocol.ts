@@ -1,0 +1,81 @@
+import { z } from "zod";
+import type { Program } from "./sandbox.js";
+
+/**
+ * The line protocol of sandbox/runner.py, the Python process that runs a batch inside any
+ * sandbox. Programs go in on its stdin, one JSON object a line; verdicts come back on its
+ * stdout the same way. Its output is untrusted data (programs run under it), so every line is
+ * checked with zod.
+ */
+
+/** Limits for each program; the same whichever sandbox runs it. */
+export interface ProgramLimits {
+  /** Address space a program may add to the warm interpreter's own. */
+  memoryBytes: number;
+  /** What the program prints that is kept for Verdict.output. */
+  outputBytes: number;
+  /** Largest file a program may write. */
+  fileSizeBytes: number;
+  /** RLIMIT_NPROC: processes of the sandbox user (it only binds a non-root user). */
+  maxProcesses: number;
+}
+
+export const DEFAULT_PROGRAM_LIMITS: ProgramLimits = {
+  memoryBytes: 1024 * 1024 * 1024,
+  outputBytes: 4096,
+  fileSizeBytes: 16 * 1024 * 1024,
+  maxProcesses: 64,
+};
+
+/** What the runner reads from its first argument. */
+export interface RunnerConfig extends ProgramLimits {
+  workers: number;
+  /** Where each program gets its own fresh directory (a tmpfs in Docker). */
+  workRoot: string | null;
+  /** When the runner is root, the uid programs run as (if that uid can still read Python). */
+  dropToUid: number | null;
+}
+
+/** A program as the runner takes it. */
+export function encodeProgram(program: Program): string {
+  return JSON.stringify({ id: program.id, source: program.source, timeout: program.timeoutSeconds }) + "\n";
+}
+
+/** Tells the runner to start no more programs; those running still get their verdicts. */
+export const STOP_LINE = JSON.stringify({ stop: true }) + "\n";
+
+const readySchema = z.object({
+  ready: z.literal(true),
+  python: z.string(),
+  warm: z.array(z.string()),
+  uid: z.number(),
+  droppedToUid: z.number().nullable(),
+  pid1: z.boolean(),
+});
+
+const verdictSchema = z.object({
+  id: z.string(),
+  status: z.enum(["passed", "failed", "timed out"]),
+  result: z.string(),
+  durationMs: z.number(),
+  output: z.string(),
+});
+
+export type RunnerReady = z.infer<typeof readySchema>;
+export type RunnerVerdict = z.infer<typeof verdictSchema>;
+export type RunnerMessage = { kind: "ready"; ready: RunnerReady } | { kind: "verdict"; verdict: RunnerVerdict };
+
+/** Parses one stdout line of the runner; null when the line is not a protocol message. */
+export function parseRunnerLine(line: string): RunnerMessage | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const ready = readySchema.safeParse(value);
+  if (ready.success) return { kind: "ready", ready: ready.data };
+  const verdict = verdictSchema.safeParse(value);
+  if (verdict.success) return { kind: "verdict", verdict: verdict.data };
+  return null;
+}

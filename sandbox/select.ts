@@ -1,0 +1,76 @@
+import type Docker from "dockerode";
+import { KoderzError } from "../src/errors.js";
+import { DockerSandbox } from "./docker-sandbox.js";
+import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "./engine.js";
+import { ProcessSandbox, type ProcessIsolation } from "./process-sandbox.js";
+import type { ProgramLimits } from "./runner-protocol.js";
+import type { Sandbox, SandboxName } from "./sandbox.js";
+
+export interface OpenSandboxOptions {
+  /** Where warnings go (the process sandbox's weaker isolation); default: stderr. */
+  onNotice?: (message: string) => void;
+  /** Programs run at once; default: the host's cores. */
+  workers?: number;
+  limits?: Partial<ProgramLimits>;
+  /** For tests and tools: another engine client or image. */
+  docker?: Docker;
+  image?: string;
+}
+
+/**
+ * The sandbox to run programs in. Without a name: Docker when an engine answers, else the
+ * process sandbox with a loud warning. "docker" never falls back; "process" never asks Docker.
+ */
+export async function openSandbox(name?: SandboxName, options: OpenSandboxOptions = {}): Promise<Sandbox> {
+  const notice = options.onNotice ?? ((message: string) => void process.stderr.write(`${message}\n`));
+  if (name === "process") return openProcessSandbox(options, notice, "you chose --sandbox process");
+
+  const docker = options.docker ?? connectEngine();
+  const image = options.image ?? SANDBOX_IMAGE;
+  if (await engineAnswers(docker)) {
+    if (!(await inspectImage(docker, image))) {
+      throw new KoderzError(
+        "sandbox_unavailable",
+        `the Docker engine answers, but the sandbox image ${image} does not exist`,
+        "build it once with `koderz sandbox build` (about a minute)",
+      );
+    }
+    return new DockerSandbox({ docker, image, workers: options.workers, limits: options.limits });
+  }
+  if (name === "docker") {
+    throw new KoderzError(
+      "sandbox_unavailable",
+      `no Docker engine answered at ${engineAddress()}`,
+      "start it (`systemctl start docker`, or `nohup dockerd >/tmp/dockerd.log 2>&1 &` as root), or pass --sandbox process for weaker, local isolation",
+    );
+  }
+  return openProcessSandbox(options, notice, `no Docker engine answered at ${engineAddress()}`);
+}
+
+async function openProcessSandbox(options: OpenSandboxOptions, notice: (message: string) => void, why: string): Promise<Sandbox> {
+  const sandbox = await ProcessSandbox.open({ workers: options.workers, limits: options.limits });
+  notice(weakerIsolationWarning(why, sandbox.isolation));
+  return sandbox;
+}
+
+function weakerIsolationWarning(why: string, isolation: ProcessIsolation): string {
+  const fences = [
+    "per-program time, memory, file-size and process limits",
+    isolation.privateNetwork ? "no network" : "",
+    isolation.privatePids ? "a private process namespace" : "",
+    isolation.readOnlyHost ? "a read-only view of this machine's files" : "",
+    isolation.dropsToNobody ? "the nobody user" : "",
+  ].filter(Boolean);
+  const gaps = [
+    isolation.dropsToNobody ? "can read world-readable files on this machine" : "can read your files",
+    isolation.readOnlyHost ? "" : "can write your files",
+    isolation.privateNetwork ? "" : "can reach the network",
+  ].filter(Boolean);
+  return [
+    "WARNING: untrusted code runs in the PROCESS sandbox: isolation is much weaker than Docker.",
+    `  why: ${why}`,
+    `  programs get: ${fences.join(", ")}`,
+    `  but programs ${gaps.join(" and ")}.`,
+    "  for full isolation start Docker and run `koderz sandbox build` (check with `koderz sandbox status`).",
+  ].join("\n");
+}

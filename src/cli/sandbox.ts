@@ -1,0 +1,91 @@
+import type { Command } from "commander";
+import { z } from "zod";
+import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
+import { buildSandboxImage } from "../../sandbox/image.js";
+import { ProcessSandbox } from "../../sandbox/process-sandbox.js";
+import { isKoderzError } from "../errors.js";
+import { parseOptions } from "./parse.js";
+
+const BuildOptions = z.object({ force: z.boolean().default(false) });
+const StatusOptions = z.object({ json: z.boolean().default(false) });
+
+/** `koderz sandbox build [--force]` and `koderz sandbox status [--json]`. */
+export function registerSandboxCommand(program: Command): void {
+  const sandbox = program.command("sandbox").description("the sandbox that runs untrusted code: build its image, check what is available");
+
+  sandbox
+    .command("build")
+    .description(`build the Docker image ${SANDBOX_IMAGE} (Python 3 with numpy): from a registry image, else from Debian packages`)
+    .option("--force", "rebuild even when the image exists")
+    .action(async (raw: unknown) => {
+      const options = parseOptions(BuildOptions, raw);
+      const log = (message: string) => process.stderr.write(`sandbox build: ${message}\n`);
+      const built = await buildSandboxImage({ force: options.force, onProgress: log });
+      process.stdout.write(`${built.image}\n`);
+    });
+
+  sandbox
+    .command("status")
+    .description("tell whether the Docker engine answers, whether the image exists, and what the process sandbox would give; exit 1 when the Docker sandbox is not ready")
+    .option("--json", "print the facts as JSON")
+    .action(async (raw: unknown) => {
+      const options = parseOptions(StatusOptions, raw);
+      const status = await sandboxStatus();
+      if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      else process.stdout.write(describeStatus(status));
+      if (!status.docker.ready) process.exitCode = 1;
+    });
+}
+
+interface SandboxStatus {
+  docker: { engine: string; answers: boolean; image: string; imageId: string | null; imageCreated: string | null; ready: boolean };
+  process: { available: boolean; problem: string | null; privateNetwork: boolean; privatePids: boolean; readOnlyHost: boolean; dropsToNobody: boolean };
+}
+
+async function sandboxStatus(): Promise<SandboxStatus> {
+  const docker = connectEngine();
+  const answers = await engineAnswers(docker);
+  const image = answers ? await inspectImage(docker, SANDBOX_IMAGE) : null;
+  const processSide = await ProcessSandbox.open().then(
+    (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
+    (error: unknown) => {
+      if (!isKoderzError(error)) throw error;
+      return { available: false, problem: error.message, privateNetwork: false, privatePids: false, readOnlyHost: false, dropsToNobody: false };
+    },
+  );
+  return {
+    docker: {
+      engine: engineAddress(),
+      answers,
+      image: SANDBOX_IMAGE,
+      imageId: image?.id ?? null,
+      imageCreated: image?.created ?? null,
+      ready: answers && image !== null,
+    },
+    process: processSide,
+  };
+}
+
+function describeStatus(status: SandboxStatus): string {
+  const { docker } = status;
+  const lines = [
+    `docker engine (${docker.engine}): ${docker.answers ? "answers" : "does not answer"}`,
+    `image ${docker.image}: ${docker.imageId ? `present (${docker.imageId.slice(7, 19)}, built ${docker.imageCreated})` : docker.answers ? "missing" : "unknown"}`,
+    `docker sandbox: ${docker.ready ? "ready (the default)" : "not ready"}`,
+  ];
+  if (!docker.answers) lines.push("  fix: start the engine (systemctl start docker, or nohup dockerd >/tmp/dockerd.log 2>&1 &)");
+  else if (!docker.imageId) lines.push("  fix: koderz sandbox build");
+  const side = status.process;
+  if (side.available) {
+    const fences = [
+      side.privateNetwork && "no network",
+      side.privatePids && "private pids",
+      side.readOnlyHost && "read-only host files",
+      side.dropsToNobody && "runs as nobody",
+    ].filter(Boolean);
+    lines.push(`process sandbox: available, weaker isolation (rlimits${fences.length ? `, ${fences.join(", ")}` : ""})`);
+  } else {
+    lines.push(`process sandbox: unavailable (${side.problem})`);
+  }
+  return lines.join("\n") + "\n";
+}
