@@ -11,7 +11,7 @@
  *          --workers N (default: the host's cores).
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openSandbox } from "../sandbox/select.js";
@@ -35,6 +35,8 @@ const programs: Program[] = tasks.map((task) => ({
 }));
 
 say(`koderz bench:harness — ${programs.length} canonical HumanEval solutions, ${workers} workers, ${repeat} runs each (best / median)`);
+// Wall times stretch with whatever else this machine runs; the load says how much.
+say(`load average ${loadavg().map((load) => load.toFixed(1)).join(" ")} on ${availableParallelism()} cores`);
 for (const name of sandboxes) {
   let notice = "";
   const sandbox = await openSandbox(name, { workers, onNotice: (message) => (notice = message.split("\n")[0] ?? "") }).catch((error: unknown) => {

@@ -50,6 +50,15 @@ export async function runBatch(
   channel.stdin.on("error", () => undefined);
   for (const program of programs) channel.stdin.write(encodeProgram(program));
 
+  let callbackError: unknown;
+  const deliver = (verdict: Verdict): void => {
+    try {
+      options.onVerdict?.(verdict);
+    } catch (error) {
+      callbackError ??= error;
+    }
+  };
+
   try {
     for await (const line of createInterface({ input: channel.stdout, crlfDelay: Infinity })) {
       const message = parseRunnerLine(line);
@@ -66,9 +75,12 @@ export async function runBatch(
         throw new KoderzError("internal", `the sandbox runner answered for an unknown program id ${JSON.stringify(verdict.id)}`);
       }
       verdicts.set(verdict.id, verdict);
-      options.onVerdict?.(verdict);
+      deliver(verdict);
       if (verdicts.size === programs.length && !channel.stdin.writableEnded) channel.stdin.end();
     }
+  } catch (error) {
+    if (error instanceof KoderzError) throw error;
+    throw new KoderzError("sandbox_unavailable", `lost the connection to the sandbox runner: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     clearTimeout(stallTimer);
     options.signal?.removeEventListener("abort", stop);
@@ -94,9 +106,11 @@ export async function runBatch(
         output: channel.diagnostics(),
       };
       verdicts.set(program.id, lost);
-      options.onVerdict?.(lost);
+      deliver(lost);
     }
   }
+  // The caller's own callback failed: theirs to see, once the runner is done with.
+  if (callbackError !== undefined) throw callbackError;
   return programs.flatMap((program) => verdicts.get(program.id) ?? []);
 }
 

@@ -116,6 +116,15 @@ def usable_drop_uid(uid):
         path = parent
 
 
+def mapped_bytes():
+    """What the warm interpreter maps already; programs get their memory budget on top of it."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
 def emit(message):
     """Writes one protocol line; the only writer of our stdout (children get their own)."""
     data = (json.dumps(message) + "\n").encode()
@@ -167,7 +176,7 @@ class Runner:
         self.selector.register(self.wake_r, selectors.EVENT_READ, ("wake", None))
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-        self.vsize_bytes = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        self.vsize_bytes = mapped_bytes()
 
     def loop(self):
         while True:
@@ -482,7 +491,13 @@ def run_child(program, workdir, output_w, report_w, nonce, config, drop_uid, vsi
 def close_fds_except(keep):
     # Listing our fds beats os.closerange over the whole fd table, which costs a millisecond
     # per program where Python was built without the close_range syscall.
-    for name in os.listdir("/proc/self/fd"):
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:  # no /proc: close the whole table instead
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        return
+    for name in names:
         fd = int(name)
         if fd > 2 and fd != keep:
             try:
