@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -157,25 +157,40 @@ describe("koderz evaluate", () => {
     const lines = tasks.map((t) => ({ task_id: t.id, completion: t.canonicalSolution }));
     const file = samplesFile("interrupted.jsonl", lines);
 
-    /** Sends SIGINT to the process once its first batch is done, as a user's Ctrl-C would. */
-    class CtrlCAfterFirstBatch extends ReferenceHarnessSandbox {
-      override async run(programs: Program[], options?: RunOptions): Promise<Verdict[]> {
-        const verdicts = await super.run(programs, options);
-        if (this.batches.length === 1) process.emit("SIGINT");
-        return verdicts;
+    /** Sends SIGINT to the process after 40 verdicts, as a user's Ctrl-C would. */
+    class CtrlCAfterForty extends ReferenceHarnessSandbox {
+      override run(programs: Program[], options: RunOptions = {}): Promise<Verdict[]> {
+        let seen = 0;
+        return super.run(programs, {
+          ...options,
+          onVerdict: (verdict) => {
+            options.onVerdict?.(verdict);
+            if (++seen === 40) process.emit("SIGINT");
+          },
+        });
       }
     }
-    const first = await runEvaluateCli([file], new CtrlCAfterFirstBatch());
+    const first = await runEvaluateCli([file], new CtrlCAfterForty());
     expect(first.error?.code).toBe("interrupted");
     expect(first.stderr).toContain("interrupted: finishing the programs already running");
-    expect(first.error?.message).toMatch(/interrupted: 48 of 164 samples evaluated and written to .*interrupted\.jsonl_results\.jsonl; 116 missing/);
-    expect(readResults(file)).toEqual(lines.slice(0, 48).map((line) => ({ ...line, result: "passed", passed: true })));
+    const written = readResults(file);
+    const done = written.length;
+    expect(done).toBeGreaterThanOrEqual(40);
+    expect(done).toBeLessThan(164);
+    expect(first.error?.message).toContain(`interrupted: ${done} of 164 samples evaluated and written to ${file}_results.jsonl; ${164 - done} missing`);
+    // The finished lines, in input order, in the reference format.
+    const order = new Map(lines.map((line, i) => [line.task_id, i]));
+    expect(written.map((r) => order.get(r.task_id as string)!)).toEqual([...written.map((r) => order.get(r.task_id as string)!)].sort((a, b) => a - b));
+    expect(written.every((r) => r.result === "passed" && r.passed === true)).toBe(true);
 
+    // As after a kill -9 mid-write: no results file, a torn last journal line. Still resumable.
+    rmSync(`${file}_results.jsonl`);
+    appendFileSync(`${file}_results.jsonl.partial`, '{"line": 16');
     const resumedSandbox = new ReferenceHarnessSandbox();
     const second = await runEvaluateCli([file], resumedSandbox);
     expect(second.error).toBeUndefined();
-    expect(second.stderr).toContain("resuming: 48 of 164 lines were evaluated by an earlier run");
-    expect(resumedSandbox.batches.reduce((a, b) => a + b, 0)).toBe(116);
+    expect(second.stderr).toContain(`resuming: ${done} of 164 lines were evaluated by an earlier run`);
+    expect(resumedSandbox.batches).toEqual([164 - done]);
     expect(second.stdout).toBe("pass@1: 1.0000\n");
     expect(readResults(file)).toEqual(lines.map((line) => ({ ...line, result: "passed", passed: true })));
   });

@@ -3,6 +3,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
 import type { Sandbox, SandboxName } from "../../sandbox/sandbox.js";
+import { openSandbox } from "../../sandbox/select.js";
 import { SUITE_SOURCES } from "../../tasks/dataset-location.js";
 import { loadSuiteFile, resolveDataset } from "../../tasks/load.js";
 import { KoderzError } from "../errors.js";
@@ -127,7 +128,7 @@ function progressDisplay(): { update: (progress: EvaluationProgress) => void; st
   };
 }
 
-// The sandbox chooser is sandbox/select.ts; until it exists, evaluate reports that no sandbox is available.
-async function openDefaultSandbox(name: SandboxName | undefined): Promise<Sandbox> {
-  throw new KoderzError("sandbox_unavailable", `no ${name ?? "docker"} sandbox is available in this build yet`, "build the sandbox with `koderz sandbox build`");
+/** Docker when an engine answers (or when asked for), else the process sandbox with a loud warning. */
+function openDefaultSandbox(name: SandboxName | undefined, notice: (message: string) => void): Promise<Sandbox> {
+  return openSandbox(name, { onNotice: notice });
 }

@@ -53,9 +53,11 @@ export class ResultsJournal {
 
 function readJournal(path: string, settingsKey: string): Map<number, LineResult> | undefined {
   if (!existsSync(path)) return undefined;
-  const lines = readFileSync(path, "utf8").split("\n").filter((line) => line.trim() !== "");
+  const text = readFileSync(path, "utf8");
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
   const header = JournalHeader.safeParse(parseOrUndefined(lines[0]));
   if (!header.success || header.data.koderzEvaluate !== settingsKey) return undefined;
+  if (!text.endsWith("\n")) appendFileSync(path, "\n"); // end a torn line, so the next entry starts clean
   const finished = new Map<number, LineResult>();
   for (const line of lines.slice(1)) {
     // A run killed mid-write leaves at most one torn last line: skip it, it gets re-evaluated.
