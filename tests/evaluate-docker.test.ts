@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +25,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   process.env = savedEnv;
+  rmSync(work, { recursive: true, force: true });
 });
 
 const docker = () => openSandbox("docker", { onNotice: () => undefined });

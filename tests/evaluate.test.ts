@@ -27,6 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   process.env = savedEnv;
+  rmSync(work, { recursive: true, force: true });
 });
 
 function samplesFile(name: string, lines: object[]): string {
