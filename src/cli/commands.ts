@@ -6,6 +6,7 @@ import { registerReport } from "./report.js";
 import { registerView } from "./view.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerSandboxCommand } from "./sandbox.js";
+import { registerTrainMetaCommand } from "./train-meta.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
 export function registerCommands(program: Command): void {
@@ -17,4 +18,5 @@ export function registerCommands(program: Command): void {
   registerView(program);
   registerEvaluate(program);
   registerSandboxCommand(program);
+  registerTrainMetaCommand(program);
 }

@@ -1,0 +1,65 @@
+/**
+ * The meta-controller's action space: a mode for the whole episode, then one agent at a time.
+ *
+ * An episode is a sequence of decisions:
+ *   1. the first decision picks a mode (the mode head);
+ *   2. every later decision picks the next agent, or Stop (the agent head),
+ *      until Stop or until the mode's step budget is spent.
+ *
+ * The mode is what makes the mode head worth training: it constrains the agent head
+ * (which agents are allowed, how many agent steps the episode may take) and, in the
+ * orchestrator, how much reasoning each call gets. So a wrong mode either forbids the
+ * agents a hard task needs or pays for reasoning an easy task does not need, and the
+ * return of the whole episode flows back to the mode decision.
+ */
+
+export const MODES = ["fast", "standard", "deep"] as const;
+export type Mode = (typeof MODES)[number];
+
+export const AGENTS = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"] as const;
+export type Agent = (typeof AGENTS)[number];
+
+/** The agent head's outputs: the five agents and Stop, in this fixed order. */
+export const AGENT_CHOICES = [...AGENTS, "Stop"] as const;
+export type AgentChoice = (typeof AGENT_CHOICES)[number];
+
+export type Action = { kind: "mode"; mode: Mode } | { kind: "agent"; agent: AgentChoice };
+
+export interface ModeRule {
+  /** Agents the agent head may pick in this mode (Stop is always allowed). */
+  allowedAgents: readonly Agent[];
+  /** The episode ends after this many agent steps even without Stop. */
+  maxAgentSteps: number;
+}
+
+/**
+ * The same agents as src/orchestrator's fixed pipelines, with room for their longest runs:
+ * fast = Coder (+ one fix), standard = Planner, Coder, Tester, Debugger rounds,
+ * deep = all five with Debugger rounds around the Reviewer.
+ */
+export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
+  fast: { allowedAgents: ["Coder", "Debugger"], maxAgentSteps: 2 },
+  standard: { allowedAgents: ["Planner", "Coder", "Tester", "Debugger"], maxAgentSteps: 5 },
+  deep: { allowedAgents: AGENTS, maxAgentSteps: 7 },
+};
+
+/** The largest step budget of any mode; episode-state features are scaled by it. */
+export const MAX_AGENT_STEPS = Math.max(...MODES.map((mode) => MODE_RULES[mode].maxAgentSteps));
+
+/** What the agent head may choose after `steps` agent steps in `mode`: its agents and Stop, or nothing when the budget is spent. */
+export function allowedAgentChoices(mode: Mode, steps: number): AgentChoice[] {
+  const rule = MODE_RULES[mode];
+  return steps >= rule.maxAgentSteps ? [] : [...rule.allowedAgents, "Stop"];
+}
+
+export function isMode(value: string): value is Mode {
+  return (MODES as readonly string[]).includes(value);
+}
+
+export function isAgent(value: string): value is Agent {
+  return (AGENTS as readonly string[]).includes(value);
+}
+
+export function describeAction(action: Action): string {
+  return action.kind === "mode" ? `mode ${action.mode}` : action.agent;
+}

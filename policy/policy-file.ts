@@ -1,0 +1,210 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { KoderzError } from "../src/errors.js";
+import { AGENT_CHOICES, MODES } from "./actions.js";
+import { useBackend, type BackendChoice } from "./backend.js";
+import { buildFeatureSpec, featureSpecDifference, type FeatureSpec } from "./features.js";
+import { MetaPolicy } from "./meta-policy.js";
+import { PolicyNetwork, weightShapes, type NamedWeights, type NetworkArchitecture } from "./network.js";
+
+/**
+ * A policy file: one JSON document carrying the feature spec, the architecture, the
+ * weights (float32, little-endian, base64) and how it was trained. Everything is checked
+ * on load, so a stale or damaged file is refused with what is wrong, never half-used.
+ */
+export const POLICY_FILE_FORMAT = "koderz-policy";
+export const POLICY_FILE_VERSION = 1;
+
+const featureSpecSchema = z.object({
+  version: z.number().int(),
+  hashFunction: z.literal("fnv1a32"),
+  hashBuckets: z.number().int().positive(),
+  taskFeatures: z.array(z.string()),
+  stateFeatures: z.array(z.string()),
+  size: z.number().int().positive(),
+});
+
+const architectureSchema = z.object({
+  inputSize: z.number().int().positive(),
+  hiddenSizes: z.array(z.number().int().positive()).min(1),
+  activation: z.literal("tanh"),
+  modeOutputs: z.array(z.string()),
+  agentOutputs: z.array(z.string()),
+});
+
+const weightSchema = z.object({
+  name: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  encoding: z.literal("float32-le-base64"),
+  data: z.string(),
+});
+
+export const trainingMetadataSchema = z.object({
+  /** Where the experience came from; "synthetic" means the simulator, never real models. */
+  env: z.enum(["synthetic", "replay", "live"]),
+  synthetic: z.boolean(),
+  episodes: z.number().int().nonnegative(),
+  seed: z.number().int(),
+  lambdaPer1000Tokens: z.number(),
+  backend: z.string(),
+  trainedAt: z.string(),
+  runs: z.array(z.string()).optional(),
+  note: z.string().optional(),
+  /** Headline evaluation figures (e.g. fraction of oracle return), for `koderz report`. */
+  summary: z.record(z.string(), z.number()).optional(),
+});
+export type TrainingMetadata = z.infer<typeof trainingMetadataSchema>;
+
+const policyFileSchema = z.object({
+  format: z.literal(POLICY_FILE_FORMAT),
+  formatVersion: z.literal(POLICY_FILE_VERSION),
+  featureSpec: featureSpecSchema,
+  architecture: architectureSchema,
+  weights: z.array(weightSchema),
+  training: trainingMetadataSchema,
+});
+
+/** The validated content of a policy file, before any tensor exists. */
+export interface PolicyFileContent {
+  featureSpec: FeatureSpec;
+  architecture: NetworkArchitecture;
+  weights: NamedWeights;
+  training: TrainingMetadata;
+}
+
+export interface LoadedPolicy {
+  policy: MetaPolicy;
+  training: TrainingMetadata;
+}
+
+export function serializePolicy(policy: MetaPolicy, training: TrainingMetadata): string {
+  const weights = policy.network.readWeights();
+  const document = {
+    format: POLICY_FILE_FORMAT,
+    formatVersion: POLICY_FILE_VERSION,
+    featureSpec: policy.featureSpec,
+    architecture: policy.network.architecture,
+    weights: weightShapes(policy.network.architecture).map(({ name, shape }) => ({
+      name,
+      shape,
+      encoding: "float32-le-base64" as const,
+      data: encodeFloat32(weights.get(name)!),
+    })),
+    training,
+  };
+  return JSON.stringify(document, null, 1) + "\n";
+}
+
+/** Writes through a temporary file and a rename, so a crash never leaves half a policy. */
+export async function savePolicy(file: string, policy: MetaPolicy, training: TrainingMetadata): Promise<void> {
+  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(temporary, serializePolicy(policy, training));
+  await fs.rename(temporary, file);
+}
+
+export async function loadPolicy(file: string, options: { backend?: BackendChoice } = {}): Promise<LoadedPolicy> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+    throw new KoderzError(
+      missing ? "not_found" : "policy_file",
+      missing ? `policy file ${file} does not exist` : `cannot read policy file ${file}: ${(error as Error).message}`,
+      retrainHint(file),
+    );
+  }
+  const content = parsePolicyFile(text, file);
+  await useBackend(options.backend ?? "auto");
+  const network = PolicyNetwork.fromWeights(content.architecture, content.weights);
+  return { policy: new MetaPolicy(content.featureSpec, network), training: content.training };
+}
+
+/** Validates a policy file's text completely; throws KoderzError("policy_file") saying what is wrong. */
+export function parsePolicyFile(text: string, source: string): PolicyFileContent {
+  const fail = (what: string): never => {
+    throw new KoderzError("policy_file", `policy file ${source} ${what}`, retrainHint(source));
+  };
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return fail(`is not valid JSON (${(error as Error).message}); it may be truncated or not a policy file`);
+  }
+
+  // Format and version first, so a file from another version says so rather than listing schema noise.
+  const header = z.object({ format: z.unknown(), formatVersion: z.unknown() }).safeParse(raw);
+  if (!header.success || header.data.format !== POLICY_FILE_FORMAT) {
+    return fail(`is not a koderz policy file (expected "format": "${POLICY_FILE_FORMAT}")`);
+  }
+  if (header.data.formatVersion !== POLICY_FILE_VERSION) {
+    return fail(`has format version ${JSON.stringify(header.data.formatVersion)}; this koderz reads version ${POLICY_FILE_VERSION}`);
+  }
+
+  const parsed = policyFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return fail(`has an invalid field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  const file = parsed.data;
+
+  const expectedSpec = buildFeatureSpec(file.featureSpec.hashBuckets);
+  const specDifference = featureSpecDifference(file.featureSpec, expectedSpec);
+  if (specDifference) return fail(`was trained on different features: it has ${specDifference}`);
+
+  const architecture = file.architecture;
+  if (architecture.inputSize !== file.featureSpec.size) {
+    return fail(`has a network input of ${architecture.inputSize} values but its feature spec has ${file.featureSpec.size}`);
+  }
+  if (!sameList(architecture.modeOutputs, MODES)) return fail(`has mode outputs [${architecture.modeOutputs}], expected [${MODES}]`);
+  if (!sameList(architecture.agentOutputs, AGENT_CHOICES)) {
+    return fail(`has agent outputs [${architecture.agentOutputs}], expected [${AGENT_CHOICES}]`);
+  }
+
+  const weights: NamedWeights = new Map();
+  const stored = new Map(file.weights.map((w) => [w.name, w]));
+  for (const { name, shape } of weightShapes(architecture)) {
+    const weight = stored.get(name);
+    if (!weight) return fail(`is missing weight ${name}`);
+    if (!sameList(weight.shape, shape)) return fail(`has weight ${name} with shape [${weight.shape}], expected [${shape}] from its architecture`);
+    const values = decodeFloat32(weight.data);
+    if (typeof values === "string") return fail(`has weight ${name} whose data ${values}`);
+    const expectedLength = shape.reduce((a, b) => a * b, 1);
+    if (values.length !== expectedLength) return fail(`has weight ${name} with ${values.length} values, expected ${expectedLength}`);
+    if (!values.every(Number.isFinite)) return fail(`has weight ${name} containing NaN or infinite values (training diverged?)`);
+    weights.set(name, values);
+    stored.delete(name);
+  }
+  if (stored.size > 0) return fail(`has unexpected weights: ${[...stored.keys()].join(", ")}`);
+
+  return { featureSpec: file.featureSpec, architecture, weights, training: file.training };
+}
+
+function retrainHint(file: string): string {
+  return `retrain it with \`koderz train-meta --episodes 10000 --out ${file}\``;
+}
+
+function sameList(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/** Little-endian explicitly, so a file written on any machine reads the same everywhere. */
+function encodeFloat32(values: Float32Array): string {
+  const bytes = Buffer.alloc(values.length * 4);
+  values.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+  return bytes.toString("base64");
+}
+
+/** The values, or what is wrong with the data. */
+function decodeFloat32(data: string): Float32Array | string {
+  // Buffer.from(..., "base64") silently skips bad characters; a damaged file must not load.
+  if (data.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) return "is not valid base64";
+  const bytes = Buffer.from(data, "base64");
+  if (bytes.length % 4 !== 0) return `is ${bytes.length} bytes, not a whole number of float32 values (truncated?)`;
+  const values = new Float32Array(bytes.length / 4);
+  for (let i = 0; i < values.length; i++) values[i] = bytes.readFloatLE(i * 4);
+  return values;
+}

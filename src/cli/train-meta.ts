@@ -1,0 +1,237 @@
+import path from "node:path";
+import cliProgress from "cli-progress";
+import type { Command } from "commander";
+import { z } from "zod";
+import { MODES, type Mode } from "../../policy/actions.js";
+import { BACKEND_CHOICES, useBackend } from "../../policy/backend.js";
+import { savePolicy, type TrainingMetadata } from "../../policy/policy-file.js";
+import { loadSuite } from "../../tasks/load.js";
+import { bestFixedMode, formatComparison, type Comparison } from "../../training/evaluate.js";
+import { MetricsFile, type UpdateMetric } from "../../training/metrics.js";
+import { replayLogFromStore, type ReplayLog } from "../../training/replay-log.js";
+import { DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
+import { replayExperience, syntheticExperience, trainAndCompare, type ExperienceSource } from "../../training/session.js";
+import { KoderzError } from "../errors.js";
+import { openStore } from "../store/index.js";
+import { parseOptions } from "./parse.js";
+
+const TrainMetaOptions = z.object({
+  episodes: z.coerce.number().int("must be a whole number").positive("must be at least 1").default(10_000),
+  env: z.enum(["synthetic", "replay", "live"], "must be synthetic, replay or live").default("synthetic"),
+  runs: z
+    .string()
+    .transform((text) => text.split(",").map((id) => id.trim()).filter(Boolean))
+    .optional(),
+  db: z.string().optional(),
+  dataset: z.string().default("humaneval"),
+  armMode: z.array(z.string()).default([]),
+  heldOut: z.coerce.number().gt(0, "must be between 0 and 1").lt(1, "must be between 0 and 1").default(0.2),
+  out: z.string().min(1).default(path.join("results", "policy.json")),
+  backend: z.enum(BACKEND_CHOICES, `must be one of ${BACKEND_CHOICES.join(", ")}`).default("auto"),
+  seed: z.coerce.number().int("must be a whole number").default(1),
+  metrics: z.string().optional(),
+  lambda: z.coerce.number().nonnegative("must be >= 0 (reward lost per 1000 tokens)").default(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens),
+  checkpointEvery: z.coerce.number().int().nonnegative("must be a whole number >= 0").default(2_000),
+  evalEpisodes: z.coerce.number().int().positive("must be at least 1").default(2_000),
+  json: z.boolean().default(false),
+});
+type Options = z.infer<typeof TrainMetaOptions>;
+
+/**
+ * `koderz train-meta`: trains the meta-controller (mode + next agent) by PPO on synthetic
+ * or replayed episodes, writes the policy file, checkpoints and a metrics JSONL, and prints
+ * a table against always-fast / standard / deep, random and the oracle on held-out episodes.
+ */
+export function registerTrainMetaCommand(program: Command): void {
+  program
+    .command("train-meta")
+    .description("train the meta-controller policy (mode and next agent) and compare it with fixed modes, random and the oracle")
+    .option("--episodes <n>", "training episodes", "10000")
+    .option("--env <env>", "synthetic (simulator), replay (stored runs, needs --runs) or live", "synthetic")
+    .option("--runs <ids>", "replay: comma-separated run ids whose experiments to replay")
+    .option("--db <path>", "replay: the store (default: $KODERZ_DB, else results/koderz.db)")
+    .option("--dataset <dataset>", "replay: where the task texts come from (humaneval, humaneval+ or a .jsonl path)", "humaneval")
+    .option("--arm-mode <ARM=MODE>", "replay: treat a run arm as a mode, e.g. iterative=standard (repeatable)", collect, [])
+    .option("--held-out <fraction>", "replay: fraction of tasks held out for the comparison", "0.2")
+    .option("--out <file>", "the policy file to write", path.join("results", "policy.json"))
+    .option("--backend <backend>", `tensor backend: ${BACKEND_CHOICES.join(", ")}`, "auto")
+    .option("--seed <n>", "seed of tasks, network and sampling", "1")
+    .option("--metrics <file>", "metrics JSONL (default: next to --out, <name>.metrics.jsonl)")
+    .option("--lambda <value>", "cost penalty: reward lost per 1000 tokens", String(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens))
+    .option("--checkpoint-every <episodes>", "write <out>.ep<N>.json every N episodes (0: only the final file)", "2000")
+    .option("--eval-episodes <n>", "synthetic: held-out episodes for the comparison", "2000")
+    .option("--json", "print the comparison as JSON instead of a table")
+    .action(async (raw: unknown) => {
+      await runTrainMeta(parseOptions(TrainMetaOptions, raw));
+    });
+}
+
+async function runTrainMeta(options: Options): Promise<void> {
+  const log = (line: string): void => void process.stderr.write(line + "\n");
+  if (options.env === "live") {
+    throw new KoderzError(
+      "usage",
+      "--env live is not available yet: live training needs the orchestrator to run one agent at a time for the policy, which it does not offer yet",
+      "train on --env synthetic, or on stored runs with --env replay --runs ID,...",
+    );
+  }
+  const rewards: RewardConfig = { ...DEFAULT_REWARD_CONFIG, lambdaPer1000Tokens: options.lambda };
+  const experience = options.env === "replay" ? await replayFromStore(options, rewards, log) : syntheticExperience(options.seed, rewards, options.evalEpisodes);
+
+  const backend = await useBackend(options.backend);
+  log(`tensor backend: ${backend.description}`);
+  log(`episodes from: ${experience.description}`);
+
+  const metricsPath = options.metrics ?? options.out.replace(/\.json$/i, "") + ".metrics.jsonl";
+  const metrics = new MetricsFile(metricsPath);
+  const progress = progressDisplay(options.episodes, experience.source, log);
+  let session;
+  try {
+    session = await trainAndCompare({
+      experience,
+      episodes: options.episodes,
+      seed: options.seed,
+      onEpisode: (line) => metrics.write(line),
+      onUpdate: (line) => {
+        metrics.write(line);
+        progress.update(line);
+      },
+      checkpointEvery: options.checkpointEvery,
+      onCheckpoint: async (policy, episodes) => {
+        await savePolicy(checkpointPath(options.out, episodes), policy, metadata(options, experience, backend.description, episodes));
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  const { result, comparison } = session;
+  metrics.write({ type: "comparison", env: comparison.source, episodes: comparison.episodes, rows: comparison.rows });
+  await metrics.close();
+
+  const summary = comparisonSummary(comparison, result.regret?.series ?? []);
+  await savePolicy(options.out, result.policy, { ...metadata(options, experience, backend.description, result.episodes), summary });
+  log(`trained ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${result.updates} updates)`);
+  log(`policy: ${options.out}   metrics: ${metricsPath}`);
+  result.policy.dispose();
+
+  if (options.json) process.stdout.write(JSON.stringify({ ...comparison, summary }, null, 2) + "\n");
+  else process.stdout.write(formatComparison(comparison) + "\n" + formatSummary(summary) + "\n");
+}
+
+async function replayFromStore(options: Options, rewards: RewardConfig, log: (line: string) => void): Promise<ExperienceSource> {
+  if (!options.runs?.length) {
+    throw new KoderzError("usage", "--env replay needs --runs: the stored runs to learn from", "list runs with `koderz results list`, then pass --runs ID1,ID2");
+  }
+  const armModes = parseArmModes(options.armMode);
+  const tasks = await loadSuite({ suite: "humaneval", dataset: options.dataset, onNotice: log });
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const store = openStore({ path: options.db, mustExist: true });
+  let replay: { log: ReplayLog; skipped: { reason: string }[] };
+  try {
+    for (const runId of options.runs) store.getRun(runId); // a clear not_found for a wrong id
+    replay = replayLogFromStore(store, options.runs, (id) => byId.get(id), armModes);
+  } finally {
+    store.close();
+  }
+  if (replay.skipped.length) {
+    const reasons = [...new Set(replay.skipped.map((s) => s.reason))].slice(0, 3).join("; ");
+    log(`replay: skipped ${replay.skipped.length} experiments (${reasons})`);
+  }
+  if (replay.log.length < 2) {
+    throw new KoderzError(
+      "bad_input",
+      `runs ${options.runs.join(", ")} give ${replay.log.length} replayable task(s); training and a held-out comparison need at least 2`,
+      "replay runs whose arms are fast, standard, deep or zero-shot (or map others with --arm-mode ARM=MODE), on tasks of --dataset",
+    );
+  }
+  return replayExperience(replay.log, options.seed, rewards, options.heldOut);
+}
+
+function parseArmModes(values: readonly string[]): Record<string, Mode> {
+  const mapping: Record<string, Mode> = {};
+  for (const value of values) {
+    const [arm, mode] = value.split("=").map((part) => part.trim());
+    if (!arm || !mode || !(MODES as readonly string[]).includes(mode)) {
+      throw new KoderzError("usage", `--arm-mode "${value}" is not ARM=MODE`, `MODE is one of ${MODES.join(", ")}, e.g. --arm-mode iterative=standard`);
+    }
+    mapping[arm] = mode as Mode;
+  }
+  return mapping;
+}
+
+function metadata(options: Options, experience: ExperienceSource, backend: string, episodes: number): TrainingMetadata {
+  return {
+    env: experience.source,
+    synthetic: experience.source === "synthetic",
+    episodes,
+    seed: options.seed,
+    lambdaPer1000Tokens: options.lambda,
+    backend,
+    trainedAt: new Date().toISOString(),
+    ...(options.runs ? { runs: options.runs } : {}),
+    note: experience.description,
+  };
+}
+
+interface Summary extends Record<string, number> {
+  learnedReturn: number;
+  bestFixedReturn: number;
+  fractionOfOracle: number;
+  regretGrowthRatio: number;
+}
+
+function comparisonSummary(comparison: Comparison, regretSeries: readonly number[]): Summary {
+  const learned = comparison.rows.find((row) => row.name === "learned")!;
+  const growth = regretGrowth(regretSeries);
+  return {
+    learnedReturn: learned.meanReturn,
+    bestFixedReturn: bestFixedMode(comparison).meanReturn,
+    fractionOfOracle: learned.fractionOfOracle ?? NaN,
+    regretGrowthRatio: growth.ratio,
+  };
+}
+
+function formatSummary(summary: Summary): string {
+  return [
+    `learned vs best fixed mode: ${summary.learnedReturn.toFixed(3)} vs ${summary.bestFixedReturn.toFixed(3)} mean return`,
+    `learned return / oracle return: ${(100 * summary.fractionOfOracle).toFixed(1)}%`,
+    `training regret per episode, last tenth / first tenth: ${summary.regretGrowthRatio.toFixed(3)}`,
+  ].join("\n");
+}
+
+function checkpointPath(out: string, episodes: number): string {
+  return out.replace(/(\.json)?$/i, `.ep${episodes}.json`);
+}
+
+/** A bar with ETA on a terminal; otherwise a line every tenth of the run, so logs show progress too. */
+function progressDisplay(total: number, source: string, log: (line: string) => void): { update: (m: UpdateMetric) => void; stop: () => void } {
+  const label = source === "synthetic" ? "training (SYNTHETIC)" : `training (${source})`;
+  if (!process.stderr.isTTY) {
+    let nextTenth = 1;
+    return {
+      update: (m) => {
+        if (m.episodes < (nextTenth * total) / 10) return;
+        nextTenth = Math.floor((10 * m.episodes) / total) + 1;
+        log(`${label}: ${m.episodes}/${total} episodes, return ${m.meanReturn.toFixed(3)}, cumulative regret ${m.cumulativeRegret?.toFixed(1) ?? "-"}`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {value}/{total} episodes | return {ret} | regret {regret} | eta {eta_formatted}`,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { ret: "-", regret: "-" });
+  return {
+    update: (m) => bar.update(m.episodes, { ret: m.meanReturn.toFixed(3), regret: m.cumulativeRegret?.toFixed(1) ?? "-" }),
+    stop: () => bar.stop(),
+  };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,104 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parsePolicyFile } from "../policy/policy-file.js";
+import { parseMetricLines } from "../training/metrics.js";
+import { openStore } from "../src/store/index.js";
+import { execa } from "execa";
+
+const repoRoot = path.resolve(import.meta.dirname, "..");
+
+/** Runs the built CLI (the test setup builds dist/) as a user would, with the test datasets. */
+async function koderz(args: string[], options: { cwd: string }): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const result = await execa("node", [path.join(repoRoot, "dist/src/cli/main.js"), ...args], {
+    cwd: options.cwd,
+    reject: false,
+    env: { KODERZ_DATA_DIR: process.env.KODERZ_DATA_DIR?.trim() || path.resolve(repoRoot, "../shared/datasets") },
+  });
+  return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? -1 };
+}
+
+describe("koderz train-meta", () => {
+  let cwd: string;
+  beforeAll(async () => {
+    cwd = await mkdtemp(path.join(tmpdir(), "koderz-train-meta-"));
+  });
+
+  it("says honestly that live training is not available yet", async () => {
+    const run = await koderz(["train-meta", "--env", "live"], { cwd });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/--env live is not available yet/);
+    expect(run.stderr).toMatch(/fix: train on --env synthetic/);
+  });
+
+  it("rejects bad flags with usage errors", async () => {
+    const noRuns = await koderz(["train-meta", "--env", "replay"], { cwd });
+    expect(noRuns.exitCode).toBe(2);
+    expect(noRuns.stderr).toMatch(/--env replay needs --runs/);
+    const zero = await koderz(["train-meta", "--episodes", "0"], { cwd });
+    expect(zero.exitCode).toBe(2);
+    expect(zero.stderr).toMatch(/--episodes: must be at least 1/);
+    const backend = await koderz(["train-meta", "--backend", "gpu"], { cwd });
+    expect(backend.exitCode).toBe(2);
+    expect(backend.stderr).toMatch(/--backend: must be one of auto, wasm, cpu, node, node-gpu/);
+  });
+
+  it("trains on the synthetic environment and writes the policy, checkpoints, metrics and a labelled table", async () => {
+    const run = await koderz(
+      ["train-meta", "--episodes", "400", "--eval-episodes", "200", "--checkpoint-every", "200", "--out", "p.json", "--backend", "cpu", "--seed", "3"],
+      { cwd },
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/tensor backend: cpu/);
+    expect(run.stderr).toMatch(/SYNTHETIC environment/);
+    expect(run.stdout).toMatch(/^SYNTHETIC environment \(simulator, not model results\): 200 held-out episodes/);
+    for (const row of ["learned", "always-fast", "always-standard", "always-deep", "random", "oracle"]) expect(run.stdout).toMatch(new RegExp(`^${row} `, "m"));
+
+    const policy = parsePolicyFile(await readFile(path.join(cwd, "p.json"), "utf8"), "p.json");
+    expect(policy.training).toMatchObject({ env: "synthetic", synthetic: true, episodes: 400, seed: 3, backend: expect.stringMatching(/^cpu/) });
+    expect(policy.training.summary?.fractionOfOracle).toBeGreaterThan(0);
+    expect(existsSync(path.join(cwd, "p.ep200.json"))).toBe(true);
+    expect(existsSync(path.join(cwd, "p.ep400.json"))).toBe(true);
+
+    const lines = parseMetricLines(await readFile(path.join(cwd, "p.metrics.jsonl"), "utf8"));
+    expect(lines.filter((l) => l.type === "episode")).toHaveLength(400);
+    expect(lines.filter((l) => l.type === "update")).toHaveLength(2);
+    expect(lines.at(-1)).toMatchObject({ type: "comparison", env: "synthetic", episodes: 200 });
+    expect(lines.every((l) => l.env === "synthetic")).toBe(true);
+  });
+
+  it("trains from stored runs with --env replay and holds out tasks", async () => {
+    const db = path.join(cwd, "koderz.db");
+    const runId = "bench_0badcafe_20250101_000000";
+    const store = openStore({ path: db });
+    try {
+      store.createRun({ runId, kind: "benchmark", mode: "comparative", startTime: "2025-01-01T00:00:00Z", config: {}, tags: [], status: "finished" });
+      // A scripted fixture (no model ran): fast solves the even problems, deep solves all at a higher price.
+      for (let problem = 0; problem < 10; problem++) {
+        for (const arm of ["fast", "deep"] as const) {
+          const experimentId = `exp_${arm}_${problem}`;
+          const success = arm === "deep" || problem % 2 === 0;
+          store.recordExperiment(
+            { experimentId, runId, problemId: `HumanEval/${problem}`, arm, success, iterations: 1, inputTokens: 0, outputTokens: 0, costUsd: 0, wallSeconds: 1, finalCode: "x", tags: [] },
+            [{ experimentId, index: 0, agent: "Coder", code: "x", visiblePassFraction: success ? 1 : 0, inputTokens: arm === "deep" ? 40_000 : 1000, outputTokens: 500, costUsd: 0.01, latencyMs: 5 }],
+          );
+        }
+      }
+    } finally {
+      store.close();
+    }
+    const run = await koderz(["train-meta", "--env", "replay", "--runs", runId, "--db", db, "--episodes", "200", "--out", "replay.json", "--backend", "cpu"], { cwd });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/replay of logged runs: 8 training tasks, 2 held-out tasks/);
+    expect(run.stdout).toMatch(/^replay environment: 2 held-out episodes/);
+    expect(run.stdout).not.toMatch(/SYNTHETIC/);
+    const policy = parsePolicyFile(await readFile(path.join(cwd, "replay.json"), "utf8"), "replay.json");
+    expect(policy.training).toMatchObject({ env: "replay", synthetic: false, runs: [runId] });
+
+    const unknown = await koderz(["train-meta", "--env", "replay", "--runs", "bench_00000000_20250101_000000", "--db", db], { cwd });
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/no run with id bench_00000000_20250101_000000/);
+  });
+});

@@ -1,0 +1,84 @@
+import type { MetaPolicy } from "../policy/meta-policy.js";
+import { baselineControllers, policyController } from "./controllers.js";
+import type { Environment, EnvironmentSource } from "./environment.js";
+import { compareControllers, type Comparison } from "./evaluate.js";
+import type { EpisodeMetric, UpdateMetric } from "./metrics.js";
+import { createReplayEnvironments } from "./replay-environment.js";
+import { splitReplayLogByTask, type ReplayLog } from "./replay-log.js";
+import type { RewardConfig } from "./rewards.js";
+import { createSyntheticEnvironments, heldOutSyntheticSeed } from "./synthetic-environment.js";
+import { DEFAULT_PPO_SETTINGS, trainMetaPolicy, type PpoSettings, type TrainResult } from "./train.js";
+
+/**
+ * A training session: where episodes come from (training and held-out), the training run,
+ * then the comparison of the learned policy with the baselines on held-out episodes.
+ * What `koderz train-meta` and `npm run bench:policy` both do.
+ */
+export interface ExperienceSource {
+  source: EnvironmentSource;
+  /** A batch of environments continuing one stream of training episodes. */
+  training: (count: number) => Environment[];
+  /** A fresh batch replaying the same held-out episodes each call (same tasks for every controller). */
+  heldOut: () => Environment[];
+  heldOutRounds: number;
+  /** One line for the log: what the episodes are. */
+  description: string;
+}
+
+export function syntheticExperience(seed: number, rewards: RewardConfig, heldOutEpisodes: number): ExperienceSource {
+  const batch = DEFAULT_PPO_SETTINGS.batchEpisodes;
+  return {
+    source: "synthetic",
+    training: (count) => createSyntheticEnvironments(count, seed, rewards),
+    heldOut: () => createSyntheticEnvironments(batch, heldOutSyntheticSeed(seed), rewards),
+    heldOutRounds: Math.max(1, Math.ceil(heldOutEpisodes / batch)),
+    description: `SYNTHETIC environment (a simulator with a known optimal policy, not model results); held-out tasks from a separate seed`,
+  };
+}
+
+/** Replays a log, holding out a fraction of its tasks (split by task, not by episode). */
+export function replayExperience(log: ReplayLog, seed: number, rewards: RewardConfig, heldOutFraction: number): ExperienceSource {
+  const { training, heldOut } = splitReplayLogByTask(log, heldOutFraction, seed);
+  if (training.length === 0 || heldOut.length === 0) {
+    throw new Error(`a replay needs tasks on both sides of the split; the log has ${log.length}`);
+  }
+  return {
+    source: "replay",
+    training: (count) => createReplayEnvironments(count, training, seed, rewards),
+    heldOut: () => createReplayEnvironments(heldOut.length, heldOut, seed, rewards),
+    heldOutRounds: 1,
+    description: `replay of logged runs: ${training.length} training tasks, ${heldOut.length} held-out tasks`,
+  };
+}
+
+export interface SessionOptions {
+  experience: ExperienceSource;
+  episodes: number;
+  seed: number;
+  settings?: Partial<PpoSettings>;
+  policy?: MetaPolicy;
+  onEpisode?: (metric: EpisodeMetric) => void;
+  onUpdate?: (metric: UpdateMetric) => void;
+  checkpointEvery?: number;
+  onCheckpoint?: (policy: MetaPolicy, episodes: number) => Promise<void> | void;
+}
+
+export async function trainAndCompare(options: SessionOptions): Promise<{ result: TrainResult; comparison: Comparison }> {
+  const result = await trainMetaPolicy({
+    episodes: options.episodes,
+    seed: options.seed,
+    makeEnvironments: options.experience.training,
+    settings: options.settings,
+    policy: options.policy,
+    onEpisode: options.onEpisode,
+    onUpdate: options.onUpdate,
+    checkpointEvery: options.checkpointEvery,
+    onCheckpoint: options.onCheckpoint,
+  });
+  const comparison = await compareControllers(
+    [policyController(result.policy), ...baselineControllers(options.seed)],
+    options.experience.heldOut,
+    options.experience.heldOutRounds,
+  );
+  return { result, comparison };
+}
