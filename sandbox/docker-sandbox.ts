@@ -87,9 +87,10 @@ export class DockerSandbox implements Sandbox {
     try {
       return await this.docker.createContainer({
         Image: this.image,
+        // -I: no PYTHON* variables, no user site, no script dir on sys.path.
         Cmd: ["python3", "-I", "-c", runnerSource(), JSON.stringify(config)],
         User: SANDBOX_USER,
-        Env: ["LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"],
+        Env: ["LANG=C.UTF-8"],
         // No WorkingDir: setting it to the tmpfs makes Docker remount it root-owned, mode 755.
         AttachStdin: true,
         AttachStdout: true,

@@ -32,7 +32,7 @@ export async function openSandbox(name?: SandboxName, options: OpenSandboxOption
       throw new KoderzError(
         "sandbox_unavailable",
         `the Docker engine answers, but the sandbox image ${image} does not exist`,
-        "build it once with `koderz sandbox build` (about a minute)",
+        "build it once with `koderz sandbox build` (a minute or two)",
       );
     }
     return new DockerSandbox({ docker, image, workers: options.workers, limits: options.limits });
