@@ -6,11 +6,11 @@ import { registerReport } from "./report.js";
 import { registerView } from "./view.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerSandboxCommand } from "./sandbox.js";
-import { registerTrainMetaCommand } from "./train-meta.js";
+import { registerBenchmark } from "./benchmark.js";
+import { registerRun } from "./run.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
 export function registerCommands(program: Command): void {
-  void program;
   registerSpeedTestCommand(program);
   registerResults(program);
   registerCompare(program);
@@ -18,5 +18,6 @@ export function registerCommands(program: Command): void {
   registerView(program);
   registerEvaluate(program);
   registerSandboxCommand(program);
-  registerTrainMetaCommand(program);
+  registerBenchmark(program);
+  registerRun(program);
 }

@@ -7,6 +7,7 @@ import { experimentIdFor, type Store } from "../store/index.js";
 import type { Budget } from "./budget.js";
 import { runExperiment, type ExperimentOutcome } from "./experiment.js";
 import type { PipelineMode, PipelineSettings } from "./pipeline.js";
+import type { StepDraft } from "./trajectory.js";
 
 export const BENCHMARK_MODES = ["zero-shot", "iterative", "comparative", "fast", "standard", "deep"] as const;
 export type BenchmarkMode = (typeof BENCHMARK_MODES)[number];
@@ -47,6 +48,8 @@ export interface BenchmarkJob {
   modelsFor(experimentId: string): Record<AgentRole, ModelBackend>;
   hiddenTimeoutSeconds(task: Task): number;
   onFinished?(finished: FinishedExperiment): void;
+  /** Each agent step as it happens, for a live trace. */
+  onStep?(task: Task, arm: string, step: StepDraft, index: number): void;
   signal?: AbortSignal;
 }
 
@@ -93,6 +96,7 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
           settings: job.settings,
           budget: job.budget,
           hiddenTimeoutSeconds: job.hiddenTimeoutSeconds(task),
+          onStep: job.onStep && ((step, index) => job.onStep!(task, arm.arm, step, index)),
           signal,
         }).catch((error: unknown) => {
           if (!signal.aborted) firstError = error;

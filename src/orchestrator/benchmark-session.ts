@@ -9,7 +9,7 @@ import { createBackend, withCallLog, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { newRunId, writeRunSummary, type RunRecord, type Store } from "../store/index.js";
 import { BenchmarkConfigSchema, type BenchmarkConfig } from "./benchmark-config.js";
-import { armsFor, runBenchmark, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
+import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
 import { modelsUsedBy, roleModels } from "./roles.js";
 
 export interface SessionDeps {
@@ -21,6 +21,7 @@ export interface SessionDeps {
   log(message: string): void;
   onStart?(run: RunRecord, tasks: Task[], progress: { total: number; skipped: number }): void;
   onFinished?(finished: FinishedExperiment): void;
+  onStep?: BenchmarkJob["onStep"];
   signal?: AbortSignal;
 }
 
@@ -42,13 +43,17 @@ export interface SessionResult {
  * or a kill keeps every finished experiment and continues with `--resume RUN_ID`.
  */
 export async function runBenchmarkSession(request: SessionRequest, deps: SessionDeps): Promise<SessionResult> {
-  const { run, config } = openRun(request, deps.store);
+  // Everything that can fail on bad input (config, dataset, models, sandbox) is checked before
+  // the run is written, so a typo leaves no empty run behind.
+  const planned = planRun(request, deps.store);
+  const { config } = planned;
   const tasks = await tasksFor(config);
+  const backends = await connectModels(config, deps);
   const sandbox = await deps.openSandbox();
   try {
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();
-    const backends = await connectModels(config, deps);
     const arms = armsFor(config.mode === "auto" ? unsupportedAuto() : config.mode);
+    const run = planned.begin();
     const modelsFor = (experimentId: string): Record<AgentRole, ModelBackend> => {
       const callLog = deps.store.callLog({
         runId: run.runId,
@@ -79,6 +84,7 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
         modelsFor,
         hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
         onFinished: deps.onFinished,
+        onStep: deps.onStep,
         signal: deps.signal,
       });
     } catch (error) {
@@ -97,28 +103,44 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
   }
 }
 
-function openRun(request: SessionRequest, store: Store): { run: RunRecord; config: BenchmarkConfig } {
+interface PlannedRun {
+  config: BenchmarkConfig;
+  /** Writes the new run, or reopens the resumed one; returns its record. */
+  begin(): RunRecord;
+}
+
+function planRun(request: SessionRequest, store: Store): PlannedRun {
   if (request.kind === "resume") {
     const run = store.getRun(request.runId);
-    const config = storedConfig(run);
-    store.reopenRun(run.runId);
-    return { run, config };
+    return {
+      config: storedConfig(run),
+      begin: () => {
+        store.reopenRun(run.runId);
+        return store.getRun(run.runId);
+      },
+    };
   }
-  const base = request.kind === "replay" ? storedConfig(store.getRun(request.sourceRunId)) : request.config;
   const config: BenchmarkConfig =
-    request.kind === "replay" ? { ...base, replayOf: request.sourceRunId, cache: false } : base;
-  const run: RunRecord = {
-    runId: newRunId("bench"),
-    kind: "benchmark",
-    mode: config.mode,
-    stage: request.kind === "new" ? request.stage : undefined,
-    startTime: new Date().toISOString(),
+    request.kind === "replay"
+      ? { ...storedConfig(store.getRun(request.sourceRunId)), replayOf: request.sourceRunId, cache: false }
+      : request.config;
+  return {
     config,
-    tags: ["benchmark_run", ...(request.kind === "replay" ? [`replay_of:${request.sourceRunId}`] : []), ...request.tags],
-    status: "running",
+    begin: () => {
+      const run: RunRecord = {
+        runId: newRunId("bench"),
+        kind: "benchmark",
+        mode: config.mode,
+        stage: request.kind === "new" ? request.stage : undefined,
+        startTime: new Date().toISOString(),
+        config,
+        tags: ["benchmark_run", ...(request.kind === "replay" ? [`replay_of:${request.sourceRunId}`] : []), ...request.tags],
+        status: "running",
+      };
+      store.createRun(run);
+      return run;
+    },
   };
-  store.createRun(run);
-  return { run, config };
 }
 
 function storedConfig(run: RunRecord): BenchmarkConfig {

@@ -1,0 +1,239 @@
+import cliProgress from "cli-progress";
+import { Command } from "commander";
+import { z } from "zod";
+import { openSandbox } from "../../sandbox/select.js";
+import { KoderzError } from "../errors.js";
+import { loadModelConfig } from "../llm/index.js";
+import { BENCHMARK_MODES } from "../orchestrator/benchmark-runner.js";
+import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
+import { runBenchmarkSession, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
+import { parseRoleOverrides } from "../orchestrator/roles.js";
+import { openStore, type ArmTotals } from "../store/index.js";
+import { loadSuite, selectRange } from "../../tasks/load.js";
+import { parseOptions } from "./parse.js";
+import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
+
+export const DEFAULT_LOCAL_MODEL = "ollama:qwen3-coder:30b";
+export const DEFAULT_FRONTIER_MODEL = "kimi-k2";
+
+const whole = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
+
+export const BenchmarkOptions = z.object({
+  mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
+  dataset: z.string().default("humaneval"),
+  localModel: z.string().default(DEFAULT_LOCAL_MODEL),
+  frontierModel: z.string().default(DEFAULT_FRONTIER_MODEL),
+  modelFor: z.array(z.string()).default([]),
+  config: z.string().optional(),
+  maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
+  checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
+  trajectories: whole("--trajectories").default(DEFAULT_SETTINGS.trajectories),
+  debugRounds: z.coerce.number().int().nonnegative().default(DEFAULT_SETTINGS.debugRounds),
+  maxSteps: whole("--max-steps").optional(),
+  maxTokens: whole("--max-tokens").optional(),
+  maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
+  maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
+  concurrency: whole("--concurrency").default(2),
+  sandbox: z.enum(["docker", "process"]).optional(),
+  resume: z.string().optional(),
+  replay: z.string().optional(),
+  cache: z.boolean().default(false),
+  policy: z.string().optional(),
+  stage: z.string().optional(),
+  tags: z.string().optional(),
+  db: z.string().optional(),
+  resultsDir: z.string().default("results"),
+  json: z.boolean().default(false),
+});
+export type BenchmarkFlags = z.infer<typeof BenchmarkOptions>;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerBenchmark(program: Command): void {
+  const command = program
+    .command("benchmark")
+    .description("run agents on problems [START, END) and record success, tokens and cost under a run id")
+    .argument("[start]", "first problem index (0-based)")
+    .argument("[end]", "one past the last problem index, e.g. 0 164 for all of HumanEval")
+    .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")}`, "comparative")
+    .option("--concurrency <n>", "problems in flight at once", "2")
+    .option("--resume <run-id>", "continue a stopped run where it left off")
+    .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls");
+  addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: unknown) => {
+    const flags = parseOptions(BenchmarkOptions, raw);
+    await runBenchmarkCommand(await sessionRequest(start, end, flags), flags);
+  });
+}
+
+/** The options `benchmark` and `run` share: models, settings, budgets, sandbox and store. */
+export function addAgentOptions(command: Command): Command {
+  return command
+    .option("--dataset <dataset>", "humaneval, humaneval+ or a dataset file", "humaneval")
+    .option("--local-model <id>", "the model under test (Coder, Tester, Debugger)", DEFAULT_LOCAL_MODEL)
+    .option("--frontier-model <id>", "the stronger model (Planner, Reviewer, checkpoints)", DEFAULT_FRONTIER_MODEL)
+    .option("--model-for <role=model>", "a model for one role, e.g. Tester=openai:gpt-4o-mini (repeatable)", collect)
+    .option("--config <path>", "a koderz.config.json with extra models and prices")
+    .option("--max-iterations <n>", "iterative: code versions at most", String(DEFAULT_SETTINGS.maxIterations))
+    .option("--checkpoint-every <n>", "iterative: a frontier checkpoint every n iterations", String(DEFAULT_SETTINGS.checkpointEvery))
+    .option("--trajectories <k>", "deep: parallel Coder trajectories (8 is heavy)", String(DEFAULT_SETTINGS.trajectories))
+    .option("--debug-rounds <n>", "standard and deep: Debugger rounds", String(DEFAULT_SETTINGS.debugRounds))
+    .option("--max-steps <n>", "budget per problem: agent calls")
+    .option("--max-tokens <n>", "budget per problem: tokens")
+    .option("--max-usd <dollars>", "budget per problem: dollars")
+    .option("--max-seconds <s>", "budget per problem: wall time")
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--cache", "reuse identical earlier model answers from any run")
+    .option("--policy <file>", "auto mode: the trained policy file")
+    .option("--stage <label>", "a stage label for compare (baseline, finetuned, ...)")
+    .option("--tags <list>", "extra tags, comma-separated")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .option("--results-dir <dir>", "where the summary JSON goes", "results")
+    .option("--json", "print the summary JSON on stdout");
+}
+
+async function sessionRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags): Promise<SessionRequest> {
+  if (flags.resume && flags.replay) throw new KoderzError("usage", "--resume and --replay cannot be combined", "resume a stopped run, or replay a recorded one");
+  if (flags.resume) return { kind: "resume", runId: flags.resume };
+  if (flags.replay) return { kind: "replay", sourceRunId: flags.replay, tags: extraTags(flags) };
+  const range = parseRange(start, end);
+  const dataset = datasetChoice(flags);
+  const tasks = selectRange(await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath }), range[0], range[1]);
+  return newRunRequest(flags, range, tasks.map((t) => t.id));
+}
+
+export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {
+  if (flags.dataset === "humaneval" || flags.dataset === "humaneval+") return { suite: flags.dataset };
+  return { suite: "humaneval", datasetPath: flags.dataset };
+}
+
+/** A new run's request from flags: everything is stored with the run for --resume and --replay. */
+export function newRunRequest(flags: BenchmarkFlags, range: [number, number], problemIds: string[]): SessionRequest {
+  return {
+    kind: "new",
+    tags: extraTags(flags),
+    stage: flags.stage,
+    config: {
+      mode: flags.mode,
+      ...datasetChoice(flags),
+      problemRange: range,
+      problemIds,
+      localModel: flags.localModel,
+      frontierModel: flags.frontierModel,
+      roleOverrides: parseRoleOverrides(flags.modelFor),
+      maxIterations: flags.maxIterations,
+      checkpointEvery: flags.checkpointEvery,
+      trajectories: flags.trajectories,
+      debugRounds: flags.debugRounds,
+      budget: { maxSteps: flags.maxSteps, maxTokens: flags.maxTokens, maxUsd: flags.maxUsd, maxSeconds: flags.maxSeconds },
+      concurrency: flags.concurrency,
+      sandbox: flags.sandbox,
+      cache: flags.cache,
+      policyPath: flags.policy,
+    },
+  };
+}
+
+function extraTags(flags: BenchmarkFlags): string[] {
+  return flags.tags ? flags.tags.split(",").map((t) => t.trim()).filter(Boolean) : [];
+}
+
+function parseRange(start: string | undefined, end: string | undefined): [number, number] {
+  const s = Number(start);
+  const e = Number(end);
+  if (start === undefined || end === undefined || !Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e <= s) {
+    throw new KoderzError("usage", `START and END must be whole numbers with 0 <= START < END (got ${start ?? "nothing"} and ${end ?? "nothing"})`, "e.g. `koderz benchmark 0 164 --mode comparative`, or --resume RUN_ID");
+  }
+  return [s, e];
+}
+
+export async function runBenchmarkCommand(request: SessionRequest, flags: BenchmarkFlags, trace?: SessionDeps["onStep"]): Promise<void> {
+  const log = (message: string) => process.stderr.write(`${message}\n`);
+  const store = openStore({ path: flags.db });
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    log("\ninterrupted: finished problems are saved; stopping (Ctrl-C again to quit now)");
+    interrupt.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const bar = progressBar();
+  try {
+    const result = await runBenchmarkSession(request, {
+      store,
+      openSandbox: () => openSandbox(flags.sandbox, { onNotice: log }),
+      modelConfig: loadModelConfig({ path: flags.config }),
+      resultsDir: flags.resultsDir,
+      log,
+      signal: interrupt.signal,
+      onStart: (run, tasks, progress) => {
+        log(`run ${run.runId}: ${run.mode} on ${tasks.length} problems${progress.skipped ? ` (${progress.skipped} already done)` : ""}`);
+        bar.start(progress.total, progress.skipped);
+      },
+      onFinished: ({ outcome }) => bar.add(outcome),
+      onStep: trace,
+    });
+    bar.stop();
+    log(`summary: ${result.summaryPath}`);
+    if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(result.summaryPath)), null, 2) + "\n");
+    else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)));
+    if (result.status === "interrupted") process.exitCode = 130;
+  } finally {
+    bar.stop();
+    process.off("SIGINT", onSigint);
+    store.close();
+  }
+}
+
+async function readText(file: string): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  return readFile(file, "utf8");
+}
+
+/** Live success rate, tokens and cost on a terminal; plain lines every 10 problems otherwise. */
+function progressBar() {
+  const tty = Boolean(process.stderr.isTTY);
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: "[{bar}] {value}/{total} | success {rate} | {tokens} tokens | ${cost} | eta {eta_formatted}", hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let done = 0;
+  let total = 0;
+  let successes = 0;
+  let tokens = 0;
+  let cost = 0;
+  let running = false;
+  const payload = () => ({ rate: done ? `${((100 * successes) / done).toFixed(1)}%` : "-", tokens, cost: cost.toFixed(4) });
+  return {
+    start(all: number, skipped: number) {
+      total = all;
+      if (tty) bar.start(all, skipped, payload());
+      running = tty;
+    },
+    add(outcome: { success: boolean; inputTokens: number; outputTokens: number; costUsd: number }) {
+      done += 1;
+      successes += outcome.success ? 1 : 0;
+      tokens += outcome.inputTokens + outcome.outputTokens;
+      cost += outcome.costUsd;
+      if (running) bar.increment(1, payload());
+      else if (done % 10 === 0) process.stderr.write(`${done} more of ${total} done, success ${payload().rate}, ${tokens} tokens, $${payload().cost}\n`);
+    },
+    stop() {
+      if (running) bar.stop();
+      running = false;
+    },
+  };
+}
+
+function renderArms(runId: string, arms: ArmTotals[]): string {
+  const rows = arms.map((a) => [
+    a.arm,
+    formatCount(a.experiments),
+    formatCount(a.successes),
+    formatPercent(a.experiments ? (100 * a.successes) / a.experiments : 0),
+    formatCount(a.inputTokens + a.outputTokens),
+    formatDollars(a.costUsd),
+    (a.experiments ? a.iterations / a.experiments : 0).toFixed(2),
+  ]);
+  const table = renderTable(["arm", "problems", "solved", "success", "tokens", "cost", "avg iterations"], rows, ["left", "right", "right", "right", "right", "right", "right"]);
+  return `run ${runId}\n${table}`;
+}

@@ -1,0 +1,45 @@
+import type { Command } from "commander";
+import { loadSuite } from "../../tasks/load.js";
+import type { Task } from "../../tasks/task.js";
+import { KoderzError } from "../errors.js";
+import type { StepDraft } from "../orchestrator/trajectory.js";
+import { addAgentOptions, BenchmarkOptions, datasetChoice, newRunRequest, runBenchmarkCommand } from "./benchmark.js";
+import { parseOptions } from "./parse.js";
+
+/** `koderz run --problem-id HumanEval/0`: one problem, recorded as a one-problem run, with a trace on stderr. */
+export function registerRun(program: Command): void {
+  const command = program
+    .command("run")
+    .description("run one problem with a readable trace of every agent step")
+    .requiredOption("--problem-id <id>", "e.g. HumanEval/0")
+    .option("--mode <mode>", "zero-shot | iterative | fast | standard | deep", "standard");
+  addAgentOptions(command).action(async (raw: { problemId: string }) => {
+    const flags = parseOptions(BenchmarkOptions, { ...raw, concurrency: "1" });
+    if (flags.mode === "comparative") throw new KoderzError("usage", "`koderz run` runs one mode", "use `koderz benchmark START END --mode comparative` to compare modes");
+    const dataset = datasetChoice(flags);
+    const tasks = await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath });
+    const task = tasks.find((t) => t.id === raw.problemId);
+    if (!task) {
+      throw new KoderzError("not_found", `no problem ${raw.problemId} in ${dataset.datasetPath ?? dataset.suite}`, `problem ids look like ${tasks[0]?.id ?? "HumanEval/0"}`);
+    }
+    await runBenchmarkCommand(newRunRequest(flags, [task.index, task.index + 1], [task.id]), flags, printStep);
+  });
+}
+
+function printStep(task: Task, arm: string, step: StepDraft, index: number): void {
+  const lines = [
+    `\n── ${task.id} [${arm}] step ${index + 1}: ${step.agent} (${step.model ?? "?"}) ` +
+      `${step.inputTokens}+${step.outputTokens} tokens, $${step.costUsd.toFixed(4)}, ${Math.round(step.latencyMs)} ms`,
+  ];
+  if (step.code !== undefined) lines.push(indent(step.code.trimEnd()));
+  else if (step.response) lines.push(indent(step.response.trim().slice(0, 1200)));
+  if (step.testOutput) lines.push(indent(step.testOutput));
+  process.stderr.write(lines.join("\n") + "\n");
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `   ${line}`)
+    .join("\n");
+}
