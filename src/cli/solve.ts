@@ -1,0 +1,213 @@
+import { Command } from "commander";
+import { z } from "zod";
+import { buildWorkspaceImage } from "../../sandbox/workspace-image.js";
+import { loadGithubIssue } from "../../tasks/github-issue.js";
+import { loadLocalIssue } from "../../tasks/local-issue.js";
+import type { RepoTask } from "../../tasks/repo-task.js";
+import { loadSweInstance } from "../../tasks/swe-instance.js";
+import { KoderzError } from "../errors.js";
+import { loadModelConfig } from "../llm/index.js";
+import { parseRoleOverrides } from "../orchestrator/roles.js";
+import { SOLVE_MODES } from "../orchestrator/solve/solve-pipeline.js";
+import { runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
+import type { StepDraft } from "../orchestrator/trajectory.js";
+import { openStore } from "../store/index.js";
+import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark.js";
+import { parseOptions } from "./parse.js";
+import { formatDollars } from "./table.js";
+
+export const MAX_TOOL_CALLS_LIMIT = 300;
+
+const whole = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
+
+export const SolveOptions = z.object({
+  repo: z.string().optional(),
+  issue: z.string().optional(),
+  sweInstance: z.string().optional(),
+  instanceId: z.string().optional(),
+  commit: z.string().optional(),
+  mode: z.enum([...SOLVE_MODES, "auto"]).default("standard"),
+  policy: z.string().optional(),
+  localModel: z.string().default(DEFAULT_LOCAL_MODEL),
+  frontierModel: z.string().default(DEFAULT_FRONTIER_MODEL),
+  modelFor: z.array(z.string()).default([]),
+  config: z.string().optional(),
+  testCmd: z.string().min(1, "--test-cmd must not be empty").optional(),
+  testTimeout: whole("--test-timeout").default(300),
+  failToPass: z.array(z.string()).default([]),
+  passToPass: z.array(z.string()).default([]),
+  image: z.string().optional(),
+  buildImage: z.boolean().default(false),
+  network: z.boolean().default(false),
+  maxToolCalls: whole("--max-tool-calls").max(MAX_TOOL_CALLS_LIMIT, `--max-tool-calls must be at most ${MAX_TOOL_CALLS_LIMIT}`).default(100),
+  maxTokens: whole("--max-tokens").optional(),
+  maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
+  maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
+  debugRounds: z.coerce.number().int().nonnegative().default(2),
+  apply: z.boolean().default(false),
+  branch: z.string().optional(),
+  cache: z.boolean().default(false),
+  tags: z.string().optional(),
+  db: z.string().optional(),
+  resultsDir: z.string().default("results"),
+  json: z.boolean().default(false),
+});
+export type SolveFlags = z.infer<typeof SolveOptions>;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerSolve(program: Command): void {
+  program
+    .command("solve")
+    .description("resolve an issue in a repository with tool-using agents in a Docker workspace; writes the patch to results/")
+    .argument("[issue-url]", "a GitHub issue, https://github.com/OWNER/REPO/issues/N (GITHUB_TOKEN for private repositories)")
+    .option("--repo <path>", "a local git repository: with --issue, or a local clone for an issue URL or --swe-instance")
+    .option("--issue <file>", "the issue as a text or Markdown file (with --repo)")
+    .option("--swe-instance <file>", "a SWE-bench instance (JSON or JSONL)")
+    .option("--instance-id <id>", "which instance, when the file holds several")
+    .option("--commit <sha>", "the commit to work from (default: the default branch, or HEAD of --repo)")
+    .option("--mode <mode>", `${[...SOLVE_MODES, "auto"].join(" | ")}`, "standard")
+    .option("--policy <file>", "auto mode: the trained policy file")
+    .option("--local-model <id>", "the model under test (Coder, Tester, Debugger)", DEFAULT_LOCAL_MODEL)
+    .option("--frontier-model <id>", "the stronger model (Planner, Reviewer)", DEFAULT_FRONTIER_MODEL)
+    .option("--model-for <role=model>", "a model for one role, e.g. Reviewer=kimi-k2 (repeatable)", collect)
+    .option("--config <path>", "a koderz.config.json with extra models and prices")
+    .option("--test-cmd <command>", "the repository's test command (default: detected: pytest, npm test, go test, cargo test)")
+    .option("--test-timeout <s>", "time limit of one test run", "300")
+    .option("--fail-to-pass <test>", "a test that fails now and must pass after the fix (repeatable)", collect)
+    .option("--pass-to-pass <test>", "a test that passes now and must still pass (repeatable)", collect)
+    .option("--image <name>", "the workspace image (default koderz-workspace)")
+    .option("--build-image", "build the koderz-workspace image first (debootstrap; needs root)")
+    .option("--network", "allow network access inside the workspace (off by default)")
+    .option("--max-tool-calls <n>", `budget: tool calls by all agents (at most ${MAX_TOOL_CALLS_LIMIT})`, "100")
+    .option("--max-tokens <n>", "budget: tokens")
+    .option("--max-usd <dollars>", "budget: dollars")
+    .option("--max-seconds <s>", "budget: wall time")
+    .option("--debug-rounds <n>", "standard and deep: Debugger rounds while tests fail", "2")
+    .option("--apply", "commit the patch on a new local branch of --repo (never pushed)")
+    .option("--branch <name>", "the branch --apply creates (default koderz/<run id>)")
+    .option("--cache", "reuse identical earlier model answers from any run")
+    .option("--tags <list>", "extra tags, comma-separated")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .option("--results-dir <dir>", "where the diff and the report go", "results")
+    .option("--json", "print the report as JSON on stdout")
+    .action(async (issueUrl: string | undefined, raw: unknown) => {
+      const flags = parseOptions(SolveOptions, raw);
+      await runSolveCommand(issueUrl, flags);
+    });
+}
+
+export async function runSolveCommand(issueUrl: string | undefined, flags: SolveFlags): Promise<void> {
+  const log = (message: string) => process.stderr.write(`${message}\n`);
+  const source = inputSource(issueUrl, flags);
+  if (flags.branch && !flags.apply) throw new KoderzError("usage", "--branch only applies with --apply", "add --apply, or leave out --branch");
+  if (flags.apply && flags.repo === undefined) throw new KoderzError("usage", "--apply needs a local clone to commit on", "pass --repo PATH (a clone of the repository); the patch is always written to results/ as well");
+  if (flags.buildImage) {
+    const built = await buildWorkspaceImage({ name: flags.image, onProgress: log });
+    log(`${built.name} built in ${built.seconds.toFixed(0)} s`);
+    if (source === "none") return;
+  }
+  if (source === "none") {
+    throw new KoderzError("usage", "nothing to solve", "pass an issue URL, --repo PATH --issue FILE, or --swe-instance FILE");
+  }
+  const request = solveRequest(flags);
+  const modelConfig = loadModelConfig({ path: flags.config });
+  const store = openStore({ path: flags.db });
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    log("\ninterrupted: stopping after the current call (Ctrl-C again to quit now)");
+    interrupt.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const task = await loadTask(source, issueUrl, flags);
+    try {
+      log(`solving ${task.id}: ${task.title}`);
+      const deps = { store, resultsDir: flags.resultsDir, log, signal: interrupt.signal, onStep: (step: StepDraft) => log(traceLine(step)) };
+      const report = await runSolveSession({ ...request, task, modelConfig }, deps);
+      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));
+      if (!report.success) process.exitCode = 1;
+    } finally {
+      await task.checkout.dispose();
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+    store.close();
+  }
+}
+
+type InputSource = "github" | "swe" | "local" | "none";
+
+/** Exactly one way in: an issue URL, a SWE-bench instance, or a local repository with an issue file. */
+function inputSource(issueUrl: string | undefined, flags: SolveFlags): InputSource {
+  const given = [issueUrl !== undefined && "an issue URL", flags.sweInstance !== undefined && "--swe-instance", flags.issue !== undefined && "--issue"].filter(Boolean);
+  if (given.length > 1) throw new KoderzError("usage", `${given.join(" and ")} cannot be combined`, "pass one of: an issue URL, --swe-instance FILE, or --repo PATH --issue FILE");
+  if (flags.issue !== undefined && flags.repo === undefined) throw new KoderzError("usage", "--issue needs --repo PATH", "e.g. koderz solve --repo . --issue issue.md");
+  if (flags.instanceId !== undefined && flags.sweInstance === undefined) throw new KoderzError("usage", "--instance-id needs --swe-instance FILE", "name the file the instance is in");
+  if (issueUrl !== undefined) return "github";
+  if (flags.sweInstance !== undefined) return "swe";
+  if (flags.issue !== undefined) return "local";
+  if (flags.repo !== undefined) throw new KoderzError("usage", "--repo needs an issue", "add --issue FILE, an issue URL, or --swe-instance FILE");
+  return "none";
+}
+
+function solveRequest(flags: SolveFlags): Omit<SolveRequest, "task" | "modelConfig"> {
+  return {
+    mode: flags.mode,
+    policyPath: flags.policy,
+    models: { localModel: flags.localModel, frontierModel: flags.frontierModel, roleOverrides: parseRoleOverrides(flags.modelFor) },
+    image: flags.image,
+    network: flags.network,
+    testCommand: flags.testCmd,
+    testTimeoutSeconds: flags.testTimeout,
+    budget: { maxToolCalls: flags.maxToolCalls, maxTokens: flags.maxTokens, maxUsd: flags.maxUsd, maxSeconds: flags.maxSeconds },
+    debugRounds: flags.debugRounds,
+    ...(flags.apply ? { apply: { branch: flags.branch } } : {}),
+    cache: flags.cache,
+    tags: flags.tags ? flags.tags.split(",").map((t) => t.trim()).filter(Boolean) : [],
+  };
+}
+
+function loadTask(source: Exclude<InputSource, "none">, issueUrl: string | undefined, flags: SolveFlags): Promise<RepoTask> {
+  const tests = { failToPass: flags.failToPass, passToPass: flags.passToPass };
+  const token = process.env.GITHUB_TOKEN || undefined;
+  switch (source) {
+    case "github":
+      return loadGithubIssue({ url: issueUrl!, commit: flags.commit, token, apiBaseUrl: process.env.GITHUB_API_URL || undefined, repoPath: flags.repo, ...tests });
+    case "swe":
+      if (flags.commit) throw new KoderzError("usage", "--commit does not apply to --swe-instance", "the instance's base_commit is used");
+      return loadSweInstance({ file: flags.sweInstance!, instanceId: flags.instanceId, repoPath: flags.repo, token });
+    case "local":
+      return loadLocalIssue({ repoPath: flags.repo!, issueFile: flags.issue!, commit: flags.commit, ...tests });
+  }
+}
+
+/** One stderr line per step, so a user sees the agents work: what each role said or called, and what came back. */
+function traceLine(step: StepDraft): string {
+  const oneLine = (text: string | undefined, width: number) => {
+    const flat = (text ?? "").replace(/\s+/g, " ").trim();
+    return flat.length > width ? `${flat.slice(0, width - 3)}...` : flat;
+  };
+  const detail = step.model ? oneLine(step.response, 100) : `${oneLine(step.prompt, 60)} => ${oneLine(step.response, 40)}`;
+  return `  ${step.agent.padEnd(18)} ${detail}`;
+}
+
+function renderReport(report: SolveReport): string {
+  const tests = report.finalTests ? `${report.finalTests.passed} passed, ${report.finalTests.failed} failed` : "see the report";
+  const named = (what: { passing: number; total: number }, verb: string) => (what.total ? `${what.passing}/${what.total} ${verb}` : "none named");
+  const lines = [
+    `run ${report.runId}: ${report.taskId} (${report.mode}): ${report.success ? "solved" : "not solved"}`,
+    `  verdict        ${report.verdict}`,
+    `  files changed  ${report.filesChanged.length ? report.filesChanged.join(", ") : "none"}`,
+    `  tests          \`${report.testCommand}\`: ${tests} (${report.testRuns} test runs in all)`,
+    `  FAIL_TO_PASS   ${named(report.failToPass, "now passing")}`,
+    `  PASS_TO_PASS   ${named(report.passToPass, "still passing")}`,
+    `  agents         ${report.modelCalls} model calls, ${report.toolCalls} tool calls${report.stoppedBy ? `, stopped by the ${report.stoppedBy}` : ""}`,
+    `  tokens         ${report.inputTokens} in, ${report.outputTokens} out; cost ${formatDollars(report.costUsd)}; ${report.wallSeconds.toFixed(1)} s`,
+    ...(report.review ? [`  review         ${report.review.accept ? "ACCEPT" : "REJECT"}: ${report.review.feedback.split("\n")[0]}`] : []),
+    `  patch          ${report.diffPath}`,
+    ...(report.applied ? [`  applied        branch ${report.applied.branch}, commit ${report.applied.commit.slice(0, 12)}`] : []),
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { simpleGit } from "simple-git";
+import { execa } from "execa";
+import { KoderzError } from "../../errors.js";
+
+export interface ApplyRequest {
+  repoPath: string;
+  baseCommit: string;
+  diff: string;
+  branch: string;
+  message: string;
+}
+
+/**
+ * `--apply`: the patch as one commit on a new local branch that starts at the base commit. It
+ * is made in a temporary worktree, so the user's checkout, index and uncommitted files are not
+ * touched; only the new branch appears. Nothing is ever pushed. Hooks are skipped: koderz's
+ * commit must not set off the user's tooling.
+ */
+export async function commitOnNewBranch(request: ApplyRequest): Promise<{ branch: string; commit: string }> {
+  const git = simpleGit(request.repoPath);
+  const exists = await git.raw(["branch", "--list", request.branch]);
+  if (exists.trim()) throw new KoderzError("bad_input", `branch ${request.branch} already exists in ${request.repoPath}`, "pass another --branch NAME, or delete that branch");
+  const valid = await execa("git", ["check-ref-format", "--branch", request.branch], { cwd: request.repoPath, reject: false });
+  if (valid.exitCode !== 0) throw new KoderzError("usage", `${request.branch} is not a valid branch name`, "use letters, digits, / - _ and .");
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), "koderz-apply-")), "worktree");
+  let created = false;
+  try {
+    await git.raw(["worktree", "add", "--quiet", "-b", request.branch, dir, request.baseCommit]);
+    created = true;
+    const applied = await execa("git", ["apply", "--index", "--whitespace=nowarn", "-"], { cwd: dir, input: request.diff, reject: false });
+    if (applied.exitCode !== 0) throw new KoderzError("internal", `the patch does not apply to ${request.baseCommit}: ${applied.stderr.trim()}`);
+    const identity = (await hasIdentity(dir)) ? [] : ["-c", "user.name=koderz", "-c", "user.email=koderz@localhost"];
+    const committed = await execa("git", [...identity, "commit", "--quiet", "--no-verify", "-m", request.message], { cwd: dir, reject: false });
+    if (committed.exitCode !== 0) throw new KoderzError("internal", `git commit failed: ${committed.stderr.trim()}`);
+    const commit = (await execa("git", ["rev-parse", "HEAD"], { cwd: dir })).stdout.trim();
+    return { branch: request.branch, commit };
+  } catch (error) {
+    if (created) await git.raw(["worktree", "remove", "--force", dir]).catch(() => undefined);
+    if (created) await git.raw(["branch", "-D", request.branch]).catch(() => undefined);
+    created = false;
+    throw error;
+  } finally {
+    if (created) await git.raw(["worktree", "remove", "--force", dir]).catch(() => undefined);
+    await rm(path.dirname(dir), { recursive: true, force: true });
+  }
+}
+
+async function hasIdentity(cwd: string): Promise<boolean> {
+  const email = await execa("git", ["config", "user.email"], { cwd, reject: false });
+  return email.exitCode === 0 && email.stdout.trim() !== "";
+}

@@ -1,0 +1,35 @@
+import type { AgentRole } from "../../../agents/agent.js";
+import type { RepoIssueView } from "../../../agents/repo-agent.js";
+import type { ToolContext } from "../../../agents/tools/tool.js";
+import type { ModelBackend } from "../../llm/types.js";
+import type { SolveTrajectory } from "./solve-trajectory.js";
+import type { TestRun } from "./workspace-tests.js";
+
+export const SOLVE_MODES = ["fast", "standard", "deep"] as const;
+export type SolveMode = (typeof SOLVE_MODES)[number];
+
+export interface SolveContext {
+  view: RepoIssueView;
+  repoMap: string;
+  models: Record<AgentRole, ModelBackend>;
+  tools: ToolContext;
+  trajectory: SolveTrajectory;
+  /** The orchestrator's own test run after a role finished: the suite, or the task's named tests. */
+  check(): Promise<TestRun>;
+  diff(): Promise<string>;
+  /** Debugger rounds while the check fails. */
+  debugRounds: number;
+  signal?: AbortSignal;
+}
+
+export interface SolveOutcome {
+  /** Coder and Debugger rounds: the experiment's iterations. */
+  iterations: number;
+  plan?: string;
+  reproductionTests: string[];
+  review?: { accept: boolean; feedback: string };
+  /** Set when a budget cut the pipeline short. */
+  stoppedBy?: string;
+}
+
+export type SolvePipeline = (context: SolveContext) => Promise<SolveOutcome>;

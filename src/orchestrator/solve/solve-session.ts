@@ -1,0 +1,347 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { simpleGit } from "simple-git";
+import { AGENT_ROLES, type AgentRole } from "../../../agents/agent.js";
+import { repoIssueView } from "../../../agents/repo-agent.js";
+import { clip, type ToolContext } from "../../../agents/tools/tool.js";
+import { Workspace } from "../../../sandbox/workspace.js";
+import { WORKSPACE_IMAGE } from "../../../sandbox/workspace-image.js";
+import { testsVisibleToAgents, type RepoCheckout, type RepoTask } from "../../../tasks/repo-task.js";
+import { KoderzError } from "../../errors.js";
+import { createBackend, withCallLog, type ModelConfig } from "../../llm/index.js";
+import type { ModelBackend } from "../../llm/types.js";
+import { experimentIdFor, newRunId, type RunRecord, type Store } from "../../store/index.js";
+import { modelsUsedBy, roleModels, type ModelChoice } from "../roles.js";
+import type { StepListener } from "../trajectory.js";
+import { commitOnNewBranch } from "./apply-patch.js";
+import { chooseModeWithPolicy } from "./auto-mode.js";
+import { gradeWorkspace, type Grade } from "./grade.js";
+import { SOLVE_PIPELINES } from "./pipelines.js";
+import { repositoryMap } from "./repo-map.js";
+import type { SolveContext, SolveMode, SolveOutcome } from "./solve-pipeline.js";
+import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
+import { cannotRunReason, detectTestCommand, givenTestCommand, type RepoFiles, type TestCommand } from "./test-command.js";
+import { WorkspaceTests } from "./workspace-tests.js";
+
+export interface SolveRequest {
+  task: RepoTask;
+  mode: SolveMode | "auto";
+  policyPath?: string;
+  models: ModelChoice;
+  modelConfig?: ModelConfig;
+  /** The workspace image (default koderz-workspace). */
+  image?: string;
+  network: boolean;
+  /** --test-cmd; detected from the repository when absent. */
+  testCommand?: string;
+  testTimeoutSeconds: number;
+  budget: SolveBudget;
+  debugRounds: number;
+  /** --apply: commit the patch on a new branch of the user's repository. */
+  apply?: { branch?: string };
+  cache: boolean;
+  tags: string[];
+}
+
+export interface SolveDeps {
+  store: Store;
+  /** Where <run_id>.diff and <run_id>.solve.json go. */
+  resultsDir: string;
+  log(message: string): void;
+  signal?: AbortSignal;
+  /** Told about each step as it is taken (a live trace). */
+  onStep?: StepListener;
+}
+
+/** What `koderz solve` prints, and writes to results/<run_id>.solve.json. */
+export interface SolveReport {
+  runId: string;
+  experimentId: string;
+  taskId: string;
+  title: string;
+  mode: SolveMode;
+  success: boolean;
+  verdict: string;
+  diffPath: string;
+  reportPath: string;
+  filesChanged: string[];
+  testCommand: string;
+  /** Test runs during the whole solve: baseline, the agents' run_tests, checks and grading. */
+  testRuns: number;
+  /** Passed and failed tests in the final run, when the runner's output says. */
+  finalTests?: { passed: number; failed: number };
+  failToPass: { passing: number; total: number };
+  passToPass: { passing: number; total: number };
+  toolCalls: number;
+  modelCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  wallSeconds: number;
+  stoppedBy?: string;
+  review?: { accept: boolean; feedback: string };
+  applied?: { branch: string; commit: string };
+}
+
+/**
+ * One `koderz solve` from issue to patch: decide the test command and the mode, check that the
+ * models answer, copy the repository into a container, make sure its tests run at all, let the
+ * agents work, then take the diff, grade it and record everything as a run of kind "solve".
+ * The user's repository is read, never written, unless --apply asks for a new branch.
+ */
+export async function runSolveSession(request: SolveRequest, deps: SolveDeps): Promise<SolveReport> {
+  const { task } = request;
+  if (request.apply && task.checkout.temporary) {
+    throw new KoderzError("usage", "--apply needs a local clone to commit on", "pass --repo PATH (a clone of the repository) together with the issue URL or --swe-instance");
+  }
+  const test = request.testCommand ? givenTestCommand(request.testCommand) : await detectTestCommand(await filesAt(task.checkout));
+  const mode = request.mode === "auto" ? await chooseModeWithPolicy(request.policyPath, task) : request.mode;
+  if (request.mode === "auto") deps.log(`auto: the policy chose ${mode}`);
+  const backends = await connectModels(request.models, mode, request.modelConfig);
+
+  const image = request.image ?? WORKSPACE_IMAGE;
+  deps.log(`copying ${task.checkout.commit.slice(0, 12)} into a ${image} container${request.network ? " (with network)" : " (no network)"}`);
+  const workspace = await Workspace.open({ repoPath: task.checkout.path, commit: task.checkout.commit, image, network: request.network });
+  try {
+    const tests = new WorkspaceTests(workspace, test, request.testTimeoutSeconds);
+    const baseline = await tests.run(baselineTests(task));
+    const reason = cannotRunReason(test, baseline);
+    if (reason) {
+      throw new KoderzError(
+        "bad_input",
+        `the repository's tests cannot run: ${reason}\n$ ${baseline.command}\n${clip(baseline.output, 2_000)}`,
+        "pass the right command with --test-cmd, an image that has what the tests need with --image, or --network if they must download dependencies",
+      );
+    }
+    deps.log(`tests: \`${baseline.command}\` ${baseline.passed ? "passes" : "fails"} before any change`);
+
+    const run = createSolveRun(deps.store, request, task, mode, test);
+    const experimentId = experimentIdFor(run.runId, mode, task.id);
+    const trajectory = new SolveTrajectory(request.budget, deps.onStep);
+    trajectory.addCheck("run_tests", baseline.command, baseline.output, baseline.passed, baseline.durationMs);
+    deps.log(`run ${run.runId}: ${mode} on ${task.id}`);
+    const started = performance.now();
+    try {
+      const context = solveContext(request, deps, { task, test, workspace, tests, trajectory, backends, runId: run.runId, experimentId });
+      const outcome = await SOLVE_PIPELINES[mode]({ ...context, repoMap: await repositoryMap(workspace) });
+      // The diff is taken before grading: a hidden test patch must not become part of it.
+      const diff = await workspace.diff();
+      const filesChanged = await workspace.changedFiles();
+      const grade = await gradeWorkspace(workspace, tests, task, diff.trim() !== "");
+      for (const final of grade.runs) trajectory.addCheck("run_tests", final.command, final.output, final.passed, final.durationMs);
+      const diffPath = writeResult(deps.resultsDir, `${run.runId}.diff`, diff);
+      const wallSeconds = (performance.now() - started) / 1000;
+      recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome, grade, diff, wallSeconds });
+      deps.store.finishRun(run.runId, "finished");
+      if (request.apply && !diff.trim()) deps.log("--apply: nothing to commit, the agents changed nothing");
+      const applied = request.apply && diff.trim() ? await applyToUserRepository(request, task, run.runId, diff) : undefined;
+      const report = buildReport({ run, experimentId, task, mode, test, tests, trajectory, outcome, grade, filesChanged, diffPath, wallSeconds, applied, resultsDir: deps.resultsDir });
+      writeResult(deps.resultsDir, `${run.runId}.solve.json`, JSON.stringify(report, null, 2) + "\n");
+      return report;
+    } catch (error) {
+      // What was done is kept for the trace, and the run is marked as stopped.
+      if (!deps.store.getExperiment(experimentId)) {
+        const message = error instanceof Error ? error.message : String(error);
+        recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome: { iterations: 0, reproductionTests: [] }, error: message, wallSeconds: (performance.now() - started) / 1000 });
+      }
+      deps.store.finishRun(run.runId, deps.signal?.aborted ? "interrupted" : "failed");
+      throw error;
+    }
+  } finally {
+    await workspace.close();
+  }
+}
+
+/** The tests the baseline runs: enough to learn whether the test command works at all. */
+function baselineTests(task: RepoTask): string[] | undefined {
+  if (testsVisibleToAgents(task) && task.failToPass.length) return [...task.failToPass, ...task.passToPass];
+  // A hidden patch's tests do not exist yet; the ones that already pass do.
+  if (task.passToPass.length) return [...task.passToPass];
+  return undefined;
+}
+
+interface SessionParts {
+  task: RepoTask;
+  test: TestCommand;
+  workspace: Workspace;
+  tests: WorkspaceTests;
+  trajectory: SolveTrajectory;
+  backends: Map<string, ModelBackend>;
+  runId: string;
+  experimentId: string;
+}
+
+function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionParts): Omit<SolveContext, "repoMap"> {
+  const { task, workspace, tests } = parts;
+  const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: "cache" });
+  const byRole = roleModels(request.models);
+  const models = Object.fromEntries(
+    AGENT_ROLES.map((role) => [role, withCallLog(parts.backends.get(byRole[role])!, callLog, request.cache ? "cache" : "record")]),
+  ) as Record<AgentRole, ModelBackend>;
+  const view = repoIssueView(task, parts.test.command);
+  // The orchestrator's checks run the tests the agents know about, or the whole suite.
+  const checkIds = view.knownFailingTests.length ? [...view.knownFailingTests, ...task.passToPass] : undefined;
+  const tools: ToolContext = { workspace, runTests: (ids) => tests.run(ids) };
+  return {
+    view,
+    models,
+    tools,
+    trajectory: parts.trajectory,
+    check: () => tests.run(checkIds),
+    diff: () => workspace.diff(),
+    debugRounds: request.debugRounds,
+    signal: deps.signal,
+  };
+}
+
+/** One backend per distinct model, and a preflight for each model the mode will call. */
+async function connectModels(choice: ModelChoice, mode: SolveMode, config: ModelConfig | undefined): Promise<Map<string, ModelBackend>> {
+  const backends = new Map<string, ModelBackend>();
+  for (const model of new Set(Object.values(roleModels(choice)))) backends.set(model, createBackend(model, { config }));
+  for (const model of modelsUsedBy(choice, [mode])) await backends.get(model)!.preflight();
+  return backends;
+}
+
+function createSolveRun(store: Store, request: SolveRequest, task: RepoTask, mode: SolveMode, test: TestCommand): RunRecord {
+  const run: RunRecord = {
+    runId: newRunId("solve"),
+    kind: "solve",
+    mode: request.mode,
+    label: task.title.slice(0, 80),
+    startTime: new Date().toISOString(),
+    config: {
+      task: { id: task.id, source: task.source, title: task.title, repository: task.checkout.path, commit: task.checkout.commit },
+      mode: request.mode,
+      chosenMode: mode,
+      localModel: request.models.localModel,
+      frontierModel: request.models.frontierModel,
+      roleOverrides: request.models.roleOverrides,
+      testCommand: test.command,
+      image: request.image ?? WORKSPACE_IMAGE,
+      network: request.network,
+      budget: request.budget,
+      debugRounds: request.debugRounds,
+      cache: request.cache,
+      apply: request.apply !== undefined,
+    },
+    tags: ["solve_run", `source:${task.source}`, ...request.tags],
+    status: "running",
+  };
+  store.createRun(run);
+  return run;
+}
+
+interface SolveRecord {
+  run: RunRecord;
+  experimentId: string;
+  task: RepoTask;
+  mode: SolveMode;
+  trajectory: SolveTrajectory;
+  outcome: SolveOutcome;
+  grade?: Grade;
+  diff?: string;
+  error?: string;
+  wallSeconds: number;
+}
+
+function recordSolve(store: Store, record: SolveRecord): void {
+  const { trajectory, grade } = record;
+  const steps = trajectory.steps.map((step, index) => ({ ...step, experimentId: record.experimentId, index }));
+  store.recordExperiment(
+    {
+      experimentId: record.experimentId,
+      runId: record.run.runId,
+      problemId: record.task.id,
+      arm: record.mode,
+      success: grade?.success ?? false,
+      iterations: record.outcome.iterations,
+      inputTokens: sum(steps.map((s) => s.inputTokens)),
+      outputTokens: sum(steps.map((s) => s.outputTokens)),
+      costUsd: sum(steps.map((s) => s.costUsd)),
+      wallSeconds: record.wallSeconds,
+      finalCode: record.diff,
+      verdict: record.error ? `error: ${record.error}` : (grade?.verdict ?? "failed"),
+      tags: [`source:${record.task.source}`, ...(record.outcome.stoppedBy ? ["stopped_by_budget"] : [])],
+    },
+    steps,
+  );
+}
+
+function applyToUserRepository(request: SolveRequest, task: RepoTask, runId: string, diff: string): Promise<{ branch: string; commit: string }> {
+  return commitOnNewBranch({
+    repoPath: task.checkout.path,
+    baseCommit: task.checkout.commit,
+    diff,
+    branch: request.apply?.branch ?? `koderz/${runId}`,
+    message: `${task.title}\n\nResolves ${task.id}.\nMade by koderz solve, run ${runId}.`,
+  });
+}
+
+interface ReportParts {
+  run: RunRecord;
+  experimentId: string;
+  task: RepoTask;
+  mode: SolveMode;
+  test: TestCommand;
+  tests: WorkspaceTests;
+  trajectory: SolveTrajectory;
+  outcome: SolveOutcome;
+  grade: Grade;
+  filesChanged: string[];
+  diffPath: string;
+  wallSeconds: number;
+  applied?: { branch: string; commit: string };
+  resultsDir: string;
+}
+
+function buildReport(parts: ReportParts): SolveReport {
+  const { task, grade, trajectory, outcome } = parts;
+  const steps = trajectory.steps;
+  return {
+    runId: parts.run.runId,
+    experimentId: parts.experimentId,
+    taskId: task.id,
+    title: task.title,
+    mode: parts.mode,
+    success: grade.success,
+    verdict: grade.verdict,
+    diffPath: parts.diffPath,
+    reportPath: path.join(parts.resultsDir, `${parts.run.runId}.solve.json`),
+    filesChanged: parts.filesChanged,
+    testCommand: parts.test.command,
+    testRuns: parts.tests.runs,
+    ...(grade.counts ? { finalTests: grade.counts } : {}),
+    failToPass: { passing: grade.failToPass.passing.length, total: task.failToPass.length },
+    passToPass: { passing: grade.passToPass.passing.length, total: task.passToPass.length },
+    toolCalls: trajectory.toolCalls,
+    modelCalls: trajectory.modelCalls,
+    inputTokens: sum(steps.map((s) => s.inputTokens)),
+    outputTokens: sum(steps.map((s) => s.outputTokens)),
+    costUsd: sum(steps.map((s) => s.costUsd)),
+    wallSeconds: parts.wallSeconds,
+    ...(outcome.stoppedBy ? { stoppedBy: outcome.stoppedBy } : {}),
+    ...(outcome.review ? { review: outcome.review } : {}),
+    ...(parts.applied ? { applied: parts.applied } : {}),
+  };
+}
+
+/** The base commit's files, read with git: detection needs no container. */
+async function filesAt(checkout: RepoCheckout): Promise<RepoFiles> {
+  const git = simpleGit(checkout.path);
+  const paths = (await git.raw(["ls-tree", "-r", "--name-only", checkout.commit])).split("\n").filter(Boolean);
+  return { paths, read: (file) => git.show([`${checkout.commit}:${file}`]).catch(() => undefined) };
+}
+
+/** Written to a temporary file and renamed, so no reader sees half a file. */
+function writeResult(dir: string, name: string, text: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, text);
+  renameSync(partial, file);
+  return file;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

@@ -1,0 +1,98 @@
+import type { AgentRole } from "../../../agents/agent.js";
+import type { ToolOutcome } from "../../../agents/tools/tool.js";
+import { serializeToolArguments } from "../../llm/tool-arguments.js";
+import type { ChatResponse, ToolCall } from "../../llm/types.js";
+import type { Budget } from "../budget.js";
+import { Trajectory, type StepDraft, type StepListener } from "../trajectory.js";
+
+export interface SolveBudget extends Budget {
+  /** Tool calls by all roles together (--max-tool-calls). */
+  maxToolCalls?: number;
+}
+
+// A stored tool answer beyond this is cut; the model saw at most MAX_TOOL_OUTPUT_CHARS anyway.
+const MAX_STORED_CHARS = 64_000;
+
+/**
+ * The steps of one solve: model turns, tool calls and the orchestrator's own test runs, with the
+ * budget (tokens, dollars, wall time from Trajectory, plus tool calls) checked before each.
+ *
+ * Step names: a model turn is stored under its role ("Coder"); a tool call the model made under
+ * "<Role>:<tool>" ("Coder:edit", "Tester:run_tests"), so a trace shows who did what; a test run
+ * the orchestrator made itself (baseline, checks, grading) under the bare tool name ("run_tests").
+ */
+export class SolveTrajectory extends Trajectory {
+  private toolCallCount = 0;
+
+  constructor(
+    private readonly limits: SolveBudget = {},
+    private readonly listener?: StepListener,
+  ) {
+    super(limits);
+  }
+
+  get toolCalls(): number {
+    return this.toolCallCount;
+  }
+
+  get modelCalls(): number {
+    return this.steps.filter((step) => step.model !== undefined).length;
+  }
+
+  /** A model turn: its text and the tool calls it asked for. */
+  addModelTurn(role: AgentRole, model: string, prompt: string, response: ChatResponse): void {
+    const calls = response.toolCalls.map((call) => `-> ${call.name}(${serializeToolArguments(call)})`);
+    this.push({
+      agent: role,
+      model,
+      prompt,
+      response: [response.text, ...calls].filter(Boolean).join("\n"),
+      inputTokens: response.usage.input,
+      outputTokens: response.usage.output,
+      costUsd: response.costUsd,
+      latencyMs: response.latencyMs,
+    });
+  }
+
+  addToolCall(role: AgentRole, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
+    this.toolCallCount += 1;
+    this.push({
+      agent: `${role}:${call.name}`,
+      prompt: serializeToolArguments(call),
+      response: outcome.output.slice(0, MAX_STORED_CHARS),
+      testOutput: outcome.testOutput?.slice(0, MAX_STORED_CHARS),
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      latencyMs,
+    });
+  }
+
+  /** A test run koderz made itself; it does not count against the tool-call budget. */
+  addCheck(name: string, command: string, output: string, passed: boolean, latencyMs: number): void {
+    this.push({
+      agent: name,
+      prompt: command,
+      response: passed ? "passed" : "failed",
+      testOutput: output.slice(0, MAX_STORED_CHARS),
+      visiblePassFraction: passed ? 1 : 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      latencyMs,
+    });
+  }
+
+  override exhausted(): string | undefined {
+    const limit = this.limits.maxToolCalls;
+    if (limit !== undefined && this.toolCallCount >= limit) return `tool-call budget (${limit})`;
+    return super.exhausted();
+  }
+
+  // Trajectory.add records model calls only (an AgentCall); tool calls and checks have no model
+  // call, so they go onto the same list directly.
+  private push(step: StepDraft): void {
+    this.steps.push(step);
+    this.listener?.(step, this.steps.length - 1);
+  }
+}

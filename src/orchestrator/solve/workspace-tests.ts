@@ -1,0 +1,55 @@
+import type { TestRunReport } from "../../../agents/tools/tool.js";
+import type { Workspace } from "../../../sandbox/workspace.js";
+import { commandForTests, pytestOutcomes, type TestCommand } from "./test-command.js";
+
+export interface TestRun extends TestRunReport {
+  durationMs: number;
+}
+
+/** The repository's tests, run inside the workspace under the --test-timeout limit. */
+export class WorkspaceTests {
+  /** Test runs so far, by anyone: the summary's "tests run". */
+  runs = 0;
+
+  constructor(
+    private readonly workspace: Workspace,
+    readonly test: TestCommand,
+    private readonly timeoutSeconds: number,
+  ) {}
+
+  /** The whole suite, or only the named tests. */
+  async run(ids?: readonly string[]): Promise<TestRun> {
+    const command = ids?.length ? commandForTests(this.test, ids) : this.test.command;
+    this.runs += 1;
+    const result = await this.workspace.shell(command, { timeoutSeconds: this.timeoutSeconds });
+    const output = [result.stdout, result.stderr].filter((s) => s.trim()).join("\n");
+    return {
+      command,
+      passed: result.exitCode === 0 && !result.timedOut,
+      exitCode: result.exitCode,
+      timedOut: result.timedOut,
+      output: result.timedOut ? `${output}\n(stopped after ${this.timeoutSeconds} s)` : output,
+      durationMs: result.durationMs,
+    };
+  }
+
+  /**
+   * Whether each named test passes. pytest answers for all of them in one run; other runners
+   * get one run per test, which passes when the command exits 0.
+   */
+  async outcomes(ids: readonly string[]): Promise<{ outcomes: Map<string, boolean>; runs: TestRun[] }> {
+    if (ids.length === 0) return { outcomes: new Map(), runs: [] };
+    if (this.test.runner === "pytest") {
+      const run = await this.run(ids);
+      return { outcomes: pytestOutcomes(run.output, ids), runs: [run] };
+    }
+    const runs: TestRun[] = [];
+    const outcomes = new Map<string, boolean>();
+    for (const id of ids) {
+      const run = await this.run([id]);
+      runs.push(run);
+      outcomes.set(id, run.passed);
+    }
+    return { outcomes, runs };
+  }
+}
