@@ -6,14 +6,20 @@
  *   - whether it beats the best fixed mode,
  *   - cumulative-regret growth over the last tenth of training vs the first (under 1/5),
  *   - wasm vs cpu speed for this network (which is the faster default).
- * Options: --episodes N, --seed N, --backend auto|wasm|cpu|node|node-gpu.
+ * With --runs ID,... (and optionally --db, --dataset) it also trains on a replay of those
+ * stored runs (e.g. imported with `koderz evaluate --save-run`) and prints the same table
+ * on held-out tasks, split by task.
+ * Options: --episodes N, --seed N, --backend auto|wasm|cpu|node|node-gpu, --runs, --db, --dataset.
  */
 import * as tf from "@tensorflow/tfjs";
 import { useBackend, type BackendChoice } from "../policy/backend.js";
 import { MetaPolicy } from "../policy/meta-policy.js";
 import { bestFixedMode, formatComparison } from "../training/evaluate.js";
 import { DEFAULT_REWARD_CONFIG, regretGrowth } from "../training/rewards.js";
-import { syntheticExperience, trainAndCompare } from "../training/session.js";
+import { replayExperience, syntheticExperience, trainAndCompare } from "../training/session.js";
+import { replayLogFromStore } from "../training/replay-log.js";
+import { loadSuite } from "../tasks/load.js";
+import { openStore } from "../src/store/index.js";
 import { DEFAULT_PPO_SETTINGS } from "../training/train.js";
 
 const args = new Map<string, string>();
@@ -52,11 +58,37 @@ say(
 say(`cumulative regret over training: ${result.regret?.cumulative.toFixed(1)}`);
 result.policy.dispose();
 
+const runs = args.get("runs")?.split(",").filter(Boolean);
+if (runs?.length) await replaySection(runs);
+
 say();
 say("backend speed for this network (one PPO-sized gradient step and one rollout-sized forward pass):");
 for (const backend of ["cpu", "wasm"] as const) {
   const timing = await timeBackend(backend);
   say(`  ${backend.padEnd(5)} forward ${timing.forwardMs.toFixed(2)} ms   gradient step ${timing.stepMs.toFixed(2)} ms`);
+}
+
+async function replaySection(runIds: string[]): Promise<void> {
+  const tasks = await loadSuite({ suite: "humaneval", dataset: args.get("dataset") });
+  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const store = openStore({ path: args.get("db"), mustExist: true });
+  const { log, skipped } = (() => {
+    try {
+      return replayLogFromStore(store, runIds, (id) => byId.get(id));
+    } finally {
+      store.close();
+    }
+  })();
+  say();
+  say(`replay of runs ${runIds.join(", ")}: ${log.length} tasks (${skipped.length} experiments skipped)`);
+  if (log.length < 2) {
+    say("  not enough replayable tasks for a held-out comparison");
+    return;
+  }
+  const replay = await trainAndCompare({ experience: replayExperience(log, seed, DEFAULT_REWARD_CONFIG, 0.2), episodes, seed });
+  say(`  wall time ${replay.result.seconds.toFixed(1)} s for ${replay.result.episodes} episodes`);
+  say(formatComparison(replay.comparison));
+  replay.result.policy.dispose();
 }
 
 async function timeBackend(backend: "cpu" | "wasm"): Promise<{ forwardMs: number; stepMs: number }> {

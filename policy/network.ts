@@ -95,7 +95,9 @@ export class PolicyNetwork {
     for (const { name, shape } of weightShapes(architecture)) {
       const values = named.get(name);
       if (!values) throw new Error(`missing weight ${name}`);
-      variables.set(name, tf.variable(tf.tensor(values, shape, "float32"), true, undefined, "float32"));
+      const initial = tf.tensor(values, shape, "float32");
+      variables.set(name, tf.variable(initial, true, undefined, "float32"));
+      initial.dispose(); // the variable keeps its own reference to the data
     }
     return new PolicyNetwork(architecture, variables);
   }

@@ -3,8 +3,9 @@ import type { EpisodeState } from "../policy/features.js";
 import type { Observation } from "../policy/observation.js";
 
 /**
- * One interface for every source of experience: the simulator, replays of stored runs,
- * and (later) live runs through the orchestrator.
+ * One interface for every source of experience: the simulator (synthetic-environment.ts),
+ * replays of stored runs (replay-environment.ts) and live runs through the orchestrator
+ * (live-environment.ts).
  *
  *   const state = await env.reset();            // a new episode: a task, nothing done yet
  *   const { state, reward, done, info } = await env.step(action);

@@ -239,7 +239,7 @@ function ppoLoss(policy: MetaPolicy, b: MinibatchTensors, settings: PpoSettings,
 
 /** Scales all gradients down together when their joint norm exceeds maxNorm: one unlucky batch cannot throw the policy far. */
 function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  const norm = Math.sqrt(Object.values(grads).reduce((sum, g) => sum + (tf.sum(tf.square(g)).dataSync()[0] ?? 0), 0));
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0] ?? 0;
   if (norm <= maxNorm) return grads;
   const scale = maxNorm / norm;
   return Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)]));

@@ -71,7 +71,7 @@ async function runTrainMeta(options: Options): Promise<void> {
   if (options.env === "live") {
     throw new KoderzError(
       "usage",
-      "--env live is not available yet: live training needs the orchestrator to run one agent at a time for the policy, which it does not offer yet",
+      "--env live is not available yet: the live environment needs the orchestrator to run one agent at a time on the policy's orders (a LiveEpisodeRunner), and it runs whole pipelines only so far",
       "train on --env synthetic, or on stored runs with --env replay --runs ID,...",
     );
   }
@@ -109,7 +109,9 @@ async function runTrainMeta(options: Options): Promise<void> {
   await metrics.close();
 
   const summary = comparisonSummary(comparison, result.regret?.series ?? []);
-  await savePolicy(options.out, result.policy, { ...metadata(options, experience, backend.description, result.episodes), summary });
+  // JSON has no NaN: figures an environment cannot give (no oracle) are left out of the file.
+  const finite = Object.fromEntries(Object.entries(summary).filter(([, value]) => Number.isFinite(value)));
+  await savePolicy(options.out, result.policy, { ...metadata(options, experience, backend.description, result.episodes), summary: finite });
   log(`trained ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${result.updates} updates)`);
   log(`policy: ${options.out}   metrics: ${metricsPath}`);
   result.policy.dispose();
