@@ -8,6 +8,7 @@ import { registerEvaluate } from "./evaluate.js";
 import { registerSandboxCommand } from "./sandbox.js";
 import { registerBenchmark } from "./benchmark.js";
 import { registerRun } from "./run.js";
+import { registerTrainMetaCommand } from "./train-meta.js";
 import { registerSolve } from "./solve.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
@@ -21,5 +22,6 @@ export function registerCommands(program: Command): void {
   registerSandboxCommand(program);
   registerBenchmark(program);
   registerRun(program);
+  registerTrainMetaCommand(program);
   registerSolve(program);
 }
