@@ -2,11 +2,12 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
 import { buildSandboxImage } from "../../sandbox/image.js";
+import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import { ProcessSandbox } from "../../sandbox/process-sandbox.js";
 import { isKoderzError } from "../errors.js";
 import { parseOptions } from "./parse.js";
 
-const BuildOptions = z.object({ force: z.boolean().default(false) });
+const BuildOptions = z.object({ force: z.boolean().default(false), workspace: z.boolean().default(false) });
 const StatusOptions = z.object({ json: z.boolean().default(false) });
 
 /** `koderz sandbox build [--force]` and `koderz sandbox status [--json]`. */
@@ -17,11 +18,19 @@ export function registerSandboxCommand(program: Command): void {
     .command("build")
     .description(`build the Docker image ${SANDBOX_IMAGE} (Python 3 with numpy): from a registry image, else from Debian packages`)
     .option("--force", "rebuild even when the image exists")
+    .option("--workspace", `also build ${WORKSPACE_IMAGE}, the image \`koderz solve\` runs repositories in (pytest, node, npm, git)`)
     .action(async (raw: unknown) => {
       const options = parseOptions(BuildOptions, raw);
       const log = (message: string) => process.stderr.write(`sandbox build: ${message}\n`);
       const built = await buildSandboxImage({ force: options.force, onProgress: log });
       process.stdout.write(`${built.image}\n`);
+      if (!options.workspace) return;
+      if (!options.force && (await inspectImage(connectEngine(), WORKSPACE_IMAGE))) {
+        log(`${WORKSPACE_IMAGE} exists; --force rebuilds it`);
+      } else {
+        await buildWorkspaceImage({ onProgress: log });
+      }
+      process.stdout.write(`${WORKSPACE_IMAGE}\n`);
     });
 
   sandbox
