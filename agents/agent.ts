@@ -44,3 +44,12 @@ export async function ask(
 export function fencedPrompt(prompt: string): string {
   return "```python\n" + prompt.trimEnd() + "\n```";
 }
+
+/**
+ * The candidate as the program an agent should read. The sanitizer keeps a completion that
+ * repeats the whole function as it is, so prompt + completion would show the stub twice.
+ */
+export function candidateProgram(task: { prompt: string; entryPoint: string }, completion: string): string {
+  const definesEntryPoint = new RegExp(`^def ${task.entryPoint}\\s*\\(`, "m").test(completion);
+  return definesEntryPoint ? completion.replace(/^\n+/, "") : task.prompt + completion;
+}

@@ -1,6 +1,6 @@
 import type { ModelBackend } from "../src/llm/types.js";
 import { sanitizeCompletion } from "../src/evaluation/sanitize.js";
-import { ask, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
+import { ask, candidateProgram, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
 import type { PublicTask } from "./public-task.js";
 
 const SYSTEM = `You are the Coder in a team of coding agents. You write correct, plain Python 3
@@ -39,8 +39,8 @@ export async function runHybridCoder(
 ): Promise<Candidate> {
   const user = [
     `Complete the following Python function:\n\n${fencedPrompt(task.prompt)}`,
-    `Two candidate bodies passed the most tests. Candidate A:\n${fencedPrompt(task.prompt + best[0])}`,
-    `Candidate B:\n${fencedPrompt(task.prompt + best[1])}`,
+    `Two candidates passed the most tests. Candidate A:\n${fencedPrompt(candidateProgram(task, best[0]))}`,
+    `Candidate B:\n${fencedPrompt(candidateProgram(task, best[1]))}`,
     `Test results:\n${testReport}`,
     "Write one function that combines what each gets right.",
   ].join("\n\n");

@@ -1,6 +1,6 @@
 import type { ModelBackend } from "../src/llm/types.js";
 import { sanitizeCompletion } from "../src/evaluation/sanitize.js";
-import { ask, fencedPrompt, type AskOptions } from "./agent.js";
+import { ask, candidateProgram, fencedPrompt, type AskOptions } from "./agent.js";
 import type { Candidate } from "./coder.js";
 import type { PublicTask } from "./public-task.js";
 
@@ -20,7 +20,7 @@ export interface DebuggerInput {
 
 export async function runDebugger(backend: ModelBackend, input: DebuggerInput, options?: AskOptions): Promise<Candidate> {
   const parts = [
-    `The function:\n\n${fencedPrompt(input.task.prompt + input.completion)}`,
+    `The function:\n\n${fencedPrompt(candidateProgram(input.task, input.completion))}`,
     `Failing tests:\n${input.failures}`,
   ];
   if (input.plan) parts.push(`The Planner's specification:\n${input.plan}`);

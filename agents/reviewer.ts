@@ -1,5 +1,5 @@
 import type { ModelBackend } from "../src/llm/types.js";
-import { ask, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
+import { ask, candidateProgram, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
 import type { PublicTask } from "./public-task.js";
 
 const SYSTEM = `You are the Reviewer in a team of coding agents. You judge whether a Python function
@@ -20,7 +20,7 @@ export async function runReviewer(
   testReport: string,
   options?: AskOptions,
 ): Promise<Review> {
-  const user = `The function:\n\n${fencedPrompt(task.prompt + completion)}\n\nTest results:\n${testReport}`;
+  const user = `The function:\n\n${fencedPrompt(candidateProgram(task, completion))}\n\nTest results:\n${testReport}`;
   const call = await ask(backend, "Reviewer", SYSTEM, user, options);
   return { ...parseReview(call.response.text), call };
 }

@@ -25,7 +25,27 @@ export function parseAsserts(text: string, entryPoint: string, limit = 8): strin
   const unique = new Set<string>();
   for (const raw of text.split("\n")) {
     const line = raw.trim();
-    if (line.startsWith("assert ") && calls.test(line) && !line.endsWith("\\")) unique.add(line);
+    if (line.startsWith("assert ") && calls.test(line) && bracketsBalance(line)) unique.add(line);
   }
   return [...unique].slice(0, limit);
+}
+
+/**
+ * A line cut mid-expression would be a syntax error that fails every candidate alike, so it is
+ * no test at all. Brackets inside string literals are skipped.
+ */
+function bracketsBalance(line: string): boolean {
+  const closing: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
+  const open: string[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if ("([{".includes(c)) open.push(c);
+    else if (c in closing && open.pop() !== closing[c]) return false;
+  }
+  return open.length === 0 && quote === undefined && !line.endsWith("\\");
 }

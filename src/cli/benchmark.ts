@@ -166,7 +166,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
       log,
       signal: interrupt.signal,
       onStart: (run, tasks, progress) => {
-        log(`run ${run.runId}: ${run.mode} on ${tasks.length} problems${progress.skipped ? ` (${progress.skipped} already done)` : ""}`);
+        log(`run ${run.runId}: ${run.mode} on ${tasks.length} problem${tasks.length === 1 ? "" : "s"}${progress.skipped ? ` (${progress.skipped} already done)` : ""}`);
         bar.start(progress.total, progress.skipped);
       },
       onFinished: ({ outcome }) => bar.add(outcome),
@@ -197,6 +197,7 @@ function progressBar() {
     cliProgress.Presets.shades_classic,
   );
   let done = 0;
+  let skippedAtStart = 0;
   let total = 0;
   let successes = 0;
   let tokens = 0;
@@ -206,6 +207,7 @@ function progressBar() {
   return {
     start(all: number, skipped: number) {
       total = all;
+      skippedAtStart = skipped;
       if (tty) bar.start(all, skipped, payload());
       running = tty;
     },
@@ -215,7 +217,7 @@ function progressBar() {
       tokens += outcome.inputTokens + outcome.outputTokens;
       cost += outcome.costUsd;
       if (running) bar.increment(1, payload());
-      else if (done % 10 === 0) process.stderr.write(`${done} more of ${total} done, success ${payload().rate}, ${tokens} tokens, $${payload().cost}\n`);
+      else if (done % 10 === 0) process.stderr.write(`${skippedAtStart + done}/${total} done, success ${payload().rate}, ${tokens} tokens, $${payload().cost}\n`);
     },
     stop() {
       if (running) bar.stop();
