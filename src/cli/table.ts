@@ -1,4 +1,6 @@
-/** Plain-text tables and number formats shared by the commands that print results. */
+/** Plain-text tables for the commands that print results; numbers are formatted as in the report. */
+
+export { formatCount, formatDollars, formatPercent } from "../report/number-format.js";
 
 /** A plain-text table with two spaces between columns; right-aligned columns are for numbers. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly ("left" | "right")[] = []): string {
@@ -9,17 +11,4 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
       .join("  ")
       .trimEnd();
   return [line(headers), ...rows.map(line)].join("\n") + "\n";
-}
-
-/** Percent values (0..100) with one decimal. */
-export function formatPercent(percent: number): string {
-  return `${percent.toFixed(1)}%`;
-}
-
-export function formatCount(count: number): string {
-  return count.toLocaleString("en-US");
-}
-
-export function formatDollars(dollars: number): string {
-  return `$${dollars.toFixed(4)}`;
 }

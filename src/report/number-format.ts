@@ -1,7 +1,4 @@
-/**
- * How the report and the viewer show numbers: the same formats as the CLI tables
- * (src/cli/table.ts), kept here because src/report must not depend on src/cli.
- */
+/** How numbers are shown everywhere: the CLI tables, the report and the viewer. */
 
 /** Percent values (0..100) with one decimal. */
 export function formatPercent(percent: number): string {
