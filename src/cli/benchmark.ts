@@ -10,6 +10,7 @@ import { runBenchmarkSession, type SessionDeps, type SessionRequest } from "../o
 import { parseRoleOverrides } from "../orchestrator/roles.js";
 import { openStore, type ArmTotals } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
+import { interruptOnCtrlC } from "./interrupt.js";
 import { parseOptions } from "./parse.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 
@@ -149,13 +150,7 @@ function parseRange(start: string | undefined, end: string | undefined): [number
 export async function runBenchmarkCommand(request: SessionRequest, flags: BenchmarkFlags, trace?: SessionDeps["onStep"]): Promise<void> {
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const store = openStore({ path: flags.db });
-  const interrupt = new AbortController();
-  const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    log("\ninterrupted: finished problems are saved; stopping (Ctrl-C again to quit now)");
-    interrupt.abort();
-  };
-  process.on("SIGINT", onSigint);
+  const interrupt = interruptOnCtrlC("interrupted: finished problems are saved; stopping", log);
   const bar = progressBar();
   try {
     const result = await runBenchmarkSession(request, {
@@ -179,7 +174,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     if (result.status === "interrupted") process.exitCode = 130;
   } finally {
     bar.stop();
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
     store.close();
   }
 }

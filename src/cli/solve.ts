@@ -13,6 +13,7 @@ import { runSolveSession, type SolveReport, type SolveRequest } from "../orchest
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { openStore } from "../store/index.js";
 import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark.js";
+import { interruptOnCtrlC } from "./interrupt.js";
 import { parseOptions } from "./parse.js";
 import { formatDollars } from "./table.js";
 
@@ -113,13 +114,7 @@ export async function runSolveCommand(issueUrl: string | undefined, flags: Solve
   const request = solveRequest(flags);
   const modelConfig = loadModelConfig({ path: flags.config });
   const store = openStore({ path: flags.db });
-  const interrupt = new AbortController();
-  const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    log("\ninterrupted: stopping after the current call (Ctrl-C again to quit now)");
-    interrupt.abort();
-  };
-  process.on("SIGINT", onSigint);
+  const interrupt = interruptOnCtrlC("interrupted: stopping after the current call", log);
   try {
     const task = await loadTask(source, issueUrl, flags);
     try {
@@ -132,7 +127,7 @@ export async function runSolveCommand(issueUrl: string | undefined, flags: Solve
       await task.checkout.dispose();
     }
   } finally {
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
     store.close();
   }
 }
