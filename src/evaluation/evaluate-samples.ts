@@ -4,7 +4,7 @@ import type { Program, Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import { passAtK, type TaskTally } from "./pass-at-k.js";
 import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "./program.js";
-import { ResultsJournal, resultsPathFor, writeResultsFile } from "./results-file.js";
+import { ResultsJournal, resultsPathFor, writeResultsFile, type LineResult } from "./results-file.js";
 import { readSamples, requireEveryTask, type Sample } from "./samples-file.js";
 import { sanitizeCompletions } from "./sanitize.js";
 
@@ -65,6 +65,8 @@ export interface EvaluationSummary {
   tasks: number;
   /** False when the run was interrupted: the results file then holds only the finished lines. */
   complete: boolean;
+  /** The verdict of every evaluated line, by 1-based line (what --save-run imports). */
+  verdicts: ReadonlyMap<number, LineResult>;
 }
 
 /**
@@ -121,20 +123,29 @@ export async function evaluateSamples(options: EvaluateSamplesOptions): Promise<
     passed,
     tasks: sampledTasks.length,
     complete,
+    verdicts: journal.finished,
   };
 }
 
 async function programsFor(batch: readonly Sample[], sanitize: boolean, limitOf: (task: Task) => number): Promise<Program[]> {
-  // A "solution" is a whole program: it replaces the prompt instead of continuing it.
-  const promptOf = (sample: Sample) => (sample.kind === "solution" ? "" : sample.task.prompt);
-  const codes = sanitize
-    ? (await sanitizeCompletions(batch.map((s) => ({ prompt: promptOf(s), entryPoint: s.task.entryPoint, output: s.code })))).map((r) => r.completion)
-    : batch.map((sample) => sample.code);
+  const codes = await judgedCodes(batch, sanitize);
   return batch.map((sample, i) => ({
     id: String(sample.line),
-    source: verdictProgram({ ...sample.task, prompt: promptOf(sample) }, codes[i]!),
+    source: verdictProgram({ ...sample.task, prompt: promptFor(sample) }, codes[i]!),
     timeoutSeconds: limitOf(sample.task),
   }));
+}
+
+/** What a sample's code is appended to: a "solution" is a whole program, so it replaces the prompt. */
+export function promptFor(sample: Sample): string {
+  return sample.kind === "solution" ? "" : sample.task.prompt;
+}
+
+/** The code the sandbox judges for each sample: as written, or what the sanitizer extracts. */
+export async function judgedCodes(samples: readonly Sample[], sanitize: boolean): Promise<string[]> {
+  if (!sanitize) return samples.map((sample) => sample.code);
+  const results = await sanitizeCompletions(samples.map((s) => ({ prompt: promptFor(s), entryPoint: s.task.entryPoint, output: s.code })));
+  return results.map((result) => result.completion);
 }
 
 function talliesByTask(samples: readonly Sample[], verdicts: ReadonlyMap<number, { passed: boolean }>): TaskTally[] {
