@@ -14,6 +14,7 @@ import { importEvaluatedSamples, planSamplesImport, refuseDuplicateImport, type 
 import { scaledTimeLimits } from "../evaluation/time-limits.js";
 import { openStore, writeRunSummary, type Store } from "../store/index.js";
 import { DEFAULT_ARM_MODES } from "../../training/replay-log.js";
+import { interruptOnCtrlC } from "./interrupt.js";
 import { parseOptions } from "./parse.js";
 
 /** Opens the sandbox the user asked for, or the default one; `notice` prints warnings on stderr. */
@@ -122,14 +123,7 @@ async function runEvaluate(samplesFile: string, options: z.infer<typeof Evaluate
     throw error;
   }
 
-  // First Ctrl-C: stop starting programs and write what finished. Second: leave at once.
-  const interrupt = new AbortController();
-  const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    notice("\ninterrupted: finishing the programs already running, then writing the results (Ctrl-C again to quit now)");
-    interrupt.abort();
-  };
-  process.on("SIGINT", onSigint);
+  const interrupt = interruptOnCtrlC("interrupted: finishing the programs already running, then writing the results", notice);
   const progress = progressDisplay();
   try {
     const summary = await evaluateSamples({
@@ -180,7 +174,7 @@ async function runEvaluate(samplesFile: string, options: z.infer<typeof Evaluate
     else for (const [name, value] of Object.entries(summary.passAtK)) process.stdout.write(`${name}: ${value.toFixed(4)}\n`);
   } finally {
     progress.stop();
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
     saving?.store.close();
     await sandbox.close();
   }
