@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ProcessSandbox } from "../sandbox/process-sandbox.js";
+import { listenOnLoopback } from "./helpers/loopback-listener.js";
 import { program, RIGHT_COMPLETION } from "./sandbox-attacks.js";
 
 /**
@@ -50,12 +51,19 @@ describe("process sandbox fences", () => {
 
   test("no network when the machine allows a private network namespace", async (context) => {
     if (!sandbox.isolation.privateNetwork) context.skip();
-    const [connect, honest] = await sandbox.run([
-      { id: "tcp-connect", source: "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2).close()\n", timeoutSeconds: 5 },
-      program("honest", RIGHT_COMPLETION),
-    ]);
-    expect(connect?.result).toMatch(/^failed: /);
-    expect(honest?.result).toBe("passed");
+    // Without a private namespace this would reach the listener: loopback is the host's.
+    const listener = await listenOnLoopback();
+    try {
+      const [connect, honest] = await sandbox.run([
+        { id: "reach-host-listener", source: `import socket\nsocket.create_connection(('127.0.0.1', ${listener.port}), timeout=2).close()\n`, timeoutSeconds: 5 },
+        program("honest", RIGHT_COMPLETION),
+      ]);
+      expect(connect?.result).toMatch(/^failed: /);
+      expect(honest?.result).toBe("passed");
+      expect(listener.connections()).toBe(0);
+    } finally {
+      await listener.close();
+    }
   });
 
   test("a program that kills everything it can does not stop the batch", async (context) => {
