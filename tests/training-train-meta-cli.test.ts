@@ -26,13 +26,6 @@ describe("koderz train-meta", () => {
     cwd = await mkdtemp(path.join(tmpdir(), "koderz-train-meta-"));
   });
 
-  it("says honestly that live training is not available yet", async () => {
-    const run = await koderz(["train-meta", "--env", "live"], { cwd });
-    expect(run.exitCode).toBe(2);
-    expect(run.stderr).toMatch(/--env live is not available yet/);
-    expect(run.stderr).toMatch(/fix: train on --env synthetic/);
-  });
-
   it("rejects bad flags with usage errors", async () => {
     const noRuns = await koderz(["train-meta", "--env", "replay"], { cwd });
     expect(noRuns.exitCode).toBe(2);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AGENTS, isAgent, MODES, type Agent, type Mode } from "../policy/actions.js";
 import type { TaskInput } from "../policy/features.js";
 import { deriveSeed } from "../policy/prng.js";
+import { modeFromTags } from "../src/orchestrator/chosen-mode-tag.js";
 import type { ExperimentRecord, StepRecord } from "../src/store/records.js";
 
 /**
@@ -85,7 +86,8 @@ export function replayLogFromRecords(input: ReplayRecordsInput): { log: ReplayLo
     const skip = (reason: string): void => {
       skipped.push({ experimentId: experiment.experimentId, problemId: experiment.problemId, arm: experiment.arm, reason });
     };
-    const mode = armModes[experiment.arm];
+    // An auto run's arm is "auto"; the mode its policy chose is on the experiment's chosen_mode tag.
+    const mode = armModes[experiment.arm] ?? modeFromTags(experiment.tags);
     if (!mode) {
       skip(`arm "${experiment.arm}" is not mapped to a mode`);
       continue;

@@ -1,6 +1,8 @@
 import type { MetaPolicy } from "../policy/meta-policy.js";
 import { baselineControllers, policyController } from "./controllers.js";
+import type { Task } from "../tasks/task.js";
 import type { Environment, EnvironmentSource } from "./environment.js";
+import { LiveEnvironment, type LiveEpisodeRunner } from "./live-environment.js";
 import { compareControllers, type Comparison } from "./evaluate.js";
 import type { EpisodeMetric, UpdateMetric } from "./metrics.js";
 import { createReplayEnvironments } from "./replay-environment.js";
@@ -18,8 +20,12 @@ export interface ExperienceSource {
   source: EnvironmentSource;
   /** A batch of environments continuing one stream of training episodes. */
   training: (count: number) => Environment[];
-  /** A fresh batch replaying the same held-out episodes each call (same tasks for every controller). */
-  heldOut: () => Environment[];
+  /**
+   * A fresh batch replaying the same held-out episodes each call (same tasks for every
+   * controller); null when the comparison is not offered (live: it would play every
+   * baseline on real models, and without an oracle).
+   */
+  heldOut: (() => Environment[]) | null;
   heldOutRounds: number;
   /** One line for the log: what the episodes are. */
   description: string;
@@ -64,7 +70,12 @@ export interface SessionOptions {
 }
 
 export async function trainAndCompare(options: SessionOptions): Promise<{ result: TrainResult; comparison: Comparison }> {
-  const result = await trainMetaPolicy({
+  const result = await trainOnExperience(options);
+  return { result, comparison: await compareOnHeldOut(result.policy, options.experience, options.seed) };
+}
+
+export function trainOnExperience(options: SessionOptions): Promise<TrainResult> {
+  return trainMetaPolicy({
     episodes: options.episodes,
     seed: options.seed,
     makeEnvironments: options.experience.training,
@@ -75,10 +86,24 @@ export async function trainAndCompare(options: SessionOptions): Promise<{ result
     checkpointEvery: options.checkpointEvery,
     onCheckpoint: options.onCheckpoint,
   });
-  const comparison = await compareControllers(
-    [policyController(result.policy), ...baselineControllers(options.seed)],
-    options.experience.heldOut,
-    options.experience.heldOutRounds,
-  );
-  return { result, comparison };
+}
+
+/** The learned policy against always-fast / standard / deep, random (and the oracle, when known) on held-out episodes. */
+export function compareOnHeldOut(policy: MetaPolicy, experience: ExperienceSource, seed: number): Promise<Comparison> {
+  if (!experience.heldOut) throw new Error(`the ${experience.source} experience offers no held-out comparison`);
+  return compareControllers([policyController(policy), ...baselineControllers(seed)], experience.heldOut, experience.heldOutRounds);
+}
+
+/**
+ * Live experience: real agents, models and sandbox through the orchestrator (a
+ * LiveEpisodeRunner), over `tasks` in turn. No oracle, so no regret; no held-out comparison.
+ */
+export function liveExperience(tasks: readonly Task[], runner: LiveEpisodeRunner, rewards: RewardConfig): ExperienceSource {
+  return {
+    source: "live",
+    training: (count) => Array.from({ length: count }, (_, slot) => new LiveEnvironment({ tasks, runner, rewards, firstEpisode: slot, stride: count })),
+    heldOut: null,
+    heldOutRounds: 0,
+    description: `live: real agents, models and sandbox on ${tasks.length} task(s); no oracle, so regret is unavailable`,
+  };
 }

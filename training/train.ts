@@ -35,6 +35,12 @@ export interface PpoSettings {
   entropyEnd: number;
   maxGradientNorm: number;
   hiddenSizes: number[];
+  /**
+   * Scale advantages to mean 0, deviation 1 over each batch. Right for batches of many
+   * episodes; wrong for one episode (online learning), where it would turn a uniformly good
+   * episode into half "worse than expected" decisions.
+   */
+  normaliseAdvantages: boolean;
 }
 
 export const DEFAULT_PPO_SETTINGS: Readonly<PpoSettings> = {
@@ -50,6 +56,7 @@ export const DEFAULT_PPO_SETTINGS: Readonly<PpoSettings> = {
   entropyEnd: 0.001,
   maxGradientNorm: 0.5,
   hiddenSizes: [64, 64],
+  normaliseAdvantages: true,
 };
 
 export interface TrainOptions {
@@ -149,8 +156,11 @@ export async function trainMetaPolicy(options: TrainOptions): Promise<TrainResul
   return { policy, episodes: done, updates: update, regret: hasOracle ? regret : null, seconds: (performance.now() - started) / 1000 };
 }
 
-/** One PPO update on a batch of episodes; returns the mean minibatch loss. */
-function ppoUpdate(
+/**
+ * One PPO update on a batch of episodes (any number, one included); returns the mean
+ * minibatch loss. Online learning (training/online-learning.ts) calls it per episode.
+ */
+export function ppoUpdate(
   policy: MetaPolicy,
   optimizer: tf.Optimizer,
   traces: readonly Trace[],
@@ -308,7 +318,7 @@ function buildBatch(traces: readonly Trace[], settings: PpoSettings, inputSize: 
     });
     row += steps.length;
   }
-  normaliseInPlace(batch.advantages);
+  if (settings.normaliseAdvantages) normaliseInPlace(batch.advantages);
   return batch;
 }
 

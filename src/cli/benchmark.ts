@@ -1,3 +1,4 @@
+import path from "node:path";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { z } from "zod";
@@ -6,8 +7,9 @@ import { KoderzError } from "../errors.js";
 import { loadModelConfig } from "../llm/index.js";
 import { BENCHMARK_MODES } from "../orchestrator/benchmark-runner.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
-import { runBenchmarkSession, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
-import { parseRoleOverrides } from "../orchestrator/roles.js";
+import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
+import type { Budget } from "../orchestrator/budget.js";
+import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
 import { openStore, type ArmTotals } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { interruptOnCtrlC } from "./interrupt.js";
@@ -19,27 +21,34 @@ export const DEFAULT_FRONTIER_MODEL = "kimi-k2";
 
 const whole = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
 
-export const BenchmarkOptions = z.object({
-  mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
-  dataset: z.string().default("humaneval"),
+/** The flags that choose models, agent settings, budgets and the sandbox: `benchmark`, `run` and `train-meta --env live` share them. */
+export const ModelOptions = z.object({
   localModel: z.string().default(DEFAULT_LOCAL_MODEL),
   frontierModel: z.string().default(DEFAULT_FRONTIER_MODEL),
   modelFor: z.array(z.string()).default([]),
   config: z.string().optional(),
-  maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
-  checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
   trajectories: whole("--trajectories").default(DEFAULT_SETTINGS.trajectories),
   debugRounds: z.coerce.number().int().nonnegative().default(DEFAULT_SETTINGS.debugRounds),
   maxSteps: whole("--max-steps").optional(),
   maxTokens: whole("--max-tokens").optional(),
   maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
   maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
-  concurrency: whole("--concurrency").default(2),
   sandbox: z.enum(["docker", "process"]).optional(),
+});
+export type ModelFlags = z.infer<typeof ModelOptions>;
+
+export const BenchmarkOptions = ModelOptions.extend({
+  mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
+  dataset: z.string().default("humaneval"),
+  maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
+  checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
+  concurrency: whole("--concurrency").default(2),
   resume: z.string().optional(),
   replay: z.string().optional(),
   cache: z.boolean().default(false),
   policy: z.string().optional(),
+  learn: z.boolean().default(false),
+  policyOut: z.string().optional(),
   stage: z.string().optional(),
   tags: z.string().optional(),
   db: z.string().optional(),
@@ -66,30 +75,46 @@ export function registerBenchmark(program: Command): void {
   });
 }
 
-/** The options `benchmark` and `run` share: models, settings, budgets, sandbox and store. */
+/** The options `benchmark` and `run` share: models, settings, budgets, sandbox, policy and store. */
 export function addAgentOptions(command: Command): Command {
+  command.option("--dataset <dataset>", "humaneval, humaneval+ or a dataset file", "humaneval");
+  return addModelOptions(command)
+    .option("--max-iterations <n>", "iterative: code versions at most", String(DEFAULT_SETTINGS.maxIterations))
+    .option("--checkpoint-every <n>", "iterative: a frontier checkpoint every n iterations", String(DEFAULT_SETTINGS.checkpointEvery))
+    .option("--cache", "reuse identical earlier model answers from any run")
+    .option("--policy <file>", "auto mode: the trained policy file (koderz train-meta --out FILE)")
+    .option("--learn", "auto mode: keep training the policy online, one update per task, saved after each")
+    .option("--policy-out <file>", "--learn: where the updated policy is saved (default: the --policy file itself)")
+    .option("--stage <label>", "a stage label for compare (baseline, finetuned, ...)")
+    .option("--tags <list>", "extra tags, comma-separated")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .option("--results-dir <dir>", "where the summary JSON goes", "results")
+    .option("--json", "print the summary JSON on stdout");
+}
+
+/** Models, agent settings, budgets and sandbox (see ModelOptions). */
+export function addModelOptions(command: Command): Command {
   return command
-    .option("--dataset <dataset>", "humaneval, humaneval+ or a dataset file", "humaneval")
     .option("--local-model <id>", "the model under test (Coder, Tester, Debugger)", DEFAULT_LOCAL_MODEL)
     .option("--frontier-model <id>", "the stronger model (Planner, Reviewer, checkpoints)", DEFAULT_FRONTIER_MODEL)
     .option("--model-for <role=model>", "a model for one role, e.g. Tester=openai:gpt-4o-mini (repeatable)", collect)
     .option("--config <path>", "a koderz.config.json with extra models and prices")
-    .option("--max-iterations <n>", "iterative: code versions at most", String(DEFAULT_SETTINGS.maxIterations))
-    .option("--checkpoint-every <n>", "iterative: a frontier checkpoint every n iterations", String(DEFAULT_SETTINGS.checkpointEvery))
     .option("--trajectories <k>", "deep: parallel Coder trajectories (8 is heavy)", String(DEFAULT_SETTINGS.trajectories))
     .option("--debug-rounds <n>", "standard and deep: Debugger rounds", String(DEFAULT_SETTINGS.debugRounds))
     .option("--max-steps <n>", "budget per problem: agent calls")
     .option("--max-tokens <n>", "budget per problem: tokens")
     .option("--max-usd <dollars>", "budget per problem: dollars")
     .option("--max-seconds <s>", "budget per problem: wall time")
-    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
-    .option("--cache", "reuse identical earlier model answers from any run")
-    .option("--policy <file>", "auto mode: the trained policy file")
-    .option("--stage <label>", "a stage label for compare (baseline, finetuned, ...)")
-    .option("--tags <list>", "extra tags, comma-separated")
-    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
-    .option("--results-dir <dir>", "where the summary JSON goes", "results")
-    .option("--json", "print the summary JSON on stdout");
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)");
+}
+
+/** The models and settings a ModelFlags names, in the shape runs store them. */
+export function modelChoice(flags: ModelFlags): ModelChoice {
+  return { localModel: flags.localModel, frontierModel: flags.frontierModel, roleOverrides: parseRoleOverrides(flags.modelFor) };
+}
+
+export function budgetOf(flags: ModelFlags): Budget {
+  return { maxSteps: flags.maxSteps, maxTokens: flags.maxTokens, maxUsd: flags.maxUsd, maxSeconds: flags.maxSeconds };
 }
 
 async function sessionRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags): Promise<SessionRequest> {
@@ -109,6 +134,7 @@ export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "hu
 
 /** A new run's request from flags: everything is stored with the run for --resume and --replay. */
 export function newRunRequest(flags: BenchmarkFlags, range: [number, number], problemIds: string[]): SessionRequest {
+  checkPolicyFlags(flags);
   return {
     kind: "new",
     tags: extraTags(flags),
@@ -118,20 +144,30 @@ export function newRunRequest(flags: BenchmarkFlags, range: [number, number], pr
       ...datasetChoice(flags),
       problemRange: range,
       problemIds,
-      localModel: flags.localModel,
-      frontierModel: flags.frontierModel,
-      roleOverrides: parseRoleOverrides(flags.modelFor),
+      ...modelChoice(flags),
       maxIterations: flags.maxIterations,
       checkpointEvery: flags.checkpointEvery,
       trajectories: flags.trajectories,
       debugRounds: flags.debugRounds,
-      budget: { maxSteps: flags.maxSteps, maxTokens: flags.maxTokens, maxUsd: flags.maxUsd, maxSeconds: flags.maxSeconds },
+      budget: budgetOf(flags),
       concurrency: flags.concurrency,
       sandbox: flags.sandbox,
       cache: flags.cache,
-      policyPath: flags.policy,
+      // Absolute, so --resume finds the policy from any directory.
+      policyPath: flags.policy && path.resolve(flags.policy),
+      ...(flags.learn ? { learn: true, policyOutPath: flags.policyOut && path.resolve(flags.policyOut) } : {}),
     },
   };
+}
+
+/** --learn and --policy-out only make sense for an auto run that learns. */
+function checkPolicyFlags(flags: BenchmarkFlags): void {
+  if (flags.learn && flags.mode !== "auto") {
+    throw new KoderzError("usage", "--learn trains the policy that --mode auto decides with", "add --mode auto --policy FILE, or drop --learn");
+  }
+  if (flags.policyOut && !flags.learn) {
+    throw new KoderzError("usage", "--policy-out says where --learn saves the updated policy", "add --learn, or drop --policy-out");
+  }
 }
 
 function extraTags(flags: BenchmarkFlags): string[] {
@@ -171,6 +207,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     log(`summary: ${result.summaryPath}`);
     if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(result.summaryPath)), null, 2) + "\n");
     else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)));
+    if (result.auto) log(describeAuto(result.auto));
     if (result.status === "interrupted") process.exitCode = 130;
   } finally {
     bar.stop();
@@ -219,6 +256,13 @@ function progressBar() {
       running = false;
     },
   };
+}
+
+/** The mode mix the policy chose and, with --learn, how many updates were saved where. */
+function describeAuto(auto: AutoSummary): string {
+  const modes = Object.entries(auto.modes).map(([mode, count]) => `${mode} ${count}`).join(", ");
+  const learning = auto.learning ? `\n--learn: ${auto.learning.updates} policy update(s), saved to ${auto.learning.savedTo}` : "";
+  return `auto: modes chosen by the policy: ${modes}${learning}`;
 }
 
 function renderArms(runId: string, arms: ArmTotals[]): string {

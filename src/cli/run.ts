@@ -12,7 +12,7 @@ export function registerRun(program: Command): void {
     .command("run")
     .description("run one problem with a readable trace of every agent step")
     .requiredOption("--problem-id <id>", "e.g. HumanEval/0")
-    .option("--mode <mode>", "zero-shot | iterative | fast | standard | deep", "standard");
+    .option("--mode <mode>", "zero-shot | iterative | fast | standard | deep | auto (with --policy)", "standard");
   addAgentOptions(command).action(async (raw: { problemId: string }) => {
     const flags = parseOptions(BenchmarkOptions, { ...raw, concurrency: "1" });
     if (flags.mode === "comparative") throw new KoderzError("usage", "`koderz run` runs one mode", "use `koderz benchmark START END --mode comparative` to compare modes");

@@ -4,18 +4,23 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { MODES, type Mode } from "../../policy/actions.js";
 import { BACKEND_CHOICES, useBackend } from "../../policy/backend.js";
-import { savePolicy, type TrainingMetadata } from "../../policy/policy-file.js";
-import { loadSuite } from "../../tasks/load.js";
+import { loadPolicy, savePolicy, type LoadedPolicy, type TrainingMetadata } from "../../policy/policy-file.js";
+import { openSandbox } from "../../sandbox/select.js";
+import { loadSuite, selectRange } from "../../tasks/load.js";
 import { bestFixedMode, formatComparison, type Comparison } from "../../training/evaluate.js";
-import { MetricsFile, type UpdateMetric } from "../../training/metrics.js";
+import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../training/metrics.js";
 import { replayLogFromStore, type ReplayLog } from "../../training/replay-log.js";
 import { DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
-import { replayExperience, syntheticExperience, trainAndCompare, type ExperienceSource } from "../../training/session.js";
+import { compareOnHeldOut, liveExperience, replayExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
 import { KoderzError } from "../errors.js";
+import { loadModelConfig } from "../llm/index.js";
+import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
+import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { openStore } from "../store/index.js";
+import { addModelOptions, budgetOf, modelChoice, ModelOptions } from "./benchmark.js";
 import { parseOptions } from "./parse.js";
 
-const TrainMetaOptions = z.object({
+const TrainMetaOptions = ModelOptions.extend({
   episodes: z.coerce.number().int("must be a whole number").positive("must be at least 1").default(10_000),
   env: z.enum(["synthetic", "replay", "live"], "must be synthetic, replay or live").default("synthetic"),
   runs: z
@@ -33,26 +38,40 @@ const TrainMetaOptions = z.object({
   lambda: z.coerce.number().nonnegative("must be >= 0 (reward lost per 1000 tokens)").default(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens),
   checkpointEvery: z.coerce.number().int().nonnegative("must be a whole number >= 0").default(2_000),
   evalEpisodes: z.coerce.number().int().positive("must be at least 1").default(2_000),
+  policy: z.string().min(1).optional(),
+  problems: z
+    .string()
+    .regex(/^\d+:\d+$/, "must be START:END, e.g. 0:10 for the first ten problems")
+    .transform((text): [number, number] => {
+      const [start, end] = text.split(":");
+      return [Number(start), Number(end)];
+    })
+    .optional(),
+  concurrency: z.coerce.number().int("must be a whole number").positive("must be at least 1").default(2),
   json: z.boolean().default(false),
 });
 type Options = z.infer<typeof TrainMetaOptions>;
 
 /**
- * `koderz train-meta`: trains the meta-controller (mode + next agent) by PPO on synthetic
- * or replayed episodes, writes the policy file, checkpoints and a metrics JSONL, and prints
- * a table against always-fast / standard / deep, random and the oracle on held-out episodes.
+ * `koderz train-meta`: trains the meta-controller (mode + next agent) by PPO on synthetic,
+ * replayed or live episodes, writes the policy file, checkpoints and a metrics JSONL, and
+ * prints a table against always-fast / standard / deep, random and the oracle on held-out
+ * episodes (live: a summary of its own episodes, see liveOutcome).
  */
 export function registerTrainMetaCommand(program: Command): void {
-  program
+  const command = program
     .command("train-meta")
     .description("train the meta-controller policy (mode and next agent) and compare it with fixed modes, random and the oracle")
     .option("--episodes <n>", "training episodes", "10000")
-    .option("--env <env>", "synthetic (simulator), replay (stored runs, needs --runs) or live", "synthetic")
+    .option("--env <env>", "synthetic (simulator), replay (stored runs, needs --runs) or live (real models and sandbox)", "synthetic")
     .option("--runs <ids>", "replay: comma-separated run ids whose experiments to replay")
     .option("--db <path>", "replay: the store (default: $KODERZ_DB, else results/koderz.db)")
-    .option("--dataset <dataset>", "replay: where the task texts come from (humaneval, humaneval+ or a .jsonl path)", "humaneval")
+    .option("--dataset <dataset>", "replay and live: where the tasks come from (humaneval, humaneval+ or a .jsonl path)", "humaneval")
     .option("--arm-mode <ARM=MODE>", "replay: treat a run arm as a mode, e.g. iterative=standard (repeatable)", collect, [])
     .option("--held-out <fraction>", "replay: fraction of tasks held out for the comparison", "0.2")
+    .option("--problems <start:end>", "live: the problems [START, END) episodes cycle through (default: all)")
+    .option("--concurrency <n>", "live: episodes played at once, which is also the episodes per policy update", "2")
+    .option("--policy <file>", "start from this policy file (e.g. one trained on synthetic) instead of a fresh network")
     .option("--out <file>", "the policy file to write", path.join("results", "policy.json"))
     .option("--backend <backend>", `tensor backend: ${BACKEND_CHOICES.join(", ")}`, "auto")
     .option("--seed <n>", "seed of tasks, network and sampling", "1")
@@ -60,64 +79,130 @@ export function registerTrainMetaCommand(program: Command): void {
     .option("--lambda <value>", "cost penalty: reward lost per 1000 tokens", String(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens))
     .option("--checkpoint-every <episodes>", "write <out>.ep<N>.json every N episodes (0: only the final file)", "2000")
     .option("--eval-episodes <n>", "synthetic: held-out episodes for the comparison", "2000")
-    .option("--json", "print the comparison as JSON instead of a table")
-    .action(async (raw: unknown) => {
-      await runTrainMeta(parseOptions(TrainMetaOptions, raw));
-    });
+    .option("--json", "print the comparison as JSON instead of a table");
+  // live: the same model, budget and sandbox flags as `koderz benchmark`.
+  addModelOptions(command).action(async (raw: unknown) => {
+    await runTrainMeta(parseOptions(TrainMetaOptions, raw));
+  });
 }
 
 async function runTrainMeta(options: Options): Promise<void> {
   const log = (line: string): void => void process.stderr.write(line + "\n");
-  if (options.env === "live") {
-    throw new KoderzError(
-      "usage",
-      "--env live is not available yet: the live environment needs the orchestrator to run one agent at a time on the policy's orders (a LiveEpisodeRunner), and it runs whole pipelines only so far",
-      "train on --env synthetic, or on stored runs with --env replay --runs ID,...",
-    );
-  }
   const rewards: RewardConfig = { ...DEFAULT_REWARD_CONFIG, lambdaPer1000Tokens: options.lambda };
-  const experience = options.env === "replay" ? await replayFromStore(options, rewards, log) : syntheticExperience(options.seed, rewards, options.evalEpisodes);
-
   const backend = await useBackend(options.backend);
-  log(`tensor backend: ${backend.description}`);
-  log(`episodes from: ${experience.description}`);
+  // A policy to continue from is checked before any model or sandbox is touched.
+  const start = options.policy ? await loadPolicy(options.policy, { backend: options.backend }) : undefined;
+  const live = options.env === "live" ? await openLive(options, rewards, log) : undefined;
+  try {
+    const experience = live?.experience ?? (options.env === "replay" ? await replayFromStore(options, rewards, log) : syntheticExperience(options.seed, rewards, options.evalEpisodes));
+    log(`tensor backend: ${backend.description}`);
+    log(`episodes from: ${experience.description}`);
+    if (start) log(`starting from policy ${options.policy} (${start.training.episodes} episodes of ${start.training.env} training)`);
+    await trainAndReport(options, experience, backend.description, start, log);
+  } finally {
+    await live?.close();
+  }
+}
 
+async function trainAndReport(options: Options, experience: ExperienceSource, backend: string, start: LoadedPolicy | undefined, log: (line: string) => void): Promise<void> {
   const metricsPath = options.metrics ?? options.out.replace(/\.json$/i, "") + ".metrics.jsonl";
   const metrics = new MetricsFile(metricsPath);
   const progress = progressDisplay(options.episodes, experience.source, log);
-  let session;
+  const episodes: EpisodeMetric[] = [];
+  let result;
   try {
-    session = await trainAndCompare({
+    result = await trainOnExperience({
       experience,
       episodes: options.episodes,
       seed: options.seed,
-      onEpisode: (line) => metrics.write(line),
+      policy: start?.policy,
+      // Live episodes are expensive: a few at once, one update per batch.
+      settings: experience.source === "live" ? { batchEpisodes: options.concurrency } : undefined,
+      onEpisode: (line) => {
+        metrics.write(line);
+        episodes.push(line);
+      },
       onUpdate: (line) => {
         metrics.write(line);
         progress.update(line);
       },
       checkpointEvery: options.checkpointEvery,
-      onCheckpoint: async (policy, episodes) => {
-        await savePolicy(checkpointPath(options.out, episodes), policy, metadata(options, experience, backend.description, episodes));
+      onCheckpoint: async (policy, done) => {
+        await savePolicy(checkpointPath(options.out, done), policy, metadata(options, experience, backend, done, start?.training));
       },
     });
   } finally {
     progress.stop();
   }
-  const { result, comparison } = session;
-  metrics.write({ type: "comparison", env: comparison.source, episodes: comparison.episodes, rows: comparison.rows });
+  const comparison = experience.heldOut ? await compareOnHeldOut(result.policy, experience, options.seed) : null;
+  if (comparison) metrics.write({ type: "comparison", env: comparison.source, episodes: comparison.episodes, rows: comparison.rows });
   await metrics.close();
 
-  const summary = comparisonSummary(comparison, result.regret?.series ?? []);
+  const outcome = comparison ? comparisonOutcome(comparison, result.regret?.series ?? []) : liveOutcome(episodes);
   // JSON has no NaN: figures an environment cannot give (no oracle) are left out of the file.
-  const finite = Object.fromEntries(Object.entries(summary).filter(([, value]) => Number.isFinite(value)));
-  await savePolicy(options.out, result.policy, { ...metadata(options, experience, backend.description, result.episodes), summary: finite });
+  const finite = Object.fromEntries(Object.entries(outcome.summary).filter(([, value]) => Number.isFinite(value)));
+  await savePolicy(options.out, result.policy, { ...metadata(options, experience, backend, result.episodes, start?.training), summary: finite });
   log(`trained ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${result.updates} updates)`);
   log(`policy: ${options.out}   metrics: ${metricsPath}`);
   result.policy.dispose();
+  process.stdout.write((options.json ? JSON.stringify(outcome.json, null, 2) : outcome.text) + "\n");
+}
 
-  if (options.json) process.stdout.write(JSON.stringify({ ...comparison, summary }, null, 2) + "\n");
-  else process.stdout.write(formatComparison(comparison) + "\n" + formatSummary(summary) + "\n");
+/** What a training session ends with: headline figures for the policy file, and what to print. */
+interface TrainingOutcome {
+  summary: Record<string, number>;
+  text: string;
+  json: unknown;
+}
+
+function comparisonOutcome(comparison: Comparison, regretSeries: readonly number[]): TrainingOutcome {
+  const summary = comparisonSummary(comparison, regretSeries);
+  return { summary, text: formatComparison(comparison) + "\n" + formatSummary(summary), json: { ...comparison, summary } };
+}
+
+/**
+ * Live training has no held-out comparison (it would play every baseline on real models) and
+ * no oracle, so it reports its own training episodes, and regret as unavailable, not zero.
+ */
+function liveOutcome(episodes: readonly EpisodeMetric[]): TrainingOutcome {
+  const n = Math.max(1, episodes.length);
+  const mean = (f: (episode: EpisodeMetric) => number): number => episodes.reduce((sum, episode) => sum + f(episode), 0) / n;
+  const figures = {
+    episodes: episodes.length,
+    successRate: mean((e) => (e.success ? 1 : 0)),
+    meanReturn: mean((e) => e.return),
+    meanTokens: mean((e) => e.tokens),
+    meanCostUsd: mean((e) => e.costUsd),
+    modeMix: Object.fromEntries(MODES.map((mode) => [mode, mean((e) => (e.mode === mode ? 1 : 0))])) as Record<Mode, number>,
+  };
+  const text = [
+    `live environment (real models): ${figures.episodes} training episodes, no held-out comparison`,
+    `success ${(100 * figures.successRate).toFixed(1)}%, mean return ${figures.meanReturn.toFixed(3)}, mean tokens ${Math.round(figures.meanTokens)}, mean cost $${figures.meanCostUsd.toFixed(4)}`,
+    `modes f/s/d: ${MODES.map((mode) => Math.round(100 * figures.modeMix[mode])).join("/")}`,
+    "regret: unavailable (no oracle live: nobody knows what the other modes would have done)",
+  ].join("\n");
+  return {
+    summary: { trainingMeanReturn: figures.meanReturn, trainingSuccessRate: figures.successRate },
+    text,
+    json: { source: "live", ...figures, cumulativeRegret: null, regret: "unavailable: no oracle in a live environment" },
+  };
+}
+
+/** Tasks, models and sandbox for --env live; close() shuts the sandbox. */
+async function openLive(options: Options, rewards: RewardConfig, log: (line: string) => void): Promise<{ experience: ExperienceSource; close(): Promise<void> }> {
+  const all = await loadSuite({ suite: "humaneval", dataset: options.dataset, onNotice: log });
+  const [start, end] = options.problems ?? [0, all.length];
+  const tasks = selectRange(all, start, end);
+  const { runner, close } = await openEpisodeRunner({
+    tasks,
+    models: modelChoice(options),
+    modelConfig: loadModelConfig({ path: options.config }),
+    settings: { ...DEFAULT_SETTINGS, trajectories: options.trajectories, debugRounds: options.debugRounds },
+    budget: budgetOf(options),
+    openSandbox: () => openSandbox(options.sandbox, { onNotice: log }),
+  });
+  log(`live: ${options.episodes} episode(s) on real models over problems ${start}:${end}, ${options.concurrency} at a time; every agent step is a real model call`);
+  return { experience: liveExperience(tasks, runner, rewards), close };
 }
 
 async function replayFromStore(options: Options, rewards: RewardConfig, log: (line: string) => void): Promise<ExperienceSource> {
@@ -161,17 +246,20 @@ function parseArmModes(values: readonly string[]): Record<string, Mode> {
   return mapping;
 }
 
-function metadata(options: Options, experience: ExperienceSource, backend: string, episodes: number): TrainingMetadata {
+/** `before`: how the --policy this session started from was trained, so the file keeps its history. */
+function metadata(options: Options, experience: ExperienceSource, backend: string, episodes: number, before?: TrainingMetadata): TrainingMetadata {
+  const history = before ? `continued from ${options.policy} (${before.episodes} ${before.env} episodes${before.note ? `: ${before.note}` : ""}); then ` : "";
   return {
     env: experience.source,
-    synthetic: experience.source === "synthetic",
-    episodes,
+    // Synthetic only if every episode was: a policy fine-tuned on real runs is not a simulator's.
+    synthetic: experience.source === "synthetic" && (before?.synthetic ?? true),
+    episodes: (before?.episodes ?? 0) + episodes,
     seed: options.seed,
     lambdaPer1000Tokens: options.lambda,
     backend,
     trainedAt: new Date().toISOString(),
     ...(options.runs ? { runs: options.runs } : {}),
-    note: experience.description,
+    note: history + experience.description,
   };
 }
 

@@ -32,8 +32,14 @@ export const BenchmarkConfigSchema = z.object({
   replayOf: z.string().optional(),
   /** --cache: reuse identical earlier answers from any run. */
   cache: z.boolean(),
-  /** auto mode: the policy file that picks each task's mode. */
+  /** auto mode: the policy file that picks each task's mode and agents. */
   policyPath: z.string().optional(),
+  /** auto mode: SHA-256 of the policy file when the run started; resume and replay check it (see auto-pilot.ts). */
+  policySha256: z.string().optional(),
+  /** auto mode, --learn: update the policy online, one episode per task. */
+  learn: z.boolean().optional(),
+  /** --learn: where each update is saved (default: policyPath itself). */
+  policyOutPath: z.string().optional(),
 });
 
 export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>;

@@ -4,8 +4,10 @@ import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
 import { experimentIdFor, type Store } from "../store/index.js";
+import { runAutoExperiment, type AutoExperimentOutcome, type AutoPilot } from "./auto-experiment.js";
 import type { Budget } from "./budget.js";
-import { runExperiment, type ExperimentOutcome } from "./experiment.js";
+import { chosenModeTag } from "./chosen-mode-tag.js";
+import { runExperiment, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
 import type { PipelineMode, PipelineSettings } from "./pipeline.js";
 import type { StepDraft } from "./trajectory.js";
 
@@ -15,10 +17,11 @@ export type BenchmarkMode = (typeof BENCHMARK_MODES)[number];
 /** One arm of a run: a comparative run has two (zero-shot and iterative) on the same problems. */
 export interface BenchmarkArm {
   arm: string;
-  mode: PipelineMode;
+  /** auto: the meta-controller picks each task's mode and agents (see auto-experiment.ts). */
+  mode: PipelineMode | "auto";
 }
 
-export function armsFor(mode: BenchmarkMode): BenchmarkArm[] {
+export function armsFor(mode: BenchmarkMode | "auto"): BenchmarkArm[] {
   if (mode === "comparative") {
     return [
       { arm: "zero-shot", mode: "zero-shot" },
@@ -47,6 +50,8 @@ export interface BenchmarkJob {
   /** Backends for one experiment, already wired to log their calls under its id. */
   modelsFor(experimentId: string): Record<AgentRole, ModelBackend>;
   hiddenTimeoutSeconds(task: Task): number;
+  /** Decides the auto arm's experiments; required when an arm is auto. */
+  autoPilot?: AutoPilot;
   onFinished?(finished: FinishedExperiment): void;
   /** Each agent step as it happens, for a live trace. */
   onStep?(task: Task, arm: string, step: StepDraft, index: number): void;
@@ -88,9 +93,8 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
       limit(async () => {
         if (signal.aborted) return;
         const experimentId = experimentIdFor(job.runId, arm.arm, task.id);
-        const outcome = await runExperiment({
+        const spec: Omit<ExperimentSpec, "mode"> = {
           task,
-          mode: arm.mode,
           models: job.modelsFor(experimentId),
           sandbox: job.sandbox,
           settings: job.settings,
@@ -98,35 +102,52 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
           hiddenTimeoutSeconds: job.hiddenTimeoutSeconds(task),
           onStep: job.onStep && ((step, index) => job.onStep!(task, arm.arm, step, index)),
           signal,
-        }).catch((error: unknown) => {
-          if (!signal.aborted) firstError = error;
+        };
+        try {
+          const { outcome, auto } = await runArmExperiment(job, arm, spec);
+          if (signal.aborted) return;
+          job.store.recordExperiment(
+            {
+              experimentId,
+              runId: job.runId,
+              problemId: task.id,
+              arm: arm.arm,
+              success: outcome.success,
+              iterations: outcome.iterations,
+              inputTokens: outcome.inputTokens,
+              outputTokens: outcome.outputTokens,
+              costUsd: outcome.costUsd,
+              wallSeconds: outcome.wallSeconds,
+              finalCode: outcome.completion,
+              verdict: outcome.verdict,
+              category: task.suite,
+              // chosen_mode: lets results, compare and the replay environment see auto mode's mode mix.
+              tags: ["benchmark_run", `mode:${arm.mode}`, ...(auto ? [chosenModeTag(auto.chosenMode)] : [])],
+            },
+            outcome.steps.map((step, index) => ({ ...step, experimentId, index })),
+          );
+          completed += 1;
+          job.onFinished?.({ experimentId, task, arm: arm.arm, outcome });
+          // After the store write: an update never waits on, nor holds up, a finished experiment's record.
+          if (auto) await job.autoPilot?.afterEpisode?.(auto.trace);
+        } catch (error) {
+          if (!signal.aborted) firstError ??= error;
           stop.abort();
-        });
-        if (!outcome || signal.aborted) return;
-        job.store.recordExperiment(
-          {
-            experimentId,
-            runId: job.runId,
-            problemId: task.id,
-            arm: arm.arm,
-            success: outcome.success,
-            iterations: outcome.iterations,
-            inputTokens: outcome.inputTokens,
-            outputTokens: outcome.outputTokens,
-            costUsd: outcome.costUsd,
-            wallSeconds: outcome.wallSeconds,
-            finalCode: outcome.completion,
-            verdict: outcome.verdict,
-            category: task.suite,
-            tags: ["benchmark_run", `mode:${arm.mode}`],
-          },
-          outcome.steps.map((step, index) => ({ ...step, experimentId, index })),
-        );
-        completed += 1;
-        job.onFinished?.({ experimentId, task, arm: arm.arm, outcome });
+        }
       }),
     ),
   );
   if (firstError !== undefined) throw firstError;
   return { total: pending.length + skipped, skipped, completed };
+}
+
+async function runArmExperiment(
+  job: BenchmarkJob,
+  arm: BenchmarkArm,
+  spec: Omit<ExperimentSpec, "mode">,
+): Promise<{ outcome: ExperimentOutcome; auto?: AutoExperimentOutcome }> {
+  if (arm.mode !== "auto") return { outcome: await runExperiment({ ...spec, mode: arm.mode }) };
+  if (!job.autoPilot) throw new Error("an auto arm needs an autoPilot in the benchmark job");
+  const auto = await runAutoExperiment(spec, job.autoPilot);
+  return { outcome: auto, auto };
 }

@@ -1,16 +1,19 @@
 import type { AgentRole } from "../../agents/agent.js";
+import { MODES, type Mode } from "../../policy/actions.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import { scaledTimeLimits } from "../evaluation/time-limits.js";
-import { createBackend, withCallLog, type ModelConfig } from "../llm/index.js";
+import { withCallLog, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
-import { newRunId, writeRunSummary, type RunRecord, type Store } from "../store/index.js";
+import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import { BenchmarkConfigSchema, type BenchmarkConfig } from "./benchmark-config.js";
 import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
-import { modelsUsedBy, roleModels } from "./roles.js";
+import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
+import type { PipelineMode } from "./pipeline.js";
+import { backendsByRole, connectModels } from "./model-backends.js";
 
 export interface SessionDeps {
   store: Store;
@@ -35,6 +38,14 @@ export interface SessionResult {
   progress: BenchmarkProgress;
   summaryPath: string;
   status: "finished" | "interrupted";
+  /** Auto mode: the modes the policy chose over the whole run, and what --learn did in this session. */
+  auto?: AutoSummary;
+}
+
+export interface AutoSummary {
+  modes: Record<Mode, number>;
+  policyPath: string;
+  learning?: { updates: number; savedTo: string };
 }
 
 /**
@@ -43,17 +54,33 @@ export interface SessionResult {
  * or a kill keeps every finished experiment and continues with `--resume RUN_ID`.
  */
 export async function runBenchmarkSession(request: SessionRequest, deps: SessionDeps): Promise<SessionResult> {
-  // Everything that can fail on bad input (config, dataset, models, sandbox) is checked before
-  // the run is written, so a typo leaves no empty run behind.
+  // Everything that can fail on bad input (config, policy file, dataset, models, sandbox) is
+  // checked before the run is written, so a typo leaves no empty run behind.
   const planned = planRun(request, deps.store);
-  const { config } = planned;
+  const auto = planned.config.mode === "auto" ? await openAutoPilot(planned.config, { runId: planned.runId, kind: request.kind }) : undefined;
+  try {
+    // A new auto run remembers which policy file it started with (see auto-pilot.ts).
+    const config: BenchmarkConfig = auto && request.kind === "new" ? { ...planned.config, policySha256: auto.fingerprint } : planned.config;
+    return await runPlannedSession(deps, planned, config, auto);
+  } finally {
+    auto?.close();
+  }
+}
+
+async function runPlannedSession(
+  deps: SessionDeps,
+  planned: PlannedRun,
+  config: BenchmarkConfig,
+  auto: OpenedAutoPilot | undefined,
+): Promise<SessionResult> {
   const tasks = await tasksFor(config);
-  const backends = await connectModels(config, deps);
+  // A replay makes no model calls, so nothing needs to answer.
+  const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : modesCalledBy(config.mode) });
   const sandbox = await deps.openSandbox();
   try {
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();
-    const arms = armsFor(config.mode === "auto" ? unsupportedAuto() : config.mode);
-    const run = planned.begin();
+    const arms = armsFor(config.mode);
+    const run = planned.begin(config);
     const modelsFor = (experimentId: string): Record<AgentRole, ModelBackend> => {
       const callLog = deps.store.callLog({
         runId: run.runId,
@@ -62,13 +89,11 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
         replayRunId: config.replayOf,
       });
       const logMode = config.replayOf ? "replay" : config.cache ? "cache" : "record";
-      const byRole = roleModels(config);
-      return Object.fromEntries(
-        Object.entries(byRole).map(([role, model]) => [role, withCallLog(backends.get(model)!, callLog, logMode)]),
-      ) as Record<AgentRole, ModelBackend>;
+      return backendsByRole(config, backends, (backend) => withCallLog(backend, callLog, logMode));
     };
     const remaining = arms.reduce((n, arm) => n + tasks.length - deps.store.completedProblems(run.runId, arm.arm).size, 0);
     deps.onStart?.(run, tasks, { total: arms.length * tasks.length, skipped: arms.length * tasks.length - remaining });
+    if (auto) deps.log(`auto: policy ${auto.loadedFrom}${auto.learning ? `, learning online; updates saved to ${auto.learning.savePath}` : ""}`);
 
     let progress: BenchmarkProgress;
     try {
@@ -83,6 +108,7 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
         sandbox,
         modelsFor,
         hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
+        autoPilot: auto?.pilot,
         onFinished: deps.onFinished,
         onStep: deps.onStep,
         signal: deps.signal,
@@ -97,22 +123,25 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
     deps.store.finishRun(run.runId, status);
     const summaryPath = writeRunSummary(deps.store, run.runId, deps.resultsDir);
     if (status === "interrupted") deps.log(`interrupted; what finished is saved. Continue with: koderz benchmark --resume ${run.runId}`);
-    return { run: deps.store.getRun(run.runId), progress, summaryPath, status };
+    return { run: deps.store.getRun(run.runId), progress, summaryPath, status, auto: auto && autoSummary(auto, deps.store.experiments(run.runId)) };
   } finally {
     await sandbox.close();
   }
 }
 
 interface PlannedRun {
+  /** The new run's id (not yet written), or the resumed run's. */
+  runId: string;
   config: BenchmarkConfig;
-  /** Writes the new run, or reopens the resumed one; returns its record. */
-  begin(): RunRecord;
+  /** Writes the new run with this config, or reopens the resumed one; returns its record. */
+  begin(config: BenchmarkConfig): RunRecord;
 }
 
 function planRun(request: SessionRequest, store: Store): PlannedRun {
   if (request.kind === "resume") {
     const run = store.getRun(request.runId);
     return {
+      runId: run.runId,
       config: storedConfig(run),
       begin: () => {
         store.reopenRun(run.runId);
@@ -120,15 +149,16 @@ function planRun(request: SessionRequest, store: Store): PlannedRun {
       },
     };
   }
-  const config: BenchmarkConfig =
-    request.kind === "replay"
-      ? { ...storedConfig(store.getRun(request.sourceRunId)), replayOf: request.sourceRunId, cache: false }
-      : request.config;
+  const runId = newRunId("bench");
   return {
-    config,
-    begin: () => {
+    runId,
+    config:
+      request.kind === "replay"
+        ? { ...storedConfig(store.getRun(request.sourceRunId)), replayOf: request.sourceRunId, cache: false }
+        : request.config,
+    begin: (config) => {
       const run: RunRecord = {
-        runId: newRunId("bench"),
+        runId,
         kind: "benchmark",
         mode: config.mode,
         stage: request.kind === "new" ? request.stage : undefined,
@@ -159,19 +189,15 @@ async function tasksFor(config: BenchmarkConfig): Promise<Task[]> {
   return inRange.filter((task) => wanted.has(task.id));
 }
 
-/** One backend per distinct model (so a model's concurrency limit holds across roles), each checked once. */
-async function connectModels(config: BenchmarkConfig, deps: SessionDeps): Promise<Map<string, ModelBackend>> {
-  const backends = new Map<string, ModelBackend>();
-  for (const model of new Set(Object.values(roleModels(config)))) {
-    backends.set(model, createBackend(model, { config: deps.modelConfig }));
-  }
-  if (!config.replayOf) {
-    const modes = armsFor(config.mode === "auto" ? unsupportedAuto() : config.mode).map((arm) => arm.mode);
-    for (const model of modelsUsedBy(config, modes)) await backends.get(model)!.preflight();
-  }
-  return backends;
+/** The pipeline modes whose agents a run may call: auto may pick any mode, so any of their agents. */
+function modesCalledBy(mode: BenchmarkConfig["mode"]): PipelineMode[] {
+  return mode === "auto" ? [...MODES] : armsFor(mode).flatMap((arm) => (arm.mode === "auto" ? [] : [arm.mode]));
 }
 
-function unsupportedAuto(): never {
-  throw new KoderzError("usage", "--mode auto needs a trained policy, which this build cannot load yet", "use one of zero-shot, iterative, comparative, fast, standard, deep");
+function autoSummary(auto: OpenedAutoPilot, experiments: readonly ExperimentRecord[]): AutoSummary {
+  return {
+    modes: chosenModeCounts(experiments),
+    policyPath: auto.loadedFrom,
+    learning: auto.learning && { updates: auto.learning.updates(), savedTo: auto.learning.savePath },
+  };
 }

@@ -1,11 +1,11 @@
 import type { AgentRole } from "../../agents/agent.js";
 import { publicView } from "../../agents/public-task.js";
-import type { Sandbox } from "../../sandbox/sandbox.js";
+import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
 import type { Budget } from "./budget.js";
 import { hiddenVerdict } from "./checks.js";
-import type { Pipeline, PipelineMode, PipelineSettings } from "./pipeline.js";
+import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { deep } from "./pipelines/deep.js";
 import { singleCoder } from "./pipelines/fast.js";
 import { iterative } from "./pipelines/iterative.js";
@@ -60,7 +60,11 @@ export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOut
     signal: spec.signal,
   });
   const verdict = await hiddenVerdict(spec.sandbox, spec.task, result.completion, spec.hiddenTimeoutSeconds);
-  const steps = trajectory.steps;
+  return experimentOutcome(trajectory.steps, result, verdict, started);
+}
+
+/** An experiment's totals from its steps, pipeline result and verdict (auto mode's experiments use it too). */
+export function experimentOutcome(steps: StepDraft[], result: PipelineResult, verdict: Verdict, startedAt: number): ExperimentOutcome {
   return {
     success: verdict.passed,
     verdict: verdict.result,
@@ -70,7 +74,7 @@ export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOut
     inputTokens: steps.reduce((sum, s) => sum + s.inputTokens, 0),
     outputTokens: steps.reduce((sum, s) => sum + s.outputTokens, 0),
     costUsd: steps.reduce((sum, s) => sum + s.costUsd, 0),
-    wallSeconds: (Date.now() - started) / 1000,
+    wallSeconds: (Date.now() - startedAt) / 1000,
     stoppedBy: result.stoppedBy,
   };
 }

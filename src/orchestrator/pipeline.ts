@@ -1,5 +1,5 @@
 import type { AgentRole } from "../../agents/agent.js";
-import type { Candidate } from "../../agents/coder.js";
+import { runCoder, type Candidate } from "../../agents/coder.js";
 import type { PublicTask } from "../../agents/public-task.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelBackend } from "../llm/types.js";
@@ -62,4 +62,19 @@ export async function checkAndRecord(context: PipelineContext, candidate: Candid
 /** The better of two candidates by visible pass fraction; the earlier one wins a tie. */
 export function better(a: Scored, b: Scored): Scored {
   return (b.report.passFraction ?? 0) > (a.report.passFraction ?? 0) ? b : a;
+}
+
+/** Sampling temperature for parallel drafts: diverse enough that K samples differ. */
+const DRAFT_TEMPERATURE = 0.8;
+
+/**
+ * The Coder's drafts for one step: one greedy draft, or `samples` drafts sampled in parallel
+ * (deep mode's trajectories), each with its own seed so record/replay keeps them apart.
+ */
+export async function writeDrafts(context: PipelineContext, input: { plan?: string; guidance?: string }, samples?: number): Promise<Candidate[]> {
+  const { task, models, signal } = context;
+  if (samples === undefined) return [await runCoder(models.Coder, { task, ...input }, { signal })];
+  return Promise.all(
+    Array.from({ length: samples }, (_, seed) => runCoder(models.Coder, { task, ...input }, { signal, seed, temperature: DRAFT_TEMPERATURE })),
+  );
 }

@@ -19,13 +19,24 @@ export async function debugWhileFailing(
   let stoppedBy: string | undefined;
   for (let round = 0; round < context.settings.debugRounds && !best.report.allPassed; round++) {
     if ((stoppedBy = context.trajectory.exhausted())) break;
-    const fix = await runDebugger(
-      context.models.Debugger,
-      { task: context.task, completion: best.completion, failures: best.report.text, plan, guidance },
-      { signal: context.signal },
-    );
-    best = better(best, await checkAndRecord(context, fix, tests));
+    best = await debugOnce(context, best, tests, plan, guidance);
     iterations += 1;
   }
   return { completion: best.completion, iterations, stoppedBy, best };
+}
+
+/** One Debugger call on the best candidate's failures; returns the better of the old and the fixed candidate. */
+export async function debugOnce(
+  context: PipelineContext,
+  best: Scored,
+  tests: VisibleTest[],
+  plan: string | undefined,
+  guidance: string | undefined,
+): Promise<Scored> {
+  const fix = await runDebugger(
+    context.models.Debugger,
+    { task: context.task, completion: best.completion, failures: best.report.text, plan, guidance },
+    { signal: context.signal },
+  );
+  return better(best, await checkAndRecord(context, fix, tests));
 }

@@ -1,12 +1,9 @@
-import { runCoder, runHybridCoder } from "../../../agents/coder.js";
+import { runHybridCoder } from "../../../agents/coder.js";
 import { runPlanner } from "../../../agents/planner.js";
 import { runReviewer } from "../../../agents/reviewer.js";
-import { better, checkAndRecord, type Pipeline, type Scored } from "../pipeline.js";
+import { better, checkAndRecord, writeDrafts, type Pipeline, type Scored } from "../pipeline.js";
 import { debugWhileFailing } from "./debug-rounds.js";
 import { visibleAndTesterTests } from "./standard.js";
-
-/** Sampling temperature for parallel trajectories: diverse enough that K samples differ. */
-const TRAJECTORY_TEMPERATURE = 0.8;
 
 /**
  * Deep: Planner, K parallel Coder trajectories, Tester, Debugger rounds on the best, a hybrid of
@@ -22,11 +19,7 @@ export const deep: Pipeline = async (context) => {
   trajectory.add(plan.call);
   if ((stoppedBy = trajectory.exhausted())) return { completion: "", iterations: 0, stoppedBy };
 
-  const drafts = await Promise.all(
-    Array.from({ length: settings.trajectories }, (_, seed) =>
-      runCoder(models.Coder, { task, plan: plan.plan }, { signal, seed, temperature: TRAJECTORY_TEMPERATURE }),
-    ),
-  );
+  const drafts = await writeDrafts(context, { plan: plan.plan }, settings.trajectories);
   const tests = await visibleAndTesterTests(context);
   const scored: Scored[] = [];
   for (const draft of drafts) scored.push(await checkAndRecord(context, draft, tests));

@@ -1,0 +1,117 @@
+import type { AgentRole } from "../../agents/agent.js";
+import { publicView } from "../../agents/public-task.js";
+import { MODES, type Agent, type Mode } from "../../policy/actions.js";
+import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
+import type { Task } from "../../tasks/task.js";
+import type { LiveEpisode, LiveEpisodeRunner } from "../../training/live-environment.js";
+import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
+import { scaledTimeLimits } from "../evaluation/time-limits.js";
+import type { ModelConfig } from "../llm/index.js";
+import type { ModelBackend } from "../llm/types.js";
+import type { Budget } from "./budget.js";
+import { hiddenVerdict } from "./checks.js";
+import { backendsByRole, connectModels } from "./model-backends.js";
+import type { ModelChoice } from "./roles.js";
+import { episodeResult, runAgentStep, startEpisodeWork, type AgentStepReport, type EpisodeWork } from "./episode.js";
+import type { PipelineResult, PipelineSettings } from "./pipeline.js";
+import { Trajectory, type StepListener } from "./trajectory.js";
+
+/**
+ * The orchestrator's side of training/live-environment.ts: episodes of real agents, models
+ * and sandbox, one agent per call, for whoever decides (the LiveEnvironment of
+ * `koderz train-meta --env live`, or `koderz benchmark --mode auto`).
+ */
+export interface EpisodeRunnerOptions {
+  models: Record<AgentRole, ModelBackend>;
+  sandbox: Sandbox;
+  settings: PipelineSettings;
+  /** Per-episode limits, as for any experiment. */
+  budget?: Budget;
+  /** The grader's time limit for a task (scaled per task for HumanEval+). */
+  hiddenTimeoutSeconds?: (task: Task) => number | undefined;
+  onStep?: StepListener;
+  signal?: AbortSignal;
+}
+
+export class OrchestratorEpisodeRunner implements LiveEpisodeRunner {
+  constructor(private readonly options: EpisodeRunnerOptions) {}
+
+  async start(task: Task, mode: Mode): Promise<OrchestratedEpisode> {
+    return new OrchestratedEpisode(task, mode, this.options);
+  }
+}
+
+/** One episode: its trajectory (the steps a store records) and, once finished, the grader's verdict. */
+export class OrchestratedEpisode implements LiveEpisode {
+  readonly trajectory: Trajectory;
+  readonly startedAt = Date.now();
+  private readonly work: EpisodeWork;
+  private graded: Verdict | undefined;
+
+  constructor(
+    private readonly task: Task,
+    readonly mode: Mode,
+    private readonly options: EpisodeRunnerOptions,
+  ) {
+    this.trajectory = new Trajectory(options.budget, options.onStep);
+    // Agents get the public view only: the hidden tests stay with finish().
+    const context = { task: publicView(task), models: options.models, sandbox: options.sandbox, trajectory: this.trajectory, settings: options.settings, signal: options.signal };
+    this.work = startEpisodeWork(context, mode);
+  }
+
+  run(agent: Agent): Promise<AgentStepReport> {
+    if (this.graded) throw new Error("the episode was already graded; start a new one");
+    return runAgentStep(this.work, agent);
+  }
+
+  /** Grades the best candidate against the hidden tests (an empty completion when no code was written). */
+  async finish(): Promise<{ success: boolean }> {
+    const timeout = this.options.hiddenTimeoutSeconds?.(this.task);
+    this.graded = await hiddenVerdict(this.options.sandbox, this.task, this.work.best?.completion ?? "", timeout);
+    return { success: this.graded.passed };
+  }
+
+  get verdict(): Verdict | undefined {
+    return this.graded;
+  }
+
+  result(): PipelineResult {
+    return episodeResult(this.work);
+  }
+}
+
+export interface OpenRunnerOptions {
+  tasks: readonly Task[];
+  models: ModelChoice;
+  modelConfig?: ModelConfig;
+  settings: PipelineSettings;
+  budget?: Budget;
+  openSandbox(): Promise<Sandbox>;
+  signal?: AbortSignal;
+}
+
+/**
+ * A runner for `koderz train-meta --env live`: every model any mode may call is checked first,
+ * then the sandbox opens (HumanEval+ time limits are scaled per task, as in a benchmark).
+ * close() shuts the sandbox.
+ */
+export async function openEpisodeRunner(options: OpenRunnerOptions): Promise<{ runner: OrchestratorEpisodeRunner; close(): Promise<void> }> {
+  const backends = await connectModels(options.models, { modelConfig: options.modelConfig, preflightModes: MODES });
+  const sandbox = await options.openSandbox();
+  try {
+    const plus = options.tasks.some((task) => task.suite === "humaneval+");
+    const limits = plus ? await scaledTimeLimits(options.tasks, sandbox) : new Map<string, number>();
+    const runner = new OrchestratorEpisodeRunner({
+      models: backendsByRole(options.models, backends),
+      sandbox,
+      settings: options.settings,
+      budget: options.budget,
+      hiddenTimeoutSeconds: (task) => limits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
+      signal: options.signal,
+    });
+    return { runner, close: () => sandbox.close() };
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
+}

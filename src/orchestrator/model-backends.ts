@@ -1,0 +1,31 @@
+import type { AgentRole } from "../../agents/agent.js";
+import { createBackend, type ModelConfig } from "../llm/index.js";
+import type { ModelBackend } from "../llm/types.js";
+import type { PipelineMode } from "./pipeline.js";
+import { modelsUsedBy, roleModels, type ModelChoice } from "./roles.js";
+
+/**
+ * One backend per distinct model (so a model's concurrency limit holds across roles). The
+ * models that the given modes call are checked once each, so a model that does not answer
+ * stops a command before it writes or spends anything.
+ */
+export async function connectModels(
+  choice: ModelChoice,
+  options: { modelConfig?: ModelConfig; preflightModes: readonly PipelineMode[] },
+): Promise<Map<string, ModelBackend>> {
+  const backends = new Map<string, ModelBackend>();
+  for (const model of new Set(Object.values(roleModels(choice)))) {
+    backends.set(model, createBackend(model, { config: options.modelConfig }));
+  }
+  for (const model of modelsUsedBy(choice, options.preflightModes)) await backends.get(model)!.preflight();
+  return backends;
+}
+
+/** Each role's backend, wrapped by `wrap` (e.g. to log its calls). */
+export function backendsByRole(
+  choice: ModelChoice,
+  backends: ReadonlyMap<string, ModelBackend>,
+  wrap: (backend: ModelBackend) => ModelBackend = (backend) => backend,
+): Record<AgentRole, ModelBackend> {
+  return Object.fromEntries(Object.entries(roleModels(choice)).map(([role, model]) => [role, wrap(backends.get(model)!)])) as Record<AgentRole, ModelBackend>;
+}
