@@ -1,9 +1,11 @@
-import { allowedAgentChoices, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
-import { initialEpisodeState, type EpisodeState, type TaskInput } from "../policy/features.js";
+import type { Action, Agent, AgentChoice, Mode } from "../policy/actions.js";
+import type { TaskInput } from "../policy/features.js";
 import { observe, type Observation } from "../policy/observation.js";
 import type { Task } from "../tasks/task.js";
-import { advanceEpisodeState, type Environment, type StepResult } from "./environment.js";
-import { costPenalty, DEFAULT_REWARD_CONFIG, progressReward, successBonus, type RewardConfig } from "./rewards.js";
+import type { Environment, StepResult } from "./environment.js";
+import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
+import { episodeInProgress, modeRules, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
+import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "./rewards.js";
 
 /**
  * LiveEnvironment: real agents, models and sandbox, one agent per decision, so a Stop
@@ -40,107 +42,47 @@ export interface LiveStepReport {
   costUsd: number;
 }
 
-export interface LiveEnvironmentOptions {
+/** Episode e plays task e mod n. */
+export interface LiveEnvironmentOptions extends EpisodeStream {
   tasks: readonly Task[];
   runner: LiveEpisodeRunner;
   rewards?: RewardConfig;
-  /** As in the other environments: episodes firstEpisode, firstEpisode + stride, ... (task e mod n). */
-  firstEpisode?: number;
-  stride?: number;
 }
 
 export class LiveEnvironment implements Environment {
   readonly source = "live" as const;
   private readonly rewards: RewardConfig;
-  private nextEpisode: number;
-  private readonly stride: number;
-  private current: {
-    task: Task;
-    view: TaskInput;
-    episode: LiveEpisode | null;
-    state: EpisodeState;
-    agents: Agent[];
-    return: number;
-    done: boolean;
-  } | null = null;
+  private readonly episodes: EpisodeNumbers;
+  private current: (EpisodeRecord & { task: Task; view: TaskInput; episode: LiveEpisode | null }) | null = null;
 
   constructor(private readonly options: LiveEnvironmentOptions) {
     if (options.tasks.length === 0) throw new Error("a live environment needs at least one task");
     this.rewards = options.rewards ?? DEFAULT_REWARD_CONFIG;
-    this.nextEpisode = options.firstEpisode ?? 0;
-    this.stride = options.stride ?? 1;
+    this.episodes = new EpisodeNumbers(options);
   }
 
   async reset(): Promise<Observation> {
-    const task = this.options.tasks[this.nextEpisode % this.options.tasks.length]!;
-    this.nextEpisode += this.stride;
+    const task = this.options.tasks[this.episodes.take() % this.options.tasks.length]!;
     // The policy sees the public parts only: never the hidden tests or the reference solution.
     const view: TaskInput = { id: task.id, prompt: task.prompt, entryPoint: task.entryPoint, visibleExamples: task.visibleExamples };
-    this.current = { task, view, episode: null, state: initialEpisodeState(), agents: [], return: 0, done: false };
+    this.current = { task, view, episode: null, ...newEpisodeRecord(task.id) };
     return observe(view);
   }
 
   async step(action: Action): Promise<StepResult> {
-    const current = this.current;
-    if (!current || current.done) throw new Error("LiveEnvironment.step called without an episode in progress; call reset()");
-    const zero = { source: this.source, progress: 0, costPenalty: 0, successBonus: 0, tokens: 0, costUsd: 0 };
-
-    if (current.episode === null) {
-      if (action.kind !== "mode") throw new Error("the first action of an episode must be a mode");
-      current.episode = await this.options.runner.start(current.task, action.mode);
-      current.state = { ...current.state, mode: action.mode };
-      return { state: this.observation(), reward: 0, done: false, info: zero };
-    }
-
-    if (action.kind !== "agent") throw new Error("a mode was given after the mode decision");
-    const mode = current.state.mode!;
-    if (!allowedAgentChoices(mode, current.state.steps).includes(action.agent)) {
-      throw new Error(`${action.agent} is not allowed in ${mode} mode after ${current.state.steps} steps`);
-    }
-
-    let progress = 0;
-    let penalty = 0;
-    let tokens = 0;
-    let costUsd = 0;
-    if (action.agent !== "Stop") {
-      const report = await current.episode.run(action.agent);
-      const before = current.state.visiblePassFraction;
-      current.state = advanceEpisodeState(current.state, { agent: action.agent, ...report });
-      progress = progressReward(before, current.state.visiblePassFraction, this.rewards);
-      tokens = report.tokens;
-      costUsd = report.costUsd;
-      penalty = costPenalty(tokens, this.rewards);
-      current.agents.push(action.agent);
-    }
-
-    const done = action.agent === "Stop" || allowedAgentChoices(mode, current.state.steps).length === 0;
-    const success = done ? (await current.episode.finish()).success : false;
-    const bonus = done ? successBonus(success, this.rewards) : 0;
-    const reward = progress - penalty + bonus;
-    current.return += reward;
-    current.done = done;
-    const info = {
+    const current = episodeInProgress(this.current, "LiveEnvironment");
+    return stepEpisode(current, action, {
       source: this.source,
-      agent: action.agent === "Stop" ? undefined : action.agent,
-      progress,
-      costPenalty: penalty,
-      successBonus: bonus,
-      tokens,
-      costUsd,
-      outcome: done
-        ? {
-            source: this.source,
-            taskId: current.task.id,
-            mode,
-            agents: [...current.agents],
-            success,
-            tokens: current.state.tokens,
-            costUsd: current.state.costUsd,
-            return: current.return,
-          }
-        : undefined,
-    };
-    return { state: this.observation(), reward, done, info };
+      rewards: this.rewards,
+      ...modeRules(current),
+      start: async (mode) => {
+        current.episode = await this.options.runner.start(current.task, mode);
+      },
+      // stepEpisode starts the episode before anything runs or finishes, so current.episode is set here.
+      run: (agent) => current.episode!.run(agent),
+      finish: async () => (await current.episode!.finish()).success,
+      observe: () => this.observation(),
+    });
   }
 
   private observation(): Observation {

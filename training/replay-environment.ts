@@ -1,8 +1,9 @@
-import { MODES, type Action, type Agent, type Mode } from "../policy/actions.js";
-import { initialEpisodeState, type EpisodeState } from "../policy/features.js";
+import { MODES, type Action, type Mode } from "../policy/actions.js";
 import type { Observation } from "../policy/observation.js";
 import { createPrng, deriveSeed } from "../policy/prng.js";
-import { advanceEpisodeState, type Environment, type OracleOutcome, type StepResult } from "./environment.js";
+import type { Environment, OracleOutcome, StepResult } from "./environment.js";
+import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
+import { episodeInProgress, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
 import type { ReplayConfiguration, ReplayLog, ReplayTask } from "./replay-log.js";
 import { costPenalty, DEFAULT_REWARD_CONFIG, progressReward, successBonus, type RewardConfig } from "./rewards.js";
 
@@ -23,41 +24,34 @@ import { costPenalty, DEFAULT_REWARD_CONFIG, progressReward, successBonus, type 
  * - Oracle: the best return in hindsight over the drawn configurations and every stopping
  *   point (including stopping at once, return 0).
  */
-export interface ReplayEnvironmentOptions {
+export interface ReplayEnvironmentOptions extends EpisodeStream {
   log: ReplayLog;
   seed: number;
   rewards?: RewardConfig;
-  /** As in the synthetic environment: this environment plays episodes firstEpisode, firstEpisode + stride, ... */
-  firstEpisode?: number;
-  stride?: number;
 }
 
 export class ReplayEnvironment implements Environment {
   readonly source = "replay" as const;
   private readonly rewards: RewardConfig;
-  private nextEpisode: number;
-  private readonly stride: number;
-  private current: {
-    task: ReplayTask;
-    drawn: Partial<Record<Mode, ReplayConfiguration>>;
-    configuration: ReplayConfiguration | null;
-    position: number;
-    state: EpisodeState;
-    agents: Agent[];
-    return: number;
-    done: boolean;
-  } | null = null;
+  private readonly episodes: EpisodeNumbers;
+  private current:
+    | (EpisodeRecord & {
+        task: ReplayTask;
+        drawn: Partial<Record<Mode, ReplayConfiguration>>;
+        configuration: ReplayConfiguration | null;
+        /** How many logged steps have been replayed. */
+        position: number;
+      })
+    | null = null;
 
   constructor(private readonly options: ReplayEnvironmentOptions) {
     if (options.log.length === 0) throw new Error("a replay environment needs at least one logged task");
     this.rewards = options.rewards ?? DEFAULT_REWARD_CONFIG;
-    this.nextEpisode = options.firstEpisode ?? 0;
-    this.stride = options.stride ?? 1;
+    this.episodes = new EpisodeNumbers(options);
   }
 
   async reset(): Promise<Observation> {
-    const episode = this.nextEpisode;
-    this.nextEpisode += this.stride;
+    const episode = this.episodes.take();
     const task = this.options.log[episode % this.options.log.length]!;
     const rng = createPrng(deriveSeed(this.options.seed, "replay-draw", episode));
     const drawn: Partial<Record<Mode, ReplayConfiguration>> = {};
@@ -65,73 +59,37 @@ export class ReplayEnvironment implements Environment {
       const candidates = task.configurations.filter((c) => c.mode === mode);
       if (candidates.length) drawn[mode] = candidates[rng.int(candidates.length)];
     }
-    this.current = { task, drawn, configuration: null, position: 0, state: initialEpisodeState(), agents: [], return: 0, done: false };
+    this.current = { task, drawn, configuration: null, position: 0, ...newEpisodeRecord(task.task.id) };
     return { task: task.task, episode: this.current.state, allowed: { kind: "mode", modes: MODES.filter((m) => drawn[m]) } };
   }
 
   async step(action: Action): Promise<StepResult> {
-    const episode = this.current;
-    if (!episode || episode.done) throw new Error("ReplayEnvironment.step called without an episode in progress; call reset()");
-
-    if (episode.configuration === null) {
-      if (action.kind !== "mode") throw new Error("the first action of an episode must be a mode");
-      const configuration = episode.drawn[action.mode];
-      if (!configuration) throw new Error(`no logged ${action.mode} run for ${episode.task.task.id}`);
-      episode.configuration = configuration;
-      episode.state = { ...episode.state, mode: action.mode };
-      const zero = { source: this.source, progress: 0, costPenalty: 0, successBonus: 0, tokens: 0, costUsd: 0 };
-      return { state: this.observation(), reward: 0, done: false, info: zero };
-    }
-
-    if (action.kind !== "agent") throw new Error("a mode was given after the mode decision");
-    const configuration = episode.configuration;
-    const logged = configuration.steps[episode.position]!;
-    let progress = 0;
-    let penalty = 0;
-    let tokens = 0;
-    let costUsd = 0;
-    if (action.agent !== "Stop") {
-      if (action.agent !== logged.agent) throw new Error(`the replay can only continue with ${logged.agent} or Stop, not ${action.agent}`);
-      const before = episode.state.visiblePassFraction;
-      episode.state = advanceEpisodeState(episode.state, logged);
-      progress = progressReward(before, episode.state.visiblePassFraction, this.rewards);
-      tokens = logged.tokens;
-      costUsd = logged.costUsd;
-      penalty = costPenalty(tokens, this.rewards);
-      episode.agents.push(logged.agent);
-      episode.position++;
-    }
-
-    const done = action.agent === "Stop" || episode.position >= configuration.steps.length;
-    const success = done && keepsVerdict(configuration, episode.position) && configuration.success;
-    const bonus = done ? successBonus(success, this.rewards) : 0;
-    const reward = progress - penalty + bonus;
-    episode.return += reward;
-    episode.done = done;
-
-    const info = {
+    const episode = episodeInProgress(this.current, "ReplayEnvironment");
+    // stepEpisode starts the episode before anything runs or finishes, so the configuration is set by then.
+    const configuration = (): ReplayConfiguration => episode.configuration!;
+    return stepEpisode(episode, action, {
       source: this.source,
-      agent: action.agent === "Stop" ? undefined : action.agent,
-      progress,
-      costPenalty: penalty,
-      successBonus: bonus,
-      tokens,
-      costUsd,
-      outcome: done
-        ? {
-            source: this.source,
-            taskId: episode.task.task.id,
-            mode: configuration.mode,
-            agents: [...episode.agents],
-            success,
-            tokens: episode.state.tokens,
-            costUsd: episode.state.costUsd,
-            return: episode.return,
-            oracle: replayOracle(episode.drawn, this.rewards),
-          }
-        : undefined,
-    };
-    return { state: this.observation(), reward, done, info };
+      rewards: this.rewards,
+      start: (mode) => {
+        const drawnForMode = episode.drawn[mode];
+        if (!drawnForMode) throw new Error(`no logged ${mode} run for ${episode.task.task.id}`);
+        episode.configuration = drawnForMode;
+      },
+      assertAllowed: (agent) => {
+        if (agent === "Stop") return;
+        const logged = configuration().steps[episode.position]!;
+        if (agent !== logged.agent) throw new Error(`the replay can only continue with ${logged.agent} or Stop, not ${agent}`);
+      },
+      run: () => {
+        const logged = configuration().steps[episode.position]!;
+        episode.position++;
+        return logged;
+      },
+      outOfSteps: () => episode.position >= configuration().steps.length,
+      finish: () => keepsVerdict(configuration(), episode.position) && configuration().success,
+      oracle: () => replayOracle(episode.drawn, this.rewards),
+      observe: () => this.observation(),
+    });
   }
 
   private observation(): Observation {

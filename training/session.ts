@@ -4,12 +4,11 @@ import type { Task } from "../tasks/task.js";
 import type { Environment, EnvironmentSource } from "./environment.js";
 import { LiveEnvironment, type LiveEpisodeRunner } from "./live-environment.js";
 import { compareControllers, type Comparison } from "./evaluate.js";
-import type { EpisodeMetric, UpdateMetric } from "./metrics.js";
 import { createReplayEnvironments } from "./replay-environment.js";
 import { splitReplayLogByTask, type ReplayLog } from "./replay-log.js";
 import type { RewardConfig } from "./rewards.js";
 import { createSyntheticEnvironments, heldOutSyntheticSeed } from "./synthetic-environment.js";
-import { DEFAULT_PPO_SETTINGS, trainMetaPolicy, type PpoSettings, type TrainResult } from "./train.js";
+import { DEFAULT_PPO_SETTINGS, trainMetaPolicy, type TrainOptions, type TrainResult } from "./train.js";
 
 /**
  * A training session: where episodes come from (training and held-out), the training run,
@@ -57,16 +56,9 @@ export function replayExperience(log: ReplayLog, seed: number, rewards: RewardCo
   };
 }
 
-export interface SessionOptions {
+/** The training run's options (train.ts), with its environments taken from an experience source. */
+export interface SessionOptions extends Omit<TrainOptions, "makeEnvironments"> {
   experience: ExperienceSource;
-  episodes: number;
-  seed: number;
-  settings?: Partial<PpoSettings>;
-  policy?: MetaPolicy;
-  onEpisode?: (metric: EpisodeMetric) => void;
-  onUpdate?: (metric: UpdateMetric) => void;
-  checkpointEvery?: number;
-  onCheckpoint?: (policy: MetaPolicy, episodes: number) => Promise<void> | void;
 }
 
 export async function trainAndCompare(options: SessionOptions): Promise<{ result: TrainResult; comparison: Comparison }> {
@@ -75,17 +67,8 @@ export async function trainAndCompare(options: SessionOptions): Promise<{ result
 }
 
 export function trainOnExperience(options: SessionOptions): Promise<TrainResult> {
-  return trainMetaPolicy({
-    episodes: options.episodes,
-    seed: options.seed,
-    makeEnvironments: options.experience.training,
-    settings: options.settings,
-    policy: options.policy,
-    onEpisode: options.onEpisode,
-    onUpdate: options.onUpdate,
-    checkpointEvery: options.checkpointEvery,
-    onCheckpoint: options.onCheckpoint,
-  });
+  const { experience, ...training } = options;
+  return trainMetaPolicy({ ...training, makeEnvironments: experience.training });
 }
 
 /** The learned policy against always-fast / standard / deep, random (and the oracle, when known) on held-out episodes. */

@@ -1,9 +1,10 @@
-import { allowedAgentChoices, MODE_RULES, MODES, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
-import { initialEpisodeState, type EpisodeState } from "../policy/features.js";
+import { MODE_RULES, MODES, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
 import { observe, type Observation } from "../policy/observation.js";
 import { createPrng, deriveSeed } from "../policy/prng.js";
-import { advanceEpisodeState, type Environment, type OracleOutcome, type StepResult } from "./environment.js";
-import { costPenalty, DEFAULT_REWARD_CONFIG, progressReward, successBonus, type RewardConfig } from "./rewards.js";
+import type { Environment, OracleOutcome, StepResult } from "./environment.js";
+import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
+import { episodeInProgress, modeRules, newEpisodeRecord, stepEpisode, type AgentStepReport, type EpisodeRecord } from "./episode-steps.js";
+import { costPenalty, DEFAULT_REWARD_CONFIG, progressReward, type RewardConfig } from "./rewards.js";
 import { generateSyntheticTask, type SyntheticTask } from "./synthetic-tasks.js";
 
 /**
@@ -63,120 +64,50 @@ interface World {
   examples: number;
 }
 
-export interface SyntheticEnvironmentOptions {
+/** Episode e of the seed is always the same task and the same luck. */
+export interface SyntheticEnvironmentOptions extends EpisodeStream {
   seed: number;
   rewards?: RewardConfig;
-  /**
-   * Episode e of the seed is always the same task and the same luck. An environment plays
-   * episodes firstEpisode, firstEpisode + stride, ...; a batch of `stride` environments
-   * thus covers episodes 0, 1, 2, ... whatever the batch size.
-   */
-  firstEpisode?: number;
-  stride?: number;
 }
 
 export class SyntheticEnvironment implements Environment {
   readonly source = "synthetic" as const;
   private readonly rewards: RewardConfig;
-  private nextEpisode: number;
-  private readonly stride: number;
-  private current: {
-    task: SyntheticTask;
-    luck: number;
-    world: World | null;
-    state: EpisodeState;
-    agents: Agent[];
-    return: number;
-    done: boolean;
-  } | null = null;
+  private readonly episodes: EpisodeNumbers;
+  private current: (EpisodeRecord & { task: SyntheticTask; luck: number; world: World | null }) | null = null;
 
   constructor(private readonly options: SyntheticEnvironmentOptions) {
     this.rewards = options.rewards ?? DEFAULT_REWARD_CONFIG;
-    this.nextEpisode = options.firstEpisode ?? 0;
-    this.stride = options.stride ?? 1;
+    this.episodes = new EpisodeNumbers(options);
   }
 
   async reset(): Promise<Observation> {
-    const episode = this.nextEpisode;
-    this.nextEpisode += this.stride;
+    const episode = this.episodes.take();
     const task = generateSyntheticTask(this.options.seed, episode);
     const luck = createPrng(deriveSeed(this.options.seed, "synthetic-luck", episode)).next();
-    this.current = { task, luck, world: null, state: initialEpisodeState(), agents: [], return: 0, done: false };
+    this.current = { task, luck, world: null, ...newEpisodeRecord(task.task.id) };
     return observe(task.task, this.current.state);
   }
 
   async step(action: Action): Promise<StepResult> {
-    const episode = this.current;
-    if (!episode || episode.done) throw new Error("SyntheticEnvironment.step called without an episode in progress; call reset()");
-    const zero = { source: this.source, progress: 0, costPenalty: 0, successBonus: 0, tokens: 0, costUsd: 0 };
-
-    if (episode.world === null) {
-      if (action.kind !== "mode") throw new Error("the first action of an episode must be a mode");
-      episode.world = initialWorld(episode.task, action.mode);
-      episode.state = { ...episode.state, mode: action.mode };
-      return { state: this.observation(), reward: 0, done: false, info: zero };
-    }
-
-    if (action.kind !== "agent") throw new Error("a mode was given after the mode decision");
-    const mode = episode.state.mode!;
-    if (!allowedAgentChoices(mode, episode.state.steps).includes(action.agent)) {
-      throw new Error(`${action.agent} is not allowed in ${mode} mode after ${episode.state.steps} steps`);
-    }
-
-    let progress = 0;
-    let penalty = 0;
-    let tokens = 0;
-    let costUsd = 0;
-    if (action.agent !== "Stop") {
-      const agent = action.agent;
-      const before = episode.world;
-      const after = applyAgent(before, agent);
-      tokens = agentTokens(agent, mode);
-      costUsd = tokensToUsd(tokens);
-      progress = progressReward(before.visible, after.visible, this.rewards);
-      penalty = costPenalty(tokens, this.rewards);
-      // Visible examples run whenever the code changed (the sandbox re-checks every new version).
-      const ranVisibleExamples = after !== before && (agent === "Coder" || agent === "Debugger" || agent === "Reviewer");
-      episode.world = after;
-      episode.state = advanceEpisodeState(episode.state, {
-        agent,
-        visiblePassFraction: ranVisibleExamples ? after.visible : undefined,
-        tokens,
-        costUsd,
-      });
-      episode.agents.push(agent);
-    }
-
-    const done = action.agent === "Stop" || allowedAgentChoices(mode, episode.state.steps).length === 0;
-    const success = done && episode.world.coded && episode.luck < hiddenPassProbability(episode.world.gap);
-    const bonus = done ? successBonus(success, this.rewards) : 0;
-    const reward = progress - penalty + bonus;
-    episode.return += reward;
-    episode.done = done;
-
-    const info = {
+    const episode = episodeInProgress(this.current, "SyntheticEnvironment");
+    return stepEpisode(episode, action, {
       source: this.source,
-      agent: action.agent === "Stop" ? undefined : action.agent,
-      progress,
-      costPenalty: penalty,
-      successBonus: bonus,
-      tokens,
-      costUsd,
-      outcome: done
-        ? {
-            source: this.source,
-            taskId: episode.task.task.id,
-            mode,
-            agents: [...episode.agents],
-            success,
-            tokens: episode.state.tokens,
-            costUsd: episode.state.costUsd,
-            return: episode.return,
-            oracle: syntheticOracle(episode.task, this.rewards),
-          }
-        : undefined,
-    };
-    return { state: this.observation(), reward, done, info };
+      rewards: this.rewards,
+      ...modeRules(episode),
+      start: (mode) => {
+        episode.world = initialWorld(episode.task, mode);
+      },
+      // stepEpisode starts the episode before anything runs or finishes, so episode.world is set here.
+      run: (agent) => {
+        const step = simulateStep(episode.world!, agent, episode.state.mode!);
+        episode.world = step.world;
+        return step.report;
+      },
+      finish: () => episode.world!.coded && episode.luck < hiddenPassProbability(episode.world!.gap),
+      oracle: () => syntheticOracle(episode.task, this.rewards),
+      observe: () => this.observation(),
+    });
   }
 
   private observation(): Observation {
@@ -188,6 +119,19 @@ export class SyntheticEnvironment implements Environment {
     }
     return observation;
   }
+}
+
+/**
+ * One agent in the simulator: the world after it, and what the step measured and spent.
+ * Visible examples run whenever the code changed (the sandbox re-checks every new version),
+ * and only then can world.visible change; so the episode state's visible pass fraction always
+ * equals world.visible, and the progress reward of a step is the one the oracle's search counts.
+ */
+function simulateStep(before: World, agent: Agent, mode: Mode): { world: World; report: AgentStepReport } {
+  const after = applyAgent(before, agent);
+  const tokens = agentTokens(agent, mode);
+  const ranVisibleExamples = after !== before && (agent === "Coder" || agent === "Debugger" || agent === "Reviewer");
+  return { world: after, report: { visiblePassFraction: ranVisibleExamples ? after.visible : undefined, tokens, costUsd: tokensToUsd(tokens) } };
 }
 
 /**
@@ -205,7 +149,7 @@ function pipelineAgent(mode: Mode, done: readonly Agent[], world: World): AgentC
   return "Stop";
 }
 
-/** `count` environments that together play episodes 0, 1, 2, ... of one seed (see SyntheticEnvironmentOptions). */
+/** `count` environments that together play episodes 0, 1, 2, ... of one seed (see EpisodeStream). */
 export function createSyntheticEnvironments(count: number, seed: number, rewards?: RewardConfig): SyntheticEnvironment[] {
   return Array.from({ length: count }, (_, slot) => new SyntheticEnvironment({ seed, rewards, firstEpisode: slot, stride: count }));
 }
