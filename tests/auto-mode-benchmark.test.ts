@@ -1,18 +1,17 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publicView } from "../agents/public-task.js";
 import { MODE_RULES, type Mode } from "../policy/actions.js";
 import { loadPolicy, parsePolicyFile } from "../policy/policy-file.js";
-import { openStore, RunSummarySchema, type SingleRunSummary } from "../src/store/index.js";
+import { openStore, type SingleRunSummary } from "../src/store/index.js";
 import { loadSuite, selectRange } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { replayLogFromStore } from "../training/replay-log.js";
-import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz } from "./fixtures/koderz-cli.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { benchmarkRunIdFrom as runIdFrom, singleRunSummary, startTeamWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
 
 // `koderz benchmark 0 3 --mode auto --policy FILE` end to end: a policy trained by
 // `koderz train-meta` on the synthetic environment decides each task's mode and agents; the
@@ -24,19 +23,10 @@ let server: ScriptedModelServer;
 let tasks: Task[];
 let workDir: string;
 let policyFile: string;
-const env = { MOONSHOT_API_KEY: "test-key" };
 
 beforeAll(async () => {
   tasks = selectRange(await loadSuite({ suite: "humaneval", dataset: humanEvalFile }), 0, 3);
-  server = await startScriptedModelServer({
-    models: ["kimi-k2-0905-preview", "qwen3-coder:30b"],
-    script: codingTeamScript(tasks, { wrongFirst: WRONG_FIRST }),
-  });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-auto-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startTeamWorkDir(tasks, { wrongFirst: WRONG_FIRST, tempPrefix: "koderz-auto-" }));
   policyFile = path.join(workDir, "policy.json");
   const trained = await koderz(["train-meta", "--episodes", "3000", "--eval-episodes", "200", "--checkpoint-every", "0", "--seed", "3", "--out", policyFile], { cwd: workDir, env });
   expect(trained.exitCode, trained.stderr).toBe(0);
@@ -46,16 +36,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-function runIdFrom(stderr: string): string {
-  const match = /run (bench_[0-9a-f]{8}_\d{8}_\d{6})/.exec(stderr);
-  if (!match) throw new Error(`no run id in stderr:\n${stderr}`);
-  return match[1]!;
-}
-
 function summaryOf(runId: string): SingleRunSummary {
-  const summary = RunSummarySchema.parse(JSON.parse(readFileSync(path.join(workDir, "results", `${runId}.json`), "utf8")));
-  if ("comparison" in summary) throw new Error("expected a single-arm summary");
-  return summary;
+  return singleRunSummary(workDir, runId);
 }
 
 function withStore<T>(use: (store: ReturnType<typeof openStore>) => T): T {

@@ -1,14 +1,22 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSuite, selectRange } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
-import { openStore, RunSummarySchema, type ComparativeRunSummary } from "../src/store/index.js";
+import { openStore, type ComparativeRunSummary } from "../src/store/index.js";
 import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz, spawnKoderz } from "./fixtures/koderz-cli.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import {
+  benchmarkRunIdFrom as runIdFrom,
+  comparativeRunSummary,
+  expectNoHiddenTestShown,
+  findBenchmarkRunId,
+  startTeamWorkDir,
+  TEAM_ENV as env,
+} from "./fixtures/team-workdir.js";
 
 // `koderz benchmark 0 5 --mode comparative` end to end: the real binary, the real openai and
 // ollama clients over HTTP to a scripted server, the Docker sandbox, the SQLite store.
@@ -18,36 +26,18 @@ const WRONG_FIRST = new Set(["HumanEval/1", "HumanEval/3"]);
 let server: ScriptedModelServer;
 let tasks: Task[];
 let workDir: string;
-const env = { MOONSHOT_API_KEY: "test-key" };
 
 beforeAll(async () => {
   tasks = selectRange(await loadSuite({ suite: "humaneval", dataset: humanEvalFile }), 0, 5);
-  server = await startScriptedModelServer({
-    models: ["kimi-k2-0905-preview", "qwen3-coder:30b"],
-    script: codingTeamScript(tasks, { wrongFirst: WRONG_FIRST }),
-  });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-bench-"));
-  // The default models (a local Qwen through Ollama, Kimi K2 through Moonshot's API) pointed at the fixture.
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startTeamWorkDir(tasks, { wrongFirst: WRONG_FIRST, tempPrefix: "koderz-bench-" }));
 });
 
 afterAll(async () => {
   await server?.close();
 });
 
-function runIdFrom(stderr: string): string {
-  const match = /run (bench_[0-9a-f]{8}_\d{8}_\d{6})/.exec(stderr);
-  if (!match) throw new Error(`no run id in stderr:\n${stderr}`);
-  return match[1]!;
-}
-
 function summaryOf(runId: string): ComparativeRunSummary {
-  const summary = RunSummarySchema.parse(JSON.parse(readFileSync(path.join(workDir, "results", `${runId}.json`), "utf8")));
-  if (!("comparison" in summary)) throw new Error("expected a comparative summary");
-  return summary;
+  return comparativeRunSummary(workDir, runId);
 }
 
 /** What must match between two runs of the same work: everything but ids and clocks. */
@@ -98,14 +88,7 @@ describe("koderz benchmark 0 5 --mode comparative", () => {
   });
 
   it("never shows a hidden test to a model", () => {
-    expect(server.chatRequests.length).toBeGreaterThan(0);
-    for (const chat of server.chatRequests) {
-      expect(chat.prompt).not.toContain("def check(candidate)");
-      for (const task of tasks) {
-        const hiddenAssert = task.hiddenTest.split("\n").find((line) => line.trim().startsWith("assert"))!;
-        expect(chat.prompt).not.toContain(hiddenAssert.trim());
-      }
-    }
+    expectNoHiddenTestShown(server, tasks);
   });
 
   it("replays a recorded run with zero model calls and the same verdicts", async () => {
@@ -124,7 +107,7 @@ describe("koderz benchmark 0 5 --mode comparative", () => {
     const child = spawnKoderz(["benchmark", "0", "5", "--mode", "comparative", "--concurrency", "1"], { cwd: workDir, env });
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const runId = await waitFor(() => /run (bench_[0-9a-f]{8}_\d{8}_\d{6})/.exec(stderr)?.[1]);
+    const runId = await waitFor(() => findBenchmarkRunId(stderr));
     const store = openStore({ path: path.join(workDir, "results", "koderz.db") });
     try {
       await waitFor(() => (store.experiments(runId).length >= 3 ? true : undefined), () => stderr);

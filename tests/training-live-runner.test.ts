@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Action } from "../policy/actions.js";
 import { openSandbox } from "../sandbox/select.js";
@@ -11,9 +8,9 @@ import { loadSuite, selectRange } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { LiveEnvironment } from "../training/live-environment.js";
 import { DEFAULT_REWARD_CONFIG } from "../training/rewards.js";
-import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { expectNoHiddenTestShown, startTeamWorkDir } from "./fixtures/team-workdir.js";
 import { requireDockerSandbox } from "./helpers/docker.js";
 
 // The orchestrator's LiveEpisodeRunner under a LiveEnvironment, one agent per decision: real
@@ -31,15 +28,13 @@ const savedKey = process.env.MOONSHOT_API_KEY;
 beforeAll(async () => {
   await requireDockerSandbox();
   tasks = selectRange(await loadSuite({ suite: "humaneval", dataset: humanEvalFile }), 0, 2);
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"], script: codingTeamScript(tasks, { wrongFirst: WRONG_FIRST }) });
-  const dir = mkdtempSync(path.join(tmpdir(), "koderz-live-runner-"));
-  const configFile = path.join(dir, "koderz.config.json");
-  writeFileSync(configFile, JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }));
+  const team = await startTeamWorkDir(tasks, { wrongFirst: WRONG_FIRST, tempPrefix: "koderz-live-runner-" });
+  server = team.server;
   process.env.MOONSHOT_API_KEY = "test-key";
   ({ runner, close } = await openEpisodeRunner({
     tasks,
     models: { localModel: "ollama:qwen3-coder:30b", frontierModel: "kimi-k2", roleOverrides: {} },
-    modelConfig: loadModelConfig({ path: configFile }),
+    modelConfig: loadModelConfig({ path: team.configFile }),
     settings: { ...DEFAULT_SETTINGS, trajectories: 2 },
     openSandbox: () => openSandbox("docker", { onNotice: () => undefined }),
   }));
@@ -110,13 +105,6 @@ describe("the orchestrator's live episodes", () => {
   });
 
   it("never shows a hidden test to a model", () => {
-    expect(server.chatRequests.length).toBeGreaterThan(0);
-    for (const chat of server.chatRequests) {
-      expect(chat.prompt).not.toContain("def check(candidate)");
-      for (const task of tasks) {
-        const hiddenAssert = task.hiddenTest.split("\n").find((line) => line.trim().startsWith("assert"))!;
-        expect(chat.prompt).not.toContain(hiddenAssert.trim());
-      }
-    }
+    expectNoHiddenTestShown(server, tasks);
   });
 });

@@ -1,30 +1,23 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicyFile } from "../policy/policy-file.js";
 import { loadSuite, selectRange } from "../tasks/load.js";
 import { parseMetricLines } from "../training/metrics.js";
-import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz } from "./fixtures/koderz-cli.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { startTeamWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
 
 // `koderz train-meta --env live` end to end: the real binary trains on live episodes, with the
 // benchmark's model flags pointed at the scripted model server (it plays the agent team; its
 // answers are fixtures, not model results) and the Docker sandbox.
 let server: ScriptedModelServer;
 let workDir: string;
-const env = { MOONSHOT_API_KEY: "test-key" };
 
 beforeAll(async () => {
   const tasks = selectRange(await loadSuite({ suite: "humaneval", dataset: humanEvalFile }), 0, 2);
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"], script: codingTeamScript(tasks, { wrongFirst: new Set(["HumanEval/1"]) }) });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-train-live-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startTeamWorkDir(tasks, { wrongFirst: new Set(["HumanEval/1"]), tempPrefix: "koderz-train-live-" }));
 });
 
 afterAll(async () => {
