@@ -34,7 +34,8 @@ export const REPORT_PAGE_SCRIPT = String.raw`
   function percentAxis(title) {
     return axis(title, { min: 0, max: 100, ticks: { callback: function (v) { return v + "%"; } } });
   }
-  function dollars(v) { return "$" + Number(v).toFixed(4); }
+  // Significant digits, not fixed decimals: cost ticks of a cheap run differ in the 5th decimal.
+  function dollars(v) { return "$" + Number(Number(v).toPrecision(3)); }
 
   var s = data.successByModeAndModel;
   draw("chart-success-by-mode-model", {
@@ -58,7 +59,7 @@ export const REPORT_PAGE_SCRIPT = String.raw`
     type: "scatter",
     data: {
       datasets: data.columns.map(function (c, i) {
-        return { label: c.label, data: [{ x: c.meanCostUsd, y: c.successRate }], backgroundColor: color(i), borderColor: color(i), pointRadius: 7, pointHoverRadius: 9 };
+        return { label: c.label, data: [{ x: c.meanCostUsd, y: c.successRate }], backgroundColor: color(i), borderColor: color(i), pointRadius: 7, pointHoverRadius: 9, clip: false };
       }),
     },
     options: {
