@@ -1,32 +1,26 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSandbox } from "../sandbox/select.js";
 import { verdictProgram } from "../src/evaluation/program.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
-import { gpt4ReflexionSamples, gpt4ZeroShotSamples, humanEvalFile, humanEvalPlusFile, testDataDir } from "./fixtures/datasets.js";
+import { gpt4ReflexionSamples, gpt4ZeroShotSamples, humanEvalFile, humanEvalPlusFile } from "./fixtures/datasets.js";
 import { runReferenceHarness } from "./fixtures/reference-oracle.js";
 import { runEvaluateCli } from "./fixtures/run-evaluate.js";
+import { enterOfflineWorkDir } from "./helpers/offline-work-dir.js";
 
 // `koderz evaluate` end to end in the real Docker sandbox (CI starts the engine and builds the
 // image). The expected verdicts are never written down: they come from running the same samples
 // through tests/fixtures/reference_harness.py, the reference harness's semantics, locally.
 
 let work: string;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 
 beforeAll(() => {
-  work = mkdtempSync(path.join(tmpdir(), "koderz-evaluate-docker-"));
-  process.env.KODERZ_DATA_DIR = testDataDir;
-  process.env.KODERZ_OFFLINE = "1";
-  process.env.KODERZ_CACHE_DIR = path.join(work, "cache");
+  ({ dir: work, restore: restoreEnv } = enterOfflineWorkDir("koderz-evaluate-docker-"));
 });
-afterAll(() => {
-  process.env = savedEnv;
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => restoreEnv());
 
 const docker = () => openSandbox("docker", { onNotice: () => undefined });
 

@@ -1,16 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program, RunOptions, Sandbox, Verdict } from "../sandbox/sandbox.js";
 import { openSandbox } from "../sandbox/select.js";
-import { openStore, RunSummarySchema, type Store } from "../src/store/index.js";
+import { openStore, SingleRunSummarySchema, type Store } from "../src/store/index.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { ReplayEnvironment } from "../training/replay-environment.js";
 import { replayLogFromStore } from "../training/replay-log.js";
-import { humanEvalFile, testDataDir } from "./fixtures/datasets.js";
+import { humanEvalFile } from "./fixtures/datasets.js";
 import { runEvaluateCli } from "./fixtures/run-evaluate.js";
+import { enterOfflineWorkDir } from "./helpers/offline-work-dir.js";
 
 // `koderz evaluate --save-run`: an outside samples file becomes a run in the store. Verdicts and
 // docstring-example checks come from the real process sandbox (the point here is the import, not
@@ -18,20 +18,14 @@ import { runEvaluateCli } from "./fixtures/run-evaluate.js";
 
 let tasks: Task[];
 let work: string;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   tasks = await loadSuiteFile(humanEvalFile, "humaneval");
-  work = mkdtempSync(path.join(tmpdir(), "koderz-save-run-"));
-  process.env.KODERZ_DATA_DIR = testDataDir;
-  process.env.KODERZ_OFFLINE = "1";
-  process.env.KODERZ_CACHE_DIR = path.join(work, "cache");
+  ({ dir: work, restore: restoreEnv } = enterOfflineWorkDir("koderz-save-run-"));
   delete process.env.KODERZ_DB;
 });
-afterAll(() => {
-  process.env = savedEnv;
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => restoreEnv());
 
 /** The real process sandbox, counting the programs it was given. */
 class CountingSandbox implements Sandbox {
@@ -149,7 +143,7 @@ describe("koderz evaluate --save-run", () => {
     // The summary JSON in --results-dir is the store's summary of the run.
     const summaryFile = path.join(work, "summaries", `${runId}.json`);
     expect(run.stderr).toContain(`summary in ${summaryFile}`);
-    const summary = RunSummarySchema.parse(JSON.parse(readFileSync(summaryFile, "utf8")));
+    const summary = SingleRunSummarySchema.parse(JSON.parse(readFileSync(summaryFile, "utf8")));
     expect(summary).toMatchObject({
       run_id: runId,
       mode: "fast",

@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program, RunOptions, Verdict } from "../sandbox/sandbox.js";
@@ -10,25 +9,20 @@ import type { Task } from "../tasks/task.js";
 import { gpt4ZeroShotSamples, humanEvalFile, testDataDir } from "./fixtures/datasets.js";
 import { ReferenceHarnessSandbox, runReferenceHarness } from "./fixtures/reference-oracle.js";
 import { runEvaluateCli } from "./fixtures/run-evaluate.js";
+import { enterOfflineWorkDir } from "./helpers/offline-work-dir.js";
 
 // The pipeline runs against a test-only sandbox that executes programs with local python3 under
 // the reference harness's semantics; the Docker end-to-end run lives in evaluate-docker.test.ts.
 
 let tasks: Task[];
 let work: string;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   tasks = await loadSuiteFile(humanEvalFile, "humaneval");
-  work = mkdtempSync(path.join(tmpdir(), "koderz-evaluate-"));
-  process.env.KODERZ_DATA_DIR = testDataDir;
-  process.env.KODERZ_OFFLINE = "1";
-  process.env.KODERZ_CACHE_DIR = path.join(work, "cache");
+  ({ dir: work, restore: restoreEnv } = enterOfflineWorkDir("koderz-evaluate-"));
 });
-afterAll(() => {
-  process.env = savedEnv;
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => restoreEnv());
 
 function samplesFile(name: string, lines: object[]): string {
   const file = path.join(work, name);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { KoderzError } from "../src/errors.js";
 import { createBackend, type CreateBackendOptions } from "../src/llm/index.js";
 import type { RetryEvent } from "../src/llm/resilience.js";
+import { failureOf } from "./helpers/failure.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 
 let server: ScriptedModelServer;
@@ -19,15 +19,6 @@ const FAST: CreateBackendOptions = { retry: { baseDelayMs: 1, maxDelayMs: 5 } };
 
 function backend(options: CreateBackendOptions = {}) {
   return createBackend(`openai-compatible:scripted-model@${server.openaiBaseUrl}`, { ...FAST, ...options });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<KoderzError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(KoderzError);
-  return error as KoderzError;
 }
 
 const user = (content: string) => [{ role: "user" as const, content }];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { KoderzError } from "../src/errors.js";
 import { createBackend } from "../src/llm/index.js";
+import { failureOf } from "./helpers/failure.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 
 let server: ScriptedModelServer;
@@ -9,15 +9,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 beforeEach(() => server.reset());
-
-async function failureOf(promise: Promise<unknown>): Promise<KoderzError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(KoderzError);
-  return error as KoderzError;
-}
 
 describe("preflight of OpenAI-compatible models", () => {
   it("fails on a missing key without any network call, saying which variable to set", async () => {
