@@ -52,6 +52,8 @@ export interface BenchmarkJob {
   hiddenTimeoutSeconds(task: Task): number;
   /** Decides the auto arm's experiments; required when an arm is auto. */
   autoPilot?: AutoPilot;
+  /** Once the work is known: how many (arm, task) pairs in all, and how many the store already has. */
+  onStart?(progress: { total: number; skipped: number }): void;
   onFinished?(finished: FinishedExperiment): void;
   /** Each agent step as it happens, for a live trace. */
   onStep?(task: Task, arm: string, step: StepDraft, index: number): void;
@@ -82,6 +84,7 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
       else pending.push({ task, arm });
     }
   }
+  job.onStart?.({ total: pending.length + skipped, skipped });
 
   const stop = new AbortController();
   const signal = job.signal ? AbortSignal.any([job.signal, stop.signal]) : stop.signal;

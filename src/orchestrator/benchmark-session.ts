@@ -91,8 +91,6 @@ async function runPlannedSession(
       const logMode = config.replayOf ? "replay" : config.cache ? "cache" : "record";
       return backendsByRole(config, backends, (backend) => withCallLog(backend, callLog, logMode));
     };
-    const remaining = arms.reduce((n, arm) => n + tasks.length - deps.store.completedProblems(run.runId, arm.arm).size, 0);
-    deps.onStart?.(run, tasks, { total: arms.length * tasks.length, skipped: arms.length * tasks.length - remaining });
     if (auto) deps.log(`auto: policy ${auto.loadedFrom}${auto.learning ? `, learning online; updates saved to ${auto.learning.savePath}` : ""}`);
 
     let progress: BenchmarkProgress;
@@ -109,6 +107,7 @@ async function runPlannedSession(
         modelsFor,
         hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
         autoPilot: auto?.pilot,
+        onStart: (progress) => deps.onStart?.(run, tasks, progress),
         onFinished: deps.onFinished,
         onStep: deps.onStep,
         signal: deps.signal,
