@@ -30,7 +30,7 @@ const say = (line = ""): void => void process.stdout.write(line + "\n");
 const tasks = await loadSuite({ suite: "humaneval", dataset: defaultDataset() });
 const programs: Program[] = tasks.map((task) => ({
   id: task.id,
-  source: verdictProgram(task, task.canonicalSolution),
+  ...verdictProgram(task, task.canonicalSolution),
   timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
 }));
 

@@ -3,7 +3,7 @@ import { PassThrough, type Duplex } from "node:stream";
 import type Docker from "dockerode";
 import { KoderzError } from "../src/errors.js";
 import { connectEngine, SANDBOX_IMAGE, statusCode } from "./engine.js";
-import { DEFAULT_PROGRAM_LIMITS, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
+import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
 import { keepTail, runBatch } from "./runner-session.js";
 import { runnerSource } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
@@ -16,8 +16,11 @@ export interface DockerSandboxOptions {
   limits?: Partial<ProgramLimits>;
 }
 
-/** The unprivileged user programs run as (nobody:nogroup on Debian). */
-const SANDBOX_USER = "65534:65534";
+/**
+ * The runner starts as the container's root, holding only the capabilities it needs to hand
+ * each program a uid of its own (PROGRAM_UID_BASE + slot); programs never run as root.
+ */
+const RUNNER_USER = "0:0";
 const WORK_DIR = "/work";
 export const BATCH_LABEL = "org.koderz.sandbox";
 export const OWNER_LABEL = "org.koderz.sandbox.owner";
@@ -26,7 +29,8 @@ const RUNNER_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /**
  * Runs each batch in one fresh container: no network, read-only root, tmpfs work dirs, memory,
- * pids and CPU caps, no capabilities, no privilege gain, user nobody. Inside, sandbox/runner.py
+ * pids and CPU caps, no capabilities but setuid/setgid, no privilege gain, every program under
+ * a uid of its own slot, judged by a process it cannot reach. Inside, sandbox/runner.py
  * (passed with `python3 -c`, so the image needs nothing of ours) forks one child per program, so
  * container start-up is paid once per batch. The container is removed when the batch ends,
  * fails or is aborted; if this process dies, the runner sees its stdin close and the engine
@@ -81,7 +85,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   private async createContainer(workers: number): Promise<Docker.Container> {
-    const config: RunnerConfig = { ...this.limits, workers, workRoot: WORK_DIR, dropToUid: null };
+    const config: RunnerConfig = { ...this.limits, workers, workRoot: WORK_DIR, programUidBase: PROGRAM_UID_BASE };
     const memory = workers * this.limits.memoryBytes + RUNNER_MEMORY_BYTES;
     const cpus = Math.min(workers, availableParallelism());
     try {
@@ -89,7 +93,7 @@ export class DockerSandbox implements Sandbox {
         Image: this.image,
         // -I: no PYTHON* variables, no user site, no script dir on sys.path.
         Cmd: ["python3", "-I", "-c", runnerSource(), JSON.stringify(config)],
-        User: SANDBOX_USER,
+        User: RUNNER_USER,
         Env: ["LANG=C.UTF-8"],
         // No WorkingDir: setting it to the tmpfs makes Docker remount it root-owned, mode 755.
         AttachStdin: true,
@@ -111,9 +115,12 @@ export class DockerSandbox implements Sandbox {
           },
           Memory: memory,
           MemorySwap: memory,
-          PidsLimit: 32 + 32 * workers,
+          // Each slot's uid is held to maxProcesses (RLIMIT_NPROC), so a fork bomb in one
+          // slot leaves room for the runner, the judges and the other slots.
+          PidsLimit: 32 + (this.limits.maxProcesses + 8) * workers,
           NanoCpus: cpus * 1e9,
           CapDrop: ["ALL"],
+          CapAdd: ["SETUID", "SETGID"],
           SecurityOpt: ["no-new-privileges"],
         },
       });

@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { KoderzError } from "../src/errors.js";
-import { DEFAULT_PROGRAM_LIMITS, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
+import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
 import { keepTail, runBatch } from "./runner-session.js";
 import { runnerPath } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
@@ -24,8 +24,12 @@ export interface ProcessIsolation {
   privatePids: boolean;
   /** The host's files are read-only to programs, mounts stay private, capabilities are dropped. */
   readOnlyHost: boolean;
-  /** Programs run as nobody rather than as root (when root runs koderz and nobody can read Python). */
-  dropsToNobody: boolean;
+  /**
+   * Each program runs under a uid of its own slot rather than as the caller (when root runs
+   * koderz and such a uid can read Python): it cannot reach its judge, the runner or another
+   * program, and all its processes and files are removed after it.
+   */
+  programUids: boolean;
 }
 
 /**
@@ -33,7 +37,7 @@ export interface ProcessIsolation {
  * whose programs work under `workRoot`.
  */
 interface Confinement {
-  isolation: Omit<ProcessIsolation, "dropsToNobody">;
+  isolation: Omit<ProcessIsolation, "programUids">;
   prefix(workRoot: string): string[];
 }
 
@@ -65,8 +69,6 @@ function confinements(): Confinement[] {
   ];
 }
 
-/** nobody: programs run as this uid when koderz runs as root and Python is readable by it. */
-const NOBODY_UID = 65534;
 
 /**
  * Runs the batch with the local python3 and the same runner as the Docker sandbox: rlimits per
@@ -88,12 +90,14 @@ export class ProcessSandbox implements Sandbox {
 
   /** Finds the interpreter and probes the strongest confinement this machine allows. */
   static async open(options: ProcessSandboxOptions = {}): Promise<ProcessSandbox> {
-    const python = await resolvePython(options.python ?? "python3");
+    const requested = await resolvePython(options.python ?? "python3");
+    // As root, a Python that program uids can read (the system's, when the default one lives
+    // under /root as pyenv's does) buys the strongest fences; one given by name is kept.
+    const forProgramUids =
+      process.getuid?.() === 0 ? await firstRunnableByProgramUids(options.python ? [requested] : [requested, SYSTEM_PYTHON]) : undefined;
+    const python = forProgramUids ?? requested;
     const confinement = await strongestConfinement(python);
-    const isolation: ProcessIsolation = {
-      ...confinement.isolation,
-      dropsToNobody: process.getuid?.() === 0 && (await nobodyCanRun(python)),
-    };
+    const isolation: ProcessIsolation = { ...confinement.isolation, programUids: forProgramUids !== undefined };
     return new ProcessSandbox(
       python,
       confinement,
@@ -107,13 +111,13 @@ export class ProcessSandbox implements Sandbox {
     if (programs.length === 0 || options.signal?.aborted) return [];
     const workers = Math.max(1, Math.min(options.workers ?? this.workers, programs.length));
     const workRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-"));
-    // Programs dropped to nobody must reach their own directories inside it, and list nothing.
-    if (this.isolation.dropsToNobody) await chmod(workRoot, 0o711);
+    // Programs under their own uids make their own directories in it (sticky: none removes another's).
+    if (this.isolation.programUids) await chmod(workRoot, 0o1777);
     const config: RunnerConfig = {
       ...this.limits,
       workers,
       workRoot,
-      dropToUid: this.isolation.dropsToNobody ? NOBODY_UID : null,
+      programUidBase: this.isolation.programUids ? PROGRAM_UID_BASE : null,
     };
     const [command, ...args] = [...this.confinement.prefix(workRoot), this.python, runnerPath(), JSON.stringify(config)];
     const runner = execa(command!, args, {
@@ -178,12 +182,17 @@ async function strongestConfinement(python: string): Promise<Confinement> {
   return all[all.length - 1]!;
 }
 
-/** Whether the nobody user can read this Python's standard library (not so under /root). */
-async function nobodyCanRun(python: string): Promise<boolean> {
-  const probe = await execa(
-    python,
-    ["-c", `import os; os.setgroups([]); os.setgid(${NOBODY_UID}); os.setuid(${NOBODY_UID}); import email.parser`],
-    { reject: false, timeout: 10_000 },
-  );
-  return probe.exitCode === 0;
+const SYSTEM_PYTHON = "/usr/bin/python3";
+
+/** The first interpreter whose standard library a program uid can read (not so under /root). */
+async function firstRunnableByProgramUids(pythons: string[]): Promise<string | undefined> {
+  for (const python of pythons) {
+    const probe = await execa(
+      python,
+      ["-c", `import os; os.setgroups([]); os.setgid(${PROGRAM_UID_BASE}); os.setuid(${PROGRAM_UID_BASE}); import email.parser`],
+      { reject: false, timeout: 10_000 },
+    );
+    if (probe.exitCode === 0) return python;
+  }
+  return undefined;
 }

@@ -32,13 +32,19 @@ export interface RunnerConfig extends ProgramLimits {
   workers: number;
   /** Where each program gets its own fresh directory (a tmpfs in Docker). */
   workRoot: string | null;
-  /** When the runner is root, the uid programs run as (if that uid can still read Python). */
-  dropToUid: number | null;
+  /**
+   * When the runner is root, the first of the uids programs run as, one per worker slot (if
+   * such a uid can still read Python); everything of a slot's uid dies between two programs.
+   */
+  programUidBase: number | null;
 }
+
+/** Programs run as uids PROGRAM_UID_BASE + slot: no user of the image or a host has them. */
+export const PROGRAM_UID_BASE = 61000;
 
 /** A program as the runner takes it. */
 export function encodeProgram(program: Program): string {
-  return JSON.stringify({ id: program.id, source: program.source, timeout: program.timeoutSeconds }) + "\n";
+  return JSON.stringify({ id: program.id, source: program.source, timeout: program.timeoutSeconds, check: program.check }) + "\n";
 }
 
 /** Tells the runner to start no more programs; those running still get their verdicts. */
@@ -49,7 +55,7 @@ const readySchema = z.object({
   python: z.string(),
   warm: z.array(z.string()),
   uid: z.number(),
-  droppedToUid: z.number().nullable(),
+  programUids: z.boolean(),
   pid1: z.boolean(),
 });
 

@@ -1,22 +1,36 @@
-"""koderz sandbox runner: runs a batch of untrusted Python programs, one forked child each.
+"""koderz sandbox runner: runs a batch of untrusted Python programs and judges each one.
 
-It runs inside the Docker sandbox (as the container's only process) and under the process
+It runs inside the Docker sandbox (as the container's first process) and under the process
 sandbox alike. The interpreter is started once per batch and imports numpy and common modules
-before forking, so each program pays a fork, not an interpreter start.
+before forking, so each program pays forks, not an interpreter start.
 
 Protocol, one JSON object per line:
   argv[1]  config: {"workers", "memoryBytes", "outputBytes", "fileSizeBytes", "maxProcesses",
-           "workRoot", "dropToUid"}
-  stdin    programs: {"id", "source", "timeout"}, or {"stop": true} to start no more of them;
-           end of input means no more programs.
+           "workRoot", "programUidBase"}
+  stdin    programs: {"id", "source", "timeout", "check"?}, or {"stop": true} to start no more
+           of them; end of input means no more programs.
   stdout   first {"ready": true, ...}, then one
            {"id", "status", "result", "durationMs", "output"} per program, as each finishes.
 
-Verdicts follow openai/human-eval's execution.py: the program runs through exec() in a fresh
-globals dict, with the same reliability guard; "passed" when exec returned, "failed: {e}" for
-any exception, "timed out" past the wall-clock limit. A program passes only when its child
-reports so over a private pipe, with a per-program random nonce and its own pid, after exec
-returned: exiting early, imitating output, closing fds or killing the runner all end as failed.
+Who decides a verdict. Each program runs in two processes:
+  - the CANDIDATE runs the untrusted `source` (prompt + completion) under a uid of its own
+    (one per worker slot), with no channel to the runner: it only answers calls from its judge.
+    It is forked from a zygote that was forked before any program was read, so its memory
+    holds no test, no other program, no reporter and no secret.
+  - the JUDGE, a trusted process, sends it the source, then runs the trusted `check` code (the
+    hidden test + "check(entry_point)") itself. Every function the source defined is visible
+    to `check` as a proxy: a call crosses to the candidate as data, and what comes back is
+    rebuilt from plain data only (numbers, strings, bytes, lists, tuples, dicts, sets), so no
+    object of the program's ever runs code in the judge. "passed" means `check` returned in the
+    judge. A program with no `check` passes when its source runs to its end: such a program
+    judges itself, and only its author's trust goes with it.
+After a program ends, everything that ran under its slot's uid is killed (kill(-1) from that
+uid) and every file it left is removed, before the slot is used again.
+
+Verdicts follow openai/human-eval's execution.py: the candidate's code runs through exec() in a
+fresh globals dict, with the same reliability guard; "failed: {e}" for any exception, "timed
+out" past the wall-clock limit. Where the two must differ: a candidate's return value is
+compared as plain data, so an object that claims to equal everything does not pass here.
 """
 
 import os
@@ -26,14 +40,19 @@ import sys
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
+import builtins
 import errno
 import gc
+import io
 import json
+import pickle
 import resource
 import selectors
 import shutil
 import signal
+import socket
 import stat
+import struct
 import tempfile
 import time
 from collections import deque
@@ -52,14 +71,16 @@ DEFAULT_CONFIG = {
     "fileSizeBytes": 16 << 20,
     "maxProcesses": 64,
     "workRoot": None,
-    "dropToUid": None,
+    "programUidBase": None,
 }
 
 REPORT_LIMIT_BYTES = 1 << 20
-# Exit status of a child whose report could not be written (the program closed or replaced it).
-REPORT_LOST_STATUS = 86
+# Largest call or answer that crosses between a judge and its candidate.
+FRAME_LIMIT_BYTES = 64 << 20
 FORK_RETRY_SECONDS = 0.05
 READ_CHUNK = 65536
+# Places a program can leave files in, besides its work dir; emptied of its uid's files after it.
+SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
 
 def main():
@@ -67,26 +88,30 @@ def main():
     if len(sys.argv) > 1:
         config.update(json.loads(sys.argv[1]))
     warm = warm_up()
-    drop_uid = usable_drop_uid(config.get("dropToUid"))
+    uid_base = usable_uid_base(config.get("programUidBase"))
+    # Neither programs of our own uid nor anyone else may read our memory or fds through /proc.
+    make_undumpable()
+    vsize_bytes = mapped_bytes()
+    # Forked before any program is read: candidates come from it and inherit no test.
+    zygote = Zygote(config, uid_base, vsize_bytes)
     # A program signalling its parent must not end the batch; the host stops us with SIGKILL.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     gc.freeze()  # keeps the warm heap out of the collector, so children copy fewer pages
-    runner = Runner(config, drop_uid)
+    runner = Runner(config, zygote, uid_base, vsize_bytes)
     emit({
         "ready": True,
         "python": sys.version.split()[0],
         "warm": warm,
         "uid": os.getuid(),
-        "droppedToUid": drop_uid,
+        "programUids": uid_base is not None,
         "pid1": os.getpid() == 1,
     })
     try:
         runner.loop()
     except BrokenPipeError:
         # Whoever reads our verdicts is gone: nothing we run can matter any more.
-        for pid in list(runner.running):
-            kill_group(pid)
+        runner.abandon()
 
 
 def warm_up():
@@ -100,9 +125,9 @@ def warm_up():
     return loaded
 
 
-def usable_drop_uid(uid):
-    """The uid to run programs as, when we are root and that uid can still read the stdlib
-    (a Python under /root, as pyenv installs it, is out of reach of an unprivileged uid)."""
+def usable_uid_base(uid):
+    """The first of the uids programs run as (one per worker slot), when we are root and such a
+    uid can still read the stdlib (a Python under /root, as pyenv installs it, is out of reach)."""
     if uid is None or os.getuid() != 0:
         return None
     path = os.path.dirname(os.__file__)
@@ -114,6 +139,15 @@ def usable_drop_uid(uid):
         if parent == path:
             return uid
         path = parent
+
+
+def make_undumpable():
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except Exception:
+        pass
 
 
 def mapped_bytes():
@@ -132,28 +166,204 @@ def emit(message):
         data = data[os.write(1, data):]
 
 
-class Child:
-    def __init__(self, program, pid, workdir, output_fd, report_fd, nonce):
-        self.program = program
+# ---------------------------------------------------------------------------------------------
+# The zygote: starts candidates and cleans up after them.
+
+
+class Zygote:
+    """A clean fork of the warm runner, made before any program was read. The runner asks it,
+    over a private socket, to start a candidate (handing it the candidate's pipes) or to reap a
+    finished one. It is trusted; candidates cannot signal it (another uid) nor read it."""
+
+    def __init__(self, config, uid_base, vsize_bytes):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            zygote_main(theirs, config, uid_base, vsize_bytes)
+        theirs.close()
+        self.socket = ours
         self.pid = pid
-        self.workdir = workdir
+
+    def request(self, message, fds=()):
+        socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
+        answer = self.socket.recv(65536)
+        if not answer:
+            raise OSError(errno.EPIPE, "the sandbox's zygote is gone")
+        reply = json.loads(answer)
+        if "error" in reply:
+            raise OSError(reply.get("errno") or errno.EIO, reply["error"])
+        return reply
+
+    def spawn(self, slot, timeout, fds):
+        return self.request({"op": "spawn", "slot": slot, "timeout": timeout}, fds)["pid"]
+
+    def reap(self, slot, pid):
+        self.request({"op": "reap", "slot": slot, "pid": pid})
+
+
+def zygote_main(sock, config, uid_base, vsize_bytes):
+    try:
+        # The runner's protocol channel is the runner's alone.
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.close(null)
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_IGN)
+        while True:
+            reap_children()
+            try:
+                data, fds, _, _ = socket.recv_fds(sock, 65536, 4)
+            except OSError:
+                break
+            if not data:
+                break  # the runner is gone
+            request = json.loads(data)
+            try:
+                if request["op"] == "spawn":
+                    reply = {"pid": start_candidate(request, fds, config, uid_base, vsize_bytes)}
+                else:
+                    reap_slot(request["slot"], request["pid"], config, uid_base)
+                    reply = {}
+            except OSError as error:
+                reply = {"error": str(error), "errno": error.errno}
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            sock.send(json.dumps(reply).encode())
+    finally:
+        os._exit(0)
+
+
+def reap_children():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def slot_uid(slot, uid_base):
+    return None if uid_base is None else uid_base + slot
+
+
+def slot_workdir(slot, config):
+    return os.path.join(config["workRoot"] or tempfile.gettempdir(), f"program-{slot}")
+
+
+def start_candidate(request, fds, config, uid_base, vsize_bytes):
+    pid = os.fork()
+    if pid == 0:
+        request_r, answer_w, output_w = fds
+        run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsize_bytes)
+    return pid
+
+
+def reap_slot(slot, pid, config, uid_base):
+    """Kills everything that ran under the slot and removes the files it left, from a process
+    of the slot's own uid (so it can reach exactly those processes and files)."""
+    uid = slot_uid(slot, uid_base)
+    reaper = fork_with_retry()
+    if reaper == 0:
+        try:
+            if uid is None:
+                # No uid of its own (not root): its session is what we can find of it.
+                kill_group(pid)
+                shutil.rmtree(slot_workdir(slot, config), onerror=make_removable)
+            else:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                for _ in range(3):  # a fork racing the first sweep is caught by the next
+                    try:
+                        os.kill(-1, signal.SIGKILL)  # every process of this uid but us
+                    except OSError:
+                        pass
+                for root in (config["workRoot"] or tempfile.gettempdir(),) + SHARED_TEMP_DIRS:
+                    remove_owned_by(root, uid)
+        finally:
+            os._exit(0)
+    os.waitpid(reaper, 0)
+
+
+def fork_with_retry(seconds=2.0):
+    """A fork that waits out a moment of pid exhaustion (a fork bomb being killed elsewhere)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return os.fork()
+        except OSError as error:
+            if error.errno != errno.EAGAIN or time.monotonic() > deadline:
+                raise
+            time.sleep(FORK_RETRY_SECONDS)
+
+
+def remove_owned_by(root, uid):
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(root, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if info.st_uid != uid:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(path, onerror=make_removable)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def make_removable(function, path, _):
+    """A program may leave directories it made unreadable: open them up and try again."""
+    try:
+        os.chmod(os.path.dirname(path), 0o700)
+        os.chmod(path, 0o700)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, onerror=lambda *args: None)
+        else:
+            function(path)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# The runner: schedules judges, collects their reports and the programs' output.
+
+
+class Judged:
+    """A program in flight: its judge, its candidate and its slot."""
+
+    def __init__(self, program, slot, judge_pid, candidate_pid, output_fd, report_fd):
+        self.program = program
+        self.slot = slot
+        self.pid = judge_pid
+        self.candidate_pid = candidate_pid
         self.output_fd = output_fd
         self.report_fd = report_fd
-        self.nonce = nonce
         self.started = time.monotonic()
         self.deadline = self.started + float(program["timeout"])
         self.output = bytearray()
-        self.output_cut = False
         self.report = bytearray()
         self.timed_out = False
 
 
 class Runner:
-    def __init__(self, config, drop_uid):
+    def __init__(self, config, zygote, uid_base, vsize_bytes):
         self.config = config
-        self.drop_uid = drop_uid
-        self.workers = max(1, int(config["workers"]))
-        self.work_root = config["workRoot"] or tempfile.gettempdir()
+        self.zygote = zygote
+        self.uid_base = uid_base
+        self.vsize_bytes = vsize_bytes
+        self.free_slots = list(range(max(1, int(config["workers"]))))
         self.pending = deque()
         self.running = {}
         self.input_buffer = bytearray()
@@ -169,14 +379,13 @@ class Runner:
             # A file or /dev/null on stdin (a manual run): epoll refuses those, and all is there.
             while self.input_open:
                 self.read_input()
-        # SIGCHLD wakes select() through this pipe, so a finished child is reaped at once.
+        # SIGCHLD wakes select() through this pipe, so a finished judge is reaped at once.
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
         self.selector.register(self.wake_r, selectors.EVENT_READ, ("wake", None))
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-        self.vsize_bytes = mapped_bytes()
 
     def loop(self):
         while True:
@@ -184,18 +393,26 @@ class Runner:
             if not self.input_open and not self.pending and not self.running:
                 return
             for key, _ in self.selector.select(self.select_timeout()):
-                kind, child = key.data
+                kind, judged = key.data
                 if kind == "input":
                     self.read_input()
                 elif kind == "wake":
                     drain(self.wake_r, None, 0)
                 else:
-                    self.read_child(child, kind)
+                    self.read_pipe(judged, kind)
             self.reap()
             self.enforce_deadlines()
 
+    def abandon(self):
+        for judged in list(self.running.values()):
+            kill_group(judged.pid)
+            try:
+                self.zygote.reap(judged.slot, judged.candidate_pid)
+            except OSError:
+                pass
+
     def select_timeout(self):
-        moments = [child.deadline for child in self.running.values() if not child.timed_out]
+        moments = [judged.deadline for judged in self.running.values() if not judged.timed_out]
         if self.retry_at is not None:
             moments.append(self.retry_at)
         if not moments:
@@ -231,29 +448,24 @@ class Runner:
             if time.monotonic() < self.retry_at:
                 return
             self.retry_at = None
-        while self.pending and len(self.running) < self.workers:
+        while self.pending and self.free_slots:
             program = self.pending[0]
+            slot = self.free_slots.pop()
             try:
-                child = self.fork(program)
+                judged = self.start(program, slot)
             except OSError as error:
-                self.fork_failed(program, error)
+                self.free_slots.append(slot)
+                self.start_failed(program, error)
                 return
             self.pending.popleft()
             self.fork_failing_since = None
-            self.running[child.pid] = child
+            self.running[judged.pid] = judged
 
-    def fork_failed(self, program, error):
-        """Out of pids or tmpfs space, usually left by a program that escaped its group."""
+    def start_failed(self, program, error):
+        """Out of pids, memory or tmpfs space: wait a little, then give up on this program."""
         now = time.monotonic()
         if self.fork_failing_since is None:
             self.fork_failing_since = now
-        if not self.running and os.getpid() == 1:
-            # We are the container's init and nothing of ours runs: whatever is left is debris
-            # of earlier programs. kill(-1) reaches only our own namespace.
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
         transient = error.errno in (errno.EAGAIN, errno.ENOMEM, errno.ENOSPC, errno.EMFILE, errno.ENFILE)
         if not transient or now - self.fork_failing_since > max(1.0, float(program["timeout"])):
             self.pending.popleft()
@@ -263,55 +475,60 @@ class Runner:
             return
         self.retry_at = now + FORK_RETRY_SECONDS
 
-    def fork(self, program):
-        workdir = tempfile.mkdtemp(prefix="program-", dir=self.work_root)
+    def start(self, program, slot):
         pipes = []
+
+        def pipe():
+            pair = os.pipe()
+            pipes.extend(pair)
+            return pair
+
+        candidate_pid = None
         try:
-            if self.drop_uid is not None:
-                os.chown(workdir, self.drop_uid, self.drop_uid)
-            output_r, output_w = os.pipe()
-            pipes += [output_r, output_w]
-            report_r, report_w = os.pipe()
-            pipes += [report_r, report_w]
-            nonce = os.urandom(16).hex()
+            request_r, request_w = pipe()
+            answer_r, answer_w = pipe()
+            output_r, output_w = pipe()
+            report_r, report_w = pipe()
+            candidate_pid = self.zygote.spawn(slot, program["timeout"], (request_r, answer_w, output_w))
             pid = os.fork()
         except OSError:
+            if candidate_pid is not None:
+                self.zygote.reap(slot, candidate_pid)
             for fd in pipes:
                 os.close(fd)
-            shutil.rmtree(workdir, ignore_errors=True)
             raise
         if pid == 0:
-            run_child(program, workdir, output_w, report_w, nonce, self.config, self.drop_uid, self.vsize_bytes)
-        os.close(output_w)
-        os.close(report_w)
+            run_judge(program, request_w, answer_r, output_w, report_w, self.config, self.vsize_bytes)
+        for fd in (request_r, request_w, answer_r, answer_w, output_w, report_w):
+            os.close(fd)
         try:
-            os.setpgid(pid, pid)  # also done in the child; whichever runs first wins the race
+            os.setpgid(pid, pid)  # also done in the judge; whichever runs first wins the race
         except OSError:
             pass
-        child = Child(program, pid, workdir, output_r, report_r, nonce)
+        judged = Judged(program, slot, pid, candidate_pid, output_r, report_r)
         for fd, kind in ((output_r, "output"), (report_r, "report")):
             os.set_blocking(fd, False)
-            self.selector.register(fd, selectors.EVENT_READ, (kind, child))
-        return child
+            self.selector.register(fd, selectors.EVENT_READ, (kind, judged))
+        return judged
 
-    def read_child(self, child, kind):
-        fd = child.output_fd if kind == "output" else child.report_fd
-        if fd is not None and drain(fd, *self.sink(child, kind)):
-            self.close_pipe(child, kind)
+    def read_pipe(self, judged, kind):
+        fd = judged.output_fd if kind == "output" else judged.report_fd
+        if fd is not None and drain(fd, *self.sink(judged, kind)):
+            self.close_pipe(judged, kind)
 
-    def sink(self, child, kind):
+    def sink(self, judged, kind):
         if kind == "report":
-            return child.report, REPORT_LIMIT_BYTES
-        return child.output, int(self.config["outputBytes"])
+            return judged.report, REPORT_LIMIT_BYTES
+        return judged.output, int(self.config["outputBytes"])
 
-    def close_pipe(self, child, kind):
-        fd = child.output_fd if kind == "output" else child.report_fd
+    def close_pipe(self, judged, kind):
+        fd = judged.output_fd if kind == "output" else judged.report_fd
         self.selector.unregister(fd)
         os.close(fd)
         if kind == "output":
-            child.output_fd = None
+            judged.output_fd = None
         else:
-            child.report_fd = None
+            judged.report_fd = None
 
     def reap(self):
         while True:
@@ -321,37 +538,41 @@ class Runner:
                 return
             if pid == 0:
                 return
-            child = self.running.pop(pid, None)
-            if child is not None:  # else an orphan reparented to us as init: reaping is enough
-                self.finish(child, status)
+            judged = self.running.pop(pid, None)
+            if judged is not None:  # else an orphan reparented to us as init: reaping is enough
+                self.finish(judged, status)
 
     def enforce_deadlines(self):
         now = time.monotonic()
-        for child in self.running.values():
-            if not child.timed_out and now >= child.deadline:
-                child.timed_out = True
-                kill_group(child.pid)
+        for judged in self.running.values():
+            if not judged.timed_out and now >= judged.deadline:
+                judged.timed_out = True
+                kill_group(judged.pid)
 
-    def finish(self, child, status):
+    def finish(self, judged, status):
         # Synchronously after reaping, before any new fork, so the group id cannot be reused yet.
-        kill_group(child.pid)
+        kill_group(judged.pid)
+        try:
+            self.zygote.reap(judged.slot, judged.candidate_pid)
+        except OSError:
+            pass  # the zygote is gone (killed by a program that shares our uid): the next start says so
+        self.free_slots.append(judged.slot)
         for kind in ("output", "report"):
-            fd = child.output_fd if kind == "output" else child.report_fd
+            fd = judged.output_fd if kind == "output" else judged.report_fd
             if fd is not None:
-                drain(fd, *self.sink(child, kind))
-                self.close_pipe(child, kind)
-        if len(child.output) >= int(self.config["outputBytes"]):
-            child.output_cut = True
-        shutil.rmtree(child.workdir, ignore_errors=True)
-        result = reported_result(child)
-        if result is None:
-            result = "timed out" if child.timed_out else f"failed: {describe_exit(status)}"
+                drain(fd, *self.sink(judged, kind))
+                self.close_pipe(judged, kind)
+        result = reported_result(judged)
+        if judged.timed_out:
+            result = "timed out"
+        elif result is None:
+            result = f"failed: {describe_exit(status)}"
         status_word = "passed" if result == "passed" else "timed out" if result == "timed out" else "failed"
-        output = child.output.decode("utf-8", "replace")
-        if child.output_cut:
+        output = judged.output.decode("utf-8", "replace")
+        if len(judged.output) >= int(self.config["outputBytes"]):
             output += f"\n[output cut at {self.config['outputBytes']} bytes]"
-        duration_ms = round((time.monotonic() - child.started) * 1000)
-        emit(verdict(child.program, status_word, result, duration_ms, output))
+        duration_ms = round((time.monotonic() - judged.started) * 1000)
+        emit(verdict(judged.program, status_word, result, duration_ms, output))
 
 
 def verdict(program, status, result, duration_ms, output):
@@ -359,7 +580,8 @@ def verdict(program, status, result, duration_ms, output):
 
 
 def drain(fd, sink, limit):
-    """Reads what is available; returns True at end of file. Keeps at most `limit` bytes."""
+    """Reads what is available; returns True at end of file. Keeps at most `limit` bytes and
+    discards the rest as fast as it comes, so a flood of output costs the flooder, not us."""
     while True:
         try:
             chunk = os.read(fd, READ_CHUNK)
@@ -381,17 +603,13 @@ def kill_group(pid):
             pass
 
 
-def reported_result(child):
-    """The result the child itself sent after exec returned, if it carries our nonce and its pid."""
-    expected = f"{child.nonce} {child.pid} "
-    for line in bytes(child.report).decode("utf-8", "replace").split("\n"):
-        if line.startswith(expected):
-            try:
-                result = json.loads(line[len(expected):])
-            except ValueError:
-                return None
-            return result if isinstance(result, str) else None
-    return None
+def reported_result(judged):
+    """The result the judge wrote on its private pipe; the judge is ours, so its word stands."""
+    try:
+        result = json.loads(bytes(judged.report).decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    return result if isinstance(result, str) else None
 
 
 def describe_exit(status):
@@ -401,12 +619,170 @@ def describe_exit(status):
             name = signal.Signals(number).name
         except ValueError:
             name = str(number)
-        why = {"SIGKILL": " (out of memory or killed)", "SIGXCPU": " (CPU time limit)", "SIGXFSZ": " (file size limit)"}
-        return f"program was killed by {name}{why.get(name, '')} before check() returned"
-    code = os.WEXITSTATUS(status)
-    if code == REPORT_LOST_STATUS:
-        return "program closed or replaced the sandbox's report pipe, so its verdict never arrived"
-    return f"program exited with status {code} before check() returned"
+        why = {"SIGKILL": " (out of memory or killed)", "SIGXCPU": " (CPU time limit)"}
+        return f"the sandbox's judge was killed by {name}{why.get(name, '')} before check() returned"
+    return f"the sandbox's judge exited with status {os.WEXITSTATUS(status)} before check() returned"
+
+
+# ---------------------------------------------------------------------------------------------
+# Frames between a judge and its candidate: a 4-byte length, then a pickle.
+
+
+def write_frame(fd, payload):
+    data = struct.pack(">I", len(payload)) + payload
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def read_exactly(fd, size):
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(fd, min(READ_CHUNK, size - len(data)))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def read_frame(fd):
+    """The next frame's bytes; None at end of file; ValueError for a frame over the limit."""
+    header = read_exactly(fd, 4)
+    if header is None:
+        return None
+    (size,) = struct.unpack(">I", header)
+    if size > FRAME_LIMIT_BYTES:
+        raise ValueError(f"an answer of {size} bytes is over the sandbox's limit of {FRAME_LIMIT_BYTES}")
+    return read_exactly(fd, size)
+
+
+class PlainDataUnpickler(pickle.Unpickler):
+    """Rebuilds plain data and nothing else: no class of the program's, no callable but these."""
+
+    ALLOWED = {"complex": complex, "set": set, "frozenset": frozenset, "bytearray": bytearray}
+
+    def find_class(self, module, name):
+        if module == "builtins" and name in self.ALLOWED:
+            return self.ALLOWED[name]
+        raise pickle.UnpicklingError(f"the program answered with a {module}.{name}, not plain data")
+
+
+def plain_data(payload):
+    return PlainDataUnpickler(io.BytesIO(payload)).load()
+
+
+# ---------------------------------------------------------------------------------------------
+# The judge: trusted; runs `check` and reports.
+
+
+class CandidateGone(Exception):
+    pass
+
+
+class Candidate:
+    """The judge's end of the calls to its candidate."""
+
+    def __init__(self, request_w, answer_r):
+        self.request_w = request_w
+        self.answer_r = answer_r
+
+    def ask(self, message):
+        try:
+            write_frame(self.request_w, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        except BrokenPipeError:
+            raise CandidateGone("the program ended before check() returned") from None
+        payload = read_frame(self.answer_r)
+        if payload is None:
+            raise CandidateGone("the program ended before check() returned")
+        answer = plain_data(payload)
+        if not (isinstance(answer, tuple) and answer and answer[0] in ("loaded", "ok", "raise")):
+            raise CandidateGone("the program broke the sandbox's call protocol")
+        if answer[0] == "raise":
+            raise remote_exception(answer)
+        return answer
+
+    def load(self, source):
+        answer = self.ask(("load", source))
+        names = answer[1] if answer[0] == "loaded" and len(answer) == 2 else None
+        if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
+            raise CandidateGone("the program broke the sandbox's call protocol")
+        return names
+
+    def function(self, name):
+        ask = self.ask
+
+        def call_in_candidate(*args, **kwargs):
+            answer = ask(("call", name, args, kwargs))
+            if answer[0] != "ok" or len(answer) != 2:
+                raise CandidateGone("the program broke the sandbox's call protocol")
+            return answer[1]
+
+        call_in_candidate.__name__ = call_in_candidate.__qualname__ = name
+        return call_in_candidate
+
+
+def remote_exception(answer):
+    """The program's exception, rebuilt as a builtin exception type of the same name (so that a
+    test catching ValueError still does) whose message is the program's, word for word."""
+    if len(answer) != 3 or not all(isinstance(part, str) for part in answer[1:]):
+        return CandidateGone("the program broke the sandbox's call protocol")
+    _, type_name, message = answer
+    base = getattr(builtins, type_name, None)
+    if not (isinstance(base, type) and issubclass(base, Exception)):
+        base = Exception
+    for kind in (base, Exception):
+        try:
+            error_type = type(type_name, (kind,), {"__str__": lambda self: message, "__module__": "builtins"})
+            return error_type()
+        except TypeError:
+            continue
+    return Exception(message)
+
+
+def run_judge(program, request_w, answer_r, output_w, report_w, config, vsize_bytes):
+    """In the forked judge: run the program's check against its candidate, report. Never returns."""
+    result = "failed: the sandbox's judge could not start"
+    try:
+        os.setpgid(0, 0)
+        signal.set_wakeup_fd(-1)
+        for number in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(number, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(output_w, 1)
+        os.dup2(output_w, 2)
+        close_fds_except({request_w, answer_r, report_w})
+        sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        resource.setrlimit(resource.RLIMIT_AS, (vsize_bytes + int(config["memoryBytes"]),) * 2)
+        candidate = Candidate(request_w, answer_r)
+        try:
+            names = candidate.load(program["source"])
+            check = program.get("check")
+            if check is not None:
+                exec(check, {name: candidate.function(name) for name in names})
+            result = "passed"
+        except BaseException as error:
+            result = "failed: " + describe_exception(error)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    finally:
+        data = json.dumps(result).encode()
+        try:
+            while data:
+                data = data[os.write(report_w, data):]
+        finally:
+            os._exit(0)
+
+
+def describe_exception(error):
+    try:
+        return str(error)
+    except BaseException:
+        return type(error).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# The candidate: untrusted; runs the program's source and answers its judge's calls.
 
 
 class UnreadableInput:
@@ -422,70 +798,109 @@ class UnreadableInput:
         return False
 
 
-def run_child(program, workdir, output_w, report_w, nonce, config, drop_uid, vsize_bytes):
-    """In the forked child: isolate, run the program, report over the private pipe. Never returns."""
-    # Bound before the program runs, so that monkey-patching os, json or builtins cannot
-    # rewrite the report (it can only break it, which reads as failed).
-    write, getpid, exit_now, dumps = os.write, os.getpid, os._exit, json.dumps
-
-    def report(result):
-        data = f"{nonce} {getpid()} {dumps(result)}\n".encode()
-        try:
-            while data:
-                data = data[write(report_w, data):]
-        except BaseException:
-            exit_now(REPORT_LOST_STATUS)
-        exit_now(0)
-
+def run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsize_bytes):
+    """In the forked candidate: isolate, drop to the slot's uid, serve the judge. Never returns."""
+    uid = slot_uid(request["slot"], uid_base)
+    workdir = slot_workdir(request["slot"], config)
     try:
-        os.setpgid(0, 0)
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.setsid()
+        for number in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(number, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(output_w, 1)
         os.dup2(output_w, 2)
-        # Everything else the runner holds (its own stdin/stdout, other children's pipes) goes.
-        close_fds_except(report_w)
-        os.chdir(workdir)
-        os.environ["HOME"] = workdir
-        os.environ["TMPDIR"] = workdir
-        tempfile.tempdir = None
-        limit_resources(program, config, vsize_bytes)
+        close_fds_except({request_r, answer_w})
         try:
             with open("/proc/self/oom_score_adj", "w") as adj:
                 adj.write("1000")  # if the sandbox runs out of memory, a program dies, not the runner
         except OSError:
             pass
-        if drop_uid is not None:
+        if uid is not None:
             os.setgroups([])
-            os.setgid(drop_uid)
-            os.setuid(drop_uid)
+            os.setgid(uid)
+            os.setuid(uid)
+        os.mkdir(workdir, 0o700)
+        os.chdir(workdir)
+        os.environ["HOME"] = workdir
+        os.environ["TMPDIR"] = workdir
+        tempfile.tempdir = None
+        limit_resources(request["timeout"], config, vsize_bytes)
         sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
         sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
         sys.stdin = UnreadableInput()
         sys.argv = [""]
-        reliability_guard()
     except BaseException as error:
-        report(f"failed: sandbox could not set up the program: {error!r}")
-    stdout, stderr = sys.stdout, sys.stderr
+        answer_with(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
+        os._exit(0)
+    serve(request_r, answer_w)
 
+
+def serve(request_r, answer_w):
+    # Bound before the program runs: a program that rebinds these only breaks its own answers.
+    read, answer, exit_now, loads = read_frame, answer_with, os._exit, pickle.loads
+    stdout, stderr = sys.stdout, sys.stderr
+    scope = {}
+    guarded = False
+    while True:
+        payload = read(request_r)
+        if payload is None:
+            exit_now(0)
+        request = loads(payload)
+        try:
+            if request[0] == "load":
+                if not guarded:
+                    reliability_guard()
+                    guarded = True
+                exec(request[1], scope)
+                reply = ("loaded", [name for name, value in scope.items() if callable(value) and not name.startswith("__")])
+            else:
+                _, name, args, kwargs = request
+                reply = ("ok", plain(scope[name](*args, **kwargs)))
+        except BaseException as error:
+            reply = ("raise", type(error).__name__, describe_exception(error))
+        for stream in (stdout, stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        answer(answer_w, reply)
+
+
+def answer_with(fd, reply):
     try:
-        exec(program["source"], {})
-        result = "passed"
+        payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as error:
-        try:
-            result = f"failed: {error}"
-        except BaseException:
-            result = "failed: " + type(error).__name__
-    for stream in (stdout, stderr):
-        try:
-            stream.flush()
-        except BaseException:
-            pass
-    report(result)
+        payload = pickle.dumps(("raise", "TypeError", f"the program's answer is not plain data: {describe_exception(error)}"))
+    try:
+        write_frame(fd, payload)
+    except BaseException:
+        os._exit(0)
+
+
+def plain(value):
+    """Honest answers in the shape the judge accepts: numpy scalars become Python numbers, and
+    subclasses of the builtin containers (namedtuple, OrderedDict, Counter...) their base type."""
+    kind = type(value)
+    if kind in (int, float, str, bytes, bool, complex, type(None)):
+        return value
+    if kind is list or kind is tuple:
+        return kind(plain(item) for item in value)
+    if kind is dict:
+        return {plain(key): plain(item) for key, item in value.items()}
+    if kind is set or kind is frozenset:
+        return kind(plain(item) for item in value)
+    if kind.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return plain(value.item())
+    for base in (bool, int, float, str, bytes, tuple, list, dict, frozenset, set):
+        if isinstance(value, base):
+            if base in (tuple, list, frozenset, set):
+                return base(plain(item) for item in value)
+            if base is dict:
+                return {plain(key): plain(item) for key, item in value.items()}
+            return base(value)
+    return value  # pickled as is: the judge refuses what is not plain data, with its type's name
 
 
 def close_fds_except(keep):
@@ -494,20 +909,22 @@ def close_fds_except(keep):
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:  # no /proc: close the whole table instead
-        os.closerange(3, keep)
-        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        previous = 2
+        for fd in sorted(keep) + [os.sysconf("SC_OPEN_MAX")]:
+            os.closerange(previous + 1, fd)
+            previous = fd
         return
     for name in names:
         fd = int(name)
-        if fd > 2 and fd != keep:
+        if fd > 2 and fd not in keep:
             try:
                 os.close(fd)
             except OSError:
                 pass
 
 
-def limit_resources(program, config, vsize_bytes):
-    cpu_seconds = int(float(program["timeout"])) + 2
+def limit_resources(timeout, config, vsize_bytes):
+    cpu_seconds = int(float(timeout)) + 2
     limits = (
         (resource.RLIMIT_CPU, cpu_seconds),
         # Address space: what the warm interpreter already maps, plus the program's budget.
@@ -524,7 +941,6 @@ def reliability_guard():
     """The reference harness's reliability_guard, as is, so verdicts match it: a program that
     calls os.remove or subprocess fails here exactly as it fails there. Not a security fence:
     the sandbox around the runner is."""
-    import builtins
     import faulthandler
     import shutil as shutil_module
     import subprocess

@@ -5,6 +5,13 @@ export interface Program {
   source: string;
   /** Wall-clock limit for this one program, in seconds. */
   timeoutSeconds: number;
+  /**
+   * Trusted Python that decides the verdict (a hidden test and `check(entry_point)`). It runs
+   * outside the program's process and calls the functions `source` defined as plain-data
+   * proxies; the program passes when it returns. Without it, the program passes when `source`
+   * runs to its end: it then judges itself, so only code koderz trusts may go here.
+   */
+  check?: string;
 }
 
 export type VerdictStatus = "passed" | "failed" | "timed out";

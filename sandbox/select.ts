@@ -59,10 +59,11 @@ function weakerIsolationWarning(why: string, isolation: ProcessIsolation): strin
     isolation.privateNetwork ? "no network" : "",
     isolation.privatePids ? "a private process namespace" : "",
     isolation.readOnlyHost ? "a read-only view of this machine's files" : "",
-    isolation.dropsToNobody ? "the nobody user" : "",
+    isolation.programUids ? "a uid of their own, out of reach of their judge and of each other" : "",
   ].filter(Boolean);
   const gaps = [
-    isolation.dropsToNobody ? "can read world-readable files on this machine" : "can read your files",
+    isolation.programUids ? "can read world-readable files on this machine" : "can read your files",
+    isolation.programUids ? "" : "run as you, so they could kill the runner (failing the batch) or escape their process group",
     isolation.readOnlyHost ? "" : "can write your files",
     isolation.privateNetwork ? "" : "can reach the network",
   ].filter(Boolean);

@@ -2,7 +2,7 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSandbox } from "../sandbox/select.js";
-import { verdictProgram } from "../src/evaluation/program.js";
+import { referenceProgram } from "../src/evaluation/program.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { gpt4ReflexionSamples, gpt4ZeroShotSamples, humanEvalFile, humanEvalPlusFile } from "./fixtures/datasets.js";
@@ -50,7 +50,7 @@ describe("koderz evaluate in the Docker sandbox", () => {
       expect(run.error).toBeUndefined();
 
       const samples = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; completion: string });
-      const oracle = await runReferenceHarness(samples.map((s, i) => ({ id: String(i), source: verdictProgram(tasks.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
+      const oracle = await runReferenceHarness(samples.map((s, i) => ({ id: String(i), source: referenceProgram(tasks.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
       const reference = new Map(oracle.map((v) => [Number(v.id), v]));
       const results = readFileSync(`${file}_results.jsonl`, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; result: string; passed: boolean });
 

@@ -3,7 +3,7 @@ import { appendFileSync, copyFileSync, existsSync, readFileSync, rmSync, writeFi
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program, RunOptions, Verdict } from "../sandbox/sandbox.js";
-import { verdictProgram } from "../src/evaluation/program.js";
+import { referenceProgram } from "../src/evaluation/program.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { gpt4ZeroShotSamples, humanEvalFile, testDataDir } from "./fixtures/datasets.js";
@@ -67,7 +67,7 @@ describe("koderz evaluate", () => {
 
     const samples = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; completion: string });
     const byId = new Map(tasks.map((t) => [t.id, t]));
-    const oracle = await runReferenceHarness(samples.map((s, i) => ({ id: String(i), source: verdictProgram(byId.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
+    const oracle = await runReferenceHarness(samples.map((s, i) => ({ id: String(i), source: referenceProgram(byId.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
     const expected = new Map(oracle.map((v) => [Number(v.id), v]));
     const results = readResults(file);
     expect(results).toHaveLength(samples.length);

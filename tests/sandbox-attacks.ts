@@ -16,7 +16,7 @@ export const RIGHT_COMPLETION = "    return a + b\n";
 export const WRONG_COMPLETION = "    return a - b\n";
 
 export function program(id: string, completion: string, timeoutSeconds = 3): Program {
-  return { id, source: verdictProgram(addTask, completion), timeoutSeconds };
+  return { id, ...verdictProgram(addTask, completion), timeoutSeconds };
 }
 
 /** A wrong solution followed by a trick that tries to end the run before check() can fail. */

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -29,6 +29,8 @@ describe("process sandbox fences", () => {
     if (!sandbox.isolation.readOnlyHost) context.skip();
     const etcTarget = `/etc/koderz-test-${process.pid}`;
     const hostTarget = path.join(hostDir, "owned.txt");
+    // Open to every uid, so that only the read-only view of the host can stop the write.
+    await chmod(hostDir, 0o777);
     const verdicts = await sandbox.run([
       { id: "write-etc", source: `open(${JSON.stringify(etcTarget)}, "w").write("owned")\n`, timeoutSeconds: 3 },
       { id: "write-host-dir", source: `open(${JSON.stringify(hostTarget)}, "w").write("owned")\n`, timeoutSeconds: 3 },

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { verdictProgram } from "../src/evaluation/program.js";
+import { referenceProgram } from "../src/evaluation/program.js";
 import { sanitizeCompletions, sanitizeCompletion } from "../src/evaluation/sanitize.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
@@ -14,7 +14,7 @@ const task = { prompt, entryPoint: "add" };
 /** Runs prompt + completion + a check through the reference harness semantics. */
 async function works(completion: string): Promise<boolean> {
   const test = "def check(candidate):\n    assert candidate([1, 2], 3) == [4, 5]\n    assert candidate([], 1) == []\n";
-  const [verdict] = await runReferenceHarness([{ id: "x", source: verdictProgram({ ...task, hiddenTest: test }, completion), timeoutSeconds: 3 }]);
+  const [verdict] = await runReferenceHarness([{ id: "x", source: referenceProgram({ ...task, hiddenTest: test }, completion), timeoutSeconds: 3 }]);
   return verdict!.passed;
 }
 
@@ -115,7 +115,7 @@ describe("sanitizing the real GPT-4 samples", () => {
   /** Reference-harness verdicts, by sample index, of each sample's completion as given by `completionOf`. */
   async function verdicts(samples: { task_id: string; completion: string }[], completions: string[]): Promise<boolean[]> {
     const results = await runReferenceHarness(
-      samples.map((s, i) => ({ id: String(i), source: verdictProgram(tasks.get(s.task_id)!, completions[i]!), timeoutSeconds: 3 })),
+      samples.map((s, i) => ({ id: String(i), source: referenceProgram(tasks.get(s.task_id)!, completions[i]!), timeoutSeconds: 3 })),
     );
     const byId = new Map(results.map((v) => [v.id, v.passed]));
     return samples.map((_, i) => byId.get(String(i))!);

@@ -48,7 +48,7 @@ export function registerSandboxCommand(program: Command): void {
 
 interface SandboxStatus {
   docker: { engine: string; answers: boolean; image: string; imageId: string | null; imageCreated: string | null; ready: boolean };
-  process: { available: boolean; problem: string | null; privateNetwork: boolean; privatePids: boolean; readOnlyHost: boolean; dropsToNobody: boolean };
+  process: { available: boolean; problem: string | null; privateNetwork: boolean; privatePids: boolean; readOnlyHost: boolean; programUids: boolean };
 }
 
 async function sandboxStatus(): Promise<SandboxStatus> {
@@ -59,7 +59,7 @@ async function sandboxStatus(): Promise<SandboxStatus> {
     (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
     (error: unknown) => {
       if (!isKoderzError(error)) throw error;
-      return { available: false, problem: error.message, privateNetwork: false, privatePids: false, readOnlyHost: false, dropsToNobody: false };
+      return { available: false, problem: error.message, privateNetwork: false, privatePids: false, readOnlyHost: false, programUids: false };
     },
   );
   return {
@@ -90,7 +90,7 @@ function describeStatus(status: SandboxStatus): string {
       side.privateNetwork && "no network",
       side.privatePids && "private pids",
       side.readOnlyHost && "read-only host files",
-      side.dropsToNobody && "runs as nobody",
+      side.programUids && "programs under uids of their own",
     ].filter(Boolean);
     lines.push(`process sandbox: available, weaker isolation (rlimits${fences.length ? `, ${fences.join(", ")}` : ""})`);
   } else {

@@ -1,6 +1,6 @@
 import type { Program, Sandbox } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
-import { exampleTests } from "../orchestrator/checks.js";
+import { exampleTests, visibleTestProgram } from "../orchestrator/checks.js";
 
 /** One candidate to check: the code is appended to `prompt` ("" for a whole-program solution). */
 export interface DocstringCheckItem {
@@ -30,7 +30,7 @@ export async function checkDocstringExamples(
 ): Promise<Map<string, DocstringCheck>> {
   const planned = items.map((item) => ({ item, tests: exampleTests(item.task) }));
   const programs: Program[] = planned.flatMap(({ item, tests }) =>
-    tests.map((test, i) => ({ id: `${item.key}#${i}`, source: `${item.prompt}${item.code}\n\n${test.source}\n`, timeoutSeconds: options.timeoutSeconds })),
+    tests.map((test, i) => ({ id: `${item.key}#${i}`, ...visibleTestProgram(item.prompt, item.code, test), timeoutSeconds: options.timeoutSeconds })),
   );
   const verdicts = new Map((await sandbox.run(programs, { workers: options.workers, signal: options.signal })).map((v) => [v.id, v]));
 

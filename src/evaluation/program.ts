@@ -1,11 +1,22 @@
+import type { Program } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 
+type VerdictTask = Pick<Task, "prompt" | "hiddenTest" | "entryPoint">;
+
 /**
- * The program whose run decides a verdict, exactly as the reference HumanEval harness builds
- * it: prompt + completion + "\n" + test + "\n" + "check(<entry_point>)".
+ * The program whose run decides a verdict, as the reference HumanEval harness builds it
+ * (prompt + completion + "\n" + test + "\n" + "check(<entry_point>)"), split where trust ends:
+ * the sandbox runs prompt + completion as the untrusted program, and the test with its
+ * check() call outside it, so no program can report its own success nor read its tests.
  */
-export function verdictProgram(task: Pick<Task, "prompt" | "hiddenTest" | "entryPoint">, completion: string): string {
-  return `${task.prompt}${completion}\n${task.hiddenTest}\ncheck(${task.entryPoint})`;
+export function verdictProgram(task: VerdictTask, completion: string): Pick<Program, "source" | "check"> {
+  return { source: `${task.prompt}${completion}`, check: `${task.hiddenTest}\ncheck(${task.entryPoint})` };
+}
+
+/** The single program the reference harness itself runs, for comparing verdicts with it. */
+export function referenceProgram(task: VerdictTask, completion: string): string {
+  const { source, check } = verdictProgram(task, completion);
+  return `${source}\n${check}`;
 }
 
 /** Default per-program wall-clock limit of the reference harness, in seconds. */

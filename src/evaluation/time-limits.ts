@@ -71,7 +71,7 @@ export async function canonicalRunTimes(tasks: readonly Task[], sandbox: Sandbox
   if (missing.length > 0) {
     options.onNotice?.(`measuring ${missing.length} canonical solution(s) in the ${sandbox.name} sandbox to scale time limits (cached afterwards)`);
     const verdicts = await sandbox.run(
-      missing.map((task) => ({ id: task.id, source: verdictProgram(task, task.canonicalSolution), timeoutSeconds: MEASURE_TIMEOUT_SECONDS })),
+      missing.map((task) => ({ id: task.id, ...verdictProgram(task, task.canonicalSolution), timeoutSeconds: MEASURE_TIMEOUT_SECONDS })),
       { workers: options.workers, signal: options.signal },
     );
     for (const verdict of verdicts) {

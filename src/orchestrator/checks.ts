@@ -1,12 +1,17 @@
 import type { PublicTask } from "../../agents/public-task.js";
-import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
+import type { Program, Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "../evaluation/program.js";
 
-/** One visible test: Python statements appended to prompt + completion. */
+/** One visible test: Python statements run against prompt + completion. */
 export interface VisibleTest {
   name: string;
   source: string;
+  /**
+   * Written by koderz from the task's own text (docstring examples): run outside the program,
+   * so it cannot be forged. A test a model wrote runs inside the program it tests.
+   */
+  trusted: boolean;
 }
 
 export interface CheckReport {
@@ -30,6 +35,7 @@ export function exampleTests(task: PublicTask): VisibleTest[] {
       `if not (__got == __want or (isinstance(__want, float) and isinstance(__got, (int, float)) and abs(__got - __want) <= 1e-6 * max(1.0, abs(__want)))):`,
       `    raise AssertionError("${escapePython(example.call)} returned " + repr(__got) + ", expected " + repr(__want))`,
     ].join("\n"),
+    trusted: true,
   }));
 }
 
@@ -38,6 +44,7 @@ export function testerTests(asserts: string[]): VisibleTest[] {
   return asserts.map((line) => ({
     name: line,
     source: `try:\n    ${line}\nexcept AssertionError:\n    raise AssertionError("${escapePython(line)}")`,
+    trusted: false,
   }));
 }
 
@@ -49,13 +56,14 @@ export async function runVisibleTests(
 ): Promise<CheckReport> {
   if (tests.length === 0) return { allPassed: true, text: "no visible tests to run" };
   const verdicts = await sandbox.run(
-    tests.map((test, i) => ({
-      id: String(i),
-      source: `${task.prompt}${completion}\n\n${test.source}\n`,
-      timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
-    })),
+    tests.map((test, i) => ({ id: String(i), ...visibleTestProgram(task.prompt, completion, test), timeoutSeconds: DEFAULT_TIMEOUT_SECONDS })),
   );
   return summarise(tests, verdicts);
+}
+
+/** The program for one visible test: a trusted test judges from outside, a model's from inside. */
+export function visibleTestProgram(prompt: string, code: string, test: VisibleTest): Pick<Program, "source" | "check"> {
+  return test.trusted ? { source: `${prompt}${code}\n`, check: test.source } : { source: `${prompt}${code}\n\n${test.source}\n` };
 }
 
 function summarise(tests: VisibleTest[], verdicts: Verdict[]): CheckReport {
@@ -79,7 +87,7 @@ export async function hiddenVerdict(
   completion: string,
   timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
 ): Promise<Verdict> {
-  const [verdict] = await sandbox.run([{ id: task.id, source: verdictProgram(task, completion), timeoutSeconds }]);
+  const [verdict] = await sandbox.run([{ id: task.id, ...verdictProgram(task, completion), timeoutSeconds }]);
   return verdict!;
 }
 
