@@ -43,7 +43,8 @@ interface Confinement {
 
 /**
  * Run inside fresh mount, network and pid namespaces: every mount becomes read-only (in this
- * namespace only), a fresh tmpfs becomes the work root, and all capabilities go but those the
+ * namespace only), a fresh tmpfs becomes the work root, /proc shows this namespace only, and
+ * all capabilities go but those the
  * runner needs to hand programs to nobody. A program running as root then cannot write the
  * host's files, mount over them, or regain the capabilities.
  */
@@ -53,7 +54,9 @@ while read -r _ _ _ _ point _; do
   mount -o remount,bind,ro "$point" 2>/dev/null || true
 done < /proc/self/mountinfo
 mount -t tmpfs -o size=64m,mode=1777,nosuid,nodev koderz-work "$work"
-exec setpriv --bounding-set=-all,+setuid,+setgid,+chown --inh-caps=-all --no-new-privs -- "$@"`;
+# Our own /proc: programs see the processes of this namespace only, not the host's.
+mount -t proc -o nosuid,nodev,noexec proc /proc
+exec setpriv --bounding-set=-all,+setuid,+setgid --inh-caps=-all --no-new-privs -- "$@"`;
 
 function confinements(): Confinement[] {
   const asUser = process.getuid?.() === 0 ? [] : ["--user", "--map-root-user"];

@@ -79,6 +79,8 @@ REPORT_LIMIT_BYTES = 1 << 20
 FRAME_LIMIT_BYTES = 64 << 20
 FORK_RETRY_SECONDS = 0.05
 READ_CHUNK = 65536
+# A slot's reaper runs with real uid slot uid + this, a uid no program has.
+REAPER_UID_OFFSET = 1000
 # Places a program can leave files in, besides its work dir; emptied of its uid's files after it.
 SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
@@ -275,8 +277,10 @@ def reap_slot(slot, pid, config, uid_base):
                 shutil.rmtree(slot_workdir(slot, config), onerror=make_removable)
             else:
                 os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
+                os.setresgid(uid, uid, uid)
+                # Effective uid U reaches every process of U; real and saved uids of another
+                # (unused) uid keep U's processes from signalling the reaper back mid-sweep.
+                os.setresuid(uid + REAPER_UID_OFFSET, uid, uid + REAPER_UID_OFFSET)
                 for _ in range(3):  # a fork racing the first sweep is caught by the next
                     try:
                         os.kill(-1, signal.SIGKILL)  # every process of this uid but us
