@@ -2,7 +2,6 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { runListing } from "../cli/results.js";
-import { KoderzError } from "../errors.js";
 import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures } from "../report/compare.js";
 import {
   buildRunSummary,
@@ -10,15 +9,15 @@ import {
   exportRow,
   isComparativeSummary,
   RUN_KINDS,
-  type ExperimentRecord,
-  type RunRecord,
+  type RunSummary,
   type Store,
   type SummaryResult,
 } from "../store/index.js";
-import { experimentMemoryTags, findMemories, runMemoryTags } from "./cortex-memories.js";
+import { findMemories } from "./cortex-memories.js";
 import { failureText } from "./failures.js";
-import { jsonLength, pagingInput, takePage } from "./paging.js";
+import { jsonLength, MAX_PAGE_SIZE, pagingInput, takePage, type Page, type PageRequest } from "./paging.js";
 import { experimentView, stepView } from "./record-views.js";
+import { getExperiment, selectExperiments, selectRuns } from "./selection.js";
 import type { ReadOnlyStoreAccess } from "./store-access.js";
 
 /**
@@ -70,21 +69,7 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
     },
     ({ run_id, cursor, limit }) =>
       answer(access, (store) => {
-        const summary = buildRunSummary(store, run_id);
-        const arms = isComparativeSummary(summary) ? [summary.zero_shot.results, summary.iterative.results] : [summary.results];
-        const byProblem = new Map<string, number>();
-        for (const result of arms.flat()) byProblem.set(result.problem_id, (byProblem.get(result.problem_id) ?? 0) + jsonLength(result));
-        const problems = [...byProblem.keys()].sort(compareProblemIds);
-        const page = takePage(problems, { cursor, limit }, { run_id }, { defaultSize: 200, sizeOf: (problem) => byProblem.get(problem) ?? 0 });
-        const shown = new Set(page.items);
-        const onPage = (results: SummaryResult[]) => results.filter((r) => shown.has(r.problem_id));
-        const paged = isComparativeSummary(summary)
-          ? {
-              ...summary,
-              zero_shot: { ...summary.zero_shot, results: onPage(summary.zero_shot.results) },
-              iterative: { ...summary.iterative, results: onPage(summary.iterative.results) },
-            }
-          : { ...summary, results: onPage(summary.results) };
+        const { summary: paged, page } = pageOfSummary(buildRunSummary(store, run_id), { cursor, limit }, { run_id });
         return { summary: paged, problems_total: page.total, next_cursor: page.nextCursor };
       }),
   );
@@ -198,65 +183,26 @@ const IsoTime = z
   .regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/, "an ISO 8601 date or time, e.g. 2026-11-23 or 2026-11-23T18:00:00Z")
   .refine((value) => !Number.isNaN(Date.parse(value)), "not a real date");
 
-interface RunQuery {
-  tags?: string[] | undefined;
-  model?: string | undefined;
-  mode?: string | undefined;
-  kind?: RunRecord["kind"] | undefined;
-  stage?: string | undefined;
-  problem_id?: string | undefined;
-  since?: string | undefined;
-}
-
-function selectRuns(store: Store, query: RunQuery): RunRecord[] {
-  let runs = store.listRuns({ model: query.model, mode: query.mode, kind: query.kind, stage: query.stage, problem: query.problem_id });
-  // A tag matches as `koderz results list --tags` matches it, or as one of the run's Cortex tags.
-  for (const tag of query.tags ?? []) {
-    const matched = new Set(store.listRuns({ tags: [tag] }).map((run) => run.runId));
-    runs = runs.filter((run) => matched.has(run.runId) || runMemoryTags(run).includes(tag));
-  }
-  if (query.since !== undefined) {
-    const since = Date.parse(query.since);
-    runs = runs.filter((run) => Date.parse(run.startTime) >= since);
-  }
-  return runs;
-}
-
-interface ExperimentQuery {
-  run_id?: string | undefined;
-  tags?: string[] | undefined;
-  problem_id?: string | undefined;
-  success?: boolean | undefined;
-  arm?: string | undefined;
-}
-
-function selectExperiments(store: Store, query: ExperimentQuery): ExperimentRecord[] {
-  const tags = query.tags ?? [];
-  const runs = query.run_id !== undefined ? [store.getRun(query.run_id)] : store.listRuns({ problem: query.problem_id });
-  // A run id among the tags (a Cortex experiment tag) narrows the runs to read.
-  const runIdTags = tags.filter((tag) => runs.some((run) => run.runId === tag));
-  const selected: ExperimentRecord[] = [];
-  for (const run of runs) {
-    if (runIdTags.some((tag) => tag !== run.runId)) continue;
-    for (const experiment of store.experiments(run.runId, { arm: query.arm, problem: query.problem_id })) {
-      if (query.success !== undefined && experiment.success !== query.success) continue;
-      if (tags.every((tag) => storeTagMatches(tag, experiment.tags) || experimentMemoryTags(experiment).includes(tag))) selected.push(experiment);
-    }
-  }
-  return selected;
-}
-
-/** The store's rule for run tags, applied to an experiment's: a bare tag also matches key:tag. */
-function storeTagMatches(tag: string, tags: readonly string[]): boolean {
-  return tags.some((t) => t === tag || (!tag.includes(":") && t.endsWith(`:${tag}`)));
-}
-
-function getExperiment(store: Store, experimentId: string): ExperimentRecord {
-  const experiment = store.getExperiment(experimentId);
-  if (!experiment) {
-    throw new KoderzError("not_found", `no experiment with id ${experimentId}`, "query_experiments (or get_run) lists the experiment ids of a run");
-  }
-  return experiment;
+/**
+ * The summary with its per-problem results cut to one page of problems (every arm the same
+ * problems); the totals stay those of the whole run.
+ */
+function pageOfSummary(summary: RunSummary, request: PageRequest, query: unknown): { summary: RunSummary; page: Page<string> } {
+  const arms = isComparativeSummary(summary) ? [summary.zero_shot.results, summary.iterative.results] : [summary.results];
+  const chars = new Map<string, number>();
+  for (const result of arms.flat()) chars.set(result.problem_id, (chars.get(result.problem_id) ?? 0) + jsonLength(result));
+  const problems = [...chars.keys()].sort(compareProblemIds);
+  const page = takePage(problems, request, query, { defaultSize: MAX_PAGE_SIZE, sizeOf: (problem) => chars.get(problem) ?? 0 });
+  const shown = new Set(page.items);
+  const onPage = (results: SummaryResult[]) => results.filter((r) => shown.has(r.problem_id));
+  const paged: RunSummary = isComparativeSummary(summary)
+    ? {
+        ...summary,
+        zero_shot: { ...summary.zero_shot, results: onPage(summary.zero_shot.results) },
+        iterative: { ...summary.iterative, results: onPage(summary.iterative.results) },
+      }
+    : { ...summary, results: onPage(summary.results) };
+  return { summary: paged, page };
 }
 
 /** Runs a query on the store and turns its value, or its failure, into a tool result. */
