@@ -18,7 +18,7 @@ const ENVELOPE_CHARS = 4_000;
 /** The paging fields every paged tool takes, with zod for the MCP input schema. */
 export const pagingInput = {
   cursor: z.string().min(1).optional().describe("next_cursor from the previous page of the same query; omit for the first page"),
-  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe(`items per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`),
+  limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe(`items per page, at most ${MAX_PAGE_SIZE} (default: 50 runs, experiments or memories; 200 problems of a run; 20 steps)`),
 };
 
 export interface PageRequest {
