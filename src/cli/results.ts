@@ -120,7 +120,7 @@ export function withStore<T>(db: string | undefined, use: (store: Store) => T): 
 
 // ── list ───────────────────────────────────────────────────────────────────────────────────
 
-interface RunListing {
+export interface RunListing {
   run_id: string;
   kind: string;
   mode: string;
@@ -172,7 +172,7 @@ function successCell(arms: RunListing["arms"]): string {
   return arms.map((a) => `${a.arm} ${formatPercent(a.success_rate)}`).join(", ");
 }
 
-function runListing(run: RunRecord, arms: ArmTotals[]): RunListing {
+export function runListing(run: RunRecord, arms: ArmTotals[]): RunListing {
   return {
     run_id: run.runId,
     kind: run.kind,

@@ -55,7 +55,7 @@ async function serveUntilInterrupted(options: z.infer<typeof ViewOptions>): Prom
 }
 
 /** Resolves on the first Ctrl-C (or SIGTERM), and stops listening for both. */
-function interrupted(): Promise<void> {
+export function interrupted(): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);

@@ -5,7 +5,7 @@ import { KoderzError } from "../errors.js";
 import type { CallLog } from "../llm/types.js";
 import { StoreCallLog, type CallLogOptions } from "./call-log.js";
 import { resolveDbPath } from "./location.js";
-import { migrate } from "./schema.js";
+import { LATEST_SCHEMA_VERSION, migrate, schemaVersion } from "./schema.js";
 import { compareProblemIds } from "./problem-order.js";
 import type { ExperimentRecord, ModelCallRecord, RunKind, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
@@ -95,6 +95,37 @@ export class Store {
     } catch (error) {
       db.close();
       throw error;
+    }
+    return new Store(db, file);
+  }
+
+  /**
+   * Opens an existing store for reading only (`koderz mcp`): nothing is created, migrated or
+   * written, so whoever queries through it cannot change run data. A store this koderz
+   * cannot read (another schema version, not a koderz store) is a bad_input error.
+   */
+  static openReadOnly(options: Pick<OpenStoreOptions, "path"> = {}): Store {
+    const file = resolveDbPath(options.path);
+    if (!existsSync(file)) {
+      throw new KoderzError("not_found", `no koderz store at ${file}`, "run `koderz benchmark` first, or point --db / KODERZ_DB at an existing store");
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      db.pragma("busy_timeout = 5000");
+      const version = schemaVersion(db);
+      if (version !== LATEST_SCHEMA_VERSION) {
+        throw new KoderzError(
+          "bad_input",
+          `the store ${file} has schema version ${version}; this koderz reads version ${LATEST_SCHEMA_VERSION}`,
+          "an older store is upgraded the next time this koderz writes to it (a benchmark); a newer one needs a newer koderz",
+        );
+      }
+    } catch (error) {
+      db?.close();
+      if (error instanceof KoderzError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new KoderzError("bad_input", `${file} is not a readable koderz store (${reason})`, "point --db / KODERZ_DB at the store `koderz benchmark` writes");
     }
     return new Store(db, file);
   }

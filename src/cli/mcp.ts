@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { z } from "zod";
+import { serveHttp } from "../mcp/http.js";
+import { createMcpServer } from "../mcp/server.js";
+import { ReadOnlyStoreAccess } from "../mcp/store-access.js";
+import { resolveDbPath } from "../store/index.js";
+import { parseOptions } from "./parse.js";
+import { interrupted } from "./view.js";
+
+/**
+ * `koderz mcp`: the store, read-only, to assistants over the Model Context Protocol. Over
+ * stdio (the default) stdout carries the protocol alone, so every message of ours goes to
+ * stderr; with --http PORT it serves streamable HTTP on 127.0.0.1 until Ctrl-C.
+ */
+export function registerMcp(program: Command): void {
+  program
+    .command("mcp")
+    .description("serve the store read-only to MCP clients (Claude Code, Claude Desktop, ...) over stdio, or --http on 127.0.0.1")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .option("--http <port>", "serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio (0 picks a free port)")
+    .action(async (raw: unknown) => {
+      const options = parseOptions(McpOptions, raw);
+      const access = new ReadOnlyStoreAccess(options.db);
+      const version = program.version() ?? "unknown";
+      const store = resolveDbPath(options.db);
+      try {
+        if (options.http === undefined) {
+          const server = createMcpServer(access, version);
+          const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
+          // The transport does not notice the client going away; stdin ending is that signal.
+          process.stdin.once("end", () => void server.close());
+          await server.connect(new StdioServerTransport());
+          process.stderr.write(`koderz mcp: serving ${store} read-only over stdio\n`);
+          await closed;
+        } else {
+          const http = await serveHttp(() => createMcpServer(access, version), options.http);
+          process.stderr.write(`koderz mcp: ${http.url} (store ${store}, read-only; Ctrl-C to stop)\n`);
+          await interrupted();
+          await http.close();
+          process.stderr.write("koderz mcp: stopped\n");
+        }
+      } finally {
+        access.close();
+      }
+    });
+}
+
+const McpOptions = z.object({
+  db: z
+    .string()
+    .min(1)
+    .refine((db) => !/^postgres(ql)?:\/\//i.test(db), "koderz mcp reads SQLite stores (a file path); PostgreSQL URLs are not supported by this build")
+    .optional(),
+  http: z
+    .string()
+    .regex(/^\d+$/, "a port number, 0 to 65535")
+    .transform(Number)
+    .refine((port) => port <= 65535, "a port number, 0 to 65535")
+    .optional(),
+});

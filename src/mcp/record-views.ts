@@ -1,0 +1,29 @@
+import { exportRow, type ExperimentRecord, type StepRecord } from "../store/index.js";
+import { clipText } from "./paging.js";
+
+/**
+ * An experiment and its steps as the tools and resources show them: the field names of the
+ * JSON export (snake_case, cost in dollars), absent values as null, and each long text cut to
+ * `maxChars` (the resources keep them whole).
+ */
+
+export function experimentView(experiment: ExperimentRecord, maxChars = Number.POSITIVE_INFINITY) {
+  return { ...exportRow(experiment), final_code: clipText(experiment.finalCode, maxChars) };
+}
+
+export function stepView(step: StepRecord, maxChars = Number.POSITIVE_INFINITY) {
+  return {
+    index: step.index,
+    agent: step.agent,
+    model: step.model ?? null,
+    prompt: clipText(step.prompt, maxChars),
+    response: clipText(step.response, maxChars),
+    code: clipText(step.code, maxChars),
+    test_output: clipText(step.testOutput, maxChars),
+    visible_pass_fraction: step.visiblePassFraction ?? null,
+    input_tokens: step.inputTokens,
+    output_tokens: step.outputTokens,
+    cost: step.costUsd,
+    latency_ms: step.latencyMs,
+  };
+}
