@@ -1,4 +1,5 @@
 import type { Workspace } from "../../../sandbox/workspace.js";
+import { KoderzError } from "../../errors.js";
 import type { RepoTask, TestFramework } from "../../../tasks/repo-task.js";
 import { harnessCommand, harnessReportFromLog, patchedFiles, testDirectives, type HarnessReport, type TestDirective } from "./swe-harness.js";
 import type { TestRun, WorkspaceTests } from "./workspace-tests.js";
@@ -37,14 +38,16 @@ export class HiddenPatchTests {
     return harnessCommand(this.framework, this.directives, this.tests.test);
   }
 
-  /** With the patch: does the harness's command run at all? Without it: which PASS_TO_PASS tests pass now? */
+  /**
+   * With the patch: does the harness's command run at all? Without it: which PASS_TO_PASS tests
+   * pass now? A patch that does not apply is an error: nothing could be graded.
+   */
   async baseline(): Promise<HiddenPatchBaseline> {
     const applied = await this.applyPatch();
     let withPatch: TestRun;
     try {
       if (!applied.applied) {
-        withPatch = { command: "git apply (the instance's test_patch)", passed: false, exitCode: 1, timedOut: false, output: applied.message, durationMs: 0 };
-        return { withPatch, report: harnessReportFromLog(this.framework, "", this.task.failToPass, this.task.passToPass), knownPassing: [] };
+        throw new KoderzError("bad_input", `the instance's test_patch does not apply to its base commit: ${applied.message.split("\n").slice(0, 5).join(" | ")}`, "check that --repo is a clone of the instance's repository and that the instance file is intact");
       }
       withPatch = await this.tests.runCommand(this.harnessCommand);
     } finally {
