@@ -108,4 +108,15 @@ describe("grading a SWE-bench instance", () => {
     const diff = readFileSync(path.join(workDir, "results", `${report.runId}.diff`), "utf8");
     expect(diff).not.toContain("test_negative");
   });
+
+  it("a test_patch that does not apply to the base commit is an error before any model call", async () => {
+    const broken = { ...fixture.instance, test_patch: fixture.testPatch.replaceAll("tests/test_numbers.py", "tests/test_missing.py") };
+    const file = path.join(workDir, "broken-instance.json");
+    writeFileSync(file, JSON.stringify(broken));
+    server.reset();
+    const result = await koderz(["solve", "--swe-instance", file, "--repo", fixture.dir], { cwd: workDir, env });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("the instance's test_patch does not apply to its base commit");
+    expect(server.chatRequests).toHaveLength(0);
+  });
 });
