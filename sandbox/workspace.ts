@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { PassThrough, Writable, type Duplex } from "node:stream";
 import type Docker from "dockerode";
 import { execa } from "execa";
@@ -41,7 +43,24 @@ export interface OpenWorkspaceOptions {
   /** Allow network access from inside (installing dependencies); off by default. */
   network?: boolean;
   docker?: Docker;
+  /** Aborting stops a running command at once (Ctrl-C, SIGTERM): exec rejects with an "interrupted" error. */
+  signal?: AbortSignal;
+  /** Told about workspace containers of dead solves that were removed. */
+  log?: (message: string) => void;
 }
+
+/**
+ * Every workspace container carries these labels: what it is and which process owns it, so a
+ * later solve can remove the containers of a solve that crashed or was killed with -9, and
+ * never touch one whose owner still runs.
+ */
+const ROLE_LABEL = "koderz.role";
+const ROLE = "solve-workspace";
+const OWNER_HOST_LABEL = "koderz.owner-host";
+const OWNER_PID_LABEL = "koderz.owner-pid";
+const OWNER_START_LABEL = "koderz.owner-start";
+/** The container's user: nobody (in every Debian-based image), so a command in the workspace cannot act as root even inside. */
+export const WORKSPACE_USER = "nobody";
 
 const DEFAULT_TIMEOUT_SECONDS = 60;
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
@@ -57,6 +76,7 @@ export class Workspace {
     /** The container-side sha of the base commit: the patch is everything since. */
     private readonly baseSha: string,
     readonly image: string,
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Starts a container from the image and copies the repository at `commit` into /workspace. */
@@ -64,15 +84,21 @@ export class Workspace {
     const docker = options.docker ?? connectEngine();
     const image = options.image ?? WORKSPACE_IMAGE;
     await requireImage(docker, image);
+    const reaped = await removeOrphanWorkspaces(docker);
+    if (reaped.length) options.log?.(`removed ${reaped.length} workspace container${reaped.length === 1 ? "" : "s"} left by a solve that died (${reaped.map((id) => id.slice(0, 12)).join(", ")})`);
     const container = await docker.createContainer({
       Image: image,
       Cmd: ["sleep", "infinity"],
-      WorkingDir: WORKSPACE_ROOT,
-      Env: ["HOME=/root", "CI=1", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", ...GIT_IDENTITY],
-      Labels: { "koderz.role": "solve-workspace" },
+      User: WORKSPACE_USER,
+      // Not /workspace: Docker would create it owned by root; the copied commit creates it, owned by the user.
+      WorkingDir: "/tmp",
+      Env: ["HOME=/tmp", "CI=1", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", ...GIT_IDENTITY],
+      Labels: { [ROLE_LABEL]: ROLE, ...ownerLabels() },
       NetworkDisabled: !options.network,
       HostConfig: {
         NetworkMode: options.network ? "bridge" : "none",
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
         // Limits keep a runaway test (a fork bomb, a memory leak) from taking the machine down.
         Memory: 4 * 1024 ** 3,
         PidsLimit: 1024,
@@ -81,15 +107,14 @@ export class Workspace {
     try {
       await container.start();
       // Set-up commands run before the base commit exists, through a workspace that has no base yet.
-      const partial = new Workspace(docker, container, "", image);
-      await partial.mustRun(["mkdir", "-p", WORKSPACE_ROOT], "create the workspace");
+      const partial = new Workspace(docker, container, "", image, options.signal);
       await copyCommitInto(container, options.repoPath, options.commit);
       await partial.mustRun(["git", "init", "-q"], "initialise git in the workspace");
       await partial.mustRun(["sh", "-c", `printf '%s\\n' ${IGNORED.map((p) => `'${p}'`).join(" ")} >> .git/info/exclude`], "write .git/info/exclude");
       await partial.mustRun(["git", "add", "-A"], "stage the base commit");
       await partial.mustRun(["git", "commit", "-q", "--allow-empty", "--no-verify", "-m", `base ${options.commit}`], "commit the base");
       const sha = (await partial.mustRun(["git", "rev-parse", "HEAD"], "read the base sha")).stdout.trim();
-      return new Workspace(docker, container, sha, image);
+      return new Workspace(docker, container, sha, image, options.signal);
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
       throw error;
@@ -105,6 +130,7 @@ export class Workspace {
     const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     const started = performance.now();
     const withStdin = options.stdin !== undefined;
+    if (this.signal?.aborted) throw interrupted();
     let exec: Docker.Exec;
     let stream: Duplex;
     try {
@@ -134,8 +160,21 @@ export class Workspace {
     const engineStuck = new Promise<"stuck">((resolve) => {
       guard = setTimeout(() => resolve("stuck"), (timeoutSeconds + 30) * 1000);
     });
-    const outcome = await Promise.race([finished.then(() => "done" as const), engineStuck]).finally(() => clearTimeout(guard));
+    // An interrupt does not wait for the command: the caller removes the container, which ends it.
+    let onAbort: (() => void) | undefined;
+    const abort = new Promise<"aborted">((resolve) => {
+      onAbort = () => resolve("aborted");
+      this.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    const outcome = await Promise.race([finished.then(() => "done" as const), engineStuck, abort]).finally(() => {
+      clearTimeout(guard);
+      if (onAbort) this.signal?.removeEventListener("abort", onAbort);
+    });
     const durationMs = performance.now() - started;
+    if (outcome === "aborted") {
+      stream.destroy();
+      throw interrupted();
+    }
     if (outcome === "stuck") {
       stream.destroy();
       return { exitCode: 124, stdout: stdout.text(), stderr: stderr.text(), timedOut: true, truncated: stdout.truncated || stderr.truncated, durationMs };
@@ -206,6 +245,60 @@ export class Workspace {
   }
 }
 
+function interrupted(): KoderzError {
+  return new KoderzError("interrupted", "interrupted: the command running in the workspace was stopped", "run the solve again; nothing was applied to your repository");
+}
+
+/** Who owns a new container: this host, this process, and when it started (a reused pid is another process). */
+function ownerLabels(): Record<string, string> {
+  return { [OWNER_HOST_LABEL]: hostname(), [OWNER_PID_LABEL]: String(process.pid), [OWNER_START_LABEL]: processStart(process.pid) ?? "" };
+}
+
+/** The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where /proc exists. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses; the fields after it do not.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number, start: string | undefined): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const now = processStart(pid);
+  return !start || now === undefined || now === start;
+}
+
+/**
+ * Removes the workspace containers whose owner process, on this host, is gone: what a solve
+ * killed with -9, or a crash, left behind. Containers of live solves and of other hosts that
+ * share the engine are left alone. Returns the ids removed.
+ */
+export async function removeOrphanWorkspaces(docker: Docker): Promise<string[]> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${ROLE_LABEL}=${ROLE}`] } });
+  const removed: string[] = [];
+  for (const info of containers) {
+    const labels = info.Labels ?? {};
+    const pid = Number(labels[OWNER_PID_LABEL]);
+    if (labels[OWNER_HOST_LABEL] !== hostname() || !Number.isInteger(pid) || pid <= 0) continue;
+    if (processAlive(pid, labels[OWNER_START_LABEL] || undefined)) continue;
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true })
+      .then(() => removed.push(info.Id))
+      // Another solve may be removing it at the same moment.
+      .catch(() => undefined);
+  }
+  return removed;
+}
+
 async function requireImage(docker: Docker, image: string): Promise<void> {
   if (!(await engineAnswers(docker))) {
     throw new KoderzError("sandbox_unavailable", `no Docker engine answered at ${engineAddress()}`, "start it (nohup dockerd >/tmp/dockerd.log 2>&1 &, or systemctl start docker) and check `docker info`");
@@ -219,12 +312,15 @@ async function requireImage(docker: Docker, image: string): Promise<void> {
   }
 }
 
-/** `git archive` of the commit, streamed straight into the container: only tracked files, exactly as committed. */
+/**
+ * `git archive` of the commit, streamed straight into the container: only tracked files, exactly
+ * as committed, owned by the container's (non-root) user, /workspace itself included.
+ */
 async function copyCommitInto(container: Docker.Container, repoPath: string, commit: string): Promise<void> {
-  const archive = execa("git", ["archive", "--format=tar", commit], { cwd: repoPath, buffer: { stdout: false, stderr: true }, reject: false });
+  const archive = execa("git", ["archive", "--format=tar", `--prefix=${WORKSPACE_ROOT.slice(1)}/`, commit], { cwd: repoPath, buffer: { stdout: false, stderr: true }, reject: false });
   const tar = new PassThrough();
   archive.stdout?.pipe(tar);
-  await container.putArchive(tar, { path: WORKSPACE_ROOT });
+  await container.putArchive(tar, { path: "/", copyUIDGID: true });
   const result = await archive;
   if (result.exitCode !== 0) throw new KoderzError("bad_input", `git archive of ${commit} in ${repoPath} failed: ${String(result.stderr).trim()}`, "check that the commit exists in the repository");
 }

@@ -29,7 +29,15 @@ export interface RepoTask {
    * hidden tests). When set, the tests in failToPass are hidden from the agents too.
    */
   hiddenTestPatch?: string;
+  /**
+   * How the SWE-bench harness runs and reads this repository's tests: set for SWE-bench
+   * instances, whose FAIL_TO_PASS and PASS_TO_PASS names come from that framework's log.
+   */
+  testFramework?: TestFramework;
 }
+
+/** The test log formats the SWE-bench harness reads: pytest -rA, Django's runtests.py, sympy's bin/test. */
+export type TestFramework = "pytest" | "django" | "sympy";
 
 /** A git repository on this machine and the commit to work from. Nothing ever writes to it except `--apply`. */
 export interface RepoCheckout {
@@ -110,4 +118,14 @@ async function resolveCommit(git: SimpleGit, commit: string, where: string): Pro
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.trim().split("\n").find((line) => line.trim() !== "")?.trim() ?? text;
+}
+
+/**
+ * How many paths in the user's work tree differ from HEAD (modified, staged or untracked): the
+ * agents see the committed files only, and the user should know it. 0 for koderz's own clones.
+ */
+export async function uncommittedChanges(checkout: RepoCheckout): Promise<number> {
+  if (checkout.temporary) return 0;
+  const status = await simpleGit(checkout.path).raw(["status", "--porcelain", "--untracked-files=normal"]).catch(() => "");
+  return status.split("\n").filter((line) => line.trim() !== "").length;
 }

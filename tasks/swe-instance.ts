@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { KoderzError } from "../src/errors.js";
-import { cloneCheckout, localCheckout, type RepoTask } from "./repo-task.js";
+import { cloneCheckout, localCheckout, type RepoTask, type TestFramework } from "./repo-task.js";
 
 /**
  * A SWE-bench instance as the dataset ships it. FAIL_TO_PASS and PASS_TO_PASS are JSON-encoded
@@ -54,7 +54,15 @@ export async function loadSweInstance(options: SweInstanceOptions): Promise<Repo
     failToPass: instance.FAIL_TO_PASS,
     passToPass: instance.PASS_TO_PASS,
     ...(instance.test_patch.trim() ? { hiddenTestPatch: instance.test_patch } : {}),
+    testFramework: testFrameworkOf(instance.repo),
   };
+}
+
+/** The repositories whose tests the SWE-bench harness runs with their own runner; every other one uses pytest. */
+const OWN_RUNNERS: Record<string, TestFramework> = { "django/django": "django", "sympy/sympy": "sympy" };
+
+export function testFrameworkOf(repo: string): TestFramework {
+  return OWN_RUNNERS[repo.toLowerCase()] ?? "pytest";
 }
 
 async function readInstances(file: string): Promise<unknown[]> {

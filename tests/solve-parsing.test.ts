@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseIssueUrl } from "../tasks/github-issue.js";
 import { SweInstanceSchema } from "../tasks/swe-instance.js";
-import { patchedFiles } from "../src/orchestrator/solve/grade.js";
+import { patchedFiles } from "../src/orchestrator/solve/swe-harness.js";
 import { cannotRunReason, commandForTests, detectTestCommand, givenTestCommand, pytestOutcomes, testCounts } from "../src/orchestrator/solve/test-command.js";
 
 // What `koderz solve` reads from outside: issue URLs, SWE-bench instances, the files that say

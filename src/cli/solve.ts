@@ -114,19 +114,34 @@ export async function runSolveCommand(issueUrl: string | undefined, flags: Solve
   const request = solveRequest(flags);
   const modelConfig = loadModelConfig({ path: flags.config });
   const store = openStore({ path: flags.db });
-  const interrupt = interruptOnCtrlC("interrupted: stopping after the current call", log);
+  const interrupt = interruptOnCtrlC("interrupted: stopping now", log);
+  // SIGTERM (a service manager, a CI timeout, kill) stops the solve as Ctrl-C does: the run is
+  // marked interrupted and the workspace container removed, instead of dying mid-way.
+  const terminate = new AbortController();
+  const onSigterm = () => {
+    log("terminated: stopping now");
+    terminate.abort();
+  };
+  process.once("SIGTERM", onSigterm);
+  const signal = AbortSignal.any([interrupt.signal, terminate.signal]);
   try {
     const task = await loadTask(source, issueUrl, flags);
     try {
       log(`solving ${task.id}: ${task.title}`);
-      const deps = { store, resultsDir: flags.resultsDir, log, signal: interrupt.signal, onStep: (step: StepDraft) => log(traceLine(step)) };
+      const deps = { store, resultsDir: flags.resultsDir, log, signal, onStep: (step: StepDraft) => log(traceLine(step)) };
       const report = await runSolveSession({ ...request, task, modelConfig }, deps);
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));
       if (!report.success) process.exitCode = 1;
     } finally {
       await task.checkout.dispose();
     }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    // Whatever the stop looked like inside (a model call cut, a command stopped), it was the user's.
+    log(`stopped: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = terminate.signal.aborted ? 143 : 130;
   } finally {
+    process.off("SIGTERM", onSigterm);
     interrupt.dispose();
     store.close();
   }

@@ -21,10 +21,8 @@ export interface ApplyRequest {
  */
 export async function commitOnNewBranch(request: ApplyRequest): Promise<{ branch: string; commit: string }> {
   const git = simpleGit(request.repoPath);
-  const exists = await git.raw(["branch", "--list", request.branch]);
-  if (exists.trim()) throw new KoderzError("bad_input", `branch ${request.branch} already exists in ${request.repoPath}`, "pass another --branch NAME, or delete that branch");
-  const valid = await execa("git", ["check-ref-format", "--branch", request.branch], { cwd: request.repoPath, reject: false });
-  if (valid.exitCode !== 0) throw new KoderzError("usage", `${request.branch} is not a valid branch name`, "use letters, digits, / - _ and .");
+  // Checked again: the branch may have appeared while the agents worked.
+  await checkNewBranch(request.repoPath, request.branch);
   const dir = path.join(await mkdtemp(path.join(tmpdir(), "koderz-apply-")), "worktree");
   let created = false;
   try {
@@ -46,6 +44,17 @@ export async function commitOnNewBranch(request: ApplyRequest): Promise<{ branch
     if (created) await git.raw(["worktree", "remove", "--force", dir]).catch(() => undefined);
     await rm(path.dirname(dir), { recursive: true, force: true });
   }
+}
+
+/**
+ * --branch NAME must be a valid branch name that does not exist yet: checked before any model
+ * call, so a typo costs nothing.
+ */
+export async function checkNewBranch(repoPath: string, branch: string): Promise<void> {
+  const valid = await execa("git", ["check-ref-format", "--branch", branch], { cwd: repoPath, reject: false });
+  if (valid.exitCode !== 0 || branch.startsWith("-")) throw new KoderzError("usage", `--branch ${branch} is not a valid branch name`, "use letters, digits, / - _ and . (see git check-ref-format)");
+  const exists = await execa("git", ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: repoPath, reject: false });
+  if (exists.exitCode === 0) throw new KoderzError("bad_input", `branch ${branch} already exists in ${repoPath}`, "pass another --branch NAME, or delete that branch");
 }
 
 async function hasIdentity(cwd: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { RepoTask } from "../../../tasks/repo-task.js";
-import type { Workspace } from "../../../sandbox/workspace.js";
+import type { HiddenPatchTests } from "./hidden-patch-tests.js";
 import { testCounts } from "./test-command.js";
 import type { TestRun, WorkspaceTests } from "./workspace-tests.js";
 
@@ -23,19 +23,12 @@ export interface Grade {
 }
 
 /**
- * Grades the workspace as it stands, after the diff has been taken. A hidden test patch
- * (SWE-bench) first replaces whatever the agents did to the files it touches, as the SWE-bench
- * harness does, so the agents' own tests cannot stand in for the real ones.
+ * Grades the workspace as it stands, after the diff has been taken. A task with a hidden test
+ * patch (SWE-bench) is graded as the SWE-bench harness grades it; one with tests named by the
+ * user runs those; one with none runs the whole suite.
  */
-export async function gradeWorkspace(workspace: Workspace, tests: WorkspaceTests, task: RepoTask, changed: boolean): Promise<Grade> {
-  if (task.hiddenTestPatch !== undefined) {
-    await workspace.restoreFromBase(patchedFiles(task.hiddenTestPatch));
-    const applied = await workspace.applyPatch(task.hiddenTestPatch);
-    if (!applied.applied) {
-      const none = { passing: [], failing: [...task.failToPass] };
-      return { success: false, verdict: `failed: the test patch does not apply (${applied.message})`, failToPass: none, passToPass: { passing: [], failing: [...task.passToPass] }, runs: [], testPatchError: applied.message };
-    }
-  }
+export async function gradeWorkspace(tests: WorkspaceTests, task: RepoTask, changed: boolean, hidden?: HiddenPatchTests): Promise<Grade> {
+  if (hidden) return gradeAsHarness(hidden, task, changed);
   const named = [...task.failToPass, ...task.passToPass];
   if (named.length === 0) {
     const run = await tests.run();
@@ -54,12 +47,15 @@ export async function gradeWorkspace(workspace: Workspace, tests: WorkspaceTests
   return { success, verdict, failToPass, passToPass, runs, counts };
 }
 
-/** The paths a unified diff touches (both sides of renames). */
-export function patchedFiles(patch: string): string[] {
-  const files = new Set<string>();
-  for (const match of patch.matchAll(/^diff --git a\/(\S+) b\/(\S+)$/gm)) {
-    files.add(match[1]!);
-    files.add(match[2]!);
+/** Resolved exactly when the harness would say RESOLVED_FULL; a skipped test is neither passing nor failing, as there. */
+async function gradeAsHarness(hidden: HiddenPatchTests, task: RepoTask, changed: boolean): Promise<Grade> {
+  const { run, report, patchError } = await hidden.grade();
+  const failToPass = { passing: report.failToPass.success, failing: report.failToPass.failure };
+  const passToPass = { passing: report.passToPass.success, failing: report.passToPass.failure };
+  if (patchError !== undefined) {
+    return { success: false, verdict: `failed: the test patch does not apply (${patchError})`, failToPass, passToPass, runs: [], testPatchError: patchError };
   }
-  return [...files];
+  const verdict = `${report.resolved ? "passed" : "failed"}: FAIL_TO_PASS ${failToPass.passing.length}/${task.failToPass.length}, PASS_TO_PASS ${passToPass.passing.length}/${task.passToPass.length}${changed ? "" : ", no change was made"}`;
+  const counts = { passed: failToPass.passing.length + passToPass.passing.length, failed: failToPass.failing.length + passToPass.failing.length };
+  return { success: report.resolved, verdict, failToPass, passToPass, runs: run ? [run] : [], counts };
 }

@@ -37,7 +37,7 @@ async function deep(context: SolveContext): Promise<SolveOutcome> {
   if (planned.stoppedBy) return planned;
   const debugged = await debugWhileFailing(context, planned, context.debugRounds + 1);
   if (debugged.stoppedBy) return debugged;
-  const run = debugged.lastRun ?? (await recordedCheck(context));
+  const run = debugged.lastRun ?? (await recordedCheck(context, debugged));
   const reviewer = await role(context, REPO_REVIEWER_ROLE, REPO_REVIEWER_SYSTEM, repoReviewerMessage(context.view, await context.diff(), testReport(run)), READ_TOOLS);
   if (reviewer.stoppedBy) return { ...debugged, stoppedBy: reviewer.stoppedBy };
   const review = parseRepoReview(reviewer.text);
@@ -64,12 +64,12 @@ async function planTestAndCode(context: SolveContext): Promise<SolveOutcome & { 
 /** Checks the change; while it fails and rounds are left, the Debugger gets the failure. */
 async function debugWhileFailing(context: SolveContext, outcome: SolveOutcome, rounds: number): Promise<SolveOutcome & { lastRun?: TestRun }> {
   let current: SolveOutcome & { lastRun?: TestRun } = outcome;
-  let run = await recordedCheck(context);
+  let run = await recordedCheck(context, current);
   for (let round = 0; !run.passed && round < rounds; round++) {
     if ((current.stoppedBy = context.trajectory.exhausted())) return { ...current, lastRun: run };
     current = await debugRound(context, current, run);
     if (current.stoppedBy) return current;
-    run = await recordedCheck(context);
+    run = await recordedCheck(context, current);
   }
   return { ...current, lastRun: run };
 }
@@ -80,8 +80,8 @@ async function debugRound(context: SolveContext, outcome: SolveOutcome, run: Tes
   return { ...outcome, iterations: outcome.iterations + 1, stoppedBy: debuggerTurn.stoppedBy };
 }
 
-async function recordedCheck(context: SolveContext): Promise<TestRun> {
-  const run = await context.check();
+async function recordedCheck(context: SolveContext, outcome: SolveOutcome): Promise<TestRun> {
+  const run = await context.check(outcome.reproductionTests);
   context.trajectory.addCheck("run_tests", run.command, run.output, run.passed, run.durationMs);
   return run;
 }

@@ -14,8 +14,11 @@ export interface SolveContext {
   models: Record<AgentRole, ModelBackend>;
   tools: ToolContext;
   trajectory: SolveTrajectory;
-  /** The orchestrator's own test run after a role finished: the suite, or the task's named tests. */
-  check(): Promise<TestRun>;
+  /**
+   * The orchestrator's own test run after a role finished: the task's named tests, or (with a
+   * hidden test patch) the known PASS_TO_PASS tests and the Tester's reproduction, or the suite.
+   */
+  check(reproductionTests: readonly string[]): Promise<TestRun>;
   diff(): Promise<string>;
   /** Debugger rounds while the check fails. */
   debugRounds: number;

@@ -3,25 +3,27 @@ import path from "node:path";
 import { simpleGit } from "simple-git";
 import { AGENT_ROLES, type AgentRole } from "../../../agents/agent.js";
 import { repoIssueView } from "../../../agents/repo-agent.js";
-import { clip, type ToolContext } from "../../../agents/tools/tool.js";
+import type { ToolContext } from "../../../agents/tools/tool.js";
 import { Workspace } from "../../../sandbox/workspace.js";
 import { WORKSPACE_IMAGE } from "../../../sandbox/workspace-image.js";
-import { testsVisibleToAgents, type RepoCheckout, type RepoTask } from "../../../tasks/repo-task.js";
+import { uncommittedChanges, type RepoCheckout, type RepoTask } from "../../../tasks/repo-task.js";
 import { KoderzError } from "../../errors.js";
 import { createBackend, withCallLog, type ModelConfig } from "../../llm/index.js";
 import type { ModelBackend } from "../../llm/types.js";
 import { experimentIdFor, newRunId, type RunRecord, type Store } from "../../store/index.js";
 import { modelsUsedBy, roleModels, type ModelChoice } from "../roles.js";
 import type { StepListener } from "../trajectory.js";
-import { commitOnNewBranch } from "./apply-patch.js";
+import { checkNewBranch, commitOnNewBranch } from "./apply-patch.js";
 import { chooseModeWithPolicy } from "./auto-mode.js";
 import { gradeWorkspace, type Grade } from "./grade.js";
+import { HiddenPatchTests } from "./hidden-patch-tests.js";
 import { SOLVE_PIPELINES } from "./pipelines.js";
 import { repositoryMap } from "./repo-map.js";
 import type { SolveContext, SolveMode, SolveOutcome } from "./solve-pipeline.js";
 import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
+import { frameworkTestCommand } from "./swe-harness.js";
 import { cannotRunReason, detectTestCommand, givenTestCommand, type RepoFiles, type TestCommand } from "./test-command.js";
-import { WorkspaceTests } from "./workspace-tests.js";
+import { WorkspaceTests, type TestRun } from "./workspace-tests.js";
 
 export interface SolveRequest {
   task: RepoTask;
@@ -90,44 +92,45 @@ export interface SolveReport {
  * The user's repository is read, never written, unless --apply asks for a new branch.
  */
 export async function runSolveSession(request: SolveRequest, deps: SolveDeps): Promise<SolveReport> {
+  // The wall time a user waits: set-up (container, baseline tests) included.
+  const started = performance.now();
   const { task } = request;
   if (request.apply && task.checkout.temporary) {
     throw new KoderzError("usage", "--apply needs a local clone to commit on", "pass --repo PATH (a clone of the repository) together with the issue URL or --swe-instance");
   }
-  const test = request.testCommand ? givenTestCommand(request.testCommand) : await detectTestCommand(await filesAt(task.checkout));
+  if (request.apply?.branch !== undefined) await checkNewBranch(task.checkout.path, request.apply.branch);
+  const uncommitted = await uncommittedChanges(task.checkout);
+  if (uncommitted) deps.log(`${task.checkout.path} has ${uncommitted} uncommitted change${uncommitted === 1 ? "" : "s"}: the agents see commit ${task.checkout.commit.slice(0, 12)} only (commit or stash to include them)`);
+  const test = request.testCommand
+    ? givenTestCommand(request.testCommand)
+    : ((task.testFramework && frameworkTestCommand(task.testFramework)) ?? (await detectTestCommand(await filesAt(task.checkout))));
   const mode = request.mode === "auto" ? await chooseModeWithPolicy(request.policyPath, task) : request.mode;
   if (request.mode === "auto") deps.log(`auto: the policy chose ${mode}`);
   const backends = await connectModels(request.models, mode, request.modelConfig);
 
   const image = request.image ?? WORKSPACE_IMAGE;
   deps.log(`copying ${task.checkout.commit.slice(0, 12)} into a ${image} container${request.network ? " (with network)" : " (no network)"}`);
-  const workspace = await Workspace.open({ repoPath: task.checkout.path, commit: task.checkout.commit, image, network: request.network });
+  const workspace = await Workspace.open({ repoPath: task.checkout.path, commit: task.checkout.commit, image, network: request.network, signal: deps.signal, log: deps.log });
   try {
     const tests = new WorkspaceTests(workspace, test, request.testTimeoutSeconds);
-    const baseline = await tests.run(baselineTests(task));
-    const reason = cannotRunReason(test, baseline);
-    if (reason) {
-      throw new KoderzError(
-        "bad_input",
-        `the repository's tests cannot run: ${reason}\n$ ${baseline.command}\n${clip(baseline.output, 2_000)}`,
-        "pass the right command with --test-cmd, an image that has what the tests need with --image, or --network if they must download dependencies",
-      );
-    }
-    deps.log(`tests: \`${baseline.command}\` ${baseline.passed ? "passes" : "fails"} before any change`);
+    const hidden = task.hiddenTestPatch !== undefined ? new HiddenPatchTests(workspace, tests, { ...task, hiddenTestPatch: task.hiddenTestPatch }) : undefined;
+    const baseline = hidden ? await hiddenPatchBaseline(hidden, deps.log) : await tests.run(baselineTests(task));
+    const reason = cannotRunReason(hidden ? { command: baseline.command, runner: hidden.framework === "pytest" ? "pytest" : "custom" } : test, baseline);
+    if (reason) throw cannotRunError(reason, baseline);
+    if (!hidden) deps.log(`tests: \`${baseline.command}\` ${baseline.passed ? "passes" : "fails"} before any change`);
 
     const run = createSolveRun(deps.store, request, task, mode, test);
     const experimentId = experimentIdFor(run.runId, mode, task.id);
     const trajectory = new SolveTrajectory(request.budget, deps.onStep);
     trajectory.addCheck("run_tests", baseline.command, baseline.output, baseline.passed, baseline.durationMs);
     deps.log(`run ${run.runId}: ${mode} on ${task.id}`);
-    const started = performance.now();
     try {
-      const context = solveContext(request, deps, { task, test, workspace, tests, trajectory, backends, runId: run.runId, experimentId });
+      const context = solveContext(request, deps, { task, test, workspace, tests, hidden, trajectory, backends, runId: run.runId, experimentId });
       const outcome = await SOLVE_PIPELINES[mode]({ ...context, repoMap: await repositoryMap(workspace) });
       // The diff is taken before grading: a hidden test patch must not become part of it.
       const diff = await workspace.diff();
       const filesChanged = await workspace.changedFiles();
-      const grade = await gradeWorkspace(workspace, tests, task, diff.trim() !== "");
+      const grade = await gradeWorkspace(tests, task, diff.trim() !== "", hidden);
       for (const final of grade.runs) trajectory.addCheck("run_tests", final.command, final.output, final.passed, final.durationMs);
       const diffPath = writeResult(deps.resultsDir, `${run.runId}.diff`, diff);
       const wallSeconds = (performance.now() - started) / 1000;
@@ -152,12 +155,41 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
   }
 }
 
+/**
+ * A task with a hidden test patch: the harness's run with the patch, which must be able to run
+ * (the patch's new tests exist only then), and which PASS_TO_PASS tests pass without it.
+ */
+async function hiddenPatchBaseline(hidden: HiddenPatchTests, log: (message: string) => void): Promise<TestRun> {
+  const { withPatch, report, knownPassing } = await hidden.baseline();
+  const count = (list: { success: string[]; failure: string[] }) => `${list.success.length}/${list.success.length + list.failure.length}`;
+  log(`tests: \`${clipCommand(withPatch.command)}\` with the hidden test patch, before any change: FAIL_TO_PASS ${count(report.failToPass)} pass, PASS_TO_PASS ${count(report.passToPass)} pass`);
+  log(`the agents' work is checked with ${knownPassing.length} PASS_TO_PASS test${knownPassing.length === 1 ? "" : "s"} that pass without the patch${knownPassing.length ? "" : " (none: the whole suite is run instead, unless the Tester writes a reproduction)"}`);
+  return withPatch;
+}
+
+const MAX_COMMAND_CHARS = 300;
+const ERROR_OUTPUT_LINES = 20;
+
+function clipCommand(command: string): string {
+  return command.length <= MAX_COMMAND_CHARS ? command : `${command.slice(0, MAX_COMMAND_CHARS)}... (${command.length - MAX_COMMAND_CHARS} more characters)`;
+}
+
+/** Names the command and shows the first lines of what it printed: enough to see why, short enough to read. */
+function cannotRunError(reason: string, run: TestRun): KoderzError {
+  const lines = run.output.split("\n");
+  const head = lines.slice(0, ERROR_OUTPUT_LINES).map((line) => (line.length > 200 ? `${line.slice(0, 200)}...` : line));
+  const more = lines.length > ERROR_OUTPUT_LINES ? `\n... (${lines.length - ERROR_OUTPUT_LINES} more lines)` : "";
+  return new KoderzError(
+    "bad_input",
+    `the repository's tests cannot run: ${reason}\n$ ${clipCommand(run.command)}\n${head.join("\n")}${more}`,
+    "pass the right command with --test-cmd, an image that has what the tests need with --image, or --network if they must download dependencies",
+  );
+}
+
 /** The tests the baseline runs: enough to learn whether the test command works at all. */
 function baselineTests(task: RepoTask): string[] | undefined {
-  if (testsVisibleToAgents(task) && task.failToPass.length) return [...task.failToPass, ...task.passToPass];
-  // A hidden patch's tests do not exist yet; the ones that already pass do.
-  if (task.passToPass.length) return [...task.passToPass];
-  return undefined;
+  const named = [...task.failToPass, ...task.passToPass];
+  return named.length ? named : undefined;
 }
 
 interface SessionParts {
@@ -165,6 +197,7 @@ interface SessionParts {
   test: TestCommand;
   workspace: Workspace;
   tests: WorkspaceTests;
+  hidden?: HiddenPatchTests;
   trajectory: SolveTrajectory;
   backends: Map<string, ModelBackend>;
   runId: string;
@@ -172,22 +205,24 @@ interface SessionParts {
 }
 
 function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionParts): Omit<SolveContext, "repoMap"> {
-  const { task, workspace, tests } = parts;
+  const { task, workspace, tests, hidden } = parts;
   const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: "cache" });
   const byRole = roleModels(request.models);
   const models = Object.fromEntries(
     AGENT_ROLES.map((role) => [role, withCallLog(parts.backends.get(byRole[role])!, callLog, request.cache ? "cache" : "record")]),
   ) as Record<AgentRole, ModelBackend>;
   const view = repoIssueView(task, parts.test.command);
-  // The orchestrator's checks run the tests the agents know about, or the whole suite.
+  // The orchestrator's checks run the tests the agents know about, or the whole suite. With a
+  // hidden test patch they run the known PASS_TO_PASS tests and the Tester's reproduction.
   const checkIds = view.knownFailingTests.length ? [...view.knownFailingTests, ...task.passToPass] : undefined;
+  const check = async (reproductionTests: readonly string[]): Promise<TestRun> => (hidden ? await hidden.check(reproductionTests) : undefined) ?? tests.run(checkIds);
   const tools: ToolContext = { workspace, runTests: (ids) => tests.run(ids) };
   return {
     view,
     models,
     tools,
     trajectory: parts.trajectory,
-    check: () => tests.run(checkIds),
+    check,
     diff: () => workspace.diff(),
     debugRounds: request.debugRounds,
     signal: deps.signal,

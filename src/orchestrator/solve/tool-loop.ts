@@ -65,13 +65,14 @@ export async function runToolLoop(request: ToolLoopRequest): Promise<ToolLoopRes
 
 /**
  * A tool that throws is reported to the model as an error, except when the workspace itself is
- * gone (the container died): no answer from the model can fix that, so the run stops.
+ * gone (the container died) or the user interrupted: no answer from the model can fix that, so
+ * the run stops.
  */
 async function invokeSafely(tools: readonly RepoTool[], call: Parameters<typeof invokeTool>[1], context: ToolContext): Promise<ToolOutcome> {
   try {
     return await invokeTool(tools, call, context);
   } catch (error) {
-    if (error instanceof KoderzError && error.code === "sandbox_unavailable") throw error;
+    if (error instanceof KoderzError && (error.code === "sandbox_unavailable" || error.code === "interrupted")) throw error;
     return { output: `error: the tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
   }
 }

@@ -18,8 +18,12 @@ export class WorkspaceTests {
   ) {}
 
   /** The whole suite, or only the named tests. */
-  async run(ids?: readonly string[]): Promise<TestRun> {
-    const command = ids?.length ? commandForTests(this.test, ids) : this.test.command;
+  run(ids?: readonly string[]): Promise<TestRun> {
+    return this.runCommand(ids?.length ? commandForTests(this.test, ids) : this.test.command);
+  }
+
+  /** Any test command line (the SWE-bench harness's), under the same limit and counted the same. */
+  async runCommand(command: string): Promise<TestRun> {
     this.runs += 1;
     const result = await this.workspace.shell(command, { timeoutSeconds: this.timeoutSeconds });
     const output = [result.stdout, result.stderr].filter((s) => s.trim()).join("\n");
