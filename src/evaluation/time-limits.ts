@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { Sandbox } from "../../sandbox/sandbox.js";
+import { runnerSource } from "../../sandbox/runner-source.js";
 import { userCacheDir } from "../../tasks/cache-dir.js";
 import type { Task } from "../../tasks/task.js";
 import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "./program.js";
@@ -59,11 +60,13 @@ type CacheFile = z.infer<typeof CacheFile>;
 
 /**
  * The canonical programs' run times in this sandbox, in seconds, by task id. Measured once and
- * cached per sandbox name, keyed by a hash of each task's content (so an edited dataset, or a
+ * cached per sandbox name and runner version, keyed by a hash of each task's content (so an edited dataset, or a
  * new one, is measured afresh, and any subset of a known suite costs nothing).
  */
 export async function canonicalRunTimes(tasks: readonly Task[], sandbox: Sandbox, options: TimeLimitOptions = {}): Promise<Map<string, number>> {
-  const file = path.join(options.cacheDir ?? path.join(userCacheDir(), "time-limits"), `${sandbox.name}.json`);
+  // A new runner judges at another cost: its measurements start afresh.
+  const runnerVersion = createHash("sha256").update(runnerSource()).digest("hex").slice(0, 12);
+  const file = path.join(options.cacheDir ?? path.join(userCacheDir(), "time-limits"), `${sandbox.name}-${runnerVersion}.json`);
   const cache = await readCache(file, sandbox.name);
   const hashOf = new Map(tasks.map((task) => [task.id, taskHash(task)]));
   const missing = tasks.filter((task) => cache.seconds[hashOf.get(task.id)!] === undefined);
