@@ -213,6 +213,7 @@ def zygote_main(sock, config, uid_base, vsize_bytes):
         os.close(null)
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, signal.SIG_IGN)
+        reapers = Reapers(config, uid_base)
         while True:
             reap_children()
             try:
@@ -226,7 +227,7 @@ def zygote_main(sock, config, uid_base, vsize_bytes):
                 if request["op"] == "spawn":
                     reply = {"pid": start_candidate(request, fds, config, uid_base, vsize_bytes)}
                 else:
-                    reap_slot(request["slot"], request["pid"], config, uid_base)
+                    reapers.reap(request["slot"], request["pid"])
                     reply = {}
             except OSError as error:
                 reply = {"error": str(error), "errno": error.errno}
@@ -264,33 +265,79 @@ def start_candidate(request, fds, config, uid_base, vsize_bytes):
     return pid
 
 
-def reap_slot(slot, pid, config, uid_base):
-    """Kills everything that ran under the slot and removes the files it left, from a process
-    of the slot's own uid (so it can reach exactly those processes and files)."""
-    uid = slot_uid(slot, uid_base)
-    reaper = fork_with_retry()
-    if reaper == 0:
-        try:
+class Reapers:
+    """One reaper per slot, kept for the batch: a fork per program saved. A reaper of a slot
+    with its own uid has effective uid U, which reaches every process and file of U, and real
+    and saved uids of another (unused) uid, so U's processes can neither signal nor trace it."""
+
+    def __init__(self, config, uid_base):
+        self.config = config
+        self.uid_base = uid_base
+        self.channels = {}
+
+    def reap(self, slot, pid):
+        """Kills everything that ran under the slot and removes the files it left."""
+        for _ in range(2):  # a reaper that died (it should not) is replaced once
+            channel = self.channels.get(slot) or self.start(slot)
+            try:
+                os.write(channel[1], struct.pack(">q", pid))
+                if os.read(channel[0], 1):
+                    return
+            except OSError:
+                pass
+            self.channels.pop(slot, None)
+            for fd in channel:
+                os.close(fd)
+        raise OSError(errno.EIO, f"the reaper of sandbox slot {slot} keeps dying")
+
+    def start(self, slot):
+        requests_r, requests_w = os.pipe()
+        done_r, done_w = os.pipe()
+        if fork_with_retry() == 0:
+            os.close(requests_w)
+            os.close(done_r)
+            run_reaper(requests_r, done_w, slot, self.config, self.uid_base)
+        os.close(requests_r)
+        os.close(done_w)
+        self.channels[slot] = (done_r, requests_w)
+        return self.channels[slot]
+
+
+def run_reaper(requests_r, done_w, slot, config, uid_base):
+    try:
+        uid = slot_uid(slot, uid_base)
+        if uid is not None:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid + REAPER_UID_OFFSET, uid, uid + REAPER_UID_OFFSET)
+        roots = [root for root in (config["workRoot"] or tempfile.gettempdir(),) + SHARED_TEMP_DIRS if writable_mount(root)]
+        while True:
+            request = read_exactly(requests_r, 8)
+            if request is None:
+                break
             if uid is None:
                 # No uid of its own (not root): its session is what we can find of it.
-                kill_group(pid)
+                kill_group(struct.unpack(">q", request)[0])
                 shutil.rmtree(slot_workdir(slot, config), onerror=make_removable)
             else:
-                os.setgroups([])
-                os.setresgid(uid, uid, uid)
-                # Effective uid U reaches every process of U; real and saved uids of another
-                # (unused) uid keep U's processes from signalling the reaper back mid-sweep.
-                os.setresuid(uid + REAPER_UID_OFFSET, uid, uid + REAPER_UID_OFFSET)
-                for _ in range(3):  # a fork racing the first sweep is caught by the next
+                for _ in range(3):  # a fork racing a sweep is caught by the next
                     try:
                         os.kill(-1, signal.SIGKILL)  # every process of this uid but us
                     except OSError:
-                        pass
-                for root in (config["workRoot"] or tempfile.gettempdir(),) + SHARED_TEMP_DIRS:
+                        break  # nothing of this uid is left
+                for root in roots:
                     remove_owned_by(root, uid)
-        finally:
-            os._exit(0)
-    os.waitpid(reaper, 0)
+            os.write(done_w, b".")
+    finally:
+        os._exit(0)
+
+
+def writable_mount(path):
+    """Whether files can be left in `path` at all (the process sandbox's host /tmp is read-only)."""
+    try:
+        return not os.statvfs(path).f_flag & os.ST_RDONLY
+    except OSError:
+        return False
 
 
 def fork_with_retry(seconds=2.0):
