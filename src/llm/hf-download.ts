@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, open as openFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import cliProgress from "cli-progress";
 import { KoderzError } from "../errors.js";
@@ -53,13 +52,13 @@ export async function downloadModelFile(request: DownloadRequest): Promise<strin
       const total = announced.size ?? totalOf(response.response, start);
       let received = start;
       progress.update(received, total);
-      const counter = new TransformCounter((bytes) => progress.update((received += bytes), total));
+      // Each chunk is on disk before the next is read, so what arrived before a cut is kept for the resume.
+      const file = await openFile(partial, start === 0 ? "w" : "a");
       try {
-        await pipeline(
-          Readable.fromWeb(response.response.body as import("node:stream/web").ReadableStream<Uint8Array>),
-          counter,
-          createWriteStream(partial, { flags: start === 0 ? "w" : "a" }),
-        );
+        for await (const chunk of response.response.body as AsyncIterable<Uint8Array>) {
+          await file.write(chunk);
+          progress.update((received += chunk.length), total);
+        }
       } catch (error) {
         if (request.signal?.aborted) throw error;
         if (attempt >= maxAttempts) {
@@ -70,6 +69,8 @@ export async function downloadModelFile(request: DownloadRequest): Promise<strin
           );
         }
         continue; // resume from what arrived
+      } finally {
+        await file.close();
       }
       const size = (await fileSize(partial)) ?? 0;
       if (total !== undefined && size < total && attempt < maxAttempts) continue; // the host closed early: resume
@@ -182,16 +183,6 @@ async function fileSize(file: string): Promise<number | undefined> {
     return (await stat(file)).size;
   } catch {
     return undefined;
-  }
-}
-
-class TransformCounter extends Transform {
-  constructor(private readonly onBytes: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.onBytes(chunk.length);
-    callback(null, chunk);
   }
 }
 
