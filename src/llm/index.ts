@@ -9,3 +9,4 @@ export { withCallLog, requestHash, canonicalJson, type CallLogMode } from "./rec
 export { costUsd, type TokenPrices } from "./cost.js";
 export { measureSpeed, type SpeedReport, type SpeedRun, type SpeedTestOptions } from "./speed-measure.js";
 export type { RetryEvent, RetryPolicy } from "./resilience.js";
+export { chooseDefaultModels, EMBEDDED_DEFAULT_MODEL, type DefaultModelChoice } from "./default-model.js";

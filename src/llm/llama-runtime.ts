@@ -1,5 +1,5 @@
 import { freemem } from "node:os";
-import { getLlama, GgufInsights, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from "node-llama-cpp";
+import type { GgufInsights, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { KoderzError } from "../errors.js";
 
 /**
@@ -30,11 +30,14 @@ export interface LoadedLlamaModel {
 
 const DEFAULT_CONTEXT_SIZE = 8192;
 
+/** node-llama-cpp itself, imported on first use: it takes seconds to import, which no other command should pay. */
+export const nodeLlamaCpp = () => import("node-llama-cpp");
+
 let llama: Promise<Llama> | undefined;
 
 /** The native bindings, loaded once; prebuilt binaries only (never a build or a download at run time). */
 export function sharedLlama(): Promise<Llama> {
-  llama ??= getLlama({ build: "never", logLevel: LlamaLogLevel.error, progressLogs: false });
+  llama ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) => getLlama({ build: "never", logLevel: LlamaLogLevel.error, progressLogs: false }));
   return llama;
 }
 
@@ -108,6 +111,7 @@ async function load(path: string, settings: LlamaSettings): Promise<LoadedLlamaM
  * llama.cpp would otherwise be killed by the kernel, or page for hours. Returns the context size.
  */
 async function checkMemory(runtime: Llama, path: string, settings: LlamaSettings): Promise<number> {
+  const { GgufInsights, readGgufFileInfo } = await nodeLlamaCpp();
   let insights: GgufInsights;
   try {
     insights = await GgufInsights.from(await readGgufFileInfo(path), runtime);

@@ -1,16 +1,10 @@
-import {
-  LlamaChat,
-  type ChatHistoryItem,
-  type ChatModelFunctionCall,
-  type ChatModelFunctions,
-  type GbnfJsonSchema,
-  type LlamaGrammar,
-} from "node-llama-cpp";
+import { access } from "node:fs/promises";
+import type { ChatHistoryItem, ChatModelFunctionCall, ChatModelFunctions, GbnfJsonSchema, LlamaGrammar } from "node-llama-cpp";
 import { KoderzError } from "../errors.js";
 import { CallFailure, isAbortError, type CallTarget } from "./call-failure.js";
 import { parseGgufSource, type GgufSource } from "./gguf-cache.js";
 import { downloadModelFile } from "./hf-download.js";
-import { loadLlamaModel, sharedLlama, type LlamaSettings, type LoadedLlamaModel } from "./llama-runtime.js";
+import { loadLlamaModel, nodeLlamaCpp, sharedLlama, type LlamaSettings, type LoadedLlamaModel } from "./llama-runtime.js";
 import type { ProviderAnswer, ProviderTransport } from "./managed-backend.js";
 import type { ChatMessage, ChatRequest, ToolCall, ToolSpec } from "./types.js";
 
@@ -48,6 +42,7 @@ export function llamaTransport(endpoint: LlamaEndpoint): ProviderTransport {
     target,
     async send(request: ChatRequest, signal: AbortSignal): Promise<ProviderAnswer> {
       const loaded = await ready();
+      const { LlamaChat } = await nodeLlamaCpp();
       const sequence = await loaded.acquire();
       const chat = new LlamaChat({ contextSequence: sequence });
       try {
@@ -55,6 +50,8 @@ export function llamaTransport(endpoint: LlamaEndpoint): ProviderTransport {
         const started = performance.now();
         let timeToFirstTokenMs: number | undefined;
         const firstToken = () => (timeToFirstTokenMs ??= performance.now() - started);
+        // The prompt's length, read when the first token comes out: by the end a context shift may have dropped part of it.
+        let promptTokens: number | undefined;
         const common = {
           signal,
           maxTokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
@@ -62,6 +59,9 @@ export function llamaTransport(endpoint: LlamaEndpoint): ProviderTransport {
           ...(request.seed !== undefined ? { seed: request.seed } : {}),
           onTextChunk: (text: string) => {
             if (text) firstToken();
+          },
+          onToken: () => {
+            promptTokens ??= sequence.nextTokenIndex;
           },
         };
         const history = toHistory(request.messages);
@@ -78,8 +78,8 @@ export function llamaTransport(endpoint: LlamaEndpoint): ProviderTransport {
           toolCalls: (result.functionCalls ?? []).map(
             (call, index): ToolCall => ({ id: `call_${index}`, name: call.functionName, arguments: call.params ?? {} }),
           ),
-          // The whole prompt, as the other backends count it, though a shared prefix was evaluated only once.
-          usage: { input: Math.max(0, sequence.nextTokenIndex - output), output },
+          // The whole prompt, as the other backends count it, though a prefix shared with the last call was evaluated only once.
+          usage: { input: promptTokens ?? Math.max(0, sequence.nextTokenIndex - output), output },
         };
         if (request.stream && timeToFirstTokenMs !== undefined) answer.timeToFirstTokenMs = timeToFirstTokenMs;
         return answer;
@@ -105,7 +105,6 @@ async function localFile(source: GgufSource): Promise<string> {
   if (source.kind === "hf") {
     return downloadModelFile({ url: source.url, destination: source.cachePath, label: `${source.owner}/${source.repo}/${source.file}` });
   }
-  const { access } = await import("node:fs/promises");
   try {
     await access(source.path);
   } catch {
