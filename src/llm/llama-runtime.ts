@@ -68,8 +68,9 @@ export async function disposeLlamaModels(): Promise<void> {
 }
 
 async function load(path: string, settings: LlamaSettings): Promise<LoadedLlamaModel> {
-  const started = performance.now();
   const runtime = await sharedLlama();
+  // Timed after the native bindings are up: they load once per process, not once per model.
+  const started = performance.now();
   const contextSize = await checkMemory(runtime, path, settings);
   let model: LlamaModel;
   try {

@@ -101,6 +101,11 @@ export function llamaTransport(endpoint: LlamaEndpoint): ProviderTransport {
 /** An answer longer than this is cut, as a server's default max_tokens would; agents ask for their own. */
 const DEFAULT_MAX_TOKENS = 2048;
 
+/** The GGUF file a llama: reference names, downloaded into the cache first for hf: ones. */
+export function localGgufFile(reference: string): Promise<string> {
+  return localFile(parseGgufSource(reference));
+}
+
 async function localFile(source: GgufSource): Promise<string> {
   if (source.kind === "hf") {
     return downloadModelFile({ url: source.url, destination: source.cachePath, label: `${source.owner}/${source.repo}/${source.file}` });
