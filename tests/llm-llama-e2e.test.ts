@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { chooseDefaultModels, EMBEDDED_DEFAULT_MODEL, parseModelConfig } from "../src/llm/index.js";
+import { ModelOptions, withLlamaThreads } from "../src/cli/benchmark.js";
+import { chooseDefaultModels, EMBEDDED_DEFAULT_MODEL, parseModelConfig, resolveModel } from "../src/llm/index.js";
 import { parseGgufSource } from "../src/llm/gguf-cache.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import { writeTinyGguf } from "./fixtures/tiny-gguf.js";
@@ -93,5 +94,14 @@ describe("the embedded default", () => {
   it("leaves a model the user named alone", async () => {
     const choice = await chooseDefaultModels({ localModel: "ollama:qwen3-coder:30b" }, { config: empty, env: {}, ollamaAnswers: noOllama });
     expect(choice).toEqual({ localModel: "ollama:qwen3-coder:30b" });
+  });
+});
+
+describe("--threads", () => {
+  it("gives each llama: model of the run that many threads, and leaves other models alone", () => {
+    const flags = ModelOptions.parse({ localModel: "llama:/models/coder.gguf", frontierModel: "kimi-k2", threads: "3" });
+    const config = withLlamaThreads(parseModelConfig({ models: { "llama:/models/coder.gguf": { threads: 1, batchSize: 64 } } }, "koderz.config.json"), flags);
+    expect(resolveModel("llama:/models/coder.gguf", { config })).toMatchObject({ provider: "llama", threads: 3, batchSize: 64 });
+    expect(resolveModel("kimi-k2", { config }).threads).toBeUndefined();
   });
 });

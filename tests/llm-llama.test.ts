@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { registerSpeedTestCommand } from "../src/cli/speed-test.js";
 import { createBackend, parseModelConfig } from "../src/llm/index.js";
 import { disposeLlamaModels, loadLlamaModel } from "../src/llm/llama-runtime.js";
 import { tinyGgufBytes, writeTinyGguf } from "./fixtures/tiny-gguf.js";
+import { runInProcess } from "./fixtures/in-process-cli.js";
 import { failureOf } from "./helpers/failure.js";
 
 // The real node-llama-cpp on a tiny random-weight model the fixture writes: what it says is noise,
@@ -132,5 +134,19 @@ describe("llama: backend (node-llama-cpp in process)", () => {
     const response = await backend.chat({ messages: [{ role: "user", content: "def" }], maxTokens: 4, temperature: 0 });
     expect(response.model).toBe("tiny-coder");
     expect(response.usage.output).toBeGreaterThan(0);
+  });
+
+  it("speed-test reports pp and tg tokens/s and load time for each configuration", async () => {
+    const result = await runInProcess(registerSpeedTestCommand, [
+      "speed-test", `llama:${modelPath}`, "--threads", "1", "--context-size", "512", "--batch-size", "32,128", "--pp", "64", "--tg", "16", "--json",
+    ]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const Bench = z.object({
+      model: z.string(), threadsUsed: z.number(), contextSize: z.number(), batchSize: z.number(), loadMs: z.number().positive(),
+      promptTokens: z.number(), promptTokensPerSecond: z.number().positive(), generatedTokens: z.number(), generationTokensPerSecond: z.number().positive(),
+    });
+    const parsed = z.object({ models: z.array(z.unknown()), llama: z.array(Bench) }).parse(JSON.parse(result.stdout));
+    expect(parsed.llama.map((row) => [row.threadsUsed, row.contextSize, row.batchSize])).toEqual([[1, 512, 32], [1, 512, 128]]);
+    for (const row of parsed.llama) expect([row.promptTokens, row.generatedTokens]).toEqual([64, 16]);
   });
 });

@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { z } from "zod";
 import { openSandbox } from "../../sandbox/select.js";
 import { KoderzError } from "../errors.js";
-import { chooseDefaultModels, loadModelConfig } from "../llm/index.js";
+import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/index.js";
 import { BENCHMARK_MODES } from "../orchestrator/benchmark-runner.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
@@ -34,6 +34,7 @@ export const ModelOptions = z.object({
   maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
   maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
   sandbox: z.enum(["docker", "process"]).optional(),
+  threads: whole("--threads").optional(),
 });
 export type ModelFlags = z.infer<typeof ModelOptions>;
 
@@ -106,7 +107,18 @@ export function addModelOptions(command: Command): Command {
     .option("--max-tokens <n>", "budget per problem: tokens")
     .option("--max-usd <dollars>", "budget per problem: dollars")
     .option("--max-seconds <s>", "budget per problem: wall time")
-    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)");
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--threads <n>", "llama: models: CPU threads (default: $KODERZ_LLAMA_THREADS, else every core)");
+}
+
+/** --threads: each llama: model the flags name gets that many CPU threads, over the config file's. */
+export function withLlamaThreads(config: ModelConfig, flags: ModelFlags): ModelConfig {
+  if (!flags.threads) return config;
+  const models = { ...config.models };
+  for (const id of [flags.localModel, flags.frontierModel, ...Object.values(parseRoleOverrides(flags.modelFor))]) {
+    if (id?.startsWith("llama:")) models[id] = { ...models[id], threads: flags.threads };
+  }
+  return { ...config, models };
 }
 
 type ModelsGivenRaw = { localModel?: string; frontierModel?: string; config?: string; resume?: string; replay?: string };
@@ -211,7 +223,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     const result = await runBenchmarkSession(request, {
       store,
       openSandbox: () => openSandbox(flags.sandbox, { onNotice: log }),
-      modelConfig: loadModelConfig({ path: flags.config }),
+      modelConfig: withLlamaThreads(loadModelConfig({ path: flags.config }), flags),
       resultsDir: flags.resultsDir,
       log,
       signal: interrupt.signal,
