@@ -134,8 +134,7 @@ export async function withDefaultModels<T extends ModelsGivenRaw>(raw: T): Promi
     { ...(raw.localModel ? { localModel: raw.localModel } : {}), ...(raw.frontierModel ? { frontierModel: raw.frontierModel } : {}) },
     { config: loadModelConfig(raw.config ? { path: raw.config } : {}) },
   );
-  if (choice.notice) process.stderr.write(`${choice.notice}
-`);
+  if (choice.notice) process.stderr.write(`${choice.notice}\n`);
   return { ...raw, ...(choice.localModel ? { localModel: choice.localModel } : {}), ...(choice.frontierModel ? { frontierModel: choice.frontierModel } : {}) };
 }
 
