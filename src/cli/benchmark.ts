@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { z } from "zod";
 import { openSandbox } from "../../sandbox/select.js";
 import { KoderzError } from "../errors.js";
-import { loadModelConfig } from "../llm/index.js";
+import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/index.js";
 import { BENCHMARK_MODES } from "../orchestrator/benchmark-runner.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
@@ -34,6 +34,7 @@ export const ModelOptions = z.object({
   maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
   maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
   sandbox: z.enum(["docker", "process"]).optional(),
+  threads: whole("--threads").optional(),
 });
 export type ModelFlags = z.infer<typeof ModelOptions>;
 
@@ -69,8 +70,8 @@ export function registerBenchmark(program: Command): void {
     .option("--concurrency <n>", "problems in flight at once", "2")
     .option("--resume <run-id>", "continue a stopped run where it left off")
     .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls");
-  addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: unknown) => {
-    const flags = parseOptions(BenchmarkOptions, raw);
+  addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw) => {
+    const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
     await runBenchmarkCommand(await sessionRequest(start, end, flags), flags);
   });
 }
@@ -95,8 +96,9 @@ export function addAgentOptions(command: Command): Command {
 /** Models, agent settings, budgets and sandbox (see ModelOptions). */
 export function addModelOptions(command: Command): Command {
   return command
-    .option("--local-model <id>", "the model under test (Coder, Tester, Debugger)", DEFAULT_LOCAL_MODEL)
-    .option("--frontier-model <id>", "the stronger model (Planner, Reviewer, checkpoints)", DEFAULT_FRONTIER_MODEL)
+    // No commander defaults here: withDefaultModels must see what the user left out.
+    .option("--local-model <id>", `the model under test (Coder, Tester, Debugger) (default: "${DEFAULT_LOCAL_MODEL}")`)
+    .option("--frontier-model <id>", `the stronger model (Planner, Reviewer, checkpoints) (default: "${DEFAULT_FRONTIER_MODEL}")`)
     .option("--model-for <role=model>", "a model for one role, e.g. Tester=openai:gpt-4o-mini (repeatable)", collect)
     .option("--config <path>", "a koderz.config.json with extra models and prices")
     .option("--trajectories <k>", "deep: parallel Coder trajectories (8 is heavy)", String(DEFAULT_SETTINGS.trajectories))
@@ -105,7 +107,35 @@ export function addModelOptions(command: Command): Command {
     .option("--max-tokens <n>", "budget per problem: tokens")
     .option("--max-usd <dollars>", "budget per problem: dollars")
     .option("--max-seconds <s>", "budget per problem: wall time")
-    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)");
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--threads <n>", "llama: models: CPU threads (default: $KODERZ_LLAMA_THREADS, else every core)");
+}
+
+/** --threads: each llama: model the flags name gets that many CPU threads, over the config file's. */
+export function withLlamaThreads(config: ModelConfig, flags: ModelFlags): ModelConfig {
+  if (!flags.threads) return config;
+  const models = { ...config.models };
+  for (const id of [flags.localModel, flags.frontierModel, ...Object.values(parseRoleOverrides(flags.modelFor))]) {
+    if (id?.startsWith("llama:")) models[id] = { ...models[id], threads: flags.threads };
+  }
+  return { ...config, models };
+}
+
+type ModelsGivenRaw = { localModel?: string; frontierModel?: string; config?: string; resume?: string; replay?: string };
+
+/**
+ * Fills in models the user did not name when the usual defaults cannot work on this machine
+ * (the embedded default, see chooseDefaultModels) and says so in one line on stderr.
+ */
+export async function withDefaultModels<T extends ModelsGivenRaw>(raw: T): Promise<T> {
+  // A resumed or replayed run keeps the models it was stored with.
+  if (raw.resume || raw.replay) return raw;
+  const choice = await chooseDefaultModels(
+    { ...(raw.localModel ? { localModel: raw.localModel } : {}), ...(raw.frontierModel ? { frontierModel: raw.frontierModel } : {}) },
+    { config: loadModelConfig(raw.config ? { path: raw.config } : {}) },
+  );
+  if (choice.notice) process.stderr.write(`${choice.notice}\n`);
+  return { ...raw, ...(choice.localModel ? { localModel: choice.localModel } : {}), ...(choice.frontierModel ? { frontierModel: choice.frontierModel } : {}) };
 }
 
 /** The models and settings a ModelFlags names, in the shape runs store them. */
@@ -192,7 +222,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     const result = await runBenchmarkSession(request, {
       store,
       openSandbox: () => openSandbox(flags.sandbox, { onNotice: log }),
-      modelConfig: loadModelConfig({ path: flags.config }),
+      modelConfig: withLlamaThreads(loadModelConfig({ path: flags.config }), flags),
       resultsDir: flags.resultsDir,
       log,
       signal: interrupt.signal,

@@ -3,7 +3,7 @@ import { loadSuite } from "../../tasks/load.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
-import { addAgentOptions, BenchmarkOptions, datasetChoice, newRunRequest, runBenchmarkCommand } from "./benchmark.js";
+import { addAgentOptions, BenchmarkOptions, datasetChoice, newRunRequest, runBenchmarkCommand, withDefaultModels } from "./benchmark.js";
 import { parseOptions } from "./parse.js";
 
 /** `koderz run --problem-id HumanEval/0`: one problem, recorded as a one-problem run, with a trace on stderr. */
@@ -13,8 +13,8 @@ export function registerRun(program: Command): void {
     .description("run one problem with a readable trace of every agent step")
     .requiredOption("--problem-id <id>", "e.g. HumanEval/0")
     .option("--mode <mode>", "zero-shot | iterative | fast | standard | deep | auto (with --policy)", "standard");
-  addAgentOptions(command).action(async (raw: { problemId: string }) => {
-    const flags = parseOptions(BenchmarkOptions, { ...raw, concurrency: "1" });
+  addAgentOptions(command).action(async (raw: { problemId: string; localModel?: string; frontierModel?: string; config?: string }) => {
+    const flags = parseOptions(BenchmarkOptions, await withDefaultModels({ ...raw, concurrency: "1" }));
     if (flags.mode === "comparative") throw new KoderzError("usage", "`koderz run` runs one mode", "use `koderz benchmark START END --mode comparative` to compare modes");
     const dataset = datasetChoice(flags);
     const tasks = await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath });

@@ -17,7 +17,7 @@ import { loadModelConfig } from "../llm/index.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { openStore } from "../store/index.js";
-import { addModelOptions, budgetOf, modelChoice, ModelOptions } from "./benchmark.js";
+import { addModelOptions, budgetOf, modelChoice, ModelOptions, withLlamaThreads } from "./benchmark.js";
 import { parseOptions } from "./parse.js";
 
 const TrainMetaOptions = ModelOptions.extend({
@@ -196,7 +196,7 @@ async function openLive(options: Options, rewards: RewardConfig, log: (line: str
   const { runner, close } = await openEpisodeRunner({
     tasks,
     models: modelChoice(options),
-    modelConfig: loadModelConfig({ path: options.config }),
+    modelConfig: withLlamaThreads(loadModelConfig({ path: options.config }), options),
     settings: { ...DEFAULT_SETTINGS, trajectories: options.trajectories, debugRounds: options.debugRounds },
     budget: budgetOf(options),
     openSandbox: () => openSandbox(options.sandbox, { onNotice: log }),

@@ -48,7 +48,7 @@ export interface CallTarget {
   apiKeyEnv?: string;
   /** The name the server knows the model by. */
   providerModel: string;
-  provider: "openai-compatible" | "ollama";
+  provider: "openai-compatible" | "ollama" | "llama";
 }
 
 /**

@@ -9,3 +9,7 @@ export { withCallLog, requestHash, canonicalJson, type CallLogMode } from "./rec
 export { costUsd, type TokenPrices } from "./cost.js";
 export { measureSpeed, type SpeedReport, type SpeedRun, type SpeedTestOptions } from "./speed-measure.js";
 export type { RetryEvent, RetryPolicy } from "./resilience.js";
+export { chooseDefaultModels, EMBEDDED_DEFAULT_MODEL, type DefaultModelChoice } from "./default-model.js";
+export { benchLlamaModel, type LlamaBenchConfig, type LlamaBenchResult } from "./llama-bench.js";
+export { localGgufFile } from "./llama.js";
+export { disposeLlamaModels } from "./llama-runtime.js";

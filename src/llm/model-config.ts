@@ -23,7 +23,7 @@ export const CONFIG_FILE_NAME = "koderz.config.json";
 const EnvNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name, e.g. MY_API_KEY");
 
 export const ModelEntrySchema = z.strictObject({
-  provider: z.enum(["openai-compatible", "ollama"]).optional(),
+  provider: z.enum(["openai-compatible", "ollama", "llama"]).optional(),
   /** The name the server knows the model by; defaults to the entry's key. */
   model: z.string().min(1).optional(),
   /** OpenAI-compatible base URL (…/v1), or the Ollama host. */
@@ -33,16 +33,22 @@ export const ModelEntrySchema = z.strictObject({
   /** Dollars per one million tokens. */
   prices: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }).optional(),
   contextLength: z.number().int().positive().optional(),
+  /** llama: models: CPU threads and tokens per batch. */
+  threads: z.number().int().positive().optional(),
+  batchSize: z.number().int().positive().optional(),
 });
 
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
 const ConfigFileSchema = z.looseObject({
   models: z.record(z.string().min(1), ModelEntrySchema).optional(),
+  /** The model for every role when no --local-model is given and neither Ollama nor an API key is found. */
+  defaultModel: z.string().min(1).optional(),
 });
 
 export interface ModelConfig {
   models: Record<string, ModelEntry>;
+  defaultModel?: string;
   /** The file it came from, for messages; undefined when there was none. */
   source?: string;
 }
@@ -84,5 +90,5 @@ export function parseModelConfig(raw: unknown, source: string): ModelConfig {
       'each entry of "models" may have provider, model, baseUrl, apiKeyEnv, prices {input, output} (dollars per 1M tokens) and contextLength',
     );
   }
-  return { models: result.data.models ?? {}, source };
+  return { models: result.data.models ?? {}, source, ...(result.data.defaultModel ? { defaultModel: result.data.defaultModel } : {}) };
 }

@@ -53,7 +53,7 @@ export function withCallLog(backend: ModelBackend, log: CallLog, mode: CallLogMo
   };
 }
 
-/** sha256 of the canonical JSON of what decides the answer: {model, messages, tools, temperature, maxTokens, seed}. */
+/** sha256 of the canonical JSON of what decides the answer: {model, messages, tools, temperature, maxTokens, seed, responseSchema}. */
 export function requestHash(model: string, request: ChatRequest): { hash: string; canonical: string } {
   const canonical = canonicalJson({
     model,
@@ -62,6 +62,7 @@ export function requestHash(model: string, request: ChatRequest): { hash: string
     temperature: request.temperature,
     maxTokens: request.maxTokens,
     seed: request.seed,
+    responseSchema: request.responseSchema,
   });
   return { hash: createHash("sha256").update(canonical).digest("hex"), canonical };
 }

@@ -1,5 +1,6 @@
 import { KoderzError } from "../errors.js";
 import type { TokenPrices } from "./cost.js";
+import { llamaTransport } from "./llama.js";
 import { managedBackend } from "./managed-backend.js";
 import { EMPTY_MODEL_CONFIG, type ModelConfig, type ModelEntry } from "./model-config.js";
 import { ollamaTransport } from "./ollama.js";
@@ -19,9 +20,11 @@ import type { ModelBackend } from "./types.js";
  *   ollama:<model>                   Ollama at OLLAMA_HOST (default http://127.0.0.1:11434), free
  *   openai-compatible:<model>@<url>  any OpenAI-compatible server: vLLM, llama.cpp, LM Studio
  *   <name> with options.baseUrl      the same, the CLI's --base-url
+ *   llama:/path/model.gguf           a GGUF file run in this process by node-llama-cpp, free
+ *   llama:hf:OWNER/REPO/FILE.gguf    the same, downloaded once into koderz's cache
  *   <name> in koderz.config.json     whatever the config file defines
  */
-export type ProviderKind = "openai-compatible" | "ollama";
+export type ProviderKind = "openai-compatible" | "ollama" | "llama";
 
 export interface ModelSpec {
   /** koderz's name for the model, as the user typed it. */
@@ -39,6 +42,9 @@ export interface ModelSpec {
   contextLength?: number;
   /** Whether preflight insists the model appears in the server's list (hosted providers only). */
   checkModelListed: boolean;
+  /** llama: models only: CPU threads and batch size (the config file's, else KODERZ_LLAMA_THREADS for threads). */
+  threads?: number;
+  batchSize?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -78,6 +84,8 @@ export const MODEL_ID_FORMS = [
   "openai:<model>",
   "ollama:<model>",
   "openai-compatible:<model>@<base-url>",
+  "llama:/path/model.gguf",
+  "llama:hf:OWNER/REPO/FILE.gguf",
 ] as const;
 
 export interface ResolveOptions {
@@ -137,6 +145,19 @@ function presetFor(modelId: string, env: Env, baseUrl: string | undefined): Mode
         prices: { inputPerMillion: 0, outputPerMillion: 0 },
         checkModelListed: true,
       };
+    case "llama": {
+      // In-process: the "base URL" is the GGUF reference; local models cost nothing.
+      const threads = Number(env.KODERZ_LLAMA_THREADS);
+      return {
+        id: modelId,
+        provider: "llama",
+        providerModel: name,
+        baseUrl: name,
+        prices: { inputPerMillion: 0, outputPerMillion: 0 },
+        checkModelListed: false,
+        ...(Number.isInteger(threads) && threads > 0 ? { threads } : {}),
+      };
+    }
     case "openai-compatible": {
       const at = name.lastIndexOf("@http");
       if (at > 0) return genericSpec(modelId, name.slice(0, at), name.slice(at + 1));
@@ -166,11 +187,17 @@ function applyEntry(base: ModelSpec, entry: ModelEntry): ModelSpec {
   else if (entry.apiKeyEnv) spec.apiKeyEnv = entry.apiKeyEnv;
   if (entry.prices) spec.prices = { inputPerMillion: entry.prices.input, outputPerMillion: entry.prices.output };
   if (entry.contextLength) spec.contextLength = entry.contextLength;
+  if (entry.threads) spec.threads = entry.threads;
+  if (entry.batchSize) spec.batchSize = entry.batchSize;
   return spec;
 }
 
 function specFromEntry(modelId: string, entry: ModelEntry, env: Env, baseUrl: string | undefined, source = "the config file"): ModelSpec {
   const provider = entry.provider ?? "openai-compatible";
+  if (provider === "llama") {
+    // "my-coder": { "provider": "llama", "model": "/models/coder.gguf" } names a GGUF file.
+    return applyEntry({ ...presetFor(`llama:${entry.model ?? modelId}`, env, undefined)!, id: modelId }, { ...entry, model: undefined });
+  }
   const url = entry.baseUrl ?? baseUrl ?? (provider === "ollama" ? env.OLLAMA_HOST || DEFAULT_OLLAMA_HOST : undefined);
   if (!url) {
     throw new KoderzError(
@@ -207,6 +234,10 @@ export interface CreateBackendOptions extends ResolveOptions {
   retry?: Partial<Omit<RetryPolicy, "timeoutMs" | "maxAttempts">>;
   /** Told about each retry, e.g. to print "rate limited, retrying in 4 s" to stderr. */
   onRetry?: (event: RetryEvent & { model: string }) => void;
+  /** llama: models: CPU threads (over the config file and KODERZ_LLAMA_THREADS), tokens per sequence, batch size. */
+  threads?: number;
+  contextSize?: number;
+  batchSize?: number;
 }
 
 /**
@@ -218,20 +249,38 @@ export function createBackend(modelId: string, options: CreateBackendOptions = {
   const spec = resolveModel(modelId, options);
   const env = options.env ?? process.env;
   const isOllama = spec.provider === "ollama";
+  const isLlama = spec.provider === "llama";
   const retry: RetryPolicy = {
     ...DEFAULT_RETRY_POLICY,
     ...options.retry,
     // A local model loading into memory, or writing a long answer on a CPU, needs longer.
-    timeoutMs: options.timeoutMs ?? (isOllama ? 300_000 : DEFAULT_RETRY_POLICY.timeoutMs),
-    maxAttempts: options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,
+    timeoutMs: options.timeoutMs ?? (isOllama || isLlama ? 300_000 : DEFAULT_RETRY_POLICY.timeoutMs),
+    // An in-process model has no network to be flaky: what fails once fails again.
+    maxAttempts: options.maxAttempts ?? (isLlama ? 1 : DEFAULT_RETRY_POLICY.maxAttempts),
   };
   // Ollama queues parallel requests itself (OLLAMA_NUM_PARALLEL, often 1); sending more only
   // starts their timeouts early while they wait in its queue.
-  const concurrency = options.concurrency ?? (isOllama ? 1 : 4);
+  // llama: calls share one CPU: two sequences keep it busy without multiplying the context's memory.
+  const concurrency = options.concurrency ?? (isOllama ? 1 : isLlama ? 2 : 4);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new KoderzError("usage", `concurrency must be a whole number of at least 1, not ${concurrency}`, "pass --concurrency 1 or more");
   }
-  const transport = isOllama
+  const threads = options.threads ?? spec.threads;
+  const contextSize = options.contextSize ?? spec.contextLength;
+  const batchSize = options.batchSize ?? spec.batchSize;
+  const transport = isLlama
+    ? llamaTransport({
+        modelId: spec.id,
+        reference: spec.providerModel,
+        // One sequence per call that may run at once; they share the one loaded model.
+        settings: {
+          sequences: concurrency,
+          ...(threads !== undefined ? { threads } : {}),
+          ...(contextSize !== undefined ? { contextSize } : {}),
+          ...(batchSize !== undefined ? { batchSize } : {}),
+        },
+      })
+    : isOllama
     ? ollamaTransport({
         modelId: spec.id,
         providerModel: spec.providerModel,

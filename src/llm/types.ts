@@ -39,6 +39,11 @@ export interface ChatRequest {
   maxTokens?: number;
   /** Stream the answer; the response then carries timeToFirstTokenMs. */
   stream?: boolean;
+  /**
+   * Asks for an answer that is one JSON value of this JSON Schema (a verdict, a score). Backends
+   * that can enforce it do (llama: through a grammar); the caller still validates with zod.
+   */
+  responseSchema?: Record<string, unknown>;
   /** Distinguishes otherwise identical requests (parallel trajectories); part of the request hash. */
   seed?: number;
   signal?: AbortSignal;
