@@ -39,6 +39,8 @@ import { syntheticExperience, trainAndCompare } from "../training/session.js";
 import { DEFAULT_PPO_SETTINGS } from "../training/train.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+// The shared datasets beside the repository, as the tests find them, unless the user says otherwise.
+process.env.KODERZ_DATA_DIR ||= path.resolve(repoRoot, "../shared/datasets");
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1] ?? "");
@@ -106,7 +108,7 @@ function importedRun(db: string, label: string): string | undefined {
 }
 
 async function routingRuns(db: string): Promise<string[]> {
-  const dataDir = process.env.KODERZ_DATA_DIR?.trim() || path.resolve(repoRoot, "../shared/datasets");
+  const dataDir = process.env.KODERZ_DATA_DIR!;
   const runIds: string[] = [];
   for (const { file, arm } of ROUTING_ARMS) {
     const label = `routing-${file}`;
@@ -124,7 +126,7 @@ async function routingRuns(db: string): Promise<string[]> {
     await execa(
       process.execPath,
       [path.join(repoRoot, "dist", "src", "cli", "main.js"), "evaluate", samples, "--save-run", "--label", label, "--arm", arm, ...fields, "--db", db, "--results-dir", work],
-      { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, KODERZ_DATA_DIR: dataDir } },
+      { stdio: ["ignore", "ignore", "inherit"] },
     );
     await rm(work, { recursive: true, force: true });
     runIds.push(importedRun(db, label)!);

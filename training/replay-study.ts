@@ -21,9 +21,9 @@ export interface ReplayStudyOptions {
   rewards: RewardConfig;
   heldOutFraction: number;
   settings?: Partial<PpoSettings>;
-  /** Called after each seed's training, e.g. for progress, metrics or to keep the policy. */
+  /** Called after each seed's training, e.g. for progress. */
   onSeed?: (seed: number, result: TrainResult) => void | Promise<void>;
-  /** Passed to every training run (episode metrics). */
+  /** Passed to the first seed's training run only (the one whose policy is kept). */
   onEpisode?: Parameters<typeof trainMetaPolicy>[0]["onEpisode"];
   onUpdate?: Parameters<typeof trainMetaPolicy>[0]["onUpdate"];
 }
@@ -54,8 +54,7 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
       seed,
       makeEnvironments: (count) => createReplayEnvironments(count, training, seed, options.rewards, ladder),
       settings: options.settings,
-      onEpisode: options.onEpisode,
-      onUpdate: options.onUpdate,
+      ...(kept ? {} : { onEpisode: options.onEpisode, onUpdate: options.onUpdate }),
     });
     seconds.push(result.seconds);
     await options.onSeed?.(seed, result);
