@@ -16,7 +16,8 @@
  *    those stored runs instead.
  * 3. wasm vs cpu speed for this network.
  * Options: --episodes N, --seed N, --seeds N (10), --cost-weight W, --backend
- * auto|wasm|cpu|node|node-gpu, --runs, --db, --dataset, --skip-synthetic 1, --skip-curve 1.
+ * auto|wasm|cpu|node|node-gpu, --runs, --db, --dataset, --sandbox docker|process (for the
+ * one-time import), --skip-synthetic 1, --skip-curve 1.
  */
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -125,7 +126,8 @@ async function routingRuns(db: string): Promise<string[]> {
     const fields = ["--cost-field", "cost", "--iterations-field", "iterations", "--input-tokens-field", "input_tokens", "--output-tokens-field", "output_tokens"];
     await execa(
       process.execPath,
-      [path.join(repoRoot, "dist", "src", "cli", "main.js"), "evaluate", samples, "--save-run", "--label", label, "--arm", arm, ...fields, "--db", db, "--results-dir", work],
+      [path.join(repoRoot, "dist", "src", "cli", "main.js"), "evaluate", samples, "--save-run", "--label", label, "--arm", arm, ...fields, "--db", db, "--results-dir", work,
+        ...(args.get("sandbox") ? ["--sandbox", args.get("sandbox")!] : [])],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     await rm(work, { recursive: true, force: true });
@@ -165,7 +167,7 @@ async function replaySection(): Promise<void> {
   say(`  cost weight: ${priced ? `${rewards.costPerUsd} reward per US dollar` : `${rewards.lambdaPer1000Tokens} per 1000 tokens (no prices logged)`}`);
   say(formatPooledTable(study.table, "replay environment (real logs)"));
   if (args.get("skip-curve")) return;
-  const weights = priced ? [0, 1, 3, 10, 30, 100] : [0, 0.001, 0.01, 0.1];
+  const weights = priced ? [0, 1, 3, 10, 30] : [0, 0.001, 0.01, 0.1];
   const curveSeeds = seeds.slice(0, 3);
   const curve = await qualityCostCurve({ log, seeds: curveSeeds, episodes, rewards, heldOutFraction: 0.2, weights });
   say();
