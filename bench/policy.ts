@@ -52,6 +52,13 @@ const evaluationEpisodes = 2_000;
 
 const say = (line = ""): void => void process.stdout.write(line + "\n");
 
+/** The routing data's three arms, imported through the user's path (koderz evaluate --save-run). */
+const ROUTING_ARMS = [
+  { file: "gpt35-zero-shot", arm: "fast" },
+  { file: "gpt4-zero-shot", arm: "standard" },
+  { file: "gpt4-reflexion", arm: "deep" },
+] as const;
+
 const active = await useBackend(backendChoice);
 if (!args.get("skip-synthetic")) await syntheticSection();
 await replaySection();
@@ -90,13 +97,6 @@ async function syntheticSection(): Promise<void> {
   say(`cumulative regret over training: ${result.regret?.cumulative.toFixed(1)}`);
   result.policy.dispose();
 }
-
-/** The routing data's three arms, imported through the user's path (koderz evaluate --save-run). */
-const ROUTING_ARMS = [
-  { file: "gpt35-zero-shot", arm: "fast" },
-  { file: "gpt4-zero-shot", arm: "standard" },
-  { file: "gpt4-reflexion", arm: "deep" },
-] as const;
 
 /** The run id imported under `label` in `db`, if any. */
 function importedRun(db: string, label: string): string | undefined {

@@ -60,11 +60,6 @@ export function isMode(value: string): value is Mode {
   return (MODES as readonly string[]).includes(value);
 }
 
-/** Whether a choice runs an agent (rather than stopping or escalating). */
-export function runsAgent(choice: AgentChoice): choice is Agent {
-  return choice !== "Stop" && choice !== "Escalate";
-}
-
 export function isAgent(value: string): value is Agent {
   return (AGENTS as readonly string[]).includes(value);
 }
