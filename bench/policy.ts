@@ -1,26 +1,47 @@
 /**
- * npm run bench:policy — the meta-controller on the SYNTHETIC environment (a simulator,
- * not model results). Prints figures against targets; asserts nothing:
- *   - wall time of 10 000 training episodes (target: under 30 s on a 2-core machine),
- *   - the learned policy's return as a fraction of the oracle's on held-out tasks (≥ 95 %),
- *   - whether it beats the best fixed mode,
- *   - cumulative-regret growth over the last tenth of training vs the first (under 1/5),
- *   - wasm vs cpu speed for this network (which is the faster default).
- * With --runs ID,... (and optionally --db, --dataset) it also trains on a replay of those
- * stored runs (e.g. imported with `koderz evaluate --save-run`) and prints the same table
- * on held-out tasks, split by task.
- * Options: --episodes N, --seed N, --backend auto|wasm|cpu|node|node-gpu, --runs, --db, --dataset.
+ * npm run bench:policy — prints figures against targets; asserts nothing.
+ *
+ * 1. The SYNTHETIC environment (a simulator, not model results): wall time of 10 000
+ *    training episodes (< 30 s), return as a fraction of the oracle's on held-out tasks
+ *    (>= 95 %), whether it beats the best fixed mode, regret growth (last tenth / first < 1/5).
+ * 2. REAL logs: the routing data (../shared/datasets/routing: GPT-3.5 zero-shot, GPT-4
+ *    zero-shot, GPT-4 Reflexion on HumanEval, with estimated dollar costs, see its README),
+ *    imported through the user's path (`koderz evaluate --save-run --arm fast|standard|deep
+ *    --cost-field cost`) into results/bench-routing.db once, replayed as an escalation
+ *    ladder, and the held-out table pooled over --seeds seeds (each its own split by task):
+ *    fixed arms, the hand cascade, random, the oracle and the learned policy with 95 %
+ *    intervals; then the quality-cost curve as the cost weight sweeps. Targets: >= 95 % of
+ *    the dearest arm's success at <= 25 % of its cost, not beaten in both by the cascade;
+ *    10 000 replay episodes train in < 30 s. --runs ID,... (with --db, --dataset) replays
+ *    those stored runs instead.
+ * 3. wasm vs cpu speed for this network.
+ * Options: --episodes N, --seed N, --seeds N (10), --cost-weight W, --backend
+ * auto|wasm|cpu|node|node-gpu, --runs, --db, --dataset, --sandbox docker|process (for the
+ * one-time import), --skip-synthetic 1, --skip-curve 1.
  */
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
+import { execa } from "execa";
 import { useBackend, type BackendChoice } from "../policy/backend.js";
 import { MetaPolicy } from "../policy/meta-policy.js";
-import { bestFixedMode, formatComparison } from "../training/evaluate.js";
-import { DEFAULT_REWARD_CONFIG, regretGrowth } from "../training/rewards.js";
-import { replayExperience, syntheticExperience, trainAndCompare } from "../training/session.js";
-import { replayLogFromStore } from "../training/replay-log.js";
-import { loadSuite } from "../tasks/load.js";
+import { importsLabelled } from "../src/evaluation/import-run.js";
 import { openStore } from "../src/store/index.js";
+import { loadSuite } from "../tasks/load.js";
+import { bestFixedMode, formatComparison } from "../training/evaluate.js";
+import { formatPooledTable } from "../training/held-out-table.js";
+import { replayLogHasPrices } from "../training/replay-environment.js";
+import { replayLogFromStore } from "../training/replay-log.js";
+import { qualityCostCurve, runReplayStudy } from "../training/replay-study.js";
+import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG, regretGrowth } from "../training/rewards.js";
+import { syntheticExperience, trainAndCompare } from "../training/session.js";
 import { DEFAULT_PPO_SETTINGS } from "../training/train.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+// The shared datasets beside the repository, as the tests find them, unless the user says otherwise.
+process.env.KODERZ_DATA_DIR ||= path.resolve(repoRoot, "../shared/datasets");
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1] ?? "");
@@ -31,35 +52,16 @@ const evaluationEpisodes = 2_000;
 
 const say = (line = ""): void => void process.stdout.write(line + "\n");
 
-say("koderz bench:policy — SYNTHETIC environment (simulator, not model results)");
+/** The routing data's three arms, imported through the user's path (koderz evaluate --save-run). */
+const ROUTING_ARMS = [
+  { file: "gpt35-zero-shot", arm: "fast" },
+  { file: "gpt4-zero-shot", arm: "standard" },
+  { file: "gpt4-reflexion", arm: "deep" },
+] as const;
+
 const active = await useBackend(backendChoice);
-say();
-say(`training: ${episodes} episodes, seed ${seed}, backend ${active.description}`);
-const { result, comparison } = await trainAndCompare({
-  experience: syntheticExperience(seed, DEFAULT_REWARD_CONFIG, evaluationEpisodes),
-  episodes,
-  seed,
-});
-say(`  wall time ${result.seconds.toFixed(1)} s for ${result.episodes} episodes (target < 30 s), ${result.updates} updates`);
-say();
-say(formatComparison(comparison));
-
-const learned = comparison.rows.find((row) => row.name === "learned")!;
-const bestFixed = bestFixedMode(comparison);
-const growth = regretGrowth(result.regret?.series ?? []);
-say();
-say(`learned return / oracle return: ${(100 * (learned.fractionOfOracle ?? NaN)).toFixed(1)}% (target >= 95%)`);
-say(
-  `beats the best fixed mode (${bestFixed.name}, ${bestFixed.meanReturn.toFixed(3)}): ${learned.meanReturn > bestFixed.meanReturn ? "yes" : "no"} (learned ${learned.meanReturn.toFixed(3)})`,
-);
-say(
-  `regret per episode: first tenth ${growth.firstTenthRate.toFixed(3)}, last tenth ${growth.lastTenthRate.toFixed(3)}, ratio ${growth.ratio.toFixed(3)} (target < 0.2)`,
-);
-say(`cumulative regret over training: ${result.regret?.cumulative.toFixed(1)}`);
-result.policy.dispose();
-
-const runs = args.get("runs")?.split(",").filter(Boolean);
-if (runs?.length) await replaySection(runs);
+if (!args.get("skip-synthetic")) await syntheticSection();
+await replaySection();
 
 say();
 say("backend speed for this network (one PPO-sized gradient step and one rollout-sized forward pass):");
@@ -68,10 +70,79 @@ for (const backend of ["cpu", "wasm"] as const) {
   say(`  ${backend.padEnd(5)} forward ${timing.forwardMs.toFixed(2)} ms   gradient step ${timing.stepMs.toFixed(2)} ms`);
 }
 
-async function replaySection(runIds: string[]): Promise<void> {
+async function syntheticSection(): Promise<void> {
+  say("koderz bench:policy — SYNTHETIC environment (simulator, not model results)");
+  say();
+  say(`training: ${episodes} episodes, seed ${seed}, backend ${active.description}`);
+  const { result, comparison } = await trainAndCompare({
+    experience: syntheticExperience(seed, DEFAULT_REWARD_CONFIG, evaluationEpisodes),
+    episodes,
+    seed,
+  });
+  say(`  wall time ${result.seconds.toFixed(1)} s for ${result.episodes} episodes (target < 30 s), ${result.updates} updates`);
+  say();
+  say(formatComparison(comparison));
+
+  const learned = comparison.rows.find((row) => row.name === "learned")!;
+  const bestFixed = bestFixedMode(comparison);
+  const growth = regretGrowth(result.regret?.series ?? []);
+  say();
+  say(`learned return / oracle return: ${(100 * (learned.fractionOfOracle ?? NaN)).toFixed(1)}% (target >= 95%)`);
+  say(
+    `beats the best fixed mode (${bestFixed.name}, ${bestFixed.meanReturn.toFixed(3)}): ${learned.meanReturn > bestFixed.meanReturn ? "yes" : "no"} (learned ${learned.meanReturn.toFixed(3)})`,
+  );
+  say(
+    `regret per episode: first tenth ${growth.firstTenthRate.toFixed(3)}, last tenth ${growth.lastTenthRate.toFixed(3)}, ratio ${growth.ratio.toFixed(3)} (target < 0.2)`,
+  );
+  say(`cumulative regret over training: ${result.regret?.cumulative.toFixed(1)}`);
+  result.policy.dispose();
+}
+
+/** The run id imported under `label` in `db`, if any. */
+function importedRun(db: string, label: string): string | undefined {
+  const store = openStore({ path: db });
+  try {
+    return importsLabelled(store, label)[0]?.runId;
+  } finally {
+    store.close();
+  }
+}
+
+async function routingRuns(db: string): Promise<string[]> {
+  const dataDir = process.env.KODERZ_DATA_DIR!;
+  const runIds: string[] = [];
+  for (const { file, arm } of ROUTING_ARMS) {
+    const label = `routing-${file}`;
+    const earlier = importedRun(db, label);
+    if (earlier) {
+      runIds.push(earlier);
+      continue;
+    }
+    // The evaluator writes its results file beside the samples: copy them out of the shared data first.
+    const work = await mkdtemp(path.join(tmpdir(), "koderz-routing-"));
+    const samples = path.join(work, `${file}.samples.jsonl`);
+    await copyFile(path.join(dataDir, "routing", `${file}.samples.jsonl`), samples);
+    process.stderr.write(`importing ${file} as arm ${arm} into ${db} (once) ...\n`);
+    const fields = ["--cost-field", "cost", "--iterations-field", "iterations", "--input-tokens-field", "input_tokens", "--output-tokens-field", "output_tokens"];
+    await execa(
+      process.execPath,
+      [path.join(repoRoot, "dist", "src", "cli", "main.js"), "evaluate", samples, "--save-run", "--label", label, "--arm", arm, ...fields, "--db", db, "--results-dir", work,
+        ...(args.get("sandbox") ? ["--sandbox", args.get("sandbox")!] : [])],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    await rm(work, { recursive: true, force: true });
+    runIds.push(importedRun(db, label)!);
+  }
+  return runIds;
+}
+
+async function replaySection(): Promise<void> {
+  const given = args.get("runs")?.split(",").filter(Boolean);
+  const db = args.get("db") ?? path.join(repoRoot, "results", "bench-routing.db");
+  const runIds = given?.length ? given : await routingRuns(db);
   const tasks = await loadSuite({ suite: "humaneval", dataset: args.get("dataset") });
   const byId = new Map(tasks.map((task) => [task.id, task]));
-  const store = openStore({ path: args.get("db"), mustExist: true });
+  const store = openStore({ path: db, mustExist: true });
   const { log, skipped } = (() => {
     try {
       return replayLogFromStore(store, runIds, (id) => byId.get(id));
@@ -80,15 +151,28 @@ async function replaySection(runIds: string[]): Promise<void> {
     }
   })();
   say();
-  say(`replay of runs ${runIds.join(", ")}: ${log.length} tasks (${skipped.length} experiments skipped)`);
+  say(`REAL logs: replay of runs ${runIds.join(", ")} (${given?.length ? "as given" : "the routing data; costs are its README's estimates"}): ${log.length} tasks (${skipped.length} experiments skipped)`);
   if (log.length < 2) {
     say("  not enough replayable tasks for a held-out comparison");
     return;
   }
-  const replay = await trainAndCompare({ experience: replayExperience(log, seed, DEFAULT_REWARD_CONFIG, 0.2), episodes, seed });
-  say(`  wall time ${replay.result.seconds.toFixed(1)} s for ${replay.result.episodes} episodes`);
-  say(formatComparison(replay.comparison));
-  replay.result.policy.dispose();
+  const seeds = Array.from({ length: Number(args.get("seeds") ?? 10) }, (_, i) => seed + i);
+  const priced = replayLogHasPrices(log);
+  const rewards = priced ? { ...DEFAULT_REWARD_CONFIG, costPerUsd: Number(args.get("cost-weight") ?? DEFAULT_COST_PER_USD) } : DEFAULT_REWARD_CONFIG;
+  const study = await runReplayStudy({ log, seeds, episodes, rewards, heldOutFraction: 0.2 });
+  study.policy.dispose();
+  const meanSeconds = study.seconds.reduce((a, b) => a + b, 0) / study.seconds.length;
+  say(`  ladder, cheapest first by logged cost: ${study.ladder.join(" -> ")}`);
+  say(`  training wall time: ${meanSeconds.toFixed(1)} s per ${episodes} replay episodes (mean of ${seeds.length} seeds; target < 30 s for 10 000)`);
+  say(`  cost weight: ${priced ? `${rewards.costPerUsd} reward per US dollar` : `${rewards.lambdaPer1000Tokens} per 1000 tokens (no prices logged)`}`);
+  say(formatPooledTable(study.table, "replay environment (real logs)"));
+  if (args.get("skip-curve")) return;
+  const weights = priced ? [0, 1, 3, 10, 30] : [0, 0.001, 0.01, 0.1];
+  const curveSeeds = seeds.slice(0, 3);
+  const curve = await qualityCostCurve({ log, seeds: curveSeeds, episodes, rewards, heldOutFraction: 0.2, weights });
+  say();
+  say(`quality-cost curve of the learned policy (held-out, seeds ${curveSeeds.join(", ")} pooled): cost weight, success, cost per task`);
+  for (const point of curve) say(`  ${String(point.costWeight).padStart(6)}  ${(100 * point.success).toFixed(1).padStart(5)}%  ${point.costPerTask.toFixed(5)}`);
 }
 
 async function timeBackend(backend: "cpu" | "wasm"): Promise<{ forwardMs: number; stepMs: number }> {

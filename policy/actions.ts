@@ -19,8 +19,12 @@ export type Mode = (typeof MODES)[number];
 export const AGENTS = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"] as const;
 export type Agent = (typeof AGENTS)[number];
 
-/** The agent head's outputs: the five agents and Stop, in this fixed order. */
-export const AGENT_CHOICES = [...AGENTS, "Stop"] as const;
+/**
+ * The agent head's outputs: the five agents, Stop, and Escalate (move to the next rung of the
+ * episode's ladder: a dearer mode or model that inherits the work so far), in this fixed order.
+ * Escalate is allowed only where an environment offers a ladder (state.allowed says so).
+ */
+export const AGENT_CHOICES = [...AGENTS, "Stop", "Escalate"] as const;
 export type AgentChoice = (typeof AGENT_CHOICES)[number];
 
 export type Action = { kind: "mode"; mode: Mode } | { kind: "agent"; agent: AgentChoice };

@@ -11,7 +11,7 @@ import { fnv1a32 } from "./prng.js";
  * this code computes is refused, because its weights would read the wrong inputs.
  * Changing any feature or scale here means bumping FEATURE_SPEC_VERSION.
  */
-export const FEATURE_SPEC_VERSION = 1;
+export const FEATURE_SPEC_VERSION = 2;
 export const DEFAULT_HASH_BUCKETS = 32;
 
 /** The parts of a Task the policy reads (never the hidden tests). */
@@ -31,6 +31,11 @@ export interface EpisodeState {
   visibleTestsRun: boolean;
   tokens: number;
   costUsd: number;
+  /** Tokens of the last agent step: how hard the last rung found the task. */
+  lastStepTokens: number;
+  /** The rung of the escalation ladder the episode is on (0: the cheapest), and how many rungs it has (1: no ladder). */
+  rung: number;
+  rungs: number;
 }
 
 export interface FeatureSpec {
@@ -69,10 +74,13 @@ const STATE_FEATURES = [
   "visible_tests_run",
   "tokens_spent",
   "dollars_spent",
+  "last_step_tokens",
+  "rung_fraction",
+  "can_escalate",
 ];
 
 /** The scales behind the squashes below: a value equal to its scale maps to 0.5. */
-const SCALE = { promptChars: 1000, promptLines: 30, specWords: 100, tokens: 20_000, dollars: 0.05 } as const;
+const SCALE = { promptChars: 1000, promptLines: 30, specWords: 100, tokens: 20_000, dollars: 0.05, stepTokens: 2_000 } as const;
 
 export function buildFeatureSpec(hashBuckets = DEFAULT_HASH_BUCKETS): FeatureSpec {
   const taskFeatures = [...BASE_TASK_FEATURES, ...Array.from({ length: hashBuckets }, (_, i) => `spec_word_bucket_${i}`)];
@@ -97,6 +105,9 @@ export function initialEpisodeState(): EpisodeState {
     visibleTestsRun: false,
     tokens: 0,
     costUsd: 0,
+    lastStepTokens: 0,
+    rung: 0,
+    rungs: 1,
   };
 }
 
@@ -133,6 +144,9 @@ export function episodeStateFeatures(state: EpisodeState): Float32Array {
     state.visibleTestsRun ? 1 : 0,
     squash(state.tokens, SCALE.tokens),
     squash(state.costUsd, SCALE.dollars),
+    squash(state.lastStepTokens, SCALE.stepTokens),
+    state.rungs > 1 ? state.rung / (state.rungs - 1) : 0,
+    state.rung < state.rungs - 1 ? 1 : 0,
   ];
   return Float32Array.from(values);
 }

@@ -47,6 +47,8 @@ export const trainingMetadataSchema = z.object({
   episodes: z.number().int().nonnegative(),
   seed: z.number().int(),
   lambdaPer1000Tokens: z.number(),
+  /** Reward lost per US dollar, when training counted dollars (absent: it counted tokens). */
+  costPerUsd: z.number().nonnegative().optional(),
   backend: z.string(),
   trainedAt: z.string(),
   runs: z.array(z.string()).optional(),

@@ -85,7 +85,12 @@ describe("koderz train-meta", () => {
     const run = await koderz(["train-meta", "--env", "replay", "--runs", runId, "--db", db, "--episodes", "200", "--out", "replay.json", "--backend", "cpu"], { cwd });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/replay of logged runs: 8 training tasks, 2 held-out tasks/);
-    expect(run.stdout).toMatch(/^replay environment: 2 held-out episodes/);
+    // Five seeds by default, each its own split by task: 5 x 2 held-out episodes per controller.
+    expect(run.stdout).toMatch(/^replay environment: 10 held-out episodes per controller, pooled over seeds 1, 2, 3, 4, 5/);
+    expect(run.stdout).toMatch(/costs in US dollars as logged/);
+    for (const row of ["learned", "always-fast", "always-deep", "cascade", "random", "oracle"]) expect(run.stdout).toMatch(new RegExp(`^${row} `, "m"));
+    // No standard run was logged, so there is no always-standard row (never another mode's figures under its name).
+    expect(run.stdout).not.toMatch(/^always-standard /m);
     expect(run.stdout).not.toMatch(/SYNTHETIC/);
     const policy = parsePolicyFile(await readFile(path.join(cwd, "replay.json"), "utf8"), "replay.json");
     expect(policy.training).toMatchObject({ env: "replay", synthetic: false, runs: [runId] });

@@ -60,6 +60,8 @@ export interface EpisodeOutcome {
   costUsd: number;
   /** Sum of the episode's rewards. */
   return: number;
+  /** How many times the episode escalated to a dearer rung (0 without a ladder). */
+  escalations?: number;
   /** The best achievable on this episode, when the environment can know it (synthetic, replay). */
   oracle?: OracleOutcome;
 }
@@ -91,7 +93,7 @@ export interface AgentStepEffect {
 export function advanceEpisodeState(state: EpisodeState, effect: AgentStepEffect): EpisodeState {
   const measured = effect.visiblePassFraction !== undefined;
   return {
-    mode: state.mode,
+    ...state,
     steps: state.steps + 1,
     lastAgent: effect.agent,
     agentCounts: { ...state.agentCounts, [effect.agent]: state.agentCounts[effect.agent] + 1 },
@@ -99,5 +101,6 @@ export function advanceEpisodeState(state: EpisodeState, effect: AgentStepEffect
     visibleTestsRun: state.visibleTestsRun || measured,
     tokens: state.tokens + effect.tokens,
     costUsd: state.costUsd + effect.costUsd,
+    lastStepTokens: effect.tokens,
   };
 }

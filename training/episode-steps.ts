@@ -10,7 +10,7 @@ import {
   type StepInfo,
   type StepResult,
 } from "./environment.js";
-import { costPenalty, progressReward, successBonus, type RewardConfig } from "./rewards.js";
+import { progressReward, stepCostPenalty, successBonus, type RewardConfig } from "./rewards.js";
 
 /**
  * The step rules every environment shares (see environment.ts), written once so that an
@@ -33,11 +33,13 @@ export interface EpisodeRecord {
   agents: Agent[];
   /** Sum of the rewards so far. */
   return: number;
+  /** How many times the episode moved up its ladder. */
+  escalations: number;
   done: boolean;
 }
 
 export function newEpisodeRecord(taskId: string): EpisodeRecord {
-  return { taskId, state: initialEpisodeState(), agents: [], return: 0, done: false };
+  return { taskId, state: initialEpisodeState(), agents: [], return: 0, escalations: 0, done: false };
 }
 
 /** The episode `step` may act on: one has been reset and has not ended. */
@@ -49,16 +51,30 @@ export function episodeInProgress<E extends EpisodeRecord>(episode: E | null, en
 /** What one agent step measured and spent (the agent is the one the action named). */
 export type AgentStepReport = Omit<AgentStepEffect, "agent">;
 
+export interface LadderPosition {
+  rung: number;
+  rungs: number;
+}
+
+/** What an Escalate did: the rung it moved to (its mode) and the first agent that ran there. */
+export interface EscalationReport {
+  mode: Mode;
+  agent: Agent;
+  report: AgentStepReport;
+}
+
 /** The parts of a step that are an environment's own. */
 export interface EpisodeDriver {
   source: EnvironmentSource;
   rewards: RewardConfig;
-  /** Begins the episode in the mode the first action chose. */
-  start(mode: Mode): void | Promise<void>;
+  /** Begins the episode in the mode the first action chose; with a ladder, says which rung of how many that is. */
+  start(mode: Mode): void | LadderPosition | Promise<void | LadderPosition>;
   /** Throws when the action's agent (or Stop) may not be chosen now. */
   assertAllowed(agent: AgentChoice): void;
   /** Runs one agent; the record is advanced with its report afterwards. */
   run(agent: Agent): AgentStepReport | Promise<AgentStepReport>;
+  /** Moves to the next rung of the ladder and runs its first agent (environments that offer a ladder). */
+  escalate?(): EscalationReport | Promise<EscalationReport>;
   /** Whether nothing more can run after this step, so the episode ends without a Stop. */
   outOfSteps(): boolean;
   /** The hidden-test verdict of the episode; asked once, when it ends (live, it is a paid grading). */
@@ -88,8 +104,8 @@ export async function stepEpisode(episode: EpisodeRecord, action: Action, driver
   const { source, rewards } = driver;
   if (episode.state.mode === null) {
     if (action.kind !== "mode") throw new Error("the first action of an episode must be a mode");
-    await driver.start(action.mode);
-    episode.state = { ...episode.state, mode: action.mode };
+    const position = await driver.start(action.mode);
+    episode.state = { ...episode.state, mode: action.mode, ...(position ?? {}) };
     const zero: StepInfo = { source, progress: 0, costPenalty: 0, successBonus: 0, tokens: 0, costUsd: 0 };
     return { state: driver.observe(), reward: 0, done: false, info: zero };
   }
@@ -101,16 +117,27 @@ export async function stepEpisode(episode: EpisodeRecord, action: Action, driver
   let penalty = 0;
   let tokens = 0;
   let costUsd = 0;
+  let ranAgent: Agent | undefined;
   if (action.agent !== "Stop") {
-    const agent = action.agent;
-    const report = await driver.run(agent);
+    let report: AgentStepReport;
+    if (action.agent === "Escalate") {
+      if (!driver.escalate) throw new Error(`the ${source} environment offers no ladder to escalate on`);
+      const escalation = await driver.escalate();
+      ranAgent = escalation.agent;
+      report = escalation.report;
+      episode.state = { ...episode.state, mode: escalation.mode, rung: episode.state.rung + 1 };
+      episode.escalations++;
+    } else {
+      ranAgent = action.agent;
+      report = await driver.run(ranAgent);
+    }
     const before = episode.state.visiblePassFraction;
-    episode.state = advanceEpisodeState(episode.state, { agent, ...report });
+    episode.state = advanceEpisodeState(episode.state, { agent: ranAgent, ...report });
     progress = progressReward(before, episode.state.visiblePassFraction, rewards);
     tokens = report.tokens;
     costUsd = report.costUsd;
-    penalty = costPenalty(tokens, rewards);
-    episode.agents.push(agent);
+    penalty = stepCostPenalty(report, rewards);
+    episode.agents.push(ranAgent);
   }
 
   const done = action.agent === "Stop" || driver.outOfSteps();
@@ -122,7 +149,7 @@ export async function stepEpisode(episode: EpisodeRecord, action: Action, driver
 
   const info: StepInfo = {
     source,
-    agent: action.agent === "Stop" ? undefined : action.agent,
+    agent: ranAgent,
     progress,
     costPenalty: penalty,
     successBonus: bonus,
@@ -143,6 +170,7 @@ function episodeOutcome(episode: EpisodeRecord, source: EnvironmentSource, succe
     tokens: episode.state.tokens,
     costUsd: episode.state.costUsd,
     return: episode.return,
+    escalations: episode.escalations,
   };
   // Only environments with an oracle set the field, so a live outcome has no `oracle` key at all.
   if (oracle) outcome.oracle = oracle;

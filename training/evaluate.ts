@@ -28,15 +28,18 @@ export interface Comparison {
   rows: ComparisonRow[];
 }
 
-/** Plays `rounds` batches per controller and adds an "oracle" row when the environment knows one. */
-export async function compareControllers(
-  controllers: readonly Controller[],
-  makeEnvironments: () => Environment[],
-  rounds: number,
-): Promise<Comparison> {
-  const rows: ComparisonRow[] = [];
+/** Every controller's episodes on the same held-out episodes, and the oracle's when the environment knows it. */
+export interface PlayedEpisodes {
+  source: EnvironmentSource;
+  byController: { name: string; outcomes: EpisodeOutcome[] }[];
+  /** The oracle's outcome of each episode (in the first controller's order); null without an oracle. */
+  oracle: EpisodeOutcome[] | null;
+}
+
+/** Plays `rounds` batches per controller on fresh environments that replay the same episodes. */
+export async function playControllers(controllers: readonly Controller[], makeEnvironments: () => Environment[], rounds: number): Promise<PlayedEpisodes> {
   let source: EnvironmentSource = "synthetic";
-  let oracleOutcomes: EpisodeOutcome[] | null = null;
+  const byController: PlayedEpisodes["byController"] = [];
   for (const controller of controllers) {
     const environments = makeEnvironments();
     source = environments[0]!.source;
@@ -45,22 +48,34 @@ export async function compareControllers(
       const traces = await playEpisodes(environments, actionsOnly((o) => controller.act(o)));
       outcomes.push(...traces.map((trace) => trace.outcome));
     }
-    oracleOutcomes ??= outcomes;
-    rows.push(summarise(controller.name, outcomes));
+    byController.push({ name: controller.name, outcomes });
   }
-  if (oracleOutcomes && oracleOutcomes.every((o) => o.oracle)) {
-    rows.push(
-      summarise(
-        "oracle",
-        oracleOutcomes.map((o) => {
-          const { mode, agents, tokens, costUsd, return: oracleReturn } = o.oracle!;
-          return { ...o, mode, agents, tokens, costUsd, return: oracleReturn };
-        }),
-        oracleOutcomes.map((o) => o.oracle!.success),
-      ),
-    );
+  const first = byController[0]?.outcomes;
+  const oracle = first && first.every((o) => o.oracle) ? first.map(oracleOutcome) : null;
+  return { source, byController, oracle };
+}
+
+/**
+ * An episode as the oracle would have played it. Its success is a probability in the
+ * simulator (rounded here; compareControllers keeps the probability) and 0 or 1 in a replay.
+ */
+function oracleOutcome(outcome: EpisodeOutcome): EpisodeOutcome {
+  const { mode, agents, tokens, costUsd, return: oracleReturn, success } = outcome.oracle!;
+  return { ...outcome, mode, agents, tokens, costUsd, return: oracleReturn, success: success >= 0.5, escalations: 0 };
+}
+
+/** Plays `rounds` batches per controller and adds an "oracle" row when the environment knows one. */
+export async function compareControllers(
+  controllers: readonly Controller[],
+  makeEnvironments: () => Environment[],
+  rounds: number,
+): Promise<Comparison> {
+  const played = await playControllers(controllers, makeEnvironments, rounds);
+  const rows = played.byController.map(({ name, outcomes }) => summarise(name, outcomes));
+  if (played.oracle) {
+    rows.push(summarise("oracle", played.oracle, played.byController[0]!.outcomes.map((o) => o.oracle!.success)));
   }
-  return { source, episodes: oracleOutcomes?.length ?? 0, rows };
+  return { source: played.source, episodes: played.byController[0]?.outcomes.length ?? 0, rows };
 }
 
 /** Summary figures of a set of episodes. `successValues` overrides success (the oracle's is a probability). */

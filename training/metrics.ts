@@ -6,7 +6,8 @@ import { z } from "zod";
  * The training metrics file: JSON Lines, one object per line, each with a `type`:
  *   "episode"    every episode: return, success, cost, regret and cumulative regret;
  *   "update"     every policy update (a batch of episodes): means, mode mix, losses;
- *   "comparison" once at the end: the table against the baselines.
+ *   "comparison" once at the end: the table against the baselines;
+ *   "held-out-table" replay: the held-out table pooled over seeds, and the quality-cost curve.
  * Every line carries `env` ("synthetic" lines come from the simulator, not from models).
  * The schemas are exported so reports can read the file back with validation.
  */
@@ -67,7 +68,35 @@ export const comparisonMetricSchema = z.object({
   ),
 });
 
-export const metricLineSchema = z.discriminatedUnion("type", [episodeMetricSchema, updateMetricSchema, comparisonMetricSchema]);
+const intervalSchema = z.object({ mean: z.number(), low: z.number(), high: z.number() });
+
+/** A replay's held-out table pooled over seeds (held-out-table.ts), and the quality-cost curve when measured. */
+export const heldOutTableMetricSchema = z.object({
+  type: z.literal("held-out-table"),
+  env: envField,
+  seeds: z.array(z.number().int()),
+  episodes: z.number().int(),
+  costUnit: z.enum(["usd", "tokens"]),
+  dearest: z.string().nullable(),
+  rows: z.array(
+    z.object({
+      name: z.string(),
+      episodes: z.number().int(),
+      success: intervalSchema,
+      costPerTask: intervalSchema,
+      costPerSolved: z.number().nullable(),
+      successOfDearest: z.number().nullable(),
+      costOfDearest: z.number().nullable(),
+      cumulativeRegret: z.number().nullable(),
+      escalations: z.number(),
+    }),
+  ),
+  verdicts: z.array(z.string()),
+  curve: z.array(z.object({ costWeight: z.number(), success: z.number(), costPerTask: z.number() })).optional(),
+});
+export type HeldOutTableMetric = z.infer<typeof heldOutTableMetricSchema>;
+
+export const metricLineSchema = z.discriminatedUnion("type", [episodeMetricSchema, updateMetricSchema, comparisonMetricSchema, heldOutTableMetricSchema]);
 export type MetricLine = z.infer<typeof metricLineSchema>;
 
 /** Appends metric lines to a file as they come, so a stopped run still leaves its curve. */

@@ -2,7 +2,8 @@
  * Rewards and regret, the same for every environment.
  *
  *   step reward  = progressWeight · (visible pass fraction after − before)   (progress)
- *                − λ · tokens / 1000                                       (cost penalty)
+ *                − costPerUsd · dollars                                    (cost penalty, when prices are known)
+ *                  or − λ · tokens / 1000                                  (when no price is known)
  *   final reward = successBonus when the hidden tests pass at the end       (success bonus)
  *
  * In the spirit of "reward = correctness + coverage − 0.001 per 1000 tokens". Progress
@@ -16,8 +17,13 @@
 export interface RewardConfig {
   progressWeight: number;
   successBonus: number;
-  /** λ: reward lost per 1000 tokens. */
+  /** λ: reward lost per 1000 tokens; used only when costPerUsd is not set (no prices known). */
   lambdaPer1000Tokens: number;
+  /**
+   * Reward lost per US dollar spent. When set, the cost penalty counts dollars, not tokens:
+   * a model 60× cheaper per token must not look dearer because it writes more.
+   */
+  costPerUsd?: number;
 }
 
 export const DEFAULT_REWARD_CONFIG: Readonly<RewardConfig> = {
@@ -26,12 +32,28 @@ export const DEFAULT_REWARD_CONFIG: Readonly<RewardConfig> = {
   lambdaPer1000Tokens: 0.001,
 };
 
+/**
+ * The default reward lost per US dollar where prices are known: $0.10 costs a tenth of a
+ * solved task. (Per-token λ = 0.001 / 1000 tokens would be ~$1 per solve at Kimi K2 prices.)
+ */
+export const DEFAULT_COST_PER_USD = 1;
+
 export function progressReward(visibleBefore: number, visibleAfter: number, config: RewardConfig = DEFAULT_REWARD_CONFIG): number {
   return config.progressWeight * (visibleAfter - visibleBefore);
 }
 
 export function costPenalty(tokens: number, config: RewardConfig = DEFAULT_REWARD_CONFIG): number {
   return (config.lambdaPer1000Tokens * tokens) / 1000;
+}
+
+/** The cost penalty of a step: dollars when the config prices them, else tokens. */
+export function stepCostPenalty(spent: { tokens: number; costUsd: number }, config: RewardConfig = DEFAULT_REWARD_CONFIG): number {
+  return config.costPerUsd === undefined ? costPenalty(spent.tokens, config) : config.costPerUsd * spent.costUsd;
+}
+
+/** What the cost weight counts, for tables: "$" or "1000 tokens". */
+export function costUnitOf(config: RewardConfig): "usd" | "tokens" {
+  return config.costPerUsd === undefined ? "tokens" : "usd";
 }
 
 export interface StepOutcome {

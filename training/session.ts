@@ -4,8 +4,6 @@ import type { Task } from "../tasks/task.js";
 import type { Environment, EnvironmentSource } from "./environment.js";
 import { LiveEnvironment, type LiveEpisodeRunner } from "./live-environment.js";
 import { compareControllers, type Comparison } from "./evaluate.js";
-import { createReplayEnvironments } from "./replay-environment.js";
-import { splitReplayLogByTask, type ReplayLog } from "./replay-log.js";
 import type { RewardConfig } from "./rewards.js";
 import { createSyntheticEnvironments, heldOutSyntheticSeed } from "./synthetic-environment.js";
 import { DEFAULT_PPO_SETTINGS, trainMetaPolicy, type TrainOptions, type TrainResult } from "./train.js";
@@ -13,7 +11,8 @@ import { DEFAULT_PPO_SETTINGS, trainMetaPolicy, type TrainOptions, type TrainRes
 /**
  * A training session: where episodes come from (training and held-out), the training run,
  * then the comparison of the learned policy with the baselines on held-out episodes.
- * What `koderz train-meta` and `npm run bench:policy` both do.
+ * What `koderz train-meta` and `npm run bench:policy` do on the simulator and live; a replay
+ * of logged runs is a study over several seeds instead (replay-study.ts).
  */
 export interface ExperienceSource {
   source: EnvironmentSource;
@@ -38,21 +37,6 @@ export function syntheticExperience(seed: number, rewards: RewardConfig, heldOut
     heldOut: () => createSyntheticEnvironments(batch, heldOutSyntheticSeed(seed), rewards),
     heldOutRounds: Math.max(1, Math.ceil(heldOutEpisodes / batch)),
     description: `SYNTHETIC environment (a simulator with a known optimal policy, not model results); held-out tasks from a separate seed`,
-  };
-}
-
-/** Replays a log, holding out a fraction of its tasks (split by task, not by episode). */
-export function replayExperience(log: ReplayLog, seed: number, rewards: RewardConfig, heldOutFraction: number): ExperienceSource {
-  const { training, heldOut } = splitReplayLogByTask(log, heldOutFraction, seed);
-  if (training.length === 0 || heldOut.length === 0) {
-    throw new Error(`a replay needs tasks on both sides of the split; the log has ${log.length}`);
-  }
-  return {
-    source: "replay",
-    training: (count) => createReplayEnvironments(count, training, seed, rewards),
-    heldOut: () => createReplayEnvironments(heldOut.length, heldOut, seed, rewards),
-    heldOutRounds: 1,
-    description: `replay of logged runs: ${training.length} training tasks, ${heldOut.length} held-out tasks`,
   };
 }
 

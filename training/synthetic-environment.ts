@@ -4,7 +4,7 @@ import { createPrng, deriveSeed } from "../policy/prng.js";
 import type { Environment, OracleOutcome, StepResult } from "./environment.js";
 import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
 import { episodeInProgress, modeRules, newEpisodeRecord, stepEpisode, type AgentStepReport, type EpisodeRecord } from "./episode-steps.js";
-import { costPenalty, DEFAULT_REWARD_CONFIG, progressReward, type RewardConfig } from "./rewards.js";
+import { stepCostPenalty, DEFAULT_REWARD_CONFIG, progressReward, type RewardConfig } from "./rewards.js";
 import { generateSyntheticTask, type SyntheticTask } from "./synthetic-tasks.js";
 
 /**
@@ -181,7 +181,7 @@ function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig
   for (const agent of MODE_RULES[mode].allowedAgents) {
     if (!isEffective(world, agent)) continue;
     const next = applyAgent(world, agent);
-    const reward = progressReward(world.visible, next.visible, rewards) - costPenalty(agentTokens(agent, mode), rewards);
+    const reward = progressReward(world.visible, next.visible, rewards) - stepCostPenalty({ tokens: agentTokens(agent, mode), costUsd: tokensToUsd(agentTokens(agent, mode)) }, rewards);
     const rest = bestPlan(next, mode, steps + 1, rewards);
     if (reward + rest.value > best.value) best = { value: reward + rest.value, agents: [agent, ...rest.agents] };
   }

@@ -9,9 +9,12 @@ import { openSandbox } from "../../sandbox/select.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { bestFixedMode, formatComparison, type Comparison } from "../../training/evaluate.js";
 import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../training/metrics.js";
-import { replayLogFromStore, type ReplayLog } from "../../training/replay-log.js";
-import { DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
-import { compareOnHeldOut, liveExperience, replayExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
+import { formatPooledTable } from "../../training/held-out-table.js";
+import { replayLogHasPrices } from "../../training/replay-environment.js";
+import { replayLogFromStore, splitReplayLogByTask, type ReplayLog } from "../../training/replay-log.js";
+import { qualityCostCurve, runReplayStudy } from "../../training/replay-study.js";
+import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
+import { compareOnHeldOut, liveExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
 import { KoderzError } from "../errors.js";
 import { loadModelConfig } from "../llm/index.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
@@ -36,6 +39,13 @@ const TrainMetaOptions = ModelOptions.extend({
   seed: z.coerce.number().int("must be a whole number").default(1),
   metrics: z.string().optional(),
   lambda: z.coerce.number().nonnegative("must be >= 0 (reward lost per 1000 tokens)").default(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens),
+  costWeight: z.coerce.number().nonnegative("must be >= 0 (reward lost per US dollar)").default(DEFAULT_COST_PER_USD),
+  seeds: z.coerce.number().int("must be a whole number").positive("must be at least 1").max(50, "must be at most 50").default(5),
+  curve: z
+    .string()
+    .transform((text) => text.split(",").map((w) => Number(w.trim())))
+    .refine((weights) => weights.length > 0 && weights.every((w) => Number.isFinite(w) && w >= 0), "must be comma-separated cost weights >= 0, e.g. 0,1,3,10")
+    .optional(),
   checkpointEvery: z.coerce.number().int().nonnegative("must be a whole number >= 0").default(2_000),
   evalEpisodes: z.coerce.number().int().positive("must be at least 1").default(2_000),
   policy: z.string().min(1).optional(),
@@ -76,7 +86,10 @@ export function registerTrainMetaCommand(program: Command): void {
     .option("--backend <backend>", `tensor backend: ${BACKEND_CHOICES.join(", ")}`, "auto")
     .option("--seed <n>", "seed of tasks, network and sampling", "1")
     .option("--metrics <file>", "metrics JSONL (default: next to --out, <name>.metrics.jsonl)")
-    .option("--lambda <value>", "cost penalty: reward lost per 1000 tokens", String(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens))
+    .option("--lambda <value>", "cost penalty per 1000 tokens, where no price is known (synthetic; replays without logged dollars)", String(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens))
+    .option("--cost-weight <value>", "replay and live: cost penalty, reward lost per US dollar spent", String(DEFAULT_COST_PER_USD))
+    .option("--seeds <n>", "replay: seeds pooled in the held-out table, each its own split by task and training run", "5")
+    .option("--curve <weights>", "replay: also the quality-cost curve, one training per cost weight, e.g. 0,1,3,10,30")
     .option("--checkpoint-every <episodes>", "write <out>.ep<N>.json every N episodes (0: only the final file)", "2000")
     .option("--eval-episodes <n>", "synthetic: held-out episodes for the comparison", "2000")
     .option("--json", "print the comparison as JSON instead of a table");
@@ -88,13 +101,21 @@ export function registerTrainMetaCommand(program: Command): void {
 
 async function runTrainMeta(options: Options): Promise<void> {
   const log = (line: string): void => void process.stderr.write(line + "\n");
-  const rewards: RewardConfig = { ...DEFAULT_REWARD_CONFIG, lambdaPer1000Tokens: options.lambda };
+  const tokenRewards: RewardConfig = { ...DEFAULT_REWARD_CONFIG, lambdaPer1000Tokens: options.lambda };
+  // The simulator prices tokens at one fixed rate, so tokens and dollars rank plans alike; live runs pay dollars.
+  const rewards: RewardConfig = options.env === "live" ? { ...tokenRewards, costPerUsd: options.costWeight } : tokenRewards;
   const backend = await useBackend(options.backend);
   // A policy to continue from is checked before any model or sandbox is touched.
   const start = options.policy ? await loadPolicy(options.policy, { backend: options.backend }) : undefined;
+  if (options.env === "replay") {
+    if (start) throw new KoderzError("usage", "--policy is not used with --env replay", "a replay study trains one fresh policy per seed; continue a policy on live runs (--env live --policy FILE)");
+    log(`tensor backend: ${backend.description}`);
+    await replayStudyAndReport(options, await replayLogOfRuns(options, log), tokenRewards, backend.description, log);
+    return;
+  }
   const live = options.env === "live" ? await openLive(options, rewards, log) : undefined;
   try {
-    const experience = live?.experience ?? (options.env === "replay" ? await replayFromStore(options, rewards, log) : syntheticExperience(options.seed, rewards, options.evalEpisodes));
+    const experience = live?.experience ?? syntheticExperience(options.seed, rewards, options.evalEpisodes);
     log(`tensor backend: ${backend.description}`);
     log(`episodes from: ${experience.description}`);
     if (start) log(`starting from policy ${options.policy} (${start.training.episodes} episodes of ${start.training.env} training)`);
@@ -205,7 +226,7 @@ async function openLive(options: Options, rewards: RewardConfig, log: (line: str
   return { experience: liveExperience(tasks, runner, rewards), close };
 }
 
-async function replayFromStore(options: Options, rewards: RewardConfig, log: (line: string) => void): Promise<ExperienceSource> {
+async function replayLogOfRuns(options: Options, log: (line: string) => void): Promise<ReplayLog> {
   if (!options.runs?.length) {
     throw new KoderzError("usage", "--env replay needs --runs: the stored runs to learn from", "list runs with `koderz results list`, then pass --runs ID1,ID2");
   }
@@ -231,7 +252,67 @@ async function replayFromStore(options: Options, rewards: RewardConfig, log: (li
       "replay runs whose arms are fast, standard, deep or zero-shot (or map others with --arm-mode ARM=MODE), on tasks of --dataset",
     );
   }
-  return replayExperience(replay.log, options.seed, rewards, options.heldOut);
+  return replay.log;
+}
+
+/**
+ * --env replay: the logged arms as an escalation ladder; one training run per seed, each on
+ * its own split by task, and the held-out table pooled over the seeds (training/replay-study.ts).
+ * The policy file is the first seed's policy. Rewards count dollars when the runs logged any.
+ */
+async function replayStudyAndReport(options: Options, replayLog: ReplayLog, tokenRewards: RewardConfig, backend: string, log: (line: string) => void): Promise<void> {
+  const priced = replayLogHasPrices(replayLog);
+  const rewards: RewardConfig = priced ? { ...tokenRewards, costPerUsd: options.costWeight } : tokenRewards;
+  if (!priced) log("replay: the runs logged no dollar costs, so rewards and the table count tokens (--lambda per 1000 tokens)");
+  const seeds = Array.from({ length: options.seeds }, (_, i) => options.seed + i);
+  const split = splitReplayLogByTask(replayLog, options.heldOut, options.seed);
+  const description = `replay of logged runs: ${split.training.length} training tasks, ${split.heldOut.length} held-out tasks per seed, ${seeds.length} seed(s)`;
+  log(`episodes from: ${description}`);
+  const experience = { source: "replay" as const, description };
+  const metricsPath = options.metrics ?? options.out.replace(/\.json$/i, "") + ".metrics.jsonl";
+  const metrics = new MetricsFile(metricsPath);
+  const progress = progressDisplay(options.episodes, "replay", log);
+  let study;
+  let curve;
+  try {
+    study = await runReplayStudy({
+      log: replayLog,
+      seeds,
+      episodes: options.episodes,
+      rewards,
+      heldOutFraction: options.heldOut,
+      onEpisode: (line) => metrics.write(line),
+      onUpdate: (line) => {
+        metrics.write(line);
+        progress.update(line);
+      },
+      onSeed: (seed, result) => {
+        if (seed === seeds[0]) progress.stop();
+        log(`seed ${seed}: trained ${result.episodes} episodes in ${result.seconds.toFixed(1)} s`);
+      },
+    });
+    if (options.curve) {
+      log(`quality-cost curve: one training per cost weight (${options.curve.join(", ")}) and seed`);
+      curve = await qualityCostCurve({ log: replayLog, seeds, episodes: options.episodes, rewards, heldOutFraction: options.heldOut, weights: options.curve });
+    }
+  } finally {
+    progress.stop();
+  }
+  metrics.write({ type: "held-out-table", env: "replay", ...study.table, ...(curve ? { curve } : {}) });
+  await metrics.close();
+  const learned = study.table.rows.find((row) => row.name === "learned")!;
+  const summary: Record<string, number> = { learnedSuccess: learned.success.mean, learnedCostPerTask: learned.costPerTask.mean };
+  if (learned.successOfDearest !== null) summary.successOfDearest = learned.successOfDearest;
+  if (learned.costOfDearest !== null) summary.costOfDearest = learned.costOfDearest;
+  const training = { ...metadata(options, experience, backend, study.firstResult.episodes), ...(priced ? { costPerUsd: options.costWeight } : {}), summary };
+  await savePolicy(options.out, study.policy, training);
+  study.policy.dispose();
+  log(`ladder, cheapest first by logged cost: ${study.ladder.join(" -> ")}`);
+  log(`policy (seed ${seeds[0]}): ${options.out}   metrics: ${metricsPath}`);
+  const costLine = priced ? `cost weight: ${options.costWeight} reward per US dollar` : `cost weight: ${options.lambda} per 1000 tokens (no prices logged)`;
+  const curveLines = curve ? ["quality-cost curve of the learned policy (held-out, pooled): cost weight, success, cost per task", ...curve.map((p) => `  ${String(p.costWeight).padStart(6)}  ${(100 * p.success).toFixed(1).padStart(5)}%  ${p.costPerTask.toFixed(5)}`)] : [];
+  const text = [formatPooledTable(study.table, "replay environment"), costLine, ...curveLines].join("\n");
+  process.stdout.write((options.json ? JSON.stringify({ ...study.table, ladder: study.ladder, curve: curve ?? null }, null, 2) : text) + "\n");
 }
 
 function parseArmModes(values: readonly string[]): Record<string, Mode> {
@@ -247,7 +328,7 @@ function parseArmModes(values: readonly string[]): Record<string, Mode> {
 }
 
 /** `before`: how the --policy this session started from was trained, so the file keeps its history. */
-function metadata(options: Options, experience: ExperienceSource, backend: string, episodes: number, before?: TrainingMetadata): TrainingMetadata {
+function metadata(options: Options, experience: Pick<ExperienceSource, "source" | "description">, backend: string, episodes: number, before?: TrainingMetadata): TrainingMetadata {
   const history = before ? `continued from ${options.policy} (${before.episodes} ${before.env} episodes${before.note ? `: ${before.note}` : ""}); then ` : "";
   return {
     env: experience.source,
@@ -256,6 +337,7 @@ function metadata(options: Options, experience: ExperienceSource, backend: strin
     episodes: (before?.episodes ?? 0) + episodes,
     seed: options.seed,
     lambdaPer1000Tokens: options.lambda,
+    ...(options.env === "live" ? { costPerUsd: options.costWeight } : {}),
     backend,
     trainedAt: new Date().toISOString(),
     ...(options.runs ? { runs: options.runs } : {}),

@@ -57,7 +57,11 @@ export async function openAutoPilot(config: BenchmarkConfig, run: { runId: strin
   const { loadPolicy } = await import("../../policy/policy-file.js");
   const { policy, training } = await loadPolicy(source);
   // Rewards as the policy was trained with, so --learn keeps optimising the same objective.
-  const rewards = { ...DEFAULT_REWARD_CONFIG, lambdaPer1000Tokens: training.lambdaPer1000Tokens };
+  const rewards = {
+    ...DEFAULT_REWARD_CONFIG,
+    lambdaPer1000Tokens: training.lambdaPer1000Tokens,
+    ...(training.costPerUsd === undefined ? {} : { costPerUsd: training.costPerUsd }),
+  };
   if (!config.learn) {
     return { pilot: { policy, rewards }, fingerprint, loadedFrom: source, close: () => policy.dispose() };
   }

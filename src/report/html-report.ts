@@ -3,6 +3,7 @@ import { escapeHtml, jsonForScript, scriptSafe } from "./html-text.js";
 import { formatCount, formatDollars, formatPercent } from "./number-format.js";
 import { REPORT_PAGE_SCRIPT } from "./report-page-script.js";
 import type { ReportColumn, ReportData } from "./report-data.js";
+import type { HeldOutTable } from "./train-metrics.js";
 
 /**
  * The HTML report: one self-contained file. Tables are rendered here, as escaped HTML, so they
@@ -120,11 +121,40 @@ function trainingSection(data: ReportData): string {
   <h2>Meta-controller training</h2>
   <ul class="sources">${sources}</ul>
 </section>
+${data.training.map((t) => (t.heldOut ? heldOutCard(t.name, t.heldOut) : "")).join("\n")}
 <div class="grid three">
   ${chartCard("chart-return", "Return", "Episode return, as a trailing moving average.")}
   ${hasRegret ? chartCard("chart-regret", "Cumulative regret", "Return lost against the oracle's choice, summed over episodes: flattening means the policy learned.") : ""}
   ${mixes}
 </div>`;
+}
+
+/** A replay study's pooled held-out table, its plain verdicts and the quality-cost curve as a table of points. */
+function heldOutCard(name: string, table: HeldOutTable): string {
+  const usd = table.costUnit === "usd";
+  const cost = (value: number): string => (usd ? formatDollars(value) : `${formatCount(Math.round(value))} tokens`);
+  const share = (value: number | null): string => (value === null ? "–" : formatPercent(100 * value));
+  const rows = table.rows
+    .map(
+      (row) => `<tr><td>${escapeHtml(row.name)}</td><td class="num">${formatPercent(100 * row.success.mean)} <span class="muted">[${formatPercent(100 * row.success.low)}, ${formatPercent(100 * row.success.high)}]</span></td>` +
+        `<td class="num">${cost(row.costPerTask.mean)} <span class="muted">[${cost(row.costPerTask.low)}, ${cost(row.costPerTask.high)}]</span></td>` +
+        `<td class="num">${row.costPerSolved === null ? "–" : cost(row.costPerSolved)}</td><td class="num">${share(row.successOfDearest)}</td><td class="num">${share(row.costOfDearest)}</td>` +
+        `<td class="num">${row.cumulativeRegret === null ? "–" : row.cumulativeRegret.toFixed(2)}</td></tr>`,
+    )
+    .join("");
+  const curve = table.curve?.length
+    ? `<h2>Quality-cost curve</h2><p class="note">The learned policy trained at each cost weight (reward lost per ${usd ? "dollar" : "1000 tokens"}), held-out and pooled; compare with the arms and the cascade above.</p>
+  <table><thead><tr><th>cost weight</th><th class="num">success</th><th class="num">cost per task</th></tr></thead><tbody>${table.curve
+    .map((p) => `<tr><td>${p.costWeight}</td><td class="num">${formatPercent(100 * p.success)}</td><td class="num">${cost(p.costPerTask)}</td></tr>`)
+    .join("")}</tbody></table>`
+    : "";
+  return `<section class="card">
+  <h2>Held-out table · ${escapeHtml(name)}</h2>
+  <p class="note">${table.episodes} held-out episodes per controller, pooled over seeds ${table.seeds.join(", ")}, each its own split by task; 95 % bootstrap intervals in brackets; ${usd ? "costs in US dollars as logged" : "costs in tokens: no price was known"}${table.dearest ? `; % columns relative to ${escapeHtml(table.dearest)}, the dearest fixed arm` : ""}.</p>
+  <div class="scroll"><table><thead><tr><th>controller</th><th class="num">success</th><th class="num">cost per task</th><th class="num">cost per solved</th><th class="num">% dearest success</th><th class="num">% dearest cost</th><th class="num">cum. regret</th></tr></thead><tbody>${rows}</tbody></table></div>
+  ${table.verdicts.map((line) => `<p class="note">${escapeHtml(line)}</p>`).join("")}
+  ${curve}
+</section>`;
 }
 
 /** A titled chart; title and note are plain text. */

@@ -26,6 +26,30 @@ type EpisodeLine = z.infer<typeof EpisodeLine>;
 
 const AnyLine = z.object({ type: z.string() });
 
+const Interval = z.object({ mean: z.number(), low: z.number(), high: z.number() });
+/** A replay's held-out table pooled over seeds, and its quality-cost curve (the last such line of a file). */
+const HeldOutLine = z.object({
+  type: z.literal("held-out-table"),
+  seeds: z.array(z.number()),
+  episodes: z.number().int().nonnegative(),
+  costUnit: z.enum(["usd", "tokens"]),
+  dearest: z.string().nullable(),
+  rows: z.array(
+    z.object({
+      name: z.string(),
+      success: Interval,
+      costPerTask: Interval,
+      costPerSolved: z.number().nullable(),
+      successOfDearest: z.number().nullable(),
+      costOfDearest: z.number().nullable(),
+      cumulativeRegret: z.number().nullable(),
+    }),
+  ),
+  verdicts: z.array(z.string()),
+  curve: z.array(z.object({ costWeight: z.number(), success: z.number(), costPerTask: z.number() })).optional(),
+});
+export type HeldOutTable = z.infer<typeof HeldOutLine>;
+
 export interface Series {
   x: number[];
   y: number[];
@@ -45,6 +69,8 @@ export interface TrainingCurves {
   /** null when the log has no oracle, so no regret. */
   cumulativeRegret: Series | null;
   modeMix: { x: number[]; modes: string[]; /** percent, shares[mode][bucket] */ shares: number[][] };
+  /** A replay study's pooled held-out table and quality-cost curve, when the file has one. */
+  heldOut: HeldOutTable | null;
 }
 
 /** A curve keeps at most this many points: thousands of episodes would only slow the page. */
@@ -63,7 +89,19 @@ export function readTrainingCurves(file: string): TrainingCurves {
   } catch {
     throw new KoderzError("not_found", `cannot read metrics file ${file}`, "pass the metrics JSONL `koderz train-meta` wrote");
   }
-  return trainingCurves(path.basename(file), parseEpisodeLines(text, file));
+  return trainingCurves(path.basename(file), parseEpisodeLines(text, file), parseHeldOutTable(text, file));
+}
+
+/** The last "held-out-table" line of a metrics file, validated; null when there is none. */
+export function parseHeldOutTable(text: string, file: string): HeldOutTable | null {
+  let table: HeldOutTable | null = null;
+  text.split("\n").forEach((line, index) => {
+    if (!line.includes('"held-out-table"')) return;
+    const parsed = HeldOutLine.safeParse(JSON.parse(line));
+    if (!parsed.success) throw badLine(`${file}:${index + 1}`, `held-out table: ${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message}`);
+    table = parsed.data;
+  });
+  return table;
 }
 
 export function parseEpisodeLines(text: string, file: string): EpisodeLine[] {
@@ -93,7 +131,7 @@ export function parseEpisodeLines(text: string, file: string): EpisodeLine[] {
   return episodes.sort((a, b) => a.episode - b.episode);
 }
 
-export function trainingCurves(name: string, episodes: readonly EpisodeLine[]): TrainingCurves {
+export function trainingCurves(name: string, episodes: readonly EpisodeLine[], heldOut: HeldOutTable | null = null): TrainingCurves {
   const n = episodes.length;
   const x = episodes.map((e) => e.episode);
   const window = Math.max(1, Math.round(n * RETURN_WINDOW_FRACTION));
@@ -109,6 +147,7 @@ export function trainingCurves(name: string, episodes: readonly EpisodeLine[]): 
     cumulativeRegret:
       regretPoints.length === 0 ? null : thin({ x: regretPoints.map((e) => e.episode), y: regretPoints.map((e) => e.cumulativeRegret!) }),
     modeMix: modeMix(episodes),
+    heldOut,
   };
 }
 
