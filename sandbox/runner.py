@@ -849,6 +849,32 @@ class UnreadableInput:
         return False
 
 
+class CappedOutput(io.TextIOBase):
+    """The program's sys.stdout and sys.stderr: the first bytes go to the runner for feedback,
+    the rest is dropped here, in memory, as the reference harness swallows output, so a
+    program that prints 100 MB pays for a string, not for 100 MB through a pipe."""
+
+    encoding = "utf-8"
+
+    def __init__(self, fd, budget):
+        super().__init__()
+        self.fd = fd
+        self.budget = budget
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if self.budget[0] > 0:
+            data = text[: self.budget[0]].encode("utf-8", "backslashreplace")[: self.budget[0]]
+            self.budget[0] -= len(data)
+            while data:
+                data = data[os.write(self.fd, data):]
+        return len(text)
+
+
 def run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsize_bytes):
     """In the forked candidate: isolate, drop to the slot's uid, serve the judge. Never returns."""
     uid = slot_uid(request["slot"], uid_base)
@@ -878,8 +904,9 @@ def run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsiz
         os.environ["TMPDIR"] = workdir
         tempfile.tempdir = None
         limit_resources(request["timeout"], config, vsize_bytes)
-        sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
-        sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        # One budget for both: a byte past it would be dropped by the runner anyway.
+        budget = [int(config["outputBytes"]) + 1]
+        sys.stdout, sys.stderr = CappedOutput(1, budget), CappedOutput(2, budget)
         sys.stdin = UnreadableInput()
         sys.argv = [""]
     except BaseException as error:
