@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { createBackend, loadModelConfig, measureSpeed, type SpeedReport } from "../llm/index.js";
+import { createBackend, measureSpeed, type SpeedReport } from "../llm/index.js";
+import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 
 const DEFAULT_PROMPT = "Write a Python function that returns the n-th Fibonacci number, with a short docstring.";
@@ -28,7 +29,7 @@ export function registerSpeedTestCommand(program: Command): void {
     .option("--json", "print the measurements as JSON on stdout")
     .action(async (models: string[], raw: unknown) => {
       const options = parseOptions(OptionsSchema, raw);
-      const config = loadModelConfig(options.config ? { path: options.config } : {});
+      const config = loadModelConfigAnnounced(options.config);
       const backends = models.map((model) =>
         createBackend(model, {
           config,

@@ -13,11 +13,11 @@ import { replayLogFromStore, type ReplayLog } from "../../training/replay-log.js
 import { DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
 import { compareOnHeldOut, liveExperience, replayExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
 import { KoderzError } from "../errors.js";
-import { loadModelConfig } from "../llm/index.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { openStore } from "../store/index.js";
 import { addModelOptions, budgetOf, modelChoice, ModelOptions } from "./benchmark.js";
+import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 
 const TrainMetaOptions = ModelOptions.extend({
@@ -196,7 +196,7 @@ async function openLive(options: Options, rewards: RewardConfig, log: (line: str
   const { runner, close } = await openEpisodeRunner({
     tasks,
     models: modelChoice(options),
-    modelConfig: loadModelConfig({ path: options.config }),
+    modelConfig: loadModelConfigAnnounced(options.config),
     settings: { ...DEFAULT_SETTINGS, trajectories: options.trajectories, debugRounds: options.debugRounds },
     budget: budgetOf(options),
     openSandbox: () => openSandbox(options.sandbox, { onNotice: log }),

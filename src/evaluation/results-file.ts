@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
 import { z } from "zod";
+import { cannotWrite, writeFileAtomically } from "../output-file.js";
 
 /** Where the reference harness writes its results: next to the samples, "_results.jsonl" appended. */
 export function resultsPathFor(samplesFile: string): string {
@@ -43,7 +43,7 @@ export class ResultsJournal {
 
   record(result: LineResult): void {
     this.finished.set(result.line, result);
-    appendFileSync(this.path, JSON.stringify(result) + "\n");
+    appendTo(this.path, JSON.stringify(result) + "\n");
   }
 
   remove(): void {
@@ -69,7 +69,16 @@ function readJournal(path: string, settingsKey: string): Map<number, LineResult>
 
 function startJournal(path: string, text: string): void {
   rmSync(path, { force: true });
-  appendFileSync(path, text);
+  appendTo(path, text);
+}
+
+/** The journal sits beside the samples file, so a read-only folder or a full disk is named here. */
+function appendTo(path: string, text: string): void {
+  try {
+    appendFileSync(path, text);
+  } catch (error) {
+    throw cannotWrite(path, error);
+  }
 }
 
 function parseOrUndefined(text: string | undefined): unknown {
@@ -99,9 +108,7 @@ export async function writeResultsFile(
     text += pythonJsonDumps({ ...fields, result: verdict.result, passed: verdict.passed }) + "\n";
     written++;
   }
-  const partial = `${path}.${process.pid}.tmp`;
-  await writeFile(partial, text);
-  await rename(partial, path);
+  writeFileAtomically(path, text);
   return written;
 }
 
