@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { createBackend, measureSpeed, type SpeedReport } from "../llm/index.js";
+import { createBackend, measureSpeed, preflightAll, type SpeedReport } from "../llm/index.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 
@@ -40,7 +40,7 @@ export function registerSpeedTestCommand(program: Command): void {
         }),
       );
       // Every model is checked before any is timed: a bad key fails now, not after minutes of runs.
-      for (const backend of backends) await backend.preflight();
+      await preflightAll(models.map((model, i) => [model, backends[i]!] as const));
 
       const reports: SpeedReport[] = [];
       for (const backend of backends) {
