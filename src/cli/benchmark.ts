@@ -177,9 +177,11 @@ function extraTags(flags: BenchmarkFlags): string[] {
 }
 
 function parseRange(start: string | undefined, end: string | undefined): [number, number] {
-  const s = Number(start);
-  const e = Number(end);
-  if (start === undefined || end === undefined || !Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e <= s) {
+  // Decimal digits only: Number() would also take "0x0", "1e2" or " 7 ".
+  const digits = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : Number.NaN);
+  const s = digits(start);
+  const e = digits(end);
+  if (!Number.isInteger(s) || !Number.isInteger(e) || e <= s) {
     throw new KoderzError("usage", `START and END must be whole numbers with 0 <= START < END (got ${start ?? "nothing"} and ${end ?? "nothing"})`, "e.g. `koderz benchmark 0 164 --mode comparative`, or --resume RUN_ID");
   }
   return [s, e];
