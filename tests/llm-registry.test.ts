@@ -70,7 +70,7 @@ describe("model registry", () => {
     expect(error.code).toBe("usage");
     expect(error.message).toBe('unknown model "gpt-5-turbo-ultra"');
     expect(error.hint).toMatch(/kimi-k2, kimi-k2-turbo, moonshot:<model>, chutes:<model>, openrouter:<model>, openai:<model>, ollama:<model>/);
-    expect(error.hint).toMatch(/--base-url/);
+    expect(error.hint).toMatch(/openai-compatible:<model>@<url>/);
   });
 
   it("asks where the server is for openai-compatible: without a URL", () => {

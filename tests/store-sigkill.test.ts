@@ -20,10 +20,11 @@ const writer = path.join(root, "tests", "fixtures", "store-sigkill-writer.mjs");
 const RUN = "bench_0badc0de_20250101_100000";
 
 beforeAll(() => {
-  // The store and what it imports at run time: src/store/*.ts and src/errors.ts.
+  // The store and what it imports at run time: src/store/*.ts, src/errors.ts and src/output-file.ts.
   const sources = [
     ...readdirSync(path.join(root, "src", "store")).filter((f) => f.endsWith(".ts")).map((f) => path.join("src", "store", f)),
     path.join("src", "errors.ts"),
+    path.join("src", "output-file.ts"),
   ];
   for (const source of sources) {
     const output = ts.transpileModule(readFileSync(path.join(root, source), "utf8"), {

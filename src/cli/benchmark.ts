@@ -1,3 +1,4 @@
+import { existsSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
@@ -10,9 +11,11 @@ import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
 import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
-import { openStore, type ArmTotals } from "../store/index.js";
+import { openStore, resolveDbPath, type ArmTotals } from "../store/index.js";
+import { lockRun, type RunLock } from "../store/run-lock.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { interruptOnCtrlC } from "./interrupt.js";
+import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 
@@ -205,9 +208,11 @@ function extraTags(flags: BenchmarkFlags): string[] {
 }
 
 function parseRange(start: string | undefined, end: string | undefined): [number, number] {
-  const s = Number(start);
-  const e = Number(end);
-  if (start === undefined || end === undefined || !Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e <= s) {
+  // Decimal digits only: Number() would also take "0x0", "1e2" or " 7 ".
+  const digits = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : Number.NaN);
+  const s = digits(start);
+  const e = digits(end);
+  if (!Number.isInteger(s) || !Number.isInteger(e) || e <= s) {
     throw new KoderzError("usage", `START and END must be whole numbers with 0 <= START < END (got ${start ?? "nothing"} and ${end ?? "nothing"})`, "e.g. `koderz benchmark 0 164 --mode comparative`, or --resume RUN_ID");
   }
   return [s, e];
@@ -215,18 +220,23 @@ function parseRange(start: string | undefined, end: string | undefined): [number
 
 export async function runBenchmarkCommand(request: SessionRequest, flags: BenchmarkFlags, trace?: SessionDeps["onStep"]): Promise<void> {
   const log = (message: string) => process.stderr.write(`${message}\n`);
+  const newStore = storeToBeCreated(flags.db);
   const store = openStore({ path: flags.db });
+  // A resumed run is locked before its models are checked, so a second --resume spends nothing.
+  let lock: RunLock | undefined;
   const interrupt = interruptOnCtrlC("interrupted: finished problems are saved; stopping", log);
   const bar = progressBar();
   try {
+    if (request.kind === "resume") lock = takeRunLock(store.path, request.runId, log);
     const result = await runBenchmarkSession(request, {
       store,
       openSandbox: () => openSandbox(flags.sandbox, { onNotice: log }),
-      modelConfig: withLlamaThreads(loadModelConfig({ path: flags.config }), flags),
+      modelConfig: withLlamaThreads(loadModelConfigAnnounced(flags.config, log), flags),
       resultsDir: flags.resultsDir,
       log,
       signal: interrupt.signal,
       onStart: (run, tasks, progress) => {
+        lock ??= takeRunLock(store.path, run.runId, log);
         log(`run ${run.runId}: ${run.mode} on ${tasks.length} problem${tasks.length === 1 ? "" : "s"}${progress.skipped ? ` (${progress.skipped} already done)` : ""}`);
         bar.start(progress.total, progress.skipped);
       },
@@ -242,8 +252,37 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
   } finally {
     bar.stop();
     interrupt.dispose();
+    lock?.release();
+    // A run that failed its checks (a missing key, no sandbox) leaves no empty store behind.
+    const removeEmpty = newStore !== undefined && store.listRuns().length === 0;
     store.close();
+    if (removeEmpty) newStore.remove();
   }
+}
+
+function takeRunLock(storePath: string, runId: string, log: (message: string) => void): RunLock {
+  const lock = lockRun(storePath, runId);
+  if (lock.tookOverFrom) log(`run ${runId}: took over the lock of process ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running`);
+  return lock;
+}
+
+/** When opening the store at --db will create it: how to take it away again if the command then fails. */
+function storeToBeCreated(db: string | undefined): { remove(): void } | undefined {
+  const file = resolveDbPath(db);
+  if (existsSync(file)) return undefined;
+  const dir = path.dirname(file);
+  const dirExisted = existsSync(dir);
+  return {
+    remove: () => {
+      for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(file + suffix, { force: true });
+      if (dirExisted) return;
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: something else was written there meanwhile
+      }
+    },
+  };
 }
 
 async function readText(file: string): Promise<string> {

@@ -20,6 +20,9 @@ import { parseOptions } from "./parse.js";
 /** Opens the sandbox the user asked for, or the default one; `notice` prints warnings on stderr. */
 export type SandboxOpener = (name: SandboxName | undefined, notice: (message: string) => void) => Promise<Sandbox>;
 
+/** An hour per program is far beyond any HumanEval task; larger values are typos (and overflow timers past 24 days). */
+const MAX_TIMEOUT_SECONDS = 3600;
+
 /** A label, arm or tag goes into "key:value" tags, which cannot hold commas or semicolons. */
 const tagWord = z.string().trim().min(1).regex(/^[^,;]+$/, "must not contain commas or semicolons");
 const fieldName = z.string().trim().min(1, "must name a field of the samples lines");
@@ -59,11 +62,23 @@ const EvaluateOptions = z.object({
   k: z
     .string()
     .default(DEFAULT_KS.join(","))
+    .refine((text) => text.split(",").every((part) => /^\d+$/.test(part.trim())), "must be a comma-separated list of whole numbers >= 1, e.g. 1,10,100")
     .transform((text) => text.split(",").map((part) => Number(part.trim())))
-    .refine((ks) => ks.length > 0 && ks.every((k) => Number.isInteger(k) && k >= 1), "must be a comma-separated list of whole numbers >= 1, e.g. 1,10,100"),
-  timeout: z.coerce.number().positive("must be a number of seconds > 0").default(DEFAULT_TIMEOUT_SECONDS),
+    .refine((ks) => ks.every((k) => k >= 1), "must be a comma-separated list of whole numbers >= 1, e.g. 1,10,100"),
+  timeout: z
+    .string()
+    .default(String(DEFAULT_TIMEOUT_SECONDS))
+    .refine((text) => /^\d+(\.\d+)?$/.test(text.trim()), "must be a number of seconds written in decimal digits, e.g. 3 or 0.5")
+    .transform(Number)
+    .refine((seconds) => seconds > 0, "must be more than 0 seconds")
+    .refine((seconds) => seconds <= MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds per program`),
   sandbox: z.enum(["docker", "process"]).optional(),
-  workers: z.coerce.number().int().positive("must be a whole number >= 1").optional(),
+  workers: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number >= 1")
+    .transform(Number)
+    .refine((workers) => workers >= 1, "must be a whole number >= 1")
+    .optional(),
   sanitize: z.boolean().default(false),
   allowPartial: z.boolean().default(false),
   json: z.boolean().default(false),
@@ -144,11 +159,16 @@ async function runEvaluate(samplesFile: string, options: z.infer<typeof Evaluate
     });
     progress.stop();
     if (!summary.complete) {
-      throw new KoderzError(
+      const stopped = new KoderzError(
         "interrupted",
         `interrupted: ${summary.evaluated} of ${summary.samples} samples evaluated and written to ${summary.resultsFile}; ${summary.samples - summary.evaluated} missing`,
         "run the same command again to evaluate the missing ones (finished ones are kept)",
       );
+      if (!interrupt.signal.aborted) throw stopped;
+      // Stopped by Ctrl-C: the conventional exit code 130, as `benchmark` gives.
+      notice(stopped.toUserText());
+      process.exitCode = 130;
+      return;
     }
     notice(`${summary.passed} of ${summary.samples} samples passed on ${summary.tasks} problems; results in ${summary.resultsFile}`);
     const unreported = options.k.filter((k) => summary.passAtK[`pass@${k}`] === undefined);

@@ -27,6 +27,12 @@ function exitCodeFor(error: unknown): number {
     process.stderr.write(error.toUserText() + "\n");
     return error.exitCode;
   }
+  const system = error as NodeJS.ErrnoException | undefined;
+  if (system instanceof Error && typeof system.code === "string" && typeof system.path === "string") {
+    // A file koderz could not read or write: say which one and why, without a stack trace.
+    process.stderr.write(`error: cannot ${system.syscall ?? "use"} ${system.path}: ${system.code}\n  fix: check that the path exists and that you may read or write it\n`);
+    return 1;
+  }
   process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 1;
 }

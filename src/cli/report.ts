@@ -1,7 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
+import { writeFileAtomically } from "../output-file.js";
 import { parseOptions } from "./parse.js";
 import { withStore } from "./results.js";
 import { chartJsBundle } from "../report/chart-library.js";
@@ -23,7 +22,8 @@ export function registerReport(program: Command): void {
       // Metrics first: a bad file fails before the store is opened.
       const training = options.metrics.map((file) => readTrainingCurves(file));
       const data = withStore(options.db, (store) => buildReportData(store, runIds, training));
-      writeAtomically(options.output, renderHtmlReport(data, chartJsBundle()));
+      // A reader (a browser reloading the file) never sees half a report.
+      writeFileAtomically(options.output, renderHtmlReport(data, chartJsBundle()));
       process.stderr.write(`wrote ${options.output}: ${data.columns.length} run arm(s), ${data.matrix.problems.length} problems, ${training.length} metrics file(s)\n`);
     });
 }
@@ -36,12 +36,4 @@ const ReportOptions = z.object({
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** A reader (a browser reloading the file) never sees half a report. */
-function writeAtomically(file: string, text: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const partial = `${file}.${process.pid}.tmp`;
-  writeFileSync(partial, text);
-  renameSync(partial, file);
 }

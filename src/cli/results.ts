@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
+import { writeFileAtomically } from "../output-file.js";
 import { openStore, type ArmTotals, type Store } from "../store/index.js";
 import { experimentExportRows, toCsv, toJsonl } from "../store/export.js";
 import { RUN_KINDS, type RunRecord } from "../store/records.js";
@@ -61,10 +61,14 @@ export function registerResults(program: Command): void {
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
     .action((runId: string, tags: string[], raw: unknown) => {
       const options = parseOptions(DbOptions, raw);
-      withStore(options.db, (store) => {
-        store.addTags(runId, tags);
-        process.stderr.write(`tagged ${runId}: ${tags.join(", ")}\n`);
-      });
+      withStore(
+        options.db,
+        (store) => {
+          store.addTags(runId, tags);
+          process.stderr.write(`tagged ${runId}: ${tags.join(", ")}\n`);
+        },
+        "write",
+      );
     });
 
   results
@@ -77,10 +81,14 @@ export function registerResults(program: Command): void {
     .action((runId: string, stage: string | undefined, raw: unknown) => {
       const options = parseOptions(StageOptions.refine((o) => o.clear !== (stage !== undefined), "give either a STAGE or --clear"), raw);
       const label = options.clear ? undefined : parseOptions(StageLabel, { stage }).stage;
-      withStore(options.db, (store) => {
-        store.setStage(runId, label);
-        process.stderr.write(label ? `${runId}: stage ${label}\n` : `${runId}: stage cleared\n`);
-      });
+      withStore(
+        options.db,
+        (store) => {
+          store.setStage(runId, label);
+          process.stderr.write(label ? `${runId}: stage ${label}\n` : `${runId}: stage cleared\n`);
+        },
+        "write",
+      );
     });
 }
 
@@ -108,9 +116,12 @@ const ExportOptions = DbOptions.extend({
 const StageOptions = DbOptions.extend({ clear: z.boolean().default(false) });
 const StageLabel = z.object({ stage: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a stage is one word: letters, digits, _ . -") });
 
-/** Read-only commands never create a store: a wrong --db path is an error, not an empty list. */
-export function withStore<T>(db: string | undefined, use: (store: Store) => T): T {
-  const store = openStore({ path: db, mustExist: true });
+/**
+ * Commands never create a store here: a wrong --db path is an error, not an empty list. Reading
+ * commands open it read-only, so they work on a store the user may not write and never touch it.
+ */
+export function withStore<T>(db: string | undefined, use: (store: Store) => T, access: "read" | "write" = "read"): T {
+  const store = openStore({ path: db, mustExist: true, readOnly: access === "read" });
   try {
     return use(store);
   } finally {
@@ -262,7 +273,7 @@ function exportRun(store: Store, runId: string, options: z.infer<typeof ExportOp
         ? toCsv(experimentExportRows(store, runId))
         : toJsonl(experimentExportRows(store, runId));
   if (options.output) {
-    writeFileSync(options.output, text);
+    writeFileAtomically(options.output, text);
     process.stderr.write(`wrote ${options.output}\n`);
   } else {
     process.stdout.write(text);

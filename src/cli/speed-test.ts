@@ -3,14 +3,15 @@ import { z } from "zod";
 import {
   benchLlamaModel,
   createBackend,
-  loadModelConfig,
   localGgufFile,
   measureSpeed,
+  preflightAll,
   resolveModel,
   type LlamaBenchConfig,
   type LlamaBenchResult,
   type SpeedReport,
 } from "../llm/index.js";
+import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 
 const DEFAULT_PROMPT = "Write a Python function that returns the n-th Fibonacci number, with a short docstring.";
@@ -54,7 +55,7 @@ export function registerSpeedTestCommand(program: Command): void {
     .option("--json", "print the measurements as JSON on stdout")
     .action(async (models: string[], raw: unknown) => {
       const options = parseOptions(OptionsSchema, raw);
-      const config = loadModelConfig(options.config ? { path: options.config } : {});
+      const config = loadModelConfigAnnounced(options.config);
       const isLlama = (model: string) => resolveModel(model, { config }).provider === "llama";
       const served = models.filter((model) => !isLlama(model));
       const backends = served.map((model) =>
@@ -67,7 +68,7 @@ export function registerSpeedTestCommand(program: Command): void {
         }),
       );
       // Every model is checked (and every GGUF found or downloaded) before any is timed: a bad key fails now, not after minutes of runs.
-      for (const backend of backends) await backend.preflight();
+      await preflightAll(served.map((model, i) => [model, backends[i]!] as const));
       const files = new Map<string, string>();
       for (const model of models.filter(isLlama)) files.set(model, await localGgufFile(resolveModel(model, { config }).providerModel));
 

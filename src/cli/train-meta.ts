@@ -16,11 +16,11 @@ import { qualityCostCurve, runReplayStudy } from "../../training/replay-study.js
 import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
 import { compareOnHeldOut, liveExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
 import { KoderzError } from "../errors.js";
-import { loadModelConfig } from "../llm/index.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { openStore } from "../store/index.js";
 import { addModelOptions, budgetOf, modelChoice, ModelOptions, withLlamaThreads } from "./benchmark.js";
+import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 
 const TrainMetaOptions = ModelOptions.extend({
@@ -217,7 +217,7 @@ async function openLive(options: Options, rewards: RewardConfig, log: (line: str
   const { runner, close } = await openEpisodeRunner({
     tasks,
     models: modelChoice(options),
-    modelConfig: withLlamaThreads(loadModelConfig({ path: options.config }), options),
+    modelConfig: withLlamaThreads(loadModelConfigAnnounced(options.config), options),
     settings: { ...DEFAULT_SETTINGS, trajectories: options.trajectories, debugRounds: options.debugRounds },
     budget: budgetOf(options),
     openSandbox: () => openSandbox(options.sandbox, { onNotice: log }),

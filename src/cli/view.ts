@@ -38,7 +38,7 @@ const ViewOptions = z.object({
 });
 
 async function serveUntilInterrupted(options: z.infer<typeof ViewOptions>): Promise<void> {
-  const store = openStore({ path: options.db, mustExist: true });
+  const store = openStore({ path: options.db, readOnly: true });
   try {
     const viewer = await startViewer({ store, host: options.host, port: options.port });
     if (!isLoopbackHost(options.host)) {

@@ -86,6 +86,11 @@ export async function evaluateSamples(options: EvaluateSamplesOptions): Promise<
   const resultsFile = resultsPathFor(samplesFile);
   const journal = ResultsJournal.open(resultsFile, await settingsKey(samplesFile, sampledTasks, limitOf, sandbox.name, options.sanitize === true));
   const resumed = journal.finished.size;
+  if (journal.dropped > 0) {
+    options.onNotice?.(
+      `starting over: the settings changed since the earlier run (samples, dataset, time limits, sandbox or --sanitize), so its ${journal.dropped} verdict${journal.dropped === 1 ? "" : "s"} in ${journal.path} no longer apply and are dropped`,
+    );
+  }
   if (resumed > 0) options.onNotice?.(`resuming: ${resumed} of ${samples.length} lines were evaluated by an earlier run (${journal.path})`);
 
   let passed = [...journal.finished.values()].filter((result) => result.passed).length;

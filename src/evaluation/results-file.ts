@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
 import { z } from "zod";
+import { cannotWrite, writeFileAtomically } from "../output-file.js";
 
 /** Where the reference harness writes its results: next to the samples, "_results.jsonl" appended. */
 export function resultsPathFor(samplesFile: string): string {
@@ -29,6 +29,8 @@ export class ResultsJournal {
   private constructor(
     path: string,
     readonly finished: Map<number, LineResult>,
+    /** Verdicts an earlier run made with other settings, dropped because they no longer apply. */
+    readonly dropped: number,
   ) {
     this.path = path;
   }
@@ -36,14 +38,18 @@ export class ResultsJournal {
   /** Opens the journal, keeping earlier verdicts when they were made with the same settings. */
   static open(resultsPath: string, settingsKey: string): ResultsJournal {
     const path = `${resultsPath}.partial`;
-    const earlier = readJournal(path, settingsKey);
-    if (!earlier) startJournal(path, JSON.stringify({ koderzEvaluate: settingsKey }) + "\n");
-    return new ResultsJournal(path, earlier ?? new Map());
+    const earlier = readJournal(path);
+    if (earlier?.settingsKey === settingsKey) {
+      if (earlier.torn) appendTo(path, "\n"); // end a torn line, so the next entry starts clean
+      return new ResultsJournal(path, earlier.finished, 0);
+    }
+    startJournal(path, JSON.stringify({ koderzEvaluate: settingsKey }) + "\n");
+    return new ResultsJournal(path, new Map(), earlier?.finished.size ?? 0);
   }
 
   record(result: LineResult): void {
     this.finished.set(result.line, result);
-    appendFileSync(this.path, JSON.stringify(result) + "\n");
+    appendTo(this.path, JSON.stringify(result) + "\n");
   }
 
   remove(): void {
@@ -51,25 +57,33 @@ export class ResultsJournal {
   }
 }
 
-function readJournal(path: string, settingsKey: string): Map<number, LineResult> | undefined {
+function readJournal(path: string): { settingsKey: string; finished: Map<number, LineResult>; torn: boolean } | undefined {
   if (!existsSync(path)) return undefined;
   const text = readFileSync(path, "utf8");
   const lines = text.split("\n").filter((line) => line.trim() !== "");
   const header = JournalHeader.safeParse(parseOrUndefined(lines[0]));
-  if (!header.success || header.data.koderzEvaluate !== settingsKey) return undefined;
-  if (!text.endsWith("\n")) appendFileSync(path, "\n"); // end a torn line, so the next entry starts clean
+  if (!header.success) return undefined;
   const finished = new Map<number, LineResult>();
   for (const line of lines.slice(1)) {
     // A run killed mid-write leaves at most one torn last line: skip it, it gets re-evaluated.
     const entry = JournalEntry.safeParse(parseOrUndefined(line));
     if (entry.success) finished.set(entry.data.line, entry.data);
   }
-  return finished;
+  return { settingsKey: header.data.koderzEvaluate, finished, torn: !text.endsWith("\n") };
 }
 
 function startJournal(path: string, text: string): void {
   rmSync(path, { force: true });
-  appendFileSync(path, text);
+  appendTo(path, text);
+}
+
+/** The journal sits beside the samples file, so a read-only folder or a full disk is named here. */
+function appendTo(path: string, text: string): void {
+  try {
+    appendFileSync(path, text);
+  } catch (error) {
+    throw cannotWrite(path, error);
+  }
 }
 
 function parseOrUndefined(text: string | undefined): unknown {
@@ -99,9 +113,7 @@ export async function writeResultsFile(
     text += pythonJsonDumps({ ...fields, result: verdict.result, passed: verdict.passed }) + "\n";
     written++;
   }
-  const partial = `${path}.${process.pid}.tmp`;
-  await writeFile(partial, text);
-  await rename(partial, path);
+  writeFileAtomically(path, text);
   return written;
 }
 

@@ -3,8 +3,9 @@
  * this line: nothing exported here mentions their types.
  */
 export type * from "./types.js";
-export { createBackend, resolveModel, MODEL_ID_FORMS, type CreateBackendOptions, type ModelSpec, type ProviderKind } from "./registry.js";
+export { configRedirects, createBackend, resolveModel, MODEL_ID_FORMS, type CreateBackendOptions, type ModelSpec, type ProviderKind } from "./registry.js";
 export { loadModelConfig, parseModelConfig, CONFIG_FILE_NAME, type ModelConfig, type ModelEntry } from "./model-config.js";
+export { preflightAll } from "./preflight-all.js";
 export { withCallLog, requestHash, canonicalJson, type CallLogMode } from "./recording.js";
 export { costUsd, type TokenPrices } from "./cost.js";
 export { measureSpeed, type SpeedReport, type SpeedRun, type SpeedTestOptions } from "./speed-measure.js";

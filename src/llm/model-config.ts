@@ -51,6 +51,11 @@ export interface ModelConfig {
   defaultModel?: string;
   /** The file it came from, for messages; undefined when there was none. */
   source?: string;
+  /**
+   * How the file was chosen: named with --config, or merely found in the working directory (a
+   * cloned repository may ship one). A found file may not send a preset's key elsewhere.
+   */
+  origin?: "flag" | "working-directory";
 }
 
 export const EMPTY_MODEL_CONFIG: ModelConfig = { models: {} };
@@ -76,7 +81,7 @@ export function loadModelConfig(options: { path?: string; cwd?: string } = {}): 
       "fix the file's JSON syntax (comments and trailing commas are not allowed)",
     );
   }
-  return parseModelConfig(raw, file);
+  return { ...parseModelConfig(raw, file), origin: options.path ? "flag" : "working-directory" };
 }
 
 export function parseModelConfig(raw: unknown, source: string): ModelConfig {

@@ -68,7 +68,7 @@ export function ollamaTransport(endpoint: OllamaEndpoint): ProviderTransport {
         throw new KoderzError(
           "model_unavailable",
           `cannot reach Ollama at ${endpoint.host}: ${reason}`,
-          "start it with `ollama serve`, or point OLLAMA_HOST (or --base-url) at the host where it runs",
+          "start it with `ollama serve`, or point OLLAMA_HOST (or the model's baseUrl in koderz.config.json) at the host where it runs",
         );
       }
       if (!isPulled(endpoint.providerModel, pulled)) {

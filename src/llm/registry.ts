@@ -102,6 +102,7 @@ export function resolveModel(modelId: string, options: ResolveOptions = {}): Mod
   const entry = config.models[modelId];
   const preset = presetFor(modelId, env, options.baseUrl);
   let spec: ModelSpec;
+  if (preset && entry) refuseSilentKeyRedirect(modelId, preset, entry, config);
   if (preset) spec = entry ? applyEntry(preset, entry) : preset;
   else if (entry) spec = specFromEntry(modelId, entry, env, options.baseUrl, config.source);
   else if (options.baseUrl) spec = genericSpec(modelId, modelId, options.baseUrl);
@@ -165,11 +166,54 @@ function presetFor(modelId: string, env: Env, baseUrl: string | undefined): Mode
       throw new KoderzError(
         "usage",
         `model "${modelId}" does not say where the server is`,
-        `write it as openai-compatible:${name}@http://localhost:8000/v1, or pass --base-url`,
+        `write it as openai-compatible:${name}@http://localhost:8000/v1, or give "${modelId}" a baseUrl in koderz.config.json`,
       );
     }
     default:
       return undefined;
+  }
+}
+
+/**
+ * A koderz.config.json that koderz merely found in the working directory (say, in a repository
+ * just cloned) must not send a preset's key (MOONSHOT_API_KEY, OPENAI_API_KEY, ...) to a server
+ * of its choosing. Redirecting a preset with its own key takes the user's word: --config FILE,
+ * or an entry that names the key variable for the new server itself.
+ */
+function refuseSilentKeyRedirect(modelId: string, preset: ModelSpec, entry: ModelEntry, config: ModelConfig): void {
+  if (config.origin !== "working-directory" || !preset.apiKeyEnv || entry.apiKeyEnv !== undefined) return;
+  if (!entry.baseUrl || sameUrl(entry.baseUrl, preset.baseUrl)) return;
+  throw new KoderzError(
+    "bad_input",
+    `${config.source} (found in the working directory) points ${modelId} at ${entry.baseUrl} instead of ${preset.baseUrl}, which would send it ${preset.apiKeyEnv}`,
+    `if you trust that file, pass --config ${config.source}; or add "apiKeyEnv" to its "${modelId}" entry naming the key for that server (null for none)`,
+  );
+}
+
+function sameUrl(a: string, b: string): boolean {
+  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+}
+
+/**
+ * One line per preset model the config file sends to another server: which file, which model,
+ * where, and with which key, for the command to print before anything is sent.
+ */
+export function configRedirects(config: ModelConfig, env: Env = process.env): string[] {
+  const lines: string[] = [];
+  for (const [modelId, entry] of Object.entries(config.models)) {
+    const preset = entry.baseUrl ? presetOrNothing(modelId, env) : undefined;
+    if (!preset || sameUrl(entry.baseUrl!, preset.baseUrl)) continue;
+    const key = entry.apiKeyEnv === null ? "no key" : `key ${entry.apiKeyEnv ?? preset.apiKeyEnv ?? "none"}`;
+    lines.push(`${config.source}: ${modelId} goes to ${entry.baseUrl} instead of ${preset.baseUrl} (${key})`);
+  }
+  return lines;
+}
+
+function presetOrNothing(modelId: string, env: Env): ModelSpec | undefined {
+  try {
+    return presetFor(modelId, env, undefined);
+  } catch {
+    return undefined; // openai-compatible:<name> with no URL of its own: not a preset
   }
 }
 
@@ -219,7 +263,7 @@ function unknownModel(modelId: string, config: ModelConfig): KoderzError {
     "usage",
     `unknown model "${modelId}"`,
     `use one of: ${MODEL_ID_FORMS.join(", ")}${configured.length ? `, or from ${config.source}: ${configured.join(", ")}` : ""}; ` +
-      "or define it in koderz.config.json, or pass --base-url for any OpenAI-compatible server",
+      "or define it in koderz.config.json; any OpenAI-compatible server is openai-compatible:<model>@<url>",
   );
 }
 

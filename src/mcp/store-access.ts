@@ -11,7 +11,7 @@ export class ReadOnlyStoreAccess {
   constructor(private readonly dbPath?: string) {}
 
   async use<T>(query: (store: Store) => T | Promise<T>): Promise<T> {
-    this.store ??= Store.openReadOnly({ path: this.dbPath });
+    this.store ??= Store.open({ path: this.dbPath, readOnly: true });
     return query(this.store);
   }
 

@@ -1,5 +1,5 @@
 import type { AgentRole } from "../../agents/agent.js";
-import { createBackend, type ModelConfig } from "../llm/index.js";
+import { createBackend, preflightAll, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import type { PipelineMode } from "./pipeline.js";
 import { modelsUsedBy, roleModels, type ModelChoice } from "./roles.js";
@@ -17,7 +17,7 @@ export async function connectModels(
   for (const model of new Set(Object.values(roleModels(choice)))) {
     backends.set(model, createBackend(model, { config: options.modelConfig }));
   }
-  for (const model of modelsUsedBy(choice, options.preflightModes)) await backends.get(model)!.preflight();
+  await preflightAll(modelsUsedBy(choice, options.preflightModes).map((model) => [model, backends.get(model)!] as const));
   return backends;
 }
 

@@ -5,7 +5,10 @@ import { KoderzError } from "../errors.js";
 import type { CallLog } from "../llm/types.js";
 import { StoreCallLog, type CallLogOptions } from "./call-log.js";
 import { resolveDbPath } from "./location.js";
-import { LATEST_SCHEMA_VERSION, migrate, schemaVersion } from "./schema.js";
+import { migrate } from "./schema.js";
+import { openReadOnlyDatabase } from "./read-only.js";
+import { storageError, withStorageErrors } from "./storage-errors.js";
+import { checkStoreFile } from "./store-file-check.js";
 import { compareProblemIds } from "./problem-order.js";
 import type { ExperimentRecord, ModelCallRecord, RunKind, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
@@ -15,6 +18,8 @@ export interface OpenStoreOptions {
   path?: string;
   /** For read-only commands: a missing file is a not_found error instead of a new empty store. */
   mustExist?: boolean;
+  /** Opens the file read-only (implies mustExist): nothing is written, migrated or created. */
+  readOnly?: boolean;
 }
 
 export interface RunFilter {
@@ -74,7 +79,7 @@ export class Store {
   static open(options: OpenStoreOptions = {}): Store {
     const file = resolveDbPath(options.path);
     if (!existsSync(file)) {
-      if (options.mustExist) {
+      if (options.mustExist || options.readOnly) {
         throw new KoderzError(
           "not_found",
           `no koderz store at ${file}`,
@@ -83,8 +88,12 @@ export class Store {
       }
       mkdirSync(path.dirname(file), { recursive: true });
     }
-    const db = new Database(file);
+    // Every SQLite failure, here or in any later call, names the file and what to do.
+    if (options.readOnly) return withStorageErrors(new Store(openReadOnlyDatabase(file), file), file);
+    checkStoreFile(file);
+    let db: Database.Database | undefined;
     try {
+      db = new Database(file);
       db.pragma("journal_mode = WAL");
       // FULL syncs the WAL on every commit: an experiment is worth far more than an fsync.
       db.pragma("synchronous = FULL");
@@ -93,41 +102,10 @@ export class Store {
       db.pragma("busy_timeout = 5000");
       migrate(db, file);
     } catch (error) {
-      db.close();
-      throw error;
-    }
-    return new Store(db, file);
-  }
-
-  /**
-   * Opens an existing store for reading only (`koderz mcp`): nothing is created, migrated or
-   * written, so whoever queries through it cannot change run data. A store this koderz
-   * cannot read (another schema version, not a koderz store) is a bad_input error.
-   */
-  static openReadOnly(options: Pick<OpenStoreOptions, "path"> = {}): Store {
-    const file = resolveDbPath(options.path);
-    if (!existsSync(file)) {
-      throw new KoderzError("not_found", `no koderz store at ${file}`, "run `koderz benchmark` first, or point --db / KODERZ_DB at an existing store");
-    }
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
-      db.pragma("busy_timeout = 5000");
-      const version = schemaVersion(db);
-      if (version !== LATEST_SCHEMA_VERSION) {
-        throw new KoderzError(
-          "bad_input",
-          `the store ${file} has schema version ${version}; this koderz reads version ${LATEST_SCHEMA_VERSION}`,
-          "an older store is upgraded the next time this koderz writes to it (a benchmark); a newer one needs a newer koderz",
-        );
-      }
-    } catch (error) {
       db?.close();
-      if (error instanceof KoderzError) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new KoderzError("bad_input", `${file} is not a readable koderz store (${reason})`, "point --db / KODERZ_DB at the store `koderz benchmark` writes");
+      throw storageError(error, file);
     }
-    return new Store(db, file);
+    return withStorageErrors(new Store(db, file), file);
   }
 
   close(): void {
@@ -372,7 +350,7 @@ export class Store {
   /** The CallLog the model layer records every call through and looks answers up in (--cache, --replay). */
   callLog(options: CallLogOptions): CallLog {
     if (options.scope === "replay" && options.replayRunId) this.getRun(options.replayRunId);
-    return new StoreCallLog(this.db, options);
+    return withStorageErrors(new StoreCallLog(this.db, options), this.path);
   }
 
   /** Logged calls of a run or an experiment, oldest first. */

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { writeFileAtomically } from "../output-file.js";
 import path from "node:path";
 import { z } from "zod";
 import type { ExperimentRecord, RunRecord } from "./records.js";
@@ -133,11 +133,8 @@ export function buildRunSummary(store: Store, runId: string): RunSummary {
  */
 export function writeRunSummary(store: Store, runId: string, dir = "results"): string {
   const summary = buildRunSummary(store, runId);
-  mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${runId}.json`);
-  const partial = `${file}.${process.pid}.tmp`;
-  writeFileSync(partial, JSON.stringify(summary, null, 2) + "\n");
-  renameSync(partial, file);
+  writeFileAtomically(file, JSON.stringify(summary, null, 2) + "\n");
   return file;
 }
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { KoderzError } from "../../errors.js";
 import type { Store } from "../../store/store.js";
 import { VIEWER_CSS, VIEWER_HTML, VIEWER_JS } from "./page.js";
@@ -37,10 +37,16 @@ const STATIC: Record<string, { type: string; body: string }> = {
   "/app.css": { type: "text/css; charset=utf-8", body: VIEWER_CSS },
 };
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+const LOOPBACK_NAMES = new Set(["localhost", "[::1]", "::1"]);
 
+/**
+ * Literal loopback only: "localhost", ::1, or an IPv4 address in 127.0.0.0/8. A DNS name that
+ * merely starts with "127." (127.0.0.1.attacker.example) is a name an attacker controls, and a
+ * page served from it could otherwise read the store after rebinding it to 127.0.0.1.
+ */
 export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || host.startsWith("127.");
+  const name = host.toLowerCase();
+  return LOOPBACK_NAMES.has(name) || (isIP(name) === 4 && name.startsWith("127."));
 }
 
 export function startViewer(options: ViewerOptions): Promise<RunningViewer> {
