@@ -10,6 +10,7 @@ import { registerBenchmark } from "./benchmark.js";
 import { registerRun } from "./run.js";
 import { registerTrainMetaCommand } from "./train-meta.js";
 import { registerSolve } from "./solve.js";
+import { registerWorker } from "./worker.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
 export function registerCommands(program: Command): void {
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerRun(program);
   registerTrainMetaCommand(program);
   registerSolve(program);
+  registerWorker(program);
 }

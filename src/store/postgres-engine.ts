@@ -371,6 +371,13 @@ export class PgStore {
       .sort((a, b) => (a.arm < b.arm ? -1 : a.arm > b.arm ? 1 : compareProblemIds(a.problemId, b.problemId)));
   }
 
+  /** Forgets a run's recorded job failures (a resumed run queues those problems again) and returns them. */
+  async clearJobFailures(runId: string): Promise<JobFailure[]> {
+    const failures = await this.jobFailures(runId);
+    await this.query("DELETE FROM job_failures WHERE run_id = $1", [runId]);
+    return failures;
+  }
+
   /** Records a queued problem's last failure (inside the transaction that fails its job). */
   async writeJobFailure(client: pg.PoolClient, failure: JobFailure): Promise<void> {
     await client.query(
@@ -379,6 +386,23 @@ export class PgStore {
       [failure.runId, failure.arm, failure.problemId, failure.attempts, failure.error, failure.failedAt],
     );
   }
+}
+
+/**
+ * Marks a queued run finished (or failed, when a problem failed on every attempt) once every
+ * (arm, problem) has a verdict or a recorded failure. Called inside the transaction that commits
+ * one of them; the lock per run makes the last two concurrent commits see each other.
+ */
+export async function finishRunIfComplete(client: pg.PoolClient, runId: string, expected: number): Promise<boolean> {
+  await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [runId]);
+  const result = await client.query(
+    `UPDATE runs SET end_time = $2,
+       status = CASE WHEN EXISTS (SELECT 1 FROM job_failures WHERE run_id = $1) THEN 'failed' ELSE 'finished' END
+     WHERE run_id = $1 AND status = 'running'
+       AND (SELECT COUNT(*) FROM experiments WHERE run_id = $1) + (SELECT COUNT(*) FROM job_failures WHERE run_id = $1) >= $3`,
+    [runId, new Date().toISOString(), expected],
+  );
+  return (result.rowCount ?? 0) > 0;
 }
 
 async function findRunIn(db: Queryable, runId: string): Promise<RunRecord | undefined> {

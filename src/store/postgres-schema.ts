@@ -112,10 +112,12 @@ const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (run_id, arm, problem_id)
       );
 
-      -- One row per model whose calls are paced across workers (see src/queue/model-rate-limit.ts).
+      -- One row per model whose calls are paced across all workers (see src/queue/model-rate-limit.ts):
+      -- the limit, and when the next call may start.
       CREATE TABLE model_rate_limits (
-        model          TEXT PRIMARY KEY,
-        next_call_at   TIMESTAMPTZ NOT NULL
+        model            TEXT PRIMARY KEY,
+        calls_per_minute DOUBLE PRECISION NOT NULL CHECK (calls_per_minute > 0),
+        next_call_at     TIMESTAMPTZ NOT NULL
       );
     `,
   },
