@@ -1,4 +1,4 @@
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,7 +6,7 @@ import { execa } from "execa";
 import pg from "pg";
 
 /**
- * A throwaway PostgreSQL cluster for one test file: Debian's PostgreSQL 15 binaries, its own
+ * A throwaway PostgreSQL cluster for one test file: Debian's PostgreSQL binaries, its own
  * data directory under a temporary directory, its own port on 127.0.0.1, stopped and deleted
  * at the end. initdb refuses to run as root, so as root the cluster runs as the `postgres` user.
  * When PostgreSQL is missing or does not start, this fails with what to do rather than
@@ -23,7 +23,14 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-const BIN = process.env.KODERZ_PG_BIN ?? "/usr/lib/postgresql/15/bin";
+/** Debian's PostgreSQL binaries: KODERZ_PG_BIN, else the newest version installed. */
+function postgresBin(): string {
+  if (process.env.KODERZ_PG_BIN) return process.env.KODERZ_PG_BIN;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  return path.join(root, versions[0] ?? "15", "bin");
+}
+const BIN = postgresBin();
 
 export async function startTestPostgres(): Promise<TestPostgres> {
   const root = mkdtempSync(path.join(tmpdir(), "koderz-pg-"));
@@ -49,7 +56,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
     throw new Error(
-      `these tests need PostgreSQL 15 (Debian: apt-get install -y postgresql; binaries expected in ${BIN}): ` +
+      `these tests need PostgreSQL (Debian: apt-get install -y postgresql; binaries expected in ${BIN}): ` +
         (error instanceof Error ? error.message : String(error)),
     );
   }
