@@ -3,7 +3,7 @@ import { armsFor } from "../orchestrator/benchmark-runner.js";
 import type { RunRecord, Store } from "../store/index.js";
 import { PgStore } from "../store/postgres-engine.js";
 import { enqueueJobs, openQueue, type ExperimentJob } from "./experiment-queue.js";
-import { queuedRunConfig } from "./run-context.js";
+import { checkQueueable } from "./run-context.js";
 
 export interface EnqueuedRun {
   run: RunRecord;
@@ -22,7 +22,7 @@ export interface EnqueuedRun {
 export async function enqueueRun(request: SessionRequest, deps: { store: Store; url: string; leaseSeconds: number }): Promise<EnqueuedRun> {
   const planned = planRun(request, deps.store);
   // Checked before the run is written, as a local run checks its input.
-  queuedRunConfig({ runId: planned.runId, kind: "benchmark", mode: planned.config.mode, startTime: "", config: planned.config, tags: [], status: "running" });
+  checkQueueable(planned.config);
   const run = planned.begin(planned.config);
   const engine = await PgStore.open(deps.url);
   const boss = await openQueue(deps.url);

@@ -74,7 +74,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
   const running = new Set<Promise<void>>();
   try {
     while (!options.stopTaking.aborted) {
-      await recordFinalFailures(boss, engine, store, options.log);
+      // Not this worker's own job: a failure here is reported and tried again next time round.
+      await recordFinalFailures(boss, engine, store, options.log).catch((error: unknown) =>
+        options.log(`could not record failed jobs: ${error instanceof Error ? error.message : String(error)}`),
+      );
       if (running.size >= options.concurrency) {
         await Promise.race(running);
         continue;

@@ -36,10 +36,15 @@ export function queuedRunConfig(run: RunRecord): BenchmarkConfig {
   if (!parsed.success || run.kind !== "benchmark") {
     throw new KoderzError("bad_input", `run ${run.runId} was not started by \`koderz benchmark\` (its config does not fit)`, "queue runs with `koderz benchmark --queue URL`");
   }
-  if (parsed.data.mode === "auto") {
+  checkQueueable(parsed.data);
+  return parsed.data;
+}
+
+/** Every mode but auto runs through the queue: auto's policy (and --learn's updates) live in one process. */
+export function checkQueueable(config: BenchmarkConfig): void {
+  if (config.mode === "auto") {
     throw new KoderzError("usage", "--mode auto is not run through the queue (its policy lives in one process)", "run auto mode locally, or queue a fixed mode");
   }
-  return parsed.data;
 }
 
 /** How many experiments a finished run has: one per problem and arm. */
