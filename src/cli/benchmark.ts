@@ -16,6 +16,7 @@ import { lockRun, type RunLock } from "../store/run-lock.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
+import { runQueuedBenchmarkCommand } from "./benchmark-queue.js";
 import { parseOptions } from "./parse.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 
@@ -56,6 +57,9 @@ export const BenchmarkOptions = ModelOptions.extend({
   stage: z.string().optional(),
   tags: z.string().optional(),
   db: z.string().optional(),
+  queue: z.string().optional(),
+  follow: z.boolean().default(false),
+  leaseSeconds: whole("--lease-seconds").optional(),
   resultsDir: z.string().default("results"),
   json: z.boolean().default(false),
 });
@@ -72,9 +76,13 @@ export function registerBenchmark(program: Command): void {
     .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")}`, "comparative")
     .option("--concurrency <n>", "problems in flight at once", "2")
     .option("--resume <run-id>", "continue a stopped run where it left off")
-    .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls");
+    .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls")
+    .option("--queue <url>", "queue the run's problems in this PostgreSQL database for `koderz worker` processes, print the run id")
+    .option("--follow", "--queue: wait for the workers, then print the summary as a local run does")
+    .option("--lease-seconds <s>", "--queue: how long a worker may hold a job before another retries it (default 900)");
   addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw) => {
     const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
+    if (flags.queue) return runQueuedBenchmarkCommand(await sessionRequest(start, end, flags), { ...flags, queue: flags.queue }, renderArms);
     await runBenchmarkCommand(await sessionRequest(start, end, flags), flags);
   });
 }

@@ -11,6 +11,7 @@ import { registerRun } from "./run.js";
 import { registerTrainMetaCommand } from "./train-meta.js";
 import { registerSolve } from "./solve.js";
 import { registerMcp } from "./mcp.js";
+import { registerWorker } from "./worker.js";
 
 /** Every command lives in its own file and registers itself here, one line each. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerTrainMetaCommand(program);
   registerSolve(program);
   registerMcp(program);
+  registerWorker(program);
 }

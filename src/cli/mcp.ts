@@ -47,11 +47,7 @@ export function registerMcp(program: Command): void {
 }
 
 const McpOptions = z.object({
-  db: z
-    .string()
-    .min(1)
-    .refine((db) => !/^postgres(ql)?:\/\//i.test(db), "koderz mcp reads SQLite stores (a file path); PostgreSQL URLs are not supported by this build")
-    .optional(),
+  db: z.string().min(1).optional(),
   http: z
     .string()
     .regex(/^\d+$/, "a port number, 0 to 65535")

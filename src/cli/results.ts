@@ -217,7 +217,8 @@ function showRun(store: Store, runId: string, json: boolean): void {
   const rows = experimentExportRows(store, runId);
   if (json) {
     const listing = runListing(run, store.armTotals(runId));
-    process.stdout.write(JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows }, null, 2) + "\n");
+    const failedJobs = store.jobFailures(runId);
+    process.stdout.write(JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows, ...(failedJobs.length ? { failed_jobs: failedJobs } : {}) }, null, 2) + "\n");
     return;
   }
   const listing = runListing(run, store.armTotals(runId));
@@ -237,6 +238,8 @@ function showRun(store: Store, runId: string, json: boolean): void {
           `${formatCount(a.input_tokens)} / ${formatCount(a.output_tokens)} tokens, ${formatDollars(a.cost)}`,
       ],
     ),
+    // Queued problems that failed on every attempt (shared store): they have no experiment row.
+    ...store.jobFailures(runId).map((f): [string, string] => [`failed ${f.arm}`, `${f.problemId} after ${f.attempts} attempts: ${f.error}`]),
     ["config", JSON.stringify(run.config)],
   ];
   const width = Math.max(...facts.map(([key]) => key.length));

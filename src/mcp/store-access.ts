@@ -1,4 +1,4 @@
-import { Store } from "../store/index.js";
+import { openStore, type Store } from "../store/index.js";
 
 /**
  * The store as the MCP server reaches it: opened read-only on first use, not at start-up, so
@@ -11,7 +11,7 @@ export class ReadOnlyStoreAccess {
   constructor(private readonly dbPath?: string) {}
 
   async use<T>(query: (store: Store) => T | Promise<T>): Promise<T> {
-    this.store ??= Store.open({ path: this.dbPath, readOnly: true });
+    this.store ??= openStore({ path: this.dbPath, readOnly: true });
     return query(this.store);
   }
 

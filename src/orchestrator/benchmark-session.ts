@@ -128,7 +128,7 @@ async function runPlannedSession(
   }
 }
 
-interface PlannedRun {
+export interface PlannedRun {
   /** The new run's id (not yet written), or the resumed run's. */
   runId: string;
   config: BenchmarkConfig;
@@ -136,7 +136,7 @@ interface PlannedRun {
   begin(config: BenchmarkConfig): RunRecord;
 }
 
-function planRun(request: SessionRequest, store: Store): PlannedRun {
+export function planRun(request: SessionRequest, store: Store): PlannedRun {
   if (request.kind === "resume") {
     const run = store.getRun(request.runId);
     return {

@@ -81,26 +81,30 @@ export class StoreCallLog implements CallLog {
   lookup(requestHash: string): ChatResponse | undefined {
     const replayRunId = this.options.scope === "replay" ? this.options.replayRunId! : null;
     const row = this.newest.get({ hash: requestHash, replayRunId }) as { response: string } | undefined;
-    if (!row) return undefined;
-    const parsed = ChatResponseSchema.safeParse(parseJson(row.response));
-    // An unreadable entry is a miss, not a crash: the caller then asks the model (cache) or
-    // reports the missing answer (replay).
-    if (!parsed.success) return undefined;
-    const { timeToFirstTokenMs, recordedCostUsd, toolCalls, ...rest } = parsed.data;
-    // Reusing an answer costs nothing now; what it cost when first obtained is kept beside it
-    // (an answer logged from a cache hit already carries that original cost).
-    const response: ChatResponse = {
-      ...rest,
-      toolCalls: toolCalls.map(({ argumentsError, ...call }) =>
-        argumentsError === undefined ? { ...call } : { ...call, argumentsError },
-      ),
-      costUsd: 0,
-      recordedCostUsd: recordedCostUsd ?? rest.costUsd,
-      cached: true,
-    };
-    if (timeToFirstTokenMs !== undefined) response.timeToFirstTokenMs = timeToFirstTokenMs;
-    return response;
+    return row ? loggedResponse(row.response) : undefined;
   }
+}
+
+/** A logged answer as a reused response (cost 0 now, the original cost kept), or undefined when the entry is unreadable. */
+export function loggedResponse(logged: string): ChatResponse | undefined {
+  const parsed = ChatResponseSchema.safeParse(parseJson(logged));
+  // An unreadable entry is a miss, not a crash: the caller then asks the model (cache) or
+  // reports the missing answer (replay).
+  if (!parsed.success) return undefined;
+  const { timeToFirstTokenMs, recordedCostUsd, toolCalls, ...rest } = parsed.data;
+  // Reusing an answer costs nothing now; what it cost when first obtained is kept beside it
+  // (an answer logged from a cache hit already carries that original cost).
+  const response: ChatResponse = {
+    ...rest,
+    toolCalls: toolCalls.map(({ argumentsError, ...call }) =>
+      argumentsError === undefined ? { ...call } : { ...call, argumentsError },
+    ),
+    costUsd: 0,
+    recordedCostUsd: recordedCostUsd ?? rest.costUsd,
+    cached: true,
+  };
+  if (timeToFirstTokenMs !== undefined) response.timeToFirstTokenMs = timeToFirstTokenMs;
+  return response;
 }
 
 function parseJson(value: string): unknown {

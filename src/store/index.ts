@@ -1,6 +1,8 @@
 /** The store's public surface: import from here rather than from the files behind it. */
-export { Store, openStore } from "./store.js";
-export type { OpenStoreOptions, RunFilter, ExperimentFilter, ArmTotals } from "./store.js";
+export { SqliteStore } from "./store.js";
+export { openStore } from "./open.js";
+export type { OpenStoreOptions } from "./store.js";
+export type { Store, RunFilter, ExperimentFilter, ArmTotals, JobFailure } from "./engine.js";
 export type { CallLogOptions } from "./call-log.js";
 export { newRunId, experimentIdFor, looksLikeRunId } from "./ids.js";
 export { resolveDbPath, DEFAULT_DB_PATH } from "./location.js";

@@ -10,8 +10,13 @@ import { openReadOnlyDatabase } from "./read-only.js";
 import { storageError, withStorageErrors } from "./storage-errors.js";
 import { checkStoreFile } from "./store-file-check.js";
 import { compareProblemIds } from "./problem-order.js";
-import type { ExperimentRecord, ModelCallRecord, RunKind, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
+import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter, Store } from "./engine.js";
+import { automaticRunTags, checkTags, runNotFound } from "./run-rules.js";
+
+// Modules that import the store's types from here keep working: they are the engines' interface.
+export type { ArmTotals, ExperimentFilter, RunFilter, Store } from "./engine.js";
 
 export interface OpenStoreOptions {
   /** The --db flag; falls back to KODERZ_DB, then results/koderz.db. */
@@ -22,35 +27,6 @@ export interface OpenStoreOptions {
   readOnly?: boolean;
 }
 
-export interface RunFilter {
-  /** Every tag must match. A bare tag ("zero-shot") also matches the value of a key:value tag ("mode:zero-shot", "arm:zero-shot"); tags of a run's experiments count too. */
-  tags?: Tag[];
-  /** Runs tagged model:<model>, or with a step or logged call by that model. */
-  model?: string;
-  /** Runs with an experiment on this problem. */
-  problem?: string;
-  kind?: RunKind;
-  mode?: string;
-  stage?: string;
-}
-
-export interface ExperimentFilter {
-  arm?: string;
-  problem?: string;
-}
-
-/** Per-arm totals of a run, computed by SQL for listings. */
-export interface ArmTotals {
-  arm: string;
-  experiments: number;
-  successes: number;
-  iterations: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  wallSeconds: number;
-}
-
 const RUN_COLUMNS = `r.run_id, r.kind, r.mode, r.stage, r.label, r.category, r.importance, r.status,
   r.start_time, r.end_time, r.config_json,
   (SELECT GROUP_CONCAT(tag, char(31)) FROM run_tags WHERE run_id = r.run_id) AS tags`;
@@ -59,24 +35,19 @@ const EXPERIMENT_COLUMNS = `e.experiment_id, e.run_id, e.arm, e.problem_id, e.su
   e.input_tokens, e.output_tokens, e.cost_usd, e.wall_seconds, e.final_code, e.verdict, e.category,
   e.importance, (SELECT GROUP_CONCAT(tag, char(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
 
-/** Opens (creating and migrating if needed) the store at --db, KODERZ_DB or results/koderz.db. */
-export function openStore(options: OpenStoreOptions = {}): Store {
-  return Store.open(options);
-}
-
 /**
  * The only code that writes run data. One SQLite file in WAL mode: readers (the viewer, a
  * second `koderz results`) never block the benchmark that writes, and every experiment is
  * one transaction, so a run killed at any instant holds only whole experiments.
  */
-export class Store {
+export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     /** Absolute path of the database file. */
     readonly path: string,
   ) {}
 
-  static open(options: OpenStoreOptions = {}): Store {
+  static open(options: OpenStoreOptions = {}): SqliteStore {
     const file = resolveDbPath(options.path);
     if (!existsSync(file)) {
       if (options.mustExist || options.readOnly) {
@@ -89,7 +60,7 @@ export class Store {
       mkdirSync(path.dirname(file), { recursive: true });
     }
     // Every SQLite failure, here or in any later call, names the file and what to do.
-    if (options.readOnly) return withStorageErrors(new Store(openReadOnlyDatabase(file), file), file);
+    if (options.readOnly) return withStorageErrors(new SqliteStore(openReadOnlyDatabase(file), file), file);
     checkStoreFile(file);
     let db: Database.Database | undefined;
     try {
@@ -105,7 +76,7 @@ export class Store {
       db?.close();
       throw storageError(error, file);
     }
-    return withStorageErrors(new Store(db, file), file);
+    return withStorageErrors(new SqliteStore(db, file), file);
   }
 
   close(): void {
@@ -365,30 +336,13 @@ export class Store {
       .map((row) => modelCallFromRow(row));
   }
 
+  /** The SQLite engine has no queue, so no job ever failed in it. */
+  jobFailures(_runId: string): JobFailure[] {
+    return [];
+  }
+
   private insertRunTags(runId: string, tags: Tag[]): void {
     const insert = this.db.prepare("INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)");
     for (const tag of tags) insert.run(runId, tag);
   }
-}
-
-function automaticRunTags(run: RunRecord): Tag[] {
-  const tags = [`kind:${run.kind}`, `mode:${run.mode}`];
-  for (const key of ["localModel", "local_model", "frontierModel", "frontier_model"]) {
-    const model = run.config[key];
-    if (typeof model === "string" && model) tags.push(`model:${model}`);
-  }
-  return tags;
-}
-
-function checkTags(tags: readonly Tag[]): void {
-  for (const tag of tags) {
-    // Commas separate --tags on the command line and ";" separates tags in CSV exports.
-    if (!tag.trim() || tag !== tag.trim() || /[,;\u001f]/.test(tag)) {
-      throw new KoderzError("bad_input", `tag ${JSON.stringify(tag)} is not allowed`, "use a word or key:value without spaces at either end, commas or semicolons");
-    }
-  }
-}
-
-function runNotFound(runId: string): KoderzError {
-  return new KoderzError("not_found", `no run with id ${runId}`, "`koderz results list` shows the runs in the store");
 }

@@ -1,0 +1,72 @@
+import { Command } from "commander";
+import { z } from "zod";
+import { openSandbox } from "../../sandbox/select.js";
+import { KoderzError } from "../errors.js";
+import { loadModelConfig } from "../llm/index.js";
+import { parseRateLimit } from "../queue/model-rate-limit.js";
+import { runWorker } from "../queue/queue-worker.js";
+import { isPostgresUrl } from "../store/postgres-engine.js";
+import { parseOptions } from "./parse.js";
+
+const WorkerOptions = z.object({
+  queue: z.string({ error: "--queue is required: the PostgreSQL URL the run was queued in" }),
+  concurrency: z.coerce.number().int("--concurrency must be a whole number").positive("--concurrency must be at least 1").default(1),
+  sandbox: z.enum(["docker", "process"]).optional(),
+  config: z.string().optional(),
+  exitWhenIdle: z.boolean().default(false),
+  rateLimit: z.array(z.string()).default([]),
+});
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerWorker(program: Command): void {
+  program
+    .command("worker")
+    .description("take queued benchmark problems (koderz benchmark --queue) and run them on this machine")
+    .option("--queue <url>", "the PostgreSQL database the run was queued in (postgres://...)")
+    .option("--concurrency <n>", "jobs run at once", "1")
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--config <path>", "a koderz.config.json with this machine's model endpoints and keys")
+    .option("--rate-limit <model=n>", "at most n calls a minute to this model from all workers together, e.g. kimi-k2=60 (repeatable; kept in the database)", collect)
+    .option("--exit-when-idle", "stop once no job waits or runs (default: keep waiting for work)")
+    .action(async (raw: unknown) => {
+      const flags = parseOptions(WorkerOptions, raw);
+      if (!isPostgresUrl(flags.queue)) {
+        throw new KoderzError("usage", `--queue takes a postgres:// URL (got ${flags.queue})`, "e.g. --queue postgres://user:password@db-host:5432/koderz");
+      }
+      const log = (message: string) => process.stderr.write(`${message}\n`);
+      // First Ctrl-C (or SIGTERM): take no new job, finish and commit the running ones.
+      // Second: stop those too and hand them back to the queue. Third: quit at once.
+      const stopTaking = new AbortController();
+      const stopRunning = new AbortController();
+      const onSignal = () => {
+        if (!stopTaking.signal.aborted) {
+          log("stopping: finishing the running jobs (Ctrl-C again to hand them back to the queue now)");
+          stopTaking.abort();
+        } else if (!stopRunning.signal.aborted) {
+          log("stopping: handing the running jobs back to the queue");
+          stopRunning.abort();
+        } else process.exit(130);
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        log(`worker ${process.pid}: taking jobs, ${flags.concurrency} at a time`);
+        const stats = await runWorker({
+          url: flags.queue,
+          concurrency: flags.concurrency,
+          openSandbox: () => openSandbox(flags.sandbox, { onNotice: log }),
+          modelConfig: loadModelConfig({ path: flags.config }),
+          log,
+          stopTaking: stopTaking.signal,
+          stopRunning: stopRunning.signal,
+          exitWhenIdle: flags.exitWhenIdle,
+          rateLimits: flags.rateLimit.map(parseRateLimit),
+        });
+        log(`worker ${process.pid}: ${stats.committed} committed, ${stats.failed} failed attempts, ${stats.released} handed back`);
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}

@@ -1,0 +1,90 @@
+import { createHash } from "node:crypto";
+import PgBoss from "pg-boss";
+import { z } from "zod";
+import { KoderzError } from "../errors.js";
+import { redactedUrl } from "../store/postgres-engine.js";
+
+/**
+ * The job queue of a shared run: one pg-boss job per (run, arm, problem) in the same PostgreSQL
+ * database as the store, so a worker can commit an experiment and its job's completion in one
+ * transaction. A job that fails (an error, or a worker that stopped answering and let its lease
+ * run out) is retried by any worker; after its last attempt pg-boss moves it to the dead-letter
+ * queue, where a worker records the failure in the store for `results show`.
+ */
+export const EXPERIMENT_QUEUE = "koderz-experiment";
+export const FAILED_QUEUE = "koderz-experiment-failed";
+
+/** Three attempts in all: the first and two retries. */
+export const JOB_RETRY_LIMIT = 2;
+/** How long a worker may hold a job before it counts as lost and another takes it (--lease-seconds). */
+export const DEFAULT_LEASE_SECONDS = 15 * 60;
+
+export const ExperimentJobSchema = z.object({
+  runId: z.string(),
+  arm: z.string(),
+  problemId: z.string(),
+});
+export type ExperimentJob = z.infer<typeof ExperimentJobSchema>;
+
+/** Starts pg-boss on the database (creating its schema and the two queues on first use). */
+export async function openQueue(url: string, options: { maintenanceSeconds?: number } = {}): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: url,
+    max: 4,
+    // How often expired leases are noticed and retried; pg-boss runs it on one instance at a time.
+    maintenanceIntervalSeconds: options.maintenanceSeconds ?? 10,
+    // Only the queue's own maintenance: no cron scheduling, no state monitor.
+    schedule: false,
+  });
+  // A dropped connection (a database restart) surfaces here; pg-boss and the pool reconnect on
+  // their next query, so it is reported, not fatal.
+  boss.on("error", (error: Error) => process.stderr.write(`queue: ${error.message}\n`));
+  try {
+    await boss.start();
+    await boss.createQueue(FAILED_QUEUE);
+    await boss.createQueue(EXPERIMENT_QUEUE, { name: EXPERIMENT_QUEUE, retryLimit: JOB_RETRY_LIMIT, deadLetter: FAILED_QUEUE });
+  } catch (error) {
+    await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
+    throw new KoderzError(
+      "bad_input",
+      `cannot open the job queue in ${redactedUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+      "check that PostgreSQL runs and the --queue URL (host, port, user, password, database) is right",
+    );
+  }
+  return boss;
+}
+
+/**
+ * The id of the job for one (run, arm, problem). Deterministic, so enqueueing a run again
+ * (--resume, or a second `benchmark --queue --resume`) adds nothing that is already queued:
+ * pg-boss ignores a job whose id exists. `round` starts a fresh job after a final failure.
+ */
+export function jobIdFor(job: ExperimentJob, round = ""): string {
+  const hex = createHash("sha256").update(`${job.runId}\u0000${job.arm}\u0000${job.problemId}\u0000${round}`).digest("hex");
+  // A version-4-shaped UUID made from the hash (pg-boss ids are uuid columns).
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Queues the jobs, each with the lease a worker has to finish it; returns how many were new. */
+export async function enqueueJobs(boss: PgBoss, jobs: ReadonlyArray<{ job: ExperimentJob; round?: string }>, leaseSeconds: number): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const before = await queuedIds(boss, jobs.map(({ job, round }) => jobIdFor(job, round)));
+  await boss.insert(
+    jobs.map(({ job, round }) => ({
+      id: jobIdFor(job, round),
+      name: EXPERIMENT_QUEUE,
+      data: job,
+      retryLimit: JOB_RETRY_LIMIT,
+      expireInSeconds: leaseSeconds,
+      deadLetter: FAILED_QUEUE,
+    })),
+  );
+  return jobs.length - before;
+}
+
+/** How many of these job ids pg-boss already holds. */
+async function queuedIds(boss: PgBoss, ids: string[]): Promise<number> {
+  const db = boss.getDb() as { executeSql(text: string, values: unknown[]): Promise<{ rows: Array<{ count: string }> }> };
+  const result = await db.executeSql("SELECT COUNT(*) AS count FROM pgboss.job WHERE id = ANY($1::uuid[])", [ids]);
+  return Number(result.rows[0]?.count ?? 0);
+}

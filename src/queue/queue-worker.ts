@@ -1,0 +1,188 @@
+import type PgBoss from "pg-boss";
+import type pg from "pg";
+import { z } from "zod";
+import type { Sandbox } from "../../sandbox/sandbox.js";
+import type { ModelConfig } from "../llm/index.js";
+import { openStore, type Store } from "../store/index.js";
+import { finishRunIfComplete, PgStore } from "../store/postgres-engine.js";
+import { EXPERIMENT_QUEUE, ExperimentJobSchema, FAILED_QUEUE, openQueue, type ExperimentJob } from "./experiment-queue.js";
+import { expectedExperiments, loadRunContext, queuedRunConfig, type RunContext } from "./run-context.js";
+import { setModelRateLimit, withSharedRateLimit } from "./model-rate-limit.js";
+import { runQueuedExperiment } from "./run-job.js";
+
+export interface WorkerOptions {
+  /** The shared database: store and queue. */
+  url: string;
+  /** Jobs run at once by this worker. */
+  concurrency: number;
+  openSandbox(): Promise<Sandbox>;
+  modelConfig?: ModelConfig;
+  /** Per-model limits to set for every worker on the database (--rate-limit); limits already set stay. */
+  rateLimits?: ReadonlyArray<{ model: string; callsPerMinute: number }>;
+  log(message: string): void;
+  /** Aborted: take no new job; the running ones finish and are committed. */
+  stopTaking: AbortSignal;
+  /** Aborted: stop the running jobs too and hand them back to the queue for another worker. */
+  stopRunning: AbortSignal;
+  /** Stop when no job is waiting and none runs here (benchmarks and tests). */
+  exitWhenIdle?: boolean;
+  /** How long to wait before asking again when the queue is empty. */
+  pollMs?: number;
+}
+
+export interface WorkerStats {
+  committed: number;
+  failed: number;
+  released: number;
+}
+
+const FailureOutput = z.union([
+  z.object({ message: z.string() }),
+  z.object({ value: z.object({ message: z.string() }) }),
+]);
+
+/**
+ * `koderz worker`: takes experiment jobs from the queue, runs each with this machine's sandbox
+ * and model backends, and commits the experiment together with its job's completion, in one
+ * transaction. A worker killed mid-job commits nothing; its lease runs out and another worker
+ * retries the job (the attempt is counted). A job that failed on its last attempt reaches the
+ * dead-letter queue, and whichever worker takes it from there records the failure in the store.
+ */
+export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
+  const boss = await openQueue(options.url);
+  const engine = await PgStore.open(options.url);
+  const store = openStore({ path: options.url });
+  for (const limit of options.rateLimits ?? []) await setModelRateLimit(engine.pool, limit.model, limit.callsPerMinute);
+  const sandbox = await options.openSandbox();
+  const contexts = new Map<string, Promise<RunContext>>();
+  const stats: WorkerStats = { committed: 0, failed: 0, released: 0 };
+  const contextFor = (runId: string): Promise<RunContext> => {
+    let context = contexts.get(runId);
+    if (!context) {
+      context = loadRunContext(store.getRun(runId), {
+        sandbox,
+        modelConfig: options.modelConfig,
+        wrapBackend: (backend) => withSharedRateLimit(backend, engine.pool),
+      });
+      // A failed load (a model that did not answer) is tried again by the next job of the run.
+      context.catch(() => contexts.delete(runId));
+      contexts.set(runId, context);
+    }
+    return context;
+  };
+
+  const running = new Set<Promise<void>>();
+  try {
+    while (!options.stopTaking.aborted) {
+      // Not this worker's own job: a failure here is reported and tried again next time round.
+      await recordFinalFailures(boss, engine, store, options.log).catch((error: unknown) =>
+        options.log(`could not record failed jobs: ${error instanceof Error ? error.message : String(error)}`),
+      );
+      if (running.size >= options.concurrency) {
+        await Promise.race(running);
+        continue;
+      }
+      const [job] = await boss.fetch<unknown>(EXPERIMENT_QUEUE, { batchSize: 1, includeMetadata: true });
+      if (!job) {
+        if (options.exitWhenIdle && running.size === 0 && (await waitingJobs(boss)) === 0) break;
+        await pause(options.pollMs ?? 500, options.stopTaking);
+        continue;
+      }
+      const work = runJob(job).finally(() => running.delete(work));
+      running.add(work);
+    }
+    await Promise.all(running);
+    return stats;
+  } finally {
+    await sandbox.close();
+    store.close();
+    await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
+    await engine.close();
+  }
+
+  async function runJob(job: PgBoss.JobWithMetadata<unknown>): Promise<void> {
+    const attempt = job.retryCount + 1;
+    const attempts = job.retryLimit + 1;
+    let data: ExperimentJob | undefined;
+    try {
+      data = ExperimentJobSchema.parse(job.data);
+      const context = await contextFor(data.runId);
+      const result = await runQueuedExperiment(data, context, { store, sandbox, signal: options.stopRunning });
+      if (result.kind === "interrupted") {
+        await boss.fail(EXPERIMENT_QUEUE, job.id, { message: "the worker was stopped (Ctrl-C) before the job finished" });
+        stats.released += 1;
+        options.log(`released ${describe(data)}: another worker will take it`);
+        return;
+      }
+      const expected = expectedExperiments(context.config);
+      await engine.transaction(async (client) => {
+        if (result.kind === "done") await engine.writeExperiment(client, result.experiment, result.steps);
+        await boss.complete(EXPERIMENT_QUEUE, job.id, { attempt }, { db: executorOf(client) });
+        await finishRunIfComplete(client, data!.runId, expected);
+      });
+      stats.committed += 1;
+      options.log(`committed ${describe(data)}${attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : ""}`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      stats.failed += 1;
+      options.log(`failed ${data ? describe(data) : `job ${job.id}`} (attempt ${attempt} of ${attempts}): ${message}`);
+      await boss.fail(EXPERIMENT_QUEUE, job.id, { message }).catch((failError: unknown) => {
+        // The lease will run out and the job will be retried all the same.
+        options.log(`could not mark the job failed: ${failError instanceof Error ? failError.message : String(failError)}`);
+      });
+    }
+  }
+}
+
+/** Jobs that failed on their last attempt, from the dead-letter queue into the store (results show lists them). */
+async function recordFinalFailures(boss: PgBoss, engine: PgStore, store: Store, log: (message: string) => void): Promise<void> {
+  const jobs = await boss.fetch<unknown>(FAILED_QUEUE, { batchSize: 10, includeMetadata: true });
+  for (const job of jobs) {
+    const data = ExperimentJobSchema.safeParse(job.data);
+    if (!data.success) {
+      await boss.complete(FAILED_QUEUE, job.id);
+      continue;
+    }
+    const output = FailureOutput.safeParse(job.output);
+    const reason = output.success ? ("message" in output.data ? output.data.message : output.data.value.message) : "unknown error";
+    const error = /failed by timeout/.test(reason) ? "the worker running it stopped answering (its lease ran out)" : reason;
+    const run = store.findRun(data.data.runId);
+    const expected = run && expectedExperiments(queuedRunConfig(run));
+    await engine.transaction(async (client) => {
+      await engine.writeJobFailure(client, { ...data.data, attempts: job.retryLimit + 1, error, failedAt: new Date().toISOString() });
+      await boss.complete(FAILED_QUEUE, job.id, {}, { db: executorOf(client) });
+      if (expected !== undefined) await finishRunIfComplete(client, data.data.runId, expected);
+    });
+    log(`gave up on ${describe(data.data)} after ${job.retryLimit + 1} attempts: ${error}`);
+  }
+}
+
+/** Jobs waiting or running anywhere (created, retry or active). */
+async function waitingJobs(boss: PgBoss): Promise<number> {
+  const result = await boss.getDb().executeSql(
+    "SELECT COUNT(*) AS count FROM pgboss.job WHERE name = ANY($1::text[]) AND state < 'completed'",
+    [[EXPERIMENT_QUEUE, FAILED_QUEUE]],
+  );
+  return Number((result.rows[0] as { count: string } | undefined)?.count ?? 0);
+}
+
+/** pg-boss's query executor over one client, so its completion joins that client's transaction. */
+function executorOf(client: pg.PoolClient): PgBoss.Db {
+  return { executeSql: (text: string, values: unknown[]) => client.query(text, values) };
+}
+
+function describe(job: ExperimentJob): string {
+  return `${job.problemId} (${job.arm}, run ${job.runId})`;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,92 @@
+import type { CallLog } from "../llm/types.js";
+import type { CallLogOptions } from "./call-log.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+
+export interface RunFilter {
+  /** Every tag must match. A bare tag ("zero-shot") also matches the value of a key:value tag ("mode:zero-shot", "arm:zero-shot"); tags of a run's experiments count too. */
+  tags?: Tag[];
+  /** Runs tagged model:<model>, or with a step or logged call by that model. */
+  model?: string;
+  /** Runs with an experiment on this problem. */
+  problem?: string;
+  kind?: RunRecord["kind"];
+  mode?: string;
+  stage?: string;
+}
+
+export interface ExperimentFilter {
+  arm?: string;
+  problem?: string;
+}
+
+/** Per-arm totals of a run, computed by SQL for listings. */
+export interface ArmTotals {
+  arm: string;
+  experiments: number;
+  successes: number;
+  iterations: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  wallSeconds: number;
+}
+
+/** A queued problem that failed on every attempt (shared store only: see src/queue). */
+export interface JobFailure {
+  runId: string;
+  arm: string;
+  problemId: string;
+  attempts: number;
+  error: string;
+  failedAt: string;
+}
+
+/**
+ * The store every command reads and writes through. Two engines implement it: SQLite (one
+ * file, the default) and PostgreSQL (a postgres:// URL, shared by workers on many machines).
+ * Both keep the same guarantees: an experiment and its steps commit in one transaction, and a
+ * second write for the same (run, arm, problem) changes nothing.
+ *
+ * The interface is synchronous because the embedded engine is (better-sqlite3); the PostgreSQL
+ * engine blocks its caller for one round trip, as an SQLite commit blocks for its fsync.
+ */
+export interface Store {
+  /** Where the data lives, for messages: a file path, or the database URL without its password. */
+  readonly path: string;
+  close(): void;
+
+  /** Inserts a new run with its tags plus the automatic kind:, mode: and model: tags. */
+  createRun(run: RunRecord): void;
+  finishRun(runId: string, status: RunStatus, endTime?: string): void;
+  /** Marks a stopped run as running again (--resume); its start time and experiments stay. */
+  reopenRun(runId: string): void;
+  /** The run, or a not_found error that names it and says how to find the right one. */
+  getRun(runId: string): RunRecord;
+  findRun(runId: string): RunRecord | undefined;
+  /** Runs matching every given filter, oldest first. */
+  listRuns(filter?: RunFilter): RunRecord[];
+  /** Sets (or with undefined, clears) the stage label compare orders runs by. */
+  setStage(runId: string, stage: string | undefined): void;
+  /** Adds tags to a run; tags it already has are kept once. */
+  addTags(runId: string, tags: Tag[]): void;
+
+  /** Commits one experiment and its steps in one transaction; false (and no change) when that (run, arm, problem) already has one. */
+  recordExperiment(experiment: ExperimentRecord, steps: readonly StepRecord[]): boolean;
+  /** Problems of this arm already committed: what --resume skips. */
+  completedProblems(runId: string, arm: string): Set<string>;
+  /** A run's experiments, by arm and then problem (HumanEval/2 before HumanEval/10). */
+  experiments(runId: string, filter?: ExperimentFilter): ExperimentRecord[];
+  getExperiment(experimentId: string): ExperimentRecord | undefined;
+  /** An experiment's steps in the order they ran. */
+  steps(experimentId: string): StepRecord[];
+  /** Totals per arm, for listings that should not load every experiment. */
+  armTotals(runId: string): ArmTotals[];
+
+  /** The CallLog the model layer records every call through and looks answers up in (--cache, --replay). */
+  callLog(options: CallLogOptions): CallLog;
+  /** Logged calls of a run or an experiment, oldest first. */
+  modelCalls(filter: { runId?: string; experimentId?: string }): ModelCallRecord[];
+
+  /** Queued problems that failed on every attempt; always empty on the SQLite engine, which has no queue. */
+  jobFailures(runId: string): JobFailure[];
+}

@@ -1,0 +1,26 @@
+import { KoderzError } from "../errors.js";
+import type { RunRecord, Tag } from "./records.js";
+
+/** Rules both engines apply the same way: the automatic run tags, which tags are allowed, the missing-run error. */
+
+export function automaticRunTags(run: RunRecord): Tag[] {
+  const tags = [`kind:${run.kind}`, `mode:${run.mode}`];
+  for (const key of ["localModel", "local_model", "frontierModel", "frontier_model"]) {
+    const model = run.config[key];
+    if (typeof model === "string" && model) tags.push(`model:${model}`);
+  }
+  return tags;
+}
+
+export function checkTags(tags: readonly Tag[]): void {
+  for (const tag of tags) {
+    // Commas separate --tags on the command line and ";" separates tags in CSV exports.
+    if (!tag.trim() || tag !== tag.trim() || /[,;\u001f]/.test(tag)) {
+      throw new KoderzError("bad_input", `tag ${JSON.stringify(tag)} is not allowed`, "use a word or key:value without spaces at either end, commas or semicolons");
+    }
+  }
+}
+
+export function runNotFound(runId: string): KoderzError {
+  return new KoderzError("not_found", `no run with id ${runId}`, "`koderz results list` shows the runs in the store");
+}
