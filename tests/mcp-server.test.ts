@@ -324,7 +324,7 @@ describe("koderz mcp without a store", () => {
   it("opens the store read-only: a write through it fails", () => {
     const store = Store.open({ path: db, readOnly: true });
     try {
-      expect(() => store.addTags(zeroShot, ["written-by-mcp"])).toThrow(/readonly/);
+      expect(() => store.addTags(zeroShot, ["written-by-mcp"])).toThrow(/read-?only/i);
       expect(store.getRun(zeroShot).tags).not.toContain("written-by-mcp");
     } finally {
       store.close();
