@@ -29,7 +29,7 @@ beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), "koderz-solve-life-"));
   writeFileSync(
     path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
+    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
   );
   repo = pythonRepo();
 }, 300_000);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), "koderz-swe-grading-"));
   writeFileSync(
     path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
+    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
   );
   fixture = sweFixture();
 }, 300_000);
