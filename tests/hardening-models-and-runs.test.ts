@@ -102,9 +102,9 @@ describe("preflight", () => {
     expect(readdirSync(cwd)).toEqual([]); // no results/koderz.db, no results/
   });
 
-  it("suggests only flags that the commands have", () => {
+  it("suggests only flags that the commands have", async () => {
     const program = new Command();
-    registerCommands(program);
+    await registerCommands(program, ["node", "koderz", "benchmark"]);
     const benchmark = program.commands.find((command) => command.name() === "benchmark")!;
     const flags = new Set(benchmark.options.map((option) => option.long));
     const hints: string[] = [];

@@ -70,7 +70,6 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function registerBenchmark(program: Command): void {
   const command = program
     .command("benchmark")
-    .description("run agents on problems [START, END) and record success, tokens and cost under a run id")
     .argument("[start]", "first problem index (0-based)")
     .argument("[end]", "one past the last problem index, e.g. 0 164 for all of HumanEval")
     .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")}`, "comparative")

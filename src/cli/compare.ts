@@ -12,7 +12,6 @@ import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures, type Comparison } 
 export function registerCompare(program: Command): void {
   program
     .command("compare")
-    .description("compare runs problem by problem against a baseline (the first run, or the one with stage baseline)")
     .argument("<runs...>", "run ids; RUN:ARM picks one arm of a run with several (e.g. bench_x:zero-shot)")
     .option("--arm <arm>", "the arm to compare in runs with several arms (zero-shot, iterative, ...)")
     .option("--json", "print the comparison as JSON")

@@ -93,7 +93,6 @@ const EvaluateOptions = z.object({
 export function registerEvaluate(program: Command, openSandbox: SandboxOpener = openDefaultSandbox): void {
   program
     .command("evaluate")
-    .description("evaluate a samples file ({task_id, completion} per line) like the reference HumanEval harness, and print pass@k")
     .argument("<samples>", "a .jsonl file of samples; results go to <samples>_results.jsonl")
     .option("--dataset <dataset>", "humaneval, humaneval+ or the path of a .jsonl/.jsonl.gz dataset", "humaneval")
     .option("--k <list>", "the k of pass@k, comma-separated", DEFAULT_KS.join(","))

@@ -16,7 +16,6 @@ import { interrupted } from "./view.js";
 export function registerMcp(program: Command): void {
   program
     .command("mcp")
-    .description("serve the store read-only to MCP clients (Claude Code, Claude Desktop, ...) over stdio, or --http on 127.0.0.1")
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
     .option("--http <port>", "serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio (0 picks a free port)")
     .action(async (raw: unknown) => {

@@ -12,7 +12,6 @@ import { readTrainingCurves } from "../report/train-metrics.js";
 export function registerReport(program: Command): void {
   program
     .command("report")
-    .description("write one self-contained HTML report of runs: charts, a per-problem matrix and train-meta curves")
     .argument("<runs...>", "run ids (`koderz results list` shows them)")
     .requiredOption("--output <file>", "the HTML file to write, e.g. report.html")
     .option("--metrics <file>", "a train-meta metrics JSONL to chart (return, cumulative regret, mode mix); repeat for several", collect, [])

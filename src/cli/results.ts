@@ -13,7 +13,7 @@ import { buildRunSummary } from "../store/summary.js";
  * command line. Data goes to stdout, confirmations to stderr.
  */
 export function registerResults(program: Command): void {
-  const results = program.command("results").description("list, show, export, tag and stage the runs in the store");
+  const results = program.command("results");
 
   results
     .command("list")

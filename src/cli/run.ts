@@ -10,7 +10,6 @@ import { parseOptions } from "./parse.js";
 export function registerRun(program: Command): void {
   const command = program
     .command("run")
-    .description("run one problem with a readable trace of every agent step")
     .requiredOption("--problem-id <id>", "e.g. HumanEval/0")
     .option("--mode <mode>", "zero-shot | iterative | fast | standard | deep | auto (with --policy)", "standard");
   addAgentOptions(command).action(async (raw: { problemId: string; localModel?: string; frontierModel?: string; config?: string }) => {

@@ -12,7 +12,7 @@ const StatusOptions = z.object({ json: z.boolean().default(false) });
 
 /** `koderz sandbox build [--force]` and `koderz sandbox status [--json]`. */
 export function registerSandboxCommand(program: Command): void {
-  const sandbox = program.command("sandbox").description("the sandbox that runs untrusted code: build its image, check what is available");
+  const sandbox = program.command("sandbox");
 
   sandbox
     .command("build")

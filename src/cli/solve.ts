@@ -60,7 +60,6 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function registerSolve(program: Command): void {
   program
     .command("solve")
-    .description("resolve an issue in a repository with tool-using agents in a Docker workspace; writes the patch to results/")
     .argument("[issue-url]", "a GitHub issue, https://github.com/OWNER/REPO/issues/N (GITHUB_TOKEN for private repositories)")
     .option("--repo <path>", "a local git repository: with --issue, or a local clone for an issue URL or --swe-instance")
     .option("--issue <file>", "the issue as a text or Markdown file (with --repo)")

@@ -40,7 +40,6 @@ const OptionsSchema = z.object({
 export function registerSpeedTestCommand(program: Command): void {
   program
     .command("speed-test")
-    .description("measure models' speed: time to first token, latency and tokens per second (streaming); llama: models: pp/tg tokens/s and load time per configuration")
     .argument("<models...>", "model ids, e.g. kimi-k2 ollama:qwen3-coder:30b llama:/models/coder.gguf")
     .option("--prompt <text>", "the prompt each run sends", DEFAULT_PROMPT)
     .option("--runs <n>", "calls per model; the table shows medians", "3")

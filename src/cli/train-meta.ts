@@ -71,7 +71,6 @@ type Options = z.infer<typeof TrainMetaOptions>;
 export function registerTrainMetaCommand(program: Command): void {
   const command = program
     .command("train-meta")
-    .description("train the meta-controller policy (mode and next agent) and compare it with fixed modes, random and the oracle")
     .option("--episodes <n>", "training episodes", "10000")
     .option("--env <env>", "synthetic (simulator), replay (stored runs, needs --runs) or live (real models and sandbox)", "synthetic")
     .option("--runs <ids>", "replay: comma-separated run ids whose experiments to replay")

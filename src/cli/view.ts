@@ -12,7 +12,6 @@ import { isLoopbackHost, startViewer } from "../report/viewer/server.js";
 export function registerView(program: Command): void {
   program
     .command("view")
-    .description("browse runs, problems and step-by-step trajectories in a local web viewer")
     .option("--port <port>", "port to listen on (0 picks a free one)", String(DEFAULT_PORT))
     .option("--host <host>", "address to listen on; the viewer has no login, so keep it local", "127.0.0.1")
     .option("--open", "open the viewer in the default browser")

@@ -22,7 +22,6 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 export function registerWorker(program: Command): void {
   program
     .command("worker")
-    .description("take queued benchmark problems (koderz benchmark --queue) and run them on this machine")
     .option("--queue <url>", "the PostgreSQL database the run was queued in (postgres://...)")
     .option("--concurrency <n>", "jobs run at once", "1")
     .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
