@@ -16,6 +16,8 @@ export interface AskOptions {
   maxTokens?: number;
   /** Tells parallel trajectories apart, so record/replay keeps them distinct. */
   seed?: number;
+  /** The answer's JSON Schema, for a role whose answer is a structured verdict (see ChatRequest). */
+  responseSchema?: Record<string, unknown>;
   signal?: AbortSignal;
 }
 
@@ -35,6 +37,7 @@ export async function ask(
     temperature: options.temperature ?? 0,
     maxTokens: options.maxTokens ?? 2048,
     seed: options.seed,
+    responseSchema: options.responseSchema,
     signal: options.signal,
   });
   return { role, model: backend.model, prompt: `${system}\n\n${user}`, response };

@@ -54,5 +54,9 @@ describe("Reviewer answers", () => {
     expect(parseReview("REJECT\nOff by one on empty input.")).toEqual({ accept: false, feedback: "Off by one on empty input." });
     expect(parseReview("I think this is fine.").accept).toBe(false);
     expect(parseReview("ACCEPT or REJECT? REJECT").accept).toBe(false);
+    // The structured form a schema-holding backend (llama:) answers in.
+    expect(parseReview('{"verdict": "REJECT", "feedback": "Off by one."}')).toEqual({ accept: false, feedback: "Off by one." });
+    expect(parseReview('{"verdict": "ACCEPT", "feedback": "Right."}').accept).toBe(true);
+    expect(parseReview('{"verdict": "MAYBE", "feedback": "?"}').accept).toBe(false);
   });
 });
