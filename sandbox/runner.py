@@ -179,13 +179,11 @@ class Zygote:
 
     def __init__(self, config, uid_base, vsize_bytes):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
+        if os.fork() == 0:
             ours.close()
             zygote_main(theirs, config, uid_base, vsize_bytes)
         theirs.close()
         self.socket = ours
-        self.pid = pid
 
     def request(self, message, fds=()):
         socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
@@ -456,11 +454,15 @@ class Runner:
 
     def abandon(self):
         for judged in list(self.running.values()):
-            kill_group(judged.pid)
-            try:
-                self.zygote.reap(judged.slot, judged.candidate_pid)
-            except OSError:
-                pass
+            self.release(judged)
+
+    def release(self, judged):
+        """Ends the judge and everything of its candidate's slot, leaving the slot clean."""
+        kill_group(judged.pid)
+        try:
+            self.zygote.reap(judged.slot, judged.candidate_pid)
+        except OSError:
+            pass  # the zygote is gone (killed by a program that shares our uid): the next start says so
 
     def select_timeout(self):
         moments = [judged.deadline for judged in self.running.values() if not judged.timed_out]
@@ -602,11 +604,7 @@ class Runner:
 
     def finish(self, judged, status):
         # Synchronously after reaping, before any new fork, so the group id cannot be reused yet.
-        kill_group(judged.pid)
-        try:
-            self.zygote.reap(judged.slot, judged.candidate_pid)
-        except OSError:
-            pass  # the zygote is gone (killed by a program that shares our uid): the next start says so
+        self.release(judged)
         self.free_slots.append(judged.slot)
         for kind in ("output", "report"):
             fd = judged.output_fd if kind == "output" else judged.report_fd
