@@ -12,7 +12,7 @@ import { lockRun, runLockPath } from "../src/store/run-lock.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 import { makeRun } from "./fixtures/store-fixtures.js";
-import { failureOf } from "./helpers/failure.js";
+import { failureOf, thrown } from "./helpers/failure.js";
 
 let work: string;
 let server: ScriptedModelServer;
@@ -30,16 +30,6 @@ function dirWithConfig(name: string, config: unknown): string {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "koderz.config.json"), JSON.stringify(config));
   return dir;
-}
-
-function thrown(action: () => unknown): KoderzError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KoderzError);
-    return error as KoderzError;
-  }
-  throw new Error("expected a KoderzError");
 }
 
 describe("a koderz.config.json found in the working directory cannot send a preset's key elsewhere", () => {

@@ -2,18 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { KoderzError } from "../src/errors.js";
 import { costUsd, createBackend, loadModelConfig, resolveModel } from "../src/llm/index.js";
-
-function thrown(action: () => unknown): KoderzError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KoderzError);
-    return error as KoderzError;
-  }
-  throw new Error("expected a KoderzError");
-}
+import { thrown } from "./helpers/failure.js";
 
 function configFile(content: string): string {
   const dir = mkdtempSync(join(tmpdir(), "koderz-config-"));

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerSandbox } from "../sandbox/docker-sandbox.js";
 import { ProcessSandbox } from "../sandbox/process-sandbox.js";
 import type { Program, Sandbox, Verdict } from "../sandbox/sandbox.js";
-import { requireDockerSandbox } from "./helpers/docker.js";
+import { BOTH_SANDBOXES } from "./helpers/sandboxes.js";
 import { program, RIGHT_COMPLETION, WRONG_COMPLETION } from "./sandbox-attacks.js";
 
 /**
@@ -118,18 +117,7 @@ time.sleep(0.1)
 assert False
 `;
 
-const sandboxes: { name: string; open: () => Promise<Sandbox> }[] = [
-  {
-    name: "docker",
-    open: async () => {
-      await requireDockerSandbox();
-      return new DockerSandbox();
-    },
-  },
-  { name: "process", open: () => ProcessSandbox.open() },
-];
-
-describe.each(sandboxes)("$name sandbox: verdicts cannot be forged", ({ name, open }) => {
+describe.each(BOTH_SANDBOXES)("$name sandbox: verdicts cannot be forged", ({ name, open }) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     sandbox = await open();

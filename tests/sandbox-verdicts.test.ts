@@ -1,23 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DockerSandbox } from "../sandbox/docker-sandbox.js";
-import { ProcessSandbox } from "../sandbox/process-sandbox.js";
 import type { Sandbox, Verdict } from "../sandbox/sandbox.js";
-import { requireDockerSandbox } from "./helpers/docker.js";
+import { BOTH_SANDBOXES } from "./helpers/sandboxes.js";
 import { EARLY_EXIT_TRICKS, ENDLESS_LOOPS, program, RIGHT_COMPLETION, WRONG_COMPLETION } from "./sandbox-attacks.js";
 
-/** The same verdict behaviour is expected of both sandboxes. */
-const sandboxes: { name: string; open: () => Promise<Sandbox> }[] = [
-  {
-    name: "docker",
-    open: async () => {
-      await requireDockerSandbox();
-      return new DockerSandbox();
-    },
-  },
-  { name: "process", open: () => ProcessSandbox.open() },
-];
-
-describe.each(sandboxes)("$name sandbox verdicts", ({ open }) => {
+// The same verdict behaviour is expected of both sandboxes.
+describe.each(BOTH_SANDBOXES)("$name sandbox verdicts", ({ open }) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     sandbox = await open();

@@ -10,3 +10,14 @@ export async function failureOf(promise: Promise<unknown>): Promise<KoderzError>
   expect(error).toBeInstanceOf(KoderzError);
   return error as KoderzError;
 }
+
+/** The KoderzError an action throws; fails the test when it returns or throws anything else. */
+export function thrown(action: () => unknown): KoderzError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(KoderzError);
+    return error as KoderzError;
+  }
+  throw new Error("expected a KoderzError");
+}
