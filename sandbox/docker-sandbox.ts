@@ -4,7 +4,9 @@ import type Docker from "dockerode";
 import { KoderzError } from "../src/errors.js";
 import { connectEngine, SANDBOX_IMAGE, statusCode } from "./engine.js";
 import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
-import { keepTail, runBatch } from "./runner-session.js";
+import { ownerLabels, removeOrphans } from "./container-owner.js";
+import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.js";
+import { keepTail } from "./runner-session.js";
 import { runnerSource } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
 
@@ -14,6 +16,8 @@ export interface DockerSandboxOptions {
   /** Default for RunOptions.workers: the host's cores. */
   workers?: number;
   limits?: Partial<ProgramLimits>;
+  /** Warm containers kept across batches (default: defaultPoolLimits()). */
+  pool?: PoolLimits;
 }
 
 /**
@@ -28,13 +32,14 @@ export const OWNER_LABEL = "org.koderz.sandbox.owner";
 const RUNNER_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /**
- * Runs each batch in one fresh container: no network, read-only root, tmpfs work dirs, memory,
- * pids and CPU caps, no capabilities but setuid/setgid, no privilege gain, every program under
- * a uid of its own slot, judged by a process it cannot reach. Inside, sandbox/runner.py
- * (passed with `python3 -c`, so the image needs nothing of ours) forks one child per program, so
- * container start-up is paid once per batch. The container is removed when the batch ends,
- * fails or is aborted; if this process dies, the runner sees its stdin close and the engine
- * auto-removes the container.
+ * Runs batches in containers: no network, read-only root, tmpfs work dirs, memory, pids and CPU
+ * caps, no capabilities but setuid/setgid, no privilege gain, every program under a uid of its
+ * own slot, judged by a thread it cannot reach. Inside, sandbox/runner.py (passed with
+ * `python3 -c`, so the image needs nothing of ours) forks one candidate per program. Containers
+ * stay warm across batches (RunnerPool), so container start-up is paid once, not per batch.
+ * A container is removed when a batch is aborted or fails, when it idles too long, and at
+ * close(); if this process dies, the runner sees its stdin close and the engine auto-removes
+ * the container, and the next start removes what a crash left (owner labels).
  */
 export class DockerSandbox implements Sandbox {
   readonly name = "docker" as const;
@@ -42,20 +47,31 @@ export class DockerSandbox implements Sandbox {
   private readonly image: string;
   private readonly workers: number;
   private readonly limits: ProgramLimits;
-  private readonly live = new Set<Docker.Container>();
+  private readonly pool: RunnerPool;
+  private orphansReaped: Promise<string[]> | undefined;
 
   constructor(options: DockerSandboxOptions = {}) {
     this.docker = options.docker ?? connectEngine();
     this.image = options.image ?? SANDBOX_IMAGE;
     this.workers = options.workers ?? availableParallelism();
     this.limits = { ...DEFAULT_PROGRAM_LIMITS, ...options.limits };
+    this.pool = new RunnerPool((workers) => this.startRunner(workers), options.pool);
   }
 
   async run(programs: Program[], options: RunOptions = {}): Promise<Verdict[]> {
     if (programs.length === 0 || options.signal?.aborted) return [];
-    const workers = Math.max(1, Math.min(options.workers ?? this.workers, programs.length));
+    this.orphansReaped ??= removeOrphans(this.docker, `${BATCH_LABEL}=batch`).catch(() => []);
+    await this.orphansReaped;
+    return this.pool.run(Math.max(1, options.workers ?? this.workers), programs, options);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** A container whose runner waits for programs, attached to our end of its stdin and stdout. */
+  private async startRunner(workers: number): Promise<StartedRunner> {
     const container = await this.createContainer(workers);
-    this.live.add(container);
     try {
       const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
       const stdout = new PassThrough();
@@ -68,20 +84,16 @@ export class DockerSandbox implements Sandbox {
       stream.on("error", (error: Error) => stdout.destroy(error));
       const diagnostics = keepTail(stderr);
       await container.start();
-      return await runBatch(
-        { stdin: stream, stdout, diagnostics, kill: () => void container.kill().catch(() => undefined) },
-        programs,
-        options,
-      );
-    } finally {
-      this.live.delete(container);
-      await removeContainer(container);
+      const socket = stream as Duplex & { ref?(): void; unref?(): void };
+      return {
+        channel: { stdin: stream, stdout, diagnostics, kill: () => void container.kill().catch(() => undefined) },
+        hold: (held) => (held ? socket.ref?.() : socket.unref?.()),
+        stop: () => removeContainer(container),
+      };
+    } catch (error) {
+      await removeContainer(container).catch(() => undefined);
+      throw error;
     }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.live].map(removeContainer));
-    this.live.clear();
   }
 
   private async createContainer(workers: number): Promise<Docker.Container> {
@@ -104,7 +116,7 @@ export class DockerSandbox implements Sandbox {
         Tty: false,
         NetworkDisabled: true,
         // The owner's pid tells which process a leftover container belonged to.
-        Labels: { [BATCH_LABEL]: "batch", [OWNER_LABEL]: String(process.pid) },
+        Labels: { [BATCH_LABEL]: "batch", [OWNER_LABEL]: String(process.pid), ...ownerLabels() },
         HostConfig: {
           AutoRemove: true,
           NetworkMode: "none",

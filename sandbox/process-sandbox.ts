@@ -1,10 +1,11 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { KoderzError } from "../src/errors.js";
 import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
-import { keepTail, runBatch } from "./runner-session.js";
+import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.js";
+import { keepTail } from "./runner-session.js";
 import { runnerPath } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
 
@@ -14,6 +15,8 @@ export interface ProcessSandboxOptions {
   /** Default for RunOptions.workers: the host's cores. */
   workers?: number;
   limits?: Partial<ProgramLimits>;
+  /** Warm runners kept across batches (default: defaultPoolLimits()). */
+  pool?: PoolLimits;
 }
 
 /** What fences the process sandbox could put up on this machine, for the user's warning. */
@@ -81,7 +84,7 @@ function confinements(): Confinement[] {
  */
 export class ProcessSandbox implements Sandbox {
   readonly name = "process" as const;
-  private readonly live = new Set<ResultPromise>();
+  private readonly pool: RunnerPool;
 
   private constructor(
     private readonly python: string,
@@ -89,7 +92,10 @@ export class ProcessSandbox implements Sandbox {
     readonly isolation: ProcessIsolation,
     private readonly workers: number,
     private readonly limits: ProgramLimits,
-  ) {}
+    pool: PoolLimits | undefined,
+  ) {
+    this.pool = new RunnerPool((workers) => this.startRunner(workers), pool);
+  }
 
   /** Finds the interpreter and probes the strongest confinement this machine allows. */
   static async open(options: ProcessSandboxOptions = {}): Promise<ProcessSandbox> {
@@ -107,12 +113,21 @@ export class ProcessSandbox implements Sandbox {
       isolation,
       options.workers ?? availableParallelism(),
       { ...DEFAULT_PROGRAM_LIMITS, ...options.limits },
+      options.pool,
     );
   }
 
   async run(programs: Program[], options: RunOptions = {}): Promise<Verdict[]> {
     if (programs.length === 0 || options.signal?.aborted) return [];
-    const workers = Math.max(1, Math.min(options.workers ?? this.workers, programs.length));
+    return this.pool.run(Math.max(1, options.workers ?? this.workers), programs, options);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** A confined runner process with a work root of its own, waiting for programs. */
+  private async startRunner(workers: number): Promise<StartedRunner> {
     const workRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-"));
     // Programs under their own uids make their own directories in it (sticky: none removes another's).
     if (this.isolation.programUids) await chmod(workRoot, 0o1777);
@@ -133,24 +148,20 @@ export class ProcessSandbox implements Sandbox {
       extendEnv: false,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", PYTHONDONTWRITEBYTECODE: "1" },
     });
-    this.live.add(runner);
-    try {
-      return await runBatch(
-        { stdin: runner.stdin, stdout: runner.stdout, diagnostics: keepTail(runner.stderr), kill: () => runner.kill("SIGKILL") },
-        programs,
-        options,
-      );
-    } finally {
-      runner.kill("SIGKILL");
-      await runner;
-      this.live.delete(runner);
-      await rm(workRoot, { recursive: true, force: true });
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const runner of this.live) runner.kill("SIGKILL");
-    await Promise.all(this.live);
+    const pipes = [runner.stdin, runner.stdout, runner.stderr] as Array<{ ref?(): void; unref?(): void } | null>;
+    return {
+      channel: { stdin: runner.stdin, stdout: runner.stdout, diagnostics: keepTail(runner.stderr), kill: () => runner.kill("SIGKILL") },
+      hold: (held) => {
+        if (held) runner.ref();
+        else runner.unref();
+        for (const pipe of pipes) (held ? pipe?.ref : pipe?.unref)?.call(pipe);
+      },
+      stop: async () => {
+        runner.kill("SIGKILL");
+        await runner;
+        await rm(workRoot, { recursive: true, force: true });
+      },
+    };
   }
 }
 

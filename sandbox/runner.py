@@ -17,12 +17,13 @@ Who decides a verdict. Each program runs in two processes:
     (one per worker slot), with no channel to the runner: it only answers calls from its judge.
     It is forked from a zygote that was forked before any program was read, so its memory
     holds no test, no other program, no reporter and no secret.
-  - the JUDGE, a trusted process, sends it the source, then runs the trusted `check` code (the
-    hidden test + "check(entry_point)") itself. Every function the source defined is visible
+  - the JUDGE, a trusted thread of the runner, sends it the source, then runs the trusted `check`
+    code (the hidden test + "check(entry_point)") itself. Every function the source defined is visible
     to `check` as a proxy: a call crosses to the candidate as data, and what comes back is
     rebuilt from plain data only (numbers, strings, bytes, lists, tuples, dicts, sets), so no
     object of the program's ever runs code in the judge. "passed" means `check` returned in the
-    judge. A program with no `check` passes when its source runs to its end: such a program
+    judge. A thread, not a process: a fork costs milliseconds on a virtual machine (every page
+    the child touches is a fault), and the candidate's fork is the one a program must pay. A program with no `check` passes when its source runs to its end: such a program
     judges itself, and only its author's trust goes with it.
 After a program ends, everything that ran under its slot's uid is killed (kill(-1) from that
 uid) and every file it left is removed, before the slot is used again.
@@ -54,6 +55,7 @@ import socket
 import stat
 import struct
 import tempfile
+import threading
 import time
 from collections import deque
 
@@ -74,7 +76,6 @@ DEFAULT_CONFIG = {
     "programUidBase": None,
 }
 
-REPORT_LIMIT_BYTES = 1 << 20
 # Largest call or answer that crosses between a judge and its candidate.
 FRAME_LIMIT_BYTES = 64 << 20
 FORK_RETRY_SECONDS = 0.05
@@ -100,7 +101,12 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     gc.freeze()  # keeps the warm heap out of the collector, so children copy fewer pages
-    runner = Runner(config, zygote, uid_base, vsize_bytes)
+    # Judges run in our threads: what a hidden test prints goes to its program's output, and an
+    # answer rebuilt in a judge cannot take more memory than the programs' own budgets.
+    sys.stdout, sys.stderr = JudgeOutput(None), JudgeOutput(sys.stderr)
+    workers = max(1, int(config["workers"]))
+    resource.setrlimit(resource.RLIMIT_AS, (vsize_bytes + workers * int(config["memoryBytes"]),) * 2)
+    runner = Runner(config, zygote, uid_base)
     emit({
         "ready": True,
         "python": sys.version.split()[0],
@@ -187,19 +193,20 @@ class Zygote:
 
     def request(self, message, fds=()):
         socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
-        answer = self.socket.recv(65536)
+        answer, fds, _, _ = socket.recv_fds(self.socket, 65536, 2)
         if not answer:
             raise OSError(errno.EPIPE, "the sandbox's zygote is gone")
         reply = json.loads(answer)
         if "error" in reply:
             raise OSError(reply.get("errno") or errno.EIO, reply["error"])
-        return reply
+        return reply, fds
 
-    def spawn(self, slot, timeout, fds):
-        return self.request({"op": "spawn", "slot": slot, "timeout": timeout}, fds)["pid"]
+    def spawn(self, slot, fds):
+        return self.request({"op": "spawn", "slot": slot}, fds)[0]["pid"]
 
-    def reap(self, slot, pid):
-        self.request({"op": "reap", "slot": slot, "pid": pid})
+    def reaper(self, slot):
+        """The slot's reaper's channel (done_r, requests_w): the runner talks to it directly."""
+        return tuple(self.request({"op": "reaper", "slot": slot})[1])
 
 
 def zygote_main(sock, config, uid_base, vsize_bytes):
@@ -211,6 +218,9 @@ def zygote_main(sock, config, uid_base, vsize_bytes):
         os.close(null)
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, signal.SIG_IGN)
+        # A killed candidate is reaped at once, not at the next request: until then its entry
+        # (a zombie, still of the slot's uid) would be in the next program's view.
+        signal.signal(signal.SIGCHLD, lambda signum, frame: reap_children())
         reapers = Reapers(config, uid_base)
         while True:
             reap_children()
@@ -221,18 +231,21 @@ def zygote_main(sock, config, uid_base, vsize_bytes):
             if not data:
                 break  # the runner is gone
             request = json.loads(data)
+            handed = []
             try:
                 if request["op"] == "spawn":
                     reply = {"pid": start_candidate(request, fds, config, uid_base, vsize_bytes)}
                 else:
-                    reapers.reap(request["slot"], request["pid"])
+                    handed = reapers.start(request["slot"])
                     reply = {}
             except OSError as error:
                 reply = {"error": str(error), "errno": error.errno}
             finally:
                 for fd in fds:
                     os.close(fd)
-            sock.send(json.dumps(reply).encode())
+            socket.send_fds(sock, [json.dumps(reply).encode()], handed)
+            for fd in handed:
+                os.close(fd)  # the runner has them now
     finally:
         os._exit(0)
 
@@ -264,41 +277,31 @@ def start_candidate(request, fds, config, uid_base, vsize_bytes):
 
 
 class Reapers:
-    """One reaper per slot, kept for the batch: a fork per program saved. A reaper of a slot
-    with its own uid has effective uid U, which reaches every process and file of U, and real
-    and saved uids of another (unused) uid, so U's processes can neither signal nor trace it."""
+    """Starts the reaper of a slot, kept for the batch (a fork per program saved) and driven by
+    the runner over its own pipes. A reaper of a slot with its own uid has effective uid U, which
+    reaches every process and file of U, and real and saved uids of another (unused) uid, so U's
+    processes can neither signal nor trace it."""
 
     def __init__(self, config, uid_base):
         self.config = config
         self.uid_base = uid_base
-        self.channels = {}
-
-    def reap(self, slot, pid):
-        """Kills everything that ran under the slot and removes the files it left."""
-        for _ in range(2):  # a reaper that died (it should not) is replaced once
-            channel = self.channels.get(slot) or self.start(slot)
-            try:
-                os.write(channel[1], struct.pack(">q", pid))
-                if os.read(channel[0], 1):
-                    return
-            except OSError:
-                pass
-            self.channels.pop(slot, None)
-            for fd in channel:
-                os.close(fd)
-        raise OSError(errno.EIO, f"the reaper of sandbox slot {slot} keeps dying")
 
     def start(self, slot):
         requests_r, requests_w = os.pipe()
         done_r, done_w = os.pipe()
-        if fork_with_retry() == 0:
+        try:
+            pid = fork_with_retry()
+        except OSError:
+            for fd in (requests_r, requests_w, done_r, done_w):
+                os.close(fd)
+            raise
+        if pid == 0:
             os.close(requests_w)
             os.close(done_r)
             run_reaper(requests_r, done_w, slot, self.config, self.uid_base)
         os.close(requests_r)
         os.close(done_w)
-        self.channels[slot] = (done_r, requests_w)
-        return self.channels[slot]
+        return [done_r, requests_w]
 
 
 def run_reaper(requests_r, done_w, slot, config, uid_base):
@@ -386,33 +389,40 @@ def make_removable(function, path, _):
 
 
 # ---------------------------------------------------------------------------------------------
-# The runner: schedules judges, collects their reports and the programs' output.
+# The runner: starts each program's candidate and judge, collects verdicts and output.
 
 
 class Judged:
-    """A program in flight: its judge, its candidate and its slot."""
+    """A program in flight: its slot, its candidate, and the judge thread deciding it."""
 
-    def __init__(self, program, slot, judge_pid, candidate_pid, output_fd, report_fd):
+    def __init__(self, program, slot, candidate_pid, output_fd, output_bytes):
         self.program = program
         self.slot = slot
-        self.pid = judge_pid
         self.candidate_pid = candidate_pid
         self.output_fd = output_fd
-        self.report_fd = report_fd
         self.started = time.monotonic()
         self.deadline = self.started + float(program["timeout"])
         self.output = bytearray()
-        self.report = bytearray()
+        self.output_bytes = output_bytes
+        self.result = None  # set by the judge thread, last of all it does
         self.timed_out = False
+        self.released = False
+
+    def add_output(self, data):
+        room = self.output_bytes - len(self.output)
+        if room > 0:
+            self.output += data[:room]
 
 
 class Runner:
-    def __init__(self, config, zygote, uid_base, vsize_bytes):
+    def __init__(self, config, zygote, uid_base):
         self.config = config
         self.zygote = zygote
         self.uid_base = uid_base
-        self.vsize_bytes = vsize_bytes
-        self.free_slots = list(range(max(1, int(config["workers"]))))
+        self.workers = max(1, int(config["workers"]))
+        self.free_slots = list(range(self.workers))
+        self.spawned = {}  # slot -> a candidate waiting for the slot's next program
+        self.reapers = {}  # slot -> (done_r, requests_w) of its reaper
         self.pending = deque()
         self.running = {}
         self.input_buffer = bytearray()
@@ -428,7 +438,7 @@ class Runner:
             # A file or /dev/null on stdin (a manual run): epoll refuses those, and all is there.
             while self.input_open:
                 self.read_input()
-        # SIGCHLD wakes select() through this pipe, so a finished judge is reaped at once.
+        # A judge thread that decided, and SIGCHLD (orphans reparented to us), wake select().
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
@@ -441,28 +451,50 @@ class Runner:
             self.start_pending()
             if not self.input_open and not self.pending and not self.running:
                 return
+            self.spawn_ahead()
             for key, _ in self.selector.select(self.select_timeout()):
                 kind, judged = key.data
                 if kind == "input":
                     self.read_input()
                 elif kind == "wake":
                     drain(self.wake_r, None, 0)
-                else:
-                    self.read_pipe(judged, kind)
-            self.reap()
+                elif drain(judged.output_fd, judged.output, judged.output_bytes):
+                    self.close_output(judged)
+            reap_children()  # as a container's first process, orphans are ours to reap
             self.enforce_deadlines()
+            for judged in [judged for judged in self.running.values() if judged.result is not None]:
+                self.finish(judged)
 
     def abandon(self):
         for judged in list(self.running.values()):
             self.release(judged)
 
     def release(self, judged):
-        """Ends the judge and everything of its candidate's slot, leaving the slot clean."""
-        kill_group(judged.pid)
+        """Ends everything of the candidate's slot, leaving the slot clean; its judge then ends."""
+        if judged.released:
+            return
+        judged.released = True
         try:
-            self.zygote.reap(judged.slot, judged.candidate_pid)
+            self.reap(judged.slot, judged.candidate_pid)
         except OSError:
             pass  # the zygote is gone (killed by a program that shares our uid): the next start says so
+
+    def reap(self, slot, pid):
+        """Kills everything that ran under the slot and removes the files it left."""
+        for _ in range(2):  # a reaper that died (it should not) is replaced once
+            channel = self.reapers.get(slot) or self.zygote.reaper(slot)
+            self.reapers[slot] = channel
+            try:
+                os.write(channel[1], struct.pack(">q", pid))
+                if os.read(channel[0], 1):
+                    reap_children()  # its orphans were ours, as the container's first process
+                    return
+            except OSError:
+                pass
+            del self.reapers[slot]
+            for fd in channel:
+                os.close(fd)
+        raise OSError(errno.EIO, f"the reaper of sandbox slot {slot} keeps dying")
 
     def select_timeout(self):
         moments = [judged.deadline for judged in self.running.values() if not judged.timed_out]
@@ -512,7 +544,7 @@ class Runner:
                 return
             self.pending.popleft()
             self.fork_failing_since = None
-            self.running[judged.pid] = judged
+            self.running[slot] = judged
 
     def start_failed(self, program, error):
         """Out of pids, memory or tmpfs space: wait a little, then give up on this program."""
@@ -529,99 +561,73 @@ class Runner:
         self.retry_at = now + FORK_RETRY_SECONDS
 
     def start(self, program, slot):
+        candidate_pid, request_w, answer_r, output_r = self.spawned.pop(slot, None) or self.spawn(slot)
+        judged = Judged(program, slot, candidate_pid, output_r, int(self.config["outputBytes"]))
+        os.set_blocking(output_r, False)
+        self.selector.register(output_r, selectors.EVENT_READ, ("output", judged))
+        thread = threading.Thread(target=judge, args=(judged, request_w, answer_r, self.wake_w), daemon=True)
+        thread.judged = judged  # where what its hidden test prints goes
+        thread.start()
+        return judged
+
+    def spawn(self, slot):
+        """A fresh candidate for the slot, waiting for its program: (pid, request_w, answer_r, output_r)."""
         pipes = []
-
-        def pipe():
-            pair = os.pipe()
-            pipes.extend(pair)
-            return pair
-
-        candidate_pid = None
         try:
-            request_r, request_w = pipe()
-            answer_r, answer_w = pipe()
-            output_r, output_w = pipe()
-            report_r, report_w = pipe()
-            candidate_pid = self.zygote.spawn(slot, program["timeout"], (request_r, answer_w, output_w))
-            pid = os.fork()
+            for _ in range(3):
+                pipes.extend(os.pipe())
+            request_r, request_w, answer_r, answer_w, output_r, output_w = pipes
+            pid = self.zygote.spawn(slot, (request_r, answer_w, output_w))
         except OSError:
-            if candidate_pid is not None:
-                self.zygote.reap(slot, candidate_pid)
             for fd in pipes:
                 os.close(fd)
             raise
-        if pid == 0:
-            run_judge(program, request_w, answer_r, output_w, report_w, self.config, self.vsize_bytes)
-        for fd in (request_r, request_w, answer_r, answer_w, output_w, report_w):
+        for fd in (request_r, answer_w, output_w):
             os.close(fd)
-        try:
-            os.setpgid(pid, pid)  # also done in the judge; whichever runs first wins the race
-        except OSError:
-            pass
-        judged = Judged(program, slot, pid, candidate_pid, output_r, report_r)
-        for fd, kind in ((output_r, "output"), (report_r, "report")):
-            os.set_blocking(fd, False)
-            self.selector.register(fd, selectors.EVENT_READ, (kind, judged))
-        return judged
+        return pid, request_w, answer_r, output_r
 
-    def read_pipe(self, judged, kind):
-        fd = judged.output_fd if kind == "output" else judged.report_fd
-        if fd is not None and drain(fd, *self.sink(judged, kind)):
-            self.close_pipe(judged, kind)
+    def spawn_ahead(self):
+        """Gives every slot its next candidate while the slot is busy or idle, so a program starts
+        without waiting for a fork. A waiting candidate is not yet of the slot's uid: cleaning up
+        after the slot's current program does not touch it."""
+        if not self.input_open and not self.pending:
+            return
+        for slot in range(self.workers):
+            if slot not in self.spawned:
+                try:
+                    self.spawned[slot] = self.spawn(slot)
+                except OSError:
+                    return  # start() forks on demand, and says why if it cannot
 
-    def sink(self, judged, kind):
-        if kind == "report":
-            return judged.report, REPORT_LIMIT_BYTES
-        return judged.output, int(self.config["outputBytes"])
-
-    def close_pipe(self, judged, kind):
-        fd = judged.output_fd if kind == "output" else judged.report_fd
-        self.selector.unregister(fd)
-        os.close(fd)
-        if kind == "output":
-            judged.output_fd = None
-        else:
-            judged.report_fd = None
-
-    def reap(self):
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            judged = self.running.pop(pid, None)
-            if judged is not None:  # else an orphan reparented to us as init: reaping is enough
-                self.finish(judged, status)
+    def close_output(self, judged):
+        self.selector.unregister(judged.output_fd)
+        os.close(judged.output_fd)
+        judged.output_fd = None
 
     def enforce_deadlines(self):
         now = time.monotonic()
         for judged in self.running.values():
-            if not judged.timed_out and now >= judged.deadline:
+            if not judged.timed_out and judged.result is None and now >= judged.deadline:
                 judged.timed_out = True
-                kill_group(judged.pid)
+                self.release(judged)  # its judge then sees the candidate gone, and ends
 
-    def finish(self, judged, status):
-        # Synchronously after reaping, before any new fork, so the group id cannot be reused yet.
-        self.release(judged)
-        self.free_slots.append(judged.slot)
-        for kind in ("output", "report"):
-            fd = judged.output_fd if kind == "output" else judged.report_fd
-            if fd is not None:
-                drain(fd, *self.sink(judged, kind))
-                self.close_pipe(judged, kind)
-        result = reported_result(judged)
-        if judged.timed_out:
-            result = "timed out"
-        elif result is None:
-            result = f"failed: {describe_exit(status)}"
+    def finish(self, judged):
+        del self.running[judged.slot]
+        duration_ms = round((time.monotonic() - judged.started) * 1000)
+        if judged.output_fd is not None:
+            # What the candidate wrote before its judge decided is in the pipe, dead writer or not.
+            drain(judged.output_fd, judged.output, judged.output_bytes)
+        result = "timed out" if judged.timed_out else judged.result
         status_word = "passed" if result == "passed" else "timed out" if result == "timed out" else "failed"
         output = judged.output.decode("utf-8", "replace")
-        if len(judged.output) >= int(self.config["outputBytes"]):
-            output += f"\n[output cut at {self.config['outputBytes']} bytes]"
-        duration_ms = round((time.monotonic() - judged.started) * 1000)
+        if len(judged.output) >= judged.output_bytes:
+            output += f"\n[output cut at {judged.output_bytes} bytes]"
         emit(verdict(judged.program, status_word, result, duration_ms, output))
+        # Before the slot is used again: nothing of this program may be left for the next.
+        self.release(judged)
+        if judged.output_fd is not None:
+            self.close_output(judged)
+        self.free_slots.append(judged.slot)
 
 
 def verdict(program, status, result, duration_ms, output):
@@ -650,28 +656,6 @@ def kill_group(pid):
             kill(pid, signal.SIGKILL)
         except OSError:
             pass
-
-
-def reported_result(judged):
-    """The result the judge wrote on its private pipe; the judge is ours, so its word stands."""
-    try:
-        result = json.loads(bytes(judged.report).decode("utf-8", "replace"))
-    except ValueError:
-        return None
-    return result if isinstance(result, str) else None
-
-
-def describe_exit(status):
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = str(number)
-        why = {"SIGKILL": " (out of memory or killed)", "SIGXCPU": " (CPU time limit)"}
-        return f"the sandbox's judge was killed by {name}{why.get(name, '')} before check() returned"
-    return f"the sandbox's judge exited with status {os.WEXITSTATUS(status)} before check() returned"
-
 
 # ---------------------------------------------------------------------------------------------
 # Frames between a judge and its candidate: a 4-byte length, then a pickle.
@@ -749,8 +733,8 @@ class Candidate:
             raise remote_exception(answer)
         return answer
 
-    def load(self, source):
-        answer = self.ask(("load", source))
+    def load(self, source, timeout):
+        answer = self.ask(("load", source, timeout))
         names = answer[1] if answer[0] == "loaded" and len(answer) == 2 else None
         if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
             raise CandidateGone("the program broke the sandbox's call protocol")
@@ -787,40 +771,50 @@ def remote_exception(answer):
     return Exception(message)
 
 
-def run_judge(program, request_w, answer_r, output_w, report_w, config, vsize_bytes):
-    """In the forked judge: run the program's check against its candidate, report. Never returns."""
+def judge(judged, request_w, answer_r, wake_w):
+    """A judge thread: runs the program's check against its candidate and sets the result."""
     result = "failed: the sandbox's judge could not start"
     try:
-        os.setpgid(0, 0)
-        signal.set_wakeup_fd(-1)
-        for number in (signal.SIGCHLD, signal.SIGTERM):
-            signal.signal(number, signal.SIG_DFL)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(output_w, 1)
-        os.dup2(output_w, 2)
-        close_fds_except({request_w, answer_r, report_w})
-        sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
-        sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
-        resource.setrlimit(resource.RLIMIT_AS, (vsize_bytes + int(config["memoryBytes"]),) * 2)
         candidate = Candidate(request_w, answer_r)
-        try:
-            names = candidate.load(program["source"])
-            check = program.get("check")
-            if check is not None:
-                exec(check, {name: candidate.function(name) for name in names})
-            result = "passed"
-        except BaseException as error:
-            result = "failed: " + describe_exception(error)
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
+        names = candidate.load(judged.program["source"], judged.program["timeout"])
+        check = judged.program.get("check")
+        if check is not None:
+            exec(check, {name: candidate.function(name) for name in names})
+        result = "passed"
+    except BaseException as error:
+        result = "failed: " + describe_exception(error)
     finally:
-        data = json.dumps(result).encode()
+        for fd in (request_w, answer_r):
+            os.close(fd)
+        judged.result = result
         try:
-            while data:
-                data = data[os.write(report_w, data):]
-        finally:
-            os._exit(0)
+            os.write(wake_w, b".")
+        except OSError:
+            pass  # the pipe is full: the runner is awake already
+
+
+class JudgeOutput(io.TextIOBase):
+    """The runner's sys.stdout and sys.stderr: what a judge thread's hidden test prints joins its
+    program's output. Anything else goes to `elsewhere` (None: dropped, as our fd 1 carries
+    verdicts and nothing else)."""
+
+    encoding = "utf-8"
+
+    def __init__(self, elsewhere):
+        super().__init__()
+        self.elsewhere = elsewhere
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        judged = getattr(threading.current_thread(), "judged", None)
+        if judged is not None:
+            judged.add_output(str(text).encode("utf-8", "backslashreplace"))
+        elif self.elsewhere is not None:
+            self.elsewhere.write(text)
+            self.elsewhere.flush()
+        return len(text)
 
 
 def describe_exception(error):
@@ -874,9 +868,10 @@ class CappedOutput(io.TextIOBase):
 
 
 def run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsize_bytes):
-    """In the forked candidate: isolate, drop to the slot's uid, serve the judge. Never returns."""
-    uid = slot_uid(request["slot"], uid_base)
-    workdir = slot_workdir(request["slot"], config)
+    """In the forked candidate, spawned before its program is known: isolate, then serve the
+    judge. Its program's arrival drops it to the slot's uid, directory and limits before any of
+    the program runs; the setup before that is off the program's clock. Never returns."""
+    slot = request["slot"]
     try:
         os.setsid()
         for number in (signal.SIGCHLD, signal.SIGTERM):
@@ -892,16 +887,6 @@ def run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsiz
                 adj.write("1000")  # if the sandbox runs out of memory, a program dies, not the runner
         except OSError:
             pass
-        if uid is not None:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-        os.mkdir(workdir, 0o700)
-        os.chdir(workdir)
-        os.environ["HOME"] = workdir
-        os.environ["TMPDIR"] = workdir
-        tempfile.tempdir = None
-        limit_resources(request["timeout"], config, vsize_bytes)
         # One budget for both: a byte past it would be dropped by the runner anyway.
         budget = [int(config["outputBytes"]) + 1]
         sys.stdout, sys.stderr = CappedOutput(1, budget), CappedOutput(2, budget)
@@ -910,25 +895,46 @@ def run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsiz
     except BaseException as error:
         answer_with(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
         os._exit(0)
-    serve(request_r, answer_w)
+    serve(request_r, answer_w, lambda timeout: enter_slot(slot, timeout, config, uid_base, vsize_bytes))
 
 
-def serve(request_r, answer_w):
+def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
+    """What the program runs as: the slot's uid, an empty directory of its own, and its limits."""
+    uid = slot_uid(slot, uid_base)
+    workdir = slot_workdir(slot, config)
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    os.mkdir(workdir, 0o700)
+    os.chdir(workdir)
+    os.environ["HOME"] = workdir
+    os.environ["TMPDIR"] = workdir
+    tempfile.tempdir = None
+    limit_resources(timeout, config, vsize_bytes)
+
+
+def serve(request_r, answer_w, enter):
     # Bound before the program runs: a program that rebinds these only breaks its own answers.
     read, answer, exit_now, loads = read_frame, answer_with, os._exit, pickle.loads
     stdout, stderr = sys.stdout, sys.stderr
     scope = {}
-    guarded = False
+    entered = False
     while True:
         payload = read(request_r)
         if payload is None:
             exit_now(0)
         request = loads(payload)
+        if request[0] == "load" and not entered:
+            try:
+                enter(request[2])
+                reliability_guard()
+                entered = True
+            except BaseException as error:
+                answer(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
+                exit_now(0)
         try:
             if request[0] == "load":
-                if not guarded:
-                    reliability_guard()
-                    guarded = True
                 exec(request[1], scope)
                 reply = ("loaded", [name for name, value in scope.items() if callable(value) and not name.startswith("__")])
             else:
@@ -1000,7 +1006,8 @@ def close_fds_except(keep):
 
 
 def limit_resources(timeout, config, vsize_bytes):
-    cpu_seconds = int(float(timeout)) + 2
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = int(usage.ru_utime + usage.ru_stime + float(timeout)) + 2
     limits = (
         (resource.RLIMIT_CPU, cpu_seconds),
         # Address space: what the warm interpreter already maps, plus the program's budget.

@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { PassThrough, Writable, type Duplex } from "node:stream";
 import type Docker from "dockerode";
 import { execa } from "execa";
 import { KoderzError } from "../src/errors.js";
+import { ownerLabels, removeOrphans } from "./container-owner.js";
 import { connectEngine, engineAddress, engineAnswers, inspectImage } from "./engine.js";
 import { WORKSPACE_IMAGE } from "./workspace-image.js";
 
@@ -56,9 +55,6 @@ export interface OpenWorkspaceOptions {
  */
 const ROLE_LABEL = "koderz.role";
 const ROLE = "solve-workspace";
-const OWNER_HOST_LABEL = "koderz.owner-host";
-const OWNER_PID_LABEL = "koderz.owner-pid";
-const OWNER_START_LABEL = "koderz.owner-start";
 /** The container's user: nobody (in every Debian-based image), so a command in the workspace cannot act as root even inside. */
 export const WORKSPACE_USER = "nobody";
 
@@ -249,54 +245,12 @@ function interrupted(): KoderzError {
   return new KoderzError("interrupted", "interrupted: the command running in the workspace was stopped", "run the solve again; nothing was applied to your repository");
 }
 
-/** Who owns a new container: this host, this process, and when it started (a reused pid is another process). */
-function ownerLabels(): Record<string, string> {
-  return { [OWNER_HOST_LABEL]: hostname(), [OWNER_PID_LABEL]: String(process.pid), [OWNER_START_LABEL]: processStart(process.pid) ?? "" };
-}
-
-/** The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where /proc exists. */
-function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and parentheses; the fields after it do not.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function processAlive(pid: number, start: string | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  const now = processStart(pid);
-  return !start || now === undefined || now === start;
-}
-
 /**
  * Removes the workspace containers whose owner process, on this host, is gone: what a solve
- * killed with -9, or a crash, left behind. Containers of live solves and of other hosts that
- * share the engine are left alone. Returns the ids removed.
+ * killed with -9, or a crash, left behind. Returns the ids removed.
  */
 export async function removeOrphanWorkspaces(docker: Docker): Promise<string[]> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${ROLE_LABEL}=${ROLE}`] } });
-  const removed: string[] = [];
-  for (const info of containers) {
-    const labels = info.Labels ?? {};
-    const pid = Number(labels[OWNER_PID_LABEL]);
-    if (labels[OWNER_HOST_LABEL] !== hostname() || !Number.isInteger(pid) || pid <= 0) continue;
-    if (processAlive(pid, labels[OWNER_START_LABEL] || undefined)) continue;
-    await docker
-      .getContainer(info.Id)
-      .remove({ force: true })
-      .then(() => removed.push(info.Id))
-      // Another solve may be removing it at the same moment.
-      .catch(() => undefined);
-  }
-  return removed;
+  return removeOrphans(docker, `${ROLE_LABEL}=${ROLE}`);
 }
 
 async function requireImage(docker: Docker, image: string): Promise<void> {

@@ -117,9 +117,14 @@ describe("docker sandbox against hostile programs", () => {
   });
 
   test("no container is left behind, even after an aborted batch", async () => {
+    // Warm containers of earlier, clean batches may wait for the next one; the aborted batch's may not.
+    const warmBefore = await sandboxContainers();
     const controller = new AbortController();
     const slow = Array.from({ length: 4 }, (_, i) => attack(`sleep-${i}`, "import time\ntime.sleep(1)\n"));
-    await sandbox.run(slow, { workers: 1, signal: controller.signal, onVerdict: () => controller.abort() });
+    await sandbox.run(slow, { workers: 3, signal: controller.signal, onVerdict: () => controller.abort() });
+    const after = await sandboxContainers();
+    expect(after.filter((id) => !warmBefore.includes(id))).toEqual([]);
+    await sandbox.close();
     expect(await sandboxContainers()).toEqual([]);
   });
 });
