@@ -1,21 +1,11 @@
-import { existsSync } from "node:fs";
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
 import type { Sandbox, SandboxName } from "../../sandbox/sandbox.js";
-import { openSandbox } from "../../sandbox/select.js";
-import { SUITE_SOURCES } from "../../tasks/dataset-location.js";
-import { loadSuiteFile, resolveDataset } from "../../tasks/load.js";
-import type { Task } from "../../tasks/task.js";
-import { KoderzError } from "../errors.js";
-import { DEFAULT_KS, evaluateSamples, type EvaluationProgress } from "../evaluation/evaluate-samples.js";
+import { DEFAULT_KS } from "../evaluation/pass-at-k.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
-import { importEvaluatedSamples, planSamplesImport, refuseDuplicateImport, type SamplesImportPlan } from "../evaluation/import-run.js";
-import { scaledTimeLimits } from "../evaluation/time-limits.js";
-import { openStore, writeRunSummary, type Store } from "../store/index.js";
-import { DEFAULT_ARM_MODES } from "../../training/replay-log.js";
-import { interruptOnCtrlC } from "./interrupt.js";
 import { parseOptions } from "./parse.js";
+
+export type EvaluateFlags = z.infer<typeof EvaluateOptions>;
 
 /** Opens the sandbox the user asked for, or the default one; `notice` prints warnings on stderr. */
 export type SandboxOpener = (name: SandboxName | undefined, notice: (message: string) => void) => Promise<Sandbox>;
@@ -57,7 +47,7 @@ function requireSaveRunForItsFlags(options: z.infer<typeof SaveRunOptions>, cont
   if (stray) context.addIssue({ code: "custom", path: [stray], message: "only works with --save-run (importing the samples as a run)" });
 }
 
-const EvaluateOptions = z.object({
+export const EvaluateOptions = z.object({
   dataset: z.string().min(1).default("humaneval"),
   k: z
     .string()
@@ -90,7 +80,7 @@ const EvaluateOptions = z.object({
  * SAMPLES.jsonl_results.jsonl and prints pass@k on stdout; progress and notes go to stderr.
  * With --save-run the judged samples also become a run in the store (src/evaluation/import-run.ts).
  */
-export function registerEvaluate(program: Command, openSandbox: SandboxOpener = openDefaultSandbox): void {
+export function registerEvaluate(program: Command, openSandbox?: SandboxOpener): void {
   program
     .command("evaluate")
     .argument("<samples>", "a .jsonl file of samples; results go to <samples>_results.jsonl")
@@ -115,154 +105,9 @@ export function registerEvaluate(program: Command, openSandbox: SandboxOpener = 
     .option("--results-dir <dir>", "--save-run: where the run's summary JSON goes", "results")
     .option("--force", "--save-run: import even when the label was imported before (a new run)")
     .action(async (samplesFile: string, raw: unknown) => {
-      await runEvaluate(samplesFile, parseOptions(EvaluateOptions, raw), openSandbox);
+      const options = parseOptions(EvaluateOptions, raw);
+      // Loaded once the flags are checked: a usage error answers without loading the sandbox.
+      const { runEvaluate } = await import("./evaluate-run.js");
+      await runEvaluate(samplesFile, options, openSandbox);
     });
-}
-
-async function runEvaluate(samplesFile: string, options: z.infer<typeof EvaluateOptions>, openSandbox: SandboxOpener): Promise<void> {
-  if (!existsSync(samplesFile)) {
-    throw new KoderzError("not_found", `samples file ${samplesFile} does not exist`, 'give a .jsonl file with one {"task_id": ..., "completion": ...} object per line');
-  }
-  const notice = (message: string) => process.stderr.write(`${message}\n`);
-  const { suite, file } = await resolveDataset({ suite: "humaneval", dataset: options.dataset, onNotice: notice });
-  const tasks = await loadSuiteFile(file, suite);
-  // A bad field or a duplicate label is reported before any sandbox time is spent.
-  const saving = options.saveRun ? await prepareSaveRun(samplesFile, tasks, SUITE_SOURCES[suite].label, options, notice) : undefined;
-  const startTime = new Date().toISOString();
-  let sandbox: Sandbox;
-  try {
-    sandbox = await openSandbox(options.sandbox, notice);
-  } catch (error) {
-    saving?.store.close();
-    throw error;
-  }
-
-  const interrupt = interruptOnCtrlC("interrupted: finishing the programs already running, then writing the results", notice);
-  const progress = progressDisplay();
-  try {
-    const summary = await evaluateSamples({
-      samplesFile,
-      tasks,
-      datasetLabel: SUITE_SOURCES[suite].label,
-      sandbox,
-      ks: options.k,
-      timeoutSeconds: options.timeout,
-      // HumanEval keeps the reference's fixed limit; HumanEval+'s heavy inputs get EvalPlus-style scaled ones.
-      timeLimits: suite === "humaneval+" ? (sampled) => scaledTimeLimits(sampled, sandbox, { defaultTimeoutSeconds: options.timeout, workers: options.workers, signal: interrupt.signal, onNotice: notice }) : undefined,
-      workers: options.workers,
-      sanitize: options.sanitize,
-      allowPartial: options.allowPartial,
-      signal: interrupt.signal,
-      onProgress: progress.update,
-      onNotice: notice,
-    });
-    progress.stop();
-    if (!summary.complete) {
-      const stopped = new KoderzError(
-        "interrupted",
-        `interrupted: ${summary.evaluated} of ${summary.samples} samples evaluated and written to ${summary.resultsFile}; ${summary.samples - summary.evaluated} missing`,
-        "run the same command again to evaluate the missing ones (finished ones are kept)",
-      );
-      if (!interrupt.signal.aborted) throw stopped;
-      // Stopped by Ctrl-C: the conventional exit code 130, as `benchmark` gives.
-      notice(stopped.toUserText());
-      process.exitCode = 130;
-      return;
-    }
-    notice(`${summary.passed} of ${summary.samples} samples passed on ${summary.tasks} problems; results in ${summary.resultsFile}`);
-    const unreported = options.k.filter((k) => summary.passAtK[`pass@${k}`] === undefined);
-    if (unreported.length > 0) notice(`not reported: ${unreported.map((k) => `pass@${k}`).join(", ")} (needs at least k samples for every problem)`);
-    if (saving) {
-      const imported = await importEvaluatedSamples(saving.store, {
-        plan: saving.plan,
-        verdicts: summary.verdicts,
-        sandbox,
-        label: saving.label,
-        arm: saving.arm,
-        stage: options.stage,
-        tags: options.tags ?? [],
-        startTime,
-        settings: { dataset: options.dataset, sanitize: options.sanitize, timeoutSeconds: options.timeout },
-        workers: options.workers,
-        signal: interrupt.signal,
-      });
-      const summaryFile = writeRunSummary(saving.store, imported.runId, options.resultsDir);
-      notice(`imported as run ${imported.runId} (label ${saving.label}, arm ${saving.arm}): ${imported.experiments} experiments, ${imported.successes} passed; summary in ${summaryFile}`);
-    }
-    if (options.json) process.stdout.write(JSON.stringify(summary.passAtK) + "\n");
-    else for (const [name, value] of Object.entries(summary.passAtK)) process.stdout.write(`${name}: ${value.toFixed(4)}\n`);
-  } finally {
-    progress.stop();
-    interrupt.dispose();
-    saving?.store.close();
-    await sandbox.close();
-  }
-}
-
-interface SaveRun {
-  store: Store;
-  plan: SamplesImportPlan;
-  label: string;
-  arm: string;
-}
-
-/** Reads the samples' measures and opens the store for --save-run, and says what the import will hold. */
-async function prepareSaveRun(
-  samplesFile: string,
-  tasks: readonly Task[],
-  datasetLabel: string,
-  options: z.infer<typeof EvaluateOptions>,
-  notice: (message: string) => void,
-): Promise<SaveRun> {
-  const label = options.label!;
-  const arm = options.arm ?? label;
-  const fields = { costUsd: options.costField, iterations: options.iterationsField, inputTokens: options.inputTokensField, outputTokens: options.outputTokensField };
-  const plan = await planSamplesImport({ samplesFile, tasks, datasetLabel, fields });
-  const store = openStore({ path: options.db });
-  try {
-    const earlier = refuseDuplicateImport(store, label, options.force);
-    if (earlier.length > 0) notice(`--force: importing label ${label} again as a new run (earlier: ${earlier.map((run) => run.runId).join(", ")})`);
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  if (plan.skippedSamples > 0) {
-    notice(`--save-run: ${plan.skippedSamples} samples answer a task an earlier line already answered; the run keeps each task's first sample (pass@k below uses them all)`);
-  }
-  const unknown = [
-    ...(fields.costUsd ? [] : ["cost (--cost-field) as $0"]),
-    ...(fields.inputTokens || fields.outputTokens ? [] : ["tokens (--input-tokens-field, --output-tokens-field) as 0"]),
-    ...(fields.iterations ? [] : ["iterations (--iterations-field) as 1"]),
-  ];
-  if (unknown.length > 0) notice(`--save-run: not in the file, so recorded as unknown (a <measure>:unknown tag): ${unknown.join("; ")}`);
-  if (!Object.hasOwn(DEFAULT_ARM_MODES, arm)) {
-    notice(`--save-run: arm "${arm}" is not a mode train-meta replays as it is (${Object.keys(DEFAULT_ARM_MODES).join(", ")}): pass --arm MODE, or map it with train-meta --arm-mode ${arm}=MODE`);
-  }
-  return { store, plan, label, arm };
-}
-
-/** A progress bar on a terminal; nothing when stderr is a file or a pipe (logs stay clean). */
-function progressDisplay(): { update: (progress: EvaluationProgress) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: "evaluating [{bar}] {value}/{total} samples, {passed} passed, eta {eta_formatted}", hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: ({ done, total, passed }) => {
-      if (!started) bar.start(total, done, { passed });
-      started = true;
-      bar.update(done, { passed });
-    },
-    stop: () => {
-      if (started) bar.stop();
-      started = false;
-    },
-  };
-}
-
-/** Docker when an engine answers (or when asked for), else the process sandbox with a loud warning. */
-function openDefaultSandbox(name: SandboxName | undefined, notice: (message: string) => void): Promise<Sandbox> {
-  return openSandbox(name, { onNotice: notice });
 }

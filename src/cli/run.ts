@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { loadSuite } from "../../tasks/load.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
-import { addAgentOptions, BenchmarkOptions, datasetChoice, newRunRequest, runBenchmarkCommand, withDefaultModels } from "./benchmark.js";
+import { addAgentOptions, BenchmarkOptions } from "./benchmark-flags.js";
 import { parseOptions } from "./parse.js";
 
 /** `koderz run --problem-id HumanEval/0`: one problem, recorded as a one-problem run, with a trace on stderr. */
@@ -13,8 +12,15 @@ export function registerRun(program: Command): void {
     .requiredOption("--problem-id <id>", "e.g. HumanEval/0")
     .option("--mode <mode>", "zero-shot | iterative | fast | standard | deep | auto (with --policy)", "standard");
   addAgentOptions(command).action(async (raw: { problemId: string; localModel?: string; frontierModel?: string; config?: string }) => {
+    // Flags first: a usage error answers before any model, dataset or sandbox is looked at.
+    if (parseOptions(BenchmarkOptions, raw).mode === "comparative") {
+      throw new KoderzError("usage", "`koderz run` runs one mode", "use `koderz benchmark START END --mode comparative` to compare modes");
+    }
+    const [{ loadSuite }, { datasetChoice, newRunRequest, runBenchmarkCommand, withDefaultModels }] = await Promise.all([
+      import("../../tasks/load.js"),
+      import("./benchmark-run.js"),
+    ]);
     const flags = parseOptions(BenchmarkOptions, await withDefaultModels({ ...raw, concurrency: "1" }));
-    if (flags.mode === "comparative") throw new KoderzError("usage", "`koderz run` runs one mode", "use `koderz benchmark START END --mode comparative` to compare modes");
     const dataset = datasetChoice(flags);
     const tasks = await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath });
     const task = tasks.find((t) => t.id === raw.problemId);

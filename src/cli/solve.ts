@@ -12,7 +12,7 @@ import { SOLVE_MODES } from "../orchestrator/solve/solve-pipeline.js";
 import { runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { openStore } from "../store/index.js";
-import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark.js";
+import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { parseOptions } from "./parse.js";
 import { formatDollars } from "./table.js";

@@ -19,7 +19,8 @@ import { KoderzError } from "../errors.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { openStore } from "../store/index.js";
-import { addModelOptions, budgetOf, modelChoice, ModelOptions, withLlamaThreads } from "./benchmark.js";
+import { addModelOptions, ModelOptions } from "./benchmark-flags.js";
+import { budgetOf, modelChoice, withLlamaThreads } from "./benchmark-run.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 

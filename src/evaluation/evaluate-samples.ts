@@ -2,13 +2,12 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Program, Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
-import { passAtK, type TaskTally } from "./pass-at-k.js";
+import { DEFAULT_KS, passAtK, type TaskTally } from "./pass-at-k.js";
 import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "./program.js";
 import { ResultsJournal, resultsPathFor, writeResultsFile, type LineResult } from "./results-file.js";
 import { readSamples, requireEveryTask, type Sample } from "./samples-file.js";
 import { sanitizeCompletions } from "./sanitize.js";
 
-export const DEFAULT_KS = [1, 10, 100];
 
 /**
  * Programs handed to the sandbox at a time (and sanitized at a time). Verdicts are journaled one

@@ -37,3 +37,6 @@ export function passAtK(tallies: readonly TaskTally[], ks: readonly number[]): R
   }
   return result;
 }
+
+/** The k of pass@k reported when none are asked for, as the reference harness reports. */
+export const DEFAULT_KS = [1, 10, 100];

@@ -11,8 +11,8 @@ import { runExperiment, type ExperimentOutcome, type ExperimentSpec } from "./ex
 import type { PipelineMode, PipelineSettings } from "./pipeline.js";
 import type { StepDraft } from "./trajectory.js";
 
-export const BENCHMARK_MODES = ["zero-shot", "iterative", "comparative", "fast", "standard", "deep"] as const;
-export type BenchmarkMode = (typeof BENCHMARK_MODES)[number];
+export { BENCHMARK_MODES, type BenchmarkMode } from "./modes.js";
+import type { BenchmarkMode } from "./modes.js";
 
 /** One arm of a run: a comparative run has two (zero-shot and iterative) on the same problems. */
 export interface BenchmarkArm {

@@ -73,9 +73,10 @@ async function runPlannedSession(
   config: BenchmarkConfig,
   auto: OpenedAutoPilot | undefined,
 ): Promise<SessionResult> {
-  const tasks = await tasksFor(config);
+  // Models first: a missing server or key is the commonest mistake, and the quickest to report.
   // A replay makes no model calls, so nothing needs to answer.
   const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : modesCalledBy(config.mode) });
+  const tasks = await tasksFor(config);
   const sandbox = await deps.openSandbox();
   try {
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();

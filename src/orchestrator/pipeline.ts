@@ -20,7 +20,7 @@ export interface PipelineSettings {
   debugRounds: number;
 }
 
-export const DEFAULT_SETTINGS: PipelineSettings = { maxIterations: 5, checkpointEvery: 3, trajectories: 4, debugRounds: 2 };
+export { DEFAULT_SETTINGS } from "./modes.js";
 
 export interface PipelineContext {
   task: PublicTask;

@@ -1,0 +1,114 @@
+import type { Command } from "commander";
+import { z } from "zod";
+import { KoderzError } from "../errors.js";
+import { BENCHMARK_MODES, DEFAULT_SETTINGS } from "../orchestrator/modes.js";
+
+/**
+ * The flags of `benchmark` and of the commands that share them (`run`, `train-meta --env live`):
+ * their schemas and their checks. Light on purpose: a usage error or --help loads nothing else.
+ */
+export const DEFAULT_LOCAL_MODEL = "ollama:qwen3-coder:30b";
+export const DEFAULT_FRONTIER_MODEL = "kimi-k2";
+
+const whole = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
+
+/** The flags that choose models, agent settings, budgets and the sandbox: `benchmark`, `run` and `train-meta --env live` share them. */
+export const ModelOptions = z.object({
+  localModel: z.string().default(DEFAULT_LOCAL_MODEL),
+  frontierModel: z.string().default(DEFAULT_FRONTIER_MODEL),
+  modelFor: z.array(z.string()).default([]),
+  config: z.string().optional(),
+  trajectories: whole("--trajectories").default(DEFAULT_SETTINGS.trajectories),
+  debugRounds: z.coerce.number().int().nonnegative().default(DEFAULT_SETTINGS.debugRounds),
+  maxSteps: whole("--max-steps").optional(),
+  maxTokens: whole("--max-tokens").optional(),
+  maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
+  maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
+  sandbox: z.enum(["docker", "process"]).optional(),
+  threads: whole("--threads").optional(),
+});
+export type ModelFlags = z.infer<typeof ModelOptions>;
+
+export const BenchmarkOptions = ModelOptions.extend({
+  mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
+  dataset: z.string().default("humaneval"),
+  maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
+  checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
+  concurrency: whole("--concurrency").default(2),
+  resume: z.string().optional(),
+  replay: z.string().optional(),
+  cache: z.boolean().default(false),
+  policy: z.string().optional(),
+  learn: z.boolean().default(false),
+  policyOut: z.string().optional(),
+  stage: z.string().optional(),
+  tags: z.string().optional(),
+  db: z.string().optional(),
+  queue: z.string().optional(),
+  follow: z.boolean().default(false),
+  leaseSeconds: whole("--lease-seconds").optional(),
+  resultsDir: z.string().default("results"),
+  json: z.boolean().default(false),
+});
+export type BenchmarkFlags = z.infer<typeof BenchmarkOptions>;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The options `benchmark` and `run` share: models, settings, budgets, sandbox, policy and store. */
+export function addAgentOptions(command: Command): Command {
+  command.option("--dataset <dataset>", "humaneval, humaneval+ or a dataset file", "humaneval");
+  return addModelOptions(command)
+    .option("--max-iterations <n>", "iterative: code versions at most", String(DEFAULT_SETTINGS.maxIterations))
+    .option("--checkpoint-every <n>", "iterative: a frontier checkpoint every n iterations", String(DEFAULT_SETTINGS.checkpointEvery))
+    .option("--cache", "reuse identical earlier model answers from any run")
+    .option("--policy <file>", "auto mode: the trained policy file (koderz train-meta --out FILE)")
+    .option("--learn", "auto mode: keep training the policy online, one update per task, saved after each")
+    .option("--policy-out <file>", "--learn: where the updated policy is saved (default: the --policy file itself)")
+    .option("--stage <label>", "a stage label for compare (baseline, finetuned, ...)")
+    .option("--tags <list>", "extra tags, comma-separated")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .option("--results-dir <dir>", "where the summary JSON goes", "results")
+    .option("--json", "print the summary JSON on stdout");
+}
+
+/** Models, agent settings, budgets and sandbox (see ModelOptions). */
+export function addModelOptions(command: Command): Command {
+  return command
+    // No commander defaults here: withDefaultModels must see what the user left out.
+    .option("--local-model <id>", `the model under test (Coder, Tester, Debugger) (default: "${DEFAULT_LOCAL_MODEL}")`)
+    .option("--frontier-model <id>", `the stronger model (Planner, Reviewer, checkpoints) (default: "${DEFAULT_FRONTIER_MODEL}")`)
+    .option("--model-for <role=model>", "a model for one role, e.g. Tester=openai:gpt-4o-mini (repeatable)", collect)
+    .option("--config <path>", "a koderz.config.json with extra models and prices")
+    .option("--trajectories <k>", "deep: parallel Coder trajectories (8 is heavy)", String(DEFAULT_SETTINGS.trajectories))
+    .option("--debug-rounds <n>", "standard and deep: Debugger rounds", String(DEFAULT_SETTINGS.debugRounds))
+    .option("--max-steps <n>", "budget per problem: agent calls")
+    .option("--max-tokens <n>", "budget per problem: tokens")
+    .option("--max-usd <dollars>", "budget per problem: dollars")
+    .option("--max-seconds <s>", "budget per problem: wall time")
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--threads <n>", "llama: models: CPU threads (default: $KODERZ_LLAMA_THREADS, else every core)");
+}
+
+export type ModelsGivenRaw = { localModel?: string; frontierModel?: string; config?: string; resume?: string; replay?: string };
+
+/** --learn and --policy-out only make sense for an auto run that learns. */
+export function checkPolicyFlags(flags: BenchmarkFlags): void {
+  if (flags.learn && flags.mode !== "auto") {
+    throw new KoderzError("usage", "--learn trains the policy that --mode auto decides with", "add --mode auto --policy FILE, or drop --learn");
+  }
+  if (flags.policyOut && !flags.learn) {
+    throw new KoderzError("usage", "--policy-out says where --learn saves the updated policy", "add --learn, or drop --policy-out");
+  }
+}
+
+export function parseRange(start: string | undefined, end: string | undefined): [number, number] {
+  // Decimal digits only: Number() would also take "0x0", "1e2" or " 7 ".
+  const digits = (text: string | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : Number.NaN);
+  const s = digits(start);
+  const e = digits(end);
+  if (!Number.isInteger(s) || !Number.isInteger(e) || e <= s) {
+    throw new KoderzError("usage", `START and END must be whole numbers with 0 <= START < END (got ${start ?? "nothing"} and ${end ?? "nothing"})`, "e.g. `koderz benchmark 0 164 --mode comparative`, or --resume RUN_ID");
+  }
+  return [s, e];
+}
+

@@ -1,0 +1,238 @@
+import { existsSync, rmdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import cliProgress from "cli-progress";
+import { KoderzError } from "../errors.js";
+import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/index.js";
+import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
+import type { Budget } from "../orchestrator/budget.js";
+import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
+import { openStore, resolveDbPath, type ArmTotals } from "../store/index.js";
+import { lockRun, type RunLock } from "../store/run-lock.js";
+import { loadSuite, selectRange } from "../../tasks/load.js";
+import { BenchmarkOptions, checkPolicyFlags, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
+import { interruptOnCtrlC } from "./interrupt.js";
+import { loadModelConfigAnnounced } from "./model-config-file.js";
+import { parseOptions } from "./parse.js";
+import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
+
+/** `koderz benchmark` once its flags are checked: models, dataset, sandbox and the run itself. */
+export async function runBenchmarkAction(start: string | undefined, end: string | undefined, raw: ModelsGivenRaw): Promise<void> {
+  const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
+  if (flags.queue) {
+    const { runQueuedBenchmarkCommand } = await import("./benchmark-queue.js");
+    return runQueuedBenchmarkCommand(await sessionRequest(start, end, flags), { ...flags, queue: flags.queue }, renderArms);
+  }
+  await runBenchmarkCommand(await sessionRequest(start, end, flags), flags);
+}
+
+/** --threads: each llama: model the flags name gets that many CPU threads, over the config file's. */
+export function withLlamaThreads(config: ModelConfig, flags: ModelFlags): ModelConfig {
+  if (!flags.threads) return config;
+  const models = { ...config.models };
+  for (const id of [flags.localModel, flags.frontierModel, ...Object.values(parseRoleOverrides(flags.modelFor))]) {
+    if (id?.startsWith("llama:")) models[id] = { ...models[id], threads: flags.threads };
+  }
+  return { ...config, models };
+}
+
+/**
+ * Fills in models the user did not name when the usual defaults cannot work on this machine
+ * (the embedded default, see chooseDefaultModels) and says so in one line on stderr.
+ */
+export async function withDefaultModels<T extends ModelsGivenRaw>(raw: T): Promise<T> {
+  // A resumed or replayed run keeps the models it was stored with.
+  if (raw.resume || raw.replay) return raw;
+  const choice = await chooseDefaultModels(
+    { ...(raw.localModel ? { localModel: raw.localModel } : {}), ...(raw.frontierModel ? { frontierModel: raw.frontierModel } : {}) },
+    { config: loadModelConfig(raw.config ? { path: raw.config } : {}) },
+  );
+  if (choice.notice) process.stderr.write(`${choice.notice}\n`);
+  return { ...raw, ...(choice.localModel ? { localModel: choice.localModel } : {}), ...(choice.frontierModel ? { frontierModel: choice.frontierModel } : {}) };
+}
+
+/** The models and settings a ModelFlags names, in the shape runs store them. */
+export function modelChoice(flags: ModelFlags): ModelChoice {
+  return { localModel: flags.localModel, frontierModel: flags.frontierModel, roleOverrides: parseRoleOverrides(flags.modelFor) };
+}
+
+export function budgetOf(flags: ModelFlags): Budget {
+  return { maxSteps: flags.maxSteps, maxTokens: flags.maxTokens, maxUsd: flags.maxUsd, maxSeconds: flags.maxSeconds };
+}
+
+async function sessionRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags): Promise<SessionRequest> {
+  if (flags.resume && flags.replay) throw new KoderzError("usage", "--resume and --replay cannot be combined", "resume a stopped run, or replay a recorded one");
+  if (flags.resume) return { kind: "resume", runId: flags.resume };
+  if (flags.replay) return { kind: "replay", sourceRunId: flags.replay, tags: extraTags(flags) };
+  const range = parseRange(start, end);
+  const dataset = datasetChoice(flags);
+  const tasks = selectRange(await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath }), range[0], range[1]);
+  return newRunRequest(flags, range, tasks.map((t) => t.id));
+}
+
+export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {
+  if (flags.dataset === "humaneval" || flags.dataset === "humaneval+") return { suite: flags.dataset };
+  return { suite: "humaneval", datasetPath: flags.dataset };
+}
+
+/** A new run's request from flags: everything is stored with the run for --resume and --replay. */
+export function newRunRequest(flags: BenchmarkFlags, range: [number, number], problemIds: string[]): SessionRequest {
+  checkPolicyFlags(flags);
+  return {
+    kind: "new",
+    tags: extraTags(flags),
+    stage: flags.stage,
+    config: {
+      mode: flags.mode,
+      ...datasetChoice(flags),
+      problemRange: range,
+      problemIds,
+      ...modelChoice(flags),
+      maxIterations: flags.maxIterations,
+      checkpointEvery: flags.checkpointEvery,
+      trajectories: flags.trajectories,
+      debugRounds: flags.debugRounds,
+      budget: budgetOf(flags),
+      concurrency: flags.concurrency,
+      sandbox: flags.sandbox,
+      cache: flags.cache,
+      // Absolute, so --resume finds the policy from any directory.
+      policyPath: flags.policy && path.resolve(flags.policy),
+      ...(flags.learn ? { learn: true, policyOutPath: flags.policyOut && path.resolve(flags.policyOut) } : {}),
+    },
+  };
+}
+
+function extraTags(flags: BenchmarkFlags): string[] {
+  return flags.tags ? flags.tags.split(",").map((t) => t.trim()).filter(Boolean) : [];
+}
+
+export async function runBenchmarkCommand(request: SessionRequest, flags: BenchmarkFlags, trace?: SessionDeps["onStep"]): Promise<void> {
+  const log = (message: string) => process.stderr.write(`${message}\n`);
+  const newStore = storeToBeCreated(flags.db);
+  const store = openStore({ path: flags.db });
+  // A resumed run is locked before its models are checked, so a second --resume spends nothing.
+  let lock: RunLock | undefined;
+  const interrupt = interruptOnCtrlC("interrupted: finished problems are saved; stopping", log);
+  const bar = progressBar();
+  try {
+    if (request.kind === "resume") lock = takeRunLock(store.path, request.runId, log);
+    const result = await runBenchmarkSession(request, {
+      store,
+      // Loaded when the models have answered: Docker's client is not needed to report a missing key.
+      openSandbox: async () => (await import("../../sandbox/select.js")).openSandbox(flags.sandbox, { onNotice: log }),
+      modelConfig: withLlamaThreads(loadModelConfigAnnounced(flags.config, log), flags),
+      resultsDir: flags.resultsDir,
+      log,
+      signal: interrupt.signal,
+      onStart: (run, tasks, progress) => {
+        lock ??= takeRunLock(store.path, run.runId, log);
+        log(`run ${run.runId}: ${run.mode} on ${tasks.length} problem${tasks.length === 1 ? "" : "s"}${progress.skipped ? ` (${progress.skipped} already done)` : ""}`);
+        bar.start(progress.total, progress.skipped);
+      },
+      onFinished: ({ outcome }) => bar.add(outcome),
+      onStep: trace,
+    });
+    bar.stop();
+    log(`summary: ${result.summaryPath}`);
+    if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(result.summaryPath)), null, 2) + "\n");
+    else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)));
+    if (result.auto) log(describeAuto(result.auto));
+    if (result.status === "interrupted") process.exitCode = 130;
+  } finally {
+    bar.stop();
+    interrupt.dispose();
+    lock?.release();
+    // A run that failed its checks (a missing key, no sandbox) leaves no empty store behind.
+    const removeEmpty = newStore !== undefined && store.listRuns().length === 0;
+    store.close();
+    if (removeEmpty) newStore.remove();
+  }
+}
+
+function takeRunLock(storePath: string, runId: string, log: (message: string) => void): RunLock {
+  const lock = lockRun(storePath, runId);
+  if (lock.tookOverFrom) log(`run ${runId}: took over the lock of process ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running`);
+  return lock;
+}
+
+/** When opening the store at --db will create it: how to take it away again if the command then fails. */
+function storeToBeCreated(db: string | undefined): { remove(): void } | undefined {
+  const file = resolveDbPath(db);
+  if (existsSync(file)) return undefined;
+  const dir = path.dirname(file);
+  const dirExisted = existsSync(dir);
+  return {
+    remove: () => {
+      for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(file + suffix, { force: true });
+      if (dirExisted) return;
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty: something else was written there meanwhile
+      }
+    },
+  };
+}
+
+async function readText(file: string): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  return readFile(file, "utf8");
+}
+
+/** Live success rate, tokens and cost on a terminal; plain lines every 10 problems otherwise. */
+function progressBar() {
+  const tty = Boolean(process.stderr.isTTY);
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: "[{bar}] {value}/{total} | success {rate} | {tokens} tokens | ${cost} | eta {eta_formatted}", hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let done = 0;
+  let skippedAtStart = 0;
+  let total = 0;
+  let successes = 0;
+  let tokens = 0;
+  let cost = 0;
+  let running = false;
+  const payload = () => ({ rate: done ? `${((100 * successes) / done).toFixed(1)}%` : "-", tokens, cost: cost.toFixed(4) });
+  return {
+    start(all: number, skipped: number) {
+      total = all;
+      skippedAtStart = skipped;
+      if (tty) bar.start(all, skipped, payload());
+      running = tty;
+    },
+    add(outcome: { success: boolean; inputTokens: number; outputTokens: number; costUsd: number }) {
+      done += 1;
+      successes += outcome.success ? 1 : 0;
+      tokens += outcome.inputTokens + outcome.outputTokens;
+      cost += outcome.costUsd;
+      if (running) bar.increment(1, payload());
+      else if (done % 10 === 0) process.stderr.write(`${skippedAtStart + done}/${total} done, success ${payload().rate}, ${tokens} tokens, $${payload().cost}\n`);
+    },
+    stop() {
+      if (running) bar.stop();
+      running = false;
+    },
+  };
+}
+
+/** The mode mix the policy chose and, with --learn, how many updates were saved where. */
+function describeAuto(auto: AutoSummary): string {
+  const modes = Object.entries(auto.modes).map(([mode, count]) => `${mode} ${count}`).join(", ");
+  const learning = auto.learning ? `\n--learn: ${auto.learning.updates} policy update(s), saved to ${auto.learning.savedTo}` : "";
+  return `auto: modes chosen by the policy: ${modes}${learning}`;
+}
+
+function renderArms(runId: string, arms: ArmTotals[]): string {
+  const rows = arms.map((a) => [
+    a.arm,
+    formatCount(a.experiments),
+    formatCount(a.successes),
+    formatPercent(a.experiments ? (100 * a.successes) / a.experiments : 0),
+    formatCount(a.inputTokens + a.outputTokens),
+    formatDollars(a.costUsd),
+    (a.experiments ? a.iterations / a.experiments : 0).toFixed(2),
+  ]);
+  const table = renderTable(["arm", "problems", "solved", "success", "tokens", "cost", "avg iterations"], rows, ["left", "right", "right", "right", "right", "right", "right"]);
+  return `run ${runId}\n${table}`;
+}
