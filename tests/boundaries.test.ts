@@ -39,9 +39,9 @@ afterAll(() => {
 });
 
 describe("npm run lint", () => {
-  it("runs the boundary check, the type checks and the Python compile check", () => {
+  it("runs the boundary check, the TypeScript linter, the type checks and the Python compile check", () => {
     const scripts = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).scripts as Record<string, string>;
-    for (const step of ["lint:boundaries", "typecheck", "lint:pages", "lint:python"]) expect(scripts.lint).toContain(`npm run ${step}`);
+    for (const step of ["lint:boundaries", "lint:code", "typecheck", "lint:pages", "lint:python"]) expect(scripts.lint).toContain(`npm run ${step}`);
   });
 
   it("finds no boundary violation in the tree as it is", async () => {
