@@ -3,7 +3,7 @@ import { baselineControllers, policyController } from "./controllers.js";
 import type { Task } from "../tasks/task.js";
 import type { Environment, EnvironmentSource } from "./environment.js";
 import { LiveEnvironment, type LiveEpisodeRunner } from "./live-environment.js";
-import { compareControllers, type ControllerComparison } from "./evaluate.js";
+import { compareControllers, type ControllerComparison } from "./compare-controllers.js";
 import type { RewardConfig } from "./rewards.js";
 import { createSyntheticEnvironments, heldOutSyntheticSeed } from "./synthetic-environment.js";
 import { DEFAULT_PPO_SETTINGS, trainMetaPolicy, type TrainOptions, type TrainResult } from "./train.js";

@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, useBackend } from "../../policy/backend.js";
 import { loadPolicy, savePolicy, type LoadedPolicy, type TrainingMetadata } from "../../policy/policy-file.js";
 import { openSandbox } from "../../sandbox/select.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
-import { bestFixedMode, formatComparison, type ControllerComparison } from "../../training/evaluate.js";
+import { bestFixedMode, formatComparison, type ControllerComparison } from "../../training/compare-controllers.js";
 import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../training/metrics.js";
 import { formatPooledTable } from "../../training/held-out-table.js";
 import { replayLogHasPrices } from "../../training/replay-environment.js";
