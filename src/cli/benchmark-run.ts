@@ -6,8 +6,7 @@ import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/i
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
 import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
-import { openStore, resolveDbPath, type ArmTotals } from "../store/index.js";
-import { lockRun, type RunLock } from "../store/run-lock.js";
+import { lockRun, openStore, resolveDbPath, type ArmTotals, type RunLock } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { BenchmarkOptions, checkPolicyFlags, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";

@@ -11,7 +11,7 @@ import { importEvaluatedSamples, planSamplesImport, refuseDuplicateImport, type 
 import { scaledTimeLimits } from "../evaluation/time-limits.js";
 import { openStore, writeRunSummary, type Store } from "../store/index.js";
 import { DEFAULT_ARM_MODES } from "../../training/replay-log.js";
-import type { EvaluateFlags, SandboxOpener } from "./evaluate.js";
+import type { EvaluateFlags, SandboxOpener } from "./evaluate-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 
 /** `koderz evaluate` once its flags are checked. */

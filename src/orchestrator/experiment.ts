@@ -4,7 +4,7 @@ import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
 import type { Budget } from "./budget.js";
-import { hiddenVerdict } from "./checks.js";
+import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { deep } from "./pipelines/deep.js";
 import { singleCoder } from "./pipelines/fast.js";

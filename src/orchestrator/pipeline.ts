@@ -3,24 +3,14 @@ import { runCoder, type Candidate } from "../../agents/coder.js";
 import type { PublicTask } from "../../agents/public-task.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelBackend } from "../llm/types.js";
-import { runVisibleTests, type CheckReport, type VisibleTest } from "./checks.js";
+import { runVisibleTests, type CheckReport, type VisibleTest } from "../evaluation/visible-tests.js";
 import type { Trajectory } from "./trajectory.js";
 
 export const PIPELINE_MODES = ["zero-shot", "iterative", "fast", "standard", "deep"] as const;
 export type PipelineMode = (typeof PIPELINE_MODES)[number];
 
-export interface PipelineSettings {
-  /** iterative: the most code versions written (first attempt included). */
-  maxIterations: number;
-  /** iterative: a frontier-model checkpoint after every this many iterations. */
-  checkpointEvery: number;
-  /** deep: parallel Coder trajectories (8 is the "heavy" setting). */
-  trajectories: number;
-  /** standard and deep: Debugger rounds while tests fail. */
-  debugRounds: number;
-}
-
-export { DEFAULT_SETTINGS } from "./modes.js";
+export { DEFAULT_SETTINGS, type PipelineSettings } from "./modes.js";
+import type { PipelineSettings } from "./modes.js";
 
 export interface PipelineContext {
   task: PublicTask;
