@@ -11,7 +11,7 @@ import { fnv1a32 } from "./prng.js";
  * this code computes is refused, because its weights would read the wrong inputs.
  * Changing any feature or scale here means bumping FEATURE_SPEC_VERSION.
  */
-export const FEATURE_SPEC_VERSION = 2;
+export const FEATURE_SPEC_VERSION = 3;
 export const DEFAULT_HASH_BUCKETS = 32;
 
 /** The parts of a Task the policy reads (never the hidden tests). */

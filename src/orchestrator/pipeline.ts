@@ -1,6 +1,7 @@
 import type { AgentRole } from "../../agents/agent.js";
 import { runCoder, type Candidate } from "../../agents/coder.js";
 import type { PublicTask } from "../../agents/public-task.js";
+import { SCRIPT_DEFAULTS } from "../../policy/mode-spec.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelBackend } from "../llm/types.js";
 import { runVisibleTests, type CheckReport, type VisibleTest } from "./checks.js";
@@ -20,7 +21,8 @@ export interface PipelineSettings {
   debugRounds: number;
 }
 
-export const DEFAULT_SETTINGS: PipelineSettings = { maxIterations: 5, checkpointEvery: 3, trajectories: 4, debugRounds: 2 };
+/** debugRounds and trajectories default as the mode spec declares them. */
+export const DEFAULT_SETTINGS: PipelineSettings = { maxIterations: 5, checkpointEvery: 3, ...SCRIPT_DEFAULTS };
 
 export interface PipelineContext {
   task: PublicTask;
@@ -71,10 +73,10 @@ const DRAFT_TEMPERATURE = 0.8;
  * The Coder's drafts for one step: one greedy draft, or `samples` drafts sampled in parallel
  * (deep mode's trajectories), each with its own seed so record/replay keeps them apart.
  */
-export async function writeDrafts(context: PipelineContext, input: { plan?: string; guidance?: string }, samples?: number): Promise<Candidate[]> {
+export async function writeDrafts(context: PipelineContext, input: { plan?: string; guidance?: string }, samples?: number, maxTokens?: number): Promise<Candidate[]> {
   const { task, models, signal } = context;
-  if (samples === undefined) return [await runCoder(models.Coder, { task, ...input }, { signal })];
+  if (samples === undefined) return [await runCoder(models.Coder, { task, ...input }, { signal, maxTokens })];
   return Promise.all(
-    Array.from({ length: samples }, (_, seed) => runCoder(models.Coder, { task, ...input }, { signal, seed, temperature: DRAFT_TEMPERATURE })),
+    Array.from({ length: samples }, (_, seed) => runCoder(models.Coder, { task, ...input }, { signal, seed, temperature: DRAFT_TEMPERATURE, maxTokens })),
   );
 }
