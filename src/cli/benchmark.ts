@@ -7,6 +7,7 @@ import { openSandbox } from "../../sandbox/select.js";
 import { KoderzError } from "../errors.js";
 import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/index.js";
 import { BENCHMARK_MODES } from "../orchestrator/benchmark-runner.js";
+import { parseLadder } from "../orchestrator/ladder.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
@@ -54,6 +55,7 @@ export const BenchmarkOptions = ModelOptions.extend({
   policy: z.string().optional(),
   learn: z.boolean().default(false),
   policyOut: z.string().optional(),
+  ladder: z.string().optional(),
   stage: z.string().optional(),
   tags: z.string().optional(),
   db: z.string().optional(),
@@ -96,6 +98,7 @@ export function addAgentOptions(command: Command): Command {
     .option("--policy <file>", "auto mode: the trained policy file (koderz train-meta --out FILE)")
     .option("--learn", "auto mode: keep training the policy online, one update per task, saved after each")
     .option("--policy-out <file>", "--learn: where the updated policy is saved (default: the --policy file itself)")
+    .option("--ladder <rungs>", "auto mode: rungs the policy may escalate to, cheapest first: modes (fast,standard,deep) or ROLE=model,model,...")
     .option("--stage <label>", "a stage label for compare (baseline, finetuned, ...)")
     .option("--tags <list>", "extra tags, comma-separated")
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
@@ -196,6 +199,7 @@ export function newRunRequest(flags: BenchmarkFlags, range: [number, number], pr
       // Absolute, so --resume finds the policy from any directory.
       policyPath: flags.policy && path.resolve(flags.policy),
       ...(flags.learn ? { learn: true, policyOutPath: flags.policyOut && path.resolve(flags.policyOut) } : {}),
+      ...(flags.ladder !== undefined ? { ladder: parseLadder(flags.ladder, loadModelConfig(flags.config ? { path: flags.config } : {})) } : {}),
     },
   };
 }
@@ -204,6 +208,9 @@ export function newRunRequest(flags: BenchmarkFlags, range: [number, number], pr
 function checkPolicyFlags(flags: BenchmarkFlags): void {
   if (flags.learn && flags.mode !== "auto") {
     throw new KoderzError("usage", "--learn trains the policy that --mode auto decides with", "add --mode auto --policy FILE, or drop --learn");
+  }
+  if (flags.ladder !== undefined && flags.mode !== "auto") {
+    throw new KoderzError("usage", "--ladder is the ladder --mode auto's policy escalates on", "add --mode auto --policy FILE, or drop --ladder");
   }
   if (flags.policyOut && !flags.learn) {
     throw new KoderzError("usage", "--policy-out says where --learn saves the updated policy", "add --learn, or drop --policy-out");

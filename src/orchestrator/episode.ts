@@ -19,6 +19,8 @@ import { debugOnce } from "./pipelines/debug-rounds.js";
  * script samples drafts, the first Coder step writes the trajectories setting's drafts in
  * parallel; once two drafts exist and the best still fails, a Coder step merges the best two
  * (deep's hybrid). Otherwise it writes one draft from the plan and the Reviewer's guidance.
+ * Right after an escalation (escalateWork), the Coder starts afresh on the new rung, shown the
+ * best candidate so far and its test report.
  *
  * Every agent the policy picks really runs and is paid for, with one exception that keeps a
  * step from being meaningless: the Debugger and the Reviewer work on a candidate, so before
@@ -41,6 +43,8 @@ export interface EpisodeWork {
   iterations: number;
   /** The agents that ran, one entry per step (a drafts step is one Coder entry). */
   ran: Agent[];
+  /** Set by an escalation: the next Coder starts from the best candidate so far and its test report. */
+  carryOver?: boolean;
 }
 
 /** What one agent step measured and spent. */
@@ -118,7 +122,7 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
   async Coder(work) {
     const { context } = work;
     const ranked = [...work.drafts].sort((a, b) => (b.report.passFraction ?? 0) - (a.report.passFraction ?? 0));
-    const hybrid = work.spec.script.some((step) => step.coder === "hybrid") && work.best && !work.best.report.allPassed && ranked.length >= 2;
+    const hybrid = !work.carryOver && work.spec.script.some((step) => step.coder === "hybrid") && work.best && !work.best.report.allPassed && ranked.length >= 2;
     if (hybrid) {
       const partner = ranked.find((draft) => draft.completion !== work.best!.completion) ?? ranked[1]!;
       const merged = await runHybridCoder(context.models.Coder, context.task, [work.best!.completion, partner.completion], work.best!.report.text, askOptions(work));
@@ -126,8 +130,11 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
       work.iterations += 1;
       return work.best.report.passFraction;
     }
-    const samples = work.drafts.length === 0 && work.spec.script.some((step) => step.coder === "drafts") ? context.settings.trajectories : undefined;
-    const written = await writeDrafts(context, { plan: work.plan, guidance: work.guidance }, samples, work.spec.answerTokens);
+    const fresh = work.drafts.length === 0 || work.carryOver;
+    const samples = fresh && work.spec.script.some((step) => step.coder === "drafts") ? context.settings.trajectories : undefined;
+    const previous = work.carryOver && work.best ? { completion: work.best.completion, testReport: work.best.report.text } : undefined;
+    work.carryOver = false;
+    const written = await writeDrafts(context, { plan: work.plan, guidance: work.guidance, previous }, samples, work.spec.answerTokens);
     for (const draft of written) {
       const scored = await checkAndRecord(context, draft, work.tests);
       work.drafts.push(scored);
@@ -153,3 +160,15 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
     return undefined;
   },
 };
+
+/** The first agent of a new rung: the laddered role itself, or the Coder, which starts from the best candidate so far. */
+export function escalateWork(work: EpisodeWork, change: { mode: Mode } | { context: PipelineContext }, laddered: Agent = "Coder"): Agent {
+  if ("mode" in change) {
+    work.mode = change.mode;
+    work.spec = MODE_SPECS.humaneval[change.mode];
+  } else {
+    work.context = change.context;
+  }
+  work.carryOver = laddered === "Coder";
+  return laddered;
+}

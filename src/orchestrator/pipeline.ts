@@ -1,5 +1,5 @@
 import type { AgentRole } from "../../agents/agent.js";
-import { runCoder, type Candidate } from "../../agents/coder.js";
+import { runCoder, type Candidate, type CoderInput } from "../../agents/coder.js";
 import type { PublicTask } from "../../agents/public-task.js";
 import { SCRIPT_DEFAULTS } from "../../policy/mode-spec.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
@@ -73,7 +73,7 @@ const DRAFT_TEMPERATURE = 0.8;
  * The Coder's drafts for one step: one greedy draft, or `samples` drafts sampled in parallel
  * (deep mode's trajectories), each with its own seed so record/replay keeps them apart.
  */
-export async function writeDrafts(context: PipelineContext, input: { plan?: string; guidance?: string }, samples?: number, maxTokens?: number): Promise<Candidate[]> {
+export async function writeDrafts(context: PipelineContext, input: Omit<CoderInput, "task">, samples?: number, maxTokens?: number): Promise<Candidate[]> {
   const { task, models, signal } = context;
   if (samples === undefined) return [await runCoder(models.Coder, { task, ...input }, { signal, maxTokens })];
   return Promise.all(
