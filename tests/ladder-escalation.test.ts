@@ -102,6 +102,25 @@ describe("escalation in live episodes", () => {
   }, 120_000);
 });
 
+describe("what a live episode's observation carries", () => {
+  it("the Tester's tests, the Reviewer's verdict, whether the code runs, dollars and tokens, and the rung", async () => {
+    server.reset();
+    const environment = liveEnvironment({ kind: "modes", modes: ["standard", "deep"] });
+    await environment.reset();
+    await environment.step({ kind: "mode", mode: "deep" });
+    const tested = await environment.step({ kind: "agent", agent: "Tester" });
+    expect(tested.state.episode.testerTests).toBe(tasks[1]!.visibleExamples.length);
+    const coded = await environment.step({ kind: "agent", agent: "Coder" });
+    // The wrong candidate returns None: its tests fail on assertions, so the code runs.
+    expect(coded.state.episode).toMatchObject({ visiblePassFraction: 0, visibleTestsRun: true, codeRaises: false, review: "none", rung: 1, rungs: 2 });
+    expect(coded.state.episode.tokens).toBeGreaterThan(0);
+    const reviewed = await environment.step({ kind: "agent", agent: "Reviewer" });
+    expect(reviewed.state.episode.review).toBe("rejected");
+    expect(reviewed.state.episode.tokens).toBeGreaterThan(coded.state.episode.tokens);
+    await environment.step({ kind: "agent", agent: "Stop" });
+  }, 120_000);
+});
+
 describe("koderz benchmark --mode auto --ladder", () => {
   it.each([
     ["fast,,deep", "rung 2 is empty"],

@@ -2,7 +2,7 @@ import { allowedAgentChoices, type Action, type Agent, type AgentChoice, type Mo
 import type { TaskInput } from "../policy/features.js";
 import { observe, type Observation } from "../policy/observation.js";
 import type { Task } from "../tasks/task.js";
-import type { Environment, StepResult } from "./environment.js";
+import type { AgentStepEffect, Environment, StepResult } from "./environment.js";
 import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
 import { episodeInProgress, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
 import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "./rewards.js";
@@ -44,12 +44,8 @@ export interface LiveEpisode {
   escalate?(): Promise<{ mode: Mode; agent: Agent; report: LiveStepReport }>;
 }
 
-export interface LiveStepReport {
-  /** The visible pass fraction after the step, when it ran the visible examples. */
-  visiblePassFraction?: number;
-  tokens: number;
-  costUsd: number;
-}
+/** What one step measured and spent, and what else it showed (see AgentStepEffect). */
+export type LiveStepReport = Omit<AgentStepEffect, "agent">;
 
 /** Episode e plays task e mod n. */
 export interface LiveEnvironmentOptions extends EpisodeStream {

@@ -146,7 +146,10 @@ function simulateStep(before: World, agent: Agent, mode: Mode): { world: World; 
   const after = applyAgent(before, agent);
   const tokens = stepTokens(before, agent, mode);
   const ranVisibleExamples = after !== before && (agent === "Coder" || agent === "Debugger" || agent === "Reviewer");
-  return { world: after, report: { visiblePassFraction: ranVisibleExamples ? after.visible : undefined, tokens, costUsd: tokensToUsd(tokens) } };
+  const reviewed = agent === "Reviewer" && after !== before;
+  const report: AgentStepReport = { visiblePassFraction: ranVisibleExamples ? after.visible : undefined, tokens, costUsd: tokensToUsd(tokens) };
+  if (reviewed) report.review = after.rejected ? "rejected" : "accepted";
+  return { world: after, report };
 }
 
 /**

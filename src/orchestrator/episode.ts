@@ -47,13 +47,22 @@ export interface EpisodeWork {
   carryOver?: boolean;
 }
 
-/** What one agent step measured and spent. */
+/** What one agent step measured and spent, and what else a user could see after it. */
 export interface AgentStepReport {
   /** The best candidate's visible pass fraction after the step, when the step ran visible tests. */
   visiblePassFraction?: number;
   tokens: number;
   costUsd: number;
+  /** Tests the Tester has written so far. */
+  testerTests: number;
+  /** The Reviewer's verdict, on a Reviewer step. */
+  review?: "accepted" | "rejected";
+  /** The best candidate raises an error other than a failed assertion on a visible test. */
+  codeRaises: boolean;
 }
+
+/** A visible test's verdict that is an error other than a failed assertion: the code does not run (e.g. "failed: NameError: ..."). */
+const RAISED = /: failed: (?!AssertionError)\w*(Error|Exception)\b/;
 
 export function startEpisodeWork(context: PipelineContext, mode: Mode): EpisodeWork {
   return { context, mode, spec: MODE_SPECS.humaneval[mode], tests: exampleTests(context.task), drafts: [], iterations: 0, ran: [] };
@@ -75,13 +84,15 @@ export function scriptedNext(work: EpisodeWork): Agent | "Stop" {
  */
 export async function runAgentStep(work: EpisodeWork, agent: Agent): Promise<AgentStepReport> {
   const trajectory = work.context.trajectory;
-  if (trajectory.exhausted()) return { tokens: 0, costUsd: 0 };
+  const seen = () => ({ testerTests: work.tests.filter((test) => !test.trusted).length, codeRaises: work.best !== undefined && RAISED.test(work.best.report.text) });
+  if (trajectory.exhausted()) return { tokens: 0, costUsd: 0, ...seen() };
   const before = trajectory.spend();
   const ran: Agent = (agent === "Debugger" || agent === "Reviewer") && !work.best ? "Coder" : agent;
   const visiblePassFraction = await STEPS[ran](work);
   work.ran.push(ran);
   const after = trajectory.spend();
-  return { visiblePassFraction, tokens: after.tokens - before.tokens, costUsd: after.usd - before.usd };
+  const review = ran === "Reviewer" ? (work.guidance === undefined ? "accepted" : "rejected") : undefined;
+  return { visiblePassFraction, tokens: after.tokens - before.tokens, costUsd: after.usd - before.usd, ...seen(), ...(review ? { review } : {}) };
 }
 
 /** Where the episode stands, in the fixed pipelines' terms: the candidate handed to the grader. */
