@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_ROLES, type AgentRole } from "../agents/agent.js";
 import type { Agent, Mode } from "../policy/actions.js";
-import { MODE_SPECS, SCRIPT_DEFAULTS } from "../policy/mode-spec.js";
+import { draftsPerCoderStep, MODE_SPECS, SCRIPT_DEFAULTS } from "../policy/mode-spec.js";
 import { openSandbox } from "../sandbox/select.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { createBackend } from "../src/llm/index.js";
@@ -92,7 +92,7 @@ async function playReal(mode: Mode, rightFrom: RightFrom, reviewer: Reviewer): P
 
 /** K: the model calls of a drafts Coder step (the first Coder step of a mode that samples drafts). */
 function draftsOf(mode: Mode): number {
-  return MODE_SPECS.humaneval[mode].script.some((step) => step.coder === "drafts") ? SCRIPT_DEFAULTS.trajectories : 1;
+  return draftsPerCoderStep(MODE_SPECS.humaneval[mode], SCRIPT_DEFAULTS);
 }
 
 /** The simulator's always-<mode> baseline over many synthetic tasks, as trajectories: a drafts Coder step is K Coder calls. */
