@@ -5,6 +5,7 @@ import { openSandbox } from "../sandbox/select.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { createBackend } from "../src/llm/index.js";
 import type { ModelBackend } from "../src/llm/types.js";
+import { codeRaises } from "../src/orchestrator/episode.js";
 import { OrchestratorEpisodeRunner } from "../src/orchestrator/episode-runner.js";
 import type { Ladder } from "../src/orchestrator/ladder.js";
 import { DEFAULT_SETTINGS } from "../src/orchestrator/pipeline.js";
@@ -119,6 +120,16 @@ describe("what a live episode's observation carries", () => {
     expect(reviewed.state.episode.tokens).toBeGreaterThan(coded.state.episode.tokens);
     await environment.step({ kind: "agent", agent: "Stop" });
   }, 120_000);
+});
+
+describe("code that does not run", () => {
+  it("is told apart from code that returns a wrong value, in the sandbox's own report words", () => {
+    const report = (...failures: string[]) => ["0/2 visible tests passed", ...failures].join("\n");
+    expect(codeRaises(report("- f(1) == 2: failed: f(1) returned 3, expected 2", "- assert f(1) == 2: failed: assert f(1) == 2"))).toBe(false);
+    expect(codeRaises(report("- f(1) == 2: failed: name 'y' is not defined", "- assert f(1) == 2: failed: name 'y' is not defined"))).toBe(true);
+    expect(codeRaises(report("- f(1) == 2: failed: '(' was never closed (<string>, line 6)"))).toBe(true);
+    expect(codeRaises("2/2 visible tests passed")).toBe(false);
+  });
 });
 
 describe("koderz benchmark --mode auto --ladder", () => {

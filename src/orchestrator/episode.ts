@@ -61,8 +61,17 @@ export interface AgentStepReport {
   codeRaises: boolean;
 }
 
-/** A visible test's verdict that is an error other than a failed assertion: the code does not run (e.g. "failed: NameError: ..."). */
-const RAISED = /: failed: (?!AssertionError)\w*(Error|Exception)\b/;
+/**
+ * Whether a check report shows the code raising (a syntax error, an undefined name ...) rather
+ * than returning a wrong value: an example's wrong value reads "failed: f(1) returned 3,
+ * expected 2", a Tester's failed assert "failed: assert ...", anything else is the error's text.
+ */
+export function codeRaises(reportText: string): boolean {
+  return reportText.split("\n").some((line) => {
+    const reason = /^- .*?: failed: (.*)$/.exec(line)?.[1];
+    return reason !== undefined && !/^assert\b/.test(reason) && !/ returned .*, expected /.test(reason);
+  });
+}
 
 export function startEpisodeWork(context: PipelineContext, mode: Mode): EpisodeWork {
   return { context, mode, spec: MODE_SPECS.humaneval[mode], tests: exampleTests(context.task), drafts: [], iterations: 0, ran: [] };
@@ -84,7 +93,7 @@ export function scriptedNext(work: EpisodeWork): Agent | "Stop" {
  */
 export async function runAgentStep(work: EpisodeWork, agent: Agent): Promise<AgentStepReport> {
   const trajectory = work.context.trajectory;
-  const seen = () => ({ testerTests: work.tests.filter((test) => !test.trusted).length, codeRaises: work.best !== undefined && RAISED.test(work.best.report.text) });
+  const seen = () => ({ testerTests: work.tests.filter((test) => !test.trusted).length, codeRaises: work.best !== undefined && codeRaises(work.best.report.text) });
   if (trajectory.exhausted()) return { tokens: 0, costUsd: 0, ...seen() };
   const before = trajectory.spend();
   const ran: Agent = (agent === "Debugger" || agent === "Reviewer") && !work.best ? "Coder" : agent;
