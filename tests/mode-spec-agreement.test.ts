@@ -147,7 +147,7 @@ const EVIDENCE: Record<Mode, Array<[RightFrom, Reviewer]>> = {
 };
 
 describe("the mode spec: real pipelines and the simulator play the same scripts", () => {
-  it.each(["fast", "standard", "deep"] as const)("%s: every agent sequence of the real pipeline is one the simulator plays, and the other way round", async (mode) => {
+  it.each(["fast", "standard", "deep"] as const)("%s: the simulator's baseline plays only agent sequences the real pipeline plays, and every real one is playable in the simulator", async (mode) => {
     const real = new Set<string>();
     for (const [rightFrom, reviewer] of EVIDENCE[mode]) real.add(await realSequence(mode, rightFrom, reviewer));
     const simulated = await simulatedSequences(mode, 2000);
