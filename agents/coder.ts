@@ -18,6 +18,8 @@ export interface CoderInput {
   plan?: string;
   /** Advice from a stronger model at a checkpoint. */
   guidance?: string;
+  /** The best attempt so far (a cheaper rung's) and its test report: escalated work starts from it. */
+  previous?: { completion: string; testReport: string };
 }
 
 /** The standard HumanEval request when there is no plan: the zero-shot protocol. */
@@ -25,6 +27,9 @@ export async function runCoder(backend: ModelBackend, input: CoderInput, options
   const parts = [`Complete the following Python function:\n\n${fencedPrompt(input.task.prompt)}`];
   if (input.plan) parts.push(`Plan from the Planner:\n${input.plan}`);
   if (input.guidance) parts.push(`Guidance from a reviewer:\n${input.guidance}`);
+  if (input.previous) {
+    parts.push(`The best attempt so far:\n${fencedPrompt(candidateProgram(input.task, input.previous.completion))}`, `Its test results:\n${input.previous.testReport}`, "Write a version that passes.");
+  }
   const call = await ask(backend, "Coder", SYSTEM, parts.join("\n\n"), options);
   return { completion: await sanitizeCompletion(call.response.text, input.task), call };
 }

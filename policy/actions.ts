@@ -1,3 +1,5 @@
+import { MODE_SPECS } from "./mode-spec.js";
+
 /**
  * The meta-controller's action space: a mode for the whole episode, then one agent at a time.
  *
@@ -13,11 +15,8 @@
  * return of the whole episode flows back to the mode decision.
  */
 
-export const MODES = ["fast", "standard", "deep"] as const;
-export type Mode = (typeof MODES)[number];
-
-export const AGENTS = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"] as const;
-export type Agent = (typeof AGENTS)[number];
+export { AGENTS, MODES, type Agent, type Mode } from "./modes-and-agents.js";
+import { AGENTS, MODES, type Agent, type Mode } from "./modes-and-agents.js";
 
 /**
  * The agent head's outputs: the five agents, Stop, and Escalate (move to the next rung of the
@@ -36,16 +35,17 @@ export interface ModeRule {
   maxAgentSteps: number;
 }
 
-/**
- * The same agents as src/orchestrator's fixed pipelines, with room for their longest runs:
- * fast = Coder (+ one fix), standard = Planner, Coder, Tester, Debugger rounds,
- * deep = all five with Debugger rounds around the Reviewer.
- */
+/** The mode rules of HumanEval-style episodes, as the one mode spec (mode-spec.ts) declares them. */
 export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
-  fast: { allowedAgents: ["Coder", "Debugger"], maxAgentSteps: 2 },
-  standard: { allowedAgents: ["Planner", "Coder", "Tester", "Debugger"], maxAgentSteps: 5 },
-  deep: { allowedAgents: AGENTS, maxAgentSteps: 7 },
+  fast: modeRule("fast"),
+  standard: modeRule("standard"),
+  deep: modeRule("deep"),
 };
+
+function modeRule(mode: Mode): ModeRule {
+  const { allowedAgents, maxAgentSteps } = MODE_SPECS.humaneval[mode];
+  return { allowedAgents, maxAgentSteps };
+}
 
 /** The largest step budget of any mode; episode-state features are scaled by it. */
 export const MAX_AGENT_STEPS = Math.max(...MODES.map((mode) => MODE_RULES[mode].maxAgentSteps));

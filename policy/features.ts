@@ -11,7 +11,7 @@ import { fnv1a32 } from "./prng.js";
  * this code computes is refused, because its weights would read the wrong inputs.
  * Changing any feature or scale here means bumping FEATURE_SPEC_VERSION.
  */
-export const FEATURE_SPEC_VERSION = 2;
+export const FEATURE_SPEC_VERSION = 3;
 export const DEFAULT_HASH_BUCKETS = 32;
 
 /** The parts of a Task the policy reads (never the hidden tests). */
@@ -36,6 +36,12 @@ export interface EpisodeState {
   /** The rung of the escalation ladder the episode is on (0: the cheapest), and how many rungs it has (1: no ladder). */
   rung: number;
   rungs: number;
+  /** How many tests the Tester has written (beyond the docstring's examples). */
+  testerTests: number;
+  /** The Reviewer's last verdict on the candidate. */
+  review: "none" | "accepted" | "rejected";
+  /** The best candidate raised an error other than a failed assertion on a visible test: the code does not run. */
+  codeRaises: boolean;
 }
 
 export interface FeatureSpec {
@@ -77,10 +83,14 @@ const STATE_FEATURES = [
   "last_step_tokens",
   "rung_fraction",
   "can_escalate",
+  "tester_tests",
+  "review_accepted",
+  "review_rejected",
+  "code_raises",
 ];
 
 /** The scales behind the squashes below: a value equal to its scale maps to 0.5. */
-const SCALE = { promptChars: 1000, promptLines: 30, specWords: 100, tokens: 20_000, dollars: 0.05, stepTokens: 2_000 } as const;
+const SCALE = { promptChars: 1000, promptLines: 30, specWords: 100, tokens: 20_000, dollars: 0.05, stepTokens: 2_000, testerTests: 5 } as const;
 
 export function buildFeatureSpec(hashBuckets = DEFAULT_HASH_BUCKETS): FeatureSpec {
   const taskFeatures = [...BASE_TASK_FEATURES, ...Array.from({ length: hashBuckets }, (_, i) => `spec_word_bucket_${i}`)];
@@ -108,6 +118,9 @@ export function initialEpisodeState(): EpisodeState {
     lastStepTokens: 0,
     rung: 0,
     rungs: 1,
+    testerTests: 0,
+    review: "none",
+    codeRaises: false,
   };
 }
 
@@ -147,6 +160,10 @@ export function episodeStateFeatures(state: EpisodeState): Float32Array {
     squash(state.lastStepTokens, SCALE.stepTokens),
     state.rungs > 1 ? state.rung / (state.rungs - 1) : 0,
     state.rung < state.rungs - 1 ? 1 : 0,
+    squash(state.testerTests, SCALE.testerTests),
+    state.review === "accepted" ? 1 : 0,
+    state.review === "rejected" ? 1 : 0,
+    state.codeRaises ? 1 : 0,
   ];
   return Float32Array.from(values);
 }

@@ -88,6 +88,17 @@ describe("episode-state features", () => {
     expect(named("dollars_spent")).toBeCloseTo(0.5);
     expect(named("steps_left_fraction")).toBeCloseTo(3 / 5);
   });
+
+  it("encode what else a user could see: the rung, the Tester's tests, the Reviewer's verdict, code that does not run", () => {
+    const values = episodeStateFeatures({ ...initialEpisodeState(), mode: "fast", rung: 1, rungs: 3, testerTests: 5, review: "rejected", codeRaises: true });
+    const named = (name: string): number => values[spec.stateFeatures.indexOf(name)]!;
+    expect(named("rung_fraction")).toBeCloseTo(0.5);
+    expect(named("can_escalate")).toBe(1);
+    expect(named("tester_tests")).toBeCloseTo(0.5);
+    expect(named("review_rejected")).toBe(1);
+    expect(named("review_accepted")).toBe(0);
+    expect(named("code_raises")).toBe(1);
+  });
 });
 
 describe("feature spec", () => {

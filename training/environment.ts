@@ -87,6 +87,10 @@ export interface AgentStepEffect {
   visiblePassFraction?: number;
   tokens: number;
   costUsd: number;
+  /** What else a user could see after the step, when the step showed it (see EpisodeState). */
+  testerTests?: number;
+  review?: "accepted" | "rejected";
+  codeRaises?: boolean;
 }
 
 /** The episode state after an agent step; shared by all environments so features mean the same everywhere. */
@@ -102,5 +106,8 @@ export function advanceEpisodeState(state: EpisodeState, effect: AgentStepEffect
     tokens: state.tokens + effect.tokens,
     costUsd: state.costUsd + effect.costUsd,
     lastStepTokens: effect.tokens,
+    testerTests: effect.testerTests ?? state.testerTests,
+    review: effect.review ?? state.review,
+    codeRaises: effect.codeRaises ?? state.codeRaises,
   };
 }

@@ -1,10 +1,10 @@
-import type { Action, Agent, AgentChoice, Mode } from "../policy/actions.js";
+import { allowedAgentChoices, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
 import type { TaskInput } from "../policy/features.js";
 import { observe, type Observation } from "../policy/observation.js";
 import type { Task } from "../tasks/task.js";
-import type { Environment, StepResult } from "./environment.js";
+import type { AgentStepEffect, Environment, StepResult } from "./environment.js";
 import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
-import { episodeInProgress, modeRules, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
+import { episodeInProgress, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
 import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "./rewards.js";
 
 /**
@@ -18,12 +18,17 @@ import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "./rewards.js";
  * everything behind it (models per role, the mode's reasoning depth and token budget,
  * the plan, the tests, which candidate is best).
  *
+ * With a ladder (the runner's episodes have rungs), Escalate is allowed after any step while a
+ * rung is left, and each rung gets its mode's step budget afresh.
+ *
  * Rewards are training/rewards.ts's. There is no oracle live (nobody knows what the other
  * modes would have done), so episodes carry no regret; judge a live-trained policy on
  * replays or held-out benchmark runs.
  */
 export interface LiveEpisodeRunner {
   start(task: Task, mode: Mode): Promise<LiveEpisode>;
+  /** The modes an episode may start in (a ladder of modes: its rungs); every mode when unset. */
+  readonly startModes?: readonly Mode[];
 }
 
 export interface LiveEpisode {
@@ -33,14 +38,14 @@ export interface LiveEpisode {
   finish(): Promise<{ success: boolean }>;
   /** What the mode's fixed pipeline would run next (the always-<mode> baselines follow it). */
   pipelineAgent?(): AgentChoice;
+  /** With a ladder: the rung the episode is on, how many there are, and how to climb one (keeping the work; it runs the new rung's first agent). */
+  readonly rung?: number;
+  readonly rungs?: number;
+  escalate?(): Promise<{ mode: Mode; agent: Agent; report: LiveStepReport }>;
 }
 
-export interface LiveStepReport {
-  /** The visible pass fraction after the step, when it ran the visible examples. */
-  visiblePassFraction?: number;
-  tokens: number;
-  costUsd: number;
-}
+/** What one step measured and spent, and what else it showed (see AgentStepEffect). */
+export type LiveStepReport = Omit<AgentStepEffect, "agent">;
 
 /** Episode e plays task e mod n. */
 export interface LiveEnvironmentOptions extends EpisodeStream {
@@ -53,7 +58,7 @@ export class LiveEnvironment implements Environment {
   readonly source = "live" as const;
   private readonly rewards: RewardConfig;
   private readonly episodes: EpisodeNumbers;
-  private current: (EpisodeRecord & { task: Task; view: TaskInput; episode: LiveEpisode | null }) | null = null;
+  private current: (EpisodeRecord & { task: Task; view: TaskInput; episode: LiveEpisode | null; rungStartedAtStep: number }) | null = null;
 
   constructor(private readonly options: LiveEnvironmentOptions) {
     if (options.tasks.length === 0) throw new Error("a live environment needs at least one task");
@@ -65,8 +70,10 @@ export class LiveEnvironment implements Environment {
     const task = this.options.tasks[this.episodes.take() % this.options.tasks.length]!;
     // The policy sees the public parts only: never the hidden tests or the reference solution.
     const view: TaskInput = { id: task.id, prompt: task.prompt, entryPoint: task.entryPoint, visibleExamples: task.visibleExamples };
-    this.current = { task, view, episode: null, ...newEpisodeRecord(task.id) };
-    return observe(view);
+    this.current = { task, view, episode: null, rungStartedAtStep: 0, ...newEpisodeRecord(task.id) };
+    const observation = observe(view);
+    const startModes = this.options.runner.startModes;
+    return startModes ? { ...observation, allowed: { kind: "mode", modes: startModes } } : observation;
   }
 
   async step(action: Action): Promise<StepResult> {
@@ -74,9 +81,18 @@ export class LiveEnvironment implements Environment {
     return stepEpisode(current, action, {
       source: this.source,
       rewards: this.rewards,
-      ...modeRules(current),
+      assertAllowed: (agent) => {
+        if (!this.allowedNow().includes(agent)) throw new Error(`${agent} is not allowed in ${current.state.mode} mode after ${current.state.steps} steps`);
+      },
+      outOfSteps: () => this.allowedNow().length === 0,
       start: async (mode) => {
         current.episode = await this.options.runner.start(current.task, mode);
+        const { rung, rungs } = current.episode;
+        return rung !== undefined && rungs !== undefined ? { rung, rungs } : undefined;
+      },
+      escalate: async () => {
+        current.rungStartedAtStep = current.state.steps;
+        return current.episode!.escalate!();
       },
       // stepEpisode starts the episode before anything runs or finishes, so current.episode is set here.
       run: (agent) => current.episode!.run(agent),
@@ -85,12 +101,20 @@ export class LiveEnvironment implements Environment {
     });
   }
 
+  /** The mode's agents and Stop while the rung's step budget lasts, and Escalate while a rung is left. */
+  private allowedNow(): AgentChoice[] {
+    const current = this.current!;
+    const { mode, steps, rung, rungs } = current.state;
+    const onRung = allowedAgentChoices(mode!, steps - current.rungStartedAtStep);
+    if (rung >= rungs - 1) return onRung;
+    return [...(onRung.length ? onRung : (["Stop"] as const)), "Escalate"];
+  }
+
   private observation(): Observation {
     const current = this.current!;
     if (current.done) return { task: current.view, episode: current.state, allowed: { kind: "agent", agents: [] } };
-    const observation = observe(current.view, current.state);
+    const agents = this.allowedNow();
     const next = current.episode?.pipelineAgent?.();
-    if (observation.allowed.kind === "agent" && next) observation.allowed = { ...observation.allowed, pipelineAgent: next };
-    return observation;
+    return { task: current.view, episode: current.state, allowed: { kind: "agent", agents, ...(next && agents.includes(next) ? { pipelineAgent: next } : {}) } };
   }
 }

@@ -1,4 +1,5 @@
 import { MODE_RULES, MODES, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
+import { draftsPerCoderStep, MODE_SPECS, nextScriptedAgent, SCRIPT_DEFAULTS } from "../policy/mode-spec.js";
 import { observe, type Observation } from "../policy/observation.js";
 import { createPrng, deriveSeed } from "../policy/prng.js";
 import type { Environment, OracleOutcome, StepResult } from "./environment.js";
@@ -17,20 +18,27 @@ import { generateSyntheticTask, type SyntheticTask } from "./synthetic-tasks.js"
  *   hidden-test pass probability = σ(−gap / 0.05)
  * so visible examples are easier than the hidden tests, as in HumanEval.
  *
- * Modes (skill, token multiplier): fast (0.40, ×1), standard (0.55, ×5), deep (0.75, ×50):
- * deep stands for long reasoning with several sampled candidates, hence its price. Agents
- * allowed and step budgets are the mode rules of policy/actions.ts. Without a policy, each
- * mode runs the orchestrator's fixed pipeline (see pipelineAgent below).
+ * Modes (skill, token multiplier): fast (0.40, ×1), standard (0.55, ×5), deep (0.72, ×25):
+ * deep stands for long reasoning, hence its price. Agents allowed, step budgets and each mode's
+ * script are the mode spec's (policy/mode-spec.ts, product "humaneval"): without a policy, each
+ * mode plays its script exactly as the orchestrator's fixed pipeline runs it (pipelineAgent).
  *
  * Agents (tokens at ×1) and what they do; an agent whose condition does not hold changes
  * nothing but still costs its tokens and a step:
  *   Planner  (2000) before any code, once: gap −0.10
- *   Coder    (3000) once: writes the code; visible examples run
- *   Tester   (1500) after code, once per code version: writes extra tests from the
- *                   specification, exposing failures the visible examples miss
- *   Debugger (2500) when visible examples fail, or after a Tester run on the current
- *                   code (it needs failures to work from): gap −0.08; visible examples run
- *   Reviewer (2000) after code, once: gap −0.05; visible examples run
+ *   Coder    (3000) first call: writes the code; visible examples run. In a mode whose script
+ *                   samples K drafts (deep, K = the spec's trajectories default), it pays K
+ *                   calls and keeps the best: gap −0.02·log2(K). Later, once, when there are
+ *                   K ≥ 2 drafts and visible examples fail: merges the best two (deep's
+ *                   hybrid): gap −0.04; visible examples run
+ *   Tester   (1500) once per code version (also before any code, from the specification):
+ *                   extra tests that expose failures the visible examples miss
+ *   Debugger (2500) when visible examples fail, after a Tester run on the current code, or
+ *                   after the Reviewer rejected it (it needs failures to work from): gap
+ *                   −0.08; visible examples run
+ *   Reviewer (2000) after code, once: gap −0.05; visible examples run. It rejects code that
+ *                   would more likely fail the hidden tests than pass (gap > 0), which gives
+ *                   the Debugger something to work from
  * At the end the hidden tests pass with the probability above (one uniform drawn per
  * episode at reset, so every controller faces the same luck on the same episode).
  * Dollars: a nominal $2 per million tokens.
@@ -44,10 +52,10 @@ export const SYNTHETIC_MODEL = {
   modes: {
     fast: { skill: 0.4, tokenMultiplier: 1 },
     standard: { skill: 0.55, tokenMultiplier: 5 },
-    deep: { skill: 0.75, tokenMultiplier: 50 },
+    deep: { skill: 0.72, tokenMultiplier: 25 },
   } satisfies Record<Mode, { skill: number; tokenMultiplier: number }>,
   agentTokens: { Planner: 2000, Coder: 3000, Tester: 1500, Debugger: 2500, Reviewer: 2000 } satisfies Record<Agent, number>,
-  gapReduction: { Planner: 0.1, Debugger: 0.08, Reviewer: 0.05 },
+  gapReduction: { Planner: 0.1, Debugger: 0.08, Reviewer: 0.05, Hybrid: 0.04, perDraftDoubling: 0.02 },
   visibleOffset: 0.08,
   sharpness: 0.05,
   usdPerMillionTokens: 2,
@@ -60,6 +68,13 @@ interface World {
   planned: boolean;
   tested: boolean;
   reviewed: boolean;
+  /** The Reviewer rejected the current code. */
+  rejected: boolean;
+  /** Drafts the first Coder call wrote (0 before any code). */
+  drafts: number;
+  hybrid: boolean;
+  /** K: the drafts a first Coder call writes in this mode. */
+  draftsPerCall: number;
   visible: number;
   examples: number;
 }
@@ -129,24 +144,22 @@ export class SyntheticEnvironment implements Environment {
  */
 function simulateStep(before: World, agent: Agent, mode: Mode): { world: World; report: AgentStepReport } {
   const after = applyAgent(before, agent);
-  const tokens = agentTokens(agent, mode);
+  const tokens = stepTokens(before, agent, mode);
   const ranVisibleExamples = after !== before && (agent === "Coder" || agent === "Debugger" || agent === "Reviewer");
-  return { world: after, report: { visiblePassFraction: ranVisibleExamples ? after.visible : undefined, tokens, costUsd: tokensToUsd(tokens) } };
+  const reviewed = agent === "Reviewer" && after !== before;
+  const report: AgentStepReport = { visiblePassFraction: ranVisibleExamples ? after.visible : undefined, tokens, costUsd: tokensToUsd(tokens) };
+  if (reviewed) report.review = after.rejected ? "rejected" : "accepted";
+  return { world: after, report };
 }
 
 /**
- * What src/orchestrator's fixed pipeline for the mode runs next, which the always-<mode>
- * baselines follow: fast = Coder; standard = Planner, Coder, Tester, then Debugger while
- * visible examples fail (at most 2 rounds); deep = the same, then the Reviewer.
+ * What the mode's script (the mode spec's, which src/orchestrator's fixed pipeline runs) does
+ * next on this world, which the always-<mode> baselines follow. "Failing" is the visible
+ * examples failing; "rejected" the Reviewer's rejection.
  */
 function pipelineAgent(mode: Mode, done: readonly Agent[], world: World): AgentChoice {
-  const script: readonly Agent[] = mode === "fast" ? ["Coder"] : ["Planner", "Coder", "Tester"];
-  if (done.length < script.length) return script[done.length]!;
-  if (mode === "fast") return "Stop";
-  const debugRounds = done.filter((agent) => agent === "Debugger").length;
-  if (world.visible < 1 && debugRounds < 2) return "Debugger";
-  if (mode === "deep" && !done.includes("Reviewer")) return "Reviewer";
-  return "Stop";
+  const evidence = { failing: world.coded && world.visible < 1, rejected: world.rejected, drafts: world.drafts };
+  return nextScriptedAgent(MODE_SPECS.humaneval[mode].script, done, evidence, SCRIPT_DEFAULTS);
 }
 
 /** `count` environments that together play episodes 0, 1, 2, ... of one seed (see EpisodeStream). */
@@ -160,7 +173,8 @@ export function syntheticOracle(task: SyntheticTask, rewards: RewardConfig = DEF
   for (const mode of MODES) {
     const plan = bestPlan(initialWorld(task, mode), mode, 0, rewards);
     const world = plan.agents.reduce((w, agent) => applyAgent(w, agent), initialWorld(task, mode));
-    const tokens = plan.agents.reduce((sum, agent) => sum + agentTokens(agent, mode), 0);
+    let tokens = 0;
+    plan.agents.reduce((w, agent) => ((tokens += stepTokens(w, agent, mode)), applyAgent(w, agent)), initialWorld(task, mode));
     const candidate: OracleOutcome = {
       return: plan.value,
       success: world.coded ? hiddenPassProbability(world.gap) : 0,
@@ -181,7 +195,8 @@ function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig
   for (const agent of MODE_RULES[mode].allowedAgents) {
     if (!isEffective(world, agent)) continue;
     const next = applyAgent(world, agent);
-    const reward = progressReward(world.visible, next.visible, rewards) - stepCostPenalty({ tokens: agentTokens(agent, mode), costUsd: tokensToUsd(agentTokens(agent, mode)) }, rewards);
+    const tokens = stepTokens(world, agent, mode);
+    const reward = progressReward(world.visible, next.visible, rewards) - stepCostPenalty({ tokens, costUsd: tokensToUsd(tokens) }, rewards);
     const rest = bestPlan(next, mode, steps + 1, rewards);
     if (reward + rest.value > best.value) best = { value: reward + rest.value, agents: [agent, ...rest.agents] };
   }
@@ -195,6 +210,10 @@ function initialWorld(task: SyntheticTask, mode: Mode): World {
     planned: false,
     tested: false,
     reviewed: false,
+    rejected: false,
+    drafts: 0,
+    hybrid: false,
+    draftsPerCall: draftsPerCoderStep(MODE_SPECS.humaneval[mode], SCRIPT_DEFAULTS),
     visible: 0,
     examples: Math.max(1, task.task.visibleExamples.length),
   };
@@ -205,11 +224,11 @@ function isEffective(world: World, agent: Agent): boolean {
     case "Planner":
       return !world.coded && !world.planned;
     case "Coder":
-      return !world.coded;
+      return !world.coded || canMergeDrafts(world);
     case "Tester":
-      return world.coded && !world.tested;
+      return !world.tested;
     case "Debugger":
-      return world.coded && (world.visible < 1 || world.tested);
+      return world.coded && (world.visible < 1 || world.tested || world.rejected);
     case "Reviewer":
       return world.coded && !world.reviewed;
   }
@@ -226,7 +245,16 @@ function applyAgent(world: World, agent: Agent): World {
       next.gap -= reduction.Planner;
       return next;
     case "Coder":
+      if (world.coded) {
+        next.hybrid = true;
+        next.gap -= reduction.Hybrid;
+        next.tested = false;
+        next.rejected = false;
+        break;
+      }
       next.coded = true;
+      next.drafts = world.draftsPerCall;
+      next.gap -= reduction.perDraftDoubling * Math.log2(world.draftsPerCall);
       break;
     case "Tester":
       next.tested = true;
@@ -234,11 +262,13 @@ function applyAgent(world: World, agent: Agent): World {
     case "Debugger":
       next.gap -= reduction.Debugger;
       next.tested = false; // the code changed: its failures must be found again
+      next.rejected = false;
       break;
     case "Reviewer":
       next.reviewed = true;
       next.gap -= reduction.Reviewer;
       next.tested = false;
+      next.rejected = next.gap > 0;
       break;
   }
   next.visible = visibleFraction(next.gap, next.examples);
@@ -253,8 +283,15 @@ function hiddenPassProbability(gap: number): number {
   return sigmoid(-gap / SYNTHETIC_MODEL.sharpness);
 }
 
-function agentTokens(agent: Agent, mode: Mode): number {
-  return SYNTHETIC_MODEL.agentTokens[agent] * SYNTHETIC_MODEL.modes[mode].tokenMultiplier;
+/** Deep's hybrid: a second Coder call merging the best two of K ≥ 2 drafts while visible examples fail. */
+function canMergeDrafts(world: World): boolean {
+  return world.coded && world.drafts >= 2 && !world.hybrid && world.visible < 1;
+}
+
+/** What an agent pays on this world: a first Coder call pays for each of its drafts. */
+function stepTokens(world: World, agent: Agent, mode: Mode): number {
+  const calls = agent === "Coder" && !world.coded ? world.draftsPerCall : 1;
+  return calls * SYNTHETIC_MODEL.agentTokens[agent] * SYNTHETIC_MODEL.modes[mode].tokenMultiplier;
 }
 
 function tokensToUsd(tokens: number): number {

@@ -41,6 +41,7 @@ export const BenchmarkOptions = ModelOptions.extend({
   policy: z.string().optional(),
   learn: z.boolean().default(false),
   policyOut: z.string().optional(),
+  ladder: z.string().optional(),
   stage: z.string().optional(),
   tags: z.string().optional(),
   db: z.string().optional(),
@@ -64,6 +65,7 @@ export function addAgentOptions(command: Command): Command {
     .option("--policy <file>", "auto mode: the trained policy file (koderz train-meta --out FILE)")
     .option("--learn", "auto mode: keep training the policy online, one update per task, saved after each")
     .option("--policy-out <file>", "--learn: where the updated policy is saved (default: the --policy file itself)")
+    .option("--ladder <rungs>", "auto mode: rungs the policy may escalate to, cheapest first: modes (fast,standard,deep) or ROLE=model,model,...")
     .option("--stage <label>", "a stage label for compare (baseline, finetuned, ...)")
     .option("--tags <list>", "extra tags, comma-separated")
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
@@ -95,6 +97,9 @@ export type ModelsGivenRaw = { localModel?: string; frontierModel?: string; conf
 export function checkPolicyFlags(flags: BenchmarkFlags): void {
   if (flags.learn && flags.mode !== "auto") {
     throw new KoderzError("usage", "--learn trains the policy that --mode auto decides with", "add --mode auto --policy FILE, or drop --learn");
+  }
+  if (flags.ladder !== undefined && flags.mode !== "auto") {
+    throw new KoderzError("usage", "--ladder is the ladder --mode auto's policy escalates on", "add --mode auto --policy FILE, or drop --ladder");
   }
   if (flags.policyOut && !flags.learn) {
     throw new KoderzError("usage", "--policy-out says where --learn saves the updated policy", "add --learn, or drop --policy-out");

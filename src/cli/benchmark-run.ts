@@ -3,6 +3,7 @@ import path from "node:path";
 import cliProgress from "cli-progress";
 import { KoderzError } from "../errors.js";
 import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/index.js";
+import { parseLadder } from "../orchestrator/ladder.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
 import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
@@ -97,6 +98,7 @@ export function newRunRequest(flags: BenchmarkFlags, range: [number, number], pr
       // Absolute, so --resume finds the policy from any directory.
       policyPath: flags.policy && path.resolve(flags.policy),
       ...(flags.learn ? { learn: true, policyOutPath: flags.policyOut && path.resolve(flags.policyOut) } : {}),
+      ...(flags.ladder !== undefined ? { ladder: parseLadder(flags.ladder, loadModelConfig(flags.config ? { path: flags.config } : {})) } : {}),
     },
   };
 }

@@ -4,7 +4,7 @@ import { createPrng, deriveSeed } from "../../policy/prng.js";
 import { LiveEnvironment } from "../../training/live-environment.js";
 import type { RewardConfig } from "../../training/rewards.js";
 import { playEpisodes, type EpisodeTrace } from "../../training/rollout.js";
-import { OrchestratorEpisodeRunner, type OrchestratedEpisode } from "./episode-runner.js";
+import { OrchestratorEpisodeRunner, type EpisodeRunnerOptions, type OrchestratedEpisode } from "./episode-runner.js";
 import { experimentOutcome, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
 
 /**
@@ -33,10 +33,12 @@ export type PolicyTrace = EpisodeTrace<Decision>;
 
 export interface AutoExperimentOutcome extends ExperimentOutcome {
   chosenMode: Mode;
+  /** How many rungs of the ladder the episode climbed (0 without a ladder). */
+  escalations: number;
   trace: PolicyTrace;
 }
 
-export async function runAutoExperiment(spec: Omit<ExperimentSpec, "mode">, pilot: AutoPilot): Promise<AutoExperimentOutcome> {
+export async function runAutoExperiment(spec: Omit<ExperimentSpec, "mode"> & Pick<EpisodeRunnerOptions, "ladder">, pilot: AutoPilot): Promise<AutoExperimentOutcome> {
   const started = Date.now();
   const runner = new OrchestratorEpisodeRunner({
     models: spec.models,
@@ -46,17 +48,18 @@ export async function runAutoExperiment(spec: Omit<ExperimentSpec, "mode">, pilo
     hiddenTimeoutSeconds: () => spec.hiddenTimeoutSeconds,
     onStep: spec.onStep,
     signal: spec.signal,
+    ladder: spec.ladder,
   });
   let episode: OrchestratedEpisode | undefined;
   const environment = new LiveEnvironment({
     tasks: [spec.task],
     rewards: pilot.rewards,
-    runner: { start: async (task, mode) => (episode = await runner.start(task, mode)) },
+    runner: { start: async (task, mode) => (episode = await runner.start(task, mode)), startModes: runner.startModes },
   });
   const rng = pilot.sampleSeed === undefined ? undefined : createPrng(deriveSeed(pilot.sampleSeed, spec.task.id));
   const [trace] = await playEpisodes([environment], (observations) => pilot.policy.decide(observations, { rng }));
   const verdict = episode?.verdict;
   if (!episode || !verdict || !trace) throw new Error(`the auto episode of ${spec.task.id} ended without a verdict`);
-  return { ...experimentOutcome(episode.trajectory.steps, episode.result(), verdict, started), chosenMode: episode.mode, trace };
+  return { ...experimentOutcome(episode.trajectory.steps, episode.result(), verdict, started), chosenMode: episode.startMode, escalations: trace.outcome.escalations ?? 0, trace };
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AGENT_ROLES } from "../../agents/agent.js";
 import { BENCHMARK_MODES } from "./benchmark-runner.js";
+import { LadderSchema } from "./ladder.js";
 
 /**
  * Everything a benchmark run was started with. It is stored with the run, so --resume continues
@@ -40,6 +41,8 @@ export const BenchmarkConfigSchema = z.object({
   learn: z.boolean().optional(),
   /** --learn: where each update is saved (default: policyPath itself). */
   policyOutPath: z.string().optional(),
+  /** auto mode, --ladder: the rungs the policy may Escalate to (see ladder.ts). */
+  ladder: LadderSchema.optional(),
 });
 
 export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>;

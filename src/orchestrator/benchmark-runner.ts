@@ -10,6 +10,8 @@ import { chosenModeTag } from "../../policy/chosen-mode-tag.js";
 import { runExperiment, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
 import type { PipelineMode, PipelineSettings } from "./pipeline.js";
 import type { StepDraft } from "./trajectory.js";
+import type { EpisodeRunnerOptions } from "./episode-runner.js";
+import type { Ladder } from "./ladder.js";
 
 export { BENCHMARK_MODES, type BenchmarkMode } from "./modes.js";
 import type { BenchmarkMode } from "./modes.js";
@@ -52,6 +54,8 @@ export interface BenchmarkJob {
   hiddenTimeoutSeconds(task: Task): number;
   /** Decides the auto arm's experiments; required when an arm is auto. */
   autoPilot?: AutoPilot;
+  /** auto: the ladder the policy may climb, and a backend (logging under the experiment) for each model a rung names. */
+  ladder?: { ladder: Ladder; backendFor(experimentId: string, model: string): ModelBackend };
   /** Once the work is known: how many (arm, task) pairs in all, and how many the store already has. */
   onStart?(progress: { total: number; skipped: number }): void;
   onFinished?(finished: FinishedExperiment): void;
@@ -107,7 +111,8 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
           signal,
         };
         try {
-          const { outcome, auto } = await runArmExperiment(job, arm, spec);
+          const ladder = job.ladder && { ladder: job.ladder.ladder, backend: (model: string) => job.ladder!.backendFor(experimentId, model) };
+          const { outcome, auto } = await runArmExperiment(job, arm, { ...spec, ladder });
           if (signal.aborted) return;
           job.store.recordExperiment(
             {
@@ -125,7 +130,7 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
               verdict: outcome.verdict,
               category: task.suite,
               // chosen_mode: lets results, compare and the replay environment see auto mode's mode mix.
-              tags: ["benchmark_run", `mode:${arm.mode}`, ...(auto ? [chosenModeTag(auto.chosenMode)] : [])],
+              tags: ["benchmark_run", `mode:${arm.mode}`, ...(auto ? [chosenModeTag(auto.chosenMode)] : []), ...(auto && job.ladder ? [`escalations:${auto.escalations}`] : [])],
             },
             outcome.steps.map((step, index) => ({ ...step, experimentId, index })),
           );
@@ -147,7 +152,7 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
 async function runArmExperiment(
   job: BenchmarkJob,
   arm: BenchmarkArm,
-  spec: Omit<ExperimentSpec, "mode">,
+  spec: Omit<ExperimentSpec, "mode"> & Pick<EpisodeRunnerOptions, "ladder">,
 ): Promise<{ outcome: ExperimentOutcome; auto?: AutoExperimentOutcome }> {
   if (arm.mode !== "auto") return { outcome: await runExperiment({ ...spec, mode: arm.mode }) };
   if (!job.autoPilot) throw new Error("an auto arm needs an autoPilot in the benchmark job");

@@ -12,6 +12,7 @@ import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type 
 import { BenchmarkConfigSchema, type BenchmarkConfig } from "./benchmark-config.js";
 import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
+import { describeLadder } from "./ladder.js";
 import type { PipelineMode } from "./pipeline.js";
 import { backendsByRole, connectModels } from "./model-backends.js";
 
@@ -75,14 +76,15 @@ async function runPlannedSession(
 ): Promise<SessionResult> {
   // Models first: a missing server or key is the commonest mistake, and the quickest to report.
   // A replay makes no model calls, so nothing needs to answer.
-  const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : modesCalledBy(config.mode) });
+  const ladderModels = config.ladder?.kind === "models" ? config.ladder.models : [];
+  const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : modesCalledBy(config.mode), extraModels: config.replayOf ? [] : ladderModels });
   const tasks = await tasksFor(config);
   const sandbox = await deps.openSandbox();
   try {
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();
     const arms = armsFor(config.mode);
     const run = planned.begin(config);
-    const modelsFor = (experimentId: string): Record<AgentRole, ModelBackend> => {
+    const logged = (experimentId: string) => {
       const callLog = deps.store.callLog({
         runId: run.runId,
         experimentId,
@@ -90,8 +92,11 @@ async function runPlannedSession(
         replayRunId: config.replayOf,
       });
       const logMode = config.replayOf ? "replay" : config.cache ? "cache" : "record";
-      return backendsByRole(config, backends, (backend) => withCallLog(backend, callLog, logMode));
+      return (backend: ModelBackend) => withCallLog(backend, callLog, logMode);
     };
+    const modelsFor = (experimentId: string): Record<AgentRole, ModelBackend> => backendsByRole(config, backends, logged(experimentId));
+    const ladder = config.ladder && { ladder: config.ladder, backendFor: (experimentId: string, model: string) => logged(experimentId)(backends.get(model)!) };
+    if (ladder) deps.log(`auto: ladder ${describeLadder(ladder.ladder)}`);
     if (auto) deps.log(`auto: policy ${auto.loadedFrom}${auto.learning ? `, learning online; updates saved to ${auto.learning.savePath}` : ""}`);
 
     let progress: BenchmarkProgress;
@@ -108,6 +113,7 @@ async function runPlannedSession(
         modelsFor,
         hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
         autoPilot: auto?.pilot,
+        ladder,
         onStart: (progress) => deps.onStart?.(run, tasks, progress),
         onFinished: deps.onFinished,
         onStep: deps.onStep,

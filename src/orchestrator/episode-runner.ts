@@ -1,6 +1,6 @@
 import type { AgentRole } from "../../agents/agent.js";
 import { publicView } from "../../agents/public-task.js";
-import { MODES, type Agent, type Mode } from "../../policy/actions.js";
+import { MODES, type Agent, type AgentChoice, type Mode } from "../../policy/actions.js";
 import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import type { LiveEpisode, LiveEpisodeRunner } from "../../training/live-environment.js";
@@ -12,7 +12,8 @@ import type { Budget } from "./budget.js";
 import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
 import { backendsByRole, connectModels } from "./model-backends.js";
 import type { ModelChoice } from "./roles.js";
-import { episodeResult, runAgentStep, startEpisodeWork, type AgentStepReport, type EpisodeWork } from "./episode.js";
+import { episodeResult, escalateWork, runAgentStep, scriptedNext, startEpisodeWork, type AgentStepReport, type EpisodeWork } from "./episode.js";
+import { describeLadder, rungCount, type Ladder } from "./ladder.js";
 import type { PipelineResult, PipelineSettings } from "./pipeline.js";
 import { Trajectory, type StepListener } from "./trajectory.js";
 
@@ -31,10 +32,18 @@ export interface EpisodeRunnerOptions {
   hiddenTimeoutSeconds?: (task: Task) => number | undefined;
   onStep?: StepListener;
   signal?: AbortSignal;
+  /** `--ladder`: the rungs Escalate climbs, and a backend for each model a rung names. */
+  ladder?: { ladder: Ladder; backend(model: string): ModelBackend };
 }
 
 export class OrchestratorEpisodeRunner implements LiveEpisodeRunner {
   constructor(private readonly options: EpisodeRunnerOptions) {}
+
+  /** A ladder of modes is also the modes an episode may start on (any rung); otherwise every mode. */
+  get startModes(): readonly Mode[] {
+    const ladder = this.options.ladder?.ladder;
+    return ladder?.kind === "modes" ? ladder.modes : MODES;
+  }
 
   async start(task: Task, mode: Mode): Promise<OrchestratedEpisode> {
     return new OrchestratedEpisode(task, mode, this.options);
@@ -47,21 +56,61 @@ export class OrchestratedEpisode implements LiveEpisode {
   readonly startedAt = Date.now();
   private readonly work: EpisodeWork;
   private graded: Verdict | undefined;
+  /** The ladder's rung the episode is on (0 without a ladder). */
+  rung = 0;
+  readonly rungs: number;
 
   constructor(
     private readonly task: Task,
-    readonly mode: Mode,
+    /** The mode the policy chose to start in. */
+    readonly startMode: Mode,
     private readonly options: EpisodeRunnerOptions,
   ) {
+    const mode = startMode;
     this.trajectory = new Trajectory(options.budget, options.onStep);
+    const ladder = options.ladder?.ladder;
+    this.rungs = ladder ? rungCount(ladder) : 1;
+    if (ladder?.kind === "modes") {
+      this.rung = ladder.modes.indexOf(mode);
+      if (this.rung < 0) throw new Error(`${mode} is not on the ladder ${describeLadder(ladder)}`);
+    }
     // Agents get the public view only: the hidden tests stay with finish().
-    const context = { task: publicView(task), models: options.models, sandbox: options.sandbox, trajectory: this.trajectory, settings: options.settings, signal: options.signal };
+    const context = { task: publicView(task), models: this.modelsOnRung(0), sandbox: options.sandbox, trajectory: this.trajectory, settings: options.settings, signal: options.signal };
     this.work = startEpisodeWork(context, mode);
+  }
+
+  /** The mode the episode is in now (an escalation on a ladder of modes changes it). */
+  get mode(): Mode {
+    return this.work.mode;
   }
 
   run(agent: Agent): Promise<AgentStepReport> {
     if (this.graded) throw new Error("the episode was already graded; start a new one");
     return runAgentStep(this.work, agent);
+  }
+
+  /** What the mode's fixed pipeline would run next (the always-<mode> baselines follow it). */
+  pipelineAgent(): AgentChoice {
+    return scriptedNext(this.work);
+  }
+
+  /** Climbs one rung, keeping the work, and runs the new rung's first agent (see escalateWork). */
+  async escalate(): Promise<{ mode: Mode; agent: Agent; report: AgentStepReport }> {
+    const ladder = this.options.ladder;
+    if (!ladder || this.rung >= this.rungs - 1) throw new Error("no rung left to escalate to");
+    this.rung += 1;
+    const first =
+      ladder.ladder.kind === "modes"
+        ? escalateWork(this.work, { mode: ladder.ladder.modes[this.rung]! })
+        : escalateWork(this.work, { context: { ...this.work.context, models: this.modelsOnRung(this.rung) } }, ladder.ladder.role);
+    const report = await runAgentStep(this.work, first);
+    return { mode: this.work.mode, agent: this.work.ran.at(-1)!, report };
+  }
+
+  private modelsOnRung(rung: number): Record<AgentRole, ModelBackend> {
+    const ladder = this.options.ladder;
+    if (ladder?.ladder.kind !== "models") return this.options.models;
+    return { ...this.options.models, [ladder.ladder.role]: ladder.backend(ladder.ladder.models[rung]!) };
   }
 
   /** Grades the best candidate against the hidden tests (an empty completion when no code was written). */

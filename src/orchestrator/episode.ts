@@ -1,47 +1,90 @@
+import { runHybridCoder } from "../../agents/coder.js";
 import { runPlanner } from "../../agents/planner.js";
 import { runReviewer } from "../../agents/reviewer.js";
 import { runTester } from "../../agents/tester.js";
 import type { Agent, Mode } from "../../policy/actions.js";
+import { MODE_SPECS, nextScriptedAgent, type ModeSpec, type ScriptEvidence } from "../../policy/mode-spec.js";
 import { exampleTests, runVisibleTests, testerTests, type VisibleTest } from "../evaluation/visible-tests.js";
 import { better, checkAndRecord, writeDrafts, type PipelineContext, type PipelineResult, type Scored } from "./pipeline.js";
 import { debugOnce } from "./pipelines/debug-rounds.js";
 
 /**
- * An episode run one agent at a time on someone else's orders (the meta-controller's), where
- * the fixed pipelines run a script. Every agent works on the same shared state: the plan, the
- * tests (the docstring's examples, then the Tester's), the best candidate so far with its
- * test report, and the Reviewer's last guidance. `koderz benchmark --mode auto` and
- * `koderz train-meta --env live` both step episodes through runAgentStep, so an agent means
- * the same in both.
+ * An episode's shared work, one agent at a time: the fixed pipelines run their mode's script
+ * on it (scripted.ts), and the meta-controller's live episodes (`koderz benchmark --mode auto`,
+ * `koderz train-meta --env live`) pick the agents themselves; an agent means the same in both.
+ * Every agent works on the same state: the plan, the tests (the docstring's examples, then the
+ * Tester's), the best candidate so far with its test report, and the Reviewer's last guidance.
  *
- * Every agent the policy picks really runs and is paid for, with two exceptions that keep a
+ * What a Coder step writes comes from the mode spec (policy/mode-spec.ts): in a mode whose
+ * script samples drafts, the first Coder step writes the trajectories setting's drafts in
+ * parallel; once two drafts exist and the best still fails, a Coder step merges the best two
+ * (deep's hybrid). Otherwise it writes one draft from the plan and the Reviewer's guidance.
+ * Right after an escalation (escalateWork), the Coder starts afresh on the new rung, shown the
+ * best candidate so far and its test report.
+ *
+ * Every agent the policy picks really runs and is paid for, with one exception that keeps a
  * step from being meaningless: the Debugger and the Reviewer work on a candidate, so before
  * the first candidate exists either one runs the Coder instead (the step is recorded as the
- * Coder's, because the Coder's model is what ran). Steps are recorded through the trajectory
- * exactly as the fixed pipelines record theirs.
+ * Coder's, because the Coder's model is what ran).
  */
 export interface EpisodeWork {
-  readonly context: PipelineContext;
-  readonly mode: Mode;
+  /** The models may change when the episode climbs a ladder of models (see ladder.ts). */
+  context: PipelineContext;
+  mode: Mode;
+  spec: ModeSpec;
   plan?: string;
   tests: VisibleTest[];
   best?: Scored;
+  /** Every draft the Coder wrote, for the hybrid step. */
+  drafts: Scored[];
   /** The Reviewer's last rejection; the next Coder or Debugger reads it. */
   guidance?: string;
   /** Code versions written so far. */
   iterations: number;
+  /** The agents that ran, one entry per step (a drafts step is one Coder entry). */
+  ran: Agent[];
+  /** Set by an escalation: the next Coder starts from the best candidate so far and its test report. */
+  carryOver?: boolean;
 }
 
-/** What one agent step measured and spent. */
+/** What one agent step measured and spent, and what else a user could see after it. */
 export interface AgentStepReport {
   /** The best candidate's visible pass fraction after the step, when the step ran visible tests. */
   visiblePassFraction?: number;
   tokens: number;
   costUsd: number;
+  /** Tests the Tester has written so far. */
+  testerTests: number;
+  /** The Reviewer's verdict, on a Reviewer step. */
+  review?: "accepted" | "rejected";
+  /** The best candidate raises an error other than a failed assertion on a visible test. */
+  codeRaises: boolean;
+}
+
+/**
+ * Whether a check report shows the code raising (a syntax error, an undefined name ...) rather
+ * than returning a wrong value: an example's wrong value reads "failed: f(1) returned 3,
+ * expected 2", a Tester's failed assert "failed: assert ...", anything else is the error's text.
+ */
+export function codeRaises(reportText: string): boolean {
+  return reportText.split("\n").some((line) => {
+    const reason = /^- .*?: failed: (.*)$/.exec(line)?.[1];
+    return reason !== undefined && !/^assert\b/.test(reason) && !/ returned .*, expected /.test(reason);
+  });
 }
 
 export function startEpisodeWork(context: PipelineContext, mode: Mode): EpisodeWork {
-  return { context, mode, tests: exampleTests(context.task), iterations: 0 };
+  return { context, mode, spec: MODE_SPECS.humaneval[mode], tests: exampleTests(context.task), drafts: [], iterations: 0, ran: [] };
+}
+
+/** What the mode's script reads at this point of the episode. */
+export function scriptEvidence(work: EpisodeWork): ScriptEvidence {
+  return { failing: work.best !== undefined && !work.best.report.allPassed, rejected: work.guidance !== undefined, drafts: work.drafts.length };
+}
+
+/** What the mode's fixed pipeline would run next. */
+export function scriptedNext(work: EpisodeWork): Agent | "Stop" {
+  return nextScriptedAgent(work.spec.script, work.ran, scriptEvidence(work), work.context.settings);
 }
 
 /**
@@ -50,12 +93,15 @@ export function startEpisodeWork(context: PipelineContext, mode: Mode): EpisodeW
  */
 export async function runAgentStep(work: EpisodeWork, agent: Agent): Promise<AgentStepReport> {
   const trajectory = work.context.trajectory;
-  if (trajectory.exhausted()) return { tokens: 0, costUsd: 0 };
+  const seen = () => ({ testerTests: work.tests.filter((test) => !test.trusted).length, codeRaises: work.best !== undefined && codeRaises(work.best.report.text) });
+  if (trajectory.exhausted()) return { tokens: 0, costUsd: 0, ...seen() };
   const before = trajectory.spend();
   const ran: Agent = (agent === "Debugger" || agent === "Reviewer") && !work.best ? "Coder" : agent;
   const visiblePassFraction = await STEPS[ran](work);
+  work.ran.push(ran);
   const after = trajectory.spend();
-  return { visiblePassFraction, tokens: after.tokens - before.tokens, costUsd: after.usd - before.usd };
+  const review = ran === "Reviewer" ? (work.guidance === undefined ? "accepted" : "rejected") : undefined;
+  return { visiblePassFraction, tokens: after.tokens - before.tokens, costUsd: after.usd - before.usd, ...seen(), ...(review ? { review } : {}) };
 }
 
 /** Where the episode stands, in the fixed pipelines' terms: the candidate handed to the grader. */
@@ -63,11 +109,15 @@ export function episodeResult(work: EpisodeWork): PipelineResult {
   return { completion: work.best?.completion ?? "", iterations: work.iterations, stoppedBy: work.context.trajectory.exhausted() };
 }
 
+function askOptions(work: EpisodeWork) {
+  return { signal: work.context.signal, maxTokens: work.spec.answerTokens };
+}
+
 /** Each agent's step; returns the best candidate's visible pass fraction when the step measured it. */
 const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> = {
   async Planner(work) {
     const { context } = work;
-    const plan = await runPlanner(context.models.Planner, context.task, { signal: context.signal });
+    const plan = await runPlanner(context.models.Planner, context.task, askOptions(work));
     context.trajectory.add(plan.call);
     work.plan = plan.plan;
     return undefined;
@@ -76,7 +126,7 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
   /** New tests are added to the set, and the best candidate is re-checked against the whole set so every candidate is judged alike. */
   async Tester(work) {
     const { context } = work;
-    const tester = await runTester(context.models.Tester, context.task, { signal: context.signal });
+    const tester = await runTester(context.models.Tester, context.task, askOptions(work));
     const known = new Set(work.tests.map((test) => test.name));
     work.tests.push(...testerTests(tester.tests).filter((test) => !known.has(test.name)));
     if (!work.best) {
@@ -89,21 +139,33 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
     return report.passFraction;
   },
 
-  /** Deep mode's Coder samples `trajectories` drafts at once, as the deep pipeline does; the best by visible tests is kept. */
   async Coder(work) {
     const { context } = work;
-    const samples = work.mode === "deep" ? context.settings.trajectories : undefined;
-    const drafts = await writeDrafts(context, { plan: work.plan, guidance: work.guidance }, samples);
-    for (const draft of drafts) {
+    const ranked = [...work.drafts].sort((a, b) => (b.report.passFraction ?? 0) - (a.report.passFraction ?? 0));
+    const hybrid = !work.carryOver && work.spec.script.some((step) => step.coder === "hybrid") && work.best && !work.best.report.allPassed && ranked.length >= 2;
+    if (hybrid) {
+      const partner = ranked.find((draft) => draft.completion !== work.best!.completion) ?? ranked[1]!;
+      const merged = await runHybridCoder(context.models.Coder, context.task, [work.best!.completion, partner.completion], work.best!.report.text, askOptions(work));
+      work.best = better(work.best!, await checkAndRecord(context, merged, work.tests));
+      work.iterations += 1;
+      return work.best.report.passFraction;
+    }
+    const fresh = work.drafts.length === 0 || work.carryOver;
+    const samples = fresh && work.spec.script.some((step) => step.coder === "drafts") ? context.settings.trajectories : undefined;
+    const previous = work.carryOver && work.best ? { completion: work.best.completion, testReport: work.best.report.text } : undefined;
+    work.carryOver = false;
+    const written = await writeDrafts(context, { plan: work.plan, guidance: work.guidance, previous }, samples, work.spec.answerTokens);
+    for (const draft of written) {
       const scored = await checkAndRecord(context, draft, work.tests);
+      work.drafts.push(scored);
       work.best = work.best ? better(work.best, scored) : scored;
     }
-    work.iterations += drafts.length;
+    work.iterations += written.length;
     return work.best!.report.passFraction;
   },
 
   async Debugger(work) {
-    work.best = await debugOnce(work.context, work.best!, work.tests, work.plan, work.guidance);
+    work.best = await debugOnce(work.context, work.best!, work.tests, work.plan, work.guidance, work.spec.answerTokens);
     work.iterations += 1;
     return work.best.report.passFraction;
   },
@@ -112,9 +174,21 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
   async Reviewer(work) {
     const { context } = work;
     const best = work.best!;
-    const review = await runReviewer(context.models.Reviewer, context.task, best.completion, best.report.text, { signal: context.signal });
+    const review = await runReviewer(context.models.Reviewer, context.task, best.completion, best.report.text, askOptions(work));
     context.trajectory.add(review.call);
     work.guidance = review.accept ? undefined : review.feedback;
     return undefined;
   },
 };
+
+/** The first agent of a new rung: the laddered role itself, or the Coder, which starts from the best candidate so far. */
+export function escalateWork(work: EpisodeWork, change: { mode: Mode } | { context: PipelineContext }, laddered: Agent = "Coder"): Agent {
+  if ("mode" in change) {
+    work.mode = change.mode;
+    work.spec = MODE_SPECS.humaneval[change.mode];
+  } else {
+    work.context = change.context;
+  }
+  work.carryOver = laddered === "Coder";
+  return laddered;
+}

@@ -6,18 +6,16 @@ import type { ModelBackend } from "../llm/types.js";
 import type { Budget } from "./budget.js";
 import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
-import { deep } from "./pipelines/deep.js";
-import { singleCoder } from "./pipelines/fast.js";
 import { iterative } from "./pipelines/iterative.js";
-import { standard } from "./pipelines/standard.js";
+import { scriptedPipeline } from "./pipelines/scripted.js";
 import { Trajectory, type StepDraft, type StepListener } from "./trajectory.js";
 
 const PIPELINES: Record<PipelineMode, Pipeline> = {
-  "zero-shot": singleCoder,
-  fast: singleCoder,
+  "zero-shot": scriptedPipeline("fast"),
+  fast: scriptedPipeline("fast"),
   iterative,
-  standard,
-  deep,
+  standard: scriptedPipeline("standard"),
+  deep: scriptedPipeline("deep"),
 };
 
 export interface ExperimentSpec {

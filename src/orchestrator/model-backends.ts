@@ -7,17 +7,20 @@ import { modelsUsedBy, roleModels, type ModelChoice } from "./roles.js";
 /**
  * One backend per distinct model (so a model's concurrency limit holds across roles). The
  * models that the given modes call are checked once each, so a model that does not answer
- * stops a command before it writes or spends anything.
+ * stops a command before it writes or spends anything. `extraModels` (a ladder's rungs) are
+ * connected and checked too.
  */
 export async function connectModels(
   choice: ModelChoice,
-  options: { modelConfig?: ModelConfig; preflightModes: readonly PipelineMode[] },
+  options: { modelConfig?: ModelConfig; preflightModes: readonly PipelineMode[]; extraModels?: readonly string[] },
 ): Promise<Map<string, ModelBackend>> {
   const backends = new Map<string, ModelBackend>();
-  for (const model of new Set(Object.values(roleModels(choice)))) {
+  const extra = options.extraModels ?? [];
+  for (const model of new Set([...Object.values(roleModels(choice)), ...extra])) {
     backends.set(model, createBackend(model, { config: options.modelConfig }));
   }
-  await preflightAll(modelsUsedBy(choice, options.preflightModes).map((model) => [model, backends.get(model)!] as const));
+  const checked = [...new Set([...modelsUsedBy(choice, options.preflightModes), ...extra])];
+  await preflightAll(checked.map((model) => [model, backends.get(model)!] as const));
   return backends;
 }
 

@@ -1,3 +1,5 @@
+import { SCRIPT_DEFAULTS } from "../../policy/mode-spec.js";
+
 /**
  * The benchmark's modes and default agent settings: plain data, so that the CLI can check its
  * flags (and answer --help) without loading the agents, models or sandbox.
@@ -16,4 +18,5 @@ export interface PipelineSettings {
   debugRounds: number;
 }
 
-export const DEFAULT_SETTINGS: PipelineSettings = { maxIterations: 5, checkpointEvery: 3, trajectories: 4, debugRounds: 2 };
+/** debugRounds and trajectories default as the mode spec declares them. */
+export const DEFAULT_SETTINGS: PipelineSettings = { maxIterations: 5, checkpointEvery: 3, ...SCRIPT_DEFAULTS };

@@ -1,5 +1,5 @@
 import type { AgentRole } from "../../agents/agent.js";
-import { runCoder, type Candidate } from "../../agents/coder.js";
+import { runCoder, type Candidate, type CoderInput } from "../../agents/coder.js";
 import type { PublicTask } from "../../agents/public-task.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelBackend } from "../llm/types.js";
@@ -61,10 +61,10 @@ const DRAFT_TEMPERATURE = 0.8;
  * The Coder's drafts for one step: one greedy draft, or `samples` drafts sampled in parallel
  * (deep mode's trajectories), each with its own seed so record/replay keeps them apart.
  */
-export async function writeDrafts(context: PipelineContext, input: { plan?: string; guidance?: string }, samples?: number): Promise<Candidate[]> {
+export async function writeDrafts(context: PipelineContext, input: Omit<CoderInput, "task">, samples?: number, maxTokens?: number): Promise<Candidate[]> {
   const { task, models, signal } = context;
-  if (samples === undefined) return [await runCoder(models.Coder, { task, ...input }, { signal })];
+  if (samples === undefined) return [await runCoder(models.Coder, { task, ...input }, { signal, maxTokens })];
   return Promise.all(
-    Array.from({ length: samples }, (_, seed) => runCoder(models.Coder, { task, ...input }, { signal, seed, temperature: DRAFT_TEMPERATURE })),
+    Array.from({ length: samples }, (_, seed) => runCoder(models.Coder, { task, ...input }, { signal, seed, temperature: DRAFT_TEMPERATURE, maxTokens })),
   );
 }

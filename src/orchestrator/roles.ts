@@ -1,4 +1,6 @@
 import { AGENT_ROLES, type AgentRole } from "../../agents/agent.js";
+import type { Mode } from "../../policy/actions.js";
+import { MODE_SPECS, scriptAgents } from "../../policy/mode-spec.js";
 import { KoderzError } from "../errors.js";
 import type { PipelineMode } from "./pipeline.js";
 
@@ -11,19 +13,18 @@ export interface ModelChoice {
   roleOverrides: Partial<Record<AgentRole, string>>;
 }
 
-const FRONTIER_ROLES: ReadonlySet<AgentRole> = new Set(["Planner", "Reviewer"]);
-
-/** Which roles a mode calls: only their models need to answer before a run starts. */
+/** Which roles a mode calls: only their models need to answer before a run starts. fast, standard and deep call their scripts' agents. */
 const ROLES_BY_MODE: Record<PipelineMode, readonly AgentRole[]> = {
-  "zero-shot": ["Coder"],
-  fast: ["Coder"],
+  "zero-shot": scriptAgents(MODE_SPECS.humaneval.fast),
+  fast: scriptAgents(MODE_SPECS.humaneval.fast),
   iterative: ["Planner", "Coder", "Debugger", "Reviewer"],
-  standard: ["Planner", "Coder", "Tester", "Debugger"],
-  deep: AGENT_ROLES,
+  standard: scriptAgents(MODE_SPECS.humaneval.standard),
+  deep: scriptAgents(MODE_SPECS.humaneval.deep),
 };
 
-export function modelForRole(choice: ModelChoice, role: AgentRole): string {
-  return choice.roleOverrides[role] ?? (FRONTIER_ROLES.has(role) ? choice.frontierModel : choice.localModel);
+/** The role's model: a --model-for override, else the mode spec's tier for the role (deep's, which names every role, by default). */
+export function modelForRole(choice: ModelChoice, role: AgentRole, mode: Mode = "deep"): string {
+  return choice.roleOverrides[role] ?? (MODE_SPECS.humaneval[mode].models[role] === "frontier" ? choice.frontierModel : choice.localModel);
 }
 
 export function roleModels(choice: ModelChoice): Record<AgentRole, string> {

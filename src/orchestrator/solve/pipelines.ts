@@ -6,88 +6,99 @@ import { parseReproductionTests, REPO_TESTER_ROLE, REPO_TESTER_SYSTEM, repoTeste
 import { ALL_TOOLS, READ_TOOLS, clip } from "../../../agents/tools/index.js";
 import type { AgentRole } from "../../../agents/agent.js";
 import type { RepoTool } from "../../../agents/tools/tool.js";
+import type { Agent } from "../../../policy/actions.js";
+import { MODE_SPECS, nextScriptedAgent, type ScriptEvidence } from "../../../policy/mode-spec.js";
 import type { SolveContext, SolveMode, SolveOutcome, SolvePipeline } from "./solve-pipeline.js";
 import { runToolLoop, type ToolLoopResult } from "./tool-loop.js";
 import type { TestRun } from "./workspace-tests.js";
 
 /**
- * The repository-level pipelines, by the same names and role sequences as the HumanEval ones:
+ * The repository-level pipelines: each runs its mode's script from the mode spec
+ * (policy/mode-spec.ts, product "repository"), the same table the HumanEval pipelines read:
  *   fast      Coder alone (it reads, edits and runs the tests itself)
  *   standard  Planner, Tester (when the task names no failing test), Coder, Debugger rounds
  *   deep      standard with one more Debugger round, then the Reviewer reads the final diff;
  *             a rejection buys one guided Debugger round
- * Unlike HumanEval's deep mode there are no parallel Coder trajectories: each would need its own
- * container, and the sequence above is what the issue's team of roles asks for.
+ * In a mode whose script reads the checks (a "failing" step), the orchestrator runs the tests
+ * after every Coder and Debugger turn, except the guided round that ends the script.
  */
-export const SOLVE_PIPELINES: Record<SolveMode, SolvePipeline> = { fast, standard, deep };
+export const SOLVE_PIPELINES: Record<SolveMode, SolvePipeline> = { fast: scripted("fast"), standard: scripted("standard"), deep: scripted("deep") };
 
-async function fast(context: SolveContext): Promise<SolveOutcome> {
-  const coder = await role(context, REPO_CODER_ROLE, REPO_CODER_SYSTEM, repoCoderMessage({ view: context.view, repoMap: context.repoMap }), ALL_TOOLS);
-  return { iterations: 1, reproductionTests: [], stoppedBy: coder.stoppedBy };
+interface SolveWork extends SolveOutcome {
+  ran: Agent[];
+  /** The tests' verdict on the current change; cleared when a role changes the code. */
+  lastRun?: TestRun;
 }
 
-async function standard(context: SolveContext): Promise<SolveOutcome> {
-  const planned = await planTestAndCode(context);
-  if (planned.stoppedBy) return planned;
-  return debugWhileFailing(context, planned, context.debugRounds);
+function scripted(mode: SolveMode): SolvePipeline {
+  const spec = MODE_SPECS.repository[mode];
+  const readsChecks = spec.script.some((step) => step.when === "failing");
+  return async (context) => {
+    const work: SolveWork = { iterations: 0, reproductionTests: [], ran: [] };
+    const evidence = (): ScriptEvidence => ({
+      failing: work.lastRun !== undefined && !work.lastRun.passed,
+      rejected: work.review?.accept === false,
+      failingTestNamed: context.view.knownFailingTests.length > 0,
+      drafts: 0,
+    });
+    for (let next = nextScriptedAgent(spec.script, work.ran, evidence(), context); next !== "Stop"; next = nextScriptedAgent(spec.script, work.ran, evidence(), context)) {
+      if ((work.stoppedBy = context.trajectory.exhausted())) break;
+      const guided = next === "Debugger" && work.review?.accept === false;
+      const turn = await SOLVE_STEPS[next](context, work, spec.answerTokens);
+      work.ran.push(next);
+      if ((work.stoppedBy = turn.stoppedBy)) break;
+      if ((next === "Coder" || next === "Debugger") && readsChecks && !guided) work.lastRun = await recordedCheck(context, work);
+    }
+    const { ran: _ran, lastRun: _lastRun, ...outcome } = work;
+    return outcome;
+  };
 }
 
-async function deep(context: SolveContext): Promise<SolveOutcome> {
-  const planned = await planTestAndCode(context);
-  if (planned.stoppedBy) return planned;
-  const debugged = await debugWhileFailing(context, planned, context.debugRounds + 1);
-  if (debugged.stoppedBy) return debugged;
-  const run = debugged.lastRun ?? (await recordedCheck(context, debugged));
-  const reviewer = await role(context, REPO_REVIEWER_ROLE, REPO_REVIEWER_SYSTEM, repoReviewerMessage(context.view, await context.diff(), testReport(run)), READ_TOOLS);
-  if (reviewer.stoppedBy) return { ...debugged, stoppedBy: reviewer.stoppedBy };
-  const review = parseRepoReview(reviewer.text);
-  if (review.accept) return { ...debugged, review };
-  const guided = await debugRound(context, debugged, run, review.feedback);
-  return { ...guided, review };
-}
+/** Each role's turn on the shared work. */
+const SOLVE_STEPS: Record<Agent, (context: SolveContext, work: SolveWork, maxTokens: number) => Promise<ToolLoopResult>> = {
+  async Planner(context, work, maxTokens) {
+    const planner = await role(context, REPO_PLANNER_ROLE, REPO_PLANNER_SYSTEM, repoPlannerMessage(context.view, context.repoMap), READ_TOOLS, maxTokens);
+    work.plan = planner.text;
+    return planner;
+  },
+  async Tester(context, work, maxTokens) {
+    const tester = await role(context, REPO_TESTER_ROLE, REPO_TESTER_SYSTEM, repoTesterMessage(context.view, work.plan ?? ""), ALL_TOOLS, maxTokens);
+    work.reproductionTests = parseReproductionTests(tester.text);
+    return tester;
+  },
+  async Coder(context, work, maxTokens) {
+    const message = work.plan === undefined ? repoCoderMessage({ view: context.view, repoMap: context.repoMap }) : repoCoderMessage({ view: context.view, plan: work.plan, reproductionTests: work.reproductionTests });
+    const coder = await role(context, REPO_CODER_ROLE, REPO_CODER_SYSTEM, message, ALL_TOOLS, maxTokens);
+    work.iterations += 1;
+    work.lastRun = undefined;
+    return coder;
+  },
+  async Debugger(context, work, maxTokens) {
+    const run = work.lastRun ?? (await recordedCheck(context, work));
+    const guidance = work.review?.accept === false ? work.review.feedback : undefined;
+    const message = repoDebuggerMessage({ view: context.view, failures: testReport(run), diff: clip(await context.diff(), 12_000), plan: work.plan, guidance });
+    const debuggerTurn = await role(context, REPO_DEBUGGER_ROLE, REPO_DEBUGGER_SYSTEM, message, ALL_TOOLS, maxTokens);
+    work.iterations += 1;
+    work.lastRun = undefined;
+    return debuggerTurn;
+  },
+  async Reviewer(context, work, maxTokens) {
+    const run = work.lastRun ?? (await recordedCheck(context, work));
+    work.lastRun = run;
+    const reviewer = await role(context, REPO_REVIEWER_ROLE, REPO_REVIEWER_SYSTEM, repoReviewerMessage(context.view, await context.diff(), testReport(run)), READ_TOOLS, maxTokens);
+    if (!reviewer.stoppedBy) work.review = parseRepoReview(reviewer.text);
+    return reviewer;
+  },
+};
 
-/** Planner, then the Tester when no failing test is given, then the Coder with both. */
-async function planTestAndCode(context: SolveContext): Promise<SolveOutcome & { lastRun?: TestRun }> {
-  const planner = await role(context, REPO_PLANNER_ROLE, REPO_PLANNER_SYSTEM, repoPlannerMessage(context.view, context.repoMap), READ_TOOLS);
-  if (planner.stoppedBy) return { iterations: 0, reproductionTests: [], stoppedBy: planner.stoppedBy };
-  const plan = planner.text;
-  let reproductionTests: string[] = [];
-  if (context.view.knownFailingTests.length === 0) {
-    const tester = await role(context, REPO_TESTER_ROLE, REPO_TESTER_SYSTEM, repoTesterMessage(context.view, plan), ALL_TOOLS);
-    reproductionTests = parseReproductionTests(tester.text);
-    if (tester.stoppedBy) return { iterations: 0, plan, reproductionTests, stoppedBy: tester.stoppedBy };
-  }
-  const coder = await role(context, REPO_CODER_ROLE, REPO_CODER_SYSTEM, repoCoderMessage({ view: context.view, plan, reproductionTests }), ALL_TOOLS);
-  return { iterations: 1, plan, reproductionTests, stoppedBy: coder.stoppedBy };
-}
-
-/** Checks the change; while it fails and rounds are left, the Debugger gets the failure. */
-async function debugWhileFailing(context: SolveContext, outcome: SolveOutcome, rounds: number): Promise<SolveOutcome & { lastRun?: TestRun }> {
-  let current: SolveOutcome & { lastRun?: TestRun } = outcome;
-  let run = await recordedCheck(context, current);
-  for (let round = 0; !run.passed && round < rounds; round++) {
-    if ((current.stoppedBy = context.trajectory.exhausted())) return { ...current, lastRun: run };
-    current = await debugRound(context, current, run);
-    if (current.stoppedBy) return current;
-    run = await recordedCheck(context, current);
-  }
-  return { ...current, lastRun: run };
-}
-
-async function debugRound(context: SolveContext, outcome: SolveOutcome, run: TestRun, guidance?: string): Promise<SolveOutcome> {
-  const message = repoDebuggerMessage({ view: context.view, failures: testReport(run), diff: clip(await context.diff(), 12_000), plan: outcome.plan, guidance });
-  const debuggerTurn = await role(context, REPO_DEBUGGER_ROLE, REPO_DEBUGGER_SYSTEM, message, ALL_TOOLS);
-  return { ...outcome, iterations: outcome.iterations + 1, stoppedBy: debuggerTurn.stoppedBy };
-}
-
-async function recordedCheck(context: SolveContext, outcome: SolveOutcome): Promise<TestRun> {
+async function recordedCheck(context: SolveContext, outcome: Pick<SolveOutcome, "reproductionTests">): Promise<TestRun> {
   const run = await context.check(outcome.reproductionTests);
   context.trajectory.addCheck("run_tests", run.command, run.output, run.passed, run.durationMs);
   return run;
 }
 
-function role(context: SolveContext, name: AgentRole, system: string, user: string, tools: readonly RepoTool[]): Promise<ToolLoopResult> {
-  return runToolLoop({ role: name, backend: context.models[name], system, user, tools, context: context.tools, trajectory: context.trajectory, signal: context.signal });
+function role(context: SolveContext, name: AgentRole, system: string, user: string, tools: readonly RepoTool[], maxTokens: number): Promise<ToolLoopResult> {
+  return runToolLoop({ role: name, backend: context.models[name], system, user, tools, context: context.tools, trajectory: context.trajectory, signal: context.signal, maxTokens });
 }
 
 function testReport(run: TestRun): string {

@@ -13,6 +13,8 @@ export interface ToolLoopRequest {
   context: ToolContext;
   trajectory: SolveTrajectory;
   signal?: AbortSignal;
+  /** Tokens one answer may have (the mode spec's answerTokens). */
+  maxTokens?: number;
 }
 
 export interface ToolLoopResult {
@@ -22,7 +24,7 @@ export interface ToolLoopResult {
   stoppedBy?: string;
 }
 
-const MAX_ANSWER_TOKENS = 4096;
+const DEFAULT_ANSWER_TOKENS = 4096;
 
 /**
  * One role at work: the model answers, koderz runs the tools it called and sends back what they
@@ -40,7 +42,7 @@ export async function runToolLoop(request: ToolLoopRequest): Promise<ToolLoopRes
   for (;;) {
     const stoppedBy = trajectory.exhausted();
     if (stoppedBy) return { text: lastText, stoppedBy };
-    const response = await backend.chat({ messages, tools: tools.map((t) => t.spec), temperature: 0, maxTokens: MAX_ANSWER_TOKENS, signal });
+    const response = await backend.chat({ messages, tools: tools.map((t) => t.spec), temperature: 0, maxTokens: request.maxTokens ?? DEFAULT_ANSWER_TOKENS, signal });
     trajectory.addModelTurn(role, backend.model, prompt, response);
     if (response.text.trim()) lastText = response.text.trim();
     messages.push({ role: "assistant", content: response.text, ...(response.toolCalls.length ? { toolCalls: response.toolCalls } : {}) });

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { AGENT_ROLES, type AgentRole } from "../../agents/agent.js";
+import { MODES, type Mode } from "../../policy/actions.js";
+import { KoderzError } from "../errors.js";
+import { resolveModel, type ModelConfig } from "../llm/index.js";
+
+/**
+ * The escalation ladder of `--mode auto --ladder ...`: rungs cheapest first, which the
+ * meta-controller may climb with Escalate after any step (FrugalGPT / AutoMix cascades, with the
+ * policy deciding on what a user could see). Either modes (`fast,standard,deep`: the next rung
+ * runs a deeper mode's agents) or models for one role (`Coder=ollama:qwen2.5-coder:7b,kimi-k2`:
+ * the next rung's role calls a stronger model). Work is kept across rungs (see episode.ts).
+ */
+export const LadderSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("modes"), modes: z.array(z.enum(MODES)).min(2) }),
+  z.object({ kind: z.literal("models"), role: z.enum(AGENT_ROLES as [AgentRole, ...AgentRole[]]), models: z.array(z.string().min(1)).min(2) }),
+]);
+export type Ladder = z.infer<typeof LadderSchema>;
+
+const EXAMPLES = "e.g. --ladder fast,standard,deep or --ladder Coder=ollama:qwen2.5-coder:7b,ollama:qwen3-coder:30b,kimi-k2";
+
+/** Parses `--ladder`; every way it can be wrong is one usage error that says what and how to fix it. */
+export function parseLadder(value: string, config?: ModelConfig): Ladder {
+  const refuse = (what: string, hint: string = EXAMPLES): never => {
+    throw new KoderzError("usage", `--ladder "${value}": ${what}`, hint);
+  };
+  const text = value.trim();
+  if (!text) refuse("the ladder is empty");
+  const equals = text.indexOf("=");
+  const rungs = (list: string): string[] => list.split(",").map((rung) => rung.trim());
+  const checkRungs = (names: string[]): void => {
+    const empty = names.findIndex((name) => name === "");
+    if (empty >= 0) refuse(`rung ${empty + 1} is empty (two commas, or a comma at an end)`);
+    if (names.length < 2) refuse("a ladder needs at least two rungs, cheapest first");
+    const repeated = names.find((name, index) => names.indexOf(name) !== index);
+    if (repeated) refuse(`"${repeated}" is on the ladder twice`);
+  };
+
+  if (equals < 0) {
+    const modes = rungs(text);
+    checkRungs(modes);
+    const unknown = modes.find((mode) => !(MODES as readonly string[]).includes(mode));
+    if (unknown) refuse(`"${unknown}" is not a mode`, `a ladder of modes uses ${MODES.join(", ")}, cheapest first; ${EXAMPLES}`);
+    return { kind: "modes", modes: modes as Mode[] };
+  }
+
+  const rawRole = text.slice(0, equals).trim();
+  const role = AGENT_ROLES.find((r) => r.toLowerCase() === rawRole.toLowerCase());
+  if (!role) refuse(`"${rawRole}" is not a role`, `a ladder of models names one role of ${AGENT_ROLES.join(", ")}; ${EXAMPLES}`);
+  const models = rungs(text.slice(equals + 1));
+  checkRungs(models);
+  for (const [index, model] of models.entries()) {
+    try {
+      resolveModel(model, { config });
+    } catch (error) {
+      const hint = error instanceof KoderzError && error.hint ? error.hint : EXAMPLES;
+      refuse(`rung ${index + 1}, model "${model}": ${error instanceof Error ? error.message : String(error)}`, hint);
+    }
+  }
+  return { kind: "models", role: role!, models };
+}
+
+export function rungCount(ladder: Ladder): number {
+  return ladder.kind === "modes" ? ladder.modes.length : ladder.models.length;
+}
+
+/** How a ladder reads in a log line: `fast > deep` or `Coder: a > b`. */
+export function describeLadder(ladder: Ladder): string {
+  return ladder.kind === "modes" ? ladder.modes.join(" > ") : `${ladder.role}: ${ladder.models.join(" > ")}`;
+}
