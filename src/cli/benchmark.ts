@@ -14,6 +14,7 @@ import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
 import { openStore, resolveDbPath, type ArmTotals } from "../store/index.js";
 import { lockRun, type RunLock } from "../store/run-lock.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
+import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { runQueuedBenchmarkCommand } from "./benchmark-queue.js";
@@ -45,6 +46,7 @@ export type ModelFlags = z.infer<typeof ModelOptions>;
 export const BenchmarkOptions = ModelOptions.extend({
   mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
   dataset: z.string().default("humaneval"),
+  suite: z.string().min(1).optional(),
   maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
   checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
   concurrency: whole("--concurrency").default(2),
@@ -72,7 +74,8 @@ export function registerBenchmark(program: Command): void {
     .command("benchmark")
     .argument("[start]", "first problem index (0-based)")
     .argument("[end]", "one past the last problem index, e.g. 0 164 for all of HumanEval")
-    .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")}`, "comparative")
+    .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")} (default: the suite's solver, else comparative)`, "comparative")
+    .option("--suite <name|path>", "a suite by name (humaneval, humaneval+, coder-rubric) or a suite file; without START END, all its cases")
     .option("--concurrency <n>", "problems in flight at once", "2")
     .option("--resume <run-id>", "continue a stopped run where it left off")
     .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls")
@@ -81,8 +84,9 @@ export function registerBenchmark(program: Command): void {
     .option("--lease-seconds <s>", "--queue: how long a worker may hold a job before another retries it (default 900)");
   addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw) => {
     const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
-    if (flags.queue) return runQueuedBenchmarkCommand(await sessionRequest(start, end, flags), { ...flags, queue: flags.queue }, renderArms);
-    await runBenchmarkCommand(await sessionRequest(start, end, flags), flags);
+    const request = flags.suite ? await suiteRunRequest(start, end, flags, command.getOptionValueSource("mode") !== "default") : await sessionRequest(start, end, flags);
+    if (flags.queue) return runQueuedBenchmarkCommand(request, { ...flags, queue: flags.queue }, renderArms);
+    await runBenchmarkCommand(request, flags);
   });
 }
 
@@ -165,6 +169,23 @@ async function sessionRequest(start: string | undefined, end: string | undefined
   const dataset = datasetChoice(flags);
   const tasks = selectRange(await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath }), range[0], range[1]);
   return newRunRequest(flags, range, tasks.map((t) => t.id));
+}
+
+/** `--suite NAME|PATH [START END]`: a suite file's cases (or its dataset), with its solver's mode unless --mode was given. */
+async function suiteRunRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags, modeGiven: boolean): Promise<SessionRequest> {
+  if (flags.resume || flags.replay) throw new KoderzError("usage", "--suite starts a new run; --resume and --replay use the suite the run was started with", "drop --suite");
+  const suite = await loadSuiteDefinition(flags.suite!, { dataset: flags.dataset === "humaneval" ? undefined : flags.dataset });
+  const mode = modeGiven || !suite.solverMode ? flags.mode : parseOptions(BenchmarkOptions.pick({ mode: true }), { mode: suite.solverMode }).mode;
+  if (mode === "auto" && suite.tasks.some((task) => task.scoring && task.scoring.scorer !== "tests")) {
+    throw new KoderzError("usage", `--mode auto is trained on hidden-test verdicts; suite ${suite.name} is scored by other scorers`, "pick a fixed mode: fast, standard, deep, zero-shot, iterative or comparative");
+  }
+  const range: [number, number] = start === undefined && end === undefined ? [0, suite.tasks.length] : parseRange(start, end);
+  const tasks = selectRange(suite.tasks, range[0], range[1]);
+  const request = newRunRequest({ ...flags, mode }, range, tasks.map((t) => t.id));
+  if (request.kind !== "new") return request;
+  // A path is kept absolute so --resume finds it from any directory; a built-in suite by its name.
+  const suiteSource = suite.file.startsWith(builtInSuitesDir()) ? suite.name : suite.file;
+  return { ...request, config: { ...request.config, suite: suite.name, suiteSource } };
 }
 
 export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {

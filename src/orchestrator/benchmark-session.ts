@@ -1,7 +1,8 @@
 import type { AgentRole } from "../../agents/agent.js";
 import { MODES, type Mode } from "../../policy/actions.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
-import { loadSuite, selectRange } from "../../tasks/load.js";
+import { selectRange } from "../../tasks/load.js";
+import { loadConfiguredTasks } from "../../tasks/suite-file.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
@@ -181,7 +182,7 @@ function storedConfig(run: RunRecord): BenchmarkConfig {
 }
 
 async function tasksFor(config: BenchmarkConfig): Promise<Task[]> {
-  const all = await loadSuite({ suite: config.suite, dataset: config.datasetPath });
+  const all = await loadConfiguredTasks(config);
   const [start, end] = config.problemRange;
   const inRange = selectRange(all, start, end);
   const wanted = new Set(config.problemIds);
