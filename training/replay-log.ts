@@ -2,8 +2,8 @@ import { z } from "zod";
 import { AGENTS, isAgent, MODES, type Agent, type Mode } from "../policy/actions.js";
 import type { TaskInput } from "../policy/features.js";
 import { deriveSeed } from "../policy/prng.js";
-import { modeFromTags } from "../src/orchestrator/chosen-mode-tag.js";
-import type { ExperimentRecord, StepRecord } from "../src/store/records.js";
+import { modeFromTags } from "../policy/chosen-mode-tag.js";
+import type { ExperimentRecord, StepRecord } from "../src/store/index.js";
 
 /**
  * What a replay environment plays back: per task, every logged configuration (a run of

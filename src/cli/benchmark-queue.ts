@@ -2,8 +2,7 @@ import { KoderzError } from "../errors.js";
 import { DEFAULT_LEASE_SECONDS } from "../queue/experiment-queue.js";
 import { enqueueRun } from "../queue/enqueue-run.js";
 import type { SessionRequest } from "../orchestrator/benchmark-session.js";
-import { isPostgresUrl } from "../store/postgres-engine.js";
-import { openStore, writeRunSummary, type ArmTotals, type Store } from "../store/index.js";
+import { isPostgresUrl, openStore, writeRunSummary, type ArmTotals, type Store } from "../store/index.js";
 
 export interface QueueFlags {
   queue: string;

@@ -3,10 +3,17 @@ import { z } from "zod";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
 import { writeFileAtomically } from "../output-file.js";
-import { openStore, type ArmTotals, type Store } from "../store/index.js";
-import { experimentExportRows, toCsv, toJsonl } from "../store/export.js";
-import { RUN_KINDS, type RunRecord } from "../store/records.js";
-import { buildRunSummary } from "../store/summary.js";
+import {
+  buildRunSummary,
+  experimentExportRows,
+  openStore,
+  runListing,
+  RUN_KINDS,
+  toCsv,
+  toJsonl,
+  type RunListing,
+  type Store,
+} from "../store/index.js";
 
 /**
  * `koderz results list | show | export | tag | stage`: the store, read and labelled from the
@@ -131,22 +138,6 @@ export function withStore<T>(db: string | undefined, use: (store: Store) => T, a
 
 // ── list ───────────────────────────────────────────────────────────────────────────────────
 
-export interface RunListing {
-  run_id: string;
-  kind: string;
-  mode: string;
-  stage: string | null;
-  status: string;
-  start_time: string;
-  end_time: string | null;
-  tags: string[];
-  problems: number;
-  arms: { arm: string; experiments: number; successes: number; success_rate: number; input_tokens: number; output_tokens: number; cost: number }[];
-  input_tokens: number;
-  output_tokens: number;
-  cost: number;
-}
-
 function listRuns(store: Store, options: z.infer<typeof ListOptions>): void {
   const runs = store.listRuns({ tags: options.tags, model: options.model, problem: options.problem, kind: options.kind, stage: options.stage });
   const listings = runs.map((run) => runListing(run, store.armTotals(run.runId)));
@@ -181,33 +172,6 @@ function successCell(arms: RunListing["arms"]): string {
   if (arms.length === 0) return "-";
   if (arms.length === 1) return formatPercent(arms[0]!.success_rate);
   return arms.map((a) => `${a.arm} ${formatPercent(a.success_rate)}`).join(", ");
-}
-
-export function runListing(run: RunRecord, arms: ArmTotals[]): RunListing {
-  return {
-    run_id: run.runId,
-    kind: run.kind,
-    mode: run.mode,
-    stage: run.stage ?? null,
-    status: run.status,
-    start_time: run.startTime,
-    end_time: run.endTime ?? null,
-    tags: run.tags,
-    // Arms of one run cover the same problems; the largest arm is the run's problem count.
-    problems: Math.max(0, ...arms.map((a) => a.experiments)),
-    arms: arms.map((a) => ({
-      arm: a.arm,
-      experiments: a.experiments,
-      successes: a.successes,
-      success_rate: a.experiments === 0 ? 0 : (a.successes / a.experiments) * 100,
-      input_tokens: a.inputTokens,
-      output_tokens: a.outputTokens,
-      cost: a.costUsd,
-    })),
-    input_tokens: arms.reduce((total, a) => total + a.inputTokens, 0),
-    output_tokens: arms.reduce((total, a) => total + a.outputTokens, 0),
-    cost: arms.reduce((total, a) => total + a.costUsd, 0),
-  };
 }
 
 // ── show ───────────────────────────────────────────────────────────────────────────────────

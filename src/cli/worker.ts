@@ -5,7 +5,7 @@ import { KoderzError } from "../errors.js";
 import { loadModelConfig } from "../llm/index.js";
 import { parseRateLimit } from "../queue/model-rate-limit.js";
 import { runWorker } from "../queue/queue-worker.js";
-import { isPostgresUrl } from "../store/postgres-engine.js";
+import { isPostgresUrl } from "../store/index.js";
 import { parseOptions } from "./parse.js";
 
 const WorkerOptions = z.object({

@@ -1,6 +1,6 @@
 import type { Program, Sandbox } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
-import { exampleTests, visibleTestProgram } from "../orchestrator/checks.js";
+import { exampleTests, visibleTestProgram } from "./visible-tests.js";
 
 /** One candidate to check: the code is appended to `prompt` ("" for a whole-program solution). */
 export interface DocstringCheckItem {

@@ -1,6 +1,13 @@
 import { z } from "zod";
-import { runListing, type RunListing } from "../cli/results.js";
-import { exportRow, type ExperimentExportRow, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
+import {
+  exportRow,
+  runListing,
+  type ExperimentExportRow,
+  type ExperimentRecord,
+  type RunListing,
+  type RunRecord,
+  type Store,
+} from "../store/index.js";
 
 /**
  * The original koderz kept every benchmark summary and experiment as a memory in the Cortex

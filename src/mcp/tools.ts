@@ -1,18 +1,18 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { runListing } from "../cli/results.js";
-import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures } from "../report/compare.js";
 import {
   buildRunSummary,
   compareProblemIds,
   exportRow,
   isComparativeSummary,
   RUN_KINDS,
+  runListing,
   type RunSummary,
   type Store,
   type SummaryResult,
 } from "../store/index.js";
+import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures } from "../report/compare.js";
 import { findMemories } from "./cortex-memories.js";
 import { failureText } from "./failures.js";
 import { jsonLength, MAX_PAGE_SIZE, pagingInput, takePage, type Page, type PageRequest } from "./paging.js";

@@ -6,7 +6,7 @@ import { DEFAULT_REWARD_CONFIG } from "../../training/rewards.js";
 import { KoderzError } from "../errors.js";
 import type { ExperimentRecord } from "../store/index.js";
 import type { AutoPilot } from "./auto-experiment.js";
-import { modeFromTags } from "./chosen-mode-tag.js";
+import { modeFromTags } from "../../policy/chosen-mode-tag.js";
 import type { BenchmarkConfig } from "./benchmark-config.js";
 
 /**

@@ -6,7 +6,7 @@ import type { ModelBackend } from "../llm/types.js";
 import { experimentIdFor, type Store } from "../store/index.js";
 import { runAutoExperiment, type AutoExperimentOutcome, type AutoPilot } from "./auto-experiment.js";
 import type { Budget } from "./budget.js";
-import { chosenModeTag } from "./chosen-mode-tag.js";
+import { chosenModeTag } from "../../policy/chosen-mode-tag.js";
 import { runExperiment, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
 import type { PipelineMode, PipelineSettings } from "./pipeline.js";
 import type { StepDraft } from "./trajectory.js";

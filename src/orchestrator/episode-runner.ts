@@ -9,7 +9,7 @@ import { scaledTimeLimits } from "../evaluation/time-limits.js";
 import type { ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import type { Budget } from "./budget.js";
-import { hiddenVerdict } from "./checks.js";
+import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
 import { backendsByRole, connectModels } from "./model-backends.js";
 import type { ModelChoice } from "./roles.js";
 import { episodeResult, runAgentStep, startEpisodeWork, type AgentStepReport, type EpisodeWork } from "./episode.js";

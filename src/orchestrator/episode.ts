@@ -2,7 +2,7 @@ import { runPlanner } from "../../agents/planner.js";
 import { runReviewer } from "../../agents/reviewer.js";
 import { runTester } from "../../agents/tester.js";
 import type { Agent, Mode } from "../../policy/actions.js";
-import { exampleTests, runVisibleTests, testerTests, type VisibleTest } from "./checks.js";
+import { exampleTests, runVisibleTests, testerTests, type VisibleTest } from "../evaluation/visible-tests.js";
 import { better, checkAndRecord, writeDrafts, type PipelineContext, type PipelineResult, type Scored } from "./pipeline.js";
 import { debugOnce } from "./pipelines/debug-rounds.js";
 

@@ -3,7 +3,7 @@ import { runCoder, type Candidate } from "../../agents/coder.js";
 import type { PublicTask } from "../../agents/public-task.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelBackend } from "../llm/types.js";
-import { runVisibleTests, type CheckReport, type VisibleTest } from "./checks.js";
+import { runVisibleTests, type CheckReport, type VisibleTest } from "../evaluation/visible-tests.js";
 import type { Trajectory } from "./trajectory.js";
 
 export const PIPELINE_MODES = ["zero-shot", "iterative", "fast", "standard", "deep"] as const;

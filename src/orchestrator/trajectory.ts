@@ -1,5 +1,5 @@
 import type { AgentCall } from "../../agents/agent.js";
-import type { StepRecord } from "../store/records.js";
+import type { StepRecord } from "../store/index.js";
 import { exhaustedLimit, type Budget, type Spend } from "./budget.js";
 
 export type StepDraft = Omit<StepRecord, "experimentId" | "index">;

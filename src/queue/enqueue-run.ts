@@ -1,7 +1,6 @@
 import { planRun, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import { armsFor } from "../orchestrator/benchmark-runner.js";
-import type { RunRecord, Store } from "../store/index.js";
-import { PgStore } from "../store/postgres-engine.js";
+import { PgStore, type RunRecord, type Store } from "../store/index.js";
 import { enqueueJobs, openQueue, type ExperimentJob } from "./experiment-queue.js";
 import { checkQueueable } from "./run-context.js";
 

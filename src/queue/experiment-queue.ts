@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import PgBoss from "pg-boss";
 import { z } from "zod";
 import { KoderzError } from "../errors.js";
-import { redactedUrl } from "../store/postgres-engine.js";
+import { redactedUrl } from "../store/index.js";
 
 /**
  * The job queue of a shared run: one pg-boss job per (run, arm, problem) in the same PostgreSQL

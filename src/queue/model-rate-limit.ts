@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { KoderzError } from "../errors.js";
 import type { ChatRequest, ChatResponse, ModelBackend } from "../llm/types.js";
-import { retryWhileUnreachable } from "../store/postgres-connection-errors.js";
+import { retryWhileUnreachable } from "../store/index.js";
 
 /**
  * A per-model rate limit shared by every worker through the database, so ten workers on ten

@@ -1,7 +1,5 @@
 import { KoderzError } from "../errors.js";
-import type { ExperimentRecord, RunRecord } from "../store/records.js";
-import { compareProblemIds } from "../store/problem-order.js";
-import type { Store } from "../store/store.js";
+import { compareProblemIds, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import {
   mcnemarExactP,
   pairedBootstrapInterval,

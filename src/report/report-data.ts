@@ -1,6 +1,4 @@
-import { compareProblemIds } from "../store/problem-order.js";
-import type { ExperimentRecord, RunRecord } from "../store/records.js";
-import type { Store } from "../store/store.js";
+import { compareProblemIds, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import { integerHistogram, type Histogram } from "./histogram.js";
 import type { TrainingCurves } from "./train-metrics.js";
 

@@ -11,3 +11,8 @@ export { LATEST_SCHEMA_VERSION } from "./schema.js";
 export * from "./records.js";
 export * from "./summary.js";
 export * from "./export.js";
+export * from "./run-listing.js";
+export { lockRun, type RunLock } from "./run-lock.js";
+// The PostgreSQL engine itself, for the job queue: its jobs and results commit in one transaction.
+export { PgStore, finishRunIfComplete, isPostgresUrl, redactedUrl } from "./postgres-engine.js";
+export { retryWhileUnreachable } from "./postgres-connection-errors.js";

@@ -1,5 +1,5 @@
 import { runDebugger } from "../../../agents/debugger.js";
-import type { VisibleTest } from "../checks.js";
+import type { VisibleTest } from "../../evaluation/visible-tests.js";
 import { better, checkAndRecord, type PipelineContext, type PipelineResult, type Scored } from "../pipeline.js";
 
 /**

@@ -1,5 +1,5 @@
 import { runCoder } from "../../../agents/coder.js";
-import { exampleTests } from "../checks.js";
+import { exampleTests } from "../../evaluation/visible-tests.js";
 import { checkAndRecord, type Pipeline } from "../pipeline.js";
 
 /**

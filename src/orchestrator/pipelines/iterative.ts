@@ -2,7 +2,7 @@ import { runCoder } from "../../../agents/coder.js";
 import { runDebugger } from "../../../agents/debugger.js";
 import { runPlanner } from "../../../agents/planner.js";
 import { runReviewer } from "../../../agents/reviewer.js";
-import { exampleTests } from "../checks.js";
+import { exampleTests } from "../../evaluation/visible-tests.js";
 import { checkAndRecord, type Pipeline } from "../pipeline.js";
 
 /**

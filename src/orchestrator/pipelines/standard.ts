@@ -1,7 +1,7 @@
 import { runCoder } from "../../../agents/coder.js";
 import { runPlanner } from "../../../agents/planner.js";
 import { runTester } from "../../../agents/tester.js";
-import { exampleTests, testerTests, type VisibleTest } from "../checks.js";
+import { exampleTests, testerTests, type VisibleTest } from "../../evaluation/visible-tests.js";
 import { checkAndRecord, type Pipeline, type PipelineContext } from "../pipeline.js";
 import { debugWhileFailing } from "./debug-rounds.js";
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { isIP, type AddressInfo } from "node:net";
 import { KoderzError } from "../../errors.js";
-import type { Store } from "../../store/store.js";
+import type { Store } from "../../store/index.js";
 import { VIEWER_CSS, VIEWER_HTML, VIEWER_JS } from "./page.js";
 import { answerApi } from "./viewer-api.js";
 

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { KoderzError } from "../../errors.js";
-import type { ArmTotals, Store } from "../../store/store.js";
-import type { ExperimentRecord, RunRecord, StepRecord } from "../../store/records.js";
+import type { ArmTotals, ExperimentRecord, RunRecord, StepRecord, Store } from "../../store/index.js";
 
 /**
  * The viewer's JSON API over the store. Every request queries the store afresh, so runs that a

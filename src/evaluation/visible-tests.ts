@@ -1,7 +1,6 @@
-import type { PublicTask } from "../../agents/public-task.js";
 import type { Program, Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
-import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "../evaluation/program.js";
+import { DEFAULT_TIMEOUT_SECONDS } from "./program.js";
 
 /** One visible test: Python statements run against prompt + completion. */
 export interface VisibleTest {
@@ -26,7 +25,7 @@ export interface CheckReport {
  * Tests from the docstring's examples. A doctest compares printed values; comparing values
  * (with a float tolerance) accepts the same answers without depending on repr formatting.
  */
-export function exampleTests(task: PublicTask): VisibleTest[] {
+export function exampleTests(task: Pick<Task, "visibleExamples">): VisibleTest[] {
   return task.visibleExamples.map((example) => ({
     name: `${example.call} == ${example.expected}`,
     source: [
@@ -50,7 +49,7 @@ export function testerTests(asserts: string[]): VisibleTest[] {
 
 export async function runVisibleTests(
   sandbox: Sandbox,
-  task: PublicTask,
+  task: Pick<Task, "prompt">,
   completion: string,
   tests: VisibleTest[],
 ): Promise<CheckReport> {
@@ -78,17 +77,6 @@ function summarise(tests: VisibleTest[], verdicts: Verdict[]): CheckReport {
     allPassed: passed === tests.length,
     text: failures.length ? `${header}\n${failures.join("\n")}` : header,
   };
-}
-
-/** The grader's verdict: the only place hidden tests are used, and nothing of it reaches an agent. */
-export async function hiddenVerdict(
-  sandbox: Sandbox,
-  task: Task,
-  completion: string,
-  timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
-): Promise<Verdict> {
-  const [verdict] = await sandbox.run([{ id: task.id, ...verdictProgram(task, completion), timeoutSeconds }]);
-  return verdict!;
 }
 
 function escapePython(text: string): string {

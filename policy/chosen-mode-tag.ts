@@ -1,4 +1,4 @@
-import { MODES, type Mode } from "../../policy/actions.js";
+import { MODES, type Mode } from "./actions.js";
 
 const PREFIX = "chosen_mode:";
 
