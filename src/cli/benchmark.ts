@@ -18,6 +18,7 @@ import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { runQueuedBenchmarkCommand } from "./benchmark-queue.js";
 import { parseOptions } from "./parse.js";
+import { renderSuiteFigures } from "./suite-tables.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 
 export const DEFAULT_LOCAL_MODEL = "ollama:qwen3-coder:30b";
@@ -273,7 +274,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     bar.stop();
     log(`summary: ${result.summaryPath}`);
     if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(result.summaryPath)), null, 2) + "\n");
-    else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)));
+    else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)) + renderSuiteFigures(store.experiments(result.run.runId), typeof result.run.config.localModel === "string" ? result.run.config.localModel : undefined));
     if (result.auto) log(describeAuto(result.auto));
     if (result.status === "interrupted") process.exitCode = 130;
   } finally {
