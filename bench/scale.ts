@@ -13,7 +13,7 @@
  *                 taking the job, capturing and committing it with its completion (target < 20 ms)
  * Options: --problems N (40), --latency-ms MS (2000), --workers 1,2,4, --sandbox docker|process (process).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

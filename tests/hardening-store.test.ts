@@ -49,7 +49,7 @@ function expectOneError(run: KoderzRun, file: string, what: RegExp): void {
   expect(run.exitCode).toBe(1);
   expect(run.stderr).toContain(file);
   expect(run.stderr).toMatch(what);
-  expect(run.stderr).toMatch(/\n  fix: /);
+  expect(run.stderr).toMatch(/\n {2}fix: /);
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(run.stderr).not.toMatch(/internal error/);
 }

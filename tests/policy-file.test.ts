@@ -96,6 +96,8 @@ describe("policy files", () => {
       expect(koderzError.message).toMatch(message);
       expect(koderzError.hint).toMatch(/koderz train-meta/);
     };
+    // Each case damages the file in its own way, so the edit sees it as loosely typed JSON.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
     const edited = (edit: (file: any) => void): string => {
       const copy = structuredClone(good);
       edit(copy);

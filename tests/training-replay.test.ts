@@ -134,9 +134,9 @@ describe("ReplayEnvironment", () => {
     const playDeep = async (stopAfter: number) => {
       const env = new ReplayEnvironment({ log: converted.log, seed: 1 });
       await env.reset();
-      let result = await env.step({ kind: "mode", mode: "deep" });
+      await env.step({ kind: "mode", mode: "deep" });
       const agents = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"] as const;
-      for (let i = 0; i < stopAfter; i++) result = await env.step(agentAction(agents[i]!));
+      for (let i = 0; i < stopAfter; i++) await env.step(agentAction(agents[i]!));
       return (await env.step(agentAction("Stop"))).info.outcome!;
     };
     expect((await playDeep(4)).success).toBe(true); // the Debugger wrote the final code; the Reviewer changed nothing

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { z } from "zod";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
-import { SANITIZE_SCRIPT } from "./sanitize-script.js";
+import { packageFilePath } from "../package-file.js";
 
 /**
  * Turns a chat model's answer into a completion that fits `prompt + completion`:
@@ -22,6 +22,7 @@ import { SANITIZE_SCRIPT } from "./sanitize-script.js";
  * Why Python: deciding what is code needs Python's own parser (indentation, strings, the exact
  * grammar of the interpreter that will run it). python3 is already a prerequisite, and compile()
  * checks syntax without running anything; a parser written in TypeScript would drift from it.
+ * The Python half is sanitize.py beside this file.
  */
 export interface SanitizeRequest {
   /** The prompt the completion will be appended to (use "" for a self-contained solution). */
@@ -42,8 +43,10 @@ const ScriptOutput = z.array(z.object({ completion: z.string(), how: z.string() 
 /** Sanitizes many answers with one python3 process (a few ms each). */
 export async function sanitizeCompletions(requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
   if (requests.length === 0) return [];
+  // Outside the try: a missing sanitize.py is a broken install, not an answer to keep unchanged.
+  const script = packageFilePath(import.meta.url, "./sanitize.py");
   try {
-    return await runScript(requests);
+    return await runScript(script, requests);
   } catch (error) {
     if (error instanceof KoderzError && error.code === "not_found") throw error;
     // One pathological answer (say, nesting that overflows the parser) must not sink the batch:
@@ -51,7 +54,7 @@ export async function sanitizeCompletions(requests: readonly SanitizeRequest[]):
     const results: SanitizeResult[] = [];
     for (const request of requests) {
       try {
-        results.push(...(await runScript([request])));
+        results.push(...(await runScript(script, [request])));
       } catch {
         results.push({ completion: request.output, how: "sanitizer failed: kept the answer unchanged" });
       }
@@ -66,10 +69,10 @@ export async function sanitizeCompletion(output: string, task: Pick<Task, "promp
   return result!.completion;
 }
 
-function runScript(requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
+function runScript(script: string, requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
   return new Promise((resolve, reject) => {
     // -I: ignore PYTHON* variables and the user's site-packages; the script needs only the stdlib.
-    const child = spawn("python3", ["-I", "-c", SANITIZE_SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("python3", ["-I", script], { stdio: ["pipe", "pipe", "pipe"] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));

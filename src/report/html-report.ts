@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
+import { readPackageFile } from "../package-file.js";
 import { escapeHtml, jsonForScript, scriptSafe } from "./html-text.js";
 import { formatCount, formatDollars, formatPercent } from "./number-format.js";
-import { REPORT_PAGE_SCRIPT } from "./report-page-script.js";
 import type { ReportColumn, ReportData } from "./report-data.js";
 import type { HeldOutTable } from "./train-metrics.js";
 
@@ -22,7 +22,7 @@ export function renderHtmlReport(data: ReportData, chartJs: string): string {
   const { matrix: _matrix, emptyRuns: _emptyRuns, ...charted } = data;
   const chartData: ReportChartData = { ...charted, palette: REPORT_PALETTE };
   const libraryScript = scriptSafe(chartJs);
-  const pageScript = scriptSafe(REPORT_PAGE_SCRIPT);
+  const pageScript = scriptSafe(readPackageFile(import.meta.url, "./report-page.js"));
   const csp = [
     "default-src 'none'",
     `script-src ${scriptHash(libraryScript)} ${scriptHash(pageScript)}`,

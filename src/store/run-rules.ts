@@ -15,6 +15,7 @@ export function automaticRunTags(run: RunRecord): Tag[] {
 export function checkTags(tags: readonly Tag[]): void {
   for (const tag of tags) {
     // Commas separate --tags on the command line and ";" separates tags in CSV exports.
+    // eslint-disable-next-line no-control-regex -- U+001F (the unit separator) is refused on purpose
     if (!tag.trim() || tag !== tag.trim() || /[,;\u001f]/.test(tag)) {
       throw new KoderzError("bad_input", `tag ${JSON.stringify(tag)} is not allowed`, "use a word or key:value without spaces at either end, commas or semicolons");
     }

@@ -21,7 +21,7 @@ export function checkStoreFile(file: string): void {
   }
   if (size === 0) return; // SQLite's empty database: a new store, or "not a koderz store" when read
   const header = Buffer.alloc(100);
-  let read = 0;
+  let read: number;
   try {
     const fd = openSync(file, "r");
     try {

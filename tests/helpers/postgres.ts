@@ -58,6 +58,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     throw new Error(
       `these tests need PostgreSQL (Debian: apt-get install -y postgresql; binaries expected in ${BIN}): ` +
         (error instanceof Error ? error.message : String(error)),
+      { cause: error },
     );
   }
   const url = `postgres://koderz@127.0.0.1:${port}/postgres`;

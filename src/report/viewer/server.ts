@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { isIP, type AddressInfo } from "node:net";
 import { KoderzError } from "../../errors.js";
+import { readPackageFile } from "../../package-file.js";
 import type { Store } from "../../store/index.js";
-import { VIEWER_CSS, VIEWER_HTML, VIEWER_JS } from "./page.js";
 import { answerApi } from "./viewer-api.js";
 
 /**
@@ -31,10 +31,11 @@ const PAGE_SECURITY = {
   "Referrer-Policy": "no-referrer",
 };
 
-const STATIC: Record<string, { type: string; body: string }> = {
-  "/": { type: "text/html; charset=utf-8", body: VIEWER_HTML },
-  "/app.js": { type: "text/javascript; charset=utf-8", body: VIEWER_JS },
-  "/app.css": { type: "text/css; charset=utf-8", body: VIEWER_CSS },
+/** The page's files, beside this module, read on first request. */
+const STATIC: Record<string, { type: string; file: string }> = {
+  "/": { type: "text/html; charset=utf-8", file: "./index.html" },
+  "/app.js": { type: "text/javascript; charset=utf-8", file: "./app.js" },
+  "/app.css": { type: "text/css; charset=utf-8", file: "./app.css" },
 };
 
 const LOOPBACK_NAMES = new Set(["localhost", "[::1]", "::1"]);
@@ -89,7 +90,7 @@ function handle(options: ViewerOptions, request: IncomingMessage, response: Serv
   const url = new URL(request.url ?? "/", "http://viewer.invalid");
   const page = STATIC[url.pathname];
   if (page) {
-    send(response, 200, page.type, page.body, PAGE_SECURITY, request.method === "HEAD");
+    send(response, 200, page.type, readPackageFile(import.meta.url, page.file), PAGE_SECURITY, request.method === "HEAD");
     return;
   }
   const parts = url.pathname.split("/").slice(1);

@@ -1,121 +1,14 @@
+// @ts-check
 /**
- * The viewer's one page: HTML shell, stylesheet and script, kept as strings so they ship inside
- * the compiled dist/ with no asset copying. The script builds every element with
+ * The viewer's page script (server.ts serves it as /app.js). It builds every element with
  * createElement/textContent: run ids, prompts, responses and test output are untrusted text and
- * are never parsed as HTML. Plain ES2017: it runs in the browser, not in Node.
+ * are never parsed as HTML. Plain ES2017: it runs in the browser, not in Node; `npm run lint`
+ * type-checks it (tsconfig.pages.json).
  */
-
-export const VIEWER_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>koderz view</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/app.css">
-</head>
-<body>
-<header class="bar">
-  <a class="brand" href="#/">koderz <span>view</span></a>
-  <nav id="crumbs" aria-label="breadcrumbs"></nav>
-  <button id="refresh" type="button" title="Load again from the store">Refresh</button>
-</header>
-<main id="app" aria-live="polite"></main>
-<script src="/app.js"></script>
-</body>
-</html>
-`;
-
-export const VIEWER_CSS = `
-:root { --ink: #1d2433; --muted: #667085; --line: #e4e7ec; --bg: #f5f6f8; --accent: #3559c7; --pass: #067647; --pass-bg: #dcfae6; --fail: #b42318; --fail-bg: #fee4e2; --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; -webkit-font-smoothing: antialiased; }
-a { color: var(--accent); text-decoration: none; }
-a:hover { text-decoration: underline; }
-.bar { position: sticky; top: 0; z-index: 5; display: flex; align-items: center; gap: 18px; padding: 0 28px; height: 52px; background: #fff; border-bottom: 1px solid var(--line); }
-.brand { font-weight: 700; color: var(--ink); font-size: 15px; }
-.brand span { font-weight: 400; color: var(--muted); }
-.brand:hover { text-decoration: none; }
-#crumbs { flex: 1; display: flex; gap: 8px; align-items: center; color: var(--muted); min-width: 0; white-space: nowrap; overflow: hidden; }
-#crumbs .sep { color: #c0c6d0; }
-#crumbs .here { color: var(--ink); overflow: hidden; text-overflow: ellipsis; }
-#refresh { font: inherit; font-size: 13px; color: var(--ink); background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 4px 12px; cursor: pointer; }
-#refresh:hover { background: var(--bg); }
-main { max-width: 1280px; margin: 0 auto; padding: 28px 28px 64px; }
-h1 { font-size: 22px; font-weight: 650; letter-spacing: -0.01em; margin: 0; overflow-wrap: anywhere; }
-h1.mono { font-size: 20px; font-weight: 600; letter-spacing: 0; }
-h2 { font-size: 15px; font-weight: 600; margin: 28px 0 10px; }
-.head { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; margin-bottom: 4px; }
-.sub { color: var(--muted); margin: 0 0 20px; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; }
-.table-card { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { text-align: left; padding: 9px 10px; border-bottom: 1px solid var(--line); vertical-align: middle; }
-thead th { font-size: 11px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); font-weight: 600; white-space: nowrap; background: #fafbfc; }
-thead th:first-child { border-top-left-radius: 10px; }
-thead th:last-child { border-top-right-radius: 10px; }
-tbody tr:last-child td { border-bottom: none; }
-tbody tr.link { cursor: pointer; }
-tbody tr.link:hover td { background: #f7f9fe; }
-.num { text-align: right; white-space: nowrap; }
-.mono, code { font-family: var(--mono); font-size: 12.5px; }
-.nowrap { white-space: nowrap; }
-.muted { color: var(--muted); }
-.meta { color: var(--muted); font-size: 12px; margin-top: 1px; white-space: nowrap; }
-.verdict-cell { max-width: 340px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--muted); }
-.badge { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 12px; font-weight: 600; white-space: nowrap; }
-.badge.pass, .badge.finished { background: var(--pass-bg); color: var(--pass); }
-.badge.fail, .badge.failed { background: var(--fail-bg); color: var(--fail); }
-.badge.running { background: #e0eaff; color: #2e47a8; }
-.badge.interrupted { background: #fef0c7; color: #93370d; }
-.pill { display: inline-block; background: #f2f4f7; border-radius: 4px; padding: 0 6px; margin: 1px 4px 1px 0; font-size: 12px; white-space: nowrap; }
-.rate { display: flex; align-items: center; gap: 8px; white-space: nowrap; }
-.rate + .rate { margin-top: 2px; }
-.rate .arm { color: var(--muted); min-width: 64px; font-size: 12.5px; }
-.meter { width: 72px; height: 6px; border-radius: 3px; background: #eaecf0; overflow: hidden; }
-.meter > div { height: 100%; background: #32a467; }
-.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 12px 24px; margin: 0 0 8px; }
-.facts dt { font-size: 11px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); font-weight: 600; }
-.facts dd { margin: 2px 0 0; overflow-wrap: anywhere; }
-.facts .wide { grid-column: 1 / -1; }
-.arms { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 14px; margin: 20px 0 4px; }
-.arm-card { padding: 14px 16px; }
-.arm-card .name { color: var(--muted); font-size: 12.5px; font-weight: 600; }
-.arm-card .big { font-size: 26px; font-weight: 650; letter-spacing: -0.02em; }
-.arm-card .line { color: var(--muted); font-size: 12.5px; }
-.toolbar { display: flex; align-items: center; justify-content: space-between; gap: 12px; margin: 28px 0 10px; }
-.toolbar h2 { margin: 0; }
-.segments { display: inline-flex; border: 1px solid var(--line); border-radius: 7px; overflow: hidden; background: #fff; }
-.segments button { font: inherit; font-size: 13px; border: 0; background: transparent; padding: 4px 12px; cursor: pointer; color: var(--muted); }
-.segments button + button { border-left: 1px solid var(--line); }
-.segments button[aria-pressed="true"] { background: #eef2fc; color: var(--accent); font-weight: 600; }
-.stats { display: flex; flex-wrap: wrap; gap: 10px 28px; margin: 6px 0 18px; }
-.stat .k { font-size: 11px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); font-weight: 600; }
-.stat .v { font-size: 17px; font-weight: 600; font-variant-numeric: tabular-nums; }
-pre { margin: 0; padding: 12px 14px; background: #f8f9fb; border: 1px solid #eceef2; border-radius: 8px; font: 12.5px/1.55 var(--mono); white-space: pre-wrap; overflow-wrap: anywhere; max-height: 460px; overflow: auto; }
-pre.verdict.fail { background: #fff8f7; border-color: #fcd9d5; }
-pre.verdict.pass { background: #f4fcf7; border-color: #c9f0d8; }
-.steps { list-style: none; margin: 0; padding: 0; display: grid; gap: 14px; }
-.step { padding: 0; overflow: hidden; }
-.step > header { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; padding: 10px 16px; border-bottom: 1px solid var(--line); background: #fafbfc; }
-.step-no { display: inline-grid; place-items: center; width: 24px; height: 24px; border-radius: 50%; background: var(--ink); color: #fff; font-size: 12px; font-weight: 600; }
-.agent { font-weight: 600; }
-.metrics { margin-left: auto; display: flex; gap: 16px; flex-wrap: wrap; color: var(--muted); font-size: 12.5px; font-variant-numeric: tabular-nums; }
-.metrics b { color: var(--ink); font-weight: 600; }
-.step-body { padding: 6px 16px 14px; }
-details { margin-top: 8px; }
-summary { cursor: pointer; color: var(--muted); font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em; padding: 4px 0; user-select: none; }
-summary:hover { color: var(--ink); }
-.empty, .error { padding: 28px; text-align: center; color: var(--muted); }
-.error { color: var(--fail); }
-.error .hint { color: var(--muted); margin-top: 6px; }
-`;
-
-export const VIEWER_JS = String.raw`
 (function () {
   "use strict";
-  var app = document.getElementById("app");
-  var crumbs = document.getElementById("crumbs");
+  var app = /** @type {HTMLElement} */ (document.getElementById("app"));
+  var crumbs = /** @type {HTMLElement} */ (document.getElementById("crumbs"));
   var currentView = 0;
 
   // ── DOM: every piece of text goes through textContent or a text node ──────────────────
@@ -148,7 +41,7 @@ export const VIEWER_JS = String.raw`
     return fetch(url, { headers: { accept: "application/json" } }).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) {
-          var error = new Error(body.error ? body.error.message : "HTTP " + response.status);
+          var error = /** @type {Error & { hint?: string | null }} */ (new Error(body.error ? body.error.message : "HTTP " + response.status));
           error.hint = body.error ? body.error.hint : null;
           throw error;
         }
@@ -273,7 +166,7 @@ export const VIEWER_JS = String.raw`
         h("div", { class: "toolbar" }, [h("h2", { text: "Problems" }), filter]),
         data.experiments.length
           ? h("div", { class: "card table-card" }, [h("table", { id: "problems" }, [
-              h("thead", {}, [h("tr", {}, ["problem", "arm", "result", { t: "iterations", n: 1 }, { t: "tokens in / out", n: 1 }, { t: "cost", n: 1 }, { t: "wall", n: 1 }, "verdict"].map(function (c) {
+              h("thead", {}, [h("tr", {}, ["problem", "arm", "result", { t: "iterations", n: 1 }, { t: "tokens in / out", n: 1 }, { t: "cost", n: 1 }, { t: "wall", n: 1 }, "verdict"].map(function (/** @type {any} */ c) {
                 return h("th", { class: c.n ? "num" : null, text: c.t || c });
               }))]),
               body,
@@ -357,8 +250,7 @@ export const VIEWER_JS = String.raw`
       app.removeAttribute("aria-busy");
     });
   }
-  document.getElementById("refresh").addEventListener("click", route);
+  /** @type {HTMLElement} */ (document.getElementById("refresh")).addEventListener("click", route);
   window.addEventListener("hashchange", function () { route(); window.scrollTo(0, 0); });
   route();
 })();
-`;

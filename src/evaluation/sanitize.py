@@ -1,13 +1,13 @@
-/**
- * The sanitizer's Python half, run with python3 (see sanitize.ts for why it is Python).
- * It reads [{prompt, entryPoint, output}] as JSON on stdin and writes [{completion, how}].
- * It only parses and compiles the answers (compile(), never exec), so running it outside the
- * sandbox executes none of the model's code. Kept free of backticks so it can live in String.raw.
- */
-export const SANITIZE_SCRIPT = String.raw`import ast, json, keyword, re, sys, textwrap
+"""
+The sanitizer's Python half, run with python3 by sanitize.ts (see there for why it is Python).
+It reads [{prompt, entryPoint, output}] as JSON on stdin and writes [{completion, how}].
+It only parses and compiles the answers (compile(), never exec), so running it outside the
+sandbox executes none of the model's code.
+"""
+import ast, json, keyword, re, sys, textwrap
 
 PYTHON_TAGS = {"", "python", "py", "python3", "py3", "ipython"}
-FENCE = re.compile(r"^\s*\x60{3,}\s*([\w+.#-]*)")  # \x60 is the backtick
+FENCE = re.compile(r"^\s*`{3,}\s*([\w+.#-]*)")
 SCRIPT_CALLS = {"print", "input", "exit", "quit", "sys.exit", "os._exit", "unittest.main", "doctest.testmod", "pytest.main"}
 MAX_SPAN_CHECKS = 2000  # bounds the quadratic search for code among prose to about a second
 
@@ -255,4 +255,3 @@ def main():
 
 
 main()
-`;
