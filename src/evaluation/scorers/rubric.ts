@@ -5,7 +5,7 @@ import type { Task } from "../../../tasks/task.js";
 import type { ModelBackend } from "../../llm/types.js";
 import { JudgeVerdictSchema, readJudgeVerdict } from "./judge-verdict.js";
 import { pythonString } from "./python-literal.js";
-import type { CriterionScore, ScoreInput, ScoreResult, Scorer, ScorerCall } from "./scorer.js";
+import type { CriterionScore, ScoreInput, Scorer, ScorerCall } from "./scorer.js";
 
 /** Seconds an executable criterion may run when the suite does not say: generous, as criteria run many at once. */
 const DEFAULT_CRITERION_SECONDS = 10;
