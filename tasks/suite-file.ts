@@ -84,19 +84,24 @@ export function readSuiteFile(file: string): SuiteFile {
 }
 
 function casesToTasks(file: string, suite: SuiteFile): Task[] {
-  return (suite.cases ?? []).map((suiteCase, index) => ({
-    id: `${suite.name}/${suiteCase.id}`,
-    index,
-    suite: suite.name,
-    category: suiteCase.category,
-    tier: suiteCase.tier,
-    scoring: scoringOf(file, suite, suiteCase, index),
-    prompt: suiteCase.prompt,
-    entryPoint: suiteCase.entry_point,
-    canonicalSolution: suiteCase.reference ?? "",
-    visibleExamples: extractVisibleExamples(suiteCase.prompt, suiteCase.entry_point),
-    hiddenTest: suiteCase.scorer === "tests" || (suiteCase.scorer === undefined && suite.scorer === "tests") ? suiteCase.test ?? "" : "",
-  }));
+  return (suite.cases ?? []).map((suiteCase, index) => {
+    const scoring = scoringOf(file, suite, suiteCase, index);
+    return {
+      id: `${suite.name}/${suiteCase.id}`,
+      index,
+      suite: suite.name,
+      category: suiteCase.category,
+      tier: suiteCase.tier,
+      scoring,
+      ...(suiteCase.timeout !== undefined ? { timeoutSeconds: suiteCase.timeout } : {}),
+      prompt: suiteCase.prompt,
+      entryPoint: suiteCase.entry_point,
+      canonicalSolution: suiteCase.reference ?? "",
+      visibleExamples: extractVisibleExamples(suiteCase.prompt, suiteCase.entry_point),
+      // Auto mode's episodes grade with hiddenTest directly, so a tests case carries its test there too.
+      hiddenTest: scoring.scorer === "tests" ? scoring.test : "",
+    };
+  });
 }
 
 /** The case's scorer with the settings it needs, or an error naming the missing field. */

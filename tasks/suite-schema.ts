@@ -71,6 +71,8 @@ export const SuiteCaseSchema = z.strictObject({
   tolerance: z.number().nonnegative().optional(),
   /** rubric: the weighted criteria. */
   criteria: z.array(CriterionSchema).min(1, "needs at least one criterion").optional(),
+  /** tests and match: the grader's wall-clock limit in seconds (default 3, as HumanEval's). */
+  timeout: z.number().positive().max(120).optional(),
   /** rubric: the 1-5 score at or above which the case counts as solved (default: the suite's). */
   pass_score: z.number().min(1).max(5).optional(),
 });

@@ -28,6 +28,8 @@ export interface Task {
   tier?: string;
   /** How the final answer is scored; without it, by the hidden test as HumanEval does. */
   scoring?: ScoringSpec;
+  /** The grader's time limit in seconds when the suite sets one (long-input cases). */
+  timeoutSeconds?: number;
   prompt: string;
   entryPoint: string;
   canonicalSolution: string;

@@ -118,6 +118,13 @@ describe("the coder rubric suite", () => {
     await sandbox?.close();
   });
 
+  /** One case at a time, as a benchmark at --concurrency 1 would: the timing criteria must not race ten sandboxes for two cores. */
+  async function scoreEach(completion: (task: Task) => string) {
+    const results = [];
+    for (const task of tasks) results.push(await scoreCompletion({ task, completion: completion(task), sandbox, timeoutSeconds: 5 }));
+    return results;
+  }
+
   it("has the ten questions, each with a tier, a category and a reference solution", () => {
     expect(tasks.map((t) => t.id.replace("coder-rubric/", ""))).toEqual([
       "factorial", "reverse-words", "stack", "longest-palindrome", "lru-cache", "ip-address", "merge-intervals-fix", "concurrent-fetch", "token-bucket", "retry-decorator",
@@ -127,13 +134,13 @@ describe("the coder rubric suite", () => {
   });
 
   it("every reference solution meets every executable criterion", async () => {
-    const results = await Promise.all(tasks.map((task) => scoreCompletion({ task, completion: task.canonicalSolution, sandbox, timeoutSeconds: 5 })));
+    const results = await scoreEach((task) => task.canonicalSolution);
     const failing = results.flatMap((result, i) => result.criteria!.filter((c) => c.by !== "judge" && c.value !== 1).map((c) => `${tasks[i]!.id} ${c.name}: ${c.detail}`));
     expect(failing).toEqual([]);
   }, 120_000);
 
   it("an answer that does nothing meets no executable criterion but the ones a stub cannot miss", async () => {
-    const results = await Promise.all(tasks.map((task) => scoreCompletion({ task, completion: "    pass\n", sandbox, timeoutSeconds: 5 })));
+    const results = await scoreEach(() => "    pass\n");
     for (const [i, result] of results.entries()) {
       expect(result.passed, tasks[i]!.id).toBe(false);
       expect(result.score!, tasks[i]!.id).toBeLessThan(3);

@@ -106,7 +106,7 @@ async function runPlannedSession(
         store: deps.store,
         sandbox,
         modelsFor,
-        hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
+        hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? task.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
         autoPilot: auto?.pilot,
         onStart: (progress) => deps.onStart?.(run, tasks, progress),
         onFinished: deps.onFinished,

@@ -68,6 +68,6 @@ export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Prom
     tasks: new Map(tasks.map((task) => [task.id, task])),
     arms: new Map(arms.map((arm) => [arm.arm, arm])),
     backends,
-    hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
+    hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? task.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
   };
 }
