@@ -30,7 +30,7 @@ import { MetaPolicy } from "../policy/meta-policy.js";
 import { importsLabelled } from "../src/evaluation/import-run.js";
 import { openStore } from "../src/store/index.js";
 import { loadSuite } from "../tasks/load.js";
-import { bestFixedMode, formatComparison } from "../training/evaluate.js";
+import { bestFixedMode, formatComparison } from "../training/compare-controllers.js";
 import { formatPooledTable } from "../training/held-out-table.js";
 import { replayLogHasPrices } from "../training/replay-environment.js";
 import { replayLogFromStore } from "../training/replay-log.js";

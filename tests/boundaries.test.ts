@@ -1,4 +1,5 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -66,6 +67,16 @@ describe("npm run lint", () => {
     expect(output).toMatch(/store-through-its-index: src\/report\/planted-bypass\.ts → src\/store\/store\.ts/);
     expect(output).toMatch(/no-circular: tasks\/planted-a\.ts →/);
     expect(output).toContain("3 dependency violations");
+  });
+
+  it("enforces the layers docs/ARCHITECTURE.md shows, in the same order", () => {
+    const config = createRequire(import.meta.url)(path.join(repoRoot, ".dependency-cruiser.cjs")) as { forbidden: { name: string }[] };
+    const enforced = config.forbidden.filter((rule) => rule.name.startsWith("layer-")).map((rule) => rule.name.slice("layer-".length).split("+"));
+    const page = readFileSync(path.join(repoRoot, "docs/ARCHITECTURE.md"), "utf8");
+    // Rows such as "| 2 | `src/queue`, `src/mcp` | layers 3–9 |".
+    const documented = [...page.matchAll(/^\| \d+ \| (.+?) \|/gm)].map((row) => [...row[1]!.matchAll(/`([^`]+)`/g)].map((name) => name[1]!));
+    expect(enforced.length).toBeGreaterThan(5);
+    expect(documented).toEqual(enforced);
   });
 
   it("fails on a type error in a page script", async () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "../policy/backend.js";
-import { bestFixedMode } from "../training/evaluate.js";
+import { bestFixedMode } from "../training/compare-controllers.js";
 import type { EpisodeMetric, UpdateMetric } from "../training/metrics.js";
 import { DEFAULT_REWARD_CONFIG, regretGrowth } from "../training/rewards.js";
 import { syntheticExperience, trainAndCompare } from "../training/session.js";

@@ -4,7 +4,7 @@ import { useBackend } from "../policy/backend.js";
 import { MetaPolicy } from "../policy/meta-policy.js";
 import type { Observation } from "../policy/observation.js";
 import { cascadeController, fixedModeController, policyController, randomController, type Controller } from "../training/controllers.js";
-import { compareControllers } from "../training/evaluate.js";
+import { compareControllers } from "../training/compare-controllers.js";
 import { createReplayEnvironments, ReplayEnvironment, replayLadder } from "../training/replay-environment.js";
 import type { ReplayLog, ReplayTask } from "../training/replay-log.js";
 import { DEFAULT_REWARD_CONFIG, stepCostPenalty, type RewardConfig } from "../training/rewards.js";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Action, AgentChoice } from "../policy/actions.js";
 import type { TaskInput } from "../policy/features.js";
 import { fixedModeController } from "../training/controllers.js";
-import { compareControllers } from "../training/evaluate.js";
+import { compareControllers } from "../training/compare-controllers.js";
 import { createReplayEnvironments, ReplayEnvironment } from "../training/replay-environment.js";
 import { replayLogFromRecords, replayLogFromStore, replayLogSchema, splitReplayLogByTask, type ReplayLog } from "../training/replay-log.js";
 import { openStore } from "../src/store/index.js";

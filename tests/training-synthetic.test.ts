@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MODE_RULES, type Action } from "../policy/actions.js";
 import { baselineControllers, fixedModeController } from "../training/controllers.js";
-import { compareControllers, formatComparison } from "../training/evaluate.js";
+import { compareControllers, formatComparison } from "../training/compare-controllers.js";
 import { createSyntheticEnvironments, SyntheticEnvironment, SYNTHETIC_MODEL, syntheticOracle } from "../training/synthetic-environment.js";
 import { generateSyntheticTask } from "../training/synthetic-tasks.js";
 

@@ -1,6 +1,6 @@
 import { createPrng } from "../policy/prng.js";
 import type { EpisodeOutcome } from "./environment.js";
-import type { PlayedEpisodes } from "./evaluate.js";
+import type { PlayedEpisodes } from "./compare-controllers.js";
 
 /**
  * The held-out table of a replay: every controller's episodes on held-out tasks, pooled over

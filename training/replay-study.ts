@@ -1,7 +1,7 @@
 import { MODES, type Mode } from "../policy/actions.js";
 import type { MetaPolicy } from "../policy/meta-policy.js";
 import { baselineControllers, policyController } from "./controllers.js";
-import { playControllers } from "./evaluate.js";
+import { playControllers } from "./compare-controllers.js";
 import { poolHeldOut, type PooledTable, type SeedEpisodes } from "./held-out-table.js";
 import { createReplayEnvironments, replayLadder } from "./replay-environment.js";
 import { splitReplayLogByTask, type ReplayLog } from "./replay-log.js";

@@ -3,7 +3,7 @@ import { baselineControllers, policyController } from "./controllers.js";
 import type { Task } from "../tasks/task.js";
 import type { Environment, EnvironmentSource } from "./environment.js";
 import { LiveEnvironment, type LiveEpisodeRunner } from "./live-environment.js";
-import { compareControllers, type Comparison } from "./evaluate.js";
+import { compareControllers, type ControllerComparison } from "./compare-controllers.js";
 import type { RewardConfig } from "./rewards.js";
 import { createSyntheticEnvironments, heldOutSyntheticSeed } from "./synthetic-environment.js";
 import { DEFAULT_PPO_SETTINGS, trainMetaPolicy, type TrainOptions, type TrainResult } from "./train.js";
@@ -45,7 +45,7 @@ export interface SessionOptions extends Omit<TrainOptions, "makeEnvironments"> {
   experience: ExperienceSource;
 }
 
-export async function trainAndCompare(options: SessionOptions): Promise<{ result: TrainResult; comparison: Comparison }> {
+export async function trainAndCompare(options: SessionOptions): Promise<{ result: TrainResult; comparison: ControllerComparison }> {
   const result = await trainOnExperience(options);
   return { result, comparison: await compareOnHeldOut(result.policy, options.experience, options.seed) };
 }
@@ -56,7 +56,7 @@ export function trainOnExperience(options: SessionOptions): Promise<TrainResult>
 }
 
 /** The learned policy against always-fast / standard / deep, random (and the oracle, when known) on held-out episodes. */
-export function compareOnHeldOut(policy: MetaPolicy, experience: ExperienceSource, seed: number): Promise<Comparison> {
+export function compareOnHeldOut(policy: MetaPolicy, experience: ExperienceSource, seed: number): Promise<ControllerComparison> {
   if (!experience.heldOut) throw new Error(`the ${experience.source} experience offers no held-out comparison`);
   return compareControllers([policyController(policy), ...baselineControllers(seed)], experience.heldOut, experience.heldOutRounds);
 }

@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, useBackend } from "../../policy/backend.js";
 import { loadPolicy, savePolicy, type LoadedPolicy, type TrainingMetadata } from "../../policy/policy-file.js";
 import { openSandbox } from "../../sandbox/select.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
-import { bestFixedMode, formatComparison, type Comparison } from "../../training/evaluate.js";
+import { bestFixedMode, formatComparison, type ControllerComparison } from "../../training/compare-controllers.js";
 import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../training/metrics.js";
 import { formatPooledTable } from "../../training/held-out-table.js";
 import { replayLogHasPrices } from "../../training/replay-environment.js";
@@ -175,7 +175,7 @@ interface TrainingOutcome {
   json: unknown;
 }
 
-function comparisonOutcome(comparison: Comparison, regretSeries: readonly number[]): TrainingOutcome {
+function comparisonOutcome(comparison: ControllerComparison, regretSeries: readonly number[]): TrainingOutcome {
   const summary = comparisonSummary(comparison, regretSeries);
   return { summary, text: formatComparison(comparison) + "\n" + formatSummary(summary), json: { ...comparison, summary } };
 }
@@ -351,7 +351,7 @@ interface Summary extends Record<string, number> {
   regretGrowthRatio: number;
 }
 
-function comparisonSummary(comparison: Comparison, regretSeries: readonly number[]): Summary {
+function comparisonSummary(comparison: ControllerComparison, regretSeries: readonly number[]): Summary {
   const learned = comparison.rows.find((row) => row.name === "learned")!;
   const growth = regretGrowth(regretSeries);
   return {

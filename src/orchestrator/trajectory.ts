@@ -6,7 +6,7 @@ export type StepDraft = Omit<StepRecord, "experimentId" | "index">;
 export type StepListener = (step: StepDraft, index: number) => void;
 
 /** What a step adds beyond its model call: the code it produced and how that code fared. */
-export interface StepResult {
+export interface StepProduct {
   code?: string;
   testOutput?: string;
   visiblePassFraction?: number;
@@ -25,7 +25,7 @@ export class Trajectory {
     private readonly onStep?: StepListener,
   ) {}
 
-  add(call: AgentCall, result: StepResult = {}): void {
+  add(call: AgentCall, result: StepProduct = {}): void {
     const step: StepDraft = {
       agent: call.role,
       model: call.model,

@@ -8,7 +8,7 @@ import { actionsOnly, playEpisodes } from "./rollout.js";
  * replays the same tasks (and, in the simulator, the same luck), so differences are the
  * controllers', not the draw's.
  */
-export interface ComparisonRow {
+export interface ControllerRow {
   name: string;
   episodes: number;
   successRate: number;
@@ -22,10 +22,10 @@ export interface ComparisonRow {
   modeMix: Record<Mode, number>;
 }
 
-export interface Comparison {
+export interface ControllerComparison {
   source: EnvironmentSource;
   episodes: number;
-  rows: ComparisonRow[];
+  rows: ControllerRow[];
 }
 
 /** Every controller's episodes on the same held-out episodes, and the oracle's when the environment knows it. */
@@ -69,7 +69,7 @@ export async function compareControllers(
   controllers: readonly Controller[],
   makeEnvironments: () => Environment[],
   rounds: number,
-): Promise<Comparison> {
+): Promise<ControllerComparison> {
   const played = await playControllers(controllers, makeEnvironments, rounds);
   const rows = played.byController.map(({ name, outcomes }) => summarise(name, outcomes));
   if (played.oracle) {
@@ -79,7 +79,7 @@ export async function compareControllers(
 }
 
 /** Summary figures of a set of episodes. `successValues` overrides success (the oracle's is a probability). */
-export function summarise(name: string, outcomes: readonly EpisodeOutcome[], successValues?: readonly number[]): ComparisonRow {
+export function summarise(name: string, outcomes: readonly EpisodeOutcome[], successValues?: readonly number[]): ControllerRow {
   const n = Math.max(1, outcomes.length);
   const sum = (f: (o: EpisodeOutcome, i: number) => number): number => outcomes.reduce((total, o, i) => total + f(o, i), 0);
   const withOracle = outcomes.every((o) => o.oracle);
@@ -99,13 +99,13 @@ export function summarise(name: string, outcomes: readonly EpisodeOutcome[], suc
 }
 
 /** The best fixed-mode row (always-fast / standard / deep) by mean return. */
-export function bestFixedMode(comparison: Comparison): ComparisonRow {
+export function bestFixedMode(comparison: ControllerComparison): ControllerRow {
   const fixed = comparison.rows.filter((row) => row.name.startsWith("always-"));
   return fixed.reduce((best, row) => (row.meanReturn > best.meanReturn ? row : best));
 }
 
 /** The comparison as a fixed-width text table, titled with where the episodes came from. */
-export function formatComparison(comparison: Comparison): string {
+export function formatComparison(comparison: ControllerComparison): string {
   const title =
     comparison.source === "synthetic"
       ? `SYNTHETIC environment (simulator, not model results): ${comparison.episodes} held-out episodes`
