@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, SingleRunSummarySchema } from "../src/store/index.js";
 import { loadSuiteDefinition } from "../tasks/suite-file.js";
 import type { Task } from "../tasks/task.js";
+import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import { startScriptedModelServer, type ReceivedChat, type ScriptedModelServer, type ScriptedReply } from "./fixtures/scripted-model-server.js";
 import { benchmarkRunIdFrom, TEAM_ENV as env } from "./fixtures/team-workdir.js";
@@ -120,6 +121,30 @@ describe("koderz benchmark --suite coder-rubric --mode fast", () => {
     expect(shown.stdout).toContain("by tier");
     expect(shown.stdout).toContain("role for ollama:qwen3-coder:30b: coder_primary");
   }, 600_000);
+
+  it("without --mode a suite runs with its solver's mode, and a suite run replays from the store with the same verdicts", async () => {
+    const mixed = (await loadSuiteDefinition("mixed")).tasks.slice(0, 1);
+    server.setScript(codingTeamScript(mixed, { wrongFirst: new Set() }));
+    try {
+      const first = await koderz(["benchmark", "--suite", "mixed", "0", "1", "--sandbox", "process"], { cwd: workDir, env });
+      expect(first.exitCode, first.stderr).toBe(0);
+      expect(first.stderr).toMatch(/run bench_\w+: standard on 1 problem/);
+      const runId = benchmarkRunIdFrom(first.stderr);
+      const replay = await koderz(["benchmark", "--replay", runId], { cwd: workDir, env });
+      expect(replay.exitCode, replay.stderr).toBe(0);
+      const store = openStore({ path: path.join(workDir, "results", "koderz.db") });
+      try {
+        const [original] = store.experiments(runId);
+        const [replayed] = store.experiments(benchmarkRunIdFrom(replay.stderr));
+        expect(original).toMatchObject({ problemId: "mixed/knights-and-knaves", suite: "mixed", category: "reasoning", tier: "T1", success: true });
+        expect(replayed).toMatchObject({ problemId: original!.problemId, suite: "mixed", success: original!.success, verdict: original!.verdict });
+      } finally {
+        store.close();
+      }
+    } finally {
+      server.setScript(script);
+    }
+  }, 300_000);
 
   it("a bad suite file is one usage error (exit 2) naming the file, the case and the field", async () => {
     const file = path.join(workDir, "bad.yaml");
