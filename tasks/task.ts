@@ -1,3 +1,5 @@
+import type { ScoringSpec } from "./suite-schema.js";
+
 /** A visible example taken from a problem's docstring: `>>> call` followed by the expected value. */
 export interface DocstringExample {
   /** A Python expression, e.g. `has_close_elements([1.0, 2.0], 0.5)`. */
@@ -6,6 +8,7 @@ export interface DocstringExample {
   expected: string;
 }
 
+/** The HumanEval-format datasets koderz knows by name (see dataset-location.ts). */
 export type SuiteName = "humaneval" | "humaneval+";
 
 /**
@@ -17,7 +20,16 @@ export interface Task {
   id: string;
   /** Position in its suite, so a range `0 164` means indices [0, 164). */
   index: number;
-  suite: SuiteName;
+  /** The suite it came from: "humaneval", "humaneval+" or a suite file's name (tasks/suites/). */
+  suite: string;
+  /** The kind of work (coding, math, reasoning, ...): results are reported per category. */
+  category?: string;
+  /** A difficulty tier such as T1-T3, for tier summaries. */
+  tier?: string;
+  /** How the final answer is scored; without it, by the hidden test as HumanEval does. */
+  scoring?: ScoringSpec;
+  /** The grader's time limit in seconds when the suite sets one (long-input cases). */
+  timeoutSeconds?: number;
   prompt: string;
   entryPoint: string;
   canonicalSolution: string;

@@ -32,6 +32,7 @@ export type ModelFlags = z.infer<typeof ModelOptions>;
 export const BenchmarkOptions = ModelOptions.extend({
   mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
   dataset: z.string().default("humaneval"),
+  suite: z.string().min(1).optional(),
   maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
   checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
   concurrency: whole("--concurrency").default(2),

@@ -9,20 +9,23 @@ import type { Budget } from "../orchestrator/budget.js";
 import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
 import { lockRun, openStore, resolveDbPath, type ArmTotals, type RunLock } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
+import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { BenchmarkOptions, checkPolicyFlags, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
+import { renderSuiteFigures } from "./suite-tables.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 
 /** `koderz benchmark` once its flags are checked: models, dataset, sandbox and the run itself. */
-export async function runBenchmarkAction(start: string | undefined, end: string | undefined, raw: ModelsGivenRaw): Promise<void> {
+export async function runBenchmarkAction(start: string | undefined, end: string | undefined, raw: ModelsGivenRaw, modeGiven: boolean): Promise<void> {
   const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
+  const request = flags.suite ? await suiteRunRequest(start, end, flags, modeGiven) : await sessionRequest(start, end, flags);
   if (flags.queue) {
     const { runQueuedBenchmarkCommand } = await import("./benchmark-queue.js");
-    return runQueuedBenchmarkCommand(await sessionRequest(start, end, flags), { ...flags, queue: flags.queue }, renderArms);
+    return runQueuedBenchmarkCommand(request, { ...flags, queue: flags.queue }, renderArms);
   }
-  await runBenchmarkCommand(await sessionRequest(start, end, flags), flags);
+  await runBenchmarkCommand(request, flags);
 }
 
 /** --threads: each llama: model the flags name gets that many CPU threads, over the config file's. */
@@ -67,6 +70,23 @@ async function sessionRequest(start: string | undefined, end: string | undefined
   const dataset = datasetChoice(flags);
   const tasks = selectRange(await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath }), range[0], range[1]);
   return newRunRequest(flags, range, tasks.map((t) => t.id));
+}
+
+/** `--suite NAME|PATH [START END]`: a suite file's cases (or its dataset), with its solver's mode unless --mode was given. */
+async function suiteRunRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags, modeGiven: boolean): Promise<SessionRequest> {
+  if (flags.resume || flags.replay) throw new KoderzError("usage", "--suite starts a new run; --resume and --replay use the suite the run was started with", "drop --suite");
+  const suite = await loadSuiteDefinition(flags.suite!, { dataset: flags.dataset === "humaneval" ? undefined : flags.dataset });
+  const mode = modeGiven || !suite.solverMode ? flags.mode : parseOptions(BenchmarkOptions.pick({ mode: true }), { mode: suite.solverMode }).mode;
+  if (mode === "auto" && suite.tasks.some((task) => task.scoring && task.scoring.scorer !== "tests")) {
+    throw new KoderzError("usage", `--mode auto is trained on hidden-test verdicts; suite ${suite.name} is scored by other scorers`, "pick a fixed mode: fast, standard, deep, zero-shot, iterative or comparative");
+  }
+  const range: [number, number] = start === undefined && end === undefined ? [0, suite.tasks.length] : parseRange(start, end);
+  const tasks = selectRange(suite.tasks, range[0], range[1]);
+  const request = newRunRequest({ ...flags, mode }, range, tasks.map((t) => t.id));
+  if (request.kind !== "new") return request;
+  // A path is kept absolute so --resume finds it from any directory; a built-in suite by its name.
+  const suiteSource = suite.file.startsWith(builtInSuitesDir()) ? suite.name : suite.file;
+  return { ...request, config: { ...request.config, suite: suite.name, suiteSource } };
 }
 
 export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {
@@ -136,7 +156,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     bar.stop();
     log(`summary: ${result.summaryPath}`);
     if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(result.summaryPath)), null, 2) + "\n");
-    else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)));
+    else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)) + renderSuiteFigures(store.experiments(result.run.runId), typeof result.run.config.localModel === "string" ? result.run.config.localModel : undefined));
     if (result.auto) log(describeAuto(result.auto));
     if (result.status === "interrupted") process.exitCode = 130;
   } finally {

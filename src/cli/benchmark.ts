@@ -9,19 +9,21 @@ export function registerBenchmark(program: Command): void {
     .command("benchmark")
     .argument("[start]", "first problem index (0-based)")
     .argument("[end]", "one past the last problem index, e.g. 0 164 for all of HumanEval")
-    .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")}`, "comparative")
+    .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")} (default: the suite's solver, else comparative)`, "comparative")
+    .option("--suite <name|path>", "a suite by name (humaneval, humaneval+, coder-rubric, mixed) or a suite file; without START END, all its cases")
     .option("--concurrency <n>", "problems in flight at once", "2")
     .option("--resume <run-id>", "continue a stopped run where it left off")
     .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls")
     .option("--queue <url>", "queue the run's problems in this PostgreSQL database for `koderz worker` processes, print the run id")
     .option("--follow", "--queue: wait for the workers, then print the summary as a local run does")
     .option("--lease-seconds <s>", "--queue: how long a worker may hold a job before another retries it (default 900)");
-  addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw) => {
+  addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw & { suite?: string }) => {
     // Flags first: a usage error answers before any model, dataset or sandbox is looked at.
     checkPolicyFlags(parseOptions(BenchmarkOptions, raw));
-    if (!raw.resume && !raw.replay) parseRange(start, end);
+    const wholeSuite = raw.suite !== undefined && start === undefined && end === undefined;
+    if (!raw.resume && !raw.replay && !wholeSuite) parseRange(start, end);
     const { runBenchmarkAction } = await import("./benchmark-run.js");
-    await runBenchmarkAction(start, end, raw);
+    await runBenchmarkAction(start, end, raw, command.getOptionValueSource("mode") !== "default");
   });
 }
 

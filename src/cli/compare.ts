@@ -87,7 +87,14 @@ export function renderComparison(comparison: Comparison): string {
     ]),
     ["left", "right", "right", "right", "right", "right", "right"],
   );
-  return header + note + "\n" + runs + "\n" + pairs;
+  return header + note + "\n" + runs + "\n" + pairs + renderCategoryTallies(comparison);
+}
+
+/** Wins, losses and ties per category, for runs over suites with several categories. */
+function renderCategoryTallies(comparison: Comparison): string {
+  const rows = comparison.pairs.flatMap((pair) => (pair.byCategory ?? []).map((c) => [pair.candidate, c.category, String(c.wins), String(c.losses), String(c.ties)]));
+  if (rows.length === 0) return "";
+  return "\nper category\n" + renderTable(["against baseline", "category", "wins", "losses", "ties"], rows, ["left", "left", "right", "right", "right"]);
 }
 
 function signedPoints(fraction: number): string {

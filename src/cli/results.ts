@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
+import { renderSuiteFigures } from "./suite-tables.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
 import { writeFileAtomically } from "../output-file.js";
@@ -228,6 +229,7 @@ function showRun(store: Store, runId: string, json: boolean): void {
       ["left", "left", "left", "right", "right", "right", "right", "left"],
     ),
   );
+  process.stdout.write(renderSuiteFigures(store.experiments(runId), typeof run.config.localModel === "string" ? run.config.localModel : undefined));
 }
 
 // ── export ─────────────────────────────────────────────────────────────────────────────────

@@ -9,7 +9,10 @@ import { LadderSchema } from "./ladder.js";
  */
 export const BenchmarkConfigSchema = z.object({
   mode: z.enum([...BENCHMARK_MODES, "auto"]),
-  suite: z.enum(["humaneval", "humaneval+"]),
+  /** humaneval, humaneval+ or a suite file's name (runs stored before suites were files name only the first two). */
+  suite: z.string().min(1),
+  /** --suite: the built-in suite name or the absolute path of the suite file the tasks come from. */
+  suiteSource: z.string().optional(),
   /** A dataset file given with --dataset; otherwise the suite is found the usual way. */
   datasetPath: z.string().optional(),
   problemRange: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),

@@ -128,7 +128,12 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
               wallSeconds: outcome.wallSeconds,
               finalCode: outcome.completion,
               verdict: outcome.verdict,
-              category: task.suite,
+              // HumanEval's problems have no category of their own: the suite stands for one.
+              category: task.category ?? task.suite,
+              suite: task.suite,
+              tier: task.tier,
+              score: outcome.score,
+              scoreCriteria: outcome.criteria,
               // chosen_mode: lets results, compare and the replay environment see auto mode's mode mix.
               tags: ["benchmark_run", `mode:${arm.mode}`, ...(auto ? [chosenModeTag(auto.chosenMode)] : []), ...(auto && job.ladder ? [`escalations:${auto.escalations}`] : [])],
             },

@@ -1,7 +1,8 @@
 import type { AgentRole } from "../../agents/agent.js";
 import { MODES, type Mode } from "../../policy/actions.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
-import { loadSuite, selectRange } from "../../tasks/load.js";
+import { selectRange } from "../../tasks/load.js";
+import { loadConfiguredTasks } from "../../tasks/suite-file.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
@@ -111,7 +112,7 @@ async function runPlannedSession(
         store: deps.store,
         sandbox,
         modelsFor,
-        hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
+        hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? task.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
         autoPilot: auto?.pilot,
         ladder,
         onStart: (progress) => deps.onStart?.(run, tasks, progress),
@@ -188,7 +189,7 @@ function storedConfig(run: RunRecord): BenchmarkConfig {
 }
 
 async function tasksFor(config: BenchmarkConfig): Promise<Task[]> {
-  const all = await loadSuite({ suite: config.suite, dataset: config.datasetPath });
+  const all = await loadConfiguredTasks(config);
   const [start, end] = config.problemRange;
   const inRange = selectRange(all, start, end);
   const wanted = new Set(config.problemIds);

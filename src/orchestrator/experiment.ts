@@ -3,8 +3,9 @@ import { publicView } from "../../agents/public-task.js";
 import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
+import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import type { Budget } from "./budget.js";
-import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
+import { scoreCompletion, type CriterionScore, type ScoreResult } from "../evaluation/scorers/index.js";
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { iterative } from "./pipelines/iterative.js";
 import { scriptedPipeline } from "./pipelines/scripted.js";
@@ -43,9 +44,12 @@ export interface ExperimentOutcome {
   costUsd: number;
   wallSeconds: number;
   stoppedBy?: string;
+  /** rubric: the weighted score on the 1-5 scale, and how each criterion fared. */
+  score?: number;
+  criteria?: CriterionScore[];
 }
 
-/** Runs one task through one mode's pipeline, then grades the result against the hidden tests. */
+/** Runs one task through one mode's pipeline, then scores the result with the task's scorer (HumanEval: its hidden tests). */
 export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOutcome> {
   const started = Date.now();
   const trajectory = new Trajectory(spec.budget, spec.onStep);
@@ -57,15 +61,45 @@ export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOut
     settings: spec.settings,
     signal: spec.signal,
   });
-  const verdict = await hiddenVerdict(spec.sandbox, spec.task, result.completion, spec.hiddenTimeoutSeconds);
-  return experimentOutcome(trajectory.steps, result, verdict, started);
+  const scored = await scoreCompletion({
+    task: spec.task,
+    completion: result.completion,
+    sandbox: spec.sandbox,
+    timeoutSeconds: spec.hiddenTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    // The judge is the frontier model's seat (the Reviewer's backend), logged and costed like every call.
+    judge: spec.models.Reviewer,
+    signal: spec.signal,
+  });
+  return experimentOutcome([...trajectory.steps, ...judgeSteps(scored)], result, scored, started);
+}
+
+/** The scorer's model calls as steps of the experiment, so their tokens and dollars count. */
+function judgeSteps(scored: ScoreResult): StepDraft[] {
+  return scored.calls.map((call) => ({
+    agent: "Judge",
+    model: call.model,
+    prompt: call.prompt,
+    response: call.response.text,
+    inputTokens: call.response.usage.input,
+    outputTokens: call.response.usage.output,
+    costUsd: call.response.costUsd,
+    latencyMs: call.response.latencyMs,
+  }));
 }
 
 /** An experiment's totals from its steps, pipeline result and verdict (auto mode's experiments use it too). */
-export function experimentOutcome(steps: StepDraft[], result: PipelineResult, verdict: Verdict, startedAt: number): ExperimentOutcome {
+export function experimentOutcome(
+  steps: StepDraft[],
+  result: PipelineResult,
+  graded: Verdict | ScoreResult,
+  startedAt: number,
+): ExperimentOutcome {
+  // A sandbox Verdict (auto mode's episodes) words itself in `result`; a scorer's result in `verdict`.
+  const scored = "calls" in graded ? graded : undefined;
   return {
-    success: verdict.passed,
-    verdict: verdict.result,
+    success: graded.passed,
+    verdict: "calls" in graded ? graded.verdict : graded.result,
+    ...(scored?.score !== undefined ? { score: scored.score, criteria: scored.criteria } : {}),
     iterations: result.iterations,
     completion: result.completion,
     steps,

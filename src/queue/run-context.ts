@@ -1,5 +1,6 @@
 import type { Sandbox } from "../../sandbox/sandbox.js";
-import { loadSuite, selectRange } from "../../tasks/load.js";
+import { selectRange } from "../../tasks/load.js";
+import { loadConfiguredTasks } from "../../tasks/suite-file.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
@@ -54,7 +55,7 @@ export function expectedExperiments(config: BenchmarkConfig): number {
 
 export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Promise<RunContext> {
   const config = queuedRunConfig(run);
-  const all = await loadSuite({ suite: config.suite, dataset: config.datasetPath });
+  const all = await loadConfiguredTasks(config);
   const wanted = new Set(config.problemIds);
   const tasks = selectRange(all, config.problemRange[0], config.problemRange[1]).filter((task) => wanted.has(task.id));
   const arms = armsFor(config.mode);
@@ -67,6 +68,6 @@ export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Prom
     tasks: new Map(tasks.map((task) => [task.id, task])),
     arms: new Map(arms.map((arm) => [arm.arm, arm])),
     backends,
-    hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? DEFAULT_TIMEOUT_SECONDS,
+    hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? task.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
   };
 }

@@ -54,6 +54,15 @@ export interface PairwiseComparison {
   successRateDifference: number;
   interval: { lower: number; upper: number; confidence: number; resamples: number };
   mcnemarP: number;
+  /** Wins, losses and ties per category (the baseline's), when the shared problems span several. */
+  byCategory?: CategoryTally[];
+}
+
+export interface CategoryTally {
+  category: string;
+  wins: number;
+  losses: number;
+  ties: number;
 }
 
 export interface Comparison {
@@ -239,6 +248,26 @@ function comparePair(baseline: RunArm, candidate: RunArm, shared: readonly strin
     successRateDifference: interval.estimate,
     interval: { lower: interval.lower, upper: interval.upper, confidence: interval.confidence, resamples: interval.resamples },
     mcnemarP: mcnemarExactP(counts.losses, counts.wins),
+    ...categoryTallies(baseline, candidate, shared),
+  };
+}
+
+/** Wins, losses and ties per category, in category order; nothing when all problems share one category. */
+function categoryTallies(baseline: RunArm, candidate: RunArm, shared: readonly string[]): { byCategory?: CategoryTally[] } {
+  const byCategory = new Map<string, PairedOutcome[]>();
+  for (const problem of shared) {
+    const category = baseline.experiments.get(problem)!.category ?? "uncategorised";
+    const outcome = { baseline: baseline.experiments.get(problem)!.success, candidate: candidate.experiments.get(problem)!.success };
+    byCategory.set(category, [...(byCategory.get(category) ?? []), outcome]);
+  }
+  if (byCategory.size < 2) return {};
+  return {
+    byCategory: [...byCategory.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([category, outcomes]) => {
+        const { wins, losses, ties } = pairedCounts(outcomes);
+        return { category, wins, losses, ties };
+      }),
   };
 }
 

@@ -10,6 +10,7 @@ export { compareProblemIds } from "./problem-order.js";
 export { LATEST_SCHEMA_VERSION } from "./schema.js";
 export * from "./records.js";
 export * from "./summary.js";
+export * from "./group-totals.js";
 export * from "./export.js";
 export * from "./run-listing.js";
 export { lockRun, type RunLock } from "./run-lock.js";

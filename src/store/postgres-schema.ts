@@ -121,6 +121,18 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Suites beyond HumanEval: which suite and tier a problem came from (category already
+      -- exists), and a rubric's 1-5 score with how each criterion fared (JSON).
+      ALTER TABLE experiments ADD COLUMN suite TEXT;
+      ALTER TABLE experiments ADD COLUMN tier TEXT;
+      ALTER TABLE experiments ADD COLUMN score DOUBLE PRECISION;
+      ALTER TABLE experiments ADD COLUMN score_criteria TEXT;
+      CREATE INDEX experiments_by_category ON experiments(run_id, category);
+    `,
+  },
 ];
 
 export const LATEST_POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

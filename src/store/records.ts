@@ -47,10 +47,29 @@ export interface ExperimentRecord {
   finalCode?: string;
   /** The hidden-test verdict text ("passed", "failed: ...", "timed out"). */
   verdict?: string;
+  /** The kind of work (HumanEval runs: the suite name; suite files: the case's category). */
   category?: string;
   importance?: number;
+  /** The suite the problem came from ("humaneval", "humaneval+", "coder-rubric", ...). */
+  suite?: string;
+  /** The problem's difficulty tier (T1-T3), when its suite gives one. */
+  tier?: string;
+  /** rubric: the weighted score on the 1-5 scale. */
+  score?: number;
+  /** rubric: how each criterion fared. */
+  scoreCriteria?: StoredCriterion[];
   /** Besides these, the store tags every experiment `arm:<arm>` and `problem:<problemId>`. */
   tags: Tag[];
+}
+
+/** One rubric criterion's result as stored (see src/evaluation/scorers/scorer.ts). */
+export interface StoredCriterion {
+  name: string;
+  weight: number;
+  by: string;
+  value: number;
+  detail: string;
+  error?: string;
 }
 
 export interface StepRecord {

@@ -72,8 +72,19 @@ export const ExperimentRow = z.object({
   verdict: optionalText,
   category: optionalText,
   importance: optionalNumber,
+  suite: optionalText,
+  tier: optionalText,
+  score: optionalNumber,
+  score_criteria: z
+    .string()
+    .nullable()
+    .transform((value) => (value === null ? undefined : StoredCriteria.parse(safeJson(value)))),
   tags: tagList,
 });
+
+const StoredCriteria = z.array(
+  z.object({ name: z.string(), weight: z.number(), by: z.string(), value: z.number(), detail: z.string(), error: z.string().optional() }),
+);
 
 export function experimentFromRow(row: unknown): ExperimentRecord {
   const r = ExperimentRow.parse(row);
@@ -92,6 +103,10 @@ export function experimentFromRow(row: unknown): ExperimentRecord {
     verdict: r.verdict,
     category: r.category,
     importance: r.importance,
+    suite: r.suite,
+    tier: r.tier,
+    score: r.score,
+    scoreCriteria: r.score_criteria,
     tags: r.tags,
   });
 }

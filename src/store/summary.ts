@@ -3,6 +3,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { ExperimentRecord, RunRecord } from "./records.js";
 import { compareProblemIds } from "./problem-order.js";
+import { groupTotals, GroupTotalsSchema } from "./group-totals.js";
 import type { Store } from "./store.js";
 
 /**
@@ -23,6 +24,10 @@ export const SummaryResultSchema = z.strictObject({
   input_tokens: z.number().int().nonnegative(),
   output_tokens: z.number().int().nonnegative(),
   wall_seconds: z.number().nonnegative(),
+  /** Suites beyond HumanEval: the problem's category and tier, and a rubric's 1-5 score. */
+  category: z.string().optional(),
+  tier: z.string().optional(),
+  score: z.number().min(1).max(5).optional(),
 });
 
 export const SummaryTotalsSchema = z.strictObject({
@@ -56,15 +61,23 @@ const RunHeader = {
   config: SummaryConfigSchema,
 };
 
+/** Per category and per tier; present when the run's problems have them (suite runs). */
+const GroupFields = {
+  by_category: z.array(GroupTotalsSchema).optional(),
+  by_tier: z.array(GroupTotalsSchema).optional(),
+};
+
 export const ArmSummarySchema = z.strictObject({
   results: z.array(SummaryResultSchema),
   summary: SummaryTotalsSchema,
+  ...GroupFields,
 });
 
 export const SingleRunSummarySchema = z.strictObject({
   ...RunHeader,
   results: z.array(SummaryResultSchema),
   summary: SummaryTotalsSchema,
+  ...GroupFields,
 });
 
 /** Every difference is iterative minus zero-shot; success_rate_improvement in percentage points. */
@@ -150,6 +163,9 @@ export function armSummary(experiments: readonly ExperimentRecord[]): z.infer<ty
       input_tokens: e.inputTokens,
       output_tokens: e.outputTokens,
       wall_seconds: e.wallSeconds,
+      ...(e.category !== undefined ? { category: e.category } : {}),
+      ...(e.tier !== undefined ? { tier: e.tier } : {}),
+      ...(e.score !== undefined ? { score: e.score } : {}),
     }),
   );
   const total = results.length;
@@ -166,7 +182,9 @@ export function armSummary(experiments: readonly ExperimentRecord[]): z.infer<ty
     output_tokens: sum(results.map((r) => r.output_tokens)),
     wall_seconds: sum(results.map((r) => r.wall_seconds)),
   };
-  return { results, summary };
+  const byCategory = groupTotals(ordered, "category");
+  const byTier = groupTotals(ordered, "tier");
+  return { results, summary, ...(byCategory.length ? { by_category: byCategory } : {}), ...(byTier.length ? { by_tier: byTier } : {}) };
 }
 
 function compareArms(zeroShot: SummaryTotals, iterative: SummaryTotals): z.infer<typeof ComparisonSchema> {
