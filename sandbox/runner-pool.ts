@@ -103,6 +103,8 @@ export class RunnerPool {
 
   private async stop(warm: Warm): Promise<void> {
     clearTimeout(warm.idleTimer);
+    // Held again while it ends: an idle runner alone would let the process exit before it is gone.
+    warm.runner.hold(true);
     warm.session.end();
     await warm.runner.stop().catch(() => undefined);
   }
