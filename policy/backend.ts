@@ -17,8 +17,8 @@ import { KoderzError } from "../src/errors.js";
  *
  * auto tries node-gpu, node, then the faster of wasm and cpu for this network's size.
  */
-export const BACKEND_CHOICES = ["auto", "wasm", "cpu", "node", "node-gpu"] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export { BACKEND_CHOICES, type BackendChoice } from "./backend-choices.js";
+import type { BackendChoice } from "./backend-choices.js";
 type ConcreteBackend = Exclude<BackendChoice, "auto">;
 
 /**

@@ -1,59 +1,8 @@
-import { Command } from "commander";
-import { z } from "zod";
-import { buildWorkspaceImage } from "../../sandbox/workspace-image.js";
-import { loadGithubIssue } from "../../tasks/github-issue.js";
-import { loadLocalIssue } from "../../tasks/local-issue.js";
-import type { RepoTask } from "../../tasks/repo-task.js";
-import { loadSweInstance } from "../../tasks/swe-instance.js";
-import { KoderzError } from "../errors.js";
-import { loadModelConfig } from "../llm/index.js";
-import { parseRoleOverrides } from "../orchestrator/roles.js";
-import { SOLVE_MODES } from "../orchestrator/solve/solve-pipeline.js";
-import { runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
-import type { StepDraft } from "../orchestrator/trajectory.js";
-import { openStore } from "../store/index.js";
+import type { Command } from "commander";
+import { MODES } from "../../policy/modes-and-agents.js";
 import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark-flags.js";
-import { interruptOnCtrlC } from "./interrupt.js";
 import { parseOptions } from "./parse.js";
-import { formatDollars } from "./table.js";
-
-export const MAX_TOOL_CALLS_LIMIT = 300;
-
-const whole = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
-
-export const SolveOptions = z.object({
-  repo: z.string().optional(),
-  issue: z.string().optional(),
-  sweInstance: z.string().optional(),
-  instanceId: z.string().optional(),
-  commit: z.string().optional(),
-  mode: z.enum([...SOLVE_MODES, "auto"]).default("standard"),
-  policy: z.string().optional(),
-  localModel: z.string().default(DEFAULT_LOCAL_MODEL),
-  frontierModel: z.string().default(DEFAULT_FRONTIER_MODEL),
-  modelFor: z.array(z.string()).default([]),
-  config: z.string().optional(),
-  testCmd: z.string().min(1, "--test-cmd must not be empty").optional(),
-  testTimeout: whole("--test-timeout").default(300),
-  failToPass: z.array(z.string()).default([]),
-  passToPass: z.array(z.string()).default([]),
-  image: z.string().optional(),
-  buildImage: z.boolean().default(false),
-  network: z.boolean().default(false),
-  maxToolCalls: whole("--max-tool-calls").max(MAX_TOOL_CALLS_LIMIT, `--max-tool-calls must be at most ${MAX_TOOL_CALLS_LIMIT}`).default(100),
-  maxTokens: whole("--max-tokens").optional(),
-  maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
-  maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
-  debugRounds: z.coerce.number().int().nonnegative().default(2),
-  apply: z.boolean().default(false),
-  branch: z.string().optional(),
-  cache: z.boolean().default(false),
-  tags: z.string().optional(),
-  db: z.string().optional(),
-  resultsDir: z.string().default("results"),
-  json: z.boolean().default(false),
-});
-export type SolveFlags = z.infer<typeof SolveOptions>;
+import { MAX_TOOL_CALLS_LIMIT, SolveOptions } from "./solve-flags.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -66,7 +15,7 @@ export function registerSolve(program: Command): void {
     .option("--swe-instance <file>", "a SWE-bench instance (JSON or JSONL)")
     .option("--instance-id <id>", "which instance, when the file holds several")
     .option("--commit <sha>", "the commit to work from (default: the default branch, or HEAD of --repo)")
-    .option("--mode <mode>", `${[...SOLVE_MODES, "auto"].join(" | ")}`, "standard")
+    .option("--mode <mode>", `${[...MODES, "auto"].join(" | ")}`, "standard")
     .option("--policy <file>", "auto mode: the trained policy file")
     .option("--local-model <id>", "the model under test (Coder, Tester, Debugger)", DEFAULT_LOCAL_MODEL)
     .option("--frontier-model <id>", "the stronger model (Planner, Reviewer)", DEFAULT_FRONTIER_MODEL)
@@ -93,130 +42,8 @@ export function registerSolve(program: Command): void {
     .option("--json", "print the report as JSON on stdout")
     .action(async (issueUrl: string | undefined, raw: unknown) => {
       const flags = parseOptions(SolveOptions, raw);
+      // Loaded once the flags are checked: a usage error or --help loads no engine.
+      const { runSolveCommand } = await import("./solve-run.js");
       await runSolveCommand(issueUrl, flags);
     });
-}
-
-export async function runSolveCommand(issueUrl: string | undefined, flags: SolveFlags): Promise<void> {
-  const log = (message: string) => process.stderr.write(`${message}\n`);
-  const source = inputSource(issueUrl, flags);
-  if (flags.branch && !flags.apply) throw new KoderzError("usage", "--branch only applies with --apply", "add --apply, or leave out --branch");
-  if (flags.apply && flags.repo === undefined) throw new KoderzError("usage", "--apply needs a local clone to commit on", "pass --repo PATH (a clone of the repository); the patch is always written to results/ as well");
-  if (flags.buildImage) {
-    const built = await buildWorkspaceImage({ name: flags.image, onProgress: log });
-    log(`${built.name} built in ${built.seconds.toFixed(0)} s`);
-    if (source === "none") return;
-  }
-  if (source === "none") {
-    throw new KoderzError("usage", "nothing to solve", "pass an issue URL, --repo PATH --issue FILE, or --swe-instance FILE");
-  }
-  const request = solveRequest(flags);
-  const modelConfig = loadModelConfig({ path: flags.config });
-  const store = openStore({ path: flags.db });
-  const interrupt = interruptOnCtrlC("interrupted: stopping now", log);
-  // SIGTERM (a service manager, a CI timeout, kill) stops the solve as Ctrl-C does: the run is
-  // marked interrupted and the workspace container removed, instead of dying mid-way.
-  const terminate = new AbortController();
-  const onSigterm = () => {
-    log("terminated: stopping now");
-    terminate.abort();
-  };
-  process.once("SIGTERM", onSigterm);
-  const signal = AbortSignal.any([interrupt.signal, terminate.signal]);
-  try {
-    const task = await loadTask(source, issueUrl, flags);
-    try {
-      log(`solving ${task.id}: ${task.title}`);
-      const deps = { store, resultsDir: flags.resultsDir, log, signal, onStep: (step: StepDraft) => log(traceLine(step)) };
-      const report = await runSolveSession({ ...request, task, modelConfig }, deps);
-      process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));
-      if (!report.success) process.exitCode = 1;
-    } finally {
-      await task.checkout.dispose();
-    }
-  } catch (error) {
-    if (!signal.aborted) throw error;
-    // Whatever the stop looked like inside (a model call cut, a command stopped), it was the user's.
-    log(`stopped: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = terminate.signal.aborted ? 143 : 130;
-  } finally {
-    process.off("SIGTERM", onSigterm);
-    interrupt.dispose();
-    store.close();
-  }
-}
-
-type InputSource = "github" | "swe" | "local" | "none";
-
-/** Exactly one way in: an issue URL, a SWE-bench instance, or a local repository with an issue file. */
-function inputSource(issueUrl: string | undefined, flags: SolveFlags): InputSource {
-  const given = [issueUrl !== undefined && "an issue URL", flags.sweInstance !== undefined && "--swe-instance", flags.issue !== undefined && "--issue"].filter(Boolean);
-  if (given.length > 1) throw new KoderzError("usage", `${given.join(" and ")} cannot be combined`, "pass one of: an issue URL, --swe-instance FILE, or --repo PATH --issue FILE");
-  if (flags.issue !== undefined && flags.repo === undefined) throw new KoderzError("usage", "--issue needs --repo PATH", "e.g. koderz solve --repo . --issue issue.md");
-  if (flags.instanceId !== undefined && flags.sweInstance === undefined) throw new KoderzError("usage", "--instance-id needs --swe-instance FILE", "name the file the instance is in");
-  if (issueUrl !== undefined) return "github";
-  if (flags.sweInstance !== undefined) return "swe";
-  if (flags.issue !== undefined) return "local";
-  if (flags.repo !== undefined) throw new KoderzError("usage", "--repo needs an issue", "add --issue FILE, an issue URL, or --swe-instance FILE");
-  return "none";
-}
-
-function solveRequest(flags: SolveFlags): Omit<SolveRequest, "task" | "modelConfig"> {
-  return {
-    mode: flags.mode,
-    policyPath: flags.policy,
-    models: { localModel: flags.localModel, frontierModel: flags.frontierModel, roleOverrides: parseRoleOverrides(flags.modelFor) },
-    image: flags.image,
-    network: flags.network,
-    testCommand: flags.testCmd,
-    testTimeoutSeconds: flags.testTimeout,
-    budget: { maxToolCalls: flags.maxToolCalls, maxTokens: flags.maxTokens, maxUsd: flags.maxUsd, maxSeconds: flags.maxSeconds },
-    debugRounds: flags.debugRounds,
-    ...(flags.apply ? { apply: { branch: flags.branch } } : {}),
-    cache: flags.cache,
-    tags: flags.tags ? flags.tags.split(",").map((t) => t.trim()).filter(Boolean) : [],
-  };
-}
-
-function loadTask(source: Exclude<InputSource, "none">, issueUrl: string | undefined, flags: SolveFlags): Promise<RepoTask> {
-  const tests = { failToPass: flags.failToPass, passToPass: flags.passToPass };
-  const token = process.env.GITHUB_TOKEN || undefined;
-  switch (source) {
-    case "github":
-      return loadGithubIssue({ url: issueUrl!, commit: flags.commit, token, apiBaseUrl: process.env.GITHUB_API_URL || undefined, repoPath: flags.repo, ...tests });
-    case "swe":
-      if (flags.commit) throw new KoderzError("usage", "--commit does not apply to --swe-instance", "the instance's base_commit is used");
-      return loadSweInstance({ file: flags.sweInstance!, instanceId: flags.instanceId, repoPath: flags.repo, token });
-    case "local":
-      return loadLocalIssue({ repoPath: flags.repo!, issueFile: flags.issue!, commit: flags.commit, ...tests });
-  }
-}
-
-/** One stderr line per step, so a user sees the agents work: what each role said or called, and what came back. */
-function traceLine(step: StepDraft): string {
-  const oneLine = (text: string | undefined, width: number) => {
-    const flat = (text ?? "").replace(/\s+/g, " ").trim();
-    return flat.length > width ? `${flat.slice(0, width - 3)}...` : flat;
-  };
-  const detail = step.model ? oneLine(step.response, 100) : `${oneLine(step.prompt, 60)} => ${oneLine(step.response, 40)}`;
-  return `  ${step.agent.padEnd(18)} ${detail}`;
-}
-
-function renderReport(report: SolveReport): string {
-  const tests = report.finalTests ? `${report.finalTests.passed} passed, ${report.finalTests.failed} failed` : "see the report";
-  const named = (what: { passing: number; total: number }, verb: string) => (what.total ? `${what.passing}/${what.total} ${verb}` : "none named");
-  const lines = [
-    `run ${report.runId}: ${report.taskId} (${report.mode}): ${report.success ? "solved" : "not solved"}`,
-    `  verdict        ${report.verdict}`,
-    `  files changed  ${report.filesChanged.length ? report.filesChanged.join(", ") : "none"}`,
-    `  tests          \`${report.testCommand}\`: ${tests} (${report.testRuns} test runs in all)`,
-    `  FAIL_TO_PASS   ${named(report.failToPass, "now passing")}`,
-    `  PASS_TO_PASS   ${named(report.passToPass, "still passing")}`,
-    `  agents         ${report.modelCalls} model calls, ${report.toolCalls} tool calls${report.stoppedBy ? `, stopped by the ${report.stoppedBy}` : ""}`,
-    `  tokens         ${report.inputTokens} in, ${report.outputTokens} out; cost ${formatDollars(report.costUsd)}; ${report.wallSeconds.toFixed(1)} s`,
-    ...(report.review ? [`  review         ${report.review.accept ? "ACCEPT" : "REJECT"}: ${report.review.feedback.split("\n")[0]}`] : []),
-    `  patch          ${report.diffPath}`,
-    ...(report.applied ? [`  applied        branch ${report.applied.branch}, commit ${report.applied.commit.slice(0, 12)}`] : []),
-  ];
-  return lines.join("\n") + "\n";
 }
