@@ -128,7 +128,7 @@ export class DockerSandbox implements Sandbox {
           Memory: memory,
           MemorySwap: memory,
           // Each slot's uid is held to maxProcesses (RLIMIT_NPROC), so a fork bomb in one
-          // slot leaves room for the runner, the judges and the other slots.
+          // slot leaves room for the runner, its judge threads and the other slots.
           PidsLimit: 32 + (this.limits.maxProcesses + 8) * workers,
           NanoCpus: cpus * 1e9,
           CapDrop: ["ALL"],

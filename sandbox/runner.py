@@ -12,19 +12,20 @@ Protocol, one JSON object per line:
   stdout   first {"ready": true, ...}, then one
            {"id", "status", "result", "durationMs", "output"} per program, as each finishes.
 
-Who decides a verdict. Each program runs in two processes:
+Who decides a verdict. Each program has two parts:
   - the CANDIDATE runs the untrusted `source` (prompt + completion) under a uid of its own
     (one per worker slot), with no channel to the runner: it only answers calls from its judge.
     It is forked from a zygote that was forked before any program was read, so its memory
     holds no test, no other program, no reporter and no secret.
   - the JUDGE, a trusted thread of the runner, sends it the source, then runs the trusted `check`
-    code (the hidden test + "check(entry_point)") itself. Every function the source defined is visible
-    to `check` as a proxy: a call crosses to the candidate as data, and what comes back is
+    code (the hidden test + "check(entry_point)") itself. Every function the source defined is
+    visible to `check` as a proxy: a call crosses to the candidate as data, and what comes back is
     rebuilt from plain data only (numbers, strings, bytes, lists, tuples, dicts, sets), so no
     object of the program's ever runs code in the judge. "passed" means `check` returned in the
     judge. A thread, not a process: a fork costs milliseconds on a virtual machine (every page
-    the child touches is a fault), and the candidate's fork is the one a program must pay. A program with no `check` passes when its source runs to its end: such a program
-    judges itself, and only its author's trust goes with it.
+    the child touches is a fault), and the candidate's fork is the one a program must pay.
+    A program with no `check` passes when its source runs to its end: such a program judges
+    itself, and only its author's trust goes with it.
 After a program ends, everything that ran under its slot's uid is killed (kill(-1) from that
 uid) and every file it left is removed, before the slot is used again.
 
