@@ -222,9 +222,7 @@ def zygote_main(sock, config, uid_base, vsize_bytes):
         # A killed candidate is reaped at once, not at the next request: until then its entry
         # (a zombie, still of the slot's uid) would be in the next program's view.
         signal.signal(signal.SIGCHLD, lambda signum, frame: reap_children())
-        reapers = Reapers(config, uid_base)
         while True:
-            reap_children()
             try:
                 data, fds, _, _ = socket.recv_fds(sock, 65536, 4)
             except OSError:
@@ -237,7 +235,7 @@ def zygote_main(sock, config, uid_base, vsize_bytes):
                 if request["op"] == "spawn":
                     reply = {"pid": start_candidate(request, fds, config, uid_base, vsize_bytes)}
                 else:
-                    handed = reapers.start(request["slot"])
+                    handed = start_reaper(request["slot"], config, uid_base)
                     reply = {}
             except OSError as error:
                 reply = {"error": str(error), "errno": error.errno}
@@ -277,32 +275,26 @@ def start_candidate(request, fds, config, uid_base, vsize_bytes):
     return pid
 
 
-class Reapers:
+def start_reaper(slot, config, uid_base):
     """Starts the reaper of a slot, kept for the batch (a fork per program saved) and driven by
-    the runner over its own pipes. A reaper of a slot with its own uid has effective uid U, which
-    reaches every process and file of U, and real and saved uids of another (unused) uid, so U's
-    processes can neither signal nor trace it."""
-
-    def __init__(self, config, uid_base):
-        self.config = config
-        self.uid_base = uid_base
-
-    def start(self, slot):
-        requests_r, requests_w = os.pipe()
-        done_r, done_w = os.pipe()
-        try:
-            pid = fork_with_retry()
-        except OSError:
-            for fd in (requests_r, requests_w, done_r, done_w):
-                os.close(fd)
-            raise
-        if pid == 0:
-            os.close(requests_w)
-            os.close(done_r)
-            run_reaper(requests_r, done_w, slot, self.config, self.uid_base)
-        os.close(requests_r)
-        os.close(done_w)
-        return [done_r, requests_w]
+    the runner over the returned pipes [done_r, requests_w]. A reaper of a slot with its own uid
+    has effective uid U, which reaches every process and file of U, and real and saved uids of
+    another (unused) uid, so U's processes can neither signal nor trace it."""
+    requests_r, requests_w = os.pipe()
+    done_r, done_w = os.pipe()
+    try:
+        pid = fork_with_retry()
+    except OSError:
+        for fd in (requests_r, requests_w, done_r, done_w):
+            os.close(fd)
+        raise
+    if pid == 0:
+        os.close(requests_w)
+        os.close(done_r)
+        run_reaper(requests_r, done_w, slot, config, uid_base)
+    os.close(requests_r)
+    os.close(done_w)
+    return [done_r, requests_w]
 
 
 def run_reaper(requests_r, done_w, slot, config, uid_base):
