@@ -11,11 +11,11 @@ const FENCE = "```";
 const prompt = 'from typing import List\n\n\ndef add(xs: List[int], y: int) -> List[int]:\n    """ Add y to each element.\n    >>> add([1], 2)\n    [3]\n    """\n';
 const task = { prompt, entryPoint: "add" };
 
-/** Runs prompt + completion + a check through the reference harness semantics. */
-async function works(completion: string): Promise<boolean> {
+/** Runs prompt + each completion + a check through the reference harness semantics: passed or not, in order. */
+async function work(completions: readonly string[]): Promise<boolean[]> {
   const test = "def check(candidate):\n    assert candidate([1, 2], 3) == [4, 5]\n    assert candidate([], 1) == []\n";
-  const [verdict] = await runReferenceHarness([{ id: "x", source: referenceProgram({ ...task, hiddenTest: test }, completion), timeoutSeconds: 3 }]);
-  return verdict!.passed;
+  const programs = completions.map((completion, i) => ({ id: String(i), source: referenceProgram({ ...task, hiddenTest: test }, completion), timeoutSeconds: 3 }));
+  return (await runReferenceHarness(programs)).map((verdict) => verdict.passed);
 }
 
 describe("sanitizing chat-style answers", () => {
@@ -79,10 +79,17 @@ describe("sanitizing chat-style answers", () => {
     ["Windows line endings", `${FENCE}python\r\ndef add(xs, y):\r\n    return [x + y for x in xs]\r\n${FENCE}\r\n`, () => undefined],
   ];
 
-  it.each(cases)("%s", async (_name, answer, inspect) => {
-    const completion = await sanitizeCompletion(answer, task);
-    inspect(completion);
-    expect(await works(completion), completion).toBe(true);
+  // One sanitizer process and one harness run for all cases; each case then checks its own result.
+  let completions: string[];
+  let verdicts: boolean[];
+  beforeAll(async () => {
+    completions = (await sanitizeCompletions(cases.map(([, output]) => ({ ...task, output })))).map((r) => r.completion);
+    verdicts = await work(completions);
+  });
+
+  it.each(cases.map((c, i) => [...c, i] as const))("%s", (_name, _answer, inspect, i) => {
+    inspect(completions[i]!);
+    expect(verdicts[i], completions[i]).toBe(true);
   });
 
   it("leaves an answer with no code unchanged (never worse than the raw answer)", async () => {
@@ -112,13 +119,12 @@ describe("sanitizing the real GPT-4 samples", () => {
     tasks = new Map((await loadSuiteFile(humanEvalFile, "humaneval")).map((t) => [t.id, t]));
   });
 
-  /** Reference-harness verdicts, by sample index, of each sample's completion as given by `completionOf`. */
-  async function verdicts(samples: { task_id: string; completion: string }[], completions: string[]): Promise<boolean[]> {
+  /** Reference-harness verdicts, in order, of each sample's program with the given completion. */
+  async function verdicts(samples: readonly { task_id: string }[], completions: readonly string[]): Promise<boolean[]> {
     const results = await runReferenceHarness(
       samples.map((s, i) => ({ id: String(i), source: referenceProgram(tasks.get(s.task_id)!, completions[i]!), timeoutSeconds: 3 })),
     );
-    const byId = new Map(results.map((v) => [v.id, v.passed]));
-    return samples.map((_, i) => byId.get(String(i))!);
+    return results.map((v) => v.passed);
   }
 
   /** Chat-style wrappings of a reference-format completion, as a chat model would write it. */
@@ -142,26 +148,28 @@ describe("sanitizing the real GPT-4 samples", () => {
     it(`never turns a passing ${name} sample into a failure, as given or wrapped as a chat answer`, async () => {
       const samples = read(file);
       const raw = await verdicts(samples, samples.map((s) => s.completion));
-      const sanitized = await sanitizeCompletions(samples.map((s) => ({ ...tasks.get(s.task_id)!, output: s.completion })));
+      // Only a sample that passed as given can be broken; a completion the sanitizer left unchanged
+      // is the same program with the same verdict, so only changed ones run again.
+      const passing = samples.filter((_, i) => raw[i]);
+      const sanitized = await sanitizeCompletions(passing.map((s) => ({ ...tasks.get(s.task_id)!, output: s.completion })));
       const isBody = (s: { completion: string }) => /^[ \t]/.test(s.completion);
       const wrapped = await sanitizeCompletions(
-        samples.map((s, i) => {
+        passing.map((s, i) => {
           const t = tasks.get(s.task_id)!;
           // Bodies go in a fence or lose their first indentation, as chat answers often do.
           const output = isBody(s) ? (i % 2 ? `${FENCE}python\n${s.completion}\n${FENCE}` : `Here:\n${FENCE}\n${s.completion.trimStart()}\n${FENCE}`) : chatStyle(s.completion, i, t);
           return { ...t, output };
         }),
       );
-      const afterSanitizing = await verdicts(samples, sanitized.map((r) => r.completion));
-      const afterWrapping = await verdicts(samples, wrapped.map((r) => r.completion));
-
-      const broken = samples.filter((_, i) => raw[i] && !afterSanitizing[i]).map((s) => s.task_id);
-      const brokenWrapped = samples.filter((_, i) => raw[i] && !afterWrapping[i]).map((s) => s.task_id);
-      const changed = samples.filter((s, i) => sanitized[i]!.completion !== s.completion).length;
-      const count = (list: boolean[]) => list.filter(Boolean).length;
+      const changedAt = passing.flatMap((s, i) => (sanitized[i]!.completion !== s.completion ? [i] : []));
+      const changed = changedAt.map((i) => passing[i]!);
+      // One harness run for both: the changed sanitized completions, then every wrapped one.
+      const after = await verdicts([...changed, ...passing], [...changedAt.map((i) => sanitized[i]!.completion), ...wrapped.map((r) => r.completion)]);
+      const broken = changed.filter((_, i) => !after[i]).map((s) => s.task_id);
+      const brokenWrapped = passing.filter((_, i) => !after[changed.length + i]).map((s) => s.task_id);
       console.log(
-        `${name}: passed raw ${count(raw)}/${samples.length}, sanitized ${count(afterSanitizing)}, chat-wrapped then sanitized ${count(afterWrapping)}; ` +
-          `sanitizer changed ${changed} raw completions`,
+        `${name}: passed raw ${passing.length}/${samples.length}; the sanitizer changed ${changed.length} of them and broke ${broken.length}; ` +
+          `chat-wrapped then sanitized, ${passing.length - brokenWrapped.length} still pass`,
       );
       expect(broken).toEqual([]);
       expect(brokenWrapped).toEqual([]);
