@@ -6,7 +6,7 @@ import { referenceProgram } from "../src/evaluation/program.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { gpt4ReflexionSamples, gpt4ZeroShotSamples, humanEvalFile, humanEvalPlusFile } from "./fixtures/datasets.js";
-import { runReferenceHarness } from "./fixtures/reference-oracle.js";
+import { sharedReferenceVerdicts } from "./fixtures/reference-oracle.js";
 import { runEvaluateCli } from "./fixtures/run-evaluate.js";
 import { enterOfflineWorkDir } from "./helpers/offline-work-dir.js";
 
@@ -50,7 +50,7 @@ describe("koderz evaluate in the Docker sandbox", () => {
       expect(run.error).toBeUndefined();
 
       const samples = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; completion: string });
-      const oracle = await runReferenceHarness(samples.map((s, i) => ({ id: String(i), source: referenceProgram(tasks.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
+      const oracle = await sharedReferenceVerdicts(samples.map((s, i) => ({ id: String(i), source: referenceProgram(tasks.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
       const reference = new Map(oracle.map((v) => [Number(v.id), v]));
       const results = readFileSync(`${file}_results.jsonl`, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; result: string; passed: boolean });
 

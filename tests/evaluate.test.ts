@@ -7,7 +7,7 @@ import { referenceProgram } from "../src/evaluation/program.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { gpt4ZeroShotSamples, humanEvalFile, testDataDir } from "./fixtures/datasets.js";
-import { ReferenceHarnessSandbox, runReferenceHarness } from "./fixtures/reference-oracle.js";
+import { ReferenceHarnessSandbox, sharedReferenceVerdicts } from "./fixtures/reference-oracle.js";
 import { runEvaluateCli } from "./fixtures/run-evaluate.js";
 import { enterOfflineWorkDir } from "./helpers/offline-work-dir.js";
 
@@ -67,7 +67,7 @@ describe("koderz evaluate", () => {
 
     const samples = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; completion: string });
     const byId = new Map(tasks.map((t) => [t.id, t]));
-    const oracle = await runReferenceHarness(samples.map((s, i) => ({ id: String(i), source: referenceProgram(byId.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
+    const oracle = await sharedReferenceVerdicts(samples.map((s, i) => ({ id: String(i), source: referenceProgram(byId.get(s.task_id)!, s.completion), timeoutSeconds: 3 })));
     const expected = new Map(oracle.map((v) => [Number(v.id), v]));
     const results = readResults(file);
     expect(results).toHaveLength(samples.length);

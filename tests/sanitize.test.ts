@@ -5,7 +5,7 @@ import { sanitizeCompletions, sanitizeCompletion } from "../src/evaluation/sanit
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { gpt4ReflexionSamples, gpt4ZeroShotSamples, humanEvalFile } from "./fixtures/datasets.js";
-import { runReferenceHarness } from "./fixtures/reference-oracle.js";
+import { runReferenceHarness, sharedReferenceVerdicts } from "./fixtures/reference-oracle.js";
 
 const FENCE = "```";
 const prompt = 'from typing import List\n\n\ndef add(xs: List[int], y: int) -> List[int]:\n    """ Add y to each element.\n    >>> add([1], 2)\n    [3]\n    """\n';
@@ -121,7 +121,7 @@ describe("sanitizing the real GPT-4 samples", () => {
 
   /** Reference-harness verdicts, in order, of each sample's program with the given completion. */
   async function verdicts(samples: readonly { task_id: string }[], completions: readonly string[]): Promise<boolean[]> {
-    const results = await runReferenceHarness(
+    const results = await sharedReferenceVerdicts(
       samples.map((s, i) => ({ id: String(i), source: referenceProgram(tasks.get(s.task_id)!, completions[i]!), timeoutSeconds: 3 })),
     );
     return results.map((v) => v.passed);
