@@ -1,16 +1,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KoderzError } from "../src/errors.js";
 import type { LoggedCall } from "../src/llm/types.js";
 import { buildRunSummary, experimentIdFor, openStore, type Store } from "../src/store/index.js";
+import { repoRoot } from "./fixtures/datasets.js";
 import { makeExperiment, makeRun, makeSteps } from "./fixtures/store-fixtures.js";
 import { startTestPostgres, type TestPostgres } from "./helpers/postgres.js";
 
 // One contract, two engines: every scenario runs on the SQLite file and on PostgreSQL and must
 // behave the same; the last test replays one scenario on both and compares what they return.
 
+const lockHolder = path.join(repoRoot, "tests", "fixtures", "run-lock-holder.mjs");
 let postgres: TestPostgres;
 const sqliteDir = mkdtempSync(path.join(tmpdir(), "koderz-contract-"));
 let databases = 0;
@@ -148,6 +152,29 @@ describe.each<Engine>(["sqlite", "postgres"])("the %s store", (engine) => {
       const committed = [one.recordExperiment(experiment, []), two.recordExperiment({ ...experiment, success: false }, [])];
       expect(committed).toEqual([true, false]);
       expect(two.experiments("bench_00000003_20250101_100000").map((e) => e.success)).toEqual([true]);
+    } finally {
+      one.close();
+      two.close();
+    }
+  });
+
+  it("lets one process at a time work on a run, names the holder to the next, and frees it when the holder is killed", async () => {
+    const location = await freshLocation(engine);
+    const runId = "bench_00000004_20250101_100000";
+    const [one, two] = [openStore({ path: location }), openStore({ path: location })];
+    try {
+      const held = one.lockRun(runId);
+      expect(() => two.lockRun(runId)).toThrow(new RegExp(`run ${runId} is already being worked on by process ${process.pid} on ${hostname()}, started \\d{4}-`));
+      two.lockRun("bench_00000005_20250101_100000").release(); // another run is free
+      held.release();
+      two.lockRun(runId).release();
+
+      const holder = execa(process.execPath, [lockHolder, pathToFileURL(path.join(repoRoot, "dist", "src", "store", "index.js")).href, location, runId], { reject: false });
+      await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+      expect(() => two.lockRun(runId)).toThrow(new RegExp(`by process ${holder.pid} on`));
+      holder.kill("SIGKILL");
+      await holder;
+      await expect.poll(() => errorCode(() => two.lockRun(runId).release()), { timeout: 10_000 }).toBeUndefined();
     } finally {
       one.close();
       two.close();

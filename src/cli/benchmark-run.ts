@@ -7,7 +7,7 @@ import { parseLadder } from "../orchestrator/ladder.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
 import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
-import { lockRun, openStore, resolveDbPath, type ArmTotals, type RunLock } from "../store/index.js";
+import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { BenchmarkOptions, checkPolicyFlags, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
@@ -136,7 +136,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
   const interrupt = interruptOnCtrlC("interrupted: finished problems are saved; stopping", log);
   const bar = progressBar();
   try {
-    if (request.kind === "resume") lock = takeRunLock(store.path, request.runId, log);
+    if (request.kind === "resume") lock = takeRunLock(store, request.runId, log);
     const result = await runBenchmarkSession(request, {
       store,
       // Loaded when the models have answered: Docker's client is not needed to report a missing key.
@@ -146,7 +146,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
       log,
       signal: interrupt.signal,
       onStart: (run, tasks, progress) => {
-        lock ??= takeRunLock(store.path, run.runId, log);
+        lock ??= takeRunLock(store, run.runId, log);
         log(`run ${run.runId}: ${run.mode} on ${tasks.length} problem${tasks.length === 1 ? "" : "s"}${progress.skipped ? ` (${progress.skipped} already done)` : ""}`);
         bar.start(progress.total, progress.skipped);
       },
@@ -170,8 +170,8 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
   }
 }
 
-function takeRunLock(storePath: string, runId: string, log: (message: string) => void): RunLock {
-  const lock = lockRun(storePath, runId);
+function takeRunLock(store: Store, runId: string, log: (message: string) => void): RunLock {
+  const lock = store.lockRun(runId);
   if (lock.tookOverFrom) log(`run ${runId}: took over the lock of process ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running`);
   return lock;
 }

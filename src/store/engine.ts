@@ -1,5 +1,6 @@
 import type { CallLog } from "../llm/types.js";
 import type { CallLogOptions } from "./call-log.js";
+import type { RunLock } from "./run-lock.js";
 import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
 
 export interface RunFilter {
@@ -89,4 +90,11 @@ export interface Store {
 
   /** Queued problems that failed on every attempt; always empty on the SQLite engine, which has no queue. */
   jobFailures(runId: string): JobFailure[];
+
+  /**
+   * Takes a run for this process until release(): one process at a time works on a run (two
+   * `benchmark --resume` of one run would each pay the models for the problems still missing).
+   * Throws, naming the holder, while another process holds it; a holder that died lets go.
+   */
+  lockRun(runId: string): RunLock;
 }

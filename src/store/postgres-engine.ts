@@ -10,6 +10,9 @@ import { automaticRunTags, checkTags, runNotFound } from "./run-rules.js";
 import { isLostConnection, retryWhileUnreachable } from "./postgres-connection-errors.js";
 import { migratePostgres, postgresSchemaVersion } from "./postgres-schema.js";
 
+/** The first key of koderz's advisory locks (the second is the run id's hash), so they do not meet other applications'. */
+const RUN_LOCK_SPACE = 0x6b6f6472; // "kodr"
+
 /** A pool, or one client inside a transaction someone else opened (the queue worker's). */
 export type Queryable = Pick<pg.Pool | pg.PoolClient, "query">;
 
@@ -44,6 +47,9 @@ export function isPostgresUrl(location: string): boolean {
  * an experiment and its job's completion commit in one transaction.
  */
 export class PgStore {
+  /** The connections holding run locks (see lockRun), by run. */
+  private readonly runLocks = new Map<string, pg.PoolClient>();
+
   private constructor(
     readonly pool: pg.Pool,
     readonly path: string,
@@ -79,7 +85,48 @@ export class PgStore {
   }
 
   async close(): Promise<void> {
+    for (const client of this.runLocks.values()) client.release(true);
+    this.runLocks.clear();
     await this.pool.end();
+  }
+
+  /**
+   * Takes the run's advisory lock on a connection kept for it: the lock lives as long as that
+   * session, so a holder killed with -9 lets go when the server sees its connection close. The
+   * connection carries `name` (application_name), which is how a refused process learns the holder.
+   */
+  async lockRun(runId: string, name: string): Promise<{ locked: true } | { locked: false; holder?: { name: string; since: string } }> {
+    const client = await retryWhileUnreachable(() => this.pool.connect());
+    try {
+      await client.query("SELECT set_config('application_name', $1, false)", [name]);
+      const key = await client.query<{ key: number }>("SELECT hashtext($1) AS key", [runId]);
+      const taken = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [RUN_LOCK_SPACE, key.rows[0]!.key]);
+      if (taken.rows[0]!.locked) {
+        // A database restart ends the session and so the lock (the run goes on unlocked); the
+        // connection's error then must not end the process.
+        client.on("error", () => undefined);
+        this.runLocks.set(runId, client);
+        return { locked: true };
+      }
+      // objid is the key's 32 bits read as unsigned.
+      const holders = await client.query<{ name: string; since: Date }>(
+        `SELECT a.application_name AS name, a.backend_start AS since FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2`,
+        [RUN_LOCK_SPACE, key.rows[0]!.key >>> 0],
+      );
+      client.release();
+      const holder = holders.rows[0];
+      return holder ? { locked: false, holder: { name: holder.name, since: holder.since.toISOString() } } : { locked: false };
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  }
+
+  async unlockRun(runId: string): Promise<void> {
+    // Ending the session frees the lock; the pool opens a fresh connection when it needs one.
+    this.runLocks.get(runId)?.release(true);
+    this.runLocks.delete(runId);
   }
 
   private query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {

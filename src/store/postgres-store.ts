@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createSyncFn } from "synckit";
 import { KoderzError } from "../errors.js";
@@ -7,6 +8,7 @@ import { loggedResponse, type CallLogOptions } from "./call-log.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter, Store } from "./engine.js";
 import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
 import type { PgStore } from "./postgres-engine.js";
+import type { RunLock } from "./run-lock.js";
 import type { ForwardedMethod, ThreadReply, ThreadRequest } from "./postgres-thread-protocol.js";
 
 /**
@@ -117,5 +119,27 @@ export class PostgresStore implements Store {
   }
   jobFailures(runId: string): JobFailure[] {
     return this.call("jobFailures", runId);
+  }
+
+  /** A PostgreSQL advisory lock held by a connection of this process, so it works across machines. */
+  lockRun(runId: string): RunLock {
+    const taken = this.call("lockRun", runId, `koderz ${process.pid}@${hostname()}`);
+    if (!taken.locked) {
+      const holder = taken.holder ? `process ${taken.holder.name.replace(/^koderz /, "").replace("@", " on ")}, started ${taken.holder.since}` : "another process";
+      throw new KoderzError(
+        "bad_input",
+        `run ${runId} is already being worked on by ${holder}`,
+        "wait for it to finish (or stop it), then resume; PostgreSQL lets go of the run by itself when that process ends",
+      );
+    }
+    let held = true;
+    return {
+      path: this.path,
+      release: () => {
+        if (!held || this.closed) return; // closing the store ends the lock's connection too
+        held = false;
+        this.call("unlockRun", runId);
+      },
+    };
   }
 }

@@ -5,7 +5,7 @@ import type { PgStore } from "./postgres-engine.js";
 export type ForwardedMethod =
   | "createRun" | "finishRun" | "reopenRun" | "getRun" | "findRun" | "listRuns" | "setStage" | "addTags"
   | "recordExperiment" | "completedProblems" | "experiments" | "getExperiment" | "steps" | "armTotals"
-  | "recordCall" | "lookupCall" | "modelCalls" | "jobFailures";
+  | "recordCall" | "lookupCall" | "modelCalls" | "jobFailures" | "lockRun" | "unlockRun";
 
 export type ThreadRequest =
   | { kind: "open"; url: string; mustExist: boolean }

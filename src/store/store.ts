@@ -7,6 +7,7 @@ import { StoreCallLog, type CallLogOptions } from "./call-log.js";
 import { resolveDbPath } from "./location.js";
 import { migrate } from "./schema.js";
 import { openReadOnlyDatabase } from "./read-only.js";
+import { lockRun as lockRunByFile, type RunLock } from "./run-lock.js";
 import { storageError, withStorageErrors } from "./storage-errors.js";
 import { checkStoreFile } from "./store-file-check.js";
 import { compareProblemIds } from "./problem-order.js";
@@ -344,6 +345,11 @@ export class SqliteStore implements Store {
   /** The SQLite engine has no queue, so no job ever failed in it. */
   jobFailures(_runId: string): JobFailure[] {
     return [];
+  }
+
+  /** A lock file beside the database (see run-lock.ts). */
+  lockRun(runId: string): RunLock {
+    return lockRunByFile(this.path, runId);
   }
 
   private insertRunTags(runId: string, tags: Tag[]): void {
