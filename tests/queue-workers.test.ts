@@ -199,4 +199,42 @@ describe("koderz benchmark --queue with three workers", () => {
       store.close();
     }
   }, 300_000);
+
+  it("resumes a stopped queued run with only what is missing, then replays it from its logged calls with no model call", async () => {
+    const url = await freshDatabase();
+    const runId = await enqueue(url);
+    const first = startWorker(url, 1);
+    await waitFor(() => (/committed/.test(first.stderr()) ? true : undefined), () => first.stderr());
+    first.process.kill("SIGINT");
+    await first.process;
+    const done = (() => {
+      const store = openStore({ path: url });
+      try {
+        return store.experiments(runId).length;
+      } finally {
+        store.close();
+      }
+    })();
+
+    const resumed = await koderz(["benchmark", "--resume", runId, "--queue", url], { cwd: workDir, env });
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    // The stopped worker's untaken jobs were still queued: resuming queues none twice.
+    expect(resumed.stderr).toContain(`${2 * PROBLEMS} experiments (${done} already done, 0 queued, ${2 * PROBLEMS - done} still in the queue)`);
+    startWorker(url);
+    await waitFor(() => (runStatus(url, runId) === "running" ? undefined : true), () => "the resumed run did not end", 300);
+    expect(outcomes(summaryIn(url, runId))).toEqual(outcomes(localSummary));
+
+    const callsBefore = server.chatRequests.length;
+    const replay = await koderz(["benchmark", "--replay", runId, "--queue", url], { cwd: workDir, env });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    const replayId = replay.stdout.trim();
+    expect(replayId).not.toBe(runId);
+    await waitFor(() => (runStatus(url, replayId) === "running" ? undefined : true), () => "the replay did not end", 300);
+    expect(runStatus(url, replayId)).toBe("finished");
+    // The same verdicts, as a local replay gives; nothing was paid for.
+    const verdicts = (summary: RunSummary) => outcomes(summary).iterative.map(({ problem_id, success, iterations }) => ({ problem_id, success, iterations }));
+    expect(verdicts(summaryIn(url, replayId))).toEqual(verdicts(localSummary));
+    expect(outcomes(summaryIn(url, replayId)).zeroShot.map((r) => r.success)).toEqual(outcomes(localSummary).zeroShot.map((r) => r.success));
+    expect(server.chatRequests.length).toBe(callsBefore);
+  }, 600_000);
 });

@@ -33,7 +33,10 @@ export async function runQueuedBenchmarkCommand(
   const store = openStore({ path: flags.queue });
   try {
     const { run, queued, done, total } = await enqueueRun(request, { store, url: flags.queue, leaseSeconds: flags.leaseSeconds ?? DEFAULT_LEASE_SECONDS });
-    log(`run ${run.runId}: ${run.mode}, ${total} experiment${total === 1 ? "" : "s"} (${done} already done, ${queued} queued); start workers with: koderz worker --queue URL`);
+    // Jobs of an earlier enqueue that no worker took yet stay in the queue: they are to do, not queued again.
+    const waiting = total - done - queued;
+    const toDo = `${queued} queued${waiting ? `, ${waiting} still in the queue` : ""}`;
+    log(`run ${run.runId}: ${run.mode}, ${total} experiment${total === 1 ? "" : "s"} (${done} already done, ${toDo}); start workers with: koderz worker --queue URL`);
     if (!flags.follow) {
       process.stdout.write(`${run.runId}\n`);
       return;
