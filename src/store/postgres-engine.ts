@@ -21,7 +21,7 @@ const RUN_COLUMNS = `r.run_id, r.kind, r.mode, r.stage, r.label, r.category, r.i
 
 const EXPERIMENT_COLUMNS = `e.experiment_id, e.run_id, e.arm, e.problem_id, e.success, e.iterations,
   e.input_tokens, e.output_tokens, e.cost_usd, e.wall_seconds, e.final_code, e.verdict, e.category,
-  e.importance, e.suite, e.tier, e.score, e.score_criteria, (SELECT string_agg(tag, chr(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
+  e.importance, e.suite, e.tier, e.score, e.score_criteria, e.measures, (SELECT string_agg(tag, chr(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
 
 /** The URL without its password, for messages. */
 export function redactedUrl(url: string): string {
@@ -225,8 +225,8 @@ export class PgStore {
     const inserted = await client.query(
       `INSERT INTO experiments (experiment_id, run_id, arm, problem_id, success, iterations, input_tokens,
          output_tokens, cost_usd, wall_seconds, final_code, verdict, category, importance, committed_at,
-             suite, tier, score, score_criteria)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             suite, tier, score, score_criteria, measures)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
        ON CONFLICT (run_id, arm, problem_id) DO NOTHING`,
       [
         experiment.experimentId,
@@ -248,6 +248,7 @@ export class PgStore {
         nullable(experiment.tier),
         nullable(experiment.score),
         experiment.scoreCriteria ? JSON.stringify(experiment.scoreCriteria) : null,
+          experiment.measures ? JSON.stringify(experiment.measures) : null,
       ],
     );
     if (inserted.rowCount === 0) return false;

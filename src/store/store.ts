@@ -33,7 +33,7 @@ const RUN_COLUMNS = `r.run_id, r.kind, r.mode, r.stage, r.label, r.category, r.i
 
 const EXPERIMENT_COLUMNS = `e.experiment_id, e.run_id, e.arm, e.problem_id, e.success, e.iterations,
   e.input_tokens, e.output_tokens, e.cost_usd, e.wall_seconds, e.final_code, e.verdict, e.category,
-  e.importance, e.suite, e.tier, e.score, e.score_criteria, (SELECT GROUP_CONCAT(tag, char(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
+  e.importance, e.suite, e.tier, e.score, e.score_criteria, e.measures, (SELECT GROUP_CONCAT(tag, char(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
 
 /**
  * The only code that writes run data. One SQLite file in WAL mode: readers (the viewer, a
@@ -220,8 +220,8 @@ export class SqliteStore implements Store {
         .prepare(
           `INSERT INTO experiments (experiment_id, run_id, arm, problem_id, success, iterations, input_tokens,
              output_tokens, cost_usd, wall_seconds, final_code, verdict, category, importance, committed_at,
-             suite, tier, score, score_criteria)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             suite, tier, score, score_criteria, measures)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           experiment.experimentId,
@@ -243,6 +243,7 @@ export class SqliteStore implements Store {
           nullable(experiment.tier),
           nullable(experiment.score),
           experiment.scoreCriteria ? JSON.stringify(experiment.scoreCriteria) : null,
+          experiment.measures ? JSON.stringify(experiment.measures) : null,
         );
       const insertStep = this.db.prepare(
         `INSERT INTO steps (experiment_id, step_index, agent, model, prompt, response, code, test_output,
