@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { renderSuiteFigures } from "./suite-tables.js";
+import { armQuality, renderQualityFigures } from "./quality-figures.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
 import { writeFileAtomically } from "../output-file.js";
@@ -10,6 +11,7 @@ import {
   openStore,
   runListing,
   RUN_KINDS,
+  codeMeasuresOf,
   toCsv,
   toJsonl,
   type RunListing,
@@ -179,11 +181,20 @@ function successCell(arms: RunListing["arms"]): string {
 
 function showRun(store: Store, runId: string, json: boolean): void {
   const run = store.getRun(runId);
-  const rows = experimentExportRows(store, runId);
+  const experiments = store.experiments(runId);
+  // The final code's measures sit next to each verdict; runs recorded before they existed have none.
+  const measured = new Map(experiments.map((e) => [e.experimentId, codeMeasuresOf(e)]));
+  const rows = experimentExportRows(store, runId).map((row) => {
+    const code = measured.get(row.experiment_id);
+    return { ...row, cyclomatic_complexity: code?.cyclomatic ?? null, maintainability_index: code?.maintainability ?? null };
+  });
+  const quality = armQuality(store, run);
   if (json) {
     const listing = runListing(run, store.armTotals(runId));
     const failedJobs = store.jobFailures(runId);
-    process.stdout.write(JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows, ...(failedJobs.length ? { failed_jobs: failedJobs } : {}) }, null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows, ...(quality.length ? { quality } : {}), ...(failedJobs.length ? { failed_jobs: failedJobs } : {}) }, null, 2) + "\n",
+    );
     return;
   }
   const listing = runListing(run, store.armTotals(runId));
@@ -215,21 +226,24 @@ function showRun(store: Store, runId: string, json: boolean): void {
   }
   process.stdout.write(
     renderTable(
-      ["arm", "problem", "success", "iterations", "tokens in/out", "cost", "wall s", "verdict"],
+      ["arm", "problem", "success", "CC", "MI", "iterations", "tokens in/out", "cost", "wall s", "verdict"],
       rows.map((r) => [
         r.arm,
         r.problem_id,
         r.success ? "yes" : "no",
+        r.cyclomatic_complexity === null ? "-" : String(r.cyclomatic_complexity),
+        r.maintainability_index === null ? "-" : r.maintainability_index.toFixed(1),
         String(r.iterations),
         `${formatCount(r.input_tokens)} / ${formatCount(r.output_tokens)}`,
         formatDollars(r.cost),
         r.wall_seconds.toFixed(1),
         oneLine(r.verdict ?? "", 60),
       ]),
-      ["left", "left", "left", "right", "right", "right", "right", "left"],
+      ["left", "left", "left", "right", "right", "right", "right", "right", "right", "left"],
     ),
   );
-  process.stdout.write(renderSuiteFigures(store.experiments(runId), typeof run.config.localModel === "string" ? run.config.localModel : undefined));
+  process.stdout.write(renderSuiteFigures(experiments, typeof run.config.localModel === "string" ? run.config.localModel : undefined));
+  process.stdout.write(renderQualityFigures(quality));
 }
 
 // ── export ─────────────────────────────────────────────────────────────────────────────────
