@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore } from "../src/store/index.js";
 import { loadSuite, selectRange } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
@@ -20,6 +21,7 @@ import { benchmarkRunIdFrom, singleRunSummary, TEAM_ENV as env } from "./fixture
 let server: ScriptedModelServer;
 let tasks: Task[];
 let workDir: string;
+let runId: string;
 
 function fenced(code: string): string {
   return "```python\n" + code + "\n```";
@@ -69,7 +71,7 @@ describe("koderz benchmark --mode deep, then results show", () => {
   it("measures the drafts and the final code, and reports them in the summary JSON and results show", async () => {
     const result = await koderz(["benchmark", "0", "3", "--mode", "deep", "--trajectories", "3", "--sandbox", "process"], { cwd: workDir, env });
     expect(result.exitCode, result.stderr).toBe(0);
-    const runId = benchmarkRunIdFrom(result.stderr);
+    runId = benchmarkRunIdFrom(result.stderr);
     const summary = singleRunSummary(workDir, runId);
 
     expect(summary.results.map((r) => r.success)).toEqual([true, true, true]);
@@ -105,5 +107,39 @@ describe("koderz benchmark --mode deep, then results show", () => {
     const parsed = JSON.parse(json.stdout) as { quality: { arm: string; heavy_mode: unknown }[]; experiments: { cyclomatic_complexity: number | null }[] };
     expect(parsed.quality[0]!.heavy_mode).toEqual(summary.heavy_mode);
     expect(parsed.experiments.map((e) => e.cyclomatic_complexity)).toEqual(summary.results.map((r) => r.cyclomatic_complexity));
+  });
+
+  it("results measure gives a run recorded without measures the same figures the run took itself", async () => {
+    const db = path.join(workDir, "results", "koderz.db");
+    const store = openStore({ path: db });
+    const taken = new Map(store.experiments(runId).map((e) => [e.experimentId, e.measures]));
+    for (const id of taken.keys()) store.setMeasures(id, {});
+    store.close();
+
+    const before = await koderz(["results", "show", runId], { cwd: workDir, env });
+    expect(before.stdout).not.toContain("code quality:");
+    expect(before.stdout).toMatch(/drafts' behaviour on generated inputs\s+not measured/);
+    // Read from the stored steps alone: the same as when measured.
+    expect(before.stdout).toMatch(/best of K beats the first draft\s+33\.3%/);
+
+    const measured = await koderz(["results", "measure", runId, "--sandbox", "process"], { cwd: workDir, env });
+    expect(measured.exitCode, measured.stderr).toBe(0);
+    expect(measured.stderr).toContain("measured 3/3");
+    expect(measured.stdout).toContain("code quality: 3 final programs measured");
+    const again = openStore({ path: db, readOnly: true });
+    try {
+      for (const e of again.experiments(runId)) expect(e.measures, e.problemId).toEqual(taken.get(e.experimentId));
+    } finally {
+      again.close();
+    }
+  });
+
+  it("results measure refuses a run that names no suite, before opening a sandbox", async () => {
+    const store = openStore({ path: path.join(workDir, "results", "koderz.db") });
+    store.createRun({ runId: "bench_00000bad_20250101_000000", kind: "import", mode: "imported", startTime: "2025-01-01T00:00:00Z", config: {}, tags: [], status: "finished" });
+    store.close();
+    const result = await koderz(["results", "measure", "bench_00000bad_20250101_000000"], { cwd: workDir, env });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("names no suite");
   });
 });

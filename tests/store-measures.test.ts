@@ -55,19 +55,27 @@ describe.each(["sqlite", "postgres"] as const)("the %s store", (engine) => {
       expect(store.getExperiment(measured.experimentId)!.measures).toEqual(measured.measures);
       expect(store.getExperiment(unparsable.experimentId)!.measures).toEqual(unparsable.measures);
 
+      // Measured afterwards (`results measure`): the measures change, the verdict does not.
+      const later = deepExperiment("HumanEval/3", true, {});
+      store.recordExperiment(later, []);
+      store.setMeasures(later.experimentId, { code: { cyclomatic: 2, meanCyclomatic: 2, halsteadVolume: 9, sloc: 3, maintainability: 75 } });
+      expect(store.getExperiment(later.experimentId)).toMatchObject({ success: true, verdict: later.verdict, measures: { code: { cyclomatic: 2, maintainability: 75 } } });
+      expect(() => store.setMeasures("no-such-experiment", {})).toThrow(/no experiment with id no-such-experiment/);
+
       const summary = buildRunSummary(store, RUN);
       if ("comparison" in summary) throw new Error("expected a single-arm summary");
       expect(summary.results.map((r) => [r.problem_id, r.cyclomatic_complexity, r.maintainability_index])).toEqual([
         ["HumanEval/0", 4, 60],
         ["HumanEval/1", 2, 80],
         ["HumanEval/2", undefined, undefined],
+        ["HumanEval/3", 2, 75],
       ]);
       expect(summary.code_quality).toEqual({
-        measured: 2,
-        mean_cyclomatic_complexity: 3,
-        mean_maintainability_index: 70,
-        solved_mean_cyclomatic_complexity: 4,
-        solved_mean_maintainability_index: 60,
+        measured: 3,
+        mean_cyclomatic_complexity: 2.67,
+        mean_maintainability_index: 71.67,
+        solved_mean_cyclomatic_complexity: 3,
+        solved_mean_maintainability_index: 67.5,
       });
       expect(summary.heavy_mode).toMatchObject({
         experiments: 2,

@@ -36,13 +36,14 @@ export function renderQualityFigures(arms: readonly ArmQuality[]): string {
         heavy.mean_behaviour_agreement === null
           ? "not measured"
           : `${heavy.mean_behaviour_agreement.toFixed(2)} mean agreement over ${heavy.behaviour_measured}; the same outputs in ${formatPercent(heavy.behaviour_convergence_rate!)}`;
-      lines.push(
-        `heavy mode${title}: ${heavy.experiments} problems with drafts, ${heavy.mean_drafts.toFixed(1)} drafts each`,
-        `  drafts' code similarity            ${heavy.mean_code_similarity.toFixed(2)} mean; the same code in ${formatPercent(heavy.code_convergence_rate)}`,
-        `  drafts' behaviour on generated inputs  ${behaviour}`,
-        `  best of K beats the first draft     ${heavy.best_of_k_beats_first_rate === null ? "-" : formatPercent(heavy.best_of_k_beats_first_rate)} (visible pass fraction)`,
-        `  hybrid gain over the best draft     ${heavy.mean_hybrid_gain === null ? "no hybrid ran" : `${signed(heavy.mean_hybrid_gain)} visible pass fraction, mean of ${heavy.hybrid_runs}`}`,
-      );
+      const figures: [string, string][] = [
+        ["drafts' code similarity", `${heavy.mean_code_similarity.toFixed(2)} mean; the same code in ${formatPercent(heavy.code_convergence_rate)}`],
+        ["drafts' behaviour on generated inputs", behaviour],
+        ["best of K beats the first draft", `${heavy.best_of_k_beats_first_rate === null ? "-" : formatPercent(heavy.best_of_k_beats_first_rate)} (visible pass fraction)`],
+        ["hybrid gain over the best draft", heavy.mean_hybrid_gain === null ? "no hybrid ran" : `${signed(heavy.mean_hybrid_gain)} visible pass fraction, mean of ${heavy.hybrid_runs}`],
+      ];
+      const width = Math.max(...figures.map(([label]) => label.length));
+      lines.push(`heavy mode${title}: ${heavy.experiments} problems with drafts, ${heavy.mean_drafts.toFixed(1)} drafts each`, ...figures.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`));
     }
     return lines;
   });

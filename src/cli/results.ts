@@ -52,6 +52,24 @@ export function registerResults(program: Command): void {
     });
 
   results
+    .command("measure")
+    .description("measure a recorded benchmark run in the sandbox: final code quality, and deep runs' drafts on generated inputs")
+    .argument("<run>", "run id")
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .action(async (runId: string, raw: unknown) => {
+      const options = parseOptions(MeasureOptions, raw);
+      // The sandbox and the suites are loaded only when the flags are good.
+      const { measureRun } = await import("./results-measure.js");
+      const store = openStore({ path: options.db, mustExist: true });
+      try {
+        await measureRun(store, runId, options.sandbox);
+      } finally {
+        store.close();
+      }
+    });
+
+  results
     .command("export")
     .description("export a run: json is the run summary; csv and jsonl have one row per experiment")
     .argument("<run>", "run id")
@@ -123,6 +141,7 @@ const ExportOptions = DbOptions.extend({
   output: z.string().min(1).optional(),
 });
 
+const MeasureOptions = DbOptions.extend({ sandbox: z.enum(["docker", "process"]).optional() });
 const StageOptions = DbOptions.extend({ clear: z.boolean().default(false) });
 const StageLabel = z.object({ stage: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a stage is one word: letters, digits, _ . -") });
 

@@ -4,9 +4,9 @@ import type { LoggedCall } from "../llm/types.js";
 import type { CallLogOptions } from "./call-log.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter } from "./engine.js";
 import { compareProblemIds } from "./problem-order.js";
-import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
-import { automaticRunTags, checkTags, runNotFound } from "./run-rules.js";
+import { automaticRunTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
 import { isLostConnection, retryWhileUnreachable } from "./postgres-connection-errors.js";
 import { migratePostgres, postgresSchemaVersion } from "./postgres-schema.js";
 
@@ -296,6 +296,11 @@ export class PgStore {
     return result.rows
       .map((row) => experimentFromRow(row))
       .sort((a, b) => (a.arm < b.arm ? -1 : a.arm > b.arm ? 1 : compareProblemIds(a.problemId, b.problemId)));
+  }
+
+  async setMeasures(experimentId: string, measures: StoredMeasures): Promise<void> {
+    const result = await this.query("UPDATE experiments SET measures = $1 WHERE experiment_id = $2", [JSON.stringify(measures), experimentId]);
+    if (result.rowCount === 0) throw experimentNotFound(experimentId);
   }
 
   async getExperiment(experimentId: string): Promise<ExperimentRecord | undefined> {

@@ -10,10 +10,10 @@ import { openReadOnlyDatabase } from "./read-only.js";
 import { storageError, withStorageErrors } from "./storage-errors.js";
 import { checkStoreFile } from "./store-file-check.js";
 import { compareProblemIds } from "./problem-order.js";
-import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter, Store } from "./engine.js";
-import { automaticRunTags, checkTags, runNotFound } from "./run-rules.js";
+import { automaticRunTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
 
 // Modules that import the store's types from here keep working: they are the engines' interface.
 export type { ArmTotals, ExperimentFilter, RunFilter, Store } from "./engine.js";
@@ -294,6 +294,11 @@ export class SqliteStore implements Store {
     return rows
       .map((row) => experimentFromRow(row))
       .sort((a, b) => (a.arm < b.arm ? -1 : a.arm > b.arm ? 1 : compareProblemIds(a.problemId, b.problemId)));
+  }
+
+  setMeasures(experimentId: string, measures: StoredMeasures): void {
+    const result = this.db.prepare("UPDATE experiments SET measures = ? WHERE experiment_id = ?").run(JSON.stringify(measures), experimentId);
+    if (result.changes === 0) throw experimentNotFound(experimentId);
   }
 
   getExperiment(experimentId: string): ExperimentRecord | undefined {
