@@ -1,4 +1,4 @@
-import { codeQuality, DRAFTING_MODES, heavyModeFigures, type CodeQuality, type HeavyModeFigures, type RunRecord, type Store } from "../store/index.js";
+import { codeQuality, DRAFTING_MODES, heavyModeFigures, type CodeQuality, type ExperimentRecord, type HeavyModeFigures, type RunRecord, type Store } from "../store/index.js";
 import { formatPercent } from "./table.js";
 
 /** Per arm: the final code's quality and, for runs that sample drafts, what the K drafts bought. */
@@ -8,8 +8,7 @@ export interface ArmQuality {
   heavy_mode?: HeavyModeFigures;
 }
 
-export function armQuality(store: Store, run: RunRecord): ArmQuality[] {
-  const experiments = store.experiments(run.runId);
+export function armQuality(store: Store, run: RunRecord, experiments: readonly ExperimentRecord[] = store.experiments(run.runId)): ArmQuality[] {
   const arms = [...new Set(experiments.map((e) => e.arm))];
   return arms.flatMap((arm) => {
     const ofArm = experiments.filter((e) => e.arm === arm);

@@ -207,7 +207,7 @@ function showRun(store: Store, runId: string, json: boolean): void {
     const code = measured.get(row.experiment_id);
     return { ...row, cyclomatic_complexity: code?.cyclomatic ?? null, maintainability_index: code?.maintainability ?? null };
   });
-  const quality = armQuality(store, run);
+  const quality = armQuality(store, run, experiments);
   if (json) {
     const listing = runListing(run, store.armTotals(runId));
     const failedJobs = store.jobFailures(runId);
