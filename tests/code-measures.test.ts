@@ -81,6 +81,16 @@ describe("drafts' behaviour on generated inputs", () => {
     expect(new Set(behaviour.outputs[3])).toEqual(new Set(["!NameError"]));
   });
 
+  it("without examples: answer() is called once with no arguments; a function that needs arguments is not measured", async () => {
+    const answer = { prompt: "", entryPoint: "answer", visibleExamples: [] };
+    const answers = (await draftBehaviour(sandbox, answer, ["def answer():\n    return 42\n", "def answer():\n    return 6 * 7\n", "def answer():\n    return 41\n"]))!;
+    expect(answers.inputs).toBe(1);
+    expect(answers.outputs[0]).toEqual(answers.outputs[1]);
+    expect(answers.outputs[2]).not.toEqual(answers.outputs[0]);
+    const needsArguments = { prompt: "", entryPoint: "add", visibleExamples: [] };
+    expect(await draftBehaviour(sandbox, needsArguments, ["def add(a, b):\n    return a + b\n", "def add(a, b):\n    return a - b\n"])).toBeUndefined();
+  });
+
   it("an experiment with K drafts is measured whole: its final code, and its drafts' agreement as the analysis reads it", async () => {
     const same = "def add(a, b):\n    return a + b\n";
     const steps = [

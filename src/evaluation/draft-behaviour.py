@@ -7,8 +7,20 @@ examples), so two drafts behave alike on an input when they print the same hash 
 Inputs: each example's arguments (literals only), then each argument changed on its own:
 numbers to 0, 1, -1, n+1, n-1, 2n and -n; strings to "", reversed, upper case, doubled and
 halved; lists and tuples to empty, reversed, the first element alone, doubled and sorted; a
-bool negated. At most LIMIT inputs, the examples' own first, the rest sampled with a fixed seed.
+bool negated. At most `limit` inputs, the examples' own first, the rest sampled with a fixed seed.
+Without examples, a function that takes no arguments (a match case's answer()) is called once;
+any other gets no inputs, so its drafts' behaviour is not measured rather than all alike.
 """
+
+
+def _needs_no_arguments(function):
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters)
 
 
 def __koderz_probe(entry_point, example_calls, marker, limit=24):
@@ -79,7 +91,8 @@ def __koderz_probe(entry_point, example_calls, marker, limit=24):
                 add(args[:position] + (variant,) + args[position + 1 :], changed)
     random.Random(0).shuffle(changed)
     inputs = (inputs + changed)[:limit]
-    if not seeds and not example_calls:
+    function = globals().get(entry_point)
+    if not seeds and callable(function) and _needs_no_arguments(function):
         inputs = [()]  # a function of no arguments (answer() of match cases) has one input
 
     def on_alarm(signum, frame):
@@ -91,7 +104,6 @@ def __koderz_probe(entry_point, example_calls, marker, limit=24):
     except (ValueError, OSError):
         timed = False
 
-    function = globals().get(entry_point)
     hashes = []
     for args in inputs:
         try:
