@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,6 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
 describe("koderz benchmark --mode deep, then results show", () => {
@@ -115,6 +116,7 @@ describe("koderz benchmark --mode deep, then results show", () => {
     const taken = new Map(store.experiments(runId).map((e) => [e.experimentId, e.measures]));
     for (const id of taken.keys()) store.setMeasures(id, {});
     store.close();
+    rmSync(path.join(workDir, "results", `${runId}.json`));
 
     const before = await koderz(["results", "show", runId], { cwd: workDir, env });
     expect(before.stdout).not.toContain("code quality:");
@@ -126,6 +128,7 @@ describe("koderz benchmark --mode deep, then results show", () => {
     expect(measured.exitCode, measured.stderr).toBe(0);
     expect(measured.stderr).toContain("measured 3/3");
     expect(measured.stdout).toContain("code quality: 3 final programs measured");
+    expect(singleRunSummary(workDir, runId).code_quality).toMatchObject({ measured: 3 });
     const again = openStore({ path: db, readOnly: true });
     try {
       for (const e of again.experiments(runId)) expect(e.measures, e.problemId).toEqual(taken.get(e.experimentId));

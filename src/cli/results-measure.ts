@@ -3,7 +3,7 @@ import { loadConfiguredTasks } from "../../tasks/suite-file.js";
 import { KoderzError } from "../errors.js";
 import { measureExperiment } from "../evaluation/measure-experiment.js";
 import { BenchmarkConfigSchema } from "../orchestrator/benchmark-config.js";
-import type { Store } from "../store/index.js";
+import { writeRunSummary, type Store } from "../store/index.js";
 import { armQuality, renderQualityFigures } from "./quality-figures.js";
 
 const TaskSource = BenchmarkConfigSchema.pick({ suite: true, suiteSource: true, datasetPath: true });
@@ -11,9 +11,10 @@ const TaskSource = BenchmarkConfigSchema.pick({ suite: true, suiteSource: true, 
 /**
  * `koderz results measure RUN`: takes the sandbox measures (final code quality, deep drafts'
  * behaviour) of a benchmark run recorded before koderz took them after each experiment, or
- * again. Verdicts and steps are not touched. Progress to stderr, the figures to stdout.
+ * again. Verdicts and steps are not touched; the run's summary JSON is written again with the
+ * measures. Progress to stderr, the figures to stdout.
  */
-export async function measureRun(store: Store, runId: string, sandboxName: "docker" | "process" | undefined): Promise<void> {
+export async function measureRun(store: Store, runId: string, sandboxName: "docker" | "process" | undefined, resultsDir: string): Promise<void> {
   const run = store.getRun(runId);
   const source = TaskSource.safeParse(run.config);
   if (!source.success) {
@@ -38,5 +39,6 @@ export async function measureRun(store: Store, runId: string, sandboxName: "dock
   } finally {
     await sandbox.close();
   }
+  process.stderr.write(`summary: ${writeRunSummary(store, runId, resultsDir)}\n`);
   process.stdout.write(renderQualityFigures(armQuality(store, run)).trimStart());
 }

@@ -56,6 +56,7 @@ export function registerResults(program: Command): void {
     .description("measure a recorded benchmark run in the sandbox: final code quality, and deep runs' drafts on generated inputs")
     .argument("<run>", "run id")
     .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--results-dir <dir>", "where the run's summary JSON is rewritten", "results")
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
     .action(async (runId: string, raw: unknown) => {
       const options = parseOptions(MeasureOptions, raw);
@@ -63,7 +64,7 @@ export function registerResults(program: Command): void {
       const { measureRun } = await import("./results-measure.js");
       const store = openStore({ path: options.db, mustExist: true });
       try {
-        await measureRun(store, runId, options.sandbox);
+        await measureRun(store, runId, options.sandbox, options.resultsDir);
       } finally {
         store.close();
       }
@@ -141,7 +142,7 @@ const ExportOptions = DbOptions.extend({
   output: z.string().min(1).optional(),
 });
 
-const MeasureOptions = DbOptions.extend({ sandbox: z.enum(["docker", "process"]).optional() });
+const MeasureOptions = DbOptions.extend({ sandbox: z.enum(["docker", "process"]).optional(), resultsDir: z.string().min(1) });
 const StageOptions = DbOptions.extend({ clear: z.boolean().default(false) });
 const StageLabel = z.object({ stage: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a stage is one word: letters, digits, _ . -") });
 
