@@ -86,6 +86,8 @@ describe("koderz benchmark --mode auto --policy FILE", () => {
         expect(coded.length).toBeGreaterThan(0);
         for (const step of coded) expect(step.visiblePassFraction).toBeTypeOf("number");
         expect(experiment.inputTokens + experiment.outputTokens).toBe(steps.reduce((n, s) => n + s.inputTokens + s.outputTokens, 0));
+        // The final code's quality, measured in the sandbox as in the fixed modes.
+        expect(experiment.measures?.code, experiment.problemId).toMatchObject({ cyclomatic: expect.any(Number), maintainability: expect.any(Number) });
       }
       // The replay environment reads an auto run's modes from its tags, so auto runs can train policies too.
       const replay = replayLogFromStore(store, [runId], (id) => tasks.find((t) => t.id === id));

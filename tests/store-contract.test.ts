@@ -71,8 +71,10 @@ function playScenario(store: Store) {
   store.createRun(makeRun({ runId: "bench_bbbbbbbb_20250101_110000", mode: "comparative", startTime: "2025-01-01T11:00:00.000Z", config: { localModel: "kimi-k2" } }));
   for (const [index, problem] of ["HumanEval/10", "HumanEval/2", "HumanEval/1"].entries()) {
     const experiment = makeExperiment({ runId: "bench_aaaaaaaa_20250101_100000", arm: "iterative", problemId: problem, success: index !== 1, costUsd: 0.1 + index / 3, tags: index === 0 ? ["hard"] : [] });
-    expect(store.recordExperiment(experiment, makeSteps(experiment.experimentId, index + 1))).toBe(true);
+    const measures = index === 0 ? { measures: { code: { cyclomatic: 3, meanCyclomatic: 2.5, halsteadVolume: 41.2, sloc: 6, maintainability: 68.75 }, drafts: { inputs: 2, outputs: [["a", "b"], ["a", "!ValueError"]] } } } : {};
+    expect(store.recordExperiment({ ...experiment, ...measures }, makeSteps(experiment.experimentId, index + 1))).toBe(true);
   }
+  store.setMeasures(experimentIdFor("bench_aaaaaaaa_20250101_100000", "iterative", "HumanEval/2"), { code: { error: "SyntaxError: invalid syntax (line 1)" } });
   for (const arm of ["zero-shot", "iterative"]) {
     const experiment = makeExperiment({ runId: "bench_bbbbbbbb_20250101_110000", arm, problemId: "HumanEval/2", success: arm === "iterative", inputTokens: 2_000_000_000 });
     store.recordExperiment(experiment, makeSteps(experiment.experimentId, 1, "kimi-k2"));
@@ -205,6 +207,7 @@ describe("both engines", () => {
     expect(sqlite.byExperimentTag).toEqual(["bench_aaaaaaaa_20250101_100000"]);
     expect(sqlite.byModel).toEqual(["bench_bbbbbbbb_20250101_110000"]);
     expect(sqlite.experiments.map((e) => e.problemId)).toEqual(["HumanEval/1", "HumanEval/2", "HumanEval/10"]);
+    expect(sqlite.experiments.map((e) => e.measures?.code)).toEqual([undefined, { error: "SyntaxError: invalid syntax (line 1)" }, expect.objectContaining({ cyclomatic: 3 })]);
     expect(sqlite.totals.map((t) => [t.arm, t.inputTokens])).toEqual([["iterative", 2_000_000_000], ["zero-shot", 2_000_000_000]]);
     expect(sqlite.cacheHit?.text).toBe("second");
     expect(sqlite.failedCallIsNoAnswer).toBeUndefined();

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { renderSuiteFigures } from "./suite-tables.js";
+import { armQuality, renderQualityFigures } from "./quality-figures.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
 import { writeFileAtomically } from "../output-file.js";
@@ -10,6 +11,7 @@ import {
   openStore,
   runListing,
   RUN_KINDS,
+  codeMeasuresOf,
   toCsv,
   toJsonl,
   type RunListing,
@@ -47,6 +49,25 @@ export function registerResults(program: Command): void {
     .action((runId: string, raw: unknown) => {
       const options = parseOptions(JsonDbOptions, raw);
       withStore(options.db, (store) => showRun(store, runId, options.json));
+    });
+
+  results
+    .command("measure")
+    .description("measure a recorded benchmark run in the sandbox: final code quality, and deep runs' drafts on generated inputs")
+    .argument("<run>", "run id")
+    .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
+    .option("--results-dir <dir>", "where the run's summary JSON is rewritten", "results")
+    .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
+    .action(async (runId: string, raw: unknown) => {
+      const options = parseOptions(MeasureOptions, raw);
+      // The sandbox and the suites are loaded only when the flags are good.
+      const { measureRun } = await import("./results-measure.js");
+      const store = openStore({ path: options.db, mustExist: true });
+      try {
+        await measureRun(store, runId, options.sandbox, options.resultsDir);
+      } finally {
+        store.close();
+      }
     });
 
   results
@@ -121,6 +142,7 @@ const ExportOptions = DbOptions.extend({
   output: z.string().min(1).optional(),
 });
 
+const MeasureOptions = DbOptions.extend({ sandbox: z.enum(["docker", "process"]).optional(), resultsDir: z.string().min(1) });
 const StageOptions = DbOptions.extend({ clear: z.boolean().default(false) });
 const StageLabel = z.object({ stage: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a stage is one word: letters, digits, _ . -") });
 
@@ -179,11 +201,20 @@ function successCell(arms: RunListing["arms"]): string {
 
 function showRun(store: Store, runId: string, json: boolean): void {
   const run = store.getRun(runId);
-  const rows = experimentExportRows(store, runId);
+  const experiments = store.experiments(runId);
+  // The final code's measures sit next to each verdict; runs recorded before they existed have none.
+  const measured = new Map(experiments.map((e) => [e.experimentId, codeMeasuresOf(e)]));
+  const rows = experimentExportRows(store, runId).map((row) => {
+    const code = measured.get(row.experiment_id);
+    return { ...row, cyclomatic_complexity: code?.cyclomatic ?? null, maintainability_index: code?.maintainability ?? null };
+  });
+  const quality = armQuality(store, run, experiments);
   if (json) {
     const listing = runListing(run, store.armTotals(runId));
     const failedJobs = store.jobFailures(runId);
-    process.stdout.write(JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows, ...(failedJobs.length ? { failed_jobs: failedJobs } : {}) }, null, 2) + "\n");
+    process.stdout.write(
+      JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows, ...(quality.length ? { quality } : {}), ...(failedJobs.length ? { failed_jobs: failedJobs } : {}) }, null, 2) + "\n",
+    );
     return;
   }
   const listing = runListing(run, store.armTotals(runId));
@@ -215,21 +246,24 @@ function showRun(store: Store, runId: string, json: boolean): void {
   }
   process.stdout.write(
     renderTable(
-      ["arm", "problem", "success", "iterations", "tokens in/out", "cost", "wall s", "verdict"],
+      ["arm", "problem", "success", "CC", "MI", "iterations", "tokens in/out", "cost", "wall s", "verdict"],
       rows.map((r) => [
         r.arm,
         r.problem_id,
         r.success ? "yes" : "no",
+        r.cyclomatic_complexity === null ? "-" : String(r.cyclomatic_complexity),
+        r.maintainability_index === null ? "-" : r.maintainability_index.toFixed(1),
         String(r.iterations),
         `${formatCount(r.input_tokens)} / ${formatCount(r.output_tokens)}`,
         formatDollars(r.cost),
         r.wall_seconds.toFixed(1),
         oneLine(r.verdict ?? "", 60),
       ]),
-      ["left", "left", "left", "right", "right", "right", "right", "left"],
+      ["left", "left", "left", "right", "right", "right", "right", "right", "right", "left"],
     ),
   );
-  process.stdout.write(renderSuiteFigures(store.experiments(runId), typeof run.config.localModel === "string" ? run.config.localModel : undefined));
+  process.stdout.write(renderSuiteFigures(experiments, typeof run.config.localModel === "string" ? run.config.localModel : undefined));
+  process.stdout.write(renderQualityFigures(quality));
 }
 
 // ── export ─────────────────────────────────────────────────────────────────────────────────

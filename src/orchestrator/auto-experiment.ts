@@ -6,6 +6,7 @@ import type { RewardConfig } from "../../training/rewards.js";
 import { playEpisodes, type EpisodeTrace } from "../../training/rollout.js";
 import { OrchestratorEpisodeRunner, type EpisodeRunnerOptions, type OrchestratedEpisode } from "./episode-runner.js";
 import { experimentOutcome, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
+import { measureExperiment } from "../evaluation/measure-experiment.js";
 
 /**
  * Auto mode's experiments: the meta-controller picks the mode from the task, then the next
@@ -60,6 +61,8 @@ export async function runAutoExperiment(spec: Omit<ExperimentSpec, "mode"> & Pic
   const [trace] = await playEpisodes([environment], (observations) => pilot.policy.decide(observations, { rng }));
   const verdict = episode?.verdict;
   if (!episode || !verdict || !trace) throw new Error(`the auto episode of ${spec.task.id} ended without a verdict`);
-  return { ...experimentOutcome(episode.trajectory.steps, episode.result(), verdict, started), chosenMode: episode.startMode, escalations: trace.outcome.escalations ?? 0, trace };
+  const outcome = experimentOutcome(episode.trajectory.steps, episode.result(), verdict, started);
+  const measures = await measureExperiment({ sandbox: spec.sandbox, task: spec.task, completion: outcome.completion, steps: episode.trajectory.steps, signal: spec.signal });
+  return { ...outcome, measures, chosenMode: episode.startMode, escalations: trace.outcome.escalations ?? 0, trace };
 }
 

@@ -134,6 +134,7 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
               tier: task.tier,
               score: outcome.score,
               scoreCriteria: outcome.criteria,
+              measures: outcome.measures,
               // chosen_mode: lets results, compare and the replay environment see auto mode's mode mix.
               tags: ["benchmark_run", `mode:${arm.mode}`, ...(auto ? [chosenModeTag(auto.chosenMode)] : []), ...(auto && job.ladder ? [`escalations:${auto.escalations}`] : [])],
             },

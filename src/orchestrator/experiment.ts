@@ -6,6 +6,8 @@ import type { ModelBackend } from "../llm/types.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import type { Budget } from "./budget.js";
 import { scoreCompletion, type CriterionScore, type ScoreResult } from "../evaluation/scorers/index.js";
+import { measureExperiment } from "../evaluation/measure-experiment.js";
+import type { StoredMeasures } from "../store/index.js";
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { iterative } from "./pipelines/iterative.js";
 import { scriptedPipeline } from "./pipelines/scripted.js";
@@ -47,6 +49,8 @@ export interface ExperimentOutcome {
   /** rubric: the weighted score on the 1-5 scale, and how each criterion fared. */
   score?: number;
   criteria?: CriterionScore[];
+  /** The final code's quality and deep mode's drafts' behaviour, as the sandbox measured them. */
+  measures?: StoredMeasures;
 }
 
 /** Runs one task through one mode's pipeline, then scores the result with the task's scorer (HumanEval: its hidden tests). */
@@ -70,7 +74,10 @@ export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOut
     judge: spec.models.Reviewer,
     signal: spec.signal,
   });
-  return experimentOutcome([...trajectory.steps, ...judgeSteps(scored)], result, scored, started);
+  const outcome = experimentOutcome([...trajectory.steps, ...judgeSteps(scored)], result, scored, started);
+  // After the outcome: measuring is not part of the experiment's wall time.
+  const measures = await measureExperiment({ sandbox: spec.sandbox, task: spec.task, completion: result.completion, steps: trajectory.steps, signal: spec.signal });
+  return { ...outcome, measures };
 }
 
 /** The scorer's model calls as steps of the experiment, so their tokens and dollars count. */

@@ -46,6 +46,7 @@ export function renderHtmlReport(data: ReportData, chartJs: string): string {
   <p class="subtitle">${runCount} run${runCount === 1 ? "" : "s"} · ${data.matrix.problems.length} problems · generated ${escapeHtml(data.generatedAt.replace("T", " ").slice(0, 16))} UTC</p>
 </header>
 ${runsSection(data)}
+${qualitySection(data)}
 ${data.columns.length ? chartsSection() : ""}
 ${trainingSection(data)}
 ${data.columns.length ? matrixSection(data) : ""}
@@ -94,6 +95,43 @@ function runRow(column: ReportColumn, index: number): string {
     num("meanCostUsd", column.meanCostUsd, formatDollars(column.meanCostUsd)) +
     `</tr>`
   );
+}
+
+/** Code quality next to correctness, and what heavy mode's drafts bought; left out when no arm has either. */
+function qualitySection(data: ReportData): string {
+  const measured = data.columns.map((column, index) => ({ column, index })).filter(({ column }) => column.codeQuality || column.heavyMode);
+  if (measured.length === 0) return "";
+  const cell = (field: string, value: number | null | undefined, text: (v: number) => string) =>
+    `<td class="num" data-field="${field}" data-value="${value == null ? "" : String(value)}">${value == null ? "–" : text(value)}</td>`;
+  const two = (v: number) => v.toFixed(2);
+  const rows = measured.map(({ column, index }) => {
+    const q = column.codeQuality;
+    const h = column.heavyMode;
+    return (
+      `<tr data-column="${escapeHtml(column.key)}"><td class="run"><span class="swatch" style="background:${REPORT_PALETTE[index % REPORT_PALETTE.length]}"></span><code>${escapeHtml(column.label)}</code></td>` +
+      cell("successRate", column.successRate, formatPercent) +
+      cell("cyclomatic", q?.mean_cyclomatic_complexity, two) +
+      cell("maintainability", q?.mean_maintainability_index, (v) => v.toFixed(1)) +
+      cell("drafts", h?.mean_drafts, (v) => v.toFixed(1)) +
+      cell("codeSimilarity", h?.mean_code_similarity, two) +
+      cell("codeConvergence", h?.code_convergence_rate, formatPercent) +
+      cell("behaviourAgreement", h?.mean_behaviour_agreement, two) +
+      cell("behaviourConvergence", h?.behaviour_convergence_rate, formatPercent) +
+      cell("bestOfK", h?.best_of_k_beats_first_rate, formatPercent) +
+      cell("hybridGain", h?.mean_hybrid_gain, (v) => `${v >= 0 ? "+" : ""}${two(v)}`) +
+      `</tr>`
+    );
+  });
+  return `<section class="card">
+  <h2>Code quality and heavy mode</h2>
+  <p class="note">Means over each arm's final code, measured in the sandbox: McCabe's cyclomatic complexity (lower is simpler) and the maintainability index (0-100, higher is easier to maintain). For runs with K drafts (deep): how alike the drafts' code is (1: the same up to names and layout) and how often it is identical; how often they return the same on generated inputs; how often the best draft beats the first, and the hybrid's gain over the best draft (visible pass fraction).</p>
+  <div class="scroll"><table id="quality-table">
+    <thead><tr><th>run</th><th class="num">success</th><th class="num">complexity</th><th class="num">maintainability</th><th class="num">drafts</th><th class="num">code similarity</th><th class="num">same code</th><th class="num">behaviour agreement</th><th class="num">same outputs</th><th class="num">best of K beats first</th><th class="num">hybrid gain</th></tr></thead>
+    <tbody>
+${rows.join("\n")}
+    </tbody>
+  </table></div>
+</section>`;
 }
 
 function chartsSection(): string {

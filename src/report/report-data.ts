@@ -1,4 +1,14 @@
-import { compareProblemIds, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
+import {
+  codeQuality,
+  compareProblemIds,
+  DRAFTING_MODES,
+  heavyModeFigures,
+  type CodeQuality,
+  type ExperimentRecord,
+  type HeavyModeFigures,
+  type RunRecord,
+  type Store,
+} from "../store/index.js";
 import { integerHistogram, type Histogram } from "./histogram.js";
 import type { TrainingCurves } from "./train-metrics.js";
 
@@ -34,6 +44,10 @@ export interface ReportColumn {
   /** Mean cost of one problem, the x of the cost-against-success chart. */
   meanCostUsd: number;
   totalIterations: number;
+  /** The final code's complexity and maintainability, when the sandbox measured it. */
+  codeQuality: CodeQuality | null;
+  /** Runs that sample drafts (deep): what the K drafts bought. */
+  heavyMode: HeavyModeFigures | null;
 }
 
 /** A run with nothing recorded yet still gets a line in the runs table. */
@@ -96,7 +110,8 @@ export function buildReportData(store: Store, runIds: readonly string[], trainin
     if (byArm.size === 0) emptyRuns.push({ runId: run.runId, mode: run.mode, stage: run.stage ?? null, status: run.status });
     for (const [arm, experiments] of byArm) {
       const label = byArm.size > 1 ? `${shortIds.get(run.runId)!} · ${arm}` : shortIds.get(run.runId)!;
-      const column = reportColumn(run, arm, label, experiments, armModels(store, run, experiments));
+      const heavy = DRAFTING_MODES.has(run.mode) ? (heavyModeFigures(experiments, (id) => store.steps(id)) ?? null) : null;
+      const column = reportColumn(run, arm, label, experiments, armModels(store, run, experiments), heavy);
       columns.push(column);
       experimentsByColumn.set(column.key, experiments);
     }
@@ -119,7 +134,14 @@ export function modelLabel(column: ReportColumn): string {
   return column.models.length ? column.models.join(" + ") : UNKNOWN_MODEL;
 }
 
-function reportColumn(run: RunRecord, arm: string, label: string, experiments: readonly ExperimentRecord[], models: string[]): ReportColumn {
+function reportColumn(
+  run: RunRecord,
+  arm: string,
+  label: string,
+  experiments: readonly ExperimentRecord[],
+  models: string[],
+  heavyMode: HeavyModeFigures | null,
+): ReportColumn {
   const problems = experiments.length;
   const successes = experiments.filter((e) => e.success).length;
   const costUsd = sum(experiments.map((e) => e.costUsd));
@@ -142,6 +164,8 @@ function reportColumn(run: RunRecord, arm: string, label: string, experiments: r
     costUsd,
     meanCostUsd: problems === 0 ? 0 : costUsd / problems,
     totalIterations: sum(experiments.map((e) => e.iterations)),
+    codeQuality: codeQuality(experiments) ?? null,
+    heavyMode,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { CallLog } from "../llm/types.js";
 import type { CallLogOptions } from "./call-log.js";
 import type { RunLock } from "./run-lock.js";
-import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 
 export interface RunFilter {
   /** Every tag must match. A bare tag ("zero-shot") also matches the value of a key:value tag ("mode:zero-shot", "arm:zero-shot"); tags of a run's experiments count too. */
@@ -78,6 +78,8 @@ export interface Store {
   /** A run's experiments, by arm and then problem (HumanEval/2 before HumanEval/10). */
   experiments(runId: string, filter?: ExperimentFilter): ExperimentRecord[];
   getExperiment(experimentId: string): ExperimentRecord | undefined;
+  /** Replaces what the sandbox measured of an experiment (`koderz results measure` on runs recorded before it); its verdict stays. */
+  setMeasures(experimentId: string, measures: StoredMeasures): void;
   /** An experiment's steps in the order they ran. */
   steps(experimentId: string): StepRecord[];
   /** Totals per arm, for listings that should not load every experiment. */

@@ -4,9 +4,9 @@ import type { LoggedCall } from "../llm/types.js";
 import type { CallLogOptions } from "./call-log.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter } from "./engine.js";
 import { compareProblemIds } from "./problem-order.js";
-import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
-import { automaticRunTags, checkTags, runNotFound } from "./run-rules.js";
+import { automaticRunTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
 import { isLostConnection, retryWhileUnreachable } from "./postgres-connection-errors.js";
 import { migratePostgres, postgresSchemaVersion } from "./postgres-schema.js";
 
@@ -24,7 +24,7 @@ const RUN_COLUMNS = `r.run_id, r.kind, r.mode, r.stage, r.label, r.category, r.i
 
 const EXPERIMENT_COLUMNS = `e.experiment_id, e.run_id, e.arm, e.problem_id, e.success, e.iterations,
   e.input_tokens, e.output_tokens, e.cost_usd, e.wall_seconds, e.final_code, e.verdict, e.category,
-  e.importance, e.suite, e.tier, e.score, e.score_criteria, (SELECT string_agg(tag, chr(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
+  e.importance, e.suite, e.tier, e.score, e.score_criteria, e.measures, (SELECT string_agg(tag, chr(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
 
 /** The URL without its password, for messages. */
 export function redactedUrl(url: string): string {
@@ -272,8 +272,8 @@ export class PgStore {
     const inserted = await client.query(
       `INSERT INTO experiments (experiment_id, run_id, arm, problem_id, success, iterations, input_tokens,
          output_tokens, cost_usd, wall_seconds, final_code, verdict, category, importance, committed_at,
-             suite, tier, score, score_criteria)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             suite, tier, score, score_criteria, measures)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
        ON CONFLICT (run_id, arm, problem_id) DO NOTHING`,
       [
         experiment.experimentId,
@@ -295,6 +295,7 @@ export class PgStore {
         nullable(experiment.tier),
         nullable(experiment.score),
         experiment.scoreCriteria ? JSON.stringify(experiment.scoreCriteria) : null,
+          experiment.measures ? JSON.stringify(experiment.measures) : null,
       ],
     );
     if (inserted.rowCount === 0) return false;
@@ -342,6 +343,11 @@ export class PgStore {
     return result.rows
       .map((row) => experimentFromRow(row))
       .sort((a, b) => (a.arm < b.arm ? -1 : a.arm > b.arm ? 1 : compareProblemIds(a.problemId, b.problemId)));
+  }
+
+  async setMeasures(experimentId: string, measures: StoredMeasures): Promise<void> {
+    const result = await this.query("UPDATE experiments SET measures = $1 WHERE experiment_id = $2", [JSON.stringify(measures), experimentId]);
+    if (result.rowCount === 0) throw experimentNotFound(experimentId);
   }
 
   async getExperiment(experimentId: string): Promise<ExperimentRecord | undefined> {

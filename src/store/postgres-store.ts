@@ -6,7 +6,7 @@ import { KoderzError } from "../errors.js";
 import type { CallLog, ChatResponse, LoggedCall } from "../llm/types.js";
 import { loggedResponse, type CallLogOptions } from "./call-log.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter, Store } from "./engine.js";
-import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import type { PgStore } from "./postgres-engine.js";
 import type { RunLock } from "./run-lock.js";
 import type { ForwardedMethod, ThreadReply, ThreadRequest } from "./postgres-thread-protocol.js";
@@ -91,6 +91,9 @@ export class PostgresStore implements Store {
   }
   experiments(runId: string, filter: ExperimentFilter = {}): ExperimentRecord[] {
     return this.call("experiments", runId, filter);
+  }
+  setMeasures(experimentId: string, measures: StoredMeasures): void {
+    this.call("setMeasures", experimentId, measures);
   }
   getExperiment(experimentId: string): ExperimentRecord | undefined {
     return this.call("getExperiment", experimentId);

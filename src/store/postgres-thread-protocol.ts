@@ -4,7 +4,7 @@ import type { PgStore } from "./postgres-engine.js";
 /** The PgStore methods the synchronous facade forwards to the store thread. */
 export type ForwardedMethod =
   | "createRun" | "finishRun" | "reopenRun" | "getRun" | "findRun" | "listRuns" | "setStage" | "addTags"
-  | "recordExperiment" | "completedProblems" | "experiments" | "getExperiment" | "steps" | "armTotals"
+  | "recordExperiment" | "completedProblems" | "experiments" | "getExperiment" | "setMeasures" | "steps" | "armTotals"
   | "recordCall" | "lookupCall" | "modelCalls" | "jobFailures" | "lockRun" | "unlockRun";
 
 export type ThreadRequest =

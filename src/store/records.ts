@@ -58,6 +58,8 @@ export interface ExperimentRecord {
   score?: number;
   /** rubric: how each criterion fared. */
   scoreCriteria?: StoredCriterion[];
+  /** What the sandbox measured beyond the verdict: the final code's quality, the drafts' behaviour. */
+  measures?: StoredMeasures;
   /** Besides these, the store tags every experiment `arm:<arm>` and `problem:<problemId>`. */
   tags: Tag[];
 }
@@ -70,6 +72,34 @@ export interface StoredCriterion {
   value: number;
   detail: string;
   error?: string;
+}
+
+/** Code-quality measures of one program (src/evaluation/code-measures.py). */
+export interface CodeMeasures {
+  /** McCabe's cyclomatic complexity: the largest of the program's functions (its module code counts as one). */
+  cyclomatic: number;
+  /** The mean over those blocks. */
+  meanCyclomatic: number;
+  halsteadVolume: number;
+  /** Lines of code: neither blank, comment nor docstring. */
+  sloc: number;
+  /** Maintainability index, 0..100 (higher is easier to maintain). */
+  maintainability: number;
+}
+
+/**
+ * Deep runs: what each of the K drafts returned on the same generated inputs, as short hashes of
+ * the returned value's repr ("!" + the exception's name when it raised); drafts in step order.
+ */
+export interface DraftBehaviour {
+  inputs: number;
+  outputs: string[][];
+}
+
+export interface StoredMeasures {
+  /** The final code's measures, or why they could not be taken (a syntax error ...). */
+  code?: CodeMeasures | { error: string };
+  drafts?: DraftBehaviour;
 }
 
 export interface StepRecord {

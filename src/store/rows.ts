@@ -79,12 +79,27 @@ export const ExperimentRow = z.object({
     .string()
     .nullable()
     .transform((value) => (value === null ? undefined : StoredCriteria.parse(safeJson(value)))),
+  // Absent before schema version 3 (a read-only store is not migrated).
+  measures: z
+    .string()
+    .nullish()
+    .transform((value) => (value == null ? undefined : StoredMeasuresSchema.parse(safeJson(value)))),
   tags: tagList,
 });
 
 const StoredCriteria = z.array(
   z.object({ name: z.string(), weight: z.number(), by: z.string(), value: z.number(), detail: z.string(), error: z.string().optional() }),
 );
+
+const StoredMeasuresSchema = z.object({
+  code: z
+    .union([
+      z.object({ cyclomatic: z.number(), meanCyclomatic: z.number(), halsteadVolume: z.number(), sloc: z.number(), maintainability: z.number() }),
+      z.object({ error: z.string() }),
+    ])
+    .optional(),
+  drafts: z.object({ inputs: z.number().int(), outputs: z.array(z.array(z.string())) }).optional(),
+});
 
 export function experimentFromRow(row: unknown): ExperimentRecord {
   const r = ExperimentRow.parse(row);
@@ -107,6 +122,7 @@ export function experimentFromRow(row: unknown): ExperimentRecord {
     tier: r.tier,
     score: r.score,
     scoreCriteria: r.score_criteria,
+    measures: r.measures,
     tags: r.tags,
   });
 }

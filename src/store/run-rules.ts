@@ -25,3 +25,7 @@ export function checkTags(tags: readonly Tag[]): void {
 export function runNotFound(runId: string): KoderzError {
   return new KoderzError("not_found", `no run with id ${runId}`, "`koderz results list` shows the runs in the store");
 }
+
+export function experimentNotFound(experimentId: string): KoderzError {
+  return new KoderzError("not_found", `no experiment with id ${experimentId}`, "`koderz results show RUN --json` lists a run's experiments");
+}

@@ -114,6 +114,14 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX experiments_by_category ON experiments(run_id, category);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- What the sandbox measured beyond the verdict (JSON): the final code's cyclomatic
+      -- complexity and maintainability index, and in deep runs the drafts' outputs on generated inputs.
+      ALTER TABLE experiments ADD COLUMN measures TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

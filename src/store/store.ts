@@ -11,10 +11,10 @@ import { lockRun as lockRunByFile, type RunLock } from "./run-lock.js";
 import { storageError, withStorageErrors } from "./storage-errors.js";
 import { checkStoreFile } from "./store-file-check.js";
 import { compareProblemIds } from "./problem-order.js";
-import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, Tag } from "./records.js";
+import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter, Store } from "./engine.js";
-import { automaticRunTags, checkTags, runNotFound } from "./run-rules.js";
+import { automaticRunTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
 
 // Modules that import the store's types from here keep working: they are the engines' interface.
 export type { ArmTotals, ExperimentFilter, RunFilter, Store } from "./engine.js";
@@ -34,7 +34,7 @@ const RUN_COLUMNS = `r.run_id, r.kind, r.mode, r.stage, r.label, r.category, r.i
 
 const EXPERIMENT_COLUMNS = `e.experiment_id, e.run_id, e.arm, e.problem_id, e.success, e.iterations,
   e.input_tokens, e.output_tokens, e.cost_usd, e.wall_seconds, e.final_code, e.verdict, e.category,
-  e.importance, e.suite, e.tier, e.score, e.score_criteria, (SELECT GROUP_CONCAT(tag, char(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
+  e.importance, e.suite, e.tier, e.score, e.score_criteria, e.measures, (SELECT GROUP_CONCAT(tag, char(31)) FROM experiment_tags WHERE experiment_id = e.experiment_id) AS tags`;
 
 /**
  * The only code that writes run data. One SQLite file in WAL mode: readers (the viewer, a
@@ -221,8 +221,8 @@ export class SqliteStore implements Store {
         .prepare(
           `INSERT INTO experiments (experiment_id, run_id, arm, problem_id, success, iterations, input_tokens,
              output_tokens, cost_usd, wall_seconds, final_code, verdict, category, importance, committed_at,
-             suite, tier, score, score_criteria)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             suite, tier, score, score_criteria, measures)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           experiment.experimentId,
@@ -244,6 +244,7 @@ export class SqliteStore implements Store {
           nullable(experiment.tier),
           nullable(experiment.score),
           experiment.scoreCriteria ? JSON.stringify(experiment.scoreCriteria) : null,
+          experiment.measures ? JSON.stringify(experiment.measures) : null,
         );
       const insertStep = this.db.prepare(
         `INSERT INTO steps (experiment_id, step_index, agent, model, prompt, response, code, test_output,
@@ -294,6 +295,11 @@ export class SqliteStore implements Store {
     return rows
       .map((row) => experimentFromRow(row))
       .sort((a, b) => (a.arm < b.arm ? -1 : a.arm > b.arm ? 1 : compareProblemIds(a.problemId, b.problemId)));
+  }
+
+  setMeasures(experimentId: string, measures: StoredMeasures): void {
+    const result = this.db.prepare("UPDATE experiments SET measures = ? WHERE experiment_id = ?").run(JSON.stringify(measures), experimentId);
+    if (result.changes === 0) throw experimentNotFound(experimentId);
   }
 
   getExperiment(experimentId: string): ExperimentRecord | undefined {

@@ -4,6 +4,8 @@ import { z } from "zod";
 import type { ExperimentRecord, RunRecord } from "./records.js";
 import { compareProblemIds } from "./problem-order.js";
 import { groupTotals, GroupTotalsSchema } from "./group-totals.js";
+import { codeMeasuresOf, codeQuality, CodeQualitySchema } from "./code-quality.js";
+import { heavyModeFigures, HeavyModeSchema, type DraftStep } from "./draft-analysis.js";
 import type { Store } from "./store.js";
 
 /**
@@ -28,6 +30,9 @@ export const SummaryResultSchema = z.strictObject({
   category: z.string().optional(),
   tier: z.string().optional(),
   score: z.number().min(1).max(5).optional(),
+  /** The final code's quality, when the sandbox measured it (see code-quality.ts). */
+  cyclomatic_complexity: z.number().nonnegative().optional(),
+  maintainability_index: z.number().min(0).max(100).optional(),
 });
 
 export const SummaryTotalsSchema = z.strictObject({
@@ -65,6 +70,10 @@ const RunHeader = {
 const GroupFields = {
   by_category: z.array(GroupTotalsSchema).optional(),
   by_tier: z.array(GroupTotalsSchema).optional(),
+  /** Present when the final code was measured. */
+  code_quality: CodeQualitySchema.optional(),
+  /** Deep runs: what the K drafts bought (see draft-analysis.ts); rates in percent. */
+  heavy_mode: HeavyModeSchema.optional(),
 };
 
 export const ArmSummarySchema = z.strictObject({
@@ -127,6 +136,8 @@ export function buildRunSummary(store: Store, runId: string): RunSummary {
     duration_seconds: durationSeconds(run),
     config: summaryConfig(run, experiments),
   };
+  // Only modes that sample drafts can have them: other runs never load their steps here.
+  const stepsOf = DRAFTING_MODES.has(run.mode) ? (experimentId: string) => store.steps(experimentId) : undefined;
   if (run.mode === "comparative") {
     const zeroShot = armSummary(experiments.filter((e) => e.arm === ZERO_SHOT_ARM));
     const iterative = armSummary(experiments.filter((e) => e.arm === ITERATIVE_ARM));
@@ -137,7 +148,7 @@ export function buildRunSummary(store: Store, runId: string): RunSummary {
       comparison: compareArms(zeroShot.summary, iterative.summary),
     });
   }
-  return SingleRunSummarySchema.parse({ ...header, ...armSummary(experiments) });
+  return SingleRunSummarySchema.parse({ ...header, ...armSummary(experiments, stepsOf) });
 }
 
 /**
@@ -151,7 +162,10 @@ export function writeRunSummary(store: Store, runId: string, dir = "results"): s
   return file;
 }
 
-export function armSummary(experiments: readonly ExperimentRecord[]): z.infer<typeof ArmSummarySchema> {
+/** Modes whose runs can hold K drafts: deep, and auto (its policy may pick deep). */
+export const DRAFTING_MODES: ReadonlySet<string> = new Set(["deep", "auto"]);
+
+export function armSummary(experiments: readonly ExperimentRecord[], stepsOf?: (experimentId: string) => readonly DraftStep[]): z.infer<typeof ArmSummarySchema> {
   const ordered = [...experiments].sort((a, b) => compareProblemIds(a.problemId, b.problemId));
   const results = ordered.map(
     (e): SummaryResult => ({
@@ -166,6 +180,7 @@ export function armSummary(experiments: readonly ExperimentRecord[]): z.infer<ty
       ...(e.category !== undefined ? { category: e.category } : {}),
       ...(e.tier !== undefined ? { tier: e.tier } : {}),
       ...(e.score !== undefined ? { score: e.score } : {}),
+      ...measureFields(e),
     }),
   );
   const total = results.length;
@@ -184,7 +199,21 @@ export function armSummary(experiments: readonly ExperimentRecord[]): z.infer<ty
   };
   const byCategory = groupTotals(ordered, "category");
   const byTier = groupTotals(ordered, "tier");
-  return { results, summary, ...(byCategory.length ? { by_category: byCategory } : {}), ...(byTier.length ? { by_tier: byTier } : {}) };
+  const quality = codeQuality(ordered);
+  const heavy = stepsOf ? heavyModeFigures(ordered, stepsOf) : undefined;
+  return {
+    results,
+    summary,
+    ...(byCategory.length ? { by_category: byCategory } : {}),
+    ...(byTier.length ? { by_tier: byTier } : {}),
+    ...(quality ? { code_quality: quality } : {}),
+    ...(heavy ? { heavy_mode: heavy } : {}),
+  };
+}
+
+function measureFields(e: ExperimentRecord): Pick<SummaryResult, "cyclomatic_complexity" | "maintainability_index"> {
+  const code = codeMeasuresOf(e);
+  return code ? { cyclomatic_complexity: code.cyclomatic, maintainability_index: code.maintainability } : {};
 }
 
 function compareArms(zeroShot: SummaryTotals, iterative: SummaryTotals): z.infer<typeof ComparisonSchema> {
