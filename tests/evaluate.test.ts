@@ -54,9 +54,10 @@ describe("koderz evaluate", () => {
   });
 
   it("prints pass@k as JSON with --json", async () => {
-    const file = samplesFile("json.jsonl", tasks.map((t) => ({ task_id: t.id, completion: t.canonicalSolution })));
-    const run = await runEvaluateCli([file, "--json"], new ReferenceHarnessSandbox());
-    expect(JSON.parse(run.stdout)).toEqual({ "pass@1": 1 });
+    const chosen = tasks.slice(0, 3);
+    const file = samplesFile("json.jsonl", [...chosen.map((t) => ({ task_id: t.id, completion: t.canonicalSolution })), { task_id: chosen[0]!.id, completion: "    return None\n" }]);
+    const run = await runEvaluateCli([file, "--json", "--allow-partial"], new ReferenceHarnessSandbox());
+    expect(JSON.parse(run.stdout)).toEqual({ "pass@1": (0.5 + 1 + 1) / 3 });
   });
 
   it("gives the reference harness's verdict for every GPT-4 zero-shot sample", async () => {
