@@ -1,7 +1,6 @@
-import type { AgentRole } from "../../agents/agent.js";
-import { publicView } from "../../agents/public-task.js";
+import type { Agent } from "../../agents/agent.js";
 import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
-import type { Task } from "../../tasks/task.js";
+import { publicView, type Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import type { Budget } from "./budget.js";
@@ -22,7 +21,7 @@ const PIPELINES: Record<PipelineMode, Pipeline> = {
 export interface ExperimentSpec {
   task: Task;
   mode: PipelineMode;
-  models: Record<AgentRole, ModelBackend>;
+  models: Record<Agent, ModelBackend>;
   sandbox: Sandbox;
   settings: PipelineSettings;
   budget?: Budget;

@@ -27,7 +27,7 @@ export class Trajectory {
 
   add(call: AgentCall, result: StepProduct = {}): void {
     const step: StepDraft = {
-      agent: call.role,
+      agent: call.agent,
       model: call.model,
       prompt: call.prompt,
       response: call.response.text,

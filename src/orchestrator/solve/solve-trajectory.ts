@@ -1,4 +1,4 @@
-import type { AgentRole } from "../../../agents/agent.js";
+import type { Agent } from "../../../agents/agent.js";
 import type { ToolOutcome } from "../../../agents/tools/tool.js";
 import { serializeToolArguments } from "../../llm/tool-arguments.js";
 import type { ChatResponse, ToolCall } from "../../llm/types.js";
@@ -40,7 +40,7 @@ export class SolveTrajectory extends Trajectory {
   }
 
   /** A model turn: its text and the tool calls it asked for. */
-  addModelTurn(role: AgentRole, model: string, prompt: string, response: ChatResponse): void {
+  addModelTurn(role: Agent, model: string, prompt: string, response: ChatResponse): void {
     const calls = response.toolCalls.map((call) => `-> ${call.name}(${serializeToolArguments(call)})`);
     this.push({
       agent: role,
@@ -54,7 +54,7 @@ export class SolveTrajectory extends Trajectory {
     });
   }
 
-  addToolCall(role: AgentRole, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
+  addToolCall(role: Agent, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
     this.toolCallCount += 1;
     this.push({
       agent: `${role}:${call.name}`,
