@@ -48,7 +48,8 @@ function context(options: { knownFailing?: string[]; passesAfter: Agent; review?
 
 async function roles(mode: SolveMode, ctx: SolveContext) {
   const outcome = await SOLVE_PIPELINES[mode](ctx);
-  return { outcome, agents: ctx.trajectory.steps.map((s) => s.agent) };
+  // A model turn under its agent; koderz's own test runs as "koderz:run_tests".
+  return { outcome, agents: ctx.trajectory.steps.map((s) => (s.action === "model" ? s.agent : `${s.agent}:${s.action}`)) };
 }
 
 describe("solve pipelines", () => {
@@ -58,14 +59,14 @@ describe("solve pipelines", () => {
 
   it("standard: Planner, Tester when no failing test is known, Coder, then a check", async () => {
     const { agents, outcome } = await roles("standard", context({ passesAfter: "Coder" }));
-    expect(agents).toEqual(["Planner", "Tester", "Coder", "run_tests"]);
+    expect(agents).toEqual(["Planner", "Tester", "Coder", "koderz:run_tests"]);
     expect(outcome.reproductionTests).toEqual(["t::x"]);
     expect(outcome.iterations).toBe(1);
   });
 
   it("standard: no Tester when the task names the failing test; the Debugger while the check fails", async () => {
     const { agents, outcome } = await roles("standard", context({ knownFailing: ["t::y"], passesAfter: "Debugger" }));
-    expect(agents).toEqual(["Planner", "Coder", "run_tests", "Debugger", "run_tests"]);
+    expect(agents).toEqual(["Planner", "Coder", "koderz:run_tests", "Debugger", "koderz:run_tests"]);
     expect(outcome.iterations).toBe(2);
   });
 
@@ -76,10 +77,10 @@ describe("solve pipelines", () => {
 
   it("deep: the Reviewer reads the final diff; a rejection buys one guided Debugger round", async () => {
     const accepted = await roles("deep", context({ passesAfter: "Coder" }));
-    expect(accepted.agents).toEqual(["Planner", "Tester", "Coder", "run_tests", "Reviewer"]);
+    expect(accepted.agents).toEqual(["Planner", "Tester", "Coder", "koderz:run_tests", "Reviewer"]);
     expect(accepted.outcome.review?.accept).toBe(true);
     const rejected = await roles("deep", context({ passesAfter: "Coder", review: "REJECT\nhandle tabs too" }));
-    expect(rejected.agents).toEqual(["Planner", "Tester", "Coder", "run_tests", "Reviewer", "Debugger"]);
+    expect(rejected.agents).toEqual(["Planner", "Tester", "Coder", "koderz:run_tests", "Reviewer", "Debugger"]);
     expect(rejected.outcome.review).toEqual({ accept: false, feedback: "handle tabs too" });
   });
 });

@@ -138,7 +138,7 @@ describe("the tool loop", () => {
     const result = await work(coder, {}, backend, { tools, turns: trajectory });
     expect(result.stoppedBy).toBe("tool-call budget (3)");
     expect(trajectory.toolCalls).toBe(3);
-    expect(trajectory.steps.map((s) => s.agent)).toEqual(["Coder", "Coder:read_file", "Coder:read_file", "Coder", "Coder:read_file"]);
+    expect(trajectory.steps.map((s) => `${s.agent}:${s.action}`)).toEqual(["Coder:model", "Coder:read_file", "Coder:read_file", "Coder:model", "Coder:read_file"]);
     // The second model turn's last call was past the budget: it was answered, not run.
     expect(backend.requests).toHaveLength(2);
     expect(trajectory.spend().tokens).toBe(30);

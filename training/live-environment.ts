@@ -1,7 +1,6 @@
 import { allowedAgentChoices, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
-import type { TaskInput } from "../policy/features.js";
 import { observe, type Observation } from "../policy/observation.js";
-import type { Task } from "../tasks/task.js";
+import { publicView, type PublicTask, type Task } from "../tasks/task.js";
 import type { AgentStepEffect, Environment, StepResult } from "./environment.js";
 import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
 import { episodeInProgress, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
@@ -58,7 +57,7 @@ export class LiveEnvironment implements Environment {
   readonly source = "live" as const;
   private readonly rewards: RewardConfig;
   private readonly episodes: EpisodeNumbers;
-  private current: (EpisodeRecord & { task: Task; view: TaskInput; episode: LiveEpisode | null; rungStartedAtStep: number }) | null = null;
+  private current: (EpisodeRecord & { task: Task; view: PublicTask; episode: LiveEpisode | null; rungStartedAtStep: number }) | null = null;
 
   constructor(private readonly options: LiveEnvironmentOptions) {
     if (options.tasks.length === 0) throw new Error("a live environment needs at least one task");
@@ -69,7 +68,7 @@ export class LiveEnvironment implements Environment {
   async reset(): Promise<Observation> {
     const task = this.options.tasks[this.episodes.take() % this.options.tasks.length]!;
     // The policy sees the public parts only: never the hidden tests or the reference solution.
-    const view: TaskInput = { id: task.id, prompt: task.prompt, entryPoint: task.entryPoint, visibleExamples: task.visibleExamples };
+    const view = publicView(task);
     this.current = { task, view, episode: null, rungStartedAtStep: 0, ...newEpisodeRecord(task.id) };
     const observation = observe(view);
     const startModes = this.options.runner.startModes;

@@ -8,6 +8,7 @@ import { scoreCompletion, type CriterionScore, type ScoreResult } from "../evalu
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { iterative } from "./pipelines/iterative.js";
 import { scriptedPipeline } from "./pipelines/scripted.js";
+import { STEP_BY_KODERZ } from "../store/index.js";
 import { Trajectory, type StepDraft, type StepListener } from "./trajectory.js";
 
 const PIPELINES: Record<PipelineMode, Pipeline> = {
@@ -75,7 +76,8 @@ export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOut
 /** The scorer's model calls as steps of the experiment, so their tokens and dollars count. */
 function judgeSteps(scored: ScoreResult): StepDraft[] {
   return scored.calls.map((call) => ({
-    agent: "Judge",
+    agent: STEP_BY_KODERZ,
+    action: "judge",
     model: call.model,
     prompt: call.prompt,
     response: call.response.text,
