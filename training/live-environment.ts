@@ -1,7 +1,7 @@
 import { allowedAgentChoices, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
 import { observe, type Observation } from "../policy/observation.js";
 import { publicView, type PublicTask, type Task } from "../tasks/task.js";
-import type { AgentStepEffect, Environment, StepResult } from "./environment.js";
+import type { AgentStepReport, Environment, StepResult } from "./environment.js";
 import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
 import { episodeInProgress, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
 import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "./rewards.js";
@@ -32,7 +32,7 @@ export interface LiveEpisodeRunner {
 
 export interface LiveEpisode {
   /** Runs one agent; returns what that step measured and spent. */
-  run(agent: Agent): Promise<LiveStepReport>;
+  run(agent: Agent): Promise<AgentStepReport>;
   /** Hidden-test verdict of the candidate the episode would hand in now. */
   finish(): Promise<{ success: boolean }>;
   /** What the mode's fixed pipeline would run next (the always-<mode> baselines follow it). */
@@ -40,11 +40,9 @@ export interface LiveEpisode {
   /** With a ladder: the rung the episode is on, how many there are, and how to climb one (keeping the work; it runs the new rung's first agent). */
   readonly rung?: number;
   readonly rungs?: number;
-  escalate?(): Promise<{ mode: Mode; agent: Agent; report: LiveStepReport }>;
+  escalate?(): Promise<{ mode: Mode; agent: Agent; report: AgentStepReport }>;
 }
 
-/** What one step measured and spent, and what else it showed (see AgentStepEffect). */
-export type LiveStepReport = Omit<AgentStepEffect, "agent">;
 
 /** Episode e plays task e mod n. */
 export interface LiveEnvironmentOptions extends EpisodeStream {

@@ -5,6 +5,7 @@ import { REVIEWER } from "../../agents/reviewer.js";
 import { ask } from "../../agents/run-agent.js";
 import { TESTER } from "../../agents/tester.js";
 import type { Mode } from "../../policy/actions.js";
+import type { AgentStepReport } from "../../training/environment.js";
 import { MODE_SPECS, nextScriptedAgent, type ModeSpec, type ScriptEvidence } from "../../policy/mode-spec.js";
 import { exampleTests, runVisibleTests, testerTests, type VisibleTest } from "../evaluation/visible-tests.js";
 import { better, checkAndRecord, functionTaskState, writeDrafts, type PipelineContext, type PipelineResult, type Scored } from "./pipeline.js";
@@ -47,20 +48,6 @@ export interface EpisodeWork {
   ran: Agent[];
   /** Set by an escalation: the next Coder starts from the best candidate so far and its test report. */
   carryOver?: boolean;
-}
-
-/** What one agent step measured and spent, and what else a user could see after it. */
-export interface AgentStepReport {
-  /** The best candidate's visible pass fraction after the step, when the step ran visible tests. */
-  visiblePassFraction?: number;
-  tokens: number;
-  costUsd: number;
-  /** Tests the Tester has written so far. */
-  testerTests: number;
-  /** The Reviewer's verdict, on a Reviewer step. */
-  review?: "accepted" | "rejected";
-  /** The best candidate raises an error other than a failed assertion on a visible test. */
-  codeRaises: boolean;
 }
 
 /**
