@@ -6,14 +6,11 @@ import type { RepoTool } from "./tools/tool.js";
 export const AGENTS = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"] as const;
 export type Agent = (typeof AGENTS)[number];
 
-/** The two products a team works on: HumanEval-style function tasks, or issues on a repository (`koderz solve`). */
-export const PRODUCTS = ["humaneval", "repository"] as const;
-export type Product = (typeof PRODUCTS)[number];
-
 /**
  * One agent on one product: its prompt (a data file in agents/prompts/), the message it builds
  * from the team's shared state, and what it reads from its answer. The same loop (run-agent.ts)
- * runs every spec; each agent's file (planner.ts ... reviewer.ts) holds its spec for both products.
+ * runs every spec; each agent's file (planner.ts ... reviewer.ts) holds its spec for both products
+ * (policy/mode-spec.ts's Product: `humaneval` and `repository`).
  */
 export interface AgentSpec<State, Output> {
   agent: Agent;

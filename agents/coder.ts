@@ -1,7 +1,6 @@
-import { sanitizeCompletion } from "../src/evaluation/sanitize.js";
 import type { AgentSpec } from "./agent.js";
 import { promptFile } from "./agent.js";
-import { candidateOf, candidateProgram, fencedPrompt, issueSection, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
+import { candidateOf, candidateProgram, codeIn, fencedPrompt, issueSection, summaryOf, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
 import { ALL_TOOLS } from "./tools/index.js";
 
 /** The Coder writes the code. */
@@ -14,7 +13,7 @@ export const CODER = {
     agent: "Coder",
     system: promptFile("coder.humaneval"),
     message: (state) => (typeof state.coderStart === "object" ? hybridMessage(state, state.coderStart.mergeWith) : draftMessage(state)),
-    parse: (answer, { task }) => sanitizeCompletion(answer, task),
+    parse: codeIn,
   } satisfies AgentSpec<FunctionTaskState, string>,
 
   /** It reads, edits and runs the tests itself; its answer is a summary. */
@@ -34,7 +33,7 @@ export const CODER = {
       parts.push("Resolve the issue.");
       return parts.join("\n\n");
     },
-    parse: (answer) => answer,
+    parse: summaryOf,
   } satisfies AgentSpec<IssueState, string>,
 };
 

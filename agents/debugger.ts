@@ -1,7 +1,6 @@
-import { sanitizeCompletion } from "../src/evaluation/sanitize.js";
 import type { AgentSpec } from "./agent.js";
 import { promptFile } from "./agent.js";
-import { candidateOf, candidateProgram, fencedPrompt, issueSection, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
+import { candidateOf, candidateProgram, codeIn, fencedPrompt, issueSection, summaryOf, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
 import { ALL_TOOLS, clip } from "./tools/index.js";
 
 /** A diff longer than this is cut in the Debugger's message (the Reviewer reads it whole). */
@@ -21,7 +20,7 @@ export const DEBUGGER = {
       if (guidance) parts.push(`Guidance from a reviewer:\n${guidance}`);
       return parts.join("\n\n");
     },
-    parse: (answer, { task }) => sanitizeCompletion(answer, task),
+    parse: codeIn,
   } satisfies AgentSpec<FunctionTaskState, string>,
 
   /** It edits the workspace itself; its answer is a summary. */
@@ -36,6 +35,6 @@ export const DEBUGGER = {
       parts.push("Make the tests pass by resolving the issue.");
       return parts.join("\n\n");
     },
-    parse: (answer) => answer,
+    parse: summaryOf,
   } satisfies AgentSpec<IssueState, string>,
 };

@@ -1,3 +1,4 @@
+import { sanitizeCompletion } from "../src/evaluation/sanitize.js";
 import type { PublicIssue } from "../tasks/repo-task.js";
 import type { PublicTask } from "../tasks/task.js";
 
@@ -57,6 +58,16 @@ export function fencedPrompt(prompt: string): string {
 export function candidateProgram(task: { prompt: string; entryPoint: string }, completion: string): string {
   const definesEntryPoint = new RegExp(`^def ${task.entryPoint}\\s*\\(`, "m").test(completion);
   return definesEntryPoint ? completion.replace(/^\n+/, "") : task.prompt + completion;
+}
+
+/** The code in a function-task answer (the Coder's, the Debugger's): what the sanitizer finds in it. */
+export function codeIn(answer: string, state: FunctionTaskState): Promise<string> {
+  return sanitizeCompletion(answer, state.task);
+}
+
+/** A tool-using agent's answer after its work is a summary: the work itself is in the workspace. */
+export function summaryOf(answer: string): string {
+  return answer;
 }
 
 /** The candidate an agent must have in hand (the Debugger's, the Reviewer's). */

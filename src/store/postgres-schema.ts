@@ -136,10 +136,7 @@ const MIGRATIONS: readonly Migration[] = [
   {
     version: 3,
     sql: `
-      -- Who took a step and what it did were one column, agent: "Coder", "Coder:edit", "run_tests",
-      -- "Judge". Now agent is one of the five agents, or "koderz" for the steps koderz takes itself
-      -- (its own test runs, the grader's judge), and action is what the step did: "model" (a model
-      -- call), the tool an agent called ("edit", "run_tests" ...), koderz's "run_tests" or "judge".
+      -- A step's agent and action, apart (they were one column): as SQLite's version 3 (schema.ts).
       ALTER TABLE steps ADD COLUMN action TEXT NOT NULL DEFAULT 'model';
       UPDATE steps SET agent = split_part(agent, ':', 1), action = substr(agent, strpos(agent, ':') + 1) WHERE strpos(agent, ':') > 0;
       UPDATE steps SET agent = 'koderz', action = 'judge' WHERE agent = 'Judge';
