@@ -170,7 +170,7 @@ describe("koderz solve on a Python package with a failing test", () => {
     try {
       const [experiment] = store.experiments(runId);
       expect(experiment!.success).toBe(true);
-      const answers = store.steps(experiment!.experimentId).filter((s) => s.agent.startsWith("Coder:")).map((s) => s.response ?? "");
+      const answers = store.steps(experiment!.experimentId).filter((s) => s.agent === "Coder" && s.action !== "model").map((s) => s.response ?? "");
       expect(answers).toHaveLength(team.issued.length);
       expect(answers[0]).toMatch(/^error: the arguments are not valid JSON/);
       expect(answers[1]).toMatch(/^error: the search text is not in wordstats\/__init__\.py/);

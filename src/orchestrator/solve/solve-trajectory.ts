@@ -1,4 +1,5 @@
 import type { Agent } from "../../../agents/agent.js";
+import type { TurnLog } from "../../../agents/run-agent.js";
 import type { ToolOutcome } from "../../../agents/tools/tool.js";
 import { serializeToolArguments } from "../../llm/tool-arguments.js";
 import type { ChatResponse, ToolCall } from "../../llm/types.js";
@@ -23,7 +24,7 @@ const MAX_STORED_CHARS = 64_000;
  * shows who did what; a test run koderz made itself (baseline, checks, grading) is koderz's
  * "run_tests".
  */
-export class SolveTrajectory extends Trajectory {
+export class SolveTrajectory extends Trajectory implements TurnLog {
   private toolCallCount = 0;
 
   constructor(
