@@ -1,58 +1,43 @@
-import type { ChatResponse, ModelBackend } from "../src/llm/types.js";
+import { readPackageFile } from "../src/package-file.js";
+import type { ChatResponse } from "../src/llm/types.js";
+import type { RepoTool } from "./tools/tool.js";
 
-export type AgentRole = "Planner" | "Coder" | "Tester" | "Debugger" | "Reviewer";
-export const AGENT_ROLES: readonly AgentRole[] = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"];
+/** The five agents of a team, in the order a mode's script would call them. */
+export const AGENTS = ["Planner", "Coder", "Tester", "Debugger", "Reviewer"] as const;
+export type Agent = (typeof AGENTS)[number];
+
+/**
+ * One agent on one product: its prompt (a data file in agents/prompts/), the message it builds
+ * from the team's shared state, and what it reads from its answer. The same loop (run-agent.ts)
+ * runs every spec; each agent's file (planner.ts ... reviewer.ts) holds its spec for both products
+ * (policy/mode-spec.ts's Product: `humaneval` and `repository`).
+ */
+export interface AgentSpec<State, Output> {
+  agent: Agent;
+  /** The system prompt; read from agents/prompts/ on first use. */
+  system(): string;
+  /** The user message, from the shared state. */
+  message(state: State): string;
+  /** What the team keeps from the agent's last answer. */
+  parse(answer: string, state: State): Output | Promise<Output>;
+  /** The answer's JSON Schema, for an agent whose answer is a structured verdict (see ChatRequest). */
+  responseSchema?: Record<string, unknown>;
+  /** Tools the agent may call until it answers without one; none: its first answer ends its turn. */
+  tools?: readonly RepoTool[];
+}
 
 /** One model call made by an agent: what the orchestrator records as a step. */
 export interface AgentCall {
-  role: AgentRole;
+  agent: Agent;
   model: string;
   prompt: string;
   response: ChatResponse;
 }
 
-export interface AskOptions {
-  temperature?: number;
-  maxTokens?: number;
-  /** Tells parallel trajectories apart, so record/replay keeps them distinct. */
-  seed?: number;
-  /** The answer's JSON Schema, for a role whose answer is a structured verdict (see ChatRequest). */
-  responseSchema?: Record<string, unknown>;
-  signal?: AbortSignal;
-}
-
-/** Sends one system + user exchange for a role and returns the call for the record. */
-export async function ask(
-  backend: ModelBackend,
-  role: AgentRole,
-  system: string,
-  user: string,
-  options: AskOptions = {},
-): Promise<AgentCall> {
-  const response = await backend.chat({
-    messages: [
-      { role: "system", content: system },
-      { role: "user", content: user },
-    ],
-    temperature: options.temperature ?? 0,
-    maxTokens: options.maxTokens ?? 2048,
-    seed: options.seed,
-    responseSchema: options.responseSchema,
-    signal: options.signal,
-  });
-  return { role, model: backend.model, prompt: `${system}\n\n${user}`, response };
-}
-
-/** The function stub as a fenced block: every role sees the task the same way. */
-export function fencedPrompt(prompt: string): string {
-  return "```python\n" + prompt.trimEnd() + "\n```";
-}
-
 /**
- * The candidate as the program an agent should read. The sanitizer keeps a completion that
- * repeats the whole function as it is, so prompt + completion would show the stub twice.
+ * A system prompt from agents/prompts/<name>.md, read once (from source or from dist/, see
+ * packageFilePath), with `also` appended on its own line (rules several prompts share).
  */
-export function candidateProgram(task: { prompt: string; entryPoint: string }, completion: string): string {
-  const definesEntryPoint = new RegExp(`^def ${task.entryPoint}\\s*\\(`, "m").test(completion);
-  return definesEntryPoint ? completion.replace(/^\n+/, "") : task.prompt + completion;
+export function promptFile(name: string, ...also: string[]): () => string {
+  return () => [name, ...also].map((file) => readPackageFile(import.meta.url, `./prompts/${file}.md`).trimEnd()).join("\n");
 }

@@ -1,54 +1,61 @@
-import type { ModelBackend } from "../src/llm/types.js";
-import { sanitizeCompletion } from "../src/evaluation/sanitize.js";
-import { ask, candidateProgram, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
-import type { PublicTask } from "./public-task.js";
+import type { AgentSpec } from "./agent.js";
+import { promptFile } from "./agent.js";
+import { candidateOf, candidateProgram, codeIn, fencedPrompt, issueSection, summaryOf, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
+import { ALL_TOOLS } from "./tools/index.js";
 
-const SYSTEM = `You are the Coder in a team of coding agents. You write correct, plain Python 3
-using only the standard library. Answer with the complete function (signature included) and any
-helpers or imports it needs, in one \`\`\`python block. No example usage, no prints, no tests.`;
+/** The Coder writes the code. */
+export const CODER = {
+  /**
+   * Its answer is the completion the sanitizer finds in it. With no plan, the message is the
+   * standard HumanEval request: the zero-shot protocol.
+   */
+  humaneval: {
+    agent: "Coder",
+    system: promptFile("coder.humaneval"),
+    message: (state) => (typeof state.coderStart === "object" ? hybridMessage(state, state.coderStart.mergeWith) : draftMessage(state)),
+    parse: codeIn,
+  } satisfies AgentSpec<FunctionTaskState, string>,
 
-export interface Candidate {
-  /** What follows the prompt: prompt + completion is the program under test. */
-  completion: string;
-  call: AgentCall;
-}
+  /** It reads, edits and runs the tests itself; its answer is a summary. */
+  repository: {
+    agent: "Coder",
+    system: promptFile("coder.repository", WORKSPACE_RULES),
+    tools: ALL_TOOLS,
+    message: ({ issue, repoMap, plan, reproductionTests }) => {
+      const parts = [issueSection(issue)];
+      // With a plan, the Planner's findings (and the Tester's reproduction) replace the map of the repository.
+      if (plan === undefined) {
+        if (repoMap) parts.push(`A map of the repository:\n${repoMap}`);
+      } else {
+        if (plan) parts.push(`The Planner's plan:\n${plan}`);
+        if (reproductionTests.length) parts.push(`The Tester added tests that reproduce the issue; they must pass when you are done:\n${reproductionTests.map((t) => `- ${t}`).join("\n")}`);
+      }
+      parts.push("Resolve the issue.");
+      return parts.join("\n\n");
+    },
+    parse: summaryOf,
+  } satisfies AgentSpec<IssueState, string>,
+};
 
-export interface CoderInput {
-  task: PublicTask;
-  plan?: string;
-  /** Advice from a stronger model at a checkpoint. */
-  guidance?: string;
-  /** The best attempt so far (a cheaper rung's) and its test report: escalated work starts from it. */
-  previous?: { completion: string; testReport: string };
-}
-
-/** The standard HumanEval request when there is no plan: the zero-shot protocol. */
-export async function runCoder(backend: ModelBackend, input: CoderInput, options?: AskOptions): Promise<Candidate> {
-  const parts = [`Complete the following Python function:\n\n${fencedPrompt(input.task.prompt)}`];
-  if (input.plan) parts.push(`Plan from the Planner:\n${input.plan}`);
-  if (input.guidance) parts.push(`Guidance from a reviewer:\n${input.guidance}`);
-  if (input.previous) {
-    parts.push(`The best attempt so far:\n${fencedPrompt(candidateProgram(input.task, input.previous.completion))}`, `Its test results:\n${input.previous.testReport}`, "Write a version that passes.");
+function draftMessage({ task, plan, guidance, candidate, coderStart }: FunctionTaskState): string {
+  const parts = [`Complete the following Python function:\n\n${fencedPrompt(task.prompt)}`];
+  if (plan) parts.push(`Plan from the Planner:\n${plan}`);
+  if (guidance) parts.push(`Guidance from a reviewer:\n${guidance}`);
+  if (coderStart === "candidate" && candidate) {
+    parts.push(`The best attempt so far:\n${fencedPrompt(candidateProgram(task, candidate.completion))}`, `Its test results:\n${candidate.testReport}`, "Write a version that passes.");
   }
-  const call = await ask(backend, "Coder", SYSTEM, parts.join("\n\n"), options);
-  return { completion: await sanitizeCompletion(call.response.text, input.task), call };
+  return parts.join("\n\n");
 }
 
 /** Deep mode's last resort: one program that takes the best of the two best candidates. */
-export async function runHybridCoder(
-  backend: ModelBackend,
-  task: PublicTask,
-  best: [string, string],
-  testReport: string,
-  options?: AskOptions,
-): Promise<Candidate> {
-  const user = [
+function hybridMessage(state: FunctionTaskState, partner: string): string {
+  const { task } = state;
+  const best = candidateOf(state);
+  return [
     `Complete the following Python function:\n\n${fencedPrompt(task.prompt)}`,
-    `Two candidates passed the most tests. Candidate A:\n${fencedPrompt(candidateProgram(task, best[0]))}`,
-    `Candidate B:\n${fencedPrompt(candidateProgram(task, best[1]))}`,
-    `Test results:\n${testReport}`,
+    `Two candidates passed the most tests. Candidate A:\n${fencedPrompt(candidateProgram(task, best.completion))}`,
+    `Candidate B:\n${fencedPrompt(candidateProgram(task, partner))}`,
+    `Test results:\n${best.testReport}`,
     "Write one function that combines what each gets right.",
   ].join("\n\n");
-  const call = await ask(backend, "Coder", SYSTEM, user, options);
-  return { completion: await sanitizeCompletion(call.response.text, task), call };
 }

@@ -1,30 +1,40 @@
-import type { ModelBackend } from "../src/llm/types.js";
-import { sanitizeCompletion } from "../src/evaluation/sanitize.js";
-import { ask, candidateProgram, fencedPrompt, type AskOptions } from "./agent.js";
-import type { Candidate } from "./coder.js";
-import type { PublicTask } from "./public-task.js";
+import type { AgentSpec } from "./agent.js";
+import { promptFile } from "./agent.js";
+import { candidateOf, candidateProgram, codeIn, fencedPrompt, issueSection, summaryOf, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
+import { ALL_TOOLS, clip } from "./tools/index.js";
 
-const SYSTEM = `You are the Debugger in a team of coding agents. You get a Python function and the
-output of the tests it fails. Find the cause and answer with the complete fixed function (signature
-included) and any helpers or imports, in one \`\`\`python block. Tests may themselves be wrong: trust
-the docstring over a test that contradicts it.`;
+/** A diff longer than this is cut in the Debugger's message (the Reviewer reads it whole). */
+const MAX_DIFF_CHARS = 12_000;
 
-export interface DebuggerInput {
-  task: PublicTask;
-  completion: string;
-  /** The failing tests' output: visible examples and the Tester's tests only. */
-  failures: string;
-  plan?: string;
-  guidance?: string;
-}
+/** The Debugger fixes the code the tests fail on, reading the failures (and the Reviewer's objections). */
+export const DEBUGGER = {
+  /** The failures are the visible tests' (docstring examples, the Tester's asserts); its answer is the fixed completion. */
+  humaneval: {
+    agent: "Debugger",
+    system: promptFile("debugger.humaneval"),
+    message: (state) => {
+      const { task, plan, guidance } = state;
+      const candidate = candidateOf(state);
+      const parts = [`The function:\n\n${fencedPrompt(candidateProgram(task, candidate.completion))}`, `Failing tests:\n${candidate.testReport}`];
+      if (plan) parts.push(`The Planner's specification:\n${plan}`);
+      if (guidance) parts.push(`Guidance from a reviewer:\n${guidance}`);
+      return parts.join("\n\n");
+    },
+    parse: codeIn,
+  } satisfies AgentSpec<FunctionTaskState, string>,
 
-export async function runDebugger(backend: ModelBackend, input: DebuggerInput, options?: AskOptions): Promise<Candidate> {
-  const parts = [
-    `The function:\n\n${fencedPrompt(candidateProgram(input.task, input.completion))}`,
-    `Failing tests:\n${input.failures}`,
-  ];
-  if (input.plan) parts.push(`The Planner's specification:\n${input.plan}`);
-  if (input.guidance) parts.push(`Guidance from a reviewer:\n${input.guidance}`);
-  const call = await ask(backend, "Debugger", SYSTEM, parts.join("\n\n"), options);
-  return { completion: await sanitizeCompletion(call.response.text, input.task), call };
-}
+  /** It edits the workspace itself; its answer is a summary. */
+  repository: {
+    agent: "Debugger",
+    system: promptFile("debugger.repository", WORKSPACE_RULES),
+    tools: ALL_TOOLS,
+    message: ({ issue, diff, testReport, plan, guidance }) => {
+      const parts = [issueSection(issue), `The change so far:\n\`\`\`diff\n${clip(diff ?? "", MAX_DIFF_CHARS) || "(no change yet)"}\n\`\`\``, `The failing test run:\n${testReport ?? ""}`];
+      if (plan) parts.push(`The Planner's plan:\n${plan}`);
+      if (guidance) parts.push(`The Reviewer's objections:\n${guidance}`);
+      parts.push("Make the tests pass by resolving the issue.");
+      return parts.join("\n\n");
+    },
+    parse: summaryOf,
+  } satisfies AgentSpec<IssueState, string>,
+};

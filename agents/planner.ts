@@ -1,19 +1,23 @@
-import type { ModelBackend } from "../src/llm/types.js";
-import { ask, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
-import type { PublicTask } from "./public-task.js";
+import type { AgentSpec } from "./agent.js";
+import { promptFile } from "./agent.js";
+import { fencedPrompt, issueSection, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
+import { READ_TOOLS } from "./tools/index.js";
 
-const SYSTEM = `You are the Planner in a team of coding agents. You do not write the code.
-You read a Python function's signature and docstring and write a short specification and plan:
-the exact input/output contract, edge cases the docstring implies, and the algorithm in 3-6 steps.
-Be concise: at most 200 words.`;
+/** The Planner writes the plan the others follow; it never writes code. Its answer is the plan. */
+export const PLANNER = {
+  humaneval: {
+    agent: "Planner",
+    system: promptFile("planner.humaneval"),
+    message: ({ task }) => `Write the specification and plan for \`${task.entryPoint}\`:\n\n${fencedPrompt(task.prompt)}`,
+    parse: (answer) => answer.trim(),
+  } satisfies AgentSpec<FunctionTaskState, string>,
 
-export interface Plan {
-  plan: string;
-  call: AgentCall;
-}
-
-export async function runPlanner(backend: ModelBackend, task: PublicTask, options?: AskOptions): Promise<Plan> {
-  const user = `Write the specification and plan for \`${task.entryPoint}\`:\n\n${fencedPrompt(task.prompt)}`;
-  const call = await ask(backend, "Planner", SYSTEM, user, options);
-  return { plan: call.response.text.trim(), call };
-}
+  /** It looks around the repository first (read-only tools). */
+  repository: {
+    agent: "Planner",
+    system: promptFile("planner.repository", WORKSPACE_RULES),
+    tools: READ_TOOLS,
+    message: ({ issue, repoMap }) => `${issueSection(issue)}\n\nA map of the repository:\n${repoMap}\n\nWrite the plan.`,
+    parse: (answer) => answer.trim(),
+  } satisfies AgentSpec<IssueState, string>,
+};

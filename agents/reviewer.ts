@@ -1,11 +1,14 @@
 import { z } from "zod";
-import type { ModelBackend } from "../src/llm/types.js";
-import { ask, candidateProgram, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
-import type { PublicTask } from "./public-task.js";
+import type { AgentSpec } from "./agent.js";
+import { promptFile } from "./agent.js";
+import { candidateOf, candidateProgram, fencedPrompt, issueSection, type FunctionTaskState, type IssueState } from "./team-state.js";
+import { READ_TOOLS } from "./tools/index.js";
 
-const SYSTEM = `You are the Reviewer in a team of coding agents. You judge whether a Python function
-meets its specification, reading the code and its test results. Answer with ACCEPT or REJECT on the
-first line, then at most 120 words: what is wrong and how to fix it (or why it is right).`;
+/** The Reviewer's verdict; a rejection's reasons guide the next Coder or Debugger. */
+export interface Review {
+  accept: boolean;
+  feedback: string;
+}
 
 /**
  * The verdict as JSON, for backends that can hold an answer to a schema (llama: a grammar);
@@ -15,30 +18,35 @@ const REVIEW_SCHEMA = {
   type: "object",
   properties: { verdict: { type: "string", enum: ["ACCEPT", "REJECT"] }, feedback: { type: "string" } },
   required: ["verdict", "feedback"],
-} as const;
+};
 const ReviewJson = z.object({ verdict: z.enum(["ACCEPT", "REJECT"]), feedback: z.string() });
 
-export interface Review {
-  accept: boolean;
-  /** The reasons: used as guidance for the next Coder or Debugger. */
-  feedback: string;
-  call: AgentCall;
-}
+/** The Reviewer judges the candidate (or the change) with its test results; it never edits. */
+export const REVIEWER = {
+  humaneval: {
+    agent: "Reviewer",
+    system: promptFile("reviewer.humaneval"),
+    message: (state) => {
+      const candidate = candidateOf(state);
+      return `The function:\n\n${fencedPrompt(candidateProgram(state.task, candidate.completion))}\n\nTest results:\n${candidate.testReport}`;
+    },
+    parse: (answer) => parseReview(answer),
+    responseSchema: REVIEW_SCHEMA,
+  } satisfies AgentSpec<FunctionTaskState, Review>,
 
-export async function runReviewer(
-  backend: ModelBackend,
-  task: PublicTask,
-  completion: string,
-  testReport: string,
-  options?: AskOptions,
-): Promise<Review> {
-  const user = `The function:\n\n${fencedPrompt(candidateProgram(task, completion))}\n\nTest results:\n${testReport}`;
-  const call = await ask(backend, "Reviewer", SYSTEM, user, { ...options, responseSchema: { ...REVIEW_SCHEMA } });
-  return { ...parseReview(call.response.text), call };
-}
+  /** It may read files for context (read-only tools). */
+  repository: {
+    agent: "Reviewer",
+    system: promptFile("reviewer.repository"),
+    tools: READ_TOOLS,
+    message: ({ issue, diff, testReport }) =>
+      `${issueSection(issue)}\n\nThe change:\n\`\`\`diff\n${diff || "(empty: nothing was changed)"}\n\`\`\`\n\nThe test run after the change:\n${testReport ?? ""}`,
+    parse: (answer) => parseReview(answer),
+  } satisfies AgentSpec<IssueState, Review>,
+};
 
 /** A review that names neither word is not an acceptance: a candidate must be accepted explicitly. */
-export function parseReview(text: string): { accept: boolean; feedback: string } {
+export function parseReview(text: string): Review {
   const trimmed = text.trim();
   const json = trimmed.startsWith("{") ? ReviewJson.safeParse(parseJson(trimmed)) : undefined;
   if (json?.success) return { accept: json.data.verdict === "ACCEPT", feedback: json.data.feedback.trim() || json.data.verdict };

@@ -1,23 +1,27 @@
-import type { ModelBackend } from "../src/llm/types.js";
-import { ask, fencedPrompt, type AgentCall, type AskOptions } from "./agent.js";
-import type { PublicTask } from "./public-task.js";
+import type { AgentSpec } from "./agent.js";
+import { promptFile } from "./agent.js";
+import { fencedPrompt, issueSection, WORKSPACE_RULES, type FunctionTaskState, type IssueState } from "./team-state.js";
+import { ALL_TOOLS } from "./tools/index.js";
 
-const SYSTEM = `You are the Tester in a team of coding agents. From a function's specification alone
-you write extra tests, as single-line Python assert statements that call the function by name,
-e.g. \`assert f([1, 2]) == 3\`. Cover edge cases the docstring implies. Only assert behaviour the
-specification states. Answer with one \`\`\`python block of at most 8 assert lines.`;
+/** The Tester writes tests from the specification alone; it never fixes the code. Its answer is the tests it wrote. */
+export const TESTER = {
+  /** Single-line asserts, each run as its own visible test. */
+  humaneval: {
+    agent: "Tester",
+    system: promptFile("tester.humaneval"),
+    message: ({ task }) => `Write tests for \`${task.entryPoint}\`:\n\n${fencedPrompt(task.prompt)}`,
+    parse: (answer, { task }) => parseAsserts(answer, task.entryPoint),
+  } satisfies AgentSpec<FunctionTaskState, string[]>,
 
-export interface TesterOutput {
-  /** Single-line assert statements, each run as its own test. */
-  tests: string[];
-  call: AgentCall;
-}
-
-export async function runTester(backend: ModelBackend, task: PublicTask, options?: AskOptions): Promise<TesterOutput> {
-  const user = `Write tests for \`${task.entryPoint}\`:\n\n${fencedPrompt(task.prompt)}`;
-  const call = await ask(backend, "Tester", SYSTEM, user, options);
-  return { tests: parseAsserts(call.response.text, task.entryPoint), call };
-}
+  /** A reproduction test in the repository, named on its `TESTS:` line as run_tests accepts them. */
+  repository: {
+    agent: "Tester",
+    system: promptFile("tester.repository", WORKSPACE_RULES),
+    tools: ALL_TOOLS,
+    message: ({ issue, plan }) => [issueSection(issue), ...(plan ? [`The Planner's plan:\n${plan}`] : []), "Add a test that reproduces the issue."].join("\n\n"),
+    parse: (answer) => parseReproductionTests(answer),
+  } satisfies AgentSpec<IssueState, string[]>,
+};
 
 /** Keeps one-line asserts that call the function under test; anything else a model adds is dropped. */
 export function parseAsserts(text: string, entryPoint: string, limit = 8): string[] {
@@ -48,4 +52,16 @@ function bracketsBalance(line: string): boolean {
     else if (c in closing && open.pop() !== closing[c]) return false;
   }
   return open.length === 0 && quote === undefined && !line.endsWith("\\");
+}
+
+/** The tests named on the Tester's `TESTS:` line; none when it wrote no such line. */
+export function parseReproductionTests(answer: string): string[] {
+  const line = answer.split("\n").reverse().find((l) => /^\s*`?TESTS:/i.test(l));
+  if (!line) return [];
+  return line
+    .replace(/^\s*`?TESTS:/i, "")
+    .replace(/`/g, "")
+    .split(/[,\s]+/)
+    .map((t) => t.trim())
+    .filter(Boolean);
 }

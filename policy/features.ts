@@ -1,4 +1,4 @@
-import type { Task } from "../tasks/task.js";
+import type { PublicTask } from "../tasks/task.js";
 import { AGENTS, MAX_AGENT_STEPS, MODE_RULES, MODES, type Agent, type Mode } from "./actions.js";
 import { fnv1a32 } from "./prng.js";
 
@@ -13,9 +13,6 @@ import { fnv1a32 } from "./prng.js";
  */
 export const FEATURE_SPEC_VERSION = 3;
 export const DEFAULT_HASH_BUCKETS = 32;
-
-/** The parts of a Task the policy reads (never the hidden tests). */
-export type TaskInput = Pick<Task, "id" | "prompt" | "entryPoint" | "visibleExamples">;
 
 /** Where an episode stands when the policy is asked for its next decision. */
 export interface EpisodeState {
@@ -125,7 +122,7 @@ export function initialEpisodeState(): EpisodeState {
 }
 
 /** Task features, in spec.taskFeatures order. Pure function of the task text. */
-export function taskFeatures(task: TaskInput, spec: FeatureSpec): Float32Array {
+export function taskFeatures(task: PublicTask, spec: FeatureSpec): Float32Array {
   const facts = readTaskFacts(task);
   const values: number[] = [
     squash(task.prompt.length, SCALE.promptChars),
@@ -205,7 +202,7 @@ interface TaskFacts {
   returnType: ReturnType;
 }
 
-function readTaskFacts(task: TaskInput): TaskFacts {
+function readTaskFacts(task: PublicTask): TaskFacts {
   const signature = findSignature(task.prompt, task.entryPoint);
   const parameters = signature ? splitTopLevel(signature.parameters).filter((p) => !["", "self", "*", "/"].includes(p)) : [];
   const definitions = task.prompt.match(/^\s*def\s+\w+/gm)?.length ?? 0;

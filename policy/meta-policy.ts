@@ -1,5 +1,6 @@
 import { AGENT_CHOICES, MODES, type Action, type AgentChoice, type Mode } from "./actions.js";
-import { buildFeatureSpec, featureVector, taskFeatures, type EpisodeState, type FeatureSpec, type TaskInput } from "./features.js";
+import type { PublicTask } from "../tasks/task.js";
+import { buildFeatureSpec, featureVector, taskFeatures, type EpisodeState, type FeatureSpec } from "./features.js";
 import { defaultArchitecture, PolicyNetwork } from "./network.js";
 import { observe, type Observation } from "./observation.js";
 import { sampleIndex, type Prng } from "./prng.js";
@@ -37,7 +38,7 @@ export interface Decision {
  */
 export class MetaPolicy {
   /** Task features depend only on the task text; computing them once per task object keeps rollouts cheap. */
-  private readonly taskFeatureCache = new WeakMap<TaskInput, Float32Array>();
+  private readonly taskFeatureCache = new WeakMap<PublicTask, Float32Array>();
 
   constructor(
     readonly featureSpec: FeatureSpec,
@@ -50,7 +51,7 @@ export class MetaPolicy {
     return new MetaPolicy(spec, PolicyNetwork.initialise(defaultArchitecture(spec.size, options.hiddenSizes), seed));
   }
 
-  chooseMode(task: TaskInput, options: DecisionOptions & { allowedModes?: readonly Mode[] } = {}): Mode {
+  chooseMode(task: PublicTask, options: DecisionOptions & { allowedModes?: readonly Mode[] } = {}): Mode {
     const observation = observe(task);
     if (options.allowedModes) observation.allowed = { kind: "mode", modes: options.allowedModes };
     const action = this.decide([observation], options)[0]!.action;
@@ -60,7 +61,7 @@ export class MetaPolicy {
 
   /** `state.mode` must be set (the mode decision comes first); allowedAgents narrows the mode's rules. */
   chooseNextAgent(
-    task: TaskInput,
+    task: PublicTask,
     state: EpisodeState,
     options: DecisionOptions & { allowedAgents?: readonly AgentChoice[] } = {},
   ): AgentChoice {

@@ -1,5 +1,6 @@
 import { allowedAgentChoices, MODES, type AgentChoice, type Mode } from "./actions.js";
-import { initialEpisodeState, type EpisodeState, type TaskInput } from "./features.js";
+import type { PublicTask } from "../tasks/task.js";
+import { initialEpisodeState, type EpisodeState } from "./features.js";
 
 /**
  * What the next decision may choose: modes at the first decision, agents (or Stop)
@@ -17,13 +18,13 @@ export type AllowedActions =
  * mode's rules (a replay can only continue the logged run or stop).
  */
 export interface Observation {
-  task: TaskInput;
+  task: PublicTask;
   episode: EpisodeState;
   allowed: AllowedActions;
 }
 
 /** The observation for a task at a given state, with the actions the mode rules allow. */
-export function observe(task: TaskInput, episode: EpisodeState = initialEpisodeState()): Observation {
+export function observe(task: PublicTask, episode: EpisodeState = initialEpisodeState()): Observation {
   const allowed: AllowedActions =
     episode.mode === null
       ? { kind: "mode", modes: MODES }

@@ -56,6 +56,28 @@ export function testsVisibleToAgents(task: RepoTask): boolean {
   return task.hiddenTestPatch === undefined;
 }
 
+/**
+ * What an agent may see of an issue: the issue, the tests it may run, the test command. A hidden
+ * test patch (SWE-bench's test_patch) and the tests it names are removed here, by type and by
+ * value, as a function task's hidden tests are by publicView (task.ts).
+ */
+export interface PublicIssue {
+  title: string;
+  issueText: string;
+  /** Tests the task names that the agents may run (empty when they are hidden or none were given). */
+  knownFailingTests: string[];
+  testCommand: string;
+}
+
+export function publicIssue(task: RepoTask, testCommand: string): PublicIssue {
+  return {
+    title: task.title,
+    issueText: task.issueText,
+    knownFailingTests: testsVisibleToAgents(task) ? [...task.failToPass] : [],
+    testCommand,
+  };
+}
+
 /** The user's own repository at `commit` (default HEAD); an error names what is wrong with it. */
 export async function localCheckout(repoPath: string, commit: string | undefined): Promise<RepoCheckout> {
   const absolute = path.resolve(repoPath);

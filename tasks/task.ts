@@ -37,3 +37,14 @@ export interface Task {
   /** Defines `check(candidate)`; the verdict program ends with `check(<entryPoint>)`. */
   hiddenTest: string;
 }
+
+/**
+ * What an agent (and the policy) may see of a task. Hidden tests and the canonical solution are
+ * removed here, by type and by value, so no prompt can ever contain them: feedback comes only from
+ * the docstring's examples and the Tester's own tests, which keeps iterative scores honest.
+ */
+export type PublicTask = Pick<Task, "id" | "prompt" | "entryPoint" | "visibleExamples">;
+
+export function publicView(task: Task): PublicTask {
+  return { id: task.id, prompt: task.prompt, entryPoint: task.entryPoint, visibleExamples: task.visibleExamples };
+}

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { candidateProgram } from "../agents/agent.js";
-import { publicView } from "../agents/public-task.js";
+import { candidateProgram } from "../agents/team-state.js";
 import { parseReview } from "../agents/reviewer.js";
 import { parseAsserts } from "../agents/tester.js";
-import type { Task } from "../tasks/task.js";
+import { publicView, type Task } from "../tasks/task.js";
 
 const task: Task = {
   id: "HumanEval/999",

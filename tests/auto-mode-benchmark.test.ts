@@ -1,12 +1,11 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publicView } from "../agents/public-task.js";
 import { MODE_RULES, type Mode } from "../policy/actions.js";
 import { loadPolicy, parsePolicyFile } from "../policy/policy-file.js";
 import { openStore, type SingleRunSummary } from "../src/store/index.js";
 import { loadSuite, selectRange } from "../tasks/load.js";
-import type { Task } from "../tasks/task.js";
+import { publicView, type Task } from "../tasks/task.js";
 import { replayLogFromStore } from "../training/replay-log.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz } from "./fixtures/koderz-cli.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_ROLES, type AgentRole } from "../agents/agent.js";
+import { AGENTS, type Agent } from "../agents/agent.js";
 import { openSandbox } from "../sandbox/select.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { createBackend } from "../src/llm/index.js";
@@ -48,7 +48,7 @@ function backend(name: string): ModelBackend {
 
 function liveEnvironment(ladder: Ladder): LiveEnvironment {
   const team = backend(CHEAP);
-  const models = Object.fromEntries(AGENT_ROLES.map((role) => [role, team])) as Record<AgentRole, ModelBackend>;
+  const models = Object.fromEntries(AGENTS.map((role) => [role, team])) as Record<Agent, ModelBackend>;
   const runner = new OrchestratorEpisodeRunner({ models, sandbox, settings: { ...DEFAULT_SETTINGS, trajectories: 2 }, ladder: { ladder, backend } });
   return new LiveEnvironment({ tasks: [tasks[1]!], runner });
 }

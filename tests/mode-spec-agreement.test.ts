@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_ROLES, type AgentRole } from "../agents/agent.js";
-import type { Agent, Mode } from "../policy/actions.js";
+import { AGENTS, type Agent } from "../agents/agent.js";
+import type { Mode } from "../policy/actions.js";
 import { draftsPerCoderStep, MODE_SPECS, SCRIPT_DEFAULTS } from "../policy/mode-spec.js";
 import { openSandbox } from "../sandbox/select.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { createBackend } from "../src/llm/index.js";
 import type { ModelBackend } from "../src/llm/types.js";
-import { publicView } from "../agents/public-task.js";
 import { DEFAULT_SETTINGS } from "../src/orchestrator/pipeline.js";
 import { scriptedPipeline } from "../src/orchestrator/pipelines/scripted.js";
 import { Trajectory } from "../src/orchestrator/trajectory.js";
 import { loadSuite } from "../tasks/load.js";
-import type { Task } from "../tasks/task.js";
+import { publicView, type Task } from "../tasks/task.js";
 import { createSyntheticEnvironments } from "../training/synthetic-environment.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { startScriptedModelServer, type ReceivedChat, type Script, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
@@ -31,13 +30,13 @@ type Reviewer = "accepts right code" | "always rejects";
 let server: ScriptedModelServer;
 let sandbox: Sandbox;
 let task: Task;
-let models: Record<AgentRole, ModelBackend>;
+let models: Record<Agent, ModelBackend>;
 
 beforeAll(async () => {
   task = (await loadSuite({ suite: "humaneval", dataset: humanEvalFile })).find((t) => t.id === "HumanEval/2")!;
   server = await startScriptedModelServer();
   const backend = createBackend(`openai-compatible:team@${server.openaiBaseUrl}`);
-  models = Object.fromEntries(AGENT_ROLES.map((role) => [role, backend])) as Record<AgentRole, ModelBackend>;
+  models = Object.fromEntries(AGENTS.map((role) => [role, backend])) as Record<Agent, ModelBackend>;
   sandbox = await openSandbox("process", { onNotice: () => undefined });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_ROLES, type AgentRole } from "../agents/agent.js";
+import { AGENTS, type Agent } from "../agents/agent.js";
 import { openSandbox } from "../sandbox/select.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { loadSuite } from "../tasks/load.js";
@@ -16,14 +16,14 @@ import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/s
 let server: ScriptedModelServer;
 let sandbox: Sandbox;
 let task: Task;
-let models: Record<AgentRole, ModelBackend>;
+let models: Record<Agent, ModelBackend>;
 
 beforeAll(async () => {
   const tasks = await loadSuite({ suite: "humaneval", dataset: humanEvalFile });
   task = tasks.find((t) => t.id === "HumanEval/2")!;
   server = await startScriptedModelServer({ script: codingTeamScript([task], { wrongFirst: new Set([task.id]) }) });
   const backend = createBackend(`openai-compatible:team@${server.openaiBaseUrl}`);
-  models = Object.fromEntries(AGENT_ROLES.map((role) => [role, backend])) as Record<AgentRole, ModelBackend>;
+  models = Object.fromEntries(AGENTS.map((role) => [role, backend])) as Record<Agent, ModelBackend>;
   sandbox = await openSandbox("docker");
 });
 

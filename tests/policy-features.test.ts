@@ -6,10 +6,10 @@ import {
   featureVector,
   initialEpisodeState,
   taskFeatures,
-  type TaskInput,
 } from "../policy/features.js";
+import type { PublicTask } from "../tasks/task.js";
 
-const task: TaskInput = {
+const task: PublicTask = {
   id: "HumanEval/0",
   entryPoint: "has_close_elements",
   prompt: `from typing import List

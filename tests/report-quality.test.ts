@@ -18,7 +18,7 @@ const DEEP = "bench_0000dee9_20250101_100000";
 const FAST = "bench_0000fa57_20250101_100000";
 
 function draft(experimentId: string, index: number, code: string, visiblePassFraction: number): StepRecord {
-  return { experimentId, index, agent: "Coder", model: "m", prompt: "Complete", response: code, code, visiblePassFraction, inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 1 };
+  return { experimentId, index, agent: "Coder", action: "model", model: "m", prompt: "Complete", response: code, code, visiblePassFraction, inputTokens: 1, outputTokens: 1, costUsd: 0, latencyMs: 1 };
 }
 
 function measured(problemId: string, cyclomatic: number, maintainability: number): ExperimentRecord {

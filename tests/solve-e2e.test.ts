@@ -110,9 +110,9 @@ describe("koderz solve on a Python package with a failing test", () => {
       expect(experiment!.success).toBe(true);
       expect(experiment!.finalCode).toBe(diff);
       const steps = store.steps(experiment!.experimentId);
-      const toolSteps = steps.filter((s) => s.agent.includes(":"));
-      // Every tool call the model made is a step, in order, under "<Role>:<tool>".
-      expect(toolSteps.map((s) => s.agent)).toEqual(team.issued.map((c) => `${c.role}:${c.name}`));
+      const toolSteps = steps.filter((s) => s.agent !== "koderz" && s.action !== "model");
+      // Every tool call the model made is a step, in order, under its agent and the tool as its action.
+      expect(toolSteps.map((s) => `${s.agent}:${s.action}`)).toEqual(team.issued.map((c) => `${c.role}:${c.name}`));
       expect(steps.filter((s) => s.model).map((s) => s.agent)).toEqual(["Planner", "Planner", "Coder", "Coder", "Coder", "Coder"]);
       expect(steps.find((s) => s.agent === "Planner")!.model).toBe("kimi-k2");
       expect(steps.find((s) => s.agent === "Coder")!.model).toBe("ollama:qwen3-coder:30b");
@@ -170,7 +170,7 @@ describe("koderz solve on a Python package with a failing test", () => {
     try {
       const [experiment] = store.experiments(runId);
       expect(experiment!.success).toBe(true);
-      const answers = store.steps(experiment!.experimentId).filter((s) => s.agent.startsWith("Coder:")).map((s) => s.response ?? "");
+      const answers = store.steps(experiment!.experimentId).filter((s) => s.agent === "Coder" && s.action !== "model").map((s) => s.response ?? "");
       expect(answers).toHaveLength(team.issued.length);
       expect(answers[0]).toMatch(/^error: the arguments are not valid JSON/);
       expect(answers[1]).toMatch(/^error: the search text is not in wordstats\/__init__\.py/);
@@ -220,10 +220,11 @@ describe("koderz solve on a JavaScript package with no test for the issue", () =
     try {
       const [experiment] = store.experiments(runId);
       const steps = store.steps(experiment!.experimentId);
-      const testerRun = steps.find((s) => s.agent === "Tester:run_tests")!;
+      const testerRun = steps.find((s) => s.agent === "Tester" && s.action === "run_tests")!;
       expect(testerRun.response).toContain("FAILED");
       expect(steps.map((s) => s.agent)).toContain("Reviewer");
-      expect(steps.filter((s) => s.agent.includes(":")).map((s) => s.agent)).toEqual(team.issued.map((c) => `${c.role}:${c.name}`));
+      const toolSteps = steps.filter((s) => s.agent !== "koderz" && s.action !== "model");
+      expect(toolSteps.map((s) => `${s.agent}:${s.action}`)).toEqual(team.issued.map((c) => `${c.role}:${c.name}`));
       const reviewerChat = server.chatRequests.find((c) => c.messages[0]?.content.includes("You are the Reviewer"))!;
       expect(reviewerChat.format).toBe("openai");
       expect(reviewerChat.prompt).toContain(JS_BUG.fix.replace);

@@ -94,7 +94,7 @@ describe("grading a SWE-bench instance", () => {
       const steps = store.steps(report.experimentId);
       // The repository's other test file fails here (it needs the network): a check of the whole
       // suite would fail and call the Debugger. The checks run the known tests and the reproduction only.
-      const checks = steps.filter((s) => s.agent === "run_tests").map((s) => s.prompt ?? "");
+      const checks = steps.filter((s) => s.agent === "koderz" && s.action === "run_tests").map((s) => s.prompt ?? "");
       expect(checks.length).toBeGreaterThanOrEqual(3);
       for (const command of checks) expect(command).not.toMatch(/test_download|^python3 -m pytest -q$/);
       expect(checks.some((c) => c.includes("tests/test_minus.py") && c.includes("tests/test_numbers.py"))).toBe(true);

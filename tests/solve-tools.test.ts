@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ALL_TOOLS, edit, readFile, repoPath, type ToolContext, type ToolWorkspace } from "../agents/tools/index.js";
-import { parseReproductionTests } from "../agents/repo-tester.js";
+import { work } from "../agents/run-agent.js";
+import { parseReproductionTests } from "../agents/tester.js";
 import { SolveTrajectory } from "../src/orchestrator/solve/solve-trajectory.js";
-import { runToolLoop } from "../src/orchestrator/solve/tool-loop.js";
 import type { ChatRequest, ChatResponse, ModelBackend, ToolCall } from "../src/llm/types.js";
 
 // The tools as a model meets them, on an in-memory workspace: schemas, answers, and every kind
@@ -134,10 +134,11 @@ describe("the tool loop", () => {
     const backend = endlessReader();
     const trajectory = new SolveTrajectory({ maxToolCalls: 3 });
     const { tools } = context({ "a.txt": "x\n" });
-    const result = await runToolLoop({ role: "Coder", backend, system: "s", user: "u", tools: ALL_TOOLS, context: tools, trajectory });
+    const coder = { agent: "Coder", system: () => "s", message: () => "u", parse: (answer: string) => answer, tools: ALL_TOOLS } as const;
+    const result = await work(coder, {}, backend, { tools, turns: trajectory });
     expect(result.stoppedBy).toBe("tool-call budget (3)");
     expect(trajectory.toolCalls).toBe(3);
-    expect(trajectory.steps.map((s) => s.agent)).toEqual(["Coder", "Coder:read_file", "Coder:read_file", "Coder", "Coder:read_file"]);
+    expect(trajectory.steps.map((s) => `${s.agent}:${s.action}`)).toEqual(["Coder:model", "Coder:read_file", "Coder:read_file", "Coder:model", "Coder:read_file"]);
     // The second model turn's last call was past the budget: it was answered, not run.
     expect(backend.requests).toHaveLength(2);
     expect(trajectory.spend().tokens).toBe(30);

@@ -26,7 +26,7 @@ const RUN = "bench_0000beef_20250101_100000";
 const CODE = "def f(x):\n    return x\n";
 
 function coderStep(experimentId: string, index: number, code: string, visiblePassFraction: number, prompt = "Complete the following Python function"): StepRecord {
-  return { experimentId, index, agent: "Coder", model: "m", prompt, response: code, code, visiblePassFraction, inputTokens: 10, outputTokens: 5, costUsd: 0, latencyMs: 1 };
+  return { experimentId, index, agent: "Coder", action: "model", model: "m", prompt, response: code, code, visiblePassFraction, inputTokens: 10, outputTokens: 5, costUsd: 0, latencyMs: 1 };
 }
 
 function deepExperiment(problemId: string, success: boolean, fields: Partial<ExperimentRecord>): ExperimentRecord {
@@ -103,7 +103,8 @@ describe("a store written before schema version 3", () => {
     store.recordExperiment(old, [coderStep(old.experimentId, 0, CODE, 1)]);
     store.close();
     const db = new Database(file);
-    db.exec("ALTER TABLE experiments DROP COLUMN measures; DELETE FROM schema_version WHERE version = 3");
+    // Back to version 2: the later migrations (measures, then steps' actions) run again on opening.
+    db.exec("ALTER TABLE experiments DROP COLUMN measures; ALTER TABLE steps DROP COLUMN action; DELETE FROM schema_version WHERE version >= 3");
     db.close();
 
     const upgraded = openStore({ path: file });

@@ -106,7 +106,10 @@ describe("koderz benchmark --suite coder-rubric --mode fast", () => {
       expect(offScale.scoreCriteria!.find((c) => c.by === "judge")!.error).toContain("must be 1 to 5");
       // The judge's calls are steps like any agent's, logged, and their dollars count in the experiment's cost.
       const steps = store.steps(offScale.experimentId);
-      expect(steps.map((s) => s.agent)).toEqual(["Coder", "Judge"]);
+      expect(steps.map((s) => [s.agent, s.action])).toEqual([
+        ["Coder", "model"],
+        ["koderz", "judge"],
+      ]);
       expect(steps[1]!.model).toBe("kimi-k2");
       expect(steps[1]!.costUsd).toBeGreaterThan(0);
       expect(offScale.costUsd).toBeCloseTo(steps[0]!.costUsd + steps[1]!.costUsd, 10);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Action, AgentChoice } from "../policy/actions.js";
-import type { TaskInput } from "../policy/features.js";
+import type { PublicTask } from "../tasks/task.js";
 import { fixedModeController } from "../training/controllers.js";
 import { compareControllers } from "../training/compare-controllers.js";
 import { createReplayEnvironments, ReplayEnvironment } from "../training/replay-environment.js";
@@ -12,7 +12,7 @@ import { openStore } from "../src/store/index.js";
 import type { ExperimentRecord, StepRecord } from "../src/store/records.js";
 
 const RUN = "bench_0123abcd_20250101_000000";
-const tasks: TaskInput[] = [0, 1].map((i) => ({
+const tasks: PublicTask[] = [0, 1].map((i) => ({
   id: `HumanEval/${i}`,
   prompt: `def f${i}(x: int) -> int:\n    """ Return x plus ${i}.\n    >>> f${i}(1)\n    ${1 + i}\n    """\n`,
   entryPoint: `f${i}`,
@@ -36,12 +36,14 @@ function experiment(arm: string, problem: number, success: boolean, finalCode: s
   };
 }
 
-type StepSketch = [agent: string, tokens: number, costUsd: number, extra?: { code?: string; v?: number }];
+/** A step as "<agent>" (a model call) or "<agent>:<tool>" (a tool call the agent made). */
+type StepSketch = [step: string, tokens: number, costUsd: number, extra?: { code?: string; v?: number }];
 function steps(experimentId: string, sketch: StepSketch[]): StepRecord[] {
-  return sketch.map(([agent, tokens, costUsd, extra], index) => ({
+  return sketch.map(([step, tokens, costUsd, extra], index) => ({
     experimentId,
     index,
-    agent,
+    agent: step.split(":")[0]!,
+    action: step.split(":")[1] ?? "model",
     code: extra?.code,
     visiblePassFraction: extra?.v,
     inputTokens: tokens - 100,
@@ -64,7 +66,7 @@ const stepRecords: Record<string, StepRecord[]> = {
   exp_deep_0: steps("exp_deep_0", [
     ["Planner", 2000, 0.01],
     ["Coder", 3000, 0.02, { code: "B1", v: 0.5 }],
-    ["python_exec", 100, 0], // a tool call: folded into the Coder step
+    ["Coder:python_exec", 100, 0], // a tool call: folded into the Coder step
     ["Tester", 1000, 0.005],
     ["Debugger", 2000, 0.01, { code: "B2", v: 1 }],
     ["Reviewer", 500, 0.004],

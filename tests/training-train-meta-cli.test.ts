@@ -75,7 +75,7 @@ describe("koderz train-meta", () => {
           const success = arm === "deep" || problem % 2 === 0;
           store.recordExperiment(
             { experimentId, runId, problemId: `HumanEval/${problem}`, arm, success, iterations: 1, inputTokens: 0, outputTokens: 0, costUsd: 0, wallSeconds: 1, finalCode: "x", tags: [] },
-            [{ experimentId, index: 0, agent: "Coder", code: "x", visiblePassFraction: success ? 1 : 0, inputTokens: arm === "deep" ? 40_000 : 1000, outputTokens: 500, costUsd: 0.01, latencyMs: 5 }],
+            [{ experimentId, index: 0, agent: "Coder", action: "model", code: "x", visiblePassFraction: success ? 1 : 0, inputTokens: arm === "deep" ? 40_000 : 1000, outputTokens: 500, costUsd: 0.01, latencyMs: 5 }],
           );
         }
       }

@@ -81,8 +81,8 @@ export interface OracleOutcome {
 }
 
 /** What one agent step did, as the environment measured it. */
-export interface AgentStepEffect {
-  agent: Agent;
+/** What one agent step measured and spent, and what else a user could see after it; every environment reports a step so. */
+export interface AgentStepReport {
   /** The visible pass fraction after the step, or undefined when this step ran no visible tests. */
   visiblePassFraction?: number;
   tokens: number;
@@ -94,7 +94,7 @@ export interface AgentStepEffect {
 }
 
 /** The episode state after an agent step; shared by all environments so features mean the same everywhere. */
-export function advanceEpisodeState(state: EpisodeState, effect: AgentStepEffect): EpisodeState {
+export function advanceEpisodeState(state: EpisodeState, effect: AgentStepReport & { agent: Agent }): EpisodeState {
   const measured = effect.visiblePassFraction !== undefined;
   return {
     ...state,

@@ -3,7 +3,7 @@ import { initialEpisodeState, type EpisodeState } from "../policy/features.js";
 import type { Observation } from "../policy/observation.js";
 import {
   advanceEpisodeState,
-  type AgentStepEffect,
+  type AgentStepReport,
   type EnvironmentSource,
   type EpisodeOutcome,
   type OracleOutcome,
@@ -47,9 +47,6 @@ export function episodeInProgress<E extends EpisodeRecord>(episode: E | null, en
   if (!episode || episode.done) throw new Error(`${environmentName}.step called without an episode in progress; call reset()`);
   return episode;
 }
-
-/** What one agent step measured and spent (the agent is the one the action named). */
-export type AgentStepReport = Omit<AgentStepEffect, "agent">;
 
 export interface LadderPosition {
   rung: number;

@@ -1,8 +1,7 @@
 import { allowedAgentChoices, type Action, type Agent, type AgentChoice, type Mode } from "../policy/actions.js";
-import type { TaskInput } from "../policy/features.js";
 import { observe, type Observation } from "../policy/observation.js";
-import type { Task } from "../tasks/task.js";
-import type { AgentStepEffect, Environment, StepResult } from "./environment.js";
+import { publicView, type PublicTask, type Task } from "../tasks/task.js";
+import type { AgentStepReport, Environment, StepResult } from "./environment.js";
 import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
 import { episodeInProgress, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
 import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "./rewards.js";
@@ -33,7 +32,7 @@ export interface LiveEpisodeRunner {
 
 export interface LiveEpisode {
   /** Runs one agent; returns what that step measured and spent. */
-  run(agent: Agent): Promise<LiveStepReport>;
+  run(agent: Agent): Promise<AgentStepReport>;
   /** Hidden-test verdict of the candidate the episode would hand in now. */
   finish(): Promise<{ success: boolean }>;
   /** What the mode's fixed pipeline would run next (the always-<mode> baselines follow it). */
@@ -41,11 +40,9 @@ export interface LiveEpisode {
   /** With a ladder: the rung the episode is on, how many there are, and how to climb one (keeping the work; it runs the new rung's first agent). */
   readonly rung?: number;
   readonly rungs?: number;
-  escalate?(): Promise<{ mode: Mode; agent: Agent; report: LiveStepReport }>;
+  escalate?(): Promise<{ mode: Mode; agent: Agent; report: AgentStepReport }>;
 }
 
-/** What one step measured and spent, and what else it showed (see AgentStepEffect). */
-export type LiveStepReport = Omit<AgentStepEffect, "agent">;
 
 /** Episode e plays task e mod n. */
 export interface LiveEnvironmentOptions extends EpisodeStream {
@@ -58,7 +55,7 @@ export class LiveEnvironment implements Environment {
   readonly source = "live" as const;
   private readonly rewards: RewardConfig;
   private readonly episodes: EpisodeNumbers;
-  private current: (EpisodeRecord & { task: Task; view: TaskInput; episode: LiveEpisode | null; rungStartedAtStep: number }) | null = null;
+  private current: (EpisodeRecord & { task: Task; view: PublicTask; episode: LiveEpisode | null; rungStartedAtStep: number }) | null = null;
 
   constructor(private readonly options: LiveEnvironmentOptions) {
     if (options.tasks.length === 0) throw new Error("a live environment needs at least one task");
@@ -69,7 +66,7 @@ export class LiveEnvironment implements Environment {
   async reset(): Promise<Observation> {
     const task = this.options.tasks[this.episodes.take() % this.options.tasks.length]!;
     // The policy sees the public parts only: never the hidden tests or the reference solution.
-    const view: TaskInput = { id: task.id, prompt: task.prompt, entryPoint: task.entryPoint, visibleExamples: task.visibleExamples };
+    const view = publicView(task);
     this.current = { task, view, episode: null, rungStartedAtStep: 0, ...newEpisodeRecord(task.id) };
     const observation = observe(view);
     const startModes = this.options.runner.startModes;

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { AGENTS, isAgent, MODES, type Agent, type Mode } from "../policy/actions.js";
-import type { TaskInput } from "../policy/features.js";
+import type { PublicTask } from "../tasks/task.js";
 import { deriveSeed } from "../policy/prng.js";
 import { modeFromTags } from "../policy/chosen-mode-tag.js";
-import type { ExperimentRecord, StepRecord } from "../src/store/index.js";
+import { MODEL_CALL, type ExperimentRecord, type StepRecord } from "../src/store/index.js";
 
 /**
  * What a replay environment plays back: per task, every logged configuration (a run of
@@ -67,7 +67,7 @@ export interface ReplayRecordsInput {
   /** The experiment's steps in order (the store's steps(experimentId)). */
   stepsOf: (experimentId: string) => readonly StepRecord[];
   /** The task text of a problem id; experiments without one are skipped. */
-  taskFor: (problemId: string) => TaskInput | undefined;
+  taskFor: (problemId: string) => PublicTask | undefined;
   /** Which mode an arm stands for, on top of DEFAULT_ARM_MODES. Unmapped arms are skipped. */
   armModes?: Readonly<Record<string, Mode>>;
 }
@@ -115,16 +115,17 @@ function replaySteps(experiment: ExperimentRecord, records: readonly StepRecord[
   for (const record of records) {
     const tokens = record.inputTokens + record.outputTokens;
     const last = merged[merged.length - 1];
-    if (isAgent(record.agent) || !last) {
+    const agent = record.action === MODEL_CALL && isAgent(record.agent) ? record.agent : undefined;
+    if (agent || !last) {
       merged.push({
-        agent: isAgent(record.agent) ? record.agent : "Coder",
+        agent: agent ?? "Coder",
         visiblePassFraction: record.visiblePassFraction,
         tokens,
         costUsd: record.costUsd,
         code: record.code,
       });
     } else {
-      // A tool call belongs to the agent that made it.
+      // A tool call belongs to the agent that made it; koderz's own steps to the agent before them.
       last.tokens += tokens;
       last.costUsd += record.costUsd;
       last.visiblePassFraction = record.visiblePassFraction ?? last.visiblePassFraction;
@@ -157,7 +158,7 @@ export interface StoredRunReader {
 export function replayLogFromStore(
   store: StoredRunReader,
   runIds: readonly string[],
-  taskFor: (problemId: string) => TaskInput | undefined,
+  taskFor: (problemId: string) => PublicTask | undefined,
   armModes?: Readonly<Record<string, Mode>>,
 ): { log: ReplayLog; skipped: SkippedExperiment[] } {
   const experiments = runIds.flatMap((runId) => store.experiments(runId));

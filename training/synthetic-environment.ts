@@ -2,9 +2,9 @@ import { MODE_RULES, MODES, type Action, type Agent, type AgentChoice, type Mode
 import { draftsPerCoderStep, MODE_SPECS, nextScriptedAgent, SCRIPT_DEFAULTS } from "../policy/mode-spec.js";
 import { observe, type Observation } from "../policy/observation.js";
 import { createPrng, deriveSeed } from "../policy/prng.js";
-import type { Environment, OracleOutcome, StepResult } from "./environment.js";
+import type { AgentStepReport, Environment, OracleOutcome, StepResult } from "./environment.js";
 import { EpisodeNumbers, type EpisodeStream } from "./episode-numbers.js";
-import { episodeInProgress, modeRules, newEpisodeRecord, stepEpisode, type AgentStepReport, type EpisodeRecord } from "./episode-steps.js";
+import { episodeInProgress, modeRules, newEpisodeRecord, stepEpisode, type EpisodeRecord } from "./episode-steps.js";
 import { stepCostPenalty, DEFAULT_REWARD_CONFIG, progressReward, type RewardConfig } from "./rewards.js";
 import { generateSyntheticTask, type SyntheticTask } from "./synthetic-tasks.js";
 

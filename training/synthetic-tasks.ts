@@ -1,4 +1,4 @@
-import type { TaskInput } from "../policy/features.js";
+import type { PublicTask } from "../tasks/task.js";
 import { createPrng, deriveSeed, type Prng } from "../policy/prng.js";
 
 /**
@@ -13,7 +13,7 @@ import { createPrng, deriveSeed, type Prng } from "../policy/prng.js";
  * Ids are "synthetic/<n>" so nothing downstream can mistake them for real problems.
  */
 export interface SyntheticTask {
-  task: TaskInput;
+  task: PublicTask;
   /** Latent difficulty in [0, 1): known to the simulator and its oracle only. */
   difficulty: number;
 }

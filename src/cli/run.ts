@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
+import { MODEL_CALL } from "../store/index.js";
 import { addAgentOptions, BenchmarkOptions } from "./benchmark-flags.js";
 import { parseOptions } from "./parse.js";
 
@@ -33,7 +34,7 @@ export function registerRun(program: Command): void {
 
 function printStep(task: Task, arm: string, step: StepDraft, index: number): void {
   const lines = [
-    `\n── ${task.id} [${arm}] step ${index + 1}: ${step.agent} (${step.model ?? "?"}) ` +
+    `\n── ${task.id} [${arm}] step ${index + 1}: ${step.agent}${step.action === MODEL_CALL ? "" : ` ${step.action}`} (${step.model ?? "?"}) ` +
       `${step.inputTokens}+${step.outputTokens} tokens, $${step.costUsd.toFixed(4)}, ${Math.round(step.latencyMs)} ms`,
   ];
   if (step.code !== undefined) lines.push(indent(step.code.trimEnd()));

@@ -8,7 +8,7 @@ import { loadModelConfig } from "../llm/index.js";
 import { parseRoleOverrides } from "../orchestrator/roles.js";
 import { runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
-import { openStore } from "../store/index.js";
+import { MODEL_CALL, openStore } from "../store/index.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { formatDollars } from "./table.js";
 import type { SolveFlags } from "./solve-flags.js";
@@ -116,7 +116,8 @@ function traceLine(step: StepDraft): string {
     return flat.length > width ? `${flat.slice(0, width - 3)}...` : flat;
   };
   const detail = step.model ? oneLine(step.response, 100) : `${oneLine(step.prompt, 60)} => ${oneLine(step.response, 40)}`;
-  return `  ${step.agent.padEnd(18)} ${detail}`;
+  const who = step.action === MODEL_CALL ? step.agent : `${step.agent} ${step.action}`;
+  return `  ${who.padEnd(18)} ${detail}`;
 }
 
 function renderReport(report: SolveReport): string {

@@ -1,11 +1,11 @@
 import type { Program, Sandbox } from "../../sandbox/sandbox.js";
-import type { Task } from "../../tasks/task.js";
+import type { PublicTask } from "../../tasks/task.js";
 import { exampleTests, visibleTestProgram } from "./visible-tests.js";
 
 /** One candidate to check: the code is appended to `prompt` ("" for a whole-program solution). */
 export interface DocstringCheckItem {
   key: string;
-  task: Pick<Task, "id" | "prompt" | "entryPoint" | "visibleExamples">;
+  task: PublicTask;
   prompt: string;
   code: string;
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
-import { experimentIdFor, newRunId, type ExperimentRecord, type RunRecord, type StepRecord, type Store } from "../store/index.js";
+import { experimentIdFor, MODEL_CALL, newRunId, type ExperimentRecord, type RunRecord, type StepRecord, type Store } from "../store/index.js";
 import { checkDocstringExamples } from "./docstring-check.js";
 import { judgedCodes, promptFor } from "./evaluate-samples.js";
 import type { LineResult } from "./results-file.js";
@@ -148,6 +148,7 @@ export async function importEvaluatedSamples(store: Store, request: ImportRunReq
         experimentId,
         index: 0,
         agent: "Coder",
+        action: MODEL_CALL,
         response: sample.code,
         code: codes[i]!,
         testOutput: check.text,

@@ -15,6 +15,7 @@ export function stepView(step: StepRecord, maxChars = Number.POSITIVE_INFINITY) 
   return {
     index: step.index,
     agent: step.agent,
+    action: step.action,
     model: step.model ?? null,
     prompt: clipText(step.prompt, maxChars),
     response: clipText(step.response, maxChars),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AGENT_ROLES } from "../../agents/agent.js";
+import { AGENTS } from "../../agents/agent.js";
 import { BENCHMARK_MODES } from "./benchmark-runner.js";
 import { LadderSchema } from "./ladder.js";
 
@@ -19,7 +19,7 @@ export const BenchmarkConfigSchema = z.object({
   problemIds: z.array(z.string()),
   localModel: z.string(),
   frontierModel: z.string(),
-  roleOverrides: z.partialRecord(z.enum(AGENT_ROLES), z.string()),
+  roleOverrides: z.partialRecord(z.enum(AGENTS), z.string()),
   maxIterations: z.number().int().positive(),
   checkpointEvery: z.number().int().positive(),
   trajectories: z.number().int().positive(),

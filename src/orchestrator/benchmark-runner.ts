@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import type { AgentRole } from "../../agents/agent.js";
+import type { Agent } from "../../agents/agent.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
@@ -50,7 +50,7 @@ export interface BenchmarkJob {
   store: Store;
   sandbox: Sandbox;
   /** Backends for one experiment, already wired to log their calls under its id. */
-  modelsFor(experimentId: string): Record<AgentRole, ModelBackend>;
+  modelsFor(experimentId: string): Record<Agent, ModelBackend>;
   hiddenTimeoutSeconds(task: Task): number;
   /** Decides the auto arm's experiments; required when an arm is auto. */
   autoPilot?: AutoPilot;

@@ -1,4 +1,4 @@
-import type { AgentRole } from "../../agents/agent.js";
+import type { Agent } from "../../agents/agent.js";
 import { MODES, type Mode } from "../../policy/actions.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import { selectRange } from "../../tasks/load.js";
@@ -95,7 +95,7 @@ async function runPlannedSession(
       const logMode = config.replayOf ? "replay" : config.cache ? "cache" : "record";
       return (backend: ModelBackend) => withCallLog(backend, callLog, logMode);
     };
-    const modelsFor = (experimentId: string): Record<AgentRole, ModelBackend> => backendsByRole(config, backends, logged(experimentId));
+    const modelsFor = (experimentId: string): Record<Agent, ModelBackend> => backendsByRole(config, backends, logged(experimentId));
     const ladder = config.ladder && { ladder: config.ladder, backendFor: (experimentId: string, model: string) => logged(experimentId)(backends.get(model)!) };
     if (ladder) deps.log(`auto: ladder ${describeLadder(ladder.ladder)}`);
     if (auto) deps.log(`auto: policy ${auto.loadedFrom}${auto.learning ? `, learning online; updates saved to ${auto.learning.savePath}` : ""}`);

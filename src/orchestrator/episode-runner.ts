@@ -1,8 +1,8 @@
-import type { AgentRole } from "../../agents/agent.js";
-import { publicView } from "../../agents/public-task.js";
-import { MODES, type Agent, type AgentChoice, type Mode } from "../../policy/actions.js";
+import type { Agent } from "../../agents/agent.js";
+import { MODES, type AgentChoice, type Mode } from "../../policy/actions.js";
 import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
-import type { Task } from "../../tasks/task.js";
+import { publicView, type Task } from "../../tasks/task.js";
+import type { AgentStepReport } from "../../training/environment.js";
 import type { LiveEpisode, LiveEpisodeRunner } from "../../training/live-environment.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import { scaledTimeLimits } from "../evaluation/time-limits.js";
@@ -12,7 +12,7 @@ import type { Budget } from "./budget.js";
 import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
 import { backendsByRole, connectModels } from "./model-backends.js";
 import type { ModelChoice } from "./roles.js";
-import { episodeResult, escalateWork, runAgentStep, scriptedNext, startEpisodeWork, type AgentStepReport, type EpisodeWork } from "./episode.js";
+import { episodeResult, escalateWork, runAgentStep, scriptedNext, startEpisodeWork, type EpisodeWork } from "./episode.js";
 import { describeLadder, rungCount, type Ladder } from "./ladder.js";
 import type { PipelineResult, PipelineSettings } from "./pipeline.js";
 import { Trajectory, type StepListener } from "./trajectory.js";
@@ -23,7 +23,7 @@ import { Trajectory, type StepListener } from "./trajectory.js";
  * `koderz train-meta --env live`, or `koderz benchmark --mode auto`).
  */
 export interface EpisodeRunnerOptions {
-  models: Record<AgentRole, ModelBackend>;
+  models: Record<Agent, ModelBackend>;
   sandbox: Sandbox;
   settings: PipelineSettings;
   /** Per-episode limits, as for any experiment. */
@@ -107,7 +107,7 @@ export class OrchestratedEpisode implements LiveEpisode {
     return { mode: this.work.mode, agent: this.work.ran.at(-1)!, report };
   }
 
-  private modelsOnRung(rung: number): Record<AgentRole, ModelBackend> {
+  private modelsOnRung(rung: number): Record<Agent, ModelBackend> {
     const ladder = this.options.ladder;
     if (ladder?.ladder.kind !== "models") return this.options.models;
     return { ...this.options.models, [ladder.ladder.role]: ladder.backend(ladder.ladder.models[rung]!) };

@@ -1,11 +1,14 @@
-import { runHybridCoder } from "../../agents/coder.js";
-import { runPlanner } from "../../agents/planner.js";
-import { runReviewer } from "../../agents/reviewer.js";
-import { runTester } from "../../agents/tester.js";
-import type { Agent, Mode } from "../../policy/actions.js";
+import type { Agent } from "../../agents/agent.js";
+import { CODER } from "../../agents/coder.js";
+import { PLANNER } from "../../agents/planner.js";
+import { REVIEWER } from "../../agents/reviewer.js";
+import { ask } from "../../agents/run-agent.js";
+import { TESTER } from "../../agents/tester.js";
+import type { Mode } from "../../policy/actions.js";
+import type { AgentStepReport } from "../../training/environment.js";
 import { MODE_SPECS, nextScriptedAgent, type ModeSpec, type ScriptEvidence } from "../../policy/mode-spec.js";
 import { exampleTests, runVisibleTests, testerTests, type VisibleTest } from "../evaluation/visible-tests.js";
-import { better, checkAndRecord, writeDrafts, type PipelineContext, type PipelineResult, type Scored } from "./pipeline.js";
+import { better, checkAndRecord, functionTaskState, writeDrafts, type PipelineContext, type PipelineResult, type Scored } from "./pipeline.js";
 import { debugOnce } from "./pipelines/debug-rounds.js";
 
 /**
@@ -45,20 +48,6 @@ export interface EpisodeWork {
   ran: Agent[];
   /** Set by an escalation: the next Coder starts from the best candidate so far and its test report. */
   carryOver?: boolean;
-}
-
-/** What one agent step measured and spent, and what else a user could see after it. */
-export interface AgentStepReport {
-  /** The best candidate's visible pass fraction after the step, when the step ran visible tests. */
-  visiblePassFraction?: number;
-  tokens: number;
-  costUsd: number;
-  /** Tests the Tester has written so far. */
-  testerTests: number;
-  /** The Reviewer's verdict, on a Reviewer step. */
-  review?: "accepted" | "rejected";
-  /** The best candidate raises an error other than a failed assertion on a visible test. */
-  codeRaises: boolean;
 }
 
 /**
@@ -117,18 +106,18 @@ function askOptions(work: EpisodeWork) {
 const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> = {
   async Planner(work) {
     const { context } = work;
-    const plan = await runPlanner(context.models.Planner, context.task, askOptions(work));
-    context.trajectory.add(plan.call);
-    work.plan = plan.plan;
+    const planned = await ask(PLANNER.humaneval, { task: context.task }, context.models.Planner, askOptions(work));
+    context.trajectory.add(planned.call);
+    work.plan = planned.output;
     return undefined;
   },
 
   /** New tests are added to the set, and the best candidate is re-checked against the whole set so every candidate is judged alike. */
   async Tester(work) {
     const { context } = work;
-    const tester = await runTester(context.models.Tester, context.task, askOptions(work));
+    const tester = await ask(TESTER.humaneval, { task: context.task }, context.models.Tester, askOptions(work));
     const known = new Set(work.tests.map((test) => test.name));
-    work.tests.push(...testerTests(tester.tests).filter((test) => !known.has(test.name)));
+    work.tests.push(...testerTests(tester.output).filter((test) => !known.has(test.name)));
     if (!work.best) {
       context.trajectory.add(tester.call);
       return undefined;
@@ -145,16 +134,17 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
     const hybrid = !work.carryOver && work.spec.script.some((step) => step.coder === "hybrid") && work.best && !work.best.report.allPassed && ranked.length >= 2;
     if (hybrid) {
       const partner = ranked.find((draft) => draft.completion !== work.best!.completion) ?? ranked[1]!;
-      const merged = await runHybridCoder(context.models.Coder, context.task, [work.best!.completion, partner.completion], work.best!.report.text, askOptions(work));
+      const state = functionTaskState(context, work.best, { coderStart: { mergeWith: partner.completion } });
+      const merged = await ask(CODER.humaneval, state, context.models.Coder, askOptions(work));
       work.best = better(work.best!, await checkAndRecord(context, merged, work.tests));
       work.iterations += 1;
       return work.best.report.passFraction;
     }
     const fresh = work.drafts.length === 0 || work.carryOver;
     const samples = fresh && work.spec.script.some((step) => step.coder === "drafts") ? context.settings.trajectories : undefined;
-    const previous = work.carryOver && work.best ? { completion: work.best.completion, testReport: work.best.report.text } : undefined;
+    const state = functionTaskState(context, work.best, { plan: work.plan, guidance: work.guidance, ...(work.carryOver ? { coderStart: "candidate" } : {}) });
     work.carryOver = false;
-    const written = await writeDrafts(context, { plan: work.plan, guidance: work.guidance, previous }, samples, work.spec.answerTokens);
+    const written = await writeDrafts(context, state, samples, work.spec.answerTokens);
     for (const draft of written) {
       const scored = await checkAndRecord(context, draft, work.tests);
       work.drafts.push(scored);
@@ -174,9 +164,9 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
   async Reviewer(work) {
     const { context } = work;
     const best = work.best!;
-    const review = await runReviewer(context.models.Reviewer, context.task, best.completion, best.report.text, askOptions(work));
+    const review = await ask(REVIEWER.humaneval, functionTaskState(context, best), context.models.Reviewer, askOptions(work));
     context.trajectory.add(review.call);
-    work.guidance = review.accept ? undefined : review.feedback;
+    work.guidance = review.output.accept ? undefined : review.output.feedback;
     return undefined;
   },
 };

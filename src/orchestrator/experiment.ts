@@ -1,7 +1,6 @@
-import type { AgentRole } from "../../agents/agent.js";
-import { publicView } from "../../agents/public-task.js";
+import type { Agent } from "../../agents/agent.js";
 import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
-import type { Task } from "../../tasks/task.js";
+import { publicView, type Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import type { Budget } from "./budget.js";
@@ -11,6 +10,7 @@ import type { StoredMeasures } from "../store/index.js";
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { iterative } from "./pipelines/iterative.js";
 import { scriptedPipeline } from "./pipelines/scripted.js";
+import { STEP_BY_KODERZ } from "../store/index.js";
 import { Trajectory, type StepDraft, type StepListener } from "./trajectory.js";
 
 const PIPELINES: Record<PipelineMode, Pipeline> = {
@@ -24,7 +24,7 @@ const PIPELINES: Record<PipelineMode, Pipeline> = {
 export interface ExperimentSpec {
   task: Task;
   mode: PipelineMode;
-  models: Record<AgentRole, ModelBackend>;
+  models: Record<Agent, ModelBackend>;
   sandbox: Sandbox;
   settings: PipelineSettings;
   budget?: Budget;
@@ -83,7 +83,8 @@ export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOut
 /** The scorer's model calls as steps of the experiment, so their tokens and dollars count. */
 function judgeSteps(scored: ScoreResult): StepDraft[] {
   return scored.calls.map((call) => ({
-    agent: "Judge",
+    agent: STEP_BY_KODERZ,
+    action: "judge",
     model: call.model,
     prompt: call.prompt,
     response: call.response.text,

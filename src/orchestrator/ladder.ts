@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AGENT_ROLES, type AgentRole } from "../../agents/agent.js";
+import { AGENTS } from "../../agents/agent.js";
 import { MODES, type Mode } from "../../policy/actions.js";
 import { KoderzError } from "../errors.js";
 import { resolveModel, type ModelConfig } from "../llm/index.js";
@@ -13,7 +13,7 @@ import { resolveModel, type ModelConfig } from "../llm/index.js";
  */
 export const LadderSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("modes"), modes: z.array(z.enum(MODES)).min(2) }),
-  z.object({ kind: z.literal("models"), role: z.enum(AGENT_ROLES as [AgentRole, ...AgentRole[]]), models: z.array(z.string().min(1)).min(2) }),
+  z.object({ kind: z.literal("models"), role: z.enum(AGENTS), models: z.array(z.string().min(1)).min(2) }),
 ]);
 export type Ladder = z.infer<typeof LadderSchema>;
 
@@ -45,8 +45,8 @@ export function parseLadder(value: string, config?: ModelConfig): Ladder {
   }
 
   const rawRole = text.slice(0, equals).trim();
-  const role = AGENT_ROLES.find((r) => r.toLowerCase() === rawRole.toLowerCase());
-  if (!role) refuse(`"${rawRole}" is not a role`, `a ladder of models names one role of ${AGENT_ROLES.join(", ")}; ${EXAMPLES}`);
+  const role = AGENTS.find((r) => r.toLowerCase() === rawRole.toLowerCase());
+  if (!role) refuse(`"${rawRole}" is not a role`, `a ladder of models names one role of ${AGENTS.join(", ")}; ${EXAMPLES}`);
   const models = rungs(text.slice(equals + 1));
   checkRungs(models);
   for (const [index, model] of models.entries()) {

@@ -1,4 +1,4 @@
-import type { AgentRole } from "../../agents/agent.js";
+import type { Agent } from "../../agents/agent.js";
 import { createBackend, preflightAll, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import type { PipelineMode } from "./pipeline.js";
@@ -29,6 +29,6 @@ export function backendsByRole(
   choice: ModelChoice,
   backends: ReadonlyMap<string, ModelBackend>,
   wrap: (backend: ModelBackend) => ModelBackend = (backend) => backend,
-): Record<AgentRole, ModelBackend> {
-  return Object.fromEntries(Object.entries(roleModels(choice)).map(([role, model]) => [role, wrap(backends.get(model)!)])) as Record<AgentRole, ModelBackend>;
+): Record<Agent, ModelBackend> {
+  return Object.fromEntries(Object.entries(roleModels(choice)).map(([role, model]) => [role, wrap(backends.get(model)!)])) as Record<Agent, ModelBackend>;
 }

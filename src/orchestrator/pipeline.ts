@@ -1,6 +1,8 @@
-import type { AgentRole } from "../../agents/agent.js";
-import { runCoder, type Candidate, type CoderInput } from "../../agents/coder.js";
-import type { PublicTask } from "../../agents/public-task.js";
+import type { Agent, AgentCall } from "../../agents/agent.js";
+import { CODER } from "../../agents/coder.js";
+import { ask } from "../../agents/run-agent.js";
+import type { FunctionTaskState } from "../../agents/team-state.js";
+import type { PublicTask } from "../../tasks/task.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelBackend } from "../llm/types.js";
 import { runVisibleTests, type CheckReport, type VisibleTest } from "../evaluation/visible-tests.js";
@@ -14,7 +16,7 @@ import type { PipelineSettings } from "./modes.js";
 
 export interface PipelineContext {
   task: PublicTask;
-  models: Record<AgentRole, ModelBackend>;
+  models: Record<Agent, ModelBackend>;
   sandbox: Sandbox;
   trajectory: Trajectory;
   settings: PipelineSettings;
@@ -32,6 +34,12 @@ export interface PipelineResult {
 
 export type Pipeline = (context: PipelineContext) => Promise<PipelineResult>;
 
+/** A completion the Coder or the Debugger wrote, with the model call that wrote it. */
+export interface Written {
+  output: string;
+  call: AgentCall;
+}
+
 /** A candidate with its visible-test report. */
 export interface Scored {
   completion: string;
@@ -39,14 +47,19 @@ export interface Scored {
 }
 
 /** Runs the visible tests on a fresh candidate and records the step that wrote it. */
-export async function checkAndRecord(context: PipelineContext, candidate: Candidate, tests: VisibleTest[]): Promise<Scored> {
-  const report = await runVisibleTests(context.sandbox, context.task, candidate.completion, tests);
-  context.trajectory.add(candidate.call, {
-    code: candidate.completion,
+export async function checkAndRecord(context: PipelineContext, written: Written, tests: VisibleTest[]): Promise<Scored> {
+  const report = await runVisibleTests(context.sandbox, context.task, written.output, tests);
+  context.trajectory.add(written.call, {
+    code: written.output,
     testOutput: report.text,
     visiblePassFraction: report.passFraction,
   });
-  return { completion: candidate.completion, report };
+  return { completion: written.output, report };
+}
+
+/** The shared state an agent reads, with the candidate in hand and its report. */
+export function functionTaskState(context: PipelineContext, candidate: Scored | undefined, rest: Omit<FunctionTaskState, "task" | "candidate"> = {}): FunctionTaskState {
+  return { task: context.task, ...(candidate ? { candidate: { completion: candidate.completion, testReport: candidate.report.text } } : {}), ...rest };
 }
 
 /** The better of two candidates by visible pass fraction; the earlier one wins a tie. */
@@ -61,10 +74,8 @@ const DRAFT_TEMPERATURE = 0.8;
  * The Coder's drafts for one step: one greedy draft, or `samples` drafts sampled in parallel
  * (deep mode's trajectories), each with its own seed so record/replay keeps them apart.
  */
-export async function writeDrafts(context: PipelineContext, input: Omit<CoderInput, "task">, samples?: number, maxTokens?: number): Promise<Candidate[]> {
-  const { task, models, signal } = context;
-  if (samples === undefined) return [await runCoder(models.Coder, { task, ...input }, { signal, maxTokens })];
-  return Promise.all(
-    Array.from({ length: samples }, (_, seed) => runCoder(models.Coder, { task, ...input }, { signal, seed, temperature: DRAFT_TEMPERATURE, maxTokens })),
-  );
+export async function writeDrafts(context: PipelineContext, state: FunctionTaskState, samples?: number, maxTokens?: number): Promise<Written[]> {
+  const { models, signal } = context;
+  if (samples === undefined) return [await ask(CODER.humaneval, state, models.Coder, { signal, maxTokens })];
+  return Promise.all(Array.from({ length: samples }, (_, seed) => ask(CODER.humaneval, state, models.Coder, { signal, seed, temperature: DRAFT_TEMPERATURE, maxTokens })));
 }

@@ -1,4 +1,4 @@
-import { AGENT_ROLES, type AgentRole } from "../../agents/agent.js";
+import { AGENTS, type Agent } from "../../agents/agent.js";
 import type { Mode } from "../../policy/actions.js";
 import { MODE_SPECS, scriptAgents } from "../../policy/mode-spec.js";
 import { KoderzError } from "../errors.js";
@@ -10,11 +10,11 @@ export interface ModelChoice {
   /** The stronger model: Planner and Reviewer by default (e.g. kimi-k2). */
   frontierModel: string;
   /** --model-for ROLE=MODEL overrides. */
-  roleOverrides: Partial<Record<AgentRole, string>>;
+  roleOverrides: Partial<Record<Agent, string>>;
 }
 
 /** Which roles a mode calls: only their models need to answer before a run starts. fast, standard and deep call their scripts' agents. */
-const ROLES_BY_MODE: Record<PipelineMode, readonly AgentRole[]> = {
+const ROLES_BY_MODE: Record<PipelineMode, readonly Agent[]> = {
   "zero-shot": scriptAgents(MODE_SPECS.humaneval.fast),
   fast: scriptAgents(MODE_SPECS.humaneval.fast),
   iterative: ["Planner", "Coder", "Debugger", "Reviewer"],
@@ -23,12 +23,12 @@ const ROLES_BY_MODE: Record<PipelineMode, readonly AgentRole[]> = {
 };
 
 /** The role's model: a --model-for override, else the mode spec's tier for the role (deep's, which names every role, by default). */
-export function modelForRole(choice: ModelChoice, role: AgentRole, mode: Mode = "deep"): string {
+export function modelForRole(choice: ModelChoice, role: Agent, mode: Mode = "deep"): string {
   return choice.roleOverrides[role] ?? (MODE_SPECS.humaneval[mode].models[role] === "frontier" ? choice.frontierModel : choice.localModel);
 }
 
-export function roleModels(choice: ModelChoice): Record<AgentRole, string> {
-  return Object.fromEntries(AGENT_ROLES.map((role) => [role, modelForRole(choice, role)])) as Record<AgentRole, string>;
+export function roleModels(choice: ModelChoice): Record<Agent, string> {
+  return Object.fromEntries(AGENTS.map((role) => [role, modelForRole(choice, role)])) as Record<Agent, string>;
 }
 
 /** The distinct models the given modes will call, for one preflight each. */
@@ -37,17 +37,17 @@ export function modelsUsedBy(choice: ModelChoice, modes: readonly PipelineMode[]
 }
 
 /** Parses repeated `--model-for ROLE=MODEL` values; roles are matched case-insensitively. */
-export function parseRoleOverrides(values: readonly string[]): Partial<Record<AgentRole, string>> {
-  const overrides: Partial<Record<AgentRole, string>> = {};
+export function parseRoleOverrides(values: readonly string[]): Partial<Record<Agent, string>> {
+  const overrides: Partial<Record<Agent, string>> = {};
   for (const value of values) {
     const [rawRole, ...rest] = value.split("=");
     const model = rest.join("=").trim();
-    const role = AGENT_ROLES.find((r) => r.toLowerCase() === rawRole?.trim().toLowerCase());
+    const role = AGENTS.find((r) => r.toLowerCase() === rawRole?.trim().toLowerCase());
     if (!role || !model) {
       throw new KoderzError(
         "usage",
         `--model-for "${value}" is not ROLE=MODEL`,
-        `use one of ${AGENT_ROLES.join(", ")}, e.g. --model-for Reviewer=kimi-k2`,
+        `use one of ${AGENTS.join(", ")}, e.g. --model-for Reviewer=kimi-k2`,
       );
     }
     overrides[role] = model;

@@ -1,5 +1,5 @@
 import type { AgentCall } from "../../agents/agent.js";
-import type { StepRecord } from "../store/index.js";
+import { MODEL_CALL, type StepRecord } from "../store/index.js";
 import { exhaustedLimit, type Budget, type Spend } from "./budget.js";
 
 export type StepDraft = Omit<StepRecord, "experimentId" | "index">;
@@ -27,7 +27,8 @@ export class Trajectory {
 
   add(call: AgentCall, result: StepProduct = {}): void {
     const step: StepDraft = {
-      agent: call.role,
+      agent: call.agent,
+      action: MODEL_CALL,
       model: call.model,
       prompt: call.prompt,
       response: call.response.text,

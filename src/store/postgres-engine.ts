@@ -301,13 +301,14 @@ export class PgStore {
     if (inserted.rowCount === 0) return false;
     for (const step of steps) {
       await client.query(
-        `INSERT INTO steps (experiment_id, step_index, agent, model, prompt, response, code, test_output,
+        `INSERT INTO steps (experiment_id, step_index, agent, action, model, prompt, response, code, test_output,
            visible_pass_fraction, input_tokens, output_tokens, cost_usd, latency_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
         [
           experiment.experimentId,
           step.index,
           step.agent,
+          step.action,
           nullable(step.model),
           nullable(step.prompt),
           nullable(step.response),

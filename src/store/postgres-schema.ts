@@ -141,6 +141,16 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE experiments ADD COLUMN measures TEXT;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- A step's agent and action, apart (they were one column): as SQLite's version 4 (schema.ts).
+      ALTER TABLE steps ADD COLUMN action TEXT NOT NULL DEFAULT 'model';
+      UPDATE steps SET agent = split_part(agent, ':', 1), action = substr(agent, strpos(agent, ':') + 1) WHERE strpos(agent, ':') > 0;
+      UPDATE steps SET agent = 'koderz', action = 'judge' WHERE agent = 'Judge';
+      UPDATE steps SET agent = 'koderz', action = agent WHERE agent NOT IN ('Planner', 'Coder', 'Tester', 'Debugger', 'Reviewer', 'koderz');
+    `,
+  },
 ];
 
 export const LATEST_POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -102,10 +102,18 @@ export interface StoredMeasures {
   drafts?: DraftBehaviour;
 }
 
+/** A step's agent when koderz took it itself: its own test runs, the grader's judge. */
+export const STEP_BY_KODERZ = "koderz";
+/** A step's action when it was a model call (the others name a tool or koderz's own work). */
+export const MODEL_CALL = "model";
+
 export interface StepRecord {
   experimentId: string;
   index: number;
-  agent: string; // Planner, Coder, Tester, Debugger, Reviewer, or a tool name
+  /** Who took the step: Planner, Coder, Tester, Debugger, Reviewer, or koderz itself (STEP_BY_KODERZ). */
+  agent: string;
+  /** What the step was: a model call (MODEL_CALL), a tool the agent called ("edit", "run_tests" ...), or koderz's own "run_tests" or "judge". */
+  action: string;
   model?: string;
   prompt?: string;
   response?: string;

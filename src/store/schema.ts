@@ -122,6 +122,19 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE experiments ADD COLUMN measures TEXT;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Who took a step and what it did were one column, agent: "Coder", "Coder:edit", "run_tests",
+      -- "Judge". Now agent is one of the five agents, or "koderz" for the steps koderz takes itself
+      -- (its own test runs, the grader's judge), and action is what the step did: "model" (a model
+      -- call), the tool an agent called ("edit", "run_tests" ...), koderz's "run_tests" or "judge".
+      ALTER TABLE steps ADD COLUMN action TEXT NOT NULL DEFAULT 'model';
+      UPDATE steps SET agent = substr(agent, 1, instr(agent, ':') - 1), action = substr(agent, instr(agent, ':') + 1) WHERE instr(agent, ':') > 0;
+      UPDATE steps SET agent = 'koderz', action = 'judge' WHERE agent = 'Judge';
+      UPDATE steps SET agent = 'koderz', action = agent WHERE agent NOT IN ('Planner', 'Coder', 'Tester', 'Debugger', 'Reviewer', 'koderz');
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -247,15 +247,16 @@ export class SqliteStore implements Store {
           experiment.measures ? JSON.stringify(experiment.measures) : null,
         );
       const insertStep = this.db.prepare(
-        `INSERT INTO steps (experiment_id, step_index, agent, model, prompt, response, code, test_output,
+        `INSERT INTO steps (experiment_id, step_index, agent, action, model, prompt, response, code, test_output,
            visible_pass_fraction, input_tokens, output_tokens, cost_usd, latency_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const step of steps) {
         insertStep.run(
           experiment.experimentId,
           step.index,
           step.agent,
+          step.action,
           nullable(step.model),
           nullable(step.prompt),
           nullable(step.response),

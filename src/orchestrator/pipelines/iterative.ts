@@ -1,9 +1,10 @@
-import { runCoder } from "../../../agents/coder.js";
-import { runDebugger } from "../../../agents/debugger.js";
-import { runPlanner } from "../../../agents/planner.js";
-import { runReviewer } from "../../../agents/reviewer.js";
+import { CODER } from "../../../agents/coder.js";
+import { DEBUGGER } from "../../../agents/debugger.js";
+import { PLANNER } from "../../../agents/planner.js";
+import { REVIEWER } from "../../../agents/reviewer.js";
+import { ask } from "../../../agents/run-agent.js";
 import { exampleTests } from "../../evaluation/visible-tests.js";
-import { checkAndRecord, type Pipeline } from "../pipeline.js";
+import { checkAndRecord, functionTaskState, type Pipeline } from "../pipeline.js";
 
 /**
  * Iterative: the Planner writes a spec, then the Coder and Debugger (the local model by default)
@@ -16,26 +17,23 @@ export const iterative: Pipeline = async (context) => {
   let stoppedBy = trajectory.exhausted();
   if (stoppedBy) return { completion: "", iterations: 0, stoppedBy };
 
-  const spec = await runPlanner(models.Planner, task, { signal });
-  trajectory.add(spec.call);
+  const planned = await ask(PLANNER.humaneval, { task }, models.Planner, { signal });
+  trajectory.add(planned.call);
+  const plan = planned.output;
   if ((stoppedBy = trajectory.exhausted())) return { completion: "", iterations: 0, stoppedBy };
 
-  let current = await checkAndRecord(context, await runCoder(models.Coder, { task, plan: spec.plan }, { signal }), tests);
+  let current = await checkAndRecord(context, await ask(CODER.humaneval, { task, plan }, models.Coder, { signal }), tests);
   let iterations = 1;
   let guidance: string | undefined;
   while (!current.report.allPassed && iterations < settings.maxIterations) {
     if ((stoppedBy = trajectory.exhausted())) break;
     if (iterations % settings.checkpointEvery === 0) {
-      const review = await runReviewer(models.Reviewer, task, current.completion, current.report.text, { signal });
+      const review = await ask(REVIEWER.humaneval, functionTaskState(context, current), models.Reviewer, { signal });
       trajectory.add(review.call);
-      guidance = review.feedback;
+      guidance = review.output.feedback;
       if ((stoppedBy = trajectory.exhausted())) break;
     }
-    const fix = await runDebugger(
-      models.Debugger,
-      { task, completion: current.completion, failures: current.report.text, plan: spec.plan, guidance },
-      { signal },
-    );
+    const fix = await ask(DEBUGGER.humaneval, functionTaskState(context, current, { plan, guidance }), models.Debugger, { signal });
     current = await checkAndRecord(context, fix, tests);
     iterations += 1;
   }

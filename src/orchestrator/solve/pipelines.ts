@@ -1,15 +1,14 @@
-import { REPO_CODER_ROLE, REPO_CODER_SYSTEM, repoCoderMessage } from "../../../agents/repo-coder.js";
-import { REPO_DEBUGGER_ROLE, REPO_DEBUGGER_SYSTEM, repoDebuggerMessage } from "../../../agents/repo-debugger.js";
-import { REPO_PLANNER_ROLE, REPO_PLANNER_SYSTEM, repoPlannerMessage } from "../../../agents/repo-planner.js";
-import { parseRepoReview, REPO_REVIEWER_ROLE, REPO_REVIEWER_SYSTEM, repoReviewerMessage } from "../../../agents/repo-reviewer.js";
-import { parseReproductionTests, REPO_TESTER_ROLE, REPO_TESTER_SYSTEM, repoTesterMessage } from "../../../agents/repo-tester.js";
-import { ALL_TOOLS, READ_TOOLS, clip } from "../../../agents/tools/index.js";
-import type { AgentRole } from "../../../agents/agent.js";
-import type { RepoTool } from "../../../agents/tools/tool.js";
-import type { Agent } from "../../../policy/actions.js";
+import type { Agent, AgentSpec } from "../../../agents/agent.js";
+import { CODER } from "../../../agents/coder.js";
+import { DEBUGGER } from "../../../agents/debugger.js";
+import { PLANNER } from "../../../agents/planner.js";
+import { REVIEWER } from "../../../agents/reviewer.js";
+import { work as runAgent } from "../../../agents/run-agent.js";
+import type { IssueState } from "../../../agents/team-state.js";
+import { TESTER } from "../../../agents/tester.js";
+import { clip } from "../../../agents/tools/index.js";
 import { MODE_SPECS, nextScriptedAgent, type ScriptEvidence } from "../../../policy/mode-spec.js";
 import type { SolveContext, SolveMode, SolveOutcome, SolvePipeline } from "./solve-pipeline.js";
-import { runToolLoop, type ToolLoopResult } from "./tool-loop.js";
 import type { TestRun } from "./workspace-tests.js";
 
 /**
@@ -38,7 +37,7 @@ function scripted(mode: SolveMode): SolvePipeline {
     const evidence = (): ScriptEvidence => ({
       failing: work.lastRun !== undefined && !work.lastRun.passed,
       rejected: work.review?.accept === false,
-      failingTestNamed: context.view.knownFailingTests.length > 0,
+      failingTestNamed: context.issue.knownFailingTests.length > 0,
       drafts: 0,
     });
     for (let next = nextScriptedAgent(spec.script, work.ran, evidence(), context); next !== "Stop"; next = nextScriptedAgent(spec.script, work.ran, evidence(), context)) {
@@ -54,21 +53,20 @@ function scripted(mode: SolveMode): SolvePipeline {
   };
 }
 
-/** Each role's turn on the shared work. */
-const SOLVE_STEPS: Record<Agent, (context: SolveContext, work: SolveWork, maxTokens: number) => Promise<ToolLoopResult>> = {
+/** Each agent's turn on the shared work; the agents read it as their shared state (IssueState). */
+const SOLVE_STEPS: Record<Agent, (context: SolveContext, work: SolveWork, maxTokens: number) => Promise<{ stoppedBy?: string }>> = {
   async Planner(context, work, maxTokens) {
-    const planner = await role(context, REPO_PLANNER_ROLE, REPO_PLANNER_SYSTEM, repoPlannerMessage(context.view, context.repoMap), READ_TOOLS, maxTokens);
-    work.plan = planner.text;
+    const planner = await turn(PLANNER.repository, context, issueState(context, work), maxTokens);
+    work.plan = planner.output;
     return planner;
   },
   async Tester(context, work, maxTokens) {
-    const tester = await role(context, REPO_TESTER_ROLE, REPO_TESTER_SYSTEM, repoTesterMessage(context.view, work.plan ?? ""), ALL_TOOLS, maxTokens);
-    work.reproductionTests = parseReproductionTests(tester.text);
+    const tester = await turn(TESTER.repository, context, issueState(context, work), maxTokens);
+    work.reproductionTests = tester.output;
     return tester;
   },
   async Coder(context, work, maxTokens) {
-    const message = work.plan === undefined ? repoCoderMessage({ view: context.view, repoMap: context.repoMap }) : repoCoderMessage({ view: context.view, plan: work.plan, reproductionTests: work.reproductionTests });
-    const coder = await role(context, REPO_CODER_ROLE, REPO_CODER_SYSTEM, message, ALL_TOOLS, maxTokens);
+    const coder = await turn(CODER.repository, context, issueState(context, work), maxTokens);
     work.iterations += 1;
     work.lastRun = undefined;
     return coder;
@@ -76,8 +74,7 @@ const SOLVE_STEPS: Record<Agent, (context: SolveContext, work: SolveWork, maxTok
   async Debugger(context, work, maxTokens) {
     const run = work.lastRun ?? (await recordedCheck(context, work));
     const guidance = work.review?.accept === false ? work.review.feedback : undefined;
-    const message = repoDebuggerMessage({ view: context.view, failures: testReport(run), diff: clip(await context.diff(), 12_000), plan: work.plan, guidance });
-    const debuggerTurn = await role(context, REPO_DEBUGGER_ROLE, REPO_DEBUGGER_SYSTEM, message, ALL_TOOLS, maxTokens);
+    const debuggerTurn = await turn(DEBUGGER.repository, context, { ...issueState(context, work), diff: await context.diff(), testReport: testReport(run), guidance }, maxTokens);
     work.iterations += 1;
     work.lastRun = undefined;
     return debuggerTurn;
@@ -85,11 +82,15 @@ const SOLVE_STEPS: Record<Agent, (context: SolveContext, work: SolveWork, maxTok
   async Reviewer(context, work, maxTokens) {
     const run = work.lastRun ?? (await recordedCheck(context, work));
     work.lastRun = run;
-    const reviewer = await role(context, REPO_REVIEWER_ROLE, REPO_REVIEWER_SYSTEM, repoReviewerMessage(context.view, await context.diff(), testReport(run)), READ_TOOLS, maxTokens);
-    if (!reviewer.stoppedBy) work.review = parseRepoReview(reviewer.text);
+    const reviewer = await turn(REVIEWER.repository, context, { ...issueState(context, work), diff: await context.diff(), testReport: testReport(run) }, maxTokens);
+    if (!reviewer.stoppedBy) work.review = reviewer.output;
     return reviewer;
   },
 };
+
+function issueState(context: SolveContext, work: SolveWork): IssueState {
+  return { issue: context.issue, repoMap: context.repoMap, plan: work.plan, reproductionTests: work.reproductionTests };
+}
 
 async function recordedCheck(context: SolveContext, outcome: Pick<SolveOutcome, "reproductionTests">): Promise<TestRun> {
   const run = await context.check(outcome.reproductionTests);
@@ -97,8 +98,8 @@ async function recordedCheck(context: SolveContext, outcome: Pick<SolveOutcome, 
   return run;
 }
 
-function role(context: SolveContext, name: AgentRole, system: string, user: string, tools: readonly RepoTool[], maxTokens: number): Promise<ToolLoopResult> {
-  return runToolLoop({ role: name, backend: context.models[name], system, user, tools, context: context.tools, trajectory: context.trajectory, signal: context.signal, maxTokens });
+function turn<Output>(spec: AgentSpec<IssueState, Output>, context: SolveContext, state: IssueState, maxTokens: number): Promise<{ output: Output; stoppedBy?: string }> {
+  return runAgent(spec, state, context.models[spec.agent], { tools: context.tools, turns: context.trajectory }, { signal: context.signal, maxTokens });
 }
 
 function testReport(run: TestRun): string {

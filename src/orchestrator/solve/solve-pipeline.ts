@@ -1,6 +1,6 @@
-import type { AgentRole } from "../../../agents/agent.js";
-import type { RepoIssueView } from "../../../agents/repo-agent.js";
+import type { Agent } from "../../../agents/agent.js";
 import type { ToolContext } from "../../../agents/tools/tool.js";
+import type { PublicIssue } from "../../../tasks/repo-task.js";
 import type { ModelBackend } from "../../llm/types.js";
 import type { SolveTrajectory } from "./solve-trajectory.js";
 import type { TestRun } from "./workspace-tests.js";
@@ -9,9 +9,9 @@ export const SOLVE_MODES = ["fast", "standard", "deep"] as const;
 export type SolveMode = (typeof SOLVE_MODES)[number];
 
 export interface SolveContext {
-  view: RepoIssueView;
+  issue: PublicIssue;
   repoMap: string;
-  models: Record<AgentRole, ModelBackend>;
+  models: Record<Agent, ModelBackend>;
   tools: ToolContext;
   trajectory: SolveTrajectory;
   /**

@@ -1,12 +1,11 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { simpleGit } from "simple-git";
-import { AGENT_ROLES, type AgentRole } from "../../../agents/agent.js";
-import { repoIssueView } from "../../../agents/repo-agent.js";
+import { AGENTS, type Agent } from "../../../agents/agent.js";
 import type { ToolContext } from "../../../agents/tools/tool.js";
 import { Workspace } from "../../../sandbox/workspace.js";
 import { WORKSPACE_IMAGE } from "../../../sandbox/workspace-image.js";
-import { uncommittedChanges, type RepoCheckout, type RepoTask } from "../../../tasks/repo-task.js";
+import { publicIssue, uncommittedChanges, type RepoCheckout, type RepoTask } from "../../../tasks/repo-task.js";
 import { KoderzError } from "../../errors.js";
 import { createBackend, withCallLog, type ModelConfig } from "../../llm/index.js";
 import type { ModelBackend } from "../../llm/types.js";
@@ -209,16 +208,16 @@ function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionPart
   const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: "cache" });
   const byRole = roleModels(request.models);
   const models = Object.fromEntries(
-    AGENT_ROLES.map((role) => [role, withCallLog(parts.backends.get(byRole[role])!, callLog, request.cache ? "cache" : "record")]),
-  ) as Record<AgentRole, ModelBackend>;
-  const view = repoIssueView(task, parts.test.command);
+    AGENTS.map((role) => [role, withCallLog(parts.backends.get(byRole[role])!, callLog, request.cache ? "cache" : "record")]),
+  ) as Record<Agent, ModelBackend>;
+  const issue = publicIssue(task, parts.test.command);
   // The orchestrator's checks run the tests the agents know about, or the whole suite. With a
   // hidden test patch they run the known PASS_TO_PASS tests and the Tester's reproduction.
-  const checkIds = view.knownFailingTests.length ? [...view.knownFailingTests, ...task.passToPass] : undefined;
+  const checkIds = issue.knownFailingTests.length ? [...issue.knownFailingTests, ...task.passToPass] : undefined;
   const check = async (reproductionTests: readonly string[]): Promise<TestRun> => (hidden ? await hidden.check(reproductionTests) : undefined) ?? tests.run(checkIds);
   const tools: ToolContext = { workspace, runTests: (ids) => tests.run(ids) };
   return {
-    view,
+    issue,
     models,
     tools,
     trajectory: parts.trajectory,

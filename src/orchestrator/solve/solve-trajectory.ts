@@ -1,8 +1,10 @@
-import type { AgentRole } from "../../../agents/agent.js";
+import type { Agent } from "../../../agents/agent.js";
+import type { TurnLog } from "../../../agents/run-agent.js";
 import type { ToolOutcome } from "../../../agents/tools/tool.js";
 import { serializeToolArguments } from "../../llm/tool-arguments.js";
 import type { ChatResponse, ToolCall } from "../../llm/types.js";
 import type { Budget } from "../budget.js";
+import { MODEL_CALL, STEP_BY_KODERZ } from "../../store/index.js";
 import { Trajectory, type StepDraft, type StepListener } from "../trajectory.js";
 
 export interface SolveBudget extends Budget {
@@ -17,11 +19,12 @@ const MAX_STORED_CHARS = 64_000;
  * The steps of one solve: model turns, tool calls and the orchestrator's own test runs, with the
  * budget (tokens, dollars, wall time from Trajectory, plus tool calls) checked before each.
  *
- * Step names: a model turn is stored under its role ("Coder"); a tool call the model made under
- * "<Role>:<tool>" ("Coder:edit", "Tester:run_tests"), so a trace shows who did what; a test run
- * the orchestrator made itself (baseline, checks, grading) under the bare tool name ("run_tests").
+ * Each step names who took it and what it did (see StepRecord): a model turn is the agent's
+ * "model" action; a tool call the model made is the agent's tool ("Coder", "edit"), so a trace
+ * shows who did what; a test run koderz made itself (baseline, checks, grading) is koderz's
+ * "run_tests".
  */
-export class SolveTrajectory extends Trajectory {
+export class SolveTrajectory extends Trajectory implements TurnLog {
   private toolCallCount = 0;
 
   constructor(
@@ -40,10 +43,11 @@ export class SolveTrajectory extends Trajectory {
   }
 
   /** A model turn: its text and the tool calls it asked for. */
-  addModelTurn(role: AgentRole, model: string, prompt: string, response: ChatResponse): void {
+  addModelTurn(role: Agent, model: string, prompt: string, response: ChatResponse): void {
     const calls = response.toolCalls.map((call) => `-> ${call.name}(${serializeToolArguments(call)})`);
     this.push({
       agent: role,
+      action: MODEL_CALL,
       model,
       prompt,
       response: [response.text, ...calls].filter(Boolean).join("\n"),
@@ -54,10 +58,11 @@ export class SolveTrajectory extends Trajectory {
     });
   }
 
-  addToolCall(role: AgentRole, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
+  addToolCall(role: Agent, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
     this.toolCallCount += 1;
     this.push({
-      agent: `${role}:${call.name}`,
+      agent: role,
+      action: call.name,
       prompt: serializeToolArguments(call),
       response: outcome.output.slice(0, MAX_STORED_CHARS),
       testOutput: outcome.testOutput?.slice(0, MAX_STORED_CHARS),
@@ -71,7 +76,8 @@ export class SolveTrajectory extends Trajectory {
   /** A test run koderz made itself; it does not count against the tool-call budget. */
   addCheck(name: string, command: string, output: string, passed: boolean, latencyMs: number): void {
     this.push({
-      agent: name,
+      agent: STEP_BY_KODERZ,
+      action: name,
       prompt: command,
       response: passed ? "passed" : "failed",
       testOutput: output.slice(0, MAX_STORED_CHARS),

@@ -192,7 +192,7 @@
         return h("li", { class: "card step", "data-step-index": s.index }, [
           h("header", {}, [
             h("span", { class: "step-no", text: s.index + 1 }),
-            h("span", { class: "agent", "data-field": "agent", text: s.agent }),
+            h("span", { class: "agent", "data-field": "agent", text: s.action && s.action !== "model" ? `${s.agent}: ${s.action}` : s.agent }),
             s.model ? h("span", { class: "pill", "data-field": "model", text: s.model }) : null,
             h("span", { class: "metrics" }, [
               s.visiblePassFraction === null || s.visiblePassFraction === undefined ? null : metric("visible tests", "visiblePassFraction", Math.round(s.visiblePassFraction * 100) + "%"),
