@@ -62,6 +62,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from queue import SimpleQueue
 
 # Imported once in the warm parent so that children get them for free.
 WARM_MODULES = (
@@ -206,9 +207,12 @@ class Launcher:
         theirs.close()
         self.socket = ours
 
-    def spawn(self, slot, fds):
-        """Forks a candidate for the slot, handing it (request_r, answer_w, output_w); its pid."""
+    def request(self, slot, fds):
+        """Asks for a candidate for the slot, handing it (request_r, answer_w, output_w)."""
         socket.send_fds(self.socket, [struct.pack(">I", slot)], list(fds))
+
+    def collect(self):
+        """The pid of the candidate asked for first of those not yet collected."""
         answer = self.socket.recv(16)
         if not answer:
             raise OSError(errno.EPIPE, "the sandbox's launcher is gone")
@@ -506,6 +510,9 @@ class Runner:
         self.workers = max(1, int(config["workers"]))
         self.free_slots = list(range(self.workers))
         self.spawned = {}  # slot -> a candidate waiting for the slot's next program
+        self.spawning = deque()  # (slot, our fds) of each candidate asked of the launcher, in order
+        self.spawn_errors = {}  # slot -> why its last candidate could not be started
+        self.judges = {}  # slot -> (its judge thread, the queue of programs it judges)
         self.reapers = {}  # slot -> (done_r, requests_w) of its reaper
         self.pending = deque()
         self.running = {}
@@ -527,6 +534,7 @@ class Runner:
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
         self.selector.register(self.wake_r, selectors.EVENT_READ, ("wake", None))
+        self.selector.register(self.launcher.socket, selectors.EVENT_READ, ("launcher", None))
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
 
@@ -542,6 +550,11 @@ class Runner:
                     self.read_input()
                 elif kind == "wake":
                     drain(self.wake_r, None, 0)
+                elif kind == "launcher":
+                    if self.spawning:
+                        self.collect_spawn()
+                    else:  # end of file with nothing asked: the launcher is gone, and spawn() will say so
+                        self.selector.unregister(self.launcher.socket)
                 elif drain(judged.output_fd, judged.output, judged.output_bytes):
                     self.close_output(judged)
             reap_children()  # as a container's first process, orphans are ours to reap
@@ -619,16 +632,18 @@ class Runner:
             self.retry_at = None
         while self.pending and self.free_slots:
             program = self.pending[0]
-            slot = self.free_slots.pop()
-            try:
-                judged = self.start(program, slot)
-            except OSError as error:
-                self.free_slots.append(slot)
+            slot = next((slot for slot in self.free_slots if slot in self.spawned or slot in self.spawn_errors), None)
+            if slot is None:
+                self.spawn_ahead()  # a candidate is on its way for each free slot: wait for one
+                return
+            error = self.spawn_errors.pop(slot, None)
+            if error is not None:
                 self.start_failed(program, error)
                 return
+            self.free_slots.remove(slot)
             self.pending.popleft()
             self.fork_failing_since = None
-            self.running[slot] = judged
+            self.running[slot] = self.start(program, slot)
 
     def start_failed(self, program, error):
         """Out of pids, memory or tmpfs space: wait a little, then give up on this program."""
@@ -645,17 +660,27 @@ class Runner:
         self.retry_at = now + FORK_RETRY_SECONDS
 
     def start(self, program, slot):
-        candidate_pid, request_w, answer_r, output_r = self.spawned.pop(slot, None) or self.spawn(slot)
+        candidate_pid, request_w, answer_r, output_r = self.spawned.pop(slot)
         judged = Judged(program, slot, candidate_pid, output_r, int(self.config["outputBytes"]))
         os.set_blocking(output_r, False)
         self.selector.register(output_r, selectors.EVENT_READ, ("output", judged))
-        thread = threading.Thread(target=judge, args=(judged, request_w, answer_r, self.wake_w), daemon=True)
+        thread, work = self.judges.get(slot) or self.start_judge(slot)
         thread.judged = judged  # where what its hidden test prints goes
-        thread.start()
+        work.put((judged, request_w, answer_r, self.wake_w))
         return judged
 
+    def start_judge(self, slot):
+        """The slot's judge thread, kept for the batch: starting a thread per program would make
+        the runner wait for each one to start, a handshake that takes milliseconds on a busy machine."""
+        work = SimpleQueue()
+        thread = threading.Thread(target=judge_each, args=(work,), daemon=True)
+        thread.start()
+        self.judges[slot] = (thread, work)
+        return thread, work
+
     def spawn(self, slot):
-        """A fresh candidate for the slot, waiting for its program: (pid, request_w, answer_r, output_r)."""
+        """Asks the launcher for a fresh candidate for the slot, and does not wait: its pid comes
+        back through the selector (collect_spawn), so a fork never holds up a verdict."""
         pipes = []
         try:
             for _ in range(3):
@@ -666,14 +691,26 @@ class Runner:
                     fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CALL_PIPE_BYTES)
                 except (OSError, AttributeError):
                     pass  # over this user's pipe budget, or an older Python: the default size works
-            pid = self.launcher.spawn(slot, (request_r, answer_w, output_w))
-        except OSError:
+            self.launcher.request(slot, (request_r, answer_w, output_w))
+        except OSError as error:
             for fd in pipes:
                 os.close(fd)
-            raise
+            self.spawn_errors[slot] = error
+            return
         for fd in (request_r, answer_w, output_w):
             os.close(fd)
-        return pid, request_w, answer_r, output_r
+        self.spawning.append((slot, (request_w, answer_r, output_r)))
+
+    def collect_spawn(self):
+        slot, (request_w, answer_r, output_r) = self.spawning.popleft()
+        try:
+            pid = self.launcher.collect()
+        except OSError as error:
+            for fd in (request_w, answer_r, output_r):
+                os.close(fd)
+            self.spawn_errors[slot] = error
+            return
+        self.spawned[slot] = (pid, request_w, answer_r, output_r)
 
     def spawn_ahead(self):
         """Gives every slot its next candidate while the slot is busy or idle, so a program starts
@@ -681,12 +718,10 @@ class Runner:
         after the slot's current program does not touch it."""
         if not self.input_open and not self.pending:
             return
+        on_the_way = {slot for slot, _ in self.spawning}
         for slot in range(self.workers):
-            if slot not in self.spawned:
-                try:
-                    self.spawned[slot] = self.spawn(slot)
-                except OSError:
-                    return  # start() forks on demand, and says why if it cannot
+            if slot not in self.spawned and slot not in on_the_way and slot not in self.spawn_errors:
+                self.spawn(slot)
 
     def close_output(self, judged):
         self.selector.unregister(judged.output_fd)
@@ -858,6 +893,12 @@ def remote_exception(answer):
         except TypeError:
             continue
     return Exception(message)
+
+
+def judge_each(work):
+    """A slot's judge thread: judges its programs one after another."""
+    while True:
+        judge(*work.get())
 
 
 def judge(judged, request_w, answer_r, wake_w):
