@@ -42,8 +42,11 @@ import sys
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
+import _random
+import _signal
 import builtins
 import errno
+import fcntl
 import gc
 import io
 import json
@@ -59,6 +62,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from queue import SimpleQueue
 
 # Imported once in the warm parent so that children get them for free.
 WARM_MODULES = (
@@ -77,10 +81,16 @@ DEFAULT_CONFIG = {
     "programUidBase": None,
 }
 
+# Bound before the launcher's reliability guard sets them to None in os: candidates use them.
+SETUID, CHDIR, PUTENV = os.setuid, os.chdir, os.putenv
+
 # Largest call or answer that crosses between a judge and its candidate.
 FRAME_LIMIT_BYTES = 64 << 20
 FORK_RETRY_SECONDS = 0.05
 READ_CHUNK = 65536
+# Pipes between a judge and its candidate hold this much: HumanEval+'s answers run to megabytes
+# (string_sequence's 7 MB), and a 64 KiB pipe moves them in a hundred hand-offs each.
+CALL_PIPE_BYTES = 1 << 20
 # A slot's reaper runs with real uid slot uid + this, a uid no program has.
 REAPER_UID_OFFSET = 1000
 # Places a program can leave files in, besides its work dir; emptied of its uid's files after it.
@@ -96,8 +106,10 @@ def main():
     # Neither programs of our own uid nor anyone else may read our memory or fds through /proc.
     make_undumpable()
     vsize_bytes = mapped_bytes()
-    # Forked before any program is read: candidates come from it and inherit no test.
-    zygote = Zygote(config, uid_base, vsize_bytes)
+    # Forked before any program is read: candidates come from the launcher and inherit no test;
+    # the zygote starts the reapers that clean up after them.
+    launcher = Launcher(config, uid_base, vsize_bytes)
+    zygote = Zygote(config, uid_base)
     # A program signalling its parent must not end the batch; the host stops us with SIGKILL.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -107,7 +119,7 @@ def main():
     sys.stdout, sys.stderr = JudgeOutput(None), JudgeOutput(sys.stderr)
     workers = max(1, int(config["workers"]))
     resource.setrlimit(resource.RLIMIT_AS, (vsize_bytes + workers * int(config["memoryBytes"]),) * 2)
-    runner = Runner(config, zygote, uid_base)
+    runner = Runner(config, launcher, zygote, uid_base)
     emit({
         "ready": True,
         "python": sys.version.split()[0],
@@ -176,41 +188,139 @@ def emit(message):
 
 
 # ---------------------------------------------------------------------------------------------
-# The zygote: starts candidates and cleans up after them.
+# The launcher starts candidates; the zygote starts the reapers that clean up after them.
 
 
-class Zygote:
-    """A clean fork of the warm runner, made before any program was read. The runner asks it,
-    over a private socket, to start a candidate (handing it the candidate's pipes) or to reap a
-    finished one. It is trusted; candidates cannot signal it (another uid) nor read it."""
+class Launcher:
+    """A clean fork of the warm runner, made before any program was read, that forks candidates.
+    What every candidate would do after its fork and before its program (the reference harness's
+    reliability guard, its own stdin, stdout and stderr, signal dispositions, a frozen heap) is
+    done here once, so a candidate pays little beyond the fork: on a virtual machine each page a
+    fresh child writes costs a fault of 10-20 us. It is trusted; candidates cannot signal it
+    (another uid) nor read it, and hold no channel to it."""
 
     def __init__(self, config, uid_base, vsize_bytes):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if os.fork() == 0:
             ours.close()
-            zygote_main(theirs, config, uid_base, vsize_bytes)
+            launcher_main(theirs, config, uid_base, vsize_bytes)
         theirs.close()
         self.socket = ours
 
-    def request(self, message, fds=()):
-        socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
+    def request(self, slot, fds):
+        """Asks for a candidate for the slot, handing it (request_r, answer_w, output_w)."""
+        socket.send_fds(self.socket, [struct.pack(">I", slot)], list(fds))
+
+    def collect(self):
+        """The pid of the candidate asked for first of those not yet collected."""
+        answer = self.socket.recv(16)
+        if not answer:
+            raise OSError(errno.EPIPE, "the sandbox's launcher is gone")
+        pid, error = struct.unpack(">qi", answer)
+        if error:
+            raise OSError(error, os.strerror(error))
+        return pid
+
+
+def launcher_main(sock, config, uid_base, vsize_bytes):
+    try:
+        # The runner's protocol channel is the runner's alone; a candidate gets its own fds.
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.close(null)
+        close_fds_except({sock.fileno()})
+        # Out of the runner's process group, so Ctrl-C at a terminal does not reach us, we keep
+        # Python's default SIGINT and SIGTERM for the candidates. Children end unwaited-for and
+        # leave no zombie (of a slot's uid) behind; a candidate restores the default.
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        # One budget for both streams: a byte past it would be dropped by the runner anyway.
+        budget = [int(config["outputBytes"]) + 1]
+        sys.stdout, sys.stderr = CappedOutput(1, budget), CappedOutput(2, budget)
+        sys.stdin = UnreadableInput()
+        sys.argv = [""]
+        fork = plain_fork()
+        reliability_guard()
+        gc.freeze()  # the warm heap: never scanned by a candidate's collections, never copied by them
+        receive, reply, close = socket.recv_fds, sock.send, os.close
+        pack, unpack = struct.pack, struct.unpack
+        while True:
+            try:
+                data, fds, _, _ = receive(sock, 16, 3)
+            except OSError:
+                break
+            if not data:
+                break  # the runner is gone
+            if len(fds) != 3:
+                for fd in fds:
+                    close(fd)
+                reply(pack(">qi", 0, errno.EINVAL))
+                continue
+            try:
+                pid = fork()
+            except OSError as error:
+                pid = -1
+                failure = error.errno or errno.EIO
+            if pid == 0:
+                run_candidate(*fds, unpack(">I", data)[0], config, uid_base, vsize_bytes)
+            for fd in fds:
+                close(fd)
+            reply(pack(">qi", pid, 0) if pid > 0 else pack(">qi", 0, failure))
+    finally:
+        os._exit(0)
+
+
+def plain_fork():
+    """fork(2) without Python's at-fork hooks. os.fork() runs them in every child: threading's
+    alone (numpy imports threading) rebuilds its locks and thread table and writes some 140
+    pages, each a copy-on-write fault. The launcher is single-threaded, so the child needs none
+    of that; random's hook (a fresh seed) the candidate does itself."""
+    try:
+        import ctypes
+
+        libc_fork = ctypes.PyDLL(None).fork  # PyDLL: the GIL stays held across the fork
+        libc_fork.restype = ctypes.c_int
+        libc_fork.argtypes = ()
+    except Exception:
+        return os.fork
+
+    def fork():
+        pid = libc_fork()
+        if pid < 0:
+            number = ctypes.get_errno() or errno.EAGAIN
+            raise OSError(number, os.strerror(number))
+        return pid
+
+    return fork
+
+
+class Zygote:
+    """A clean fork of the warm runner, made before any program was read, that starts each slot's
+    reaper when the runner asks over a private socket. It is trusted; candidates cannot signal
+    it (another uid) nor read it."""
+
+    def __init__(self, config, uid_base):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.fork() == 0:
+            ours.close()
+            zygote_main(theirs, config, uid_base)
+        theirs.close()
+        self.socket = ours
+
+    def reaper(self, slot):
+        """The slot's reaper's channel (done_r, requests_w): the runner talks to it directly."""
+        self.socket.send(struct.pack(">I", slot))
         answer, fds, _, _ = socket.recv_fds(self.socket, 65536, 2)
         if not answer:
             raise OSError(errno.EPIPE, "the sandbox's zygote is gone")
         reply = json.loads(answer)
         if "error" in reply:
             raise OSError(reply.get("errno") or errno.EIO, reply["error"])
-        return reply, fds
-
-    def spawn(self, slot, fds):
-        return self.request({"op": "spawn", "slot": slot}, fds)[0]["pid"]
-
-    def reaper(self, slot):
-        """The slot's reaper's channel (done_r, requests_w): the runner talks to it directly."""
-        return tuple(self.request({"op": "reaper", "slot": slot})[1])
+        return tuple(fds)
 
 
-def zygote_main(sock, config, uid_base, vsize_bytes):
+def zygote_main(sock, config, uid_base):
     try:
         # The runner's protocol channel is the runner's alone.
         null = os.open(os.devnull, os.O_RDWR)
@@ -219,29 +329,21 @@ def zygote_main(sock, config, uid_base, vsize_bytes):
         os.close(null)
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, signal.SIG_IGN)
-        # A killed candidate is reaped at once, not at the next request: until then its entry
-        # (a zombie, still of the slot's uid) would be in the next program's view.
+        # A reaper that dies is reaped at once, not at the next request.
         signal.signal(signal.SIGCHLD, lambda signum, frame: reap_children())
         while True:
             try:
-                data, fds, _, _ = socket.recv_fds(sock, 65536, 4)
+                data = sock.recv(65536)
             except OSError:
                 break
             if not data:
                 break  # the runner is gone
-            request = json.loads(data)
             handed = []
             try:
-                if request["op"] == "spawn":
-                    reply = {"pid": start_candidate(request, fds, config, uid_base, vsize_bytes)}
-                else:
-                    handed = start_reaper(request["slot"], config, uid_base)
-                    reply = {}
+                handed = start_reaper(struct.unpack(">I", data)[0], config, uid_base)
+                reply = {}
             except OSError as error:
                 reply = {"error": str(error), "errno": error.errno}
-            finally:
-                for fd in fds:
-                    os.close(fd)
             socket.send_fds(sock, [json.dumps(reply).encode()], handed)
             for fd in handed:
                 os.close(fd)  # the runner has them now
@@ -265,14 +367,6 @@ def slot_uid(slot, uid_base):
 
 def slot_workdir(slot, config):
     return os.path.join(config["workRoot"] or tempfile.gettempdir(), f"program-{slot}")
-
-
-def start_candidate(request, fds, config, uid_base, vsize_bytes):
-    pid = os.fork()
-    if pid == 0:
-        request_r, answer_w, output_w = fds
-        run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsize_bytes)
-    return pid
 
 
 def start_reaper(slot, config, uid_base):
@@ -408,13 +502,17 @@ class Judged:
 
 
 class Runner:
-    def __init__(self, config, zygote, uid_base):
+    def __init__(self, config, launcher, zygote, uid_base):
         self.config = config
+        self.launcher = launcher
         self.zygote = zygote
         self.uid_base = uid_base
         self.workers = max(1, int(config["workers"]))
         self.free_slots = list(range(self.workers))
         self.spawned = {}  # slot -> a candidate waiting for the slot's next program
+        self.spawning = deque()  # (slot, our fds) of each candidate asked of the launcher, in order
+        self.spawn_errors = {}  # slot -> why its last candidate could not be started
+        self.judges = {}  # slot -> (its judge thread, the queue of programs it judges)
         self.reapers = {}  # slot -> (done_r, requests_w) of its reaper
         self.pending = deque()
         self.running = {}
@@ -436,6 +534,7 @@ class Runner:
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
         self.selector.register(self.wake_r, selectors.EVENT_READ, ("wake", None))
+        self.selector.register(self.launcher.socket, selectors.EVENT_READ, ("launcher", None))
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
 
@@ -451,6 +550,11 @@ class Runner:
                     self.read_input()
                 elif kind == "wake":
                     drain(self.wake_r, None, 0)
+                elif kind == "launcher":
+                    if self.spawning:
+                        self.collect_spawn()
+                    else:  # end of file with nothing asked: the launcher is gone, and spawn() will say so
+                        self.selector.unregister(self.launcher.socket)
                 elif drain(judged.output_fd, judged.output, judged.output_bytes):
                     self.close_output(judged)
             reap_children()  # as a container's first process, orphans are ours to reap
@@ -528,16 +632,18 @@ class Runner:
             self.retry_at = None
         while self.pending and self.free_slots:
             program = self.pending[0]
-            slot = self.free_slots.pop()
-            try:
-                judged = self.start(program, slot)
-            except OSError as error:
-                self.free_slots.append(slot)
+            slot = next((slot for slot in self.free_slots if slot in self.spawned or slot in self.spawn_errors), None)
+            if slot is None:
+                self.spawn_ahead()  # a candidate is on its way for each free slot: wait for one
+                return
+            error = self.spawn_errors.pop(slot, None)
+            if error is not None:
                 self.start_failed(program, error)
                 return
+            self.free_slots.remove(slot)
             self.pending.popleft()
             self.fork_failing_since = None
-            self.running[slot] = judged
+            self.running[slot] = self.start(program, slot)
 
     def start_failed(self, program, error):
         """Out of pids, memory or tmpfs space: wait a little, then give up on this program."""
@@ -554,30 +660,57 @@ class Runner:
         self.retry_at = now + FORK_RETRY_SECONDS
 
     def start(self, program, slot):
-        candidate_pid, request_w, answer_r, output_r = self.spawned.pop(slot, None) or self.spawn(slot)
+        candidate_pid, request_w, answer_r, output_r = self.spawned.pop(slot)
         judged = Judged(program, slot, candidate_pid, output_r, int(self.config["outputBytes"]))
         os.set_blocking(output_r, False)
         self.selector.register(output_r, selectors.EVENT_READ, ("output", judged))
-        thread = threading.Thread(target=judge, args=(judged, request_w, answer_r, self.wake_w), daemon=True)
+        thread, work = self.judges.get(slot) or self.start_judge(slot)
         thread.judged = judged  # where what its hidden test prints goes
-        thread.start()
+        work.put((judged, request_w, answer_r, self.wake_w))
         return judged
 
+    def start_judge(self, slot):
+        """The slot's judge thread, kept for the batch: starting a thread per program would make
+        the runner wait for each one to start, a handshake that takes milliseconds on a busy machine."""
+        work = SimpleQueue()
+        thread = threading.Thread(target=judge_each, args=(work,), daemon=True)
+        thread.start()
+        self.judges[slot] = (thread, work)
+        return thread, work
+
     def spawn(self, slot):
-        """A fresh candidate for the slot, waiting for its program: (pid, request_w, answer_r, output_r)."""
+        """Asks the launcher for a fresh candidate for the slot, and does not wait: its pid comes
+        back through the selector (collect_spawn), so a fork never holds up a verdict."""
         pipes = []
         try:
             for _ in range(3):
                 pipes.extend(os.pipe())
             request_r, request_w, answer_r, answer_w, output_r, output_w = pipes
-            pid = self.zygote.spawn(slot, (request_r, answer_w, output_w))
-        except OSError:
+            for fd in (request_w, answer_w):
+                try:
+                    fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CALL_PIPE_BYTES)
+                except (OSError, AttributeError):
+                    pass  # over this user's pipe budget, or an older Python: the default size works
+            self.launcher.request(slot, (request_r, answer_w, output_w))
+        except OSError as error:
             for fd in pipes:
                 os.close(fd)
-            raise
+            self.spawn_errors[slot] = error
+            return
         for fd in (request_r, answer_w, output_w):
             os.close(fd)
-        return pid, request_w, answer_r, output_r
+        self.spawning.append((slot, (request_w, answer_r, output_r)))
+
+    def collect_spawn(self):
+        slot, (request_w, answer_r, output_r) = self.spawning.popleft()
+        try:
+            pid = self.launcher.collect()
+        except OSError as error:
+            for fd in (request_w, answer_r, output_r):
+                os.close(fd)
+            self.spawn_errors[slot] = error
+            return
+        self.spawned[slot] = (pid, request_w, answer_r, output_r)
 
     def spawn_ahead(self):
         """Gives every slot its next candidate while the slot is busy or idle, so a program starts
@@ -585,12 +718,10 @@ class Runner:
         after the slot's current program does not touch it."""
         if not self.input_open and not self.pending:
             return
+        on_the_way = {slot for slot, _ in self.spawning}
         for slot in range(self.workers):
-            if slot not in self.spawned:
-                try:
-                    self.spawned[slot] = self.spawn(slot)
-                except OSError:
-                    return  # start() forks on demand, and says why if it cannot
+            if slot not in self.spawned and slot not in on_the_way and slot not in self.spawn_errors:
+                self.spawn(slot)
 
     def close_output(self, judged):
         self.selector.unregister(judged.output_fd)
@@ -663,7 +794,7 @@ def write_frame(fd, payload):
 def read_exactly(fd, size):
     data = bytearray()
     while len(data) < size:
-        chunk = os.read(fd, min(READ_CHUNK, size - len(data)))
+        chunk = os.read(fd, min(CALL_PIPE_BYTES, size - len(data)))
         if not chunk:
             return None
         data += chunk
@@ -764,6 +895,12 @@ def remote_exception(answer):
     return Exception(message)
 
 
+def judge_each(work):
+    """A slot's judge thread: judges its programs one after another."""
+    while True:
+        judge(*work.get())
+
+
 def judge(judged, request_w, answer_r, wake_w):
     """A judge thread: runs the program's check against its candidate and sets the result."""
     result = "failed: the sandbox's judge could not start"
@@ -860,31 +997,32 @@ class CappedOutput(io.TextIOBase):
         return len(text)
 
 
-def run_candidate(request_r, answer_w, output_w, request, config, uid_base, vsize_bytes):
-    """In the forked candidate, spawned before its program is known: isolate, then serve the
-    judge. Its program's arrival drops it to the slot's uid, directory and limits before any of
-    the program runs; the setup before that is off the program's clock. Never returns."""
-    slot = request["slot"]
+def run_candidate(request_r, answer_w, output_w, slot, config, uid_base, vsize_bytes):
+    """In the candidate, just forked by the launcher before its program is known: isolate, then
+    serve the judge. Its program's arrival drops it to the slot's uid, directory and limits
+    before any of the program runs; the setup before that is off the program's clock. What all
+    candidates share (stdio, the reliability guard) the launcher did already. Never returns."""
     try:
         os.setsid()
-        for number in (signal.SIGCHLD, signal.SIGTERM):
-            signal.signal(number, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
+        # _signal and _random, not signal and random: their Python wrappers touch (and copy)
+        # dozens of pages more.
+        _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)
         os.dup2(output_w, 1)
         os.dup2(output_w, 2)
         close_fds_except({request_r, answer_w})
         try:
-            with open("/proc/self/oom_score_adj", "w") as adj:
-                adj.write("1000")  # if the sandbox runs out of memory, a program dies, not the runner
+            adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+            try:
+                os.write(adj, b"1000")  # if the sandbox runs out of memory, a program dies, not the runner
+            finally:
+                os.close(adj)
         except OSError:
             pass
-        # One budget for both: a byte past it would be dropped by the runner anyway.
-        budget = [int(config["outputBytes"]) + 1]
-        sys.stdout, sys.stderr = CappedOutput(1, budget), CappedOutput(2, budget)
-        sys.stdin = UnreadableInput()
-        sys.argv = [""]
+        # What os.fork() would have done (the launcher forks without Python's at-fork hooks):
+        # each program draws its own random numbers, as under the reference harness.
+        random_module = sys.modules.get("random")
+        if random_module is not None:
+            _random.Random.seed(random_module._inst, None)
     except BaseException as error:
         answer_with(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
         os._exit(0)
@@ -898,11 +1036,13 @@ def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
-        os.setuid(uid)
+        SETUID(uid)
     os.mkdir(workdir, 0o700)
-    os.chdir(workdir)
+    CHDIR(workdir)
+    os.putenv = PUTENV  # os.environ writes through it; the guard has set it to None
     os.environ["HOME"] = workdir
     os.environ["TMPDIR"] = workdir
+    os.putenv = None
     tempfile.tempdir = None
     limit_resources(timeout, config, vsize_bytes)
 
@@ -921,7 +1061,6 @@ def serve(request_r, answer_w, enter):
         if request[0] == "load" and not entered:
             try:
                 enter(request[2])
-                reliability_guard()
                 entered = True
             except BaseException as error:
                 answer(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))

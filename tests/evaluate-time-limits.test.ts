@@ -1,9 +1,10 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Program, RunOptions, Sandbox, Verdict } from "../sandbox/sandbox.js";
-import { canonicalRunTimes, limitsFromRunTimes, scaledTimeLimits } from "../src/evaluation/time-limits.js";
+import { evaluateSamples } from "../src/evaluation/evaluate-samples.js";
+import { canonicalRunTimes, limitsFromRunTimes, onDemandTimeLimits, scaledTimeLimits } from "../src/evaluation/time-limits.js";
 import type { Task } from "../tasks/task.js";
 
 /** A scripted sandbox: each program "runs" for the seconds its task is given, and passes unless listed as failing. */
@@ -80,5 +81,72 @@ describe("HumanEval+ time limits", () => {
   it("limitsFromRunTimes rounds up to a tenth of a second and never goes below the floor", () => {
     const limits = limitsFromRunTimes([task("x"), task("y"), task("z")], new Map([["x", 1.01], ["y", 0.1]]), 3, 4);
     expect(Object.fromEntries(limits)).toEqual({ x: 4.1, y: 3, z: 3 });
+  });
+});
+
+/**
+ * A scripted sandbox whose programs take the seconds written in their code (`# takes 2.5 s`):
+ * one that takes longer than its limit times out, as a real one would.
+ */
+class TimedSandbox implements Sandbox {
+  readonly name = "docker" as const;
+  readonly ran: Program[] = [];
+  async run(programs: Program[], _options?: RunOptions): Promise<Verdict[]> {
+    this.ran.push(...programs);
+    return programs.map((p) => {
+      const seconds = Number(/# takes ([\d.]+) s/.exec(p.source)![1]);
+      const inTime = seconds <= p.timeoutSeconds;
+      return {
+        id: p.id,
+        status: inTime ? "passed" : "timed out",
+        result: inTime ? "passed" : "timed out",
+        passed: inTime,
+        durationMs: Math.min(seconds, p.timeoutSeconds) * 1000,
+        output: "",
+      };
+    });
+  }
+  async close(): Promise<void> {}
+}
+
+describe("HumanEval+ time limits on demand", () => {
+  const timed = (id: string, canonicalSeconds: number): Task => ({ ...task(id), canonicalSolution: `    return 1  # takes ${canonicalSeconds} s\n` });
+
+  it("measure only the tasks where a program ran out of the floor, and rerun those programs under their limit", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "koderz-on-demand-"));
+    const tasks = [timed("light", 0.1), timed("heavy", 2.5), timed("spin", 0.05)];
+    const samplesFile = path.join(dir, "samples.jsonl");
+    const samples = [
+      { task_id: "light", completion: "    return 1  # takes 0.2 s\n" },
+      { task_id: "heavy", completion: "    return 1  # takes 5 s\n" }, // over the 3 s floor, within 4 x 2.5 s
+      { task_id: "spin", completion: "    return 1  # takes 100 s\n" }, // an endless loop: over any limit
+    ];
+    writeFileSync(samplesFile, samples.map((sample) => JSON.stringify(sample)).join("\n") + "\n");
+    const sandbox = new TimedSandbox();
+    const summary = await evaluateSamples({
+      samplesFile,
+      tasks,
+      datasetLabel: "HumanEval+",
+      sandbox,
+      ks: [1],
+      timeLimits: onDemandTimeLimits(sandbox, { cacheDir: path.join(dir, "cache"), defaultTimeoutSeconds: 3 }),
+    });
+
+    const results = readFileSync(summary.resultsFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; result: string });
+    expect(results.map((line) => [line.task_id, line.result])).toEqual([
+      ["light", "passed"],
+      ["heavy", "passed"],
+      ["spin", "timed out"],
+    ]);
+    // light's canonical solution never ran: its sample ended within the floor.
+    const ran = sandbox.ran.map((program) => [program.id, program.timeoutSeconds]);
+    expect(ran.filter(([id]) => typeof id === "string" && Number.isNaN(Number(id))).map(([id]) => id).sort()).toEqual(["heavy", "spin"]);
+    // heavy's sample ran again under 4 x 2.5 s; spin's limit stayed at the floor, so it did not.
+    expect(ran.filter(([id]) => !Number.isNaN(Number(id)))).toEqual([
+      ["1", 3],
+      ["2", 3],
+      ["3", 3],
+      ["2", 10],
+    ]);
   });
 });

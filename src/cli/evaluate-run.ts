@@ -8,7 +8,7 @@ import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import { evaluateSamples, type EvaluationProgress } from "../evaluation/evaluate-samples.js";
 import { importEvaluatedSamples, planSamplesImport, refuseDuplicateImport, type SamplesImportPlan } from "../evaluation/import-run.js";
-import { scaledTimeLimits } from "../evaluation/time-limits.js";
+import { onDemandTimeLimits } from "../evaluation/time-limits.js";
 import { openStore, writeRunSummary, type Store } from "../store/index.js";
 import { DEFAULT_ARM_MODES } from "../../training/replay-log.js";
 import type { EvaluateFlags, SandboxOpener } from "./evaluate-flags.js";
@@ -44,7 +44,7 @@ export async function runEvaluate(samplesFile: string, options: EvaluateFlags, o
       ks: options.k,
       timeoutSeconds: options.timeout,
       // HumanEval keeps the reference's fixed limit; HumanEval+'s heavy inputs get EvalPlus-style scaled ones.
-      timeLimits: suite === "humaneval+" ? (sampled) => scaledTimeLimits(sampled, sandbox, { defaultTimeoutSeconds: options.timeout, workers: options.workers, signal: interrupt.signal, onNotice: notice }) : undefined,
+      timeLimits: suite === "humaneval+" ? onDemandTimeLimits(sandbox, { defaultTimeoutSeconds: options.timeout, workers: options.workers, signal: interrupt.signal, onNotice: notice }) : undefined,
       workers: options.workers,
       sanitize: options.sanitize,
       allowPartial: options.allowPartial,

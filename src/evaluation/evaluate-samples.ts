@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "./program.js";
 import { ResultsJournal, resultsPathFor, writeResultsFile, type LineResult } from "./results-file.js";
 import { readSamples, requireEveryTask, type Sample } from "./samples-file.js";
 import { sanitizeCompletions } from "./sanitize.js";
+import type { OnDemandTimeLimits } from "./time-limits.js";
 
 
 /**
@@ -28,10 +29,11 @@ export interface EvaluateSamplesOptions {
   /** Limit per program in seconds when `timeLimits` has no entry for its task (default 3). */
   timeoutSeconds?: number;
   /**
-   * Per-task limits in seconds (HumanEval+: scaled from the canonical solution's run time), or a
-   * function giving them for the problems the samples cover, so only those get measured.
+   * Per-task limits in seconds (HumanEval+: scaled from the canonical solution's run time): fixed,
+   * or found on demand (onDemandTimeLimits: measured only for tasks where a program ran out of
+   * the floor, whose programs then run again under their measured limit).
    */
-  timeLimits?: ReadonlyMap<string, number> | ((tasks: readonly Task[]) => Promise<ReadonlyMap<string, number>>);
+  timeLimits?: ReadonlyMap<string, number> | OnDemandTimeLimits;
   workers?: number;
   /** Run each sample through the sanitizer first (off by default: the reference harness does not). */
   sanitize?: boolean;
@@ -80,10 +82,15 @@ export async function evaluateSamples(options: EvaluateSamplesOptions): Promise<
   if (!options.allowPartial) requireEveryTask(samples, tasks, samplesFile);
 
   const sampledTasks = [...new Set(samples.map((sample) => sample.task))];
-  const timeLimits = typeof options.timeLimits === "function" ? await options.timeLimits(sampledTasks) : options.timeLimits;
-  const limitOf = (task: Task) => timeLimits?.get(task.id) ?? options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const given = options.timeLimits;
+  const onDemand = given && "measure" in given ? given : undefined;
+  const fixed = given && !("measure" in given) ? given : undefined;
+  const limits = onDemand ? await onDemand.known(sampledTasks) : new Map(fixed);
+  const limitOf = (task: Task) => limits.get(task.id) ?? onDemand?.floorSeconds ?? options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  // On demand, a verdict depends on the floor, not on which measurements happen to be cached.
+  const limitKey = onDemand ? () => `on demand, at least ${onDemand.floorSeconds}` : limitOf;
   const resultsFile = resultsPathFor(samplesFile);
-  const journal = ResultsJournal.open(resultsFile, await settingsKey(samplesFile, sampledTasks, limitOf, sandbox.name, options.sanitize === true));
+  const journal = ResultsJournal.open(resultsFile, await settingsKey(samplesFile, sampledTasks, limitKey, sandbox.name, options.sanitize === true));
   const resumed = journal.finished.size;
   if (journal.dropped > 0) {
     options.onNotice?.(
@@ -94,23 +101,42 @@ export async function evaluateSamples(options: EvaluateSamplesOptions): Promise<
 
   let passed = [...journal.finished.values()].filter((result) => result.passed).length;
   const report = () => options.onProgress?.({ done: journal.finished.size, total: samples.length, passed });
+  const sampleAt = new Map(samples.map((sample) => [sample.line, sample]));
+  // Out of time under the floor, their task's limit not yet measured: decided once it is.
+  const undecided = new Map<number, { sample: Sample; verdict: Verdict }>();
   const record = (verdict: Verdict) => {
     const line = Number(verdict.id);
     if (!Number.isInteger(line) || journal.finished.has(line)) return;
+    const sample = sampleAt.get(line);
+    if (onDemand && verdict.status === "timed out" && sample && !limits.has(sample.task.id)) {
+      undecided.set(line, { sample, verdict });
+      return;
+    }
+    undecided.delete(line);
     journal.record({ line, result: verdict.result, passed: verdict.passed });
     if (verdict.passed) passed++;
     report();
   };
   report();
 
-  const pending = samples.filter((sample) => !journal.finished.has(sample.line));
   const batchSize = options.batchSize ?? BATCH_SIZE;
-  try {
+  const runAll = async (pending: readonly Sample[]) => {
     for (let start = 0; start < pending.length && !options.signal?.aborted; start += batchSize) {
       const batch = pending.slice(start, start + batchSize);
       const programs = await programsFor(batch, options.sanitize === true, limitOf);
       const verdicts = await sandbox.run(programs, { workers: options.workers, signal: options.signal, onVerdict: record });
       verdicts.forEach(record); // a sandbox that reports only at the end is fine too
+    }
+  };
+  try {
+    await runAll(samples.filter((sample) => !journal.finished.has(sample.line)));
+    if (onDemand && undecided.size > 0 && !options.signal?.aborted) {
+      const timedOut = [...undecided.values()];
+      for (const [id, limit] of await onDemand.measure([...new Set(timedOut.map(({ sample }) => sample.task))])) limits.set(id, limit);
+      // Under a limit no longer than the floor a program times out as it did: its verdict stands.
+      const longer = (sample: Sample) => limitOf(sample.task) > onDemand.floorSeconds;
+      for (const { sample, verdict } of timedOut) if (!longer(sample)) record(verdict);
+      await runAll(timedOut.map(({ sample }) => sample).filter(longer));
     }
   } finally {
     await writeResultsFile(resultsFile, samples, journal.finished);
@@ -164,7 +190,7 @@ function talliesByTask(samples: readonly Sample[], verdicts: ReadonlyMap<number,
 }
 
 /** Everything a verdict depends on; journaled verdicts are reused only when it is unchanged. */
-async function settingsKey(samplesFile: string, tasks: readonly Task[], limitOf: (task: Task) => number, sandboxName: string, sanitize: boolean): Promise<string> {
+async function settingsKey(samplesFile: string, tasks: readonly Task[], limitOf: (task: Task) => number | string, sandboxName: string, sanitize: boolean): Promise<string> {
   const hash = createHash("sha256").update(await readFile(samplesFile));
   for (const task of tasks) hash.update(JSON.stringify([task.id, task.prompt, task.hiddenTest, task.entryPoint, limitOf(task)]));
   hash.update(JSON.stringify({ sandboxName, sanitize }));

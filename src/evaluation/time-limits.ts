@@ -33,6 +33,41 @@ export interface TimeLimitOptions {
   onNotice?: (message: string) => void;
 }
 
+/**
+ * Scaled limits found only where they can change a verdict. A program that ends within the
+ * floor gets the same verdict under any limit at or above it, so an evaluation runs each
+ * program with the limit known so far (a cached measurement, else the floor) and measures the
+ * canonical solutions of just the tasks where a program ran out of the floor; those programs
+ * then run again under their measured limit. Most samples end well within 3 s, so most
+ * evaluations measure nothing (before, every task's canonical solution ran first: the work of
+ * the evaluation itself, twice, for canonical samples).
+ */
+export interface OnDemandTimeLimits {
+  floorSeconds: number;
+  /** Limits known without running anything (cached measurements), by task id. */
+  known(tasks: readonly Task[]): Promise<Map<string, number>>;
+  /** Limits of these tasks, their canonical solutions measured where not cached. */
+  measure(tasks: readonly Task[]): Promise<Map<string, number>>;
+}
+
+export function onDemandTimeLimits(sandbox: Sandbox, options: TimeLimitOptions = {}): OnDemandTimeLimits {
+  const floorSeconds = options.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const factor = options.factor ?? TIME_LIMIT_FACTOR;
+  return {
+    floorSeconds,
+    known: async (tasks) => {
+      const cached = await canonicalRunTimes(tasks, sandbox, { ...options, cachedOnly: true });
+      return limitsFromRunTimes(
+        tasks.filter((task) => cached.has(task.id)),
+        cached,
+        floorSeconds,
+        factor,
+      );
+    },
+    measure: (tasks) => scaledTimeLimits(tasks, sandbox, options),
+  };
+}
+
 /** Time limit in seconds for each task id. */
 export async function scaledTimeLimits(tasks: readonly Task[], sandbox: Sandbox, options: TimeLimitOptions = {}): Promise<Map<string, number>> {
   const measured = await canonicalRunTimes(tasks, sandbox, options);
@@ -63,7 +98,11 @@ type CacheFile = z.infer<typeof CacheFile>;
  * cached per sandbox name and runner version, keyed by a hash of each task's content (so an edited dataset, or a
  * new one, is measured afresh, and any subset of a known suite costs nothing).
  */
-export async function canonicalRunTimes(tasks: readonly Task[], sandbox: Sandbox, options: TimeLimitOptions = {}): Promise<Map<string, number>> {
+export async function canonicalRunTimes(
+  tasks: readonly Task[],
+  sandbox: Sandbox,
+  options: TimeLimitOptions & { cachedOnly?: boolean } = {},
+): Promise<Map<string, number>> {
   // A new runner judges at another cost: its measurements start afresh.
   const runnerVersion = createHash("sha256").update(runnerSource()).digest("hex").slice(0, 12);
   const file = path.join(options.cacheDir ?? path.join(userCacheDir(), "time-limits"), `${sandbox.name}-${runnerVersion}.json`);
@@ -71,7 +110,7 @@ export async function canonicalRunTimes(tasks: readonly Task[], sandbox: Sandbox
   const hashOf = new Map(tasks.map((task) => [task.id, taskHash(task)]));
   const missing = tasks.filter((task) => cache.seconds[hashOf.get(task.id)!] === undefined);
 
-  if (missing.length > 0) {
+  if (missing.length > 0 && !options.cachedOnly) {
     options.onNotice?.(`measuring ${missing.length} canonical solution(s) in the ${sandbox.name} sandbox to scale time limits (cached afterwards)`);
     const verdicts = await sandbox.run(
       missing.map((task) => ({ id: task.id, ...verdictProgram(task, task.canonicalSolution), timeoutSeconds: MEASURE_TIMEOUT_SECONDS })),
