@@ -5,7 +5,7 @@ import type { Agent, Mode } from "./modes-and-agents.js";
  * The fixed pipelines (src/orchestrator/pipelines/scripted.ts, src/orchestrator/solve/pipelines.ts)
  * run these scripts, the policy's allowed actions and step budgets (actions.ts) come from here,
  * the synthetic simulator (training/synthetic-environment.ts) plays the same scripts, and the
- * model each role calls by default is read from `models`. Nothing else spells a mode out.
+ * model each agent calls by default is read from `models`. Nothing else spells a mode out.
  *
  * It lives in policy/ because it is the lowest layer all four readers may import (it imports
  * nothing but types).
@@ -35,7 +35,7 @@ export interface ScriptStep {
   unlessFailingTestNamed?: true;
 }
 
-/** Which model a role calls by default: the local model under test, or the frontier model. */
+/** Which model an agent calls by default: the local model under test, or the frontier model. */
 export type ModelTier = "local" | "frontier";
 
 export interface ModeSpec {
@@ -47,7 +47,7 @@ export interface ModeSpec {
   maxAgentSteps: number;
   /** Tokens one model call may answer with. */
   answerTokens: number;
-  /** The model each role calls unless --model-for says otherwise. */
+  /** The model each agent calls unless --model-for says otherwise. */
   models: Readonly<Record<Agent, ModelTier>>;
 }
 

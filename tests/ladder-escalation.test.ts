@@ -5,6 +5,7 @@ import { openSandbox } from "../sandbox/select.js";
 import type { Sandbox } from "../sandbox/sandbox.js";
 import { createBackend } from "../src/llm/index.js";
 import type { ModelBackend } from "../src/llm/types.js";
+import { parseStoredConfig } from "../src/orchestrator/benchmark-config.js";
 import { codeRaises } from "../src/orchestrator/episode.js";
 import { OrchestratorEpisodeRunner } from "../src/orchestrator/episode-runner.js";
 import type { Ladder } from "../src/orchestrator/ladder.js";
@@ -56,7 +57,7 @@ function liveEnvironment(ladder: Ladder): LiveEnvironment {
 describe("escalation in live episodes", () => {
   it("keeps the work across rungs of models: the stronger Coder sees the best candidate so far and its failures", async () => {
     server.reset();
-    const environment = liveEnvironment({ kind: "models", role: "Coder", models: [CHEAP, STRONG] });
+    const environment = liveEnvironment({ kind: "models", agent: "Coder", models: [CHEAP, STRONG] });
     const start = await environment.reset();
     expect(start.allowed).toEqual({ kind: "mode", modes: ["fast", "standard", "deep"] });
     await environment.step({ kind: "mode", mode: "fast" });
@@ -137,7 +138,7 @@ describe("koderz benchmark --mode auto --ladder", () => {
     ["fast,,deep", "rung 2 is empty"],
     ["fast,turbo", '"turbo" is not a mode'],
     ["deep", "at least two rungs"],
-    ["Chef=kimi-k2,ollama:qwen3-coder:30b", '"Chef" is not a role'],
+    ["Chef=kimi-k2,ollama:qwen3-coder:30b", '"Chef" is not an agent'],
     ["Coder=", "rung 1 is empty"],
     ["Coder=ollama:qwen3-coder:30b,nosuchprovider", 'rung 2, model "nosuchprovider"'],
   ])("refuses --ladder %s with one usage error that says what is wrong and how to fix it", async (ladder, what) => {
@@ -165,7 +166,12 @@ describe("koderz benchmark --mode auto --ladder", () => {
     const runId = benchmarkRunIdFrom(result.stderr);
     const store = openStore({ path: path.join(workDir, "results", "koderz.db") });
     try {
-      expect(store.getRun(runId).config).toMatchObject({ mode: "auto", ladder: { kind: "models", role: "Coder", models: ["ollama:qwen3-coder:30b", "kimi-k2"] } });
+      const config = store.getRun(runId).config;
+      expect(config).toMatchObject({ mode: "auto", ladder: { kind: "models", agent: "Coder", models: ["ollama:qwen3-coder:30b", "kimi-k2"] } });
+      // A run stored under the old names (roleOverrides, the ladder's role) reads the same.
+      const { modelFor, ladder: stored, ...rest } = config as { modelFor: object; ladder: { agent: string } };
+      const old = { ...rest, roleOverrides: modelFor, ladder: { kind: "models", role: stored.agent, models: ["ollama:qwen3-coder:30b", "kimi-k2"] } };
+      expect(parseStoredConfig(old).data).toEqual(parseStoredConfig(config).data);
       const experiments = store.experiments(runId);
       expect(experiments.map((e) => e.problemId).sort()).toEqual(tasks.map((t) => t.id).sort());
       for (const experiment of experiments) {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   process.env.MOONSHOT_API_KEY = "test-key";
   ({ runner, close } = await openEpisodeRunner({
     tasks,
-    models: { localModel: "ollama:qwen3-coder:30b", frontierModel: "kimi-k2", roleOverrides: {} },
+    models: { localModel: "ollama:qwen3-coder:30b", frontierModel: "kimi-k2", modelFor: {} },
     modelConfig: loadModelConfig({ path: team.configFile }),
     settings: { ...DEFAULT_SETTINGS, trajectories: 2 },
     openSandbox: () => openSandbox("docker", { onNotice: () => undefined }),

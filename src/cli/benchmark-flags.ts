@@ -80,7 +80,7 @@ export function addModelOptions(command: Command): Command {
     // No commander defaults here: withDefaultModels must see what the user left out.
     .option("--local-model <id>", `the model under test (Coder, Tester, Debugger) (default: "${DEFAULT_LOCAL_MODEL}")`)
     .option("--frontier-model <id>", `the stronger model (Planner, Reviewer, checkpoints) (default: "${DEFAULT_FRONTIER_MODEL}")`)
-    .option("--model-for <role=model>", "a model for one role, e.g. Tester=openai:gpt-4o-mini (repeatable)", collect)
+    .option("--model-for <agent=model>", "a model for one agent, e.g. Tester=openai:gpt-4o-mini (repeatable)", collect)
     .option("--config <path>", "a koderz.config.json with extra models and prices")
     .option("--trajectories <k>", "deep: parallel Coder trajectories (8 is heavy)", String(DEFAULT_SETTINGS.trajectories))
     .option("--debug-rounds <n>", "standard and deep: Debugger rounds", String(DEFAULT_SETTINGS.debugRounds))

@@ -6,7 +6,7 @@ import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/i
 import { parseLadder } from "../orchestrator/ladder.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
-import { parseRoleOverrides, type ModelChoice } from "../orchestrator/roles.js";
+import { parseModelFor, type ModelChoice } from "../orchestrator/agent-models.js";
 import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
@@ -32,7 +32,7 @@ export async function runBenchmarkAction(start: string | undefined, end: string 
 export function withLlamaThreads(config: ModelConfig, flags: ModelFlags): ModelConfig {
   if (!flags.threads) return config;
   const models = { ...config.models };
-  for (const id of [flags.localModel, flags.frontierModel, ...Object.values(parseRoleOverrides(flags.modelFor))]) {
+  for (const id of [flags.localModel, flags.frontierModel, ...Object.values(parseModelFor(flags.modelFor))]) {
     if (id?.startsWith("llama:")) models[id] = { ...models[id], threads: flags.threads };
   }
   return { ...config, models };
@@ -55,7 +55,7 @@ export async function withDefaultModels<T extends ModelsGivenRaw>(raw: T): Promi
 
 /** The models and settings a ModelFlags names, in the shape runs store them. */
 export function modelChoice(flags: ModelFlags): ModelChoice {
-  return { localModel: flags.localModel, frontierModel: flags.frontierModel, roleOverrides: parseRoleOverrides(flags.modelFor) };
+  return { localModel: flags.localModel, frontierModel: flags.frontierModel, modelFor: parseModelFor(flags.modelFor) };
 }
 
 export function budgetOf(flags: ModelFlags): Budget {

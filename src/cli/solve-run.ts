@@ -5,7 +5,7 @@ import type { RepoTask } from "../../tasks/repo-task.js";
 import { loadSweInstance } from "../../tasks/swe-instance.js";
 import { KoderzError } from "../errors.js";
 import { loadModelConfig } from "../llm/index.js";
-import { parseRoleOverrides } from "../orchestrator/roles.js";
+import { parseModelFor } from "../orchestrator/agent-models.js";
 import { runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL, openStore } from "../store/index.js";
@@ -82,7 +82,7 @@ function solveRequest(flags: SolveFlags): Omit<SolveRequest, "task" | "modelConf
   return {
     mode: flags.mode,
     policyPath: flags.policy,
-    models: { localModel: flags.localModel, frontierModel: flags.frontierModel, roleOverrides: parseRoleOverrides(flags.modelFor) },
+    models: { localModel: flags.localModel, frontierModel: flags.frontierModel, modelFor: parseModelFor(flags.modelFor) },
     image: flags.image,
     network: flags.network,
     testCommand: flags.testCmd,

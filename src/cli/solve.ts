@@ -19,7 +19,7 @@ export function registerSolve(program: Command): void {
     .option("--policy <file>", "auto mode: the trained policy file")
     .option("--local-model <id>", "the model under test (Coder, Tester, Debugger)", DEFAULT_LOCAL_MODEL)
     .option("--frontier-model <id>", "the stronger model (Planner, Reviewer)", DEFAULT_FRONTIER_MODEL)
-    .option("--model-for <role=model>", "a model for one role, e.g. Reviewer=kimi-k2 (repeatable)", collect)
+    .option("--model-for <agent=model>", "a model for one agent, e.g. Reviewer=kimi-k2 (repeatable)", collect)
     .option("--config <path>", "a koderz.config.json with extra models and prices")
     .option("--test-cmd <command>", "the repository's test command (default: detected: pytest, npm test, go test, cargo test)")
     .option("--test-timeout <s>", "time limit of one test run", "300")

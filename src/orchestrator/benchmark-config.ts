@@ -19,7 +19,7 @@ export const BenchmarkConfigSchema = z.object({
   problemIds: z.array(z.string()),
   localModel: z.string(),
   frontierModel: z.string(),
-  roleOverrides: z.partialRecord(z.enum(AGENTS), z.string()),
+  modelFor: z.partialRecord(z.enum(AGENTS), z.string()),
   maxIterations: z.number().int().positive(),
   checkpointEvery: z.number().int().positive(),
   trajectories: z.number().int().positive(),
@@ -49,3 +49,18 @@ export const BenchmarkConfigSchema = z.object({
 });
 
 export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>;
+
+/**
+ * A stored run's config, read as today's. Runs stored before agents had one name call
+ * `modelFor` `roleOverrides`, and a ladder of models' `agent` its `role`.
+ */
+export function parseStoredConfig(stored: unknown): ReturnType<typeof BenchmarkConfigSchema.safeParse> {
+  if (!stored || typeof stored !== "object") return BenchmarkConfigSchema.safeParse(stored);
+  const { roleOverrides, ladder, ...rest } = stored as Record<string, unknown>;
+  const oldLadder = ladder && typeof ladder === "object" && "role" in ladder ? (ladder as Record<string, unknown>) : undefined;
+  return BenchmarkConfigSchema.safeParse({
+    modelFor: roleOverrides,
+    ...rest,
+    ...(oldLadder ? { ladder: { kind: oldLadder.kind, agent: oldLadder.role, models: oldLadder.models } } : ladder === undefined ? {} : { ladder }),
+  });
+}

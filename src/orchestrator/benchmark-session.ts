@@ -10,12 +10,12 @@ import { scaledTimeLimits } from "../evaluation/time-limits.js";
 import { withCallLog, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
-import { BenchmarkConfigSchema, type BenchmarkConfig } from "./benchmark-config.js";
+import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
 import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
 import { describeLadder } from "./ladder.js";
 import type { PipelineMode } from "./pipeline.js";
-import { backendsByRole, connectModels } from "./model-backends.js";
+import { backendsByAgent, connectModels } from "./model-backends.js";
 
 export interface SessionDeps {
   store: Store;
@@ -95,7 +95,7 @@ async function runPlannedSession(
       const logMode = config.replayOf ? "replay" : config.cache ? "cache" : "record";
       return (backend: ModelBackend) => withCallLog(backend, callLog, logMode);
     };
-    const modelsFor = (experimentId: string): Record<Agent, ModelBackend> => backendsByRole(config, backends, logged(experimentId));
+    const modelsFor = (experimentId: string): Record<Agent, ModelBackend> => backendsByAgent(config, backends, logged(experimentId));
     const ladder = config.ladder && { ladder: config.ladder, backendFor: (experimentId: string, model: string) => logged(experimentId)(backends.get(model)!) };
     if (ladder) deps.log(`auto: ladder ${describeLadder(ladder.ladder)}`);
     if (auto) deps.log(`auto: policy ${auto.loadedFrom}${auto.learning ? `, learning online; updates saved to ${auto.learning.savePath}` : ""}`);
@@ -181,7 +181,7 @@ export function planRun(request: SessionRequest, store: Store): PlannedRun {
 }
 
 function storedConfig(run: RunRecord): BenchmarkConfig {
-  const parsed = BenchmarkConfigSchema.safeParse(run.config);
+  const parsed = parseStoredConfig(run.config);
   if (!parsed.success) {
     throw new KoderzError("bad_input", `run ${run.runId} was not started by \`koderz benchmark\` (its config does not fit)`, "resume or replay a benchmark run; `koderz results list --kind benchmark` lists them");
   }

@@ -10,8 +10,8 @@ import type { ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import type { Budget } from "./budget.js";
 import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
-import { backendsByRole, connectModels } from "./model-backends.js";
-import type { ModelChoice } from "./roles.js";
+import { backendsByAgent, connectModels } from "./model-backends.js";
+import type { ModelChoice } from "./agent-models.js";
 import { episodeResult, escalateWork, runAgentStep, scriptedNext, startEpisodeWork, type EpisodeWork } from "./episode.js";
 import { describeLadder, rungCount, type Ladder } from "./ladder.js";
 import type { PipelineResult, PipelineSettings } from "./pipeline.js";
@@ -102,7 +102,7 @@ export class OrchestratedEpisode implements LiveEpisode {
     const first =
       ladder.ladder.kind === "modes"
         ? escalateWork(this.work, { mode: ladder.ladder.modes[this.rung]! })
-        : escalateWork(this.work, { context: { ...this.work.context, models: this.modelsOnRung(this.rung) } }, ladder.ladder.role);
+        : escalateWork(this.work, { context: { ...this.work.context, models: this.modelsOnRung(this.rung) } }, ladder.ladder.agent);
     const report = await runAgentStep(this.work, first);
     return { mode: this.work.mode, agent: this.work.ran.at(-1)!, report };
   }
@@ -110,7 +110,7 @@ export class OrchestratedEpisode implements LiveEpisode {
   private modelsOnRung(rung: number): Record<Agent, ModelBackend> {
     const ladder = this.options.ladder;
     if (ladder?.ladder.kind !== "models") return this.options.models;
-    return { ...this.options.models, [ladder.ladder.role]: ladder.backend(ladder.ladder.models[rung]!) };
+    return { ...this.options.models, [ladder.ladder.agent]: ladder.backend(ladder.ladder.models[rung]!) };
   }
 
   /** Grades the best candidate against the hidden tests (an empty completion when no code was written). */
@@ -151,7 +151,7 @@ export async function openEpisodeRunner(options: OpenRunnerOptions): Promise<{ r
     const plus = options.tasks.some((task) => task.suite === "humaneval+");
     const limits = plus ? await scaledTimeLimits(options.tasks, sandbox) : new Map<string, number>();
     const runner = new OrchestratorEpisodeRunner({
-      models: backendsByRole(options.models, backends),
+      models: backendsByAgent(options.models, backends),
       sandbox,
       settings: options.settings,
       budget: options.budget,

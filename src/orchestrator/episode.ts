@@ -171,7 +171,7 @@ const STEPS: Record<Agent, (work: EpisodeWork) => Promise<number | undefined>> =
   },
 };
 
-/** The first agent of a new rung: the laddered role itself, or the Coder, which starts from the best candidate so far. */
+/** The first agent of a new rung: the laddered agent itself, or the Coder, which starts from the best candidate so far. */
 export function escalateWork(work: EpisodeWork, change: { mode: Mode } | { context: PipelineContext }, laddered: Agent = "Coder"): Agent {
   if ("mode" in change) {
     work.mode = change.mode;

@@ -8,12 +8,12 @@ import { resolveModel, type ModelConfig } from "../llm/index.js";
  * The escalation ladder of `--mode auto --ladder ...`: rungs cheapest first, which the
  * meta-controller may climb with Escalate after any step (FrugalGPT / AutoMix cascades, with the
  * policy deciding on what a user could see). Either modes (`fast,standard,deep`: the next rung
- * runs a deeper mode's agents) or models for one role (`Coder=ollama:qwen2.5-coder:7b,kimi-k2`:
- * the next rung's role calls a stronger model). Work is kept across rungs (see episode.ts).
+ * runs a deeper mode's agents) or models for one agent (`Coder=ollama:qwen2.5-coder:7b,kimi-k2`:
+ * the next rung's agent calls a stronger model). Work is kept across rungs (see episode.ts).
  */
 export const LadderSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("modes"), modes: z.array(z.enum(MODES)).min(2) }),
-  z.object({ kind: z.literal("models"), role: z.enum(AGENTS), models: z.array(z.string().min(1)).min(2) }),
+  z.object({ kind: z.literal("models"), agent: z.enum(AGENTS), models: z.array(z.string().min(1)).min(2) }),
 ]);
 export type Ladder = z.infer<typeof LadderSchema>;
 
@@ -44,9 +44,9 @@ export function parseLadder(value: string, config?: ModelConfig): Ladder {
     return { kind: "modes", modes: modes as Mode[] };
   }
 
-  const rawRole = text.slice(0, equals).trim();
-  const role = AGENTS.find((r) => r.toLowerCase() === rawRole.toLowerCase());
-  if (!role) refuse(`"${rawRole}" is not a role`, `a ladder of models names one role of ${AGENTS.join(", ")}; ${EXAMPLES}`);
+  const rawAgent = text.slice(0, equals).trim();
+  const agent = AGENTS.find((a) => a.toLowerCase() === rawAgent.toLowerCase());
+  if (!agent) refuse(`"${rawAgent}" is not an agent`, `a ladder of models names one agent of ${AGENTS.join(", ")}; ${EXAMPLES}`);
   const models = rungs(text.slice(equals + 1));
   checkRungs(models);
   for (const [index, model] of models.entries()) {
@@ -57,7 +57,7 @@ export function parseLadder(value: string, config?: ModelConfig): Ladder {
       refuse(`rung ${index + 1}, model "${model}": ${error instanceof Error ? error.message : String(error)}`, hint);
     }
   }
-  return { kind: "models", role: role!, models };
+  return { kind: "models", agent: agent!, models };
 }
 
 export function rungCount(ladder: Ladder): number {
@@ -66,5 +66,5 @@ export function rungCount(ladder: Ladder): number {
 
 /** How a ladder reads in a log line: `fast > deep` or `Coder: a > b`. */
 export function describeLadder(ladder: Ladder): string {
-  return ladder.kind === "modes" ? ladder.modes.join(" > ") : `${ladder.role}: ${ladder.models.join(" > ")}`;
+  return ladder.kind === "modes" ? ladder.modes.join(" > ") : `${ladder.agent}: ${ladder.models.join(" > ")}`;
 }

@@ -2,10 +2,10 @@ import type { Agent } from "../../agents/agent.js";
 import { createBackend, preflightAll, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import type { PipelineMode } from "./pipeline.js";
-import { modelsUsedBy, roleModels, type ModelChoice } from "./roles.js";
+import { modelsUsedBy, agentModels, type ModelChoice } from "./agent-models.js";
 
 /**
- * One backend per distinct model (so a model's concurrency limit holds across roles). The
+ * One backend per distinct model (so a model's concurrency limit holds across agents). The
  * models that the given modes call are checked once each, so a model that does not answer
  * stops a command before it writes or spends anything. `extraModels` (a ladder's rungs) are
  * connected and checked too.
@@ -16,7 +16,7 @@ export async function connectModels(
 ): Promise<Map<string, ModelBackend>> {
   const backends = new Map<string, ModelBackend>();
   const extra = options.extraModels ?? [];
-  for (const model of new Set([...Object.values(roleModels(choice)), ...extra])) {
+  for (const model of new Set([...Object.values(agentModels(choice)), ...extra])) {
     backends.set(model, createBackend(model, { config: options.modelConfig }));
   }
   const checked = [...new Set([...modelsUsedBy(choice, options.preflightModes), ...extra])];
@@ -24,11 +24,11 @@ export async function connectModels(
   return backends;
 }
 
-/** Each role's backend, wrapped by `wrap` (e.g. to log its calls). */
-export function backendsByRole(
+/** Each agent's backend, wrapped by `wrap` (e.g. to log its calls). */
+export function backendsByAgent(
   choice: ModelChoice,
   backends: ReadonlyMap<string, ModelBackend>,
   wrap: (backend: ModelBackend) => ModelBackend = (backend) => backend,
 ): Record<Agent, ModelBackend> {
-  return Object.fromEntries(Object.entries(roleModels(choice)).map(([role, model]) => [role, wrap(backends.get(model)!)])) as Record<Agent, ModelBackend>;
+  return Object.fromEntries(Object.entries(agentModels(choice)).map(([agent, model]) => [agent, wrap(backends.get(model)!)])) as Record<Agent, ModelBackend>;
 }

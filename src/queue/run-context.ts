@@ -7,7 +7,7 @@ import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import { scaledTimeLimits } from "../evaluation/time-limits.js";
 import type { ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
-import { BenchmarkConfigSchema, type BenchmarkConfig } from "../orchestrator/benchmark-config.js";
+import { parseStoredConfig, type BenchmarkConfig } from "../orchestrator/benchmark-config.js";
 import { armsFor, type BenchmarkArm } from "../orchestrator/benchmark-runner.js";
 import { connectModels } from "../orchestrator/model-backends.js";
 import type { RunRecord } from "../store/index.js";
@@ -33,7 +33,7 @@ export interface RunContextDeps {
 }
 
 export function queuedRunConfig(run: RunRecord): BenchmarkConfig {
-  const parsed = BenchmarkConfigSchema.safeParse(run.config);
+  const parsed = parseStoredConfig(run.config);
   if (!parsed.success || run.kind !== "benchmark") {
     throw new KoderzError("bad_input", `run ${run.runId} was not started by \`koderz benchmark\` (its config does not fit)`, "queue runs with `koderz benchmark --queue URL`");
   }

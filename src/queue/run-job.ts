@@ -1,7 +1,7 @@
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import { KoderzError } from "../errors.js";
 import { withCallLog } from "../llm/index.js";
-import { backendsByRole } from "../orchestrator/model-backends.js";
+import { backendsByAgent } from "../orchestrator/model-backends.js";
 import { runBenchmark } from "../orchestrator/benchmark-runner.js";
 import type { ExperimentRecord, StepRecord, Store } from "../store/index.js";
 import type { ExperimentJob } from "./experiment-queue.js";
@@ -56,7 +56,7 @@ export async function runQueuedExperiment(
     modelsFor: (experimentId) => {
       const callLog = deps.store.callLog({ runId: job.runId, experimentId, scope: config.replayOf ? "replay" : "cache", replayRunId: config.replayOf });
       const logMode = config.replayOf ? "replay" : config.cache ? "cache" : "record";
-      return backendsByRole(config, context.backends, (backend) => withCallLog(backend, callLog, logMode));
+      return backendsByAgent(config, context.backends, (backend) => withCallLog(backend, callLog, logMode));
     },
     hiddenTimeoutSeconds: (t) => context.hiddenTimeoutSeconds(t),
     signal: deps.signal,

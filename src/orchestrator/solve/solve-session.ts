@@ -1,16 +1,16 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { simpleGit } from "simple-git";
-import { AGENTS, type Agent } from "../../../agents/agent.js";
 import type { ToolContext } from "../../../agents/tools/tool.js";
 import { Workspace } from "../../../sandbox/workspace.js";
 import { WORKSPACE_IMAGE } from "../../../sandbox/workspace-image.js";
 import { publicIssue, uncommittedChanges, type RepoCheckout, type RepoTask } from "../../../tasks/repo-task.js";
 import { KoderzError } from "../../errors.js";
-import { createBackend, withCallLog, type ModelConfig } from "../../llm/index.js";
+import { withCallLog, type ModelConfig } from "../../llm/index.js";
 import type { ModelBackend } from "../../llm/types.js";
 import { experimentIdFor, newRunId, type RunRecord, type Store } from "../../store/index.js";
-import { modelsUsedBy, roleModels, type ModelChoice } from "../roles.js";
+import type { ModelChoice } from "../agent-models.js";
+import { backendsByAgent, connectModels } from "../model-backends.js";
 import type { StepListener } from "../trajectory.js";
 import { checkNewBranch, commitOnNewBranch } from "./apply-patch.js";
 import { chooseModeWithPolicy } from "./auto-mode.js";
@@ -105,7 +105,7 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
     : ((task.testFramework && frameworkTestCommand(task.testFramework)) ?? (await detectTestCommand(await filesAt(task.checkout))));
   const mode = request.mode === "auto" ? await chooseModeWithPolicy(request.policyPath, task) : request.mode;
   if (request.mode === "auto") deps.log(`auto: the policy chose ${mode}`);
-  const backends = await connectModels(request.models, mode, request.modelConfig);
+  const backends = await connectModels(request.models, { modelConfig: request.modelConfig, preflightModes: [mode] });
 
   const image = request.image ?? WORKSPACE_IMAGE;
   deps.log(`copying ${task.checkout.commit.slice(0, 12)} into a ${image} container${request.network ? " (with network)" : " (no network)"}`);
@@ -206,10 +206,7 @@ interface SessionParts {
 function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionParts): Omit<SolveContext, "repoMap"> {
   const { task, workspace, tests, hidden } = parts;
   const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: "cache" });
-  const byRole = roleModels(request.models);
-  const models = Object.fromEntries(
-    AGENTS.map((role) => [role, withCallLog(parts.backends.get(byRole[role])!, callLog, request.cache ? "cache" : "record")]),
-  ) as Record<Agent, ModelBackend>;
+  const models = backendsByAgent(request.models, parts.backends, (backend) => withCallLog(backend, callLog, request.cache ? "cache" : "record"));
   const issue = publicIssue(task, parts.test.command);
   // The orchestrator's checks run the tests the agents know about, or the whole suite. With a
   // hidden test patch they run the known PASS_TO_PASS tests and the Tester's reproduction.
@@ -228,14 +225,6 @@ function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionPart
   };
 }
 
-/** One backend per distinct model, and a preflight for each model the mode will call. */
-async function connectModels(choice: ModelChoice, mode: SolveMode, config: ModelConfig | undefined): Promise<Map<string, ModelBackend>> {
-  const backends = new Map<string, ModelBackend>();
-  for (const model of new Set(Object.values(roleModels(choice)))) backends.set(model, createBackend(model, { config }));
-  for (const model of modelsUsedBy(choice, [mode])) await backends.get(model)!.preflight();
-  return backends;
-}
-
 function createSolveRun(store: Store, request: SolveRequest, task: RepoTask, mode: SolveMode, test: TestCommand): RunRecord {
   const run: RunRecord = {
     runId: newRunId("solve"),
@@ -249,7 +238,7 @@ function createSolveRun(store: Store, request: SolveRequest, task: RepoTask, mod
       chosenMode: mode,
       localModel: request.models.localModel,
       frontierModel: request.models.frontierModel,
-      roleOverrides: request.models.roleOverrides,
+      modelFor: request.models.modelFor,
       testCommand: test.command,
       image: request.image ?? WORKSPACE_IMAGE,
       network: request.network,
