@@ -14,7 +14,7 @@ import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "./rewards.js";
  * src/orchestrator: start an episode of a task in a mode, run one named agent on the
  * episode's state (the sandbox re-checks the visible examples whenever code changes), and
  * grade the best candidate against the hidden tests at the end. The orchestrator owns
- * everything behind it (models per role, the mode's reasoning depth and token budget,
+ * everything behind it (models per agent, the mode's reasoning depth and token budget,
  * the plan, the tests, which candidate is best).
  *
  * With a ladder (the runner's episodes have rungs), Escalate is allowed after any step while a

@@ -9,8 +9,8 @@ import type { RepoTool } from "./tool.js";
 export * from "./tool.js";
 export { edit, listFiles, readFile, runCommand, runTests, search };
 
-/** For roles that look but never change anything (Planner, Reviewer). */
+/** For agents that look but never change anything (Planner, Reviewer). */
 export const READ_TOOLS: readonly RepoTool[] = [listFiles, readFile, search];
 
-/** Every tool: for roles that change the repository and run it (Coder, Tester, Debugger). */
+/** Every tool: for agents that change the repository and run it (Coder, Tester, Debugger). */
 export const ALL_TOOLS: readonly RepoTool[] = [listFiles, readFile, search, edit, runTests, runCommand];

@@ -127,7 +127,7 @@ function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
-/** Runs one call against the tools a role may use; an unknown name is the model's mistake too. */
+/** Runs one call against the tools an agent may use; an unknown name is the model's mistake too. */
 export async function invokeTool(tools: readonly RepoTool[], call: ToolCall, context: ToolContext): Promise<ToolOutcome> {
   const tool = tools.find((t) => t.name === call.name);
   if (!tool) return failure(`there is no tool named ${JSON.stringify(call.name)}; the tools are ${tools.map((t) => t.name).join(", ")}`);

@@ -109,7 +109,7 @@ function loadTask(source: Exclude<InputSource, "none">, issueUrl: string | undef
   }
 }
 
-/** One stderr line per step, so a user sees the agents work: what each role said or called, and what came back. */
+/** One stderr line per step, so a user sees the agents work: what each agent said or called, and what came back. */
 function traceLine(step: StepDraft): string {
   const oneLine = (text: string | undefined, width: number) => {
     const flat = (text ?? "").replace(/\s+/g, " ").trim();

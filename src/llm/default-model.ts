@@ -25,9 +25,9 @@ export interface DefaultModelChoice extends ModelsGiven {
 /**
  * Fills in the models the user did not name, when the usual defaults (a local Qwen through
  * Ollama, Kimi K2 as the frontier model) cannot work here:
- * - no --local-model, no Ollama answering and no API key: every role uses the embedded default
+ * - no --local-model, no Ollama answering and no API key: every agent uses the embedded default
  *   (or koderz.config.json's "defaultModel");
- * - a llama: local model, no --frontier-model and no Moonshot key: the frontier roles use the
+ * - a llama: local model, no --frontier-model and no Moonshot key: the frontier agents use the
  *   same in-process model rather than failing on the missing key.
  * Otherwise it leaves both unset, and the usual defaults apply.
  */
@@ -43,7 +43,7 @@ export async function chooseDefaultModels(
       localModel: model,
       frontierModel: given.frontierModel ?? model,
       notice:
-        `no Ollama at ${ollamaHost(env)} and no API key found: ${given.frontierModel ? "the local roles use" : "every role uses"} ${model}, in process ` +
+        `no Ollama at ${ollamaHost(env)} and no API key found: ${given.frontierModel ? "the local agents use" : "every agent uses"} ${model}, in process ` +
         `(pick another with --local-model ID, or "defaultModel" in koderz.config.json)`,
     };
   }
@@ -51,7 +51,7 @@ export async function chooseDefaultModels(
     return {
       ...given,
       frontierModel: given.localModel,
-      notice: `no ${FRONTIER_KEY}: the frontier roles (Planner, Reviewer, checkpoints) use ${given.localModel} too (pick another with --frontier-model ID)`,
+      notice: `no ${FRONTIER_KEY}: the frontier agents (Planner, Reviewer, checkpoints) use ${given.localModel} too (pick another with --frontier-model ID)`,
     };
   }
   return given;

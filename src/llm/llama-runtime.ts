@@ -4,7 +4,7 @@ import { KoderzError } from "../errors.js";
 
 /**
  * node-llama-cpp's native side, loaded models and their contexts, shared by every llama:
- * backend in this process: a model is in memory once however many roles or concurrent calls
+ * backend in this process: a model is in memory once however many agents or concurrent calls
  * use it, and each call borrows one context sequence of it.
  */
 export interface LlamaSettings {

@@ -42,7 +42,7 @@ export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
 const ConfigFileSchema = z.looseObject({
   models: z.record(z.string().min(1), ModelEntrySchema).optional(),
-  /** The model for every role when no --local-model is given and neither Ollama nor an API key is found. */
+  /** The model for every agent when no --local-model is given and neither Ollama nor an API key is found. */
   defaultModel: z.string().min(1).optional(),
 });
 

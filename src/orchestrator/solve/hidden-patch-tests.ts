@@ -64,7 +64,7 @@ export class HiddenPatchTests {
   }
 
   /**
-   * The check after a role: the known PASS_TO_PASS tests (judged from the log, so a test in the
+   * The check after an agent's turn: the known PASS_TO_PASS tests (judged from the log, so a test in the
    * same file that failed already does not count) and the Tester's reproduction (by exit code).
    * Undefined when there is nothing to check with.
    */

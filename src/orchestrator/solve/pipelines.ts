@@ -25,7 +25,7 @@ export const SOLVE_PIPELINES: Record<SolveMode, SolvePipeline> = { fast: scripte
 
 interface SolveWork extends SolveOutcome {
   ran: Agent[];
-  /** The tests' verdict on the current change; cleared when a role changes the code. */
+  /** The tests' verdict on the current change; cleared when an agent changes the code. */
   lastRun?: TestRun;
 }
 

@@ -15,7 +15,7 @@ export interface SolveContext {
   tools: ToolContext;
   trajectory: SolveTrajectory;
   /**
-   * The orchestrator's own test run after a role finished: the task's named tests, or (with a
+   * The orchestrator's own test run after an agent finished: the task's named tests, or (with a
    * hidden test patch) the known PASS_TO_PASS tests and the Tester's reproduction, or the suite.
    */
   check(reproductionTests: readonly string[]): Promise<TestRun>;

@@ -8,7 +8,7 @@ import { MODEL_CALL, STEP_BY_KODERZ } from "../../store/index.js";
 import { Trajectory, type StepDraft, type StepListener } from "../trajectory.js";
 
 export interface SolveBudget extends Budget {
-  /** Tool calls by all roles together (--max-tool-calls). */
+  /** Tool calls by all agents together (--max-tool-calls). */
   maxToolCalls?: number;
 }
 
@@ -43,10 +43,10 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
   }
 
   /** A model turn: its text and the tool calls it asked for. */
-  addModelTurn(role: Agent, model: string, prompt: string, response: ChatResponse): void {
+  addModelTurn(agent: Agent, model: string, prompt: string, response: ChatResponse): void {
     const calls = response.toolCalls.map((call) => `-> ${call.name}(${serializeToolArguments(call)})`);
     this.push({
-      agent: role,
+      agent,
       action: MODEL_CALL,
       model,
       prompt,
@@ -58,10 +58,10 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
     });
   }
 
-  addToolCall(role: Agent, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
+  addToolCall(agent: Agent, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
     this.toolCallCount += 1;
     this.push({
-      agent: role,
+      agent,
       action: call.name,
       prompt: serializeToolArguments(call),
       response: outcome.output.slice(0, MAX_STORED_CHARS),
