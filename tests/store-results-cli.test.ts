@@ -123,7 +123,7 @@ describe("koderz results export", () => {
     const { stdout } = await runCli(["results", "export", A, "--format", "csv", "--db", dbPath]);
     expect(stdout.startsWith(EXPORT_COLUMNS.join(",") + "\r\n")).toBe(true);
     const e0 = makeExperiment({ runId: A, arm: "iterative", problemId: "HumanEval/0", success: true }).experimentId;
-    expect(stdout).toContain(`${A},${e0},iterative,HumanEval/0,true,1,100,50,0.01,2,passed,,,arm:iterative;problem:HumanEval/0\r\n`);
+    expect(stdout).toContain(`${A},${e0},iterative,HumanEval/0,true,1,100,50,0.01,2,passed,,,,,,,,arm:iterative;problem:HumanEval/0\r\n`);
     // The verdict with a comma, quotes and a newline is one quoted field.
     expect(stdout).toContain(`,"failed: expected ""a, b""\ngot ""c""",`);
     expect(stdout.split("\r\n").filter(Boolean)).toHaveLength(5);
@@ -139,6 +139,18 @@ describe("koderz results export", () => {
     expect(rows.map((r) => r.problem_id)).toEqual(["HumanEval/0", "HumanEval/1", "HumanEval/2", "HumanEval/10"]);
     expect(Object.keys(rows[0]!)).toEqual(EXPORT_COLUMNS);
     expect(rows[3]).toMatchObject({ success: true, iterations: 3, input_tokens: 300, output_tokens: 120, cost: 0.03 });
+  });
+
+  it("exports a graded suite's columns and the final code's measures", async () => {
+    const R = "bench_0000c0de_20250103_100000";
+    store.createRun(makeRun({ runId: R, mode: "fast", startTime: "2025-01-03T10:00:00.000Z", config: {} }));
+    const e = makeExperiment({ runId: R, arm: "fast", problemId: "rubric/lru-cache", success: true });
+    store.recordExperiment(
+      { ...e, suite: "coder-rubric", category: "coding", tier: "T2", score: 4.2, measures: { code: { cyclomatic: 3, meanCyclomatic: 2, halsteadVolume: 80, sloc: 12, maintainability: 61.5 } } },
+      [],
+    );
+    const { stdout } = await runCli(["results", "export", R, "--format", "jsonl", "--db", dbPath]);
+    expect(JSON.parse(stdout)).toMatchObject({ suite: "coder-rubric", category: "coding", tier: "T2", score: 4.2, cyclomatic_complexity: 3, maintainability_index: 61.5 });
   });
 
   it("an unknown format is a usage error", async () => {

@@ -18,8 +18,15 @@ export interface ExperimentExportRow {
   cost: number;
   wall_seconds: number;
   verdict: string | null;
+  suite: string | null;
   category: string | null;
+  tier: string | null;
   importance: number | null;
+  /** A graded suite's score (the rubric's 1-5, a match's 0/1); null where only the verdict counts. */
+  score: number | null;
+  /** The final code's measures (see src/evaluation/code-measures.py); null when not measured. */
+  cyclomatic_complexity: number | null;
+  maintainability_index: number | null;
   tags: string[];
 }
 
@@ -35,12 +42,19 @@ export const EXPORT_COLUMNS: readonly (keyof ExperimentExportRow)[] = [
   "cost",
   "wall_seconds",
   "verdict",
+  "suite",
   "category",
+  "tier",
   "importance",
+  "score",
+  "cyclomatic_complexity",
+  "maintainability_index",
   "tags",
 ];
 
 export function exportRow(experiment: ExperimentRecord): ExperimentExportRow {
+  const code = experiment.measures?.code;
+  const measured = code && !("error" in code) ? code : undefined;
   return {
     run_id: experiment.runId,
     experiment_id: experiment.experimentId,
@@ -53,8 +67,13 @@ export function exportRow(experiment: ExperimentRecord): ExperimentExportRow {
     cost: experiment.costUsd,
     wall_seconds: experiment.wallSeconds,
     verdict: experiment.verdict ?? null,
+    suite: experiment.suite ?? null,
     category: experiment.category ?? null,
+    tier: experiment.tier ?? null,
     importance: experiment.importance ?? null,
+    score: experiment.score ?? null,
+    cyclomatic_complexity: measured?.cyclomatic ?? null,
+    maintainability_index: measured?.maintainability ?? null,
     tags: experiment.tags,
   };
 }
