@@ -43,8 +43,8 @@ describe("koderz run on an in-process llama: model", () => {
       { cwd: workDir, env: { KODERZ_LLAMA_THREADS: "1", OLLAMA_HOST: `http://127.0.0.1:${closedPort}` } },
     );
     expect(result.exitCode, result.stderr).toBe(0);
-    // No Moonshot key: the frontier roles use the same model, and the user is told so in one line.
-    expect(result.stderr).toContain(`no MOONSHOT_API_KEY: the frontier roles (Planner, Reviewer, checkpoints) use llama:${modelPath} too`);
+    // No Moonshot key: the frontier agents use the same model, and the user is told so in one line.
+    expect(result.stderr).toContain(`no MOONSHOT_API_KEY: the frontier agents (Planner, Reviewer, checkpoints) use llama:${modelPath} too`);
     // Every step of the trace ran on the in-process model.
     const steps = [...result.stderr.matchAll(/step \d+: (\w+) \(([^)]+)\)/g)];
     expect(steps.length).toBeGreaterThanOrEqual(2);
@@ -62,7 +62,7 @@ describe("koderz run on an in-process llama: model", () => {
     const env = { OLLAMA_HOST: `http://127.0.0.1:${closedPort}`, HF_ENDPOINT: `http://127.0.0.1:${closedPort}`, KODERZ_CACHE_DIR: cache };
     const result = await koderz(["run", "--problem-id", "HumanEval/0", "--db", path.join(workDir, "offline.db")], { cwd: workDir, env });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`every role uses ${EMBEDDED_DEFAULT_MODEL}, in process (pick another with --local-model ID`);
+    expect(result.stderr).toContain(`every agent uses ${EMBEDDED_DEFAULT_MODEL}, in process (pick another with --local-model ID`);
     const expected = parseGgufSource(EMBEDDED_DEFAULT_MODEL.slice("llama:".length), env);
     if (expected.kind !== "hf") throw new Error("the embedded default is an hf: model");
     expect(result.stderr).toContain(`cannot download Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf`);

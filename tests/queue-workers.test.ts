@@ -109,6 +109,17 @@ function outcomes(summary: RunSummary) {
   return { zeroShot: strip(summary.zero_shot), iterative: strip(summary.iterative), comparison };
 }
 
+async function activeJobs(url: string, runId: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query<{ count: string }>("SELECT COUNT(*) AS count FROM pgboss.job WHERE name = 'koderz-experiment' AND state = 'active' AND data->>'runId' = $1", [runId]);
+    return Number(result.rows[0]!.count);
+  } finally {
+    await client.end();
+  }
+}
+
 async function jobAttempts(url: string, runId: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -127,13 +138,13 @@ describe("koderz benchmark --queue with three workers", () => {
     server.setScript(codingTeamScript(tasks, { wrongFirst: WRONG_FIRST, delayMs: 400 }));
     const runId = await enqueue(url, ["--lease-seconds", "30"]);
     expect(runId).toMatch(/^bench_[0-9a-f]{8}_\d{8}_\d{6}$/);
-    const [victim, ...others] = [startWorker(url), startWorker(url), startWorker(url)];
-
     // Kill one worker with SIGKILL while it holds jobs: it commits nothing more, and its jobs
-    // come back after their lease for the others.
-    await waitFor(() => (/committed/.test(victim!.stderr()) ? true : undefined), () => victim!.stderr());
-    victim!.process.kill("SIGKILL");
-    await victim!.process;
+    // come back after their lease for the others. It starts alone, so every active job is its own.
+    const victim = startWorker(url);
+    await waitFor(async () => (/committed/.test(victim.stderr()) && (await activeJobs(url, runId)) > 0 ? true : undefined), () => victim.stderr());
+    victim.process.kill("SIGKILL");
+    await victim.process;
+    const others = [startWorker(url), startWorker(url)];
     await postgres.restart();
 
     await waitFor(() => (runStatus(url, runId) === "running" ? undefined : true), () => others.map((w) => w.stderr()).join("\n---\n"), 500);
