@@ -50,7 +50,6 @@ export function registerWorker(program: Command): void {
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
-        log(`worker ${process.pid}: taking jobs, ${flags.concurrency} at a time`);
         const stats = await runWorker({
           url: flags.queue,
           concurrency: flags.concurrency,

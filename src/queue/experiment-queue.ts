@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import pg from "pg";
 import PgBoss from "pg-boss";
 import { z } from "zod";
 import { KoderzError } from "../errors.js";
@@ -40,9 +41,11 @@ export async function openQueue(url: string, options: { maintenanceSeconds?: num
   // their next query, so it is reported, not fatal.
   boss.on("error", (error: Error) => process.stderr.write(`queue: ${error.message}\n`));
   try {
-    await boss.start();
-    await boss.createQueue(FAILED_QUEUE);
-    await boss.createQueue(EXPERIMENT_QUEUE, { name: EXPERIMENT_QUEUE, retryLimit: JOB_RETRY_LIMIT, deadLetter: FAILED_QUEUE });
+    await oneAtATime(url, async () => {
+      await boss.start();
+      await boss.createQueue(FAILED_QUEUE);
+      await boss.createQueue(EXPERIMENT_QUEUE, { name: EXPERIMENT_QUEUE, retryLimit: JOB_RETRY_LIMIT, deadLetter: FAILED_QUEUE });
+    });
   } catch (error) {
     await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
     throw new KoderzError(
@@ -52,6 +55,25 @@ export async function openQueue(url: string, options: { maintenanceSeconds?: num
     );
   }
   return boss;
+}
+
+/** An arbitrary constant: the advisory lock that lets one process at a time set the queue up. */
+const QUEUE_SETUP_LOCK = 7_163_903;
+
+/**
+ * Runs the queue's set-up holding a session advisory lock: workers started together on a fresh
+ * database would otherwise create pg-boss's schema and queues at once and deadlock.
+ */
+async function oneAtATime(url: string, setUp: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [QUEUE_SETUP_LOCK]);
+    await setUp();
+  } finally {
+    // Ending the session lets the lock go.
+    await client.end();
+  }
 }
 
 /**

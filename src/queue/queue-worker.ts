@@ -3,7 +3,7 @@ import type pg from "pg";
 import { z } from "zod";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelConfig } from "../llm/index.js";
-import { finishRunIfComplete, openStore, PgStore, type Store } from "../store/index.js";
+import { finishRunIfComplete, openStore, PgStore, type ExperimentRecord, type StepRecord, type Store } from "../store/index.js";
 import { EXPERIMENT_QUEUE, ExperimentJobSchema, FAILED_QUEUE, openQueue, type ExperimentJob } from "./experiment-queue.js";
 import { expectedExperiments, loadRunContext, queuedRunConfig, type RunContext } from "./run-context.js";
 import { setModelRateLimit, withSharedRateLimit } from "./model-rate-limit.js";
@@ -53,6 +53,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
   const store = openStore({ path: options.url });
   for (const limit of options.rateLimits ?? []) await setModelRateLimit(engine.pool, limit.model, limit.callsPerMinute);
   const sandbox = await options.openSandbox();
+  options.log(`worker ${process.pid}: taking jobs, ${options.concurrency} at a time`);
   const contexts = new Map<string, Promise<RunContext>>();
   const stats: WorkerStats = { committed: 0, failed: 0, released: 0 };
   const contextFor = (runId: string): Promise<RunContext> => {
@@ -113,12 +114,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
         options.log(`released ${describe(data)}: another worker will take it`);
         return;
       }
-      const expected = expectedExperiments(context.config);
-      await engine.transaction(async (client) => {
-        if (result.kind === "done") await engine.writeExperiment(client, result.experiment, result.steps);
-        await boss.complete(EXPERIMENT_QUEUE, job.id, { attempt }, { db: executorOf(client) });
-        await finishRunIfComplete(client, data!.runId, expected);
-      });
+      await commitJob(boss, engine, { jobId: job.id, runId: data.runId, attempt, expected: expectedExperiments(context.config) }, result.kind === "done" ? result : undefined);
       stats.committed += 1;
       options.log(`committed ${describe(data)}${attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : ""}`);
     } catch (error) {
@@ -131,6 +127,24 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
       });
     }
   }
+}
+
+/**
+ * Commits a job's experiment (none when an earlier attempt already did) and the job's
+ * completion in one transaction, and ends the run when this was its last experiment:
+ * either all of it is in the database or none of it, so a result is counted exactly once.
+ */
+export async function commitJob(
+  boss: PgBoss,
+  engine: PgStore,
+  job: { jobId: string; runId: string; attempt: number; expected: number },
+  done?: { experiment: ExperimentRecord; steps: StepRecord[] },
+): Promise<void> {
+  await engine.transaction(async (client) => {
+    if (done) await engine.writeExperiment(client, done.experiment, done.steps);
+    await boss.complete(EXPERIMENT_QUEUE, job.jobId, { attempt: job.attempt }, { db: executorOf(client) });
+    await finishRunIfComplete(client, job.runId, job.expected);
+  });
 }
 
 /** Jobs that failed on their last attempt, from the dead-letter queue into the store (results show lists them). */

@@ -32,7 +32,8 @@ function postgresBin(): string {
 }
 const BIN = postgresBin();
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+/** `durable`: fsync on, as a real server runs (benchmarks); tests run without it for speed. */
+export async function startTestPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
   const root = mkdtempSync(path.join(tmpdir(), "koderz-pg-"));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -47,7 +48,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const pgCtl = (action: string) =>
     run("pg_ctl", [
       "-D", dataDir, "-l", path.join(root, "server.log"), "-w", "-t", "60",
-      "-o", `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      "-o", `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=${options.durable ? "on" : "off"} -c max_connections=200`,
       "-m", "fast", action,
     ]);
   try {
