@@ -10,6 +10,13 @@ import { automaticRunTags, checkTags, experimentNotFound, runNotFound } from "./
 import { isLostConnection, retryWhileUnreachable } from "./postgres-connection-errors.js";
 import { migratePostgres, postgresSchemaVersion } from "./postgres-schema.js";
 
+/** Who holds a run's lock: the process (pid on host) and when its connection began. */
+export interface RunHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
 /** The first key of koderz's advisory locks (the second is the run id's hash), so they do not meet other applications'. */
 const RUN_LOCK_SPACE = 0x6b6f6472; // "kodr"
 
@@ -93,12 +100,13 @@ export class PgStore {
   /**
    * Takes the run's advisory lock on a connection kept for it: the lock lives as long as that
    * session, so a holder killed with -9 lets go when the server sees its connection close. The
-   * connection carries `name` (application_name), which is how a refused process learns the holder.
+   * connection is named after its process (application_name), which is how a refused process
+   * learns the holder.
    */
-  async lockRun(runId: string, name: string): Promise<{ locked: true } | { locked: false; holder?: { name: string; since: string } }> {
+  async lockRun(runId: string, me: { pid: number; host: string }): Promise<{ locked: true } | { locked: false; holder?: RunHolder }> {
     const client = await retryWhileUnreachable(() => this.pool.connect());
     try {
-      await client.query("SELECT set_config('application_name', $1, false)", [name]);
+      await client.query("SELECT set_config('application_name', $1, false)", [`koderz ${me.pid}@${me.host}`]);
       const key = await client.query<{ key: number }>("SELECT hashtext($1) AS key", [runId]);
       const taken = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [RUN_LOCK_SPACE, key.rows[0]!.key]);
       if (taken.rows[0]!.locked) {
@@ -116,7 +124,8 @@ export class PgStore {
       );
       client.release();
       const holder = holders.rows[0];
-      return holder ? { locked: false, holder: { name: holder.name, since: holder.since.toISOString() } } : { locked: false };
+      const named = holder && /^koderz (\d+)@(.+)$/.exec(holder.name);
+      return named ? { locked: false, holder: { pid: Number(named[1]), host: named[2]!, since: holder.since.toISOString() } } : { locked: false };
     } catch (error) {
       client.release(true);
       throw error;

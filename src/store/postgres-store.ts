@@ -8,7 +8,7 @@ import { loggedResponse, type CallLogOptions } from "./call-log.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter, Store } from "./engine.js";
 import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import type { PgStore } from "./postgres-engine.js";
-import type { RunLock } from "./run-lock.js";
+import { runIsBusy, type RunLock } from "./run-lock.js";
 import type { ForwardedMethod, ThreadReply, ThreadRequest } from "./postgres-thread-protocol.js";
 
 /**
@@ -126,14 +126,9 @@ export class PostgresStore implements Store {
 
   /** A PostgreSQL advisory lock held by a connection of this process, so it works across machines. */
   lockRun(runId: string): RunLock {
-    const taken = this.call("lockRun", runId, `koderz ${process.pid}@${hostname()}`);
+    const taken = this.call("lockRun", runId, { pid: process.pid, host: hostname() });
     if (!taken.locked) {
-      const holder = taken.holder ? `process ${taken.holder.name.replace(/^koderz /, "").replace("@", " on ")}, started ${taken.holder.since}` : "another process";
-      throw new KoderzError(
-        "bad_input",
-        `run ${runId} is already being worked on by ${holder}`,
-        "wait for it to finish (or stop it), then resume; PostgreSQL lets go of the run by itself when that process ends",
-      );
+      throw runIsBusy(runId, taken.holder, "wait for it to finish (or stop it), then resume; PostgreSQL lets go of the run by itself when that process ends");
     }
     let held = true;
     return {

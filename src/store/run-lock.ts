@@ -81,9 +81,15 @@ function holderIsGone(holder: RunLockHolder): boolean {
 }
 
 function lockedBy(runId: string, holder: RunLockHolder, path: string): KoderzError {
-  return new KoderzError(
-    "bad_input",
-    `run ${runId} is already being worked on by process ${holder.pid} on ${holder.host}, started ${holder.startedAt}`,
+  return runIsBusy(
+    runId,
+    { pid: holder.pid, host: holder.host, since: holder.startedAt },
     `wait for it to finish (or stop it), then resume; if that process is gone and is on another machine, remove ${path}`,
   );
+}
+
+/** The refusal a second process gets, on either engine: who holds the run, and since when. */
+export function runIsBusy(runId: string, holder: { pid: number; host: string; since: string } | undefined, fix: string): KoderzError {
+  const who = holder ? `process ${holder.pid} on ${holder.host}, started ${holder.since}` : "another process";
+  return new KoderzError("bad_input", `run ${runId} is already being worked on by ${who}`, fix);
 }
