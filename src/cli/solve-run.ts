@@ -129,7 +129,7 @@ function renderReport(report: SolveReport): string {
   const tests = report.finalTests ? `${report.finalTests.passed} passed, ${report.finalTests.failed} failed` : "see the report";
   const named = (what: { passing: number; total: number }, verb: string) => (what.total ? `${what.passing}/${what.total} ${verb}` : "none named");
   const lines = [
-    `run ${report.runId}: ${report.taskId} (${report.mode}): ${report.success ? "solved" : "not solved"}`,
+    `run ${report.runId}: ${report.taskId} (${modesRun(report)}): ${report.success ? "solved" : "not solved"}`,
     `  verdict        ${report.verdict}`,
     `  files changed  ${report.filesChanged.length ? report.filesChanged.join(", ") : "none"}`,
     `  tests          \`${report.testCommand}\`: ${tests} (${report.testRuns} test runs in all)`,
@@ -145,12 +145,17 @@ function renderReport(report: SolveReport): string {
   return lines.join("\n") + "\n";
 }
 
+/** The mode, or on a ladder of modes the modes the climb ran. */
+function modesRun(report: SolveReport): string {
+  return report.ladder ? [...new Set(report.ladder.climbed.map((rung) => rung.mode))].join(" > ") : report.mode;
+}
+
 /** The ladder's rungs and what each rung that ran did: its tests, its dollars and tokens. */
 function ladderLines(ladder: NonNullable<SolveReport["ladder"]>): string[] {
   const rungs = ladder.climbed.map((rung) => {
     const what = rung.model ? `${rung.mode}, ${rung.agent}=${rung.model}` : rung.mode;
-    const tests = rung.tests ? `tests ${rung.tests}` : "graded above";
-    return `    rung ${rung.rung}      ${what}: ${tests}; ${formatDollars(rung.costUsd)}, ${rung.tokens} tokens`;
+    const tests = rung.tests ? `tests ${rung.tests}` : "graded (the verdict above)";
+    return `  ${`rung ${rung.rung}`.padEnd(15)}${what}: ${tests}; ${formatDollars(rung.costUsd)}, ${rung.tokens} tokens`;
   });
   return [`  ladder         ${ladder.rungs}: ${ladder.escalations} escalation${ladder.escalations === 1 ? "" : "s"}`, ...rungs];
 }

@@ -83,7 +83,7 @@ export async function climbSolveLadder(context: SolveContext, plan: LadderPlan):
     const diff = await context.diff();
     if (check.passed && diff.trim()) break;
 
-    const reason = diff.trim() ? `the tests fail (exit ${check.exitCode})` : "no change was made";
+    const reason = diff.trim() ? `the tests failing (exit ${check.exitCode})` : "no change made";
     const spent = `$${(after.usd - before.usd).toFixed(4)}, ${after.tokens - before.tokens} tokens`;
     trajectory.addEscalation(`rung ${rung + 2} of ${last + 1}: ${describeRung(ladder, rung + 1)}`, `rung ${rung + 1} (${describeRung(ladder, rung)}, ${spent}) ended with ${reason}`);
     plan.log(`ladder: rung ${rung + 1} (${describeRung(ladder, rung)}) ended with ${reason}; escalating to ${describeRung(ladder, rung + 1)}`);

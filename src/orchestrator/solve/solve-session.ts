@@ -65,6 +65,7 @@ export interface SolveReport {
   experimentId: string;
   taskId: string;
   title: string;
+  /** The mode chosen (--mode, or the policy); with --ladder, the mode the climb started in. */
   mode: SolveMode;
   success: boolean;
   verdict: string;
@@ -136,10 +137,10 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
     deps.log(`run ${run.runId}: ${mode} on ${task.id}`);
     try {
       const { context, backendFor } = solveContext(request, deps, { task, test, workspace, tests, hidden, trajectory, models, backends, runId: run.runId, experimentId });
-      const solveContextWithMap = { ...context, repoMap: await repositoryMap(workspace) };
+      const teamContext = { ...context, repoMap: await repositoryMap(workspace) };
       const outcome: SolveOutcome | LadderOutcome = ladder
-        ? await climbSolveLadder(solveContextWithMap, { ladder, startMode: mode, backend: backendFor, log: deps.log })
-        : await SOLVE_PIPELINES[mode](solveContextWithMap);
+        ? await climbSolveLadder(teamContext, { ladder, startMode: mode, backend: backendFor, log: deps.log })
+        : await SOLVE_PIPELINES[mode](teamContext);
       // The diff is taken before grading: a hidden test patch must not become part of it.
       const diff = await workspace.diff();
       const filesChanged = await workspace.changedFiles();
