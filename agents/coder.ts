@@ -21,7 +21,7 @@ export const CODER = {
     agent: "Coder",
     system: promptFile("coder.repository", WORKSPACE_RULES),
     tools: ALL_TOOLS,
-    message: ({ issue, repoMap, plan, reproductionTests }) => {
+    message: ({ issue, repoMap, plan, reproductionTests, diff, testReport }) => {
       const parts = [issueSection(issue)];
       // With a plan, the Planner's findings (and the Tester's reproduction) replace the map of the repository.
       if (plan === undefined) {
@@ -29,6 +29,10 @@ export const CODER = {
       } else {
         if (plan) parts.push(`The Planner's plan:\n${plan}`);
         if (reproductionTests.length) parts.push(`The Tester added tests that reproduce the issue; they must pass when you are done:\n${reproductionTests.map((t) => `- ${t}`).join("\n")}`);
+      }
+      // After an escalation (`solve --ladder`): the cheaper rung's change is in the workspace already.
+      if (diff !== undefined && testReport !== undefined) {
+        parts.push(`The best attempt so far (already in the workspace):\n\`\`\`diff\n${diff.trimEnd()}\n\`\`\``, `Its test results:\n${testReport}`, "Start from it: keep what is right and fix what fails.");
       }
       parts.push("Resolve the issue.");
       return parts.join("\n\n");

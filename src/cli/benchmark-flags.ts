@@ -99,11 +99,16 @@ export function checkPolicyFlags(flags: BenchmarkFlags): void {
   if (flags.learn && flags.mode !== "auto") {
     throw new KoderzError("usage", "--learn trains the policy that --mode auto decides with", "add --mode auto --policy FILE, or drop --learn");
   }
-  if (flags.ladder !== undefined && flags.mode !== "auto") {
-    throw new KoderzError("usage", "--ladder is the ladder --mode auto's policy escalates on", "add --mode auto --policy FILE, or drop --ladder");
-  }
+  checkLadderFlag(flags);
   if (flags.policyOut && !flags.learn) {
     throw new KoderzError("usage", "--policy-out says where --learn saves the updated policy", "add --learn, or drop --policy-out");
+  }
+}
+
+/** --ladder only makes sense with --mode auto (benchmark and solve). */
+export function checkLadderFlag(flags: { ladder?: string; mode: string }): void {
+  if (flags.ladder !== undefined && flags.mode !== "auto") {
+    throw new KoderzError("usage", "--ladder is the ladder --mode auto's policy escalates on", "add --mode auto --policy FILE, or drop --ladder");
   }
 }
 

@@ -16,6 +16,7 @@ export const SolveOptions = z.object({
   commit: z.string().optional(),
   mode: z.enum([...MODES, "auto"]).default("standard"),
   policy: z.string().optional(),
+  ladder: z.string().optional(),
   localModel: z.string().default(DEFAULT_LOCAL_MODEL),
   frontierModel: z.string().default(DEFAULT_FRONTIER_MODEL),
   modelFor: z.array(z.string()).default([]),

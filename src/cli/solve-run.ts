@@ -6,11 +6,13 @@ import { loadSweInstance } from "../../tasks/swe-instance.js";
 import { KoderzError } from "../errors.js";
 import { loadModelConfig } from "../llm/index.js";
 import { parseModelFor } from "../orchestrator/agent-models.js";
+import { parseLadder } from "../orchestrator/ladder.js";
 import { runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL, openStore } from "../store/index.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { formatDollars } from "./table.js";
+import { checkLadderFlag } from "./benchmark-flags.js";
 import type { SolveFlags } from "./solve-flags.js";
 
 /** `koderz solve` once its flags are checked. */
@@ -19,6 +21,9 @@ export async function runSolveCommand(issueUrl: string | undefined, flags: Solve
   const source = inputSource(issueUrl, flags);
   if (flags.branch && !flags.apply) throw new KoderzError("usage", "--branch only applies with --apply", "add --apply, or leave out --branch");
   if (flags.apply && flags.repo === undefined) throw new KoderzError("usage", "--apply needs a local clone to commit on", "pass --repo PATH (a clone of the repository); the patch is always written to results/ as well");
+  // A wrong --ladder is a usage error before any image, container or model is touched.
+  checkLadderFlag(flags);
+  const ladder = flags.ladder === undefined ? undefined : parseLadder(flags.ladder, loadModelConfig({ path: flags.config }));
   if (flags.buildImage) {
     const built = await buildWorkspaceImage({ name: flags.image, onProgress: log });
     log(`${built.name} built in ${built.seconds.toFixed(0)} s`);
@@ -27,7 +32,7 @@ export async function runSolveCommand(issueUrl: string | undefined, flags: Solve
   if (source === "none") {
     throw new KoderzError("usage", "nothing to solve", "pass an issue URL, --repo PATH --issue FILE, or --swe-instance FILE");
   }
-  const request = solveRequest(flags);
+  const request = { ...solveRequest(flags), ...(ladder ? { ladder } : {}) };
   const modelConfig = loadModelConfig({ path: flags.config });
   const store = openStore({ path: flags.db });
   const interrupt = interruptOnCtrlC("interrupted: stopping now", log);
@@ -124,7 +129,7 @@ function renderReport(report: SolveReport): string {
   const tests = report.finalTests ? `${report.finalTests.passed} passed, ${report.finalTests.failed} failed` : "see the report";
   const named = (what: { passing: number; total: number }, verb: string) => (what.total ? `${what.passing}/${what.total} ${verb}` : "none named");
   const lines = [
-    `run ${report.runId}: ${report.taskId} (${report.mode}): ${report.success ? "solved" : "not solved"}`,
+    `run ${report.runId}: ${report.taskId} (${modesRun(report)}): ${report.success ? "solved" : "not solved"}`,
     `  verdict        ${report.verdict}`,
     `  files changed  ${report.filesChanged.length ? report.filesChanged.join(", ") : "none"}`,
     `  tests          \`${report.testCommand}\`: ${tests} (${report.testRuns} test runs in all)`,
@@ -133,8 +138,24 @@ function renderReport(report: SolveReport): string {
     `  agents         ${report.modelCalls} model calls, ${report.toolCalls} tool calls${report.stoppedBy ? `, stopped by the ${report.stoppedBy}` : ""}`,
     `  tokens         ${report.inputTokens} in, ${report.outputTokens} out; cost ${formatDollars(report.costUsd)}; ${report.wallSeconds.toFixed(1)} s`,
     ...(report.review ? [`  review         ${report.review.accept ? "ACCEPT" : "REJECT"}: ${report.review.feedback.split("\n")[0]}`] : []),
+    ...(report.ladder ? ladderLines(report.ladder) : []),
     `  patch          ${report.diffPath}`,
     ...(report.applied ? [`  applied        branch ${report.applied.branch}, commit ${report.applied.commit.slice(0, 12)}`] : []),
   ];
   return lines.join("\n") + "\n";
+}
+
+/** The mode, or on a ladder of modes the modes the climb ran. */
+function modesRun(report: SolveReport): string {
+  return report.ladder ? [...new Set(report.ladder.climbed.map((rung) => rung.mode))].join(" > ") : report.mode;
+}
+
+/** The ladder's rungs and what each rung that ran did: its tests, its dollars and tokens. */
+function ladderLines(ladder: NonNullable<SolveReport["ladder"]>): string[] {
+  const rungs = ladder.climbed.map((rung) => {
+    const what = rung.model ? `${rung.mode}, ${rung.agent}=${rung.model}` : rung.mode;
+    const tests = rung.tests ? `tests ${rung.tests}` : "graded (the verdict above)";
+    return `  ${`rung ${rung.rung}`.padEnd(15)}${what}: ${tests}; ${formatDollars(rung.costUsd)}, ${rung.tokens} tokens`;
+  });
+  return [`  ladder         ${ladder.rungs}: ${ladder.escalations} escalation${ladder.escalations === 1 ? "" : "s"}`, ...rungs];
 }

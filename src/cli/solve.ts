@@ -17,6 +17,7 @@ export function registerSolve(program: Command): void {
     .option("--commit <sha>", "the commit to work from (default: the default branch, or HEAD of --repo)")
     .option("--mode <mode>", `${[...MODES, "auto"].join(" | ")}`, "standard")
     .option("--policy <file>", "auto mode: the trained policy file")
+    .option("--ladder <rungs>", "auto mode: rungs to climb while the tests fail, cheapest first: modes (fast,standard,deep) or AGENT=model,model,...")
     .option("--local-model <id>", "the model under test (Coder, Tester, Debugger)", DEFAULT_LOCAL_MODEL)
     .option("--frontier-model <id>", "the stronger model (Planner, Reviewer)", DEFAULT_FRONTIER_MODEL)
     .option("--model-for <agent=model>", "a model for one agent, e.g. Reviewer=kimi-k2 (repeatable)", collect)

@@ -13,7 +13,7 @@ import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
 import { backendsByAgent, connectModels } from "./model-backends.js";
 import type { ModelChoice } from "./agent-models.js";
 import { episodeResult, escalateWork, runAgentStep, scriptedNext, startEpisodeWork, type EpisodeWork } from "./episode.js";
-import { describeLadder, rungCount, type Ladder } from "./ladder.js";
+import { modelsOnRung, rungCount, startModes, startRung, type Ladder } from "./ladder.js";
 import type { PipelineResult, PipelineSettings } from "./pipeline.js";
 import { Trajectory, type StepListener } from "./trajectory.js";
 
@@ -41,8 +41,7 @@ export class OrchestratorEpisodeRunner implements LiveEpisodeRunner {
 
   /** A ladder of modes is also the modes an episode may start on (any rung); otherwise every mode. */
   get startModes(): readonly Mode[] {
-    const ladder = this.options.ladder?.ladder;
-    return ladder?.kind === "modes" ? ladder.modes : MODES;
+    return startModes(this.options.ladder?.ladder);
   }
 
   async start(task: Task, mode: Mode): Promise<OrchestratedEpisode> {
@@ -70,10 +69,7 @@ export class OrchestratedEpisode implements LiveEpisode {
     this.trajectory = new Trajectory(options.budget, options.onStep);
     const ladder = options.ladder?.ladder;
     this.rungs = ladder ? rungCount(ladder) : 1;
-    if (ladder?.kind === "modes") {
-      this.rung = ladder.modes.indexOf(mode);
-      if (this.rung < 0) throw new Error(`${mode} is not on the ladder ${describeLadder(ladder)}`);
-    }
+    this.rung = startRung(ladder, mode);
     // Agents get the public view only: the hidden tests stay with finish().
     const context = { task: publicView(task), models: this.modelsOnRung(0), sandbox: options.sandbox, trajectory: this.trajectory, settings: options.settings, signal: options.signal };
     this.work = startEpisodeWork(context, mode);
@@ -109,8 +105,7 @@ export class OrchestratedEpisode implements LiveEpisode {
 
   private modelsOnRung(rung: number): Record<Agent, ModelBackend> {
     const ladder = this.options.ladder;
-    if (ladder?.ladder.kind !== "models") return this.options.models;
-    return { ...this.options.models, [ladder.ladder.agent]: ladder.backend(ladder.ladder.models[rung]!) };
+    return ladder ? modelsOnRung(ladder.ladder, rung, this.options.models, ladder.backend) : this.options.models;
   }
 
   /** Grades the best candidate against the hidden tests (an empty completion when no code was written). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AGENTS } from "../../agents/agent.js";
+import { AGENTS, type Agent } from "../../agents/agent.js";
 import { MODES, type Mode } from "../../policy/actions.js";
 import { KoderzError } from "../errors.js";
 import { resolveModel, type ModelConfig } from "../llm/index.js";
@@ -67,4 +67,38 @@ export function rungCount(ladder: Ladder): number {
 /** How a ladder reads in a log line: `fast > deep` or `Coder: a > b`. */
 export function describeLadder(ladder: Ladder): string {
   return ladder.kind === "modes" ? ladder.modes.join(" > ") : `${ladder.agent}: ${ladder.models.join(" > ")}`;
+}
+
+/** The modes an episode may start in: a ladder of modes' rungs (the policy picks one), else every mode. */
+export function startModes(ladder: Ladder | undefined): readonly Mode[] {
+  return ladder?.kind === "modes" ? ladder.modes : MODES;
+}
+
+/** The rung an episode starting in `mode` is on: that mode's rung on a ladder of modes, else the first. */
+export function startRung(ladder: Ladder | undefined, mode: Mode): number {
+  if (ladder?.kind !== "modes") return 0;
+  const rung = ladder.modes.indexOf(mode);
+  if (rung < 0) throw new Error(`${mode} is not on the ladder ${describeLadder(ladder)}`);
+  return rung;
+}
+
+/** The mode on a rung: a ladder of modes names it; a ladder of models keeps the episode's mode. */
+export function modeOnRung(ladder: Ladder, rung: number, mode: Mode): Mode {
+  return ladder.kind === "modes" ? ladder.modes[rung]! : mode;
+}
+
+/** The agents' models on a rung: a ladder of models gives its agent the rung's model; the others keep theirs. */
+export function modelsOnRung<Backend>(ladder: Ladder | undefined, rung: number, models: Record<Agent, Backend>, backend: (model: string) => Backend): Record<Agent, Backend> {
+  if (ladder?.kind !== "models") return models;
+  return { ...models, [ladder.agent]: backend(ladder.models[rung]!) };
+}
+
+/** The models a ladder names (each must answer before a run starts). */
+export function ladderModels(ladder: Ladder | undefined): string[] {
+  return ladder?.kind === "models" ? ladder.models : [];
+}
+
+/** How one rung reads in a log line: `deep` or `Coder=kimi-k2`. */
+export function describeRung(ladder: Ladder, rung: number): string {
+  return ladder.kind === "modes" ? ladder.modes[rung]! : `${ladder.agent}=${ladder.models[rung]!}`;
 }

@@ -23,34 +23,52 @@ import type { TestRun } from "./workspace-tests.js";
  */
 export const SOLVE_PIPELINES: Record<SolveMode, SolvePipeline> = { fast: scripted("fast"), standard: scripted("standard"), deep: scripted("deep") };
 
-interface SolveWork extends SolveOutcome {
+/** The work a solve's agents share; an escalation (solve-ladder.ts) hands it on to the next rung. */
+export interface SolveWork extends SolveOutcome {
+  /** The agents that ran on this rung, in script order (a new rung starts from its resume point). */
   ran: Agent[];
   /** The tests' verdict on the current change; cleared when an agent changes the code. */
   lastRun?: TestRun;
+  /** Set by an escalation: the next Coder starts from the change so far and its test report. */
+  carryOver?: { diff: string; testReport: string };
+}
+
+export function newSolveWork(): SolveWork {
+  return { iterations: 0, reproductionTests: [], ran: [] };
+}
+
+/** What a pipeline hands back: the work without the orchestrator's bookkeeping. */
+export function solveOutcome(work: SolveWork): SolveOutcome {
+  const { ran: _ran, lastRun: _lastRun, carryOver: _carryOver, ...outcome } = work;
+  return outcome;
 }
 
 function scripted(mode: SolveMode): SolvePipeline {
+  return async (context) => {
+    const work = newSolveWork();
+    await runSolveScript(mode, context, work);
+    return solveOutcome(work);
+  };
+}
+
+/** Runs a mode's script on the work, from the agents already in work.ran, until the script or the budget ends. */
+export async function runSolveScript(mode: SolveMode, context: SolveContext, work: SolveWork): Promise<void> {
   const spec = MODE_SPECS.repository[mode];
   const readsChecks = spec.script.some((step) => step.when === "failing");
-  return async (context) => {
-    const work: SolveWork = { iterations: 0, reproductionTests: [], ran: [] };
-    const evidence = (): ScriptEvidence => ({
-      failing: work.lastRun !== undefined && !work.lastRun.passed,
-      rejected: work.review?.accept === false,
-      failingTestNamed: context.issue.knownFailingTests.length > 0,
-      drafts: 0,
-    });
-    for (let next = nextScriptedAgent(spec.script, work.ran, evidence(), context); next !== "Stop"; next = nextScriptedAgent(spec.script, work.ran, evidence(), context)) {
-      if ((work.stoppedBy = context.trajectory.exhausted())) break;
-      const guided = next === "Debugger" && work.review?.accept === false;
-      const turn = await SOLVE_STEPS[next](context, work, spec.answerTokens);
-      work.ran.push(next);
-      if ((work.stoppedBy = turn.stoppedBy)) break;
-      if ((next === "Coder" || next === "Debugger") && readsChecks && !guided) work.lastRun = await recordedCheck(context, work);
-    }
-    const { ran: _ran, lastRun: _lastRun, ...outcome } = work;
-    return outcome;
-  };
+  const evidence = (): ScriptEvidence => ({
+    failing: work.lastRun !== undefined && !work.lastRun.passed,
+    rejected: work.review?.accept === false,
+    failingTestNamed: context.issue.knownFailingTests.length > 0,
+    drafts: 0,
+  });
+  for (let next = nextScriptedAgent(spec.script, work.ran, evidence(), context); next !== "Stop"; next = nextScriptedAgent(spec.script, work.ran, evidence(), context)) {
+    if ((work.stoppedBy = context.trajectory.exhausted())) break;
+    const guided = next === "Debugger" && work.review?.accept === false;
+    const turn = await SOLVE_STEPS[next](context, work, spec.answerTokens);
+    work.ran.push(next);
+    if ((work.stoppedBy = turn.stoppedBy)) break;
+    if ((next === "Coder" || next === "Debugger") && readsChecks && !guided) work.lastRun = await recordedCheck(context, work);
+  }
 }
 
 /** Each agent's turn on the shared work; the agents read it as their shared state (IssueState). */
@@ -66,7 +84,9 @@ const SOLVE_STEPS: Record<Agent, (context: SolveContext, work: SolveWork, maxTok
     return tester;
   },
   async Coder(context, work, maxTokens) {
-    const coder = await turn(CODER.repository, context, issueState(context, work), maxTokens);
+    const carried = work.carryOver;
+    work.carryOver = undefined;
+    const coder = await turn(CODER.repository, context, { ...issueState(context, work), ...carried }, maxTokens);
     work.iterations += 1;
     work.lastRun = undefined;
     return coder;
@@ -92,7 +112,7 @@ function issueState(context: SolveContext, work: SolveWork): IssueState {
   return { issue: context.issue, repoMap: context.repoMap, plan: work.plan, reproductionTests: work.reproductionTests };
 }
 
-async function recordedCheck(context: SolveContext, outcome: Pick<SolveOutcome, "reproductionTests">): Promise<TestRun> {
+export async function recordedCheck(context: SolveContext, outcome: Pick<SolveOutcome, "reproductionTests">): Promise<TestRun> {
   const run = await context.check(outcome.reproductionTests);
   context.trajectory.addCheck("run_tests", run.command, run.output, run.passed, run.durationMs);
   return run;
@@ -102,7 +122,7 @@ function turn<Output>(spec: AgentSpec<IssueState, Output>, context: SolveContext
   return runAgent(spec, state, context.models[spec.agent], { tools: context.tools, turns: context.trajectory }, { signal: context.signal, maxTokens });
 }
 
-function testReport(run: TestRun): string {
+export function testReport(run: TestRun): string {
   const verdict = run.timedOut ? "timed out" : run.passed ? "passed" : `failed (exit ${run.exitCode})`;
   return `$ ${run.command}\n${verdict}\n${clip(run.output, 8_000)}`;
 }

@@ -9,7 +9,9 @@ import { KoderzError } from "../../errors.js";
 import { withCallLog, type ModelConfig } from "../../llm/index.js";
 import type { ModelBackend } from "../../llm/types.js";
 import { experimentIdFor, newRunId, type RunRecord, type Store } from "../../store/index.js";
+import { chosenModeTag } from "../../../policy/chosen-mode-tag.js";
 import type { ModelChoice } from "../agent-models.js";
+import { describeLadder, ladderModels, type Ladder } from "../ladder.js";
 import { backendsByAgent, connectModels } from "../model-backends.js";
 import type { StepListener } from "../trajectory.js";
 import { checkNewBranch, commitOnNewBranch } from "./apply-patch.js";
@@ -18,6 +20,7 @@ import { gradeWorkspace, type Grade } from "./grade.js";
 import { HiddenPatchTests } from "./hidden-patch-tests.js";
 import { SOLVE_PIPELINES } from "./pipelines.js";
 import { repositoryMap } from "./repo-map.js";
+import { climbSolveLadder, rungModes, solveStartModes, type LadderOutcome, type RungReport } from "./solve-ladder.js";
 import type { SolveContext, SolveMode, SolveOutcome } from "./solve-pipeline.js";
 import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
 import { frameworkTestCommand } from "./swe-harness.js";
@@ -28,6 +31,8 @@ export interface SolveRequest {
   task: RepoTask;
   mode: SolveMode | "auto";
   policyPath?: string;
+  /** --ladder (with --mode auto): the rungs to climb while the repository's tests fail. */
+  ladder?: Ladder;
   models: ModelChoice;
   modelConfig?: ModelConfig;
   /** The workspace image (default koderz-workspace). */
@@ -60,6 +65,7 @@ export interface SolveReport {
   experimentId: string;
   taskId: string;
   title: string;
+  /** The mode chosen (--mode, or the policy); with --ladder, the mode the climb started in. */
   mode: SolveMode;
   success: boolean;
   verdict: string;
@@ -82,6 +88,8 @@ export interface SolveReport {
   stoppedBy?: string;
   review?: { accept: boolean; feedback: string };
   applied?: { branch: string; commit: string };
+  /** --ladder: the rungs, how many were climbed, and what each rung that ran did. */
+  ladder?: { rungs: string; escalations: number; climbed: RungReport[] };
 }
 
 /**
@@ -103,9 +111,13 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
   const test = request.testCommand
     ? givenTestCommand(request.testCommand)
     : ((task.testFramework && frameworkTestCommand(task.testFramework)) ?? (await detectTestCommand(await filesAt(task.checkout))));
-  const mode = request.mode === "auto" ? await chooseModeWithPolicy(request.policyPath, task) : request.mode;
+  const { ladder } = request;
+  const mode = request.mode === "auto" ? await chooseModeWithPolicy(request.policyPath, task, ladder && solveStartModes(ladder)) : request.mode;
   if (request.mode === "auto") deps.log(`auto: the policy chose ${mode}`);
-  const backends = await connectModels(request.models, { modelConfig: request.modelConfig, preflightModes: [mode] });
+  if (ladder) deps.log(`auto: ladder ${describeLadder(ladder)}`);
+  // On a ladder of models, its agent calls the first rung's model; every rung's model must answer.
+  const models = ladder?.kind === "models" ? { ...request.models, modelFor: { ...request.models.modelFor, [ladder.agent]: ladder.models[0]! } } : request.models;
+  const backends = await connectModels(models, { modelConfig: request.modelConfig, preflightModes: ladder ? rungModes(ladder, mode) : [mode], extraModels: ladderModels(ladder) });
 
   const image = request.image ?? WORKSPACE_IMAGE;
   deps.log(`copying ${task.checkout.commit.slice(0, 12)} into a ${image} container${request.network ? " (with network)" : " (no network)"}`);
@@ -124,8 +136,11 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
     trajectory.addCheck("run_tests", baseline.command, baseline.output, baseline.passed, baseline.durationMs);
     deps.log(`run ${run.runId}: ${mode} on ${task.id}`);
     try {
-      const context = solveContext(request, deps, { task, test, workspace, tests, hidden, trajectory, backends, runId: run.runId, experimentId });
-      const outcome = await SOLVE_PIPELINES[mode]({ ...context, repoMap: await repositoryMap(workspace) });
+      const { context, backendFor } = solveContext(request, deps, { task, test, workspace, tests, hidden, trajectory, models, backends, runId: run.runId, experimentId });
+      const teamContext = { ...context, repoMap: await repositoryMap(workspace) };
+      const outcome: SolveOutcome | LadderOutcome = ladder
+        ? await climbSolveLadder(teamContext, { ladder, startMode: mode, backend: backendFor, log: deps.log })
+        : await SOLVE_PIPELINES[mode](teamContext);
       // The diff is taken before grading: a hidden test patch must not become part of it.
       const diff = await workspace.diff();
       const filesChanged = await workspace.changedFiles();
@@ -133,18 +148,18 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
       for (const final of grade.runs) trajectory.addCheck("run_tests", final.command, final.output, final.passed, final.durationMs);
       const diffPath = writeResult(deps.resultsDir, `${run.runId}.diff`, diff);
       const wallSeconds = (performance.now() - started) / 1000;
-      recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome, grade, diff, wallSeconds });
+      recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome, grade, diff, wallSeconds, auto: request.mode === "auto" });
       deps.store.finishRun(run.runId, "finished");
       if (request.apply && !diff.trim()) deps.log("--apply: nothing to commit, the agents changed nothing");
       const applied = request.apply && diff.trim() ? await applyToUserRepository(request, task, run.runId, diff) : undefined;
-      const report = buildReport({ run, experimentId, task, mode, test, tests, trajectory, outcome, grade, filesChanged, diffPath, wallSeconds, applied, resultsDir: deps.resultsDir });
+      const report = buildReport({ run, experimentId, task, mode, test, tests, trajectory, outcome, grade, filesChanged, diffPath, wallSeconds, applied, resultsDir: deps.resultsDir, ladder });
       writeResult(deps.resultsDir, `${run.runId}.solve.json`, JSON.stringify(report, null, 2) + "\n");
       return report;
     } catch (error) {
       // What was done is kept for the trace, and the run is marked as stopped.
       if (!deps.store.getExperiment(experimentId)) {
         const message = error instanceof Error ? error.message : String(error);
-        recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome: { iterations: 0, reproductionTests: [] }, error: message, wallSeconds: (performance.now() - started) / 1000 });
+        recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome: { iterations: 0, reproductionTests: [] }, error: message, wallSeconds: (performance.now() - started) / 1000, auto: request.mode === "auto" });
       }
       deps.store.finishRun(run.runId, deps.signal?.aborted ? "interrupted" : "failed");
       throw error;
@@ -198,22 +213,26 @@ interface SessionParts {
   tests: WorkspaceTests;
   hidden?: HiddenPatchTests;
   trajectory: SolveTrajectory;
+  /** The models each agent calls (a ladder of models' first rung included). */
+  models: ModelChoice;
   backends: Map<string, ModelBackend>;
   runId: string;
   experimentId: string;
 }
 
-function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionParts): Omit<SolveContext, "repoMap"> {
+/** The agents' context, and a backend logged the same way for each model a ladder's rung names. */
+function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionParts): { context: Omit<SolveContext, "repoMap">; backendFor(model: string): ModelBackend } {
   const { task, workspace, tests, hidden } = parts;
   const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: "cache" });
-  const models = backendsByAgent(request.models, parts.backends, (backend) => withCallLog(backend, callLog, request.cache ? "cache" : "record"));
+  const logged = (backend: ModelBackend) => withCallLog(backend, callLog, request.cache ? "cache" : "record");
+  const models = backendsByAgent(parts.models, parts.backends, logged);
   const issue = publicIssue(task, parts.test.command);
   // The orchestrator's checks run the tests the agents know about, or the whole suite. With a
   // hidden test patch they run the known PASS_TO_PASS tests and the Tester's reproduction.
   const checkIds = issue.knownFailingTests.length ? [...issue.knownFailingTests, ...task.passToPass] : undefined;
   const check = async (reproductionTests: readonly string[]): Promise<TestRun> => (hidden ? await hidden.check(reproductionTests) : undefined) ?? tests.run(checkIds);
   const tools: ToolContext = { workspace, runTests: (ids) => tests.run(ids) };
-  return {
+  const context = {
     issue,
     models,
     tools,
@@ -223,6 +242,7 @@ function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionPart
     debugRounds: request.debugRounds,
     signal: deps.signal,
   };
+  return { context, backendFor: (model) => logged(parts.backends.get(model)!) };
 }
 
 function createSolveRun(store: Store, request: SolveRequest, task: RepoTask, mode: SolveMode, test: TestCommand): RunRecord {
@@ -236,6 +256,7 @@ function createSolveRun(store: Store, request: SolveRequest, task: RepoTask, mod
       task: { id: task.id, source: task.source, title: task.title, repository: task.checkout.path, commit: task.checkout.commit },
       mode: request.mode,
       chosenMode: mode,
+      ...(request.ladder ? { ladder: request.ladder } : {}),
       localModel: request.models.localModel,
       frontierModel: request.models.frontierModel,
       modelFor: request.models.modelFor,
@@ -260,11 +281,13 @@ interface SolveRecord {
   task: RepoTask;
   mode: SolveMode;
   trajectory: SolveTrajectory;
-  outcome: SolveOutcome;
+  outcome: SolveOutcome | LadderOutcome;
   grade?: Grade;
   diff?: string;
   error?: string;
   wallSeconds: number;
+  /** --mode auto: the mode the policy chose is tagged, as a benchmark's auto experiments are. */
+  auto?: boolean;
 }
 
 function recordSolve(store: Store, record: SolveRecord): void {
@@ -284,7 +307,12 @@ function recordSolve(store: Store, record: SolveRecord): void {
       wallSeconds: record.wallSeconds,
       finalCode: record.diff,
       verdict: record.error ? `error: ${record.error}` : (grade?.verdict ?? "failed"),
-      tags: [`source:${record.task.source}`, ...(record.outcome.stoppedBy ? ["stopped_by_budget"] : [])],
+      tags: [
+        `source:${record.task.source}`,
+        ...(record.outcome.stoppedBy ? ["stopped_by_budget"] : []),
+        ...(record.auto ? [chosenModeTag(record.mode)] : []),
+        ...("escalations" in record.outcome ? [`escalations:${record.outcome.escalations}`] : []),
+      ],
     },
     steps,
   );
@@ -308,13 +336,14 @@ interface ReportParts {
   test: TestCommand;
   tests: WorkspaceTests;
   trajectory: SolveTrajectory;
-  outcome: SolveOutcome;
+  outcome: SolveOutcome | LadderOutcome;
   grade: Grade;
   filesChanged: string[];
   diffPath: string;
   wallSeconds: number;
   applied?: { branch: string; commit: string };
   resultsDir: string;
+  ladder?: Ladder;
 }
 
 function buildReport(parts: ReportParts): SolveReport {
@@ -345,6 +374,7 @@ function buildReport(parts: ReportParts): SolveReport {
     ...(outcome.stoppedBy ? { stoppedBy: outcome.stoppedBy } : {}),
     ...(outcome.review ? { review: outcome.review } : {}),
     ...(parts.applied ? { applied: parts.applied } : {}),
+    ...(parts.ladder && "escalations" in outcome ? { ladder: { rungs: describeLadder(parts.ladder), escalations: outcome.escalations, climbed: outcome.rungs } } : {}),
   };
 }
 

@@ -89,6 +89,11 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
     });
   }
 
+  /** `solve --ladder` climbed a rung: where to, and why (what the cheaper rung spent and left failing). */
+  addEscalation(to: string, why: string): void {
+    this.push({ agent: STEP_BY_KODERZ, action: "escalate", prompt: to, response: why, inputTokens: 0, outputTokens: 0, costUsd: 0, latencyMs: 0 });
+  }
+
   override exhausted(): string | undefined {
     const limit = this.limits.maxToolCalls;
     if (limit !== undefined && this.toolCallCount >= limit) return `tool-call budget (${limit})`;
