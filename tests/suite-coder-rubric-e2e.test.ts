@@ -125,6 +125,21 @@ describe("koderz benchmark --suite coder-rubric --mode fast", () => {
     expect(shown.stdout).toContain("role for ollama:qwen3-coder:30b: coder_primary");
   }, 600_000);
 
+  it("a fast run whose judge model does not answer stops before its first experiment, naming that model", async () => {
+    // fast mode calls only the Coder's model; the judge (the Reviewer's seat, kimi-k2) is checked for the rubric.
+    const dir = mkdtempSync(path.join(tmpdir(), "koderz-rubric-judge-"));
+    writeFileSync(
+      path.join(dir, "koderz.config.json"),
+      JSON.stringify({ models: { "kimi-k2": { baseUrl: "http://127.0.0.1:9/v1", apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
+    );
+    server.reset();
+    const result = await koderz(["benchmark", "--suite", "coder-rubric", "--mode", "fast", "--sandbox", "process"], { cwd: dir, env });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/kimi-k2/);
+    expect(server.chatRequests).toEqual([]);
+    expect(result.stderr).not.toMatch(/run bench_/);
+  });
+
   it("without --mode a suite runs with its solver's mode, and a suite run replays from the store with the same verdicts", async () => {
     const mixed = (await loadSuiteDefinition("mixed")).tasks.slice(0, 1);
     server.setScript(codingTeamScript(mixed, { wrongFirst: new Set() }));

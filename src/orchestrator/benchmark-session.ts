@@ -15,7 +15,8 @@ import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type 
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
 import { describeLadder } from "./ladder.js";
 import type { PipelineMode } from "./pipeline.js";
-import { backendsByAgent, connectModels } from "./model-backends.js";
+import { backendsByAgent, connectModels, preflightJudge } from "./model-backends.js";
+import { asksJudge } from "../evaluation/scorers/rubric.js";
 
 export interface SessionDeps {
   store: Store;
@@ -78,8 +79,10 @@ async function runPlannedSession(
   // Models first: a missing server or key is the commonest mistake, and the quickest to report.
   // A replay makes no model calls, so nothing needs to answer.
   const ladderModels = config.ladder?.kind === "models" ? config.ladder.models : [];
-  const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : modesCalledBy(config.mode), extraModels: config.replayOf ? [] : ladderModels });
+  const preflightModes = config.replayOf ? [] : modesCalledBy(config.mode);
+  const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes, extraModels: config.replayOf ? [] : ladderModels });
   const tasks = await tasksFor(config);
+  if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, backends, preflightModes);
   const sandbox = await deps.openSandbox();
   try {
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();

@@ -24,6 +24,16 @@ export async function connectModels(
   return backends;
 }
 
+/**
+ * A rubric's judge questions go to the Reviewer's model (the frontier seat): checked here, once
+ * the tasks are known, when the run's own modes do not call that model (a fast run), so a judge
+ * that does not answer stops the run before its first experiment rather than after it.
+ */
+export async function preflightJudge(choice: ModelChoice, backends: ReadonlyMap<string, ModelBackend>, modes: readonly PipelineMode[]): Promise<void> {
+  const judge = agentModels(choice).Reviewer;
+  if (!modelsUsedBy(choice, modes).includes(judge)) await preflightAll([[judge, backends.get(judge)!]]);
+}
+
 /** Each agent's backend, wrapped by `wrap` (e.g. to log its calls). */
 export function backendsByAgent(
   choice: ModelChoice,

@@ -9,7 +9,8 @@ import type { ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { parseStoredConfig, type BenchmarkConfig } from "../orchestrator/benchmark-config.js";
 import { armsFor, type BenchmarkArm } from "../orchestrator/benchmark-runner.js";
-import { connectModels } from "../orchestrator/model-backends.js";
+import { connectModels, preflightJudge } from "../orchestrator/model-backends.js";
+import { asksJudge } from "../evaluation/scorers/rubric.js";
 import type { RunRecord } from "../store/index.js";
 
 /**
@@ -61,6 +62,7 @@ export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Prom
   const arms = armsFor(config.mode);
   const preflightModes = config.replayOf ? [] : arms.flatMap((arm) => (arm.mode === "auto" ? [] : [arm.mode]));
   const connected = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes });
+  if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, connected, preflightModes);
   const backends = new Map([...connected].map(([model, backend]) => [model, deps.wrapBackend ? deps.wrapBackend(backend) : backend]));
   const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, deps.sandbox) : new Map<string, number>();
   return {

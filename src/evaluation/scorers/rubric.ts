@@ -100,3 +100,8 @@ async function judgeCall(judge: ModelBackend, task: Task, completion: string, as
   });
   return { model: judge.model, prompt: `${JUDGE_SYSTEM}\n\n${user}`, response };
 }
+
+/** Whether scoring this task asks the judge model anything (a rubric with a judged criterion). */
+export function asksJudge(task: Pick<Task, "scoring">): boolean {
+  return task.scoring?.scorer === "rubric" && task.scoring.criteria.some((criterion) => criterion.judge !== undefined);
+}
