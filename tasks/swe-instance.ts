@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { KoderzError } from "../src/errors.js";
-import { cloneCheckout, localCheckout, type RepoTask, type TestFramework } from "./repo-task.js";
+import { cloneCheckout, localCheckout, type RepoCheckout, type RepoTask, type TestFramework } from "./repo-task.js";
 
 /**
  * A SWE-bench instance as the dataset ships it. FAIL_TO_PASS and PASS_TO_PASS are JSON-encoded
@@ -45,6 +45,11 @@ export async function loadSweInstance(options: SweInstanceOptions): Promise<Repo
   const checkout = options.repoPath
     ? await localCheckout(options.repoPath, instance.base_commit)
     : await cloneCheckout({ url: `https://github.com/${instance.repo}.git`, displayName: instance.repo, commit: instance.base_commit, token: options.token });
+  return sweRepoTask(instance, checkout);
+}
+
+/** The instance as a repository task on a checkout of its base commit. */
+export function sweRepoTask(instance: SweInstance, checkout: RepoCheckout): RepoTask {
   return {
     id: instance.instance_id,
     source: "swe-instance",
