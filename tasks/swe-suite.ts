@@ -4,6 +4,7 @@ import { KoderzError } from "../src/errors.js";
 import { readJsonlFile } from "./jsonl.js";
 import { localCheckout, type RepoTask } from "./repo-task.js";
 import { SweInstanceSchema, sweRepoTask, type SweInstance } from "./swe-instance.js";
+import type { PublicTask } from "./task.js";
 
 /**
  * A repository suite: a SWE-bench instances file (JSONL, optionally gzipped, or JSON holding one
@@ -97,4 +98,15 @@ export async function sweSuiteTasks(instances: readonly SweInstance[], reposDir:
     tasks.push(sweRepoTask(instance, checkout));
   }
   return tasks;
+}
+
+/**
+ * What the policy may read of each instance (train-meta's replay of a repository suite run): the
+ * issue's text, as solve's auto mode gives it; an issue has no entry point or docstring examples.
+ */
+export async function sweSuitePublicTasks(file: string): Promise<PublicTask[]> {
+  return (await readSweSuite(file)).instances.map((instance) => {
+    const task = sweRepoTask(instance, { path: "", commit: instance.base_commit, temporary: false, dispose: async () => undefined });
+    return { id: task.id, prompt: `${task.title}\n\n${task.issueText}`, entryPoint: "", visibleExamples: [] };
+  });
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -62,7 +62,6 @@ async function testPatchAdding(text: string): Promise<string> {
   const scratch = path.join(mkdtempSync(path.join(tmpdir(), "koderz-swe-plus-")), "copy");
   await execa("git", ["clone", "-q", fixture.dir, scratch]);
   const file = path.join(scratch, "tests/test_numbers.py");
-  const { readFileSync } = await import("node:fs");
   writeFileSync(file, readFileSync(file, "utf8") + text);
   return (await execa("git", ["diff"], { cwd: scratch })).stdout + "\n";
 }
@@ -119,6 +118,10 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
       store.close();
     }
     expect(resumed.stdout).toMatch(/standard\s+2\s+1\s+50\.0%/);
+    // The patches in the SWE-bench harness's predictions format, for grading in its own images.
+    const predictions = readFileSync(path.join(workDir, "results", `${runId}.predictions.jsonl`), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, string>);
+    expect(predictions.map((p) => p.instance_id)).toEqual(["acme__leadnum-1", "acme__leadnum-2"]);
+    expect(predictions[0]!.model_patch).toContain("sign = -1 if text.startswith('-') else 1");
     const shown = await koderz(["results", "show", runId!], { cwd: workDir, env });
     expect(shown.stdout).toContain("acme__leadnum-2");
   }, 480_000);

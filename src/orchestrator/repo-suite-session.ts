@@ -4,11 +4,13 @@ import { connectEngine } from "../../sandbox/engine.js";
 import { requireImage } from "../../sandbox/workspace.js";
 import { WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import type { RepoTask } from "../../tasks/repo-task.js";
-import { readSweSuite, sweSuiteTasks } from "../../tasks/swe-suite.js";
+import { readSweSuite, sweSuitePublicTasks, sweSuiteTasks } from "../../tasks/swe-suite.js";
+import type { PublicTask } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
+import { writeFileAtomically } from "../output-file.js";
 import type { ModelConfig } from "../llm/index.js";
 import { experimentIdFor, writeRunSummary, type RunRecord, type Store } from "../store/index.js";
-import type { BenchmarkConfig } from "./benchmark-config.js";
+import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
 import type { BenchmarkProgress, FinishedExperiment } from "./benchmark-runner.js";
 import type { ExperimentOutcome } from "./experiment.js";
 import { connectModels } from "./model-backends.js";
@@ -110,12 +112,14 @@ export async function runRepoSuiteSession(planned: { config: BenchmarkConfig; be
   if (firstError !== undefined) {
     deps.store.finishRun(run.runId, "failed");
     writeRunSummary(deps.store, run.runId, deps.resultsDir);
+    writePredictions(deps, run, config);
     deps.log(`run ${run.runId} stopped; what finished is saved. Continue it with: koderz benchmark --resume ${run.runId}`);
     throw firstError;
   }
   const status = deps.signal?.aborted ? "interrupted" : "finished";
   deps.store.finishRun(run.runId, status);
   const summaryPath = writeRunSummary(deps.store, run.runId, deps.resultsDir);
+  writePredictions(deps, run, config);
   if (status === "interrupted") deps.log(`interrupted; what finished is saved. Continue with: koderz benchmark --resume ${run.runId}`);
   return { run: deps.store.getRun(run.runId), progress, summaryPath, status };
 }
@@ -196,4 +200,22 @@ function recordInstanceError(store: Store, failure: InstanceError): void {
     },
     [],
   );
+}
+
+/** The instances of a stored run when it ran a repository suite (for train-meta's replay); none otherwise. */
+export async function repositorySuiteTasksOf(storedConfig: unknown): Promise<PublicTask[]> {
+  const config = parseStoredConfig(storedConfig).data;
+  return config?.reposDir && config.suiteSource ? sweSuitePublicTasks(config.suiteSource) : [];
+}
+
+/**
+ * results/<run_id>.predictions.jsonl: every stored instance's patch in the SWE-bench harness's
+ * predictions format, so the official harness can grade the same patches in its own images.
+ */
+function writePredictions(deps: RepoSuiteDeps, run: RunRecord, config: BenchmarkConfig): void {
+  const model = `koderz-${config.mode}-${config.localModel}`;
+  const lines = deps.store.experiments(run.runId).map((e) => JSON.stringify({ instance_id: e.problemId, model_name_or_path: model, model_patch: e.finalCode ?? "" }));
+  const file = path.join(deps.resultsDir, `${run.runId}.predictions.jsonl`);
+  writeFileAtomically(file, lines.map((line) => `${line}\n`).join(""));
+  deps.log(`predictions for the SWE-bench harness: ${file}`);
 }
