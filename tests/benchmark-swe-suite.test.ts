@@ -149,4 +149,25 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     expect(noSuite.stderr).toContain("add --suite INSTANCES.jsonl");
     expect(server.chatRequests).toHaveLength(0);
   }, 120_000);
+
+  it("an instance whose test patch does not apply is stored as unresolved with its error, and the run goes on", async () => {
+    server.reset();
+    const broken = { ...fixture.instance, instance_id: "acme__leadnum-7", test_patch: fixture.testPatch.replaceAll("tests/test_numbers.py", "tests/test_missing.py") };
+    const file = path.join(workDir, "broken.jsonl");
+    writeFileSync(file, JSON.stringify(broken) + "\n");
+    const result = await koderz(["benchmark", "--suite", file, "--repos", reposDir, "--mode", "fast"], { cwd: workDir, env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain("[acme__leadnum-7] error: the instance's test_patch does not apply to its base commit");
+    const runId = /run (bench_[0-9a-f]{8}_\d{8}_\d{6})/.exec(result.stderr)![1]!;
+    const store = storeAt();
+    try {
+      const [experiment] = store.experiments(runId);
+      expect(experiment?.success).toBe(false);
+      expect(experiment?.verdict).toMatch(/^error: the instance's test_patch does not apply/);
+      expect(store.getRun(runId).status).toBe("finished");
+    } finally {
+      store.close();
+    }
+    expect(server.chatRequests).toHaveLength(0);
+  }, 120_000);
 });
