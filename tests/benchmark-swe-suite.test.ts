@@ -144,6 +144,9 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     const noRepos = await koderz(["benchmark", "--suite", instancesFile], { cwd: workDir, env });
     expect(noRepos.exitCode).toBe(2);
     expect(noRepos.stderr).toContain("add --repos DIR");
+    const wrongMode = await koderz(["benchmark", "--suite", instancesFile, "--repos", reposDir, "--mode", "comparative"], { cwd: workDir, env });
+    expect(wrongMode.exitCode).toBe(2);
+    expect(wrongMode.stderr).toContain("pass --mode fast, standard, deep");
     const noSuite = await koderz(["benchmark", "0", "2", "--repos", reposDir], { cwd: workDir, env });
     expect(noSuite.exitCode).toBe(2);
     expect(noSuite.stderr).toContain("add --suite INSTANCES.jsonl");

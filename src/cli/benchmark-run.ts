@@ -11,7 +11,6 @@ import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } fr
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { isSweInstancesFile, readSweSuite } from "../../tasks/swe-suite.js";
-import { SOLVE_MODES } from "../orchestrator/solve/solve-pipeline.js";
 import { BenchmarkOptions, checkPolicyFlags, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
@@ -113,10 +112,8 @@ function checkRepoSuiteFlags(flags: BenchmarkFlags): void {
 /** `--suite INSTANCES.jsonl --repos DIR [START END]`: SWE-bench instances, each solved as `koderz solve --swe-instance` does. */
 async function repoSuiteRunRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags, modeGiven: boolean): Promise<SessionRequest> {
   const suite = await readSweSuite(flags.suite!);
+  // solve's default; the session refuses a mode solve does not have before anything runs.
   const mode = modeGiven ? flags.mode : "standard";
-  if (!(SOLVE_MODES as readonly string[]).includes(mode)) {
-    throw new KoderzError("usage", `--mode ${mode} is for function suites; SWE-bench instances are solved in koderz solve's modes`, `pass --mode ${SOLVE_MODES.join(", ")} (default standard)`);
-  }
   const range: [number, number] = start === undefined && end === undefined ? [0, suite.instances.length] : parseRange(start, end);
   const instances = selectRange(suite.instances.map((instance, index) => ({ id: instance.instance_id, index })), range[0], range[1]);
   const request = newRunRequest({ ...flags, mode }, range, instances.map((instance) => instance.id));

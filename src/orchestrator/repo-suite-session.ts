@@ -126,7 +126,7 @@ export async function runRepoSuiteSession(planned: { config: BenchmarkConfig; be
 
 function solveModeOf(mode: BenchmarkConfig["mode"]): SolveMode {
   const solveMode = SOLVE_MODES.find((m) => m === mode);
-  if (!solveMode) throw new KoderzError("usage", `--mode ${mode} is for function suites; a repository suite runs koderz solve's modes`, `pass --mode ${SOLVE_MODES.join(", --mode ")}`);
+  if (!solveMode) throw new KoderzError("usage", `--mode ${mode} is for function suites; SWE-bench instances are solved in koderz solve's modes`, `pass --mode ${SOLVE_MODES.join(", ")} (default standard)`);
   return solveMode;
 }
 
