@@ -93,7 +93,8 @@ export async function sweSuiteTasks(instances: readonly SweInstance[], reposDir:
     const dir = cloneDirFor(reposDir, instance.repo);
     const checkout = await localCheckout(dir, instance.base_commit).catch((error: unknown) => {
       if (!(error instanceof KoderzError)) throw error;
-      throw new KoderzError(error.code, `instance ${instance.instance_id}: ${error.message}`, `the clone at ${dir} must hold base_commit ${instance.base_commit}: fetch it there (git -C ${dir} fetch --all)`);
+      const hint = error.code === "not_found" ? `the clone at ${dir} must hold base_commit ${instance.base_commit}: fetch it there (git -C ${dir} fetch --all)` : error.hint;
+      throw new KoderzError(error.code, `instance ${instance.instance_id}: ${error.message}`, hint);
     });
     tasks.push(sweRepoTask(instance, checkout));
   }
@@ -106,6 +107,7 @@ export async function sweSuiteTasks(instances: readonly SweInstance[], reposDir:
  */
 export async function sweSuitePublicTasks(file: string): Promise<PublicTask[]> {
   return (await readSweSuite(file)).instances.map((instance) => {
+    // The text alone, worded as solve words it: no clone is needed, so none is opened.
     const task = sweRepoTask(instance, { path: "", commit: instance.base_commit, temporary: false, dispose: async () => undefined });
     return { id: task.id, prompt: `${task.title}\n\n${task.issueText}`, entryPoint: "", visibleExamples: [] };
   });
