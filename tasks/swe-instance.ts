@@ -8,15 +8,10 @@ import { cloneCheckout, localCheckout, type RepoCheckout, type RepoTask, type Te
  * lists in the published files and plain lists in some exports: both are accepted. The gold
  * `patch` is deliberately not read, so it can never reach a prompt.
  */
-const TestList = z.union([
-  z.array(z.string()),
-  z.string().transform((text, context) => {
-    const parsed = z.array(z.string()).safeParse(parseJson(text));
-    if (parsed.success) return parsed.data;
-    context.addIssue({ code: "custom", message: "must be a list of test names, or a JSON string holding one" });
-    return z.NEVER;
-  }),
-]);
+const TestList = z.preprocess(
+  (value) => (typeof value === "string" ? (parseJson(value) ?? value) : value),
+  z.array(z.string(), { error: "must be a list of test names, or a JSON string holding one" }),
+);
 
 export const SweInstanceSchema = z.object({
   instance_id: z.string().min(1),
