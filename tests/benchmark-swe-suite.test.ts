@@ -124,6 +124,10 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     expect(predictions[0]!.model_patch).toContain("sign = -1 if text.startswith('-') else 1");
     const shown = await koderz(["results", "show", runId!], { cwd: workDir, env });
     expect(shown.stdout).toContain("acme__leadnum-2");
+    // The replay environment reads the instances' issue texts from the run's own suite.
+    const replay = await koderz(["train-meta", "--env", "replay", "--runs", runId!, "--episodes", "20", "--seeds", "1", "--out", "replay.json"], { cwd: workDir, env });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(replay.stderr).toContain("1 training tasks, 1 held-out tasks");
   }, 480_000);
 
   it("a misshapen instances file, a missing clone or a flag without its partner is one clear error before any model call", async () => {
