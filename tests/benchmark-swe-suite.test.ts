@@ -112,7 +112,8 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
         expect(e.finalCode).toContain("+++ b/leadnum/__init__.py");
         expect(store.steps(e.experimentId).some((s) => s.agent === "Coder")).toBe(true);
       }
-      expect(experiments[0]!.experimentId).toBe(before[0]!.experimentId);
+      // The finished instance's record is the one written before the kill, to the wall second.
+      expect(experiments[0]).toEqual(before[0]);
       expect(store.getRun(runId!).status).toBe("finished");
     } finally {
       store.close();
