@@ -10,7 +10,7 @@ export function registerBenchmark(program: Command): void {
     .argument("[start]", "first problem index (0-based)")
     .argument("[end]", "one past the last problem index, e.g. 0 164 for all of HumanEval")
     .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")} (default: the suite's solver, else comparative)`, "comparative")
-    .option("--suite <name|path>", "a suite by name (humaneval, humaneval+, coder-rubric, mixed) or a suite file; without START END, all its cases")
+    .option("--suite <name|path>", "a suite by name (humaneval, humaneval+, coder-rubric, mixed), a suite file, or SWE-bench instances (.jsonl, with --repos); without START END, all its cases")
     .option("--repos <dir>", "with --suite INSTANCES.jsonl (SWE-bench instances): the folder holding a clone of each repository, named OWNER__NAME")
     .option("--concurrency <n>", "problems in flight at once", "2")
     .option("--resume <run-id>", "continue a stopped run where it left off")
