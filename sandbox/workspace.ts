@@ -253,7 +253,7 @@ export async function removeOrphanWorkspaces(docker: Docker): Promise<string[]> 
   return removeOrphans(docker, `${ROLE_LABEL}=${ROLE}`);
 }
 
-async function requireImage(docker: Docker, image: string): Promise<void> {
+export async function requireImage(docker: Docker, image: string): Promise<void> {
   if (!(await engineAnswers(docker))) {
     throw new KoderzError("sandbox_unavailable", `no Docker engine answered at ${engineAddress()}`, "start it (nohup dockerd >/tmp/dockerd.log 2>&1 &, or systemctl start docker) and check `docker info`");
   }

@@ -1,22 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { KoderzError } from "../src/errors.js";
-import { cloneCheckout, localCheckout, type RepoTask, type TestFramework } from "./repo-task.js";
+import { cloneCheckout, localCheckout, type RepoCheckout, type RepoTask, type TestFramework } from "./repo-task.js";
 
 /**
  * A SWE-bench instance as the dataset ships it. FAIL_TO_PASS and PASS_TO_PASS are JSON-encoded
  * lists in the published files and plain lists in some exports: both are accepted. The gold
  * `patch` is deliberately not read, so it can never reach a prompt.
  */
-const TestList = z.union([
-  z.array(z.string()),
-  z.string().transform((text, context) => {
-    const parsed = z.array(z.string()).safeParse(parseJson(text));
-    if (parsed.success) return parsed.data;
-    context.addIssue({ code: "custom", message: "must be a list of test names, or a JSON string holding one" });
-    return z.NEVER;
-  }),
-]);
+const TestList = z.preprocess(
+  (value) => (typeof value === "string" ? (parseJson(value) ?? value) : value),
+  z.array(z.string(), { error: "must be a list of test names, or a JSON string holding one" }),
+);
 
 export const SweInstanceSchema = z.object({
   instance_id: z.string().min(1),
@@ -45,6 +40,11 @@ export async function loadSweInstance(options: SweInstanceOptions): Promise<Repo
   const checkout = options.repoPath
     ? await localCheckout(options.repoPath, instance.base_commit)
     : await cloneCheckout({ url: `https://github.com/${instance.repo}.git`, displayName: instance.repo, commit: instance.base_commit, token: options.token });
+  return sweRepoTask(instance, checkout);
+}
+
+/** The instance as a repository task on a checkout of its base commit. */
+export function sweRepoTask(instance: SweInstance, checkout: RepoCheckout): RepoTask {
   return {
     id: instance.instance_id,
     source: "swe-instance",

@@ -33,6 +33,7 @@ export const BenchmarkOptions = ModelOptions.extend({
   mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
   dataset: z.string().default("humaneval"),
   suite: z.string().min(1).optional(),
+  repos: z.string().min(1).optional(),
   maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
   checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
   concurrency: whole("--concurrency").default(2),

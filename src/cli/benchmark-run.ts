@@ -10,6 +10,7 @@ import { parseModelFor, type ModelChoice } from "../orchestrator/agent-models.js
 import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
+import { isSweInstancesFile, readSweSuite } from "../../tasks/swe-suite.js";
 import { BenchmarkOptions, checkPolicyFlags, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
@@ -20,6 +21,7 @@ import { formatCount, formatDollars, formatPercent, renderTable } from "./table.
 /** `koderz benchmark` once its flags are checked: models, dataset, sandbox and the run itself. */
 export async function runBenchmarkAction(start: string | undefined, end: string | undefined, raw: ModelsGivenRaw, modeGiven: boolean): Promise<void> {
   const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
+  checkRepoSuiteFlags(flags);
   const request = flags.suite ? await suiteRunRequest(start, end, flags, modeGiven) : await sessionRequest(start, end, flags);
   if (flags.queue) {
     const { runQueuedBenchmarkCommand } = await import("./benchmark-queue.js");
@@ -75,6 +77,10 @@ async function sessionRequest(start: string | undefined, end: string | undefined
 /** `--suite NAME|PATH [START END]`: a suite file's cases (or its dataset), with its solver's mode unless --mode was given. */
 async function suiteRunRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags, modeGiven: boolean): Promise<SessionRequest> {
   if (flags.resume || flags.replay) throw new KoderzError("usage", "--suite starts a new run; --resume and --replay use the suite the run was started with", "drop --suite");
+  if (flags.repos !== undefined) return repoSuiteRunRequest(start, end, flags, modeGiven);
+  if (isSweInstancesFile(flags.suite!)) {
+    throw new KoderzError("usage", `${flags.suite} holds SWE-bench instances, which are solved in clones of their repositories`, "add --repos DIR: a folder holding a clone of each repository, named OWNER__NAME (e.g. DIR/astropy__astropy)");
+  }
   const suite = await loadSuiteDefinition(flags.suite!, { dataset: flags.dataset === "humaneval" ? undefined : flags.dataset });
   const mode = modeGiven || !suite.solverMode ? flags.mode : parseOptions(BenchmarkOptions.pick({ mode: true }), { mode: suite.solverMode }).mode;
   if (mode === "auto" && suite.tasks.some((task) => task.scoring && task.scoring.scorer !== "tests")) {
@@ -87,6 +93,32 @@ async function suiteRunRequest(start: string | undefined, end: string | undefine
   // A path is kept absolute so --resume finds it from any directory; a built-in suite by its name.
   const suiteSource = suite.file.startsWith(builtInSuitesDir()) ? suite.name : suite.file;
   return { ...request, config: { ...request.config, suite: suite.name, suiteSource } };
+}
+
+/** --repos only with an instances file, and only where a repository suite can run. */
+function checkRepoSuiteFlags(flags: BenchmarkFlags): void {
+  if (flags.repos === undefined) return;
+  if (flags.suite === undefined) {
+    throw new KoderzError("usage", "--repos DIR is the folder of clones for a SWE-bench instances suite", "add --suite INSTANCES.jsonl to start a run (a resumed run uses the folder it was started with), or drop --repos");
+  }
+  // A built-in suite's name or a YAML file is a suite of cases; any other file is read as instances.
+  const builtInOrYaml = (!/[\\/]/.test(flags.suite) && !/\.jsonl?(\.gz)?$/i.test(flags.suite)) || /\.ya?ml$/i.test(flags.suite);
+  if (builtInOrYaml) {
+    throw new KoderzError("usage", `--repos DIR is for a suite of SWE-bench instances (a .jsonl or .json file); ${flags.suite} is a suite of cases`, "drop --repos, or pass --suite INSTANCES.jsonl");
+  }
+  if (flags.queue) throw new KoderzError("usage", "a repository suite runs on this machine only (--queue is for function suites)", "drop --queue");
+}
+
+/** `--suite INSTANCES.jsonl --repos DIR [START END]`: SWE-bench instances, each solved as `koderz solve --swe-instance` does. */
+async function repoSuiteRunRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags, modeGiven: boolean): Promise<SessionRequest> {
+  const suite = await readSweSuite(flags.suite!);
+  // solve's default; the session refuses a mode solve does not have before anything runs.
+  const mode = modeGiven ? flags.mode : "standard";
+  const range: [number, number] = start === undefined && end === undefined ? [0, suite.instances.length] : parseRange(start, end);
+  const instances = selectRange(suite.instances.map((instance, index) => ({ id: instance.instance_id, index })), range[0], range[1]);
+  const request = newRunRequest({ ...flags, mode }, range, instances.map((instance) => instance.id));
+  if (request.kind !== "new") return request;
+  return { ...request, config: { ...request.config, suite: suite.name, suiteSource: suite.file, reposDir: path.resolve(flags.repos!) } };
 }
 
 export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {

@@ -6,7 +6,7 @@ import { BenchmarkConfigSchema } from "../orchestrator/benchmark-config.js";
 import { writeRunSummary, type Store } from "../store/index.js";
 import { armQuality, renderQualityFigures } from "./quality-figures.js";
 
-const TaskSource = BenchmarkConfigSchema.pick({ suite: true, suiteSource: true, datasetPath: true });
+const TaskSource = BenchmarkConfigSchema.pick({ suite: true, suiteSource: true, datasetPath: true, reposDir: true });
 
 /**
  * `koderz results measure RUN`: takes the sandbox measures (final code quality, deep drafts'
@@ -19,6 +19,9 @@ export async function measureRun(store: Store, runId: string, sandboxName: "dock
   const source = TaskSource.safeParse(run.config);
   if (!source.success) {
     throw new KoderzError("bad_input", `run ${runId} was not started by \`koderz benchmark\`: its config names no suite to read the problems from`, "measure a benchmark run; `koderz results list --kind benchmark` lists them");
+  }
+  if (source.data.reposDir !== undefined) {
+    throw new KoderzError("usage", `run ${runId} ran SWE-bench instances: its final code is a patch to a repository, not a program to measure`, "measure a run of a function suite (HumanEval, a suite file of cases)");
   }
   const tasks = new Map((await loadConfiguredTasks(source.data)).map((task) => [task.id, task]));
   const sandbox = await openSandbox(sandboxName);

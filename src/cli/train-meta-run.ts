@@ -4,6 +4,7 @@ import { useBackend } from "../../policy/backend.js";
 import { loadPolicy, savePolicy, type LoadedPolicy, type TrainingMetadata } from "../../policy/policy-file.js";
 import { openSandbox } from "../../sandbox/select.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
+import type { PublicTask } from "../../tasks/task.js";
 import { bestFixedMode, formatComparison, type ControllerComparison } from "../../training/compare-controllers.js";
 import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../training/metrics.js";
 import { formatPooledTable } from "../../training/held-out-table.js";
@@ -14,6 +15,7 @@ import { DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../tr
 import { compareOnHeldOut, liveExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
 import { KoderzError } from "../errors.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
+import { repositorySuiteTasksOf } from "../orchestrator/repo-suite-session.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { openStore } from "../store/index.js";
 import { budgetOf, modelChoice, withLlamaThreads } from "./benchmark-run.js";
@@ -154,11 +156,14 @@ async function replayLogOfRuns(options: Options, log: (line: string) => void): P
   }
   const armModes = parseArmModes(options.armMode);
   const tasks = await loadSuite({ suite: "humaneval", dataset: options.dataset, onNotice: log });
-  const byId = new Map(tasks.map((task) => [task.id, task]));
+  const byId = new Map<string, PublicTask>(tasks.map((task) => [task.id, task]));
   const store = openStore({ path: options.db, mustExist: true });
   let replay: { log: ReplayLog; skipped: { reason: string }[] };
   try {
-    for (const runId of options.runs) store.getRun(runId); // a clear not_found for a wrong id
+    for (const runId of options.runs) {
+      // A clear not_found for a wrong id; a repository suite's run brings its own instances.
+      for (const task of await repositorySuiteTasksOf(store.getRun(runId).config)) byId.set(task.id, task);
+    }
     replay = replayLogFromStore(store, options.runs, (id) => byId.get(id), armModes);
   } finally {
     store.close();

@@ -13,6 +13,8 @@ export const BenchmarkConfigSchema = z.object({
   suite: z.string().min(1),
   /** --suite: the built-in suite name or the absolute path of the suite file the tasks come from. */
   suiteSource: z.string().optional(),
+  /** A repository suite (suiteSource is a SWE-bench instances file): --repos, the folder of clones named OWNER__NAME. */
+  reposDir: z.string().optional(),
   /** A dataset file given with --dataset; otherwise the suite is found the usual way. */
   datasetPath: z.string().optional(),
   problemRange: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),

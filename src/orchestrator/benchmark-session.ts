@@ -11,9 +11,10 @@ import { withCallLog, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
-import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
+import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress } from "./benchmark-runner.js";
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
 import { describeLadder } from "./ladder.js";
+import { runRepoSuiteSession, type FinishedWork } from "./repo-suite-session.js";
 import type { PipelineMode } from "./pipeline.js";
 import { backendsByAgent, connectModels, preflightJudge } from "./model-backends.js";
 import { asksJudge } from "../evaluation/scorers/rubric.js";
@@ -25,8 +26,8 @@ export interface SessionDeps {
   /** Where the summary JSON goes. */
   resultsDir: string;
   log(message: string): void;
-  onStart?(run: RunRecord, tasks: Task[], progress: { total: number; skipped: number }): void;
-  onFinished?(finished: FinishedExperiment): void;
+  onStart?(run: RunRecord, tasks: readonly { id: string }[], progress: { total: number; skipped: number }): void;
+  onFinished?(finished: FinishedWork): void;
   onStep?: BenchmarkJob["onStep"];
   signal?: AbortSignal;
 }
@@ -60,6 +61,7 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
   // Everything that can fail on bad input (config, policy file, dataset, models, sandbox) is
   // checked before the run is written, so a typo leaves no empty run behind.
   const planned = planRun(request, deps.store);
+  if (planned.config.reposDir !== undefined) return runRepoSuiteSession(planned, deps);
   const auto = planned.config.mode === "auto" ? await openAutoPilot(planned.config, { runId: planned.runId, kind: request.kind }) : undefined;
   try {
     // A new auto run remembers which policy file it started with (see auto-pilot.ts).

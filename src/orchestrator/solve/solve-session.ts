@@ -8,7 +8,7 @@ import { publicIssue, uncommittedChanges, type RepoCheckout, type RepoTask } fro
 import { KoderzError } from "../../errors.js";
 import { withCallLog, type ModelConfig } from "../../llm/index.js";
 import type { ModelBackend } from "../../llm/types.js";
-import { experimentIdFor, newRunId, type RunRecord, type Store } from "../../store/index.js";
+import { experimentIdFor, newRunId, type ExperimentRecord, type RunRecord, type Store } from "../../store/index.js";
 import { chosenModeTag } from "../../../policy/chosen-mode-tag.js";
 import type { ModelChoice } from "../agent-models.js";
 import { describeLadder, ladderModels, type Ladder } from "../ladder.js";
@@ -57,6 +57,12 @@ export interface SolveDeps {
   signal?: AbortSignal;
   /** Told about each step as it is taken (a live trace). */
   onStep?: StepListener;
+  /**
+   * Record the solve as one experiment of this existing run (a repository suite's benchmark run)
+   * instead of a new run of kind solve. The run is left open, and a solve that stops records
+   * nothing, so the benchmark's --resume does it again.
+   */
+  benchmarkRun?: { runId: string; experiment: Pick<ExperimentRecord, "suite" | "category" | "tags"> };
 }
 
 /** What `koderz solve` prints, and writes to results/<run_id>.solve.json. */
@@ -130,7 +136,7 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
     if (reason) throw cannotRunError(reason, baseline);
     if (!hidden) deps.log(`tests: \`${baseline.command}\` ${baseline.passed ? "passes" : "fails"} before any change`);
 
-    const run = createSolveRun(deps.store, request, task, mode, test);
+    const run = deps.benchmarkRun ? deps.store.getRun(deps.benchmarkRun.runId) : createSolveRun(deps.store, request, task, mode, test);
     const experimentId = experimentIdFor(run.runId, mode, task.id);
     const trajectory = new SolveTrajectory(request.budget, deps.onStep);
     trajectory.addCheck("run_tests", baseline.command, baseline.output, baseline.passed, baseline.durationMs);
@@ -148,14 +154,15 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
       for (const final of grade.runs) trajectory.addCheck("run_tests", final.command, final.output, final.passed, final.durationMs);
       const diffPath = writeResult(deps.resultsDir, `${run.runId}.diff`, diff);
       const wallSeconds = (performance.now() - started) / 1000;
-      recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome, grade, diff, wallSeconds, auto: request.mode === "auto" });
-      deps.store.finishRun(run.runId, "finished");
+      recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome, grade, diff, wallSeconds, auto: request.mode === "auto", extra: deps.benchmarkRun?.experiment });
+      if (!deps.benchmarkRun) deps.store.finishRun(run.runId, "finished");
       if (request.apply && !diff.trim()) deps.log("--apply: nothing to commit, the agents changed nothing");
       const applied = request.apply && diff.trim() ? await applyToUserRepository(request, task, run.runId, diff) : undefined;
       const report = buildReport({ run, experimentId, task, mode, test, tests, trajectory, outcome, grade, filesChanged, diffPath, wallSeconds, applied, resultsDir: deps.resultsDir, ladder });
       writeResult(deps.resultsDir, `${run.runId}.solve.json`, JSON.stringify(report, null, 2) + "\n");
       return report;
     } catch (error) {
+      if (deps.benchmarkRun) throw error;
       // What was done is kept for the trace, and the run is marked as stopped.
       if (!deps.store.getExperiment(experimentId)) {
         const message = error instanceof Error ? error.message : String(error);
@@ -288,6 +295,8 @@ interface SolveRecord {
   wallSeconds: number;
   /** --mode auto: the mode the policy chose is tagged, as a benchmark's auto experiments are. */
   auto?: boolean;
+  /** A benchmark run's suite, category and tags for the experiment. */
+  extra?: Pick<ExperimentRecord, "suite" | "category" | "tags">;
 }
 
 function recordSolve(store: Store, record: SolveRecord): void {
@@ -307,11 +316,13 @@ function recordSolve(store: Store, record: SolveRecord): void {
       wallSeconds: record.wallSeconds,
       finalCode: record.diff,
       verdict: record.error ? `error: ${record.error}` : (grade?.verdict ?? "failed"),
+      ...record.extra,
       tags: [
         `source:${record.task.source}`,
         ...(record.outcome.stoppedBy ? ["stopped_by_budget"] : []),
         ...(record.auto ? [chosenModeTag(record.mode)] : []),
         ...("escalations" in record.outcome ? [`escalations:${record.outcome.escalations}`] : []),
+        ...(record.extra?.tags ?? []),
       ],
     },
     steps,
