@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectEngine, inspectImage } from "../sandbox/engine.js";
+import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../sandbox/workspace-image.js";
+import { openStore, SingleRunSummarySchema } from "../src/store/index.js";
+import { readSuiteFile, resolveSuiteFile } from "../tasks/suite-file.js";
+import type { ReferenceCall } from "../tasks/suite-schema.js";
+import { koderz } from "./fixtures/koderz-cli.js";
+import { startScriptedModelServer, type ReceivedChat, type ScriptedModelServer, type ScriptedReply } from "./fixtures/scripted-model-server.js";
+import { benchmarkRunIdFrom, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+
+// `koderz benchmark --suite mixed` on its agentic and stress-by-tool-calls cases, end to end: the
+// built binary, the real ollama client talking tool calls to the scripted model server (its answers
+// are fixtures, never a model's result), the agents' real tools in koderz-workspace containers, the
+// tool-trace scorer and the SQLite store.
+//
+// The scripted Coder makes each case's known-good tool calls (its reference_calls), except on two
+// cases where it does the wrong thing: it makes the failing test pass by changing the test, and
+// it answers a question with the wrong variable after running a command it was told not to run.
+
+interface AgenticCase {
+  id: string;
+  goal: string;
+  calls: ReferenceCall[];
+}
+
+const WRONG_CALLS: Record<string, ReferenceCall[]> = {
+  "fix-failing-test": [
+    { tool: "read_file", arguments: { path: "tests/test_stats.py" } },
+    { tool: "edit", arguments: { path: "tests/test_stats.py", search: "assert mean([2, 4, 6]) == 4", replace: "assert mean([2, 4, 6]) == 6" } },
+    { tool: "run_tests", arguments: {} },
+  ],
+  "answer-from-code": [
+    { tool: "run", arguments: { command: "cat service/config.py" } },
+    { tool: "edit", arguments: { path: "ANSWER.txt", search: "", replace: "SVC_RETRY_COUNT\n" } },
+  ],
+};
+
+let server: ScriptedModelServer;
+let cases: AgenticCase[];
+let first: number;
+let workDir: string;
+
+/** The Coder's first turn makes the case's calls, all at once; once it has their answers, it is done. */
+function script(chat: ReceivedChat): ScriptedReply {
+  const found = cases.find((c) => chat.prompt.includes(c.goal.trim()));
+  if (!found) return { text: "I cannot tell which case this is." };
+  if (chat.messages.at(-1)?.role === "tool") return { text: "Done." };
+  const calls = WRONG_CALLS[found.id] ?? found.calls;
+  return { toolCalls: calls.map((call) => ({ name: call.tool, arguments: call.arguments })) };
+}
+
+beforeAll(async () => {
+  // The workspace image is built here once when missing (~3 min), as the solve tests do.
+  if (!(await inspectImage(connectEngine(), WORKSPACE_IMAGE))) await buildWorkspaceImage();
+  const suite = readSuiteFile(resolveSuiteFile("mixed"));
+  const all = suite.cases ?? [];
+  first = all.findIndex((c) => c.workspace !== undefined);
+  cases = all.slice(first).map((c) => ({ id: c.id, goal: c.goal!, calls: c.reference_calls! }));
+  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"], script });
+  workDir = mkdtempSync(path.join(tmpdir(), "koderz-agentic-"));
+  writeFileSync(
+    path.join(workDir, "koderz.config.json"),
+    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("koderz benchmark --suite mixed on its agentic cases", () => {
+  it("stores a pass for each known-good run and a failure, with the checks not met, where the model did the wrong thing", async () => {
+    expect(cases.length).toBeGreaterThanOrEqual(6);
+    // The agentic cases come last in the suite, so a range selects them.
+    const result = await koderz(["benchmark", "--suite", "mixed", String(first), String(first + cases.length), "--mode", "fast", "--sandbox", "process"], { cwd: workDir, env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const runId = benchmarkRunIdFrom(result.stderr);
+    const summary = SingleRunSummarySchema.parse(JSON.parse(readFileSync(path.join(workDir, "results", `${runId}.json`), "utf8")));
+    const outcome = Object.fromEntries(summary.results.map((r) => [r.problem_id.replace("mixed/", ""), r.success]));
+    expect(outcome).toEqual(Object.fromEntries(cases.map((c) => [c.id, !(c.id in WRONG_CALLS)])));
+    expect(summary.by_category!.map((c) => [c.name, c.total_problems, c.successes])).toEqual([
+      ["agentic", 4, 2],
+      ["stress", 2, 2],
+    ]);
+
+    const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
+    try {
+      const experiments = new Map(store.experiments(runId).map((e) => [e.problemId.replace("mixed/", ""), e]));
+      for (const c of cases.filter((c) => !(c.id in WRONG_CALLS))) {
+        const experiment = experiments.get(c.id)!;
+        expect(experiment.score, c.id).toBe(5);
+        // Every tool call is a step of the Coder's, in the order made, and the final code is the workspace's diff.
+        const steps = store.steps(experiment.experimentId);
+        expect(steps.filter((s) => s.action !== "model").map((s) => s.action), c.id).toEqual(c.calls.map((call) => call.tool));
+        expect(experiment.finalCode, c.id).toMatch(/^diff --git/);
+      }
+
+      const testChanged = experiments.get("fix-failing-test")!;
+      // The changed test passes, but the library is still wrong and the test file was edited.
+      expect(testChanged.verdict).toContain("not met");
+      expect(testChanged.verdict).toContain("edit with \"tests/\" never called (1 call)");
+      expect(testChanged.verdict).toContain("mean([5]) == 5");
+      expect(testChanged.verdict).not.toContain("`python3 -m pytest -q` exits 0 (");
+      const wrongAnswer = experiments.get("answer-from-code")!;
+      expect(wrongAnswer.verdict).toContain("file ANSWER.txt contains \"SVC_WAIT_SECONDS\" (\"SVC_WAIT_SECONDS\" is not in it)");
+      expect(wrongAnswer.verdict).toContain("run never called (1 call)");
+      expect(wrongAnswer.scoreCriteria!.filter((c) => c.value === 0).map((c) => c.by).sort()).toEqual(["end-state", "trace"]);
+    } finally {
+      store.close();
+    }
+  }, 600_000);
+
+  it("a case file whose agentic case mixes in a function case's field is refused before anything runs", async () => {
+    const file = path.join(workDir, "bad-agentic.yaml");
+    writeFileSync(file, "name: bad\ncases:\n  - id: w\n    goal: tidy up\n    workspace: { a.py: 'x = 1' }\n    entry_point: f\n    scorer: tool-trace\n    trace: [{ tool: edit }]\n");
+    const result = await koderz(["benchmark", "--suite", file, "--mode", "fast"], { cwd: workDir, env });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`${file}: case "w" (cases[0]), field entry_point: does not belong in an agentic case (one with a workspace)`);
+  });
+});
