@@ -116,9 +116,12 @@ export type TraceCheck = z.infer<typeof TraceCheckSchema>;
  * An agentic case's starting point: the files of its workspace (path -> text), copied into a
  * koderz-workspace container where the agents work on the goal with their tools.
  */
-export const WorkspaceFilesSchema = z
-  .record(workspacePath, z.string())
-  .refine((files) => Object.keys(files).length > 0, "needs at least one file");
+export const WorkspaceFilesSchema = z.record(z.string(), z.string()).superRefine((files, context) => {
+  const paths = Object.keys(files);
+  if (paths.length === 0) context.addIssue({ code: "custom", message: "needs at least one file" });
+  const outside = paths.find((p) => !workspacePath.safeParse(p).success);
+  if (outside !== undefined) context.addIssue({ code: "custom", message: `${JSON.stringify(outside)} must be a relative path inside the workspace (no /, .., .git)` });
+});
 
 /** A known-good tool call of an agentic case: tests replay them to show the case can be solved. */
 export const ReferenceCallSchema = z.strictObject({ tool: z.string().min(1), arguments: z.record(z.string(), z.unknown()) });
