@@ -16,9 +16,9 @@ import { benchmarkRunIdFrom, TEAM_ENV as env } from "./fixtures/team-workdir.js"
 // are fixtures, never a model's result), the agents' real tools in koderz-workspace containers, the
 // tool-trace scorer and the SQLite store.
 //
-// The scripted Coder makes each case's known-good tool calls (its reference_calls), except on two
-// cases where it does the wrong thing: it makes the failing test pass by changing the test, and
-// it answers a question with the wrong variable after running a command it was told not to run.
+// The scripted Coder makes each case's known-good tool calls (its reference_calls), except where a
+// test has it do the wrong thing: make the failing test pass by changing the test, or answer a
+// question with the wrong variable after running a command it was told not to run.
 
 interface AgenticCase {
   id: string;
@@ -42,13 +42,15 @@ let server: ScriptedModelServer;
 let cases: AgenticCase[];
 let first: number;
 let workDir: string;
+/** The cases on which the scripted Coder does the wrong thing. */
+let wrong = new Set<string>();
 
 /** The Coder's first turn makes the case's calls, all at once; once it has their answers, it is done. */
 function script(chat: ReceivedChat): ScriptedReply {
   const found = cases.find((c) => chat.prompt.includes(c.goal.trim()));
   if (!found) return { text: "I cannot tell which case this is." };
   if (chat.messages.at(-1)?.role === "tool") return { text: "Done." };
-  const calls = WRONG_CALLS[found.id] ?? found.calls;
+  const calls = wrong.has(found.id) ? WRONG_CALLS[found.id]! : found.calls;
   return { toolCalls: calls.map((call) => ({ name: call.tool, arguments: call.arguments })) };
 }
 
@@ -71,47 +73,63 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** `koderz benchmark --suite mixed` on agentic cases [from, to) of the suite, fast mode: the run id and its stored experiments by case id. */
+async function benchmarkCases(from: number, to: number) {
+  const result = await koderz(["benchmark", "--suite", "mixed", String(first + from), String(first + to), "--mode", "fast", "--sandbox", "process"], { cwd: workDir, env });
+  expect(result.exitCode, result.stderr).toBe(0);
+  const runId = benchmarkRunIdFrom(result.stderr);
+  const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
+  try {
+    const experiments = store.experiments(runId).map((e) => ({ ...e, steps: store.steps(e.experimentId) }));
+    return { runId, experiments: new Map(experiments.map((e) => [e.problemId.replace("mixed/", ""), e])) };
+  } finally {
+    store.close();
+  }
+}
+
+/** A known-good run: every check holds, and each tool call is one of the Coder's steps, in the order made. */
+function expectKnownGood(experiment: { success: boolean; score?: number; finalCode?: string; steps: { action: string }[] }, c: AgenticCase): void {
+  expect(experiment.success, c.id).toBe(true);
+  expect(experiment.score, c.id).toBe(5);
+  expect(experiment.steps.filter((s) => s.action !== "model").map((s) => s.action), c.id).toEqual(c.calls.map((call) => call.tool));
+  // The final code is the workspace's diff.
+  expect(experiment.finalCode, c.id).toMatch(/^diff --git/);
+}
+
 describe("koderz benchmark --suite mixed on its agentic cases", () => {
   it("stores a pass for each known-good run and a failure, with the checks not met, where the model did the wrong thing", async () => {
     expect(cases.length).toBeGreaterThanOrEqual(6);
+    wrong = new Set(Object.keys(WRONG_CALLS));
     // The agentic cases come last in the suite, so a range selects them.
-    const result = await koderz(["benchmark", "--suite", "mixed", String(first), String(first + cases.length), "--mode", "fast", "--sandbox", "process"], { cwd: workDir, env });
-    expect(result.exitCode, result.stderr).toBe(0);
-    const runId = benchmarkRunIdFrom(result.stderr);
+    const { runId, experiments } = await benchmarkCases(0, cases.length);
     const summary = SingleRunSummarySchema.parse(JSON.parse(readFileSync(path.join(workDir, "results", `${runId}.json`), "utf8")));
     const outcome = Object.fromEntries(summary.results.map((r) => [r.problem_id.replace("mixed/", ""), r.success]));
-    expect(outcome).toEqual(Object.fromEntries(cases.map((c) => [c.id, !(c.id in WRONG_CALLS)])));
+    expect(outcome).toEqual(Object.fromEntries(cases.map((c) => [c.id, !wrong.has(c.id)])));
     expect(summary.by_category!.map((c) => [c.name, c.total_problems, c.successes])).toEqual([
       ["agentic", 4, 2],
       ["stress", 2, 2],
     ]);
+    for (const c of cases.filter((c) => !wrong.has(c.id))) expectKnownGood(experiments.get(c.id)!, c);
 
-    const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
-    try {
-      const experiments = new Map(store.experiments(runId).map((e) => [e.problemId.replace("mixed/", ""), e]));
-      for (const c of cases.filter((c) => !(c.id in WRONG_CALLS))) {
-        const experiment = experiments.get(c.id)!;
-        expect(experiment.score, c.id).toBe(5);
-        // Every tool call is a step of the Coder's, in the order made, and the final code is the workspace's diff.
-        const steps = store.steps(experiment.experimentId);
-        expect(steps.filter((s) => s.action !== "model").map((s) => s.action), c.id).toEqual(c.calls.map((call) => call.tool));
-        expect(experiment.finalCode, c.id).toMatch(/^diff --git/);
-      }
-
-      const testChanged = experiments.get("fix-failing-test")!;
-      // The changed test passes, but the library is still wrong and the test file was edited.
-      expect(testChanged.verdict).toContain("not met");
-      expect(testChanged.verdict).toContain("edit with \"tests/\" never called (1 call)");
-      expect(testChanged.verdict).toContain("mean([5]) == 5");
-      expect(testChanged.verdict).not.toContain("`python3 -m pytest -q` exits 0 (");
-      const wrongAnswer = experiments.get("answer-from-code")!;
-      expect(wrongAnswer.verdict).toContain("file ANSWER.txt contains \"SVC_WAIT_SECONDS\" (\"SVC_WAIT_SECONDS\" is not in it)");
-      expect(wrongAnswer.verdict).toContain("run never called (1 call)");
-      expect(wrongAnswer.scoreCriteria!.filter((c) => c.value === 0).map((c) => c.by).sort()).toEqual(["end-state", "trace"]);
-    } finally {
-      store.close();
-    }
+    const testChanged = experiments.get("fix-failing-test")!;
+    // The changed test passes, but the library is still wrong and the test file was edited.
+    expect(testChanged.verdict).toContain("not met");
+    expect(testChanged.verdict).toContain('edit with "tests/" never called (1 call)');
+    expect(testChanged.verdict).toContain("mean([5]) == 5");
+    expect(testChanged.verdict).not.toContain("`python3 -m pytest -q` exits 0 (");
+    const wrongAnswer = experiments.get("answer-from-code")!;
+    expect(wrongAnswer.verdict).toContain('file ANSWER.txt contains "SVC_WAIT_SECONDS" ("SVC_WAIT_SECONDS" is not in it)');
+    expect(wrongAnswer.verdict).toContain("run never called (1 call)");
+    expect(wrongAnswer.scoreCriteria!.filter((c) => c.value === 0).map((c) => c.by).sort()).toEqual(["end-state", "trace"]);
   }, 600_000);
+
+  it("the known-good runs of the cases the model got wrong above pass too", async () => {
+    wrong = new Set();
+    // Those two cases are the suite's first agentic ones.
+    expect(cases.slice(0, 2).map((c) => c.id).sort()).toEqual(Object.keys(WRONG_CALLS).sort());
+    const { experiments } = await benchmarkCases(0, 2);
+    for (const c of cases.slice(0, 2)) expectKnownGood(experiments.get(c.id)!, c);
+  }, 300_000);
 
   it("a case file whose agentic case mixes in a function case's field is refused before anything runs", async () => {
     const file = path.join(workDir, "bad-agentic.yaml");
