@@ -45,10 +45,16 @@ let workDir: string;
 /** The cases on which the scripted Coder does the wrong thing. */
 let wrong = new Set<string>();
 
-/** The Coder's first turn makes the case's calls, all at once; once it has their answers, it is done. */
+/**
+ * The Coder's first turn makes the case's calls, all at once; once it has their answers, it is
+ * done. The Planner and the Tester (standard mode) answer in words and call no tool.
+ */
 function script(chat: ReceivedChat): ScriptedReply {
   const found = cases.find((c) => chat.prompt.includes(c.goal.trim()));
   if (!found) return { text: "I cannot tell which case this is." };
+  const role = /You are the (\w+)/.exec(chat.messages[0]?.content ?? "")?.[1];
+  if (role === "Planner") return { text: "Change every place the goal names, then run the program." };
+  if (role === "Tester") return { text: "No reproduction test: the goal's own command checks it." };
   if (chat.messages.at(-1)?.role === "tool") return { text: "Done." };
   const calls = wrong.has(found.id) ? WRONG_CALLS[found.id]! : found.calls;
   return { toolCalls: calls.map((call) => ({ name: call.tool, arguments: call.arguments })) };
@@ -73,9 +79,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** `koderz benchmark --suite mixed` on agentic cases [from, to) of the suite, fast mode: the run id and its stored experiments by case id. */
-async function benchmarkCases(from: number, to: number) {
-  const result = await koderz(["benchmark", "--suite", "mixed", String(first + from), String(first + to), "--mode", "fast", "--sandbox", "process"], { cwd: workDir, env });
+/** `koderz benchmark --suite mixed` on agentic cases [from, to) of the suite: the run id and its stored experiments by case id. */
+async function benchmarkCases(from: number, to: number, mode = "fast") {
+  const result = await koderz(["benchmark", "--suite", "mixed", String(first + from), String(first + to), "--mode", mode, "--sandbox", "process"], { cwd: workDir, env });
   expect(result.exitCode, result.stderr).toBe(0);
   const runId = benchmarkRunIdFrom(result.stderr);
   const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
@@ -88,10 +94,11 @@ async function benchmarkCases(from: number, to: number) {
 }
 
 /** A known-good run: every check holds, and each tool call is one of the Coder's steps, in the order made. */
-function expectKnownGood(experiment: { success: boolean; score?: number; finalCode?: string; steps: { action: string }[] }, c: AgenticCase): void {
+function expectKnownGood(experiment: { success: boolean; score?: number; finalCode?: string; steps: { agent: string; action: string }[] }, c: AgenticCase): void {
   expect(experiment.success, c.id).toBe(true);
   expect(experiment.score, c.id).toBe(5);
-  expect(experiment.steps.filter((s) => s.action !== "model").map((s) => s.action), c.id).toEqual(c.calls.map((call) => call.tool));
+  // koderz's own checks between agents (standard mode) are steps too, but no agent's tool calls.
+  expect(experiment.steps.filter((s) => s.action !== "model" && s.agent !== "koderz").map((s) => s.action), c.id).toEqual(c.calls.map((call) => call.tool));
   // The final code is the workspace's diff.
   expect(experiment.finalCode, c.id).toMatch(/^diff --git/);
 }
@@ -129,6 +136,15 @@ describe("koderz benchmark --suite mixed on its agentic cases", () => {
     expect(cases.slice(0, 2).map((c) => c.id).sort()).toEqual(Object.keys(WRONG_CALLS).sort());
     const { experiments } = await benchmarkCases(0, 2);
     for (const c of cases.slice(0, 2)) expectKnownGood(experiments.get(c.id)!, c);
+  }, 300_000);
+
+  it("in standard mode the Planner and the Tester go first, and the Coder's calls are scored the same", async () => {
+    wrong = new Set();
+    const at = cases.findIndex((c) => c.id === "rename-everywhere");
+    const { experiments } = await benchmarkCases(at, at + 1, "standard");
+    const experiment = experiments.get("rename-everywhere")!;
+    expectKnownGood(experiment, cases[at]!);
+    expect(experiment.steps.filter((s) => s.action === "model").map((s) => s.agent)).toEqual(["Planner", "Tester", "Coder", "Coder"]);
   }, 300_000);
 
   it("a case file whose agentic case mixes in a function case's field is refused before anything runs", async () => {
