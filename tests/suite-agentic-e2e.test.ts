@@ -138,13 +138,26 @@ describe("koderz benchmark --suite mixed on its agentic cases", () => {
     for (const c of cases.slice(0, 2)) expectKnownGood(experiments.get(c.id)!, c);
   }, 300_000);
 
-  it("in standard mode the Planner and the Tester go first, and the Coder's calls are scored the same", async () => {
+  it("in standard mode the Planner and the Tester go first, the Coder's calls are scored the same, and the run replays", async () => {
     wrong = new Set();
     const at = cases.findIndex((c) => c.id === "rename-everywhere");
-    const { experiments } = await benchmarkCases(at, at + 1, "standard");
+    const { runId, experiments } = await benchmarkCases(at, at + 1, "standard");
     const experiment = experiments.get("rename-everywhere")!;
     expectKnownGood(experiment, cases[at]!);
     expect(experiment.steps.filter((s) => s.action === "model").map((s) => s.agent)).toEqual(["Planner", "Tester", "Coder", "Coder"]);
+
+    // A replay answers from the log and runs the tools again in a fresh workspace: same calls, same verdict.
+    const chats = server.chatRequests.length;
+    const replay = await koderz(["benchmark", "--replay", runId, "--sandbox", "process"], { cwd: workDir, env });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(server.chatRequests.length).toBe(chats);
+    const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
+    try {
+      const [replayed] = store.experiments(benchmarkRunIdFrom(replay.stderr));
+      expect(replayed).toMatchObject({ problemId: "mixed/rename-everywhere", success: true, score: 5, verdict: experiment.verdict, finalCode: experiment.finalCode });
+    } finally {
+      store.close();
+    }
   }, 300_000);
 
   it("a case file whose agentic case mixes in a function case's field is refused before anything runs", async () => {
