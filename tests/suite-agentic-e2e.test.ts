@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,6 +159,27 @@ describe("koderz benchmark --suite mixed on its agentic cases", () => {
       store.close();
     }
   }, 300_000);
+
+  it("without a Docker engine a run with agentic cases stops before it starts, saying why, and leaves no run behind", async () => {
+    const runs = () => {
+      const dbPath = path.join(workDir, "results", "koderz.db");
+      if (!existsSync(dbPath)) return 0;
+      const store = openStore({ path: dbPath, mustExist: true });
+      try {
+        return store.listRuns().length;
+      } finally {
+        store.close();
+      }
+    };
+    const before = runs();
+    const result = await koderz(["benchmark", "--suite", "mixed", String(first), String(first + 1), "--mode", "fast", "--sandbox", "process"], {
+      cwd: workDir,
+      env: { ...env, DOCKER_HOST: `unix://${path.join(workDir, "no-engine.sock")}` },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("1 of the run's cases is agentic: their agents work in koderz-workspace containers, and no Docker engine answered");
+    expect(runs()).toBe(before);
+  });
 
   it("a case file whose agentic case mixes in a function case's field is refused before anything runs", async () => {
     const file = path.join(workDir, "bad-agentic.yaml");

@@ -4,7 +4,11 @@ import path from "node:path";
 import { execa } from "execa";
 import type { Agent } from "../../agents/agent.js";
 import type { ToolOutcome } from "../../agents/tools/tool.js";
+import { connectEngine, engineAddress, engineAnswers, inspectImage } from "../../sandbox/engine.js";
 import { Workspace } from "../../sandbox/workspace.js";
+import { WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
+import type { Task } from "../../tasks/task.js";
+import { KoderzError } from "../errors.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import { scoreCompletion, type TracedToolCall } from "../evaluation/scorers/index.js";
 import { serializeToolArguments } from "../llm/tool-arguments.js";
@@ -66,6 +70,23 @@ export async function runAgenticExperiment(spec: ExperimentSpec): Promise<Experi
     return experimentOutcome(trajectory.steps, { completion, iterations: outcome.iterations, stoppedBy: outcome.stoppedBy }, scored, started);
   } finally {
     await workspace.close();
+  }
+}
+
+/**
+ * Before a run starts: its agentic cases need a Docker engine and the workspace image. Checked up
+ * front, so a missing image is one error before anything runs, not a failure after the other cases.
+ */
+export async function checkAgenticPrerequisites(tasks: readonly Task[]): Promise<void> {
+  const agentic = tasks.filter((task) => task.workspace).length;
+  if (agentic === 0) return;
+  const docker = connectEngine();
+  const why = `${agentic} of the run's cases ${agentic === 1 ? "is" : "are"} agentic: their agents work in ${WORKSPACE_IMAGE} containers`;
+  if (!(await engineAnswers(docker))) {
+    throw new KoderzError("sandbox_unavailable", `${why}, and no Docker engine answered at ${engineAddress()}`, "start one (nohup dockerd >/tmp/dockerd.log 2>&1 &), or give a range without the agentic cases");
+  }
+  if (!(await inspectImage(docker, WORKSPACE_IMAGE))) {
+    throw new KoderzError("sandbox_unavailable", `${why}, and the image ${WORKSPACE_IMAGE} does not exist`, "build it with `koderz sandbox build --workspace` (about 3 minutes), or give a range without the agentic cases");
   }
 }
 

@@ -11,6 +11,7 @@ import { withCallLog, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
+import { checkAgenticPrerequisites } from "./agentic-experiment.js";
 import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
 import { describeLadder } from "./ladder.js";
@@ -80,6 +81,7 @@ async function runPlannedSession(
   const ladderModels = config.ladder?.kind === "models" ? config.ladder.models : [];
   const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : modesCalledBy(config.mode), extraModels: config.replayOf ? [] : ladderModels });
   const tasks = await tasksFor(config);
+  await checkAgenticPrerequisites(tasks);
   const sandbox = await deps.openSandbox();
   try {
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();
