@@ -6,7 +6,7 @@ import type { z } from "zod";
 import { KoderzError } from "../src/errors.js";
 import { extractVisibleExamples } from "./docstring-examples.js";
 import { loadSuite, type LoadSuiteOptions } from "./load.js";
-import { DEFAULT_PASS_SCORE, SuiteFileSchema, type ScoringSpec, type SuiteCase, type SuiteFile } from "./suite-schema.js";
+import { DEFAULT_MAX_TOOL_CALLS, DEFAULT_PASS_SCORE, SuiteFileSchema, type ScoringSpec, type SuiteCase, type SuiteFile } from "./suite-schema.js";
 import type { Task } from "./task.js";
 
 /** A suite read from its file: its tasks, and what a run needs to know about it. */
@@ -78,6 +78,7 @@ export function readSuiteFile(file: string): SuiteFile {
   (parsed.data.cases ?? []).forEach((suiteCase, index) => {
     if (seen.has(suiteCase.id)) throw caseError(file, suiteCase.id, index, "id", "appears twice in the suite");
     seen.add(suiteCase.id);
+    checkCaseShape(file, suiteCase, index);
     scoringOf(file, parsed.data, suiteCase, index);
   });
   return parsed.data;
@@ -86,6 +87,7 @@ export function readSuiteFile(file: string): SuiteFile {
 function casesToTasks(file: string, suite: SuiteFile): Task[] {
   return (suite.cases ?? []).map((suiteCase, index) => {
     const scoring = scoringOf(file, suite, suiteCase, index);
+    if (suiteCase.workspace) return agenticTask(suite, suiteCase, index, scoring, suiteCase.workspace);
     return {
       id: `${suite.name}/${suiteCase.id}`,
       index,
@@ -94,19 +96,51 @@ function casesToTasks(file: string, suite: SuiteFile): Task[] {
       tier: suiteCase.tier,
       scoring,
       ...(suiteCase.timeout !== undefined ? { timeoutSeconds: suiteCase.timeout } : {}),
-      prompt: suiteCase.prompt,
-      entryPoint: suiteCase.entry_point,
+      prompt: suiteCase.prompt!,
+      entryPoint: suiteCase.entry_point!,
       canonicalSolution: suiteCase.reference ?? "",
-      visibleExamples: extractVisibleExamples(suiteCase.prompt, suiteCase.entry_point),
+      visibleExamples: extractVisibleExamples(suiteCase.prompt!, suiteCase.entry_point!),
       // Auto mode's episodes grade with hiddenTest directly, so a tests case carries its test there too.
       hiddenTest: scoring.scorer === "tests" ? scoring.test : "",
     };
   });
 }
 
+/** An agentic case: its goal is the prompt, and it has no function to call. */
+function agenticTask(suite: SuiteFile, suiteCase: SuiteCase, index: number, scoring: ScoringSpec, files: Record<string, string>): Task {
+  return {
+    id: `${suite.name}/${suiteCase.id}`,
+    index,
+    suite: suite.name,
+    category: suiteCase.category,
+    tier: suiteCase.tier,
+    scoring,
+    prompt: suiteCase.goal!,
+    entryPoint: "",
+    canonicalSolution: "",
+    visibleExamples: [],
+    hiddenTest: "",
+    workspace: { files, ...(suiteCase.test_command ? { testCommand: suiteCase.test_command } : {}), maxToolCalls: suiteCase.max_tool_calls ?? DEFAULT_MAX_TOOL_CALLS },
+  };
+}
+
+// Fields only a function case has, and fields only an agentic case (one with a workspace) has.
+const FUNCTION_FIELDS = ["prompt", "entry_point", "reference", "test", "answer", "match", "tolerance", "criteria"] as const;
+const AGENTIC_FIELDS = ["goal", "test_command", "max_tool_calls", "end_state", "trace", "reference_calls"] as const;
+
+/** A case is either a function to write (prompt, entry_point) or work in a workspace (workspace, goal), never half of each. */
+function checkCaseShape(file: string, suiteCase: SuiteCase, index: number): void {
+  const agentic = suiteCase.workspace !== undefined;
+  const foreign = (agentic ? FUNCTION_FIELDS : AGENTIC_FIELDS).find((field) => suiteCase[field] !== undefined);
+  if (foreign) throw caseError(file, suiteCase.id, index, foreign, agentic ? "does not belong in an agentic case (one with a workspace)" : "belongs to agentic cases, which need a workspace");
+  const required = agentic ? (["goal"] as const) : (["prompt", "entry_point"] as const);
+  for (const field of required) if (suiteCase[field] === undefined) throw caseError(file, suiteCase.id, index, field, agentic ? "is required in an agentic case" : "is required");
+}
+
 /** The case's scorer with the settings it needs, or an error naming the missing field. */
 function scoringOf(file: string, suite: SuiteFile, suiteCase: SuiteCase, index: number): ScoringSpec {
   const scorer = suiteCase.scorer ?? suite.scorer;
+  if (suiteCase.workspace && scorer !== "tool-trace") throw caseError(file, suiteCase.id, index, "scorer", `is ${scorer ?? "not set"}; an agentic case (one with a workspace) is scored by tool-trace`);
   const need = <T>(field: keyof SuiteCase, value: T | undefined): T => {
     if (value === undefined) throw caseError(file, suiteCase.id, index, field, `is required by the ${scorer} scorer`);
     return value;
@@ -118,8 +152,13 @@ function scoringOf(file: string, suite: SuiteFile, suiteCase: SuiteCase, index: 
       return { scorer, answer: need("answer", suiteCase.answer), match: suiteCase.match ?? "exact", tolerance: suiteCase.tolerance ?? 1e-6 };
     case "rubric":
       return { scorer, criteria: need("criteria", suiteCase.criteria), passScore: suiteCase.pass_score ?? suite.pass_score ?? DEFAULT_PASS_SCORE };
+    case "tool-trace":
+      need("workspace", suiteCase.workspace);
+      if (!suiteCase.end_state?.length && !suiteCase.trace?.length) throw caseError(file, suiteCase.id, index, "end_state", "the tool-trace scorer needs at least one end_state or trace check");
+      // Every check must hold unless the case settles for less.
+      return { scorer, endState: suiteCase.end_state ?? [], trace: suiteCase.trace ?? [], passScore: suiteCase.pass_score ?? 5 };
     case undefined:
-      throw caseError(file, suiteCase.id, index, "scorer", "is not set on the case nor on the suite (tests, match or rubric)");
+      throw caseError(file, suiteCase.id, index, "scorer", "is not set on the case nor on the suite (tests, match, rubric or tool-trace)");
   }
 }
 

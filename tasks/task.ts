@@ -36,6 +36,18 @@ export interface Task {
   visibleExamples: DocstringExample[];
   /** Defines `check(candidate)`; the verdict program ends with `check(<entryPoint>)`. */
   hiddenTest: string;
+  /** Agentic cases only: the agents work on the goal (`prompt`) with tools in a workspace holding these files. */
+  workspace?: WorkspaceSetup;
+}
+
+/** Where an agentic case starts: the workspace's files, and what the agents are told and allowed. */
+export interface WorkspaceSetup {
+  /** Path (relative) -> text, written into a koderz-workspace container before the agents start. */
+  files: Record<string, string>;
+  /** The command the agents' run_tests tool and the orchestrator's checks run, when the case has one. */
+  testCommand?: string;
+  /** Tool calls all agents together may make. */
+  maxToolCalls: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import { runAutoExperiment, type AutoExperimentOutcome, type AutoPilot } from ".
 import type { Budget } from "./budget.js";
 import { chosenModeTag } from "../../policy/chosen-mode-tag.js";
 import { runExperiment, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
+import { runAgenticExperiment } from "./agentic-experiment.js";
 import type { PipelineMode, PipelineSettings } from "./pipeline.js";
 import type { StepDraft } from "./trajectory.js";
 import type { EpisodeRunnerOptions } from "./episode-runner.js";
@@ -160,7 +161,8 @@ async function runArmExperiment(
   arm: BenchmarkArm,
   spec: Omit<ExperimentSpec, "mode"> & Pick<EpisodeRunnerOptions, "ladder">,
 ): Promise<{ outcome: ExperimentOutcome; auto?: AutoExperimentOutcome }> {
-  if (arm.mode !== "auto") return { outcome: await runExperiment({ ...spec, mode: arm.mode }) };
+  // Agentic cases (a workspace, tools, the tool-trace scorer) have their own solver.
+  if (arm.mode !== "auto") return { outcome: await (spec.task.workspace ? runAgenticExperiment : runExperiment)({ ...spec, mode: arm.mode }) };
   if (!job.autoPilot) throw new Error("an auto arm needs an autoPilot in the benchmark job");
   const auto = await runAutoExperiment(spec, job.autoPilot);
   return { outcome: auto, auto };

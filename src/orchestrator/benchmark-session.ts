@@ -11,7 +11,8 @@ import { withCallLog, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
-import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress } from "./benchmark-runner.js";
+import { checkAgenticPrerequisites } from "./agentic-experiment.js";
+import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
 import { describeLadder } from "./ladder.js";
 import { runRepoSuiteSession, type FinishedWork } from "./repo-suite-session.js";
@@ -85,6 +86,7 @@ async function runPlannedSession(
   const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes, extraModels: config.replayOf ? [] : ladderModels });
   const tasks = await tasksFor(config);
   if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, backends, preflightModes);
+  await checkAgenticPrerequisites(tasks);
   const sandbox = await deps.openSandbox();
   try {
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();

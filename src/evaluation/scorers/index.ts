@@ -3,14 +3,16 @@ import { matchScorer } from "./match.js";
 import { rubricScorer } from "./rubric.js";
 import type { ScoreInput, ScoreResult, Scorer } from "./scorer.js";
 import { testsScorer } from "./tests.js";
+import { toolTraceScorer } from "./tool-trace.js";
 
-export type { CriterionScore, ScoreInput, ScoreResult, Scorer, ScorerCall } from "./scorer.js";
+export type { AgenticEvidence, CriterionScore, ScoreInput, ScoreResult, Scorer, ScorerCall, TracedToolCall } from "./scorer.js";
 
 /** Every scorer by the name suite files use; a new scorer is one file and one line here. */
 export const SCORERS: Readonly<Record<string, Scorer>> = {
   [testsScorer.name]: testsScorer,
   [matchScorer.name]: matchScorer,
   [rubricScorer.name]: rubricScorer,
+  [toolTraceScorer.name]: toolTraceScorer,
 };
 
 /** The scorer a task names; HumanEval's tasks (no scoring spec) are scored by their hidden tests. */

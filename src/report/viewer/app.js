@@ -135,10 +135,21 @@
           h("div", { class: "line", text: count(arm.inputTokens) + " / " + count(arm.outputTokens) + " tokens · " + dollars(arm.costUsd) }),
         ]);
       });
+      // Suites with several categories get a card per category, and a filter, as arms do.
+      var byCategory = data.categories.length > 1;
+      var categories = data.categories.map(function (c) {
+        return h("div", { class: "card arm-card", "data-category": c.category }, [
+          h("div", { class: "name", text: c.category }),
+          h("div", { class: "big", "data-field": "successRate", text: percent(c.successRate) }),
+          h("div", { class: "line", text: c.successes + " / " + c.experiments + " solved" + (c.meanScore === null ? "" : " · mean score " + c.meanScore.toFixed(2) + "/5") }),
+          h("div", { class: "line", text: dollars(c.costUsd) }),
+        ]);
+      });
       var rows = data.experiments.map(function (e) {
-        return linkRow(experimentHref(e.experimentId), { "data-experiment": e.experimentId, "data-arm": e.arm, "data-problem": e.problemId }, [
+        return linkRow(experimentHref(e.experimentId), { "data-experiment": e.experimentId, "data-arm": e.arm, "data-problem": e.problemId, "data-category": e.category }, [
           h("td", {}, [h("a", { class: "mono", href: experimentHref(e.experimentId), text: e.problemId })]),
           h("td", { text: e.arm }),
+          byCategory ? h("td", { "data-field": "category", text: e.category + (e.tier ? " · " + e.tier : "") }) : null,
           h("td", {}, [h("span", { class: "badge " + (e.success ? "pass" : "fail"), "data-field": "success", text: e.success ? "passed" : "failed" })]),
           h("td", { class: "num", "data-field": "iterations", text: e.iterations }),
           h("td", { class: "num", "data-field": "tokens", text: count(e.inputTokens) + " / " + count(e.outputTokens) }),
@@ -148,25 +159,33 @@
         ]);
       });
       var body = h("tbody", {}, rows);
-      var filter = null;
-      if (run.arms.length > 1) {
-        var buttons = ["all"].concat(run.arms.map(function (a) { return a.arm; })).map(function (arm) {
-          return h("button", { type: "button", "data-arm-filter": arm, "aria-pressed": arm === "all" ? "true" : "false", text: arm, onclick: function (event) {
+      // The arm and category filters combine: a row shows when it matches both.
+      var chosen = { arm: "all", category: "all" };
+      function segments(name, values) {
+        var buttons = ["all"].concat(values).map(function (value) {
+          var props = { type: "button", "aria-pressed": value === "all" ? "true" : "false", text: value, onclick: function (event) {
             buttons.forEach(function (b) { b.setAttribute("aria-pressed", b === event.currentTarget ? "true" : "false"); });
-            rows.forEach(function (row) { row.hidden = arm !== "all" && row.getAttribute("data-arm") !== arm; });
-          } });
+            chosen[name] = value;
+            rows.forEach(function (row) { row.hidden = ["arm", "category"].some(function (key) { return chosen[key] !== "all" && row.getAttribute("data-" + key) !== chosen[key]; }); });
+          } };
+          props["data-" + name + "-filter"] = value;
+          return h("button", props);
         });
-        filter = h("div", { class: "segments", role: "group", "aria-label": "arm" }, buttons);
+        return h("div", { class: "segments", role: "group", "aria-label": name }, buttons);
       }
+      var filter = run.arms.length > 1 ? segments("arm", run.arms.map(function (a) { return a.arm; })) : null;
+      var categoryFilter = byCategory ? segments("category", data.categories.map(function (c) { return c.category; })) : null;
       return [
         h("div", { class: "head" }, [h("h1", { class: "mono", text: run.runId }), h("span", { class: "badge " + run.status, text: run.status })]),
         h("p", { class: "sub", text: run.problems + " problems" + (run.label ? " · " + run.label : "") }),
         h("dl", { class: "facts" }, facts.map(function (f) { return h("div", { class: f[2] || null }, [h("dt", { text: f[0] }), h("dd", {}, f[1])]); })),
         h("div", { class: "arms" }, arms),
-        h("div", { class: "toolbar" }, [h("h2", { text: "Problems" }), filter]),
+        byCategory ? h("h2", { text: "By category" }) : null,
+        byCategory ? h("div", { class: "arms", id: "categories" }, categories) : null,
+        h("div", { class: "toolbar" }, [h("h2", { text: "Problems" }), filter, categoryFilter]),
         data.experiments.length
           ? h("div", { class: "card table-card" }, [h("table", { id: "problems" }, [
-              h("thead", {}, [h("tr", {}, ["problem", "arm", "result", { t: "iterations", n: 1 }, { t: "tokens in / out", n: 1 }, { t: "cost", n: 1 }, { t: "wall", n: 1 }, "verdict"].map(function (/** @type {any} */ c) {
+              h("thead", {}, [h("tr", {}, ["problem", "arm", byCategory ? "category" : null, "result", { t: "iterations", n: 1 }, { t: "tokens in / out", n: 1 }, { t: "cost", n: 1 }, { t: "wall", n: 1 }, "verdict"].filter(Boolean).map(function (/** @type {any} */ c) {
                 return h("th", { class: c.n ? "num" : null, text: c.t || c });
               }))]),
               body,
@@ -221,6 +240,17 @@
           stat("steps", "steps", data.steps.length),
         ]),
         e.verdict ? h("pre", { class: "verdict " + (e.success ? "pass" : "fail"), "data-field": "verdict", text: e.verdict }) : null,
+        // A rubric's criteria or a tool-trace case's checks: what held and what did not.
+        e.criteria.length ? h("h2", { text: "Score " + (e.score === null ? "" : e.score.toFixed(2) + "/5") }) : null,
+        e.criteria.length ? table(["criterion", "by", { text: "weight", num: true }, { text: "value", num: true }, "detail"], e.criteria.map(function (c) {
+          return h("tr", { "data-criterion": c.name }, [
+            h("td", { text: c.name }),
+            h("td", { text: c.by }),
+            h("td", { class: "num", text: c.weight }),
+            h("td", { class: "num", "data-field": "value", text: c.value.toFixed(2) }),
+            h("td", { class: "verdict-cell", title: c.error || c.detail, text: c.error ? "undecided: " + c.error : c.detail }),
+          ]);
+        })) : null,
         h("h2", { text: "Trajectory" }),
         steps.length ? h("ol", { class: "steps" }, steps) : h("div", { class: "card empty", text: "No steps recorded for this problem." }),
         e.finalCode ? h("h2", { text: "Final code" }) : null,

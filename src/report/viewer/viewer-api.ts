@@ -1,13 +1,14 @@
 import { z } from "zod";
 import { KoderzError } from "../../errors.js";
-import type { ArmTotals, ExperimentRecord, RunRecord, StepRecord, Store } from "../../store/index.js";
+import type { ArmTotals, ExperimentRecord, RunRecord, StepRecord, Store, StoredCriterion } from "../../store/index.js";
 
 /**
  * The viewer's JSON API over the store. Every request queries the store afresh, so runs that a
  * benchmark commits while the viewer is open show up on the next page load. Nothing here writes.
  *
  *   GET /api/runs                      every run, oldest first, with per-arm totals
- *   GET /api/runs/:runId[?arm=ARM]     a run and its experiments (one per problem and arm)
+ *   GET /api/runs/:runId[?arm=ARM][&category=CATEGORY]
+ *                                      a run, its totals per category, and its experiments (one per problem and arm)
  *   GET /api/experiments/:experimentId an experiment and its steps, in order
  */
 
@@ -56,6 +57,23 @@ export interface ExperimentView {
   costUsd: number;
   wallSeconds: number;
   verdict: string | null;
+  /** A suite case's kind of work (agentic, coding, ...) and tier; HumanEval's problems have their suite's name as category. */
+  category: string | null;
+  tier: string | null;
+  /** rubric and tool-trace: the 1-5 score. */
+  score: number | null;
+}
+
+/** One category's experiments in a run, every arm together. */
+export interface CategoryView {
+  category: string;
+  experiments: number;
+  successes: number;
+  /** Percent, 0..100. */
+  successRate: number;
+  /** The mean 1-5 score of the experiments that have one, or null. */
+  meanScore: number | null;
+  costUsd: number;
 }
 
 export interface RunsResponse {
@@ -64,12 +82,15 @@ export interface RunsResponse {
 
 export interface RunResponse {
   run: RunView & { config: Record<string, unknown> };
+  /** Every category of the run (whatever the filter), by name. */
+  categories: CategoryView[];
   experiments: ExperimentView[];
 }
 
 export interface ExperimentResponse {
   run: RunView;
-  experiment: ExperimentView & { finalCode: string | null; tags: string[] };
+  /** criteria: how each rubric criterion or tool-trace check fared. */
+  experiment: ExperimentView & { finalCode: string | null; tags: string[]; criteria: StoredCriterion[] };
   steps: StepRecord[];
 }
 
@@ -82,12 +103,12 @@ export interface ApiResult {
   body: RunsResponse | RunResponse | ExperimentResponse | ApiError;
 }
 
-const ROUTES_HINT = "the routes are /api/runs, /api/runs/RUN[?arm=ARM] and /api/experiments/EXPERIMENT";
+const ROUTES_HINT = "the routes are /api/runs, /api/runs/RUN[?arm=ARM][&category=CATEGORY] and /api/experiments/EXPERIMENT";
 
 /** Ids come from the URL: any non-empty text of sane length; the store binds it as a parameter. */
 const Id = z.string().min(1).max(300);
 const NoQuery = z.strictObject({});
-const RunQuery = z.strictObject({ arm: z.string().min(1).max(200).optional() });
+const RunQuery = z.strictObject({ arm: z.string().min(1).max(200).optional(), category: z.string().min(1).max(200).optional() });
 
 /** Answers one GET under /api; `segments` are the decoded path segments after "api". */
 export function answerApi(store: Store, segments: readonly string[], query: URLSearchParams): ApiResult {
@@ -99,11 +120,13 @@ export function answerApi(store: Store, segments: readonly string[], query: URLS
     }
     if (segments.length === 2 && segments[0] === "runs") {
       const runId = parse(Id, segments[1], "run id");
-      const { arm } = parse(RunQuery, params, "query");
+      const { arm, category } = parse(RunQuery, params, "query");
       const run = store.getRun(runId);
+      const experiments = store.experiments(runId, { arm });
       return ok({
         run: { ...runView(run, store.armTotals(runId)), config: run.config },
-        experiments: store.experiments(runId, { arm }).map(experimentView),
+        categories: categoryViews(store.experiments(runId)),
+        experiments: experiments.filter((e) => category === undefined || e.category === category).map(experimentView),
       });
     }
     if (segments.length === 2 && segments[0] === "experiments") {
@@ -114,7 +137,7 @@ export function answerApi(store: Store, segments: readonly string[], query: URLS
       const run = store.getRun(experiment.runId);
       return ok({
         run: runView(run, store.armTotals(run.runId)),
-        experiment: { ...experimentView(experiment), finalCode: experiment.finalCode ?? null, tags: experiment.tags },
+        experiment: { ...experimentView(experiment), finalCode: experiment.finalCode ?? null, tags: experiment.tags, criteria: experiment.scoreCriteria ?? [] },
         steps: store.steps(experimentId),
       });
     }
@@ -188,5 +211,27 @@ function experimentView(e: ExperimentRecord): ExperimentView {
     costUsd: e.costUsd,
     wallSeconds: e.wallSeconds,
     verdict: e.verdict ?? null,
+    category: e.category ?? null,
+    tier: e.tier ?? null,
+    score: e.score ?? null,
   };
+}
+
+function categoryViews(experiments: readonly ExperimentRecord[]): CategoryView[] {
+  const groups = new Map<string, ExperimentRecord[]>();
+  for (const e of experiments) if (e.category) groups.set(e.category, [...(groups.get(e.category) ?? []), e]);
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([category, group]) => {
+      const successes = group.filter((e) => e.success).length;
+      const scores = group.flatMap((e) => (e.score === undefined ? [] : [e.score]));
+      return {
+        category,
+        experiments: group.length,
+        successes,
+        successRate: (successes / group.length) * 100,
+        meanScore: scores.length ? scores.reduce((sum, score) => sum + score, 0) / scores.length : null,
+        costUsd: group.reduce((sum, e) => sum + e.costUsd, 0),
+      };
+    });
 }
