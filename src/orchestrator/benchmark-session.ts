@@ -12,7 +12,7 @@ import type { ModelBackend } from "../llm/types.js";
 import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
 import { checkAgenticPrerequisites } from "./agentic-experiment.js";
-import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress, type FinishedExperiment } from "./benchmark-runner.js";
+import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress } from "./benchmark-runner.js";
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
 import { describeLadder } from "./ladder.js";
 import { runRepoSuiteSession, type FinishedWork } from "./repo-suite-session.js";
