@@ -170,7 +170,7 @@ async function replaySection(): Promise<void> {
   if (observationLine) say(`  ${observationLine}`);
   say(formatPooledTable(study.table, "replay environment (real logs)"));
   if (args.get("skip-curve")) return;
-  const weights = priced ? [0, 1, 3, 10, 30] : [0, 0.001, 0.01, 0.1];
+  const weights = priced ? [0, 1, 2, 3, 10, 30] : [0, 0.001, 0.01, 0.1];
   const curveSeeds = seeds.slice(0, 3);
   const curve = await qualityCostCurve({ log, seeds: curveSeeds, episodes, rewards, heldOutFraction: 0.2, weights });
   say();

@@ -15,14 +15,19 @@ import { trainMetaPolicy, type PpoSettings } from "./train.js";
  * them can memorise which tasks pay for the dearer rung instead of learning to read the
  * evidence (the visible examples' results after each rung), and memorised tasks do not carry
  * over to new ones. Which way it goes depends on the log, so it is measured: the training tasks
- * are split again by task, a policy with and one without the task text train on the larger
- * part, and the one with the higher mean return on the other part (tasks neither saw) wins;
- * ties go to the evidence only, the simpler input. The held-out tasks are never looked at.
+ * are split again by task, and a policy with and one without the task text train on the larger
+ * part and play the other (tasks neither saw). The task text is kept only when its policy's
+ * mean return there is higher by more than one standard error of the paired per-task
+ * difference (the one-standard-error rule: a few dozen validation tasks cannot tell apart
+ * policies closer than that, and then the simpler input wins). The held-out tasks are never
+ * looked at.
  */
 export interface ObservationChoice {
   taskText: boolean;
   /** Mean return on the validation tasks of the policy with the task text, and without. */
   validationReturn: { withTaskText: number; evidenceOnly: number };
+  /** Standard error of the mean per-task difference between the two. */
+  standardError: number;
   validationTasks: number;
 }
 
@@ -38,7 +43,7 @@ export async function chooseTaskText(options: {
 }): Promise<ObservationChoice> {
   const seed = deriveSeed(options.seed, "validation");
   const { training, heldOut: validation } = splitReplayLogByTask(options.training, VALIDATION_FRACTION, seed);
-  const meanReturn = async (taskText: boolean): Promise<number> => {
+  const returns = async (taskText: boolean): Promise<Map<string, number>> => {
     const result = await trainMetaPolicy({
       episodes: options.episodes,
       seed,
@@ -47,13 +52,22 @@ export async function chooseTaskText(options: {
     });
     try {
       const played = await playControllers([policyController(result.policy)], () => createReplayEnvironments(validation.length, validation, seed, options.rewards, options.ladder), 1);
-      const outcomes = played.byController[0]!.outcomes;
-      return outcomes.reduce((sum, outcome) => sum + outcome.return, 0) / outcomes.length;
+      return new Map(played.byController[0]!.outcomes.map((outcome) => [outcome.taskId, outcome.return]));
     } finally {
       result.policy.dispose();
     }
   };
-  const withTaskText = await meanReturn(true);
-  const evidenceOnly = await meanReturn(false);
-  return { taskText: withTaskText > evidenceOnly, validationReturn: { withTaskText, evidenceOnly }, validationTasks: validation.length };
+  const withText = await returns(true);
+  const evidence = await returns(false);
+  const differences = [...withText].map(([taskId, value]) => value - evidence.get(taskId)!);
+  const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const meanDifference = mean(differences);
+  const variance = differences.length > 1 ? differences.reduce((sum, d) => sum + (d - meanDifference) ** 2, 0) / (differences.length - 1) : 0;
+  const standardError = Math.sqrt(variance / differences.length);
+  return {
+    taskText: meanDifference > standardError,
+    validationReturn: { withTaskText: mean([...withText.values()]), evidenceOnly: mean([...evidence.values()]) },
+    standardError,
+    validationTasks: validation.length,
+  };
 }
