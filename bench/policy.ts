@@ -34,7 +34,7 @@ import { bestFixedMode, formatComparison } from "../training/compare-controllers
 import { formatPooledTable } from "../training/held-out-table.js";
 import { replayLogHasPrices } from "../training/replay-environment.js";
 import { replayLogFromStore } from "../training/replay-log.js";
-import { qualityCostCurve, runReplayStudy } from "../training/replay-study.js";
+import { describeObservationChoices, qualityCostCurve, runReplayStudy } from "../training/replay-study.js";
 import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG, regretGrowth } from "../training/rewards.js";
 import { syntheticExperience, trainAndCompare } from "../training/session.js";
 import { DEFAULT_PPO_SETTINGS } from "../training/train.js";
@@ -79,7 +79,7 @@ async function syntheticSection(): Promise<void> {
     episodes,
     seed,
   });
-  say(`  wall time ${result.seconds.toFixed(1)} s for ${result.episodes} episodes (target < 30 s), ${result.updates} updates`);
+  say(`  wall time ${result.seconds.toFixed(1)} s for ${result.episodes} episodes (target < 30 s), processor time ${result.cpuSeconds.toFixed(1)} s, ${result.updates} updates`);
   say();
   say(formatComparison(comparison));
 
@@ -162,12 +162,15 @@ async function replaySection(): Promise<void> {
   const study = await runReplayStudy({ log, seeds, episodes, rewards, heldOutFraction: 0.2 });
   study.policy.dispose();
   const meanSeconds = study.seconds.reduce((a, b) => a + b, 0) / study.seconds.length;
+  const meanCpuSeconds = study.cpuSeconds.reduce((a, b) => a + b, 0) / study.cpuSeconds.length;
   say(`  ladder, cheapest first by logged cost: ${study.ladder.join(" -> ")}`);
-  say(`  training wall time: ${meanSeconds.toFixed(1)} s per ${episodes} replay episodes (mean of ${seeds.length} seeds; target < 30 s for 10 000)`);
+  say(`  training wall time: ${meanSeconds.toFixed(1)} s per ${episodes} replay episodes (mean of ${seeds.length} seeds; target < 30 s for 10 000); processor time ${meanCpuSeconds.toFixed(1)} s`);
   say(`  cost weight: ${priced ? `${rewards.costPerUsd} reward per US dollar` : `${rewards.lambdaPer1000Tokens} per 1000 tokens (no prices logged)`}`);
+  const observationLine = describeObservationChoices(study.observationChoices);
+  if (observationLine) say(`  ${observationLine}`);
   say(formatPooledTable(study.table, "replay environment (real logs)"));
   if (args.get("skip-curve")) return;
-  const weights = priced ? [0, 1, 3, 10, 30] : [0, 0.001, 0.01, 0.1];
+  const weights = priced ? [0, 1, 2, 3, 10, 30] : [0, 0.001, 0.01, 0.1];
   const curveSeeds = seeds.slice(0, 3);
   const curve = await qualityCostCurve({ log, seeds: curveSeeds, episodes, rewards, heldOutFraction: 0.2, weights });
   say();

@@ -7,6 +7,12 @@ import { fnv1a32 } from "./prng.js";
  * episode so far. Every feature is scaled into [0, 1] (counts through x / (x + scale) or a
  * cap) so no input dominates the network by its units.
  *
+ * The task features are optional (buildFeatureSpec's taskText): on a replay of a few hundred
+ * tasks, each replayed tens of times, the task text identifies the task, and a network that
+ * sees it memorises which tasks pay off instead of learning to read the evidence (the
+ * visible-example results after each rung), which is what carries over to new tasks. A
+ * spec without them has an empty taskFeatures list.
+ *
  * The FeatureSpec travels inside every policy file; a file whose spec differs from what
  * this code computes is refused, because its weights would read the wrong inputs.
  * Changing any feature or scale here means bumping FEATURE_SPEC_VERSION.
@@ -89,8 +95,9 @@ const STATE_FEATURES = [
 /** The scales behind the squashes below: a value equal to its scale maps to 0.5. */
 const SCALE = { promptChars: 1000, promptLines: 30, specWords: 100, tokens: 20_000, dollars: 0.05, stepTokens: 2_000, testerTests: 5 } as const;
 
-export function buildFeatureSpec(hashBuckets = DEFAULT_HASH_BUCKETS): FeatureSpec {
-  const taskFeatures = [...BASE_TASK_FEATURES, ...Array.from({ length: hashBuckets }, (_, i) => `spec_word_bucket_${i}`)];
+/** taskText false: the episode's evidence only, no features of the task's text. */
+export function buildFeatureSpec(hashBuckets = DEFAULT_HASH_BUCKETS, options: { taskText?: boolean } = {}): FeatureSpec {
+  const taskFeatures = options.taskText === false ? [] : [...BASE_TASK_FEATURES, ...Array.from({ length: hashBuckets }, (_, i) => `spec_word_bucket_${i}`)];
   return {
     version: FEATURE_SPEC_VERSION,
     hashFunction: "fnv1a32",
@@ -123,6 +130,7 @@ export function initialEpisodeState(): EpisodeState {
 
 /** Task features, in spec.taskFeatures order. Pure function of the task text. */
 export function taskFeatures(task: PublicTask, spec: FeatureSpec): Float32Array {
+  if (spec.taskFeatures.length === 0) return new Float32Array(0);
   const facts = readTaskFacts(task);
   const values: number[] = [
     squash(task.prompt.length, SCALE.promptChars),

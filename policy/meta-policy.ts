@@ -46,8 +46,8 @@ export class MetaPolicy {
   ) {}
 
   /** A fresh, untrained policy (near-uniform choices). Needs an active backend (useBackend). */
-  static initialise(seed: number, options: { hashBuckets?: number; hiddenSizes?: number[] } = {}): MetaPolicy {
-    const spec = buildFeatureSpec(options.hashBuckets);
+  static initialise(seed: number, options: { hashBuckets?: number; hiddenSizes?: number[]; taskText?: boolean } = {}): MetaPolicy {
+    const spec = buildFeatureSpec(options.hashBuckets, { taskText: options.taskText });
     return new MetaPolicy(spec, PolicyNetwork.initialise(defaultArchitecture(spec.size, options.hiddenSizes), seed));
   }
 

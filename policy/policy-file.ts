@@ -153,7 +153,8 @@ export function parsePolicyFile(text: string, source: string): PolicyFileContent
   }
   const file = parsed.data;
 
-  const expectedSpec = buildFeatureSpec(file.featureSpec.hashBuckets);
+  // A policy trained on the evidence only has no task features; the rest of its spec must still match.
+  const expectedSpec = buildFeatureSpec(file.featureSpec.hashBuckets, { taskText: file.featureSpec.taskFeatures.length > 0 });
   const specDifference = featureSpecDifference(file.featureSpec, expectedSpec);
   if (specDifference) return fail(`was trained on different features: it has ${specDifference}`);
 

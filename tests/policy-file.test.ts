@@ -65,6 +65,22 @@ describe("policy files", () => {
     loaded.dispose();
   });
 
+  it("load a policy that sees the evidence only (no task text), as a replay study may train, and it acts the same", async () => {
+    const policy = MetaPolicy.initialise(15, { taskText: false });
+    expect(policy.featureSpec.taskFeatures).toEqual([]);
+    const file = path.join(directory, "evidence-only.json");
+    await savePolicy(file, policy, { ...training, env: "replay", synthetic: false });
+    const { policy: loaded } = await loadPolicy(file, { backend: "cpu" });
+    expect(loaded.network.architecture.inputSize).toBe(policy.featureSpec.stateFeatures.length);
+    const observations = await sampleObservations(policy, 50);
+    expect(loaded.decide(observations).map((d) => d.action)).toEqual(policy.decide(observations).map((d) => d.action));
+    // Two tasks in the same episode state look the same to it: it has nothing of the text to tell them apart.
+    const [a, b] = [observations[0]!, { ...observations[0]!, task: { ...observations[0]!.task, id: "other", prompt: "def g(s: str) -> str:\n    pass\n" } }];
+    expect(Array.from(loaded.features(a))).toEqual(Array.from(loaded.features(b)));
+    policy.dispose();
+    loaded.dispose();
+  });
+
   it("decide the same way every time for the same input (greedy is deterministic)", () => {
     const policy = MetaPolicy.initialise(12);
     const task = { id: "t", prompt: "def f(x):\n    \"\"\" double x \"\"\"\n", entryPoint: "f", visibleExamples: [] };

@@ -88,6 +88,8 @@ describe("koderz train-meta", () => {
     // Five seeds by default, each its own split by task: 5 x 2 held-out episodes per controller.
     expect(run.stdout).toMatch(/^replay environment: 10 held-out episodes per controller, pooled over seeds 1, 2, 3, 4, 5/);
     expect(run.stdout).toMatch(/costs in US dollars as logged/);
+    // Whether the policy sees the task text was chosen on each seed's training tasks, and the table says so.
+    expect(run.stdout).toMatch(/^observation, chosen per seed on its training split \(2 validation tasks\): task text \+ evidence on \d of 5 seeds, evidence only on \d/m);
     for (const row of ["learned", "always-fast", "always-deep", "cascade", "random", "oracle"]) expect(run.stdout).toMatch(new RegExp(`^${row} `, "m"));
     // No standard run was logged, so there is no always-standard row (never another mode's figures under its name).
     expect(run.stdout).not.toMatch(/^always-standard /m);

@@ -5,6 +5,7 @@ import { playControllers } from "./compare-controllers.js";
 import { poolHeldOut, type PooledTable, type SeedEpisodes } from "./held-out-table.js";
 import { createReplayEnvironments, replayLadder } from "./replay-environment.js";
 import { splitReplayLogByTask, type ReplayLog } from "./replay-log.js";
+import { chooseTaskText, type ObservationChoice } from "./observation-choice.js";
 import { costUnitOf, type RewardConfig } from "./rewards.js";
 import { trainMetaPolicy, type PpoSettings, type TrainResult } from "./train.js";
 
@@ -12,6 +13,8 @@ import { trainMetaPolicy, type PpoSettings, type TrainResult } from "./train.js"
  * A replay study: for each seed, split the log by task, train a policy on the training tasks
  * (the ladder replay: logged arms as rungs, cheapest first), and play it with every baseline
  * on the held-out tasks; then pool the held-out episodes over the seeds (held-out-table.ts).
+ * Unless settings.taskText says, each seed first chooses on its training split whether the
+ * policy sees the task text (observation-choice.ts).
  * What `koderz train-meta --env replay` and `npm run bench:policy` print.
  */
 export interface ReplayStudyOptions {
@@ -36,8 +39,20 @@ export interface ReplayStudy {
   /** The first seed's trained policy (the caller disposes it); the others are disposed. */
   policy: MetaPolicy;
   firstResult: TrainResult;
+  /** Each seed's training time (the policy that is judged; the choice of observation not included). */
   seconds: number[];
+  cpuSeconds: number[];
+  /** Each seed's choice of observation, made on its training split; empty when settings.taskText was given. */
+  observationChoices: ObservationChoice[];
 }
+
+/**
+ * PPO settings a replay study starts from (options.settings override them). A replay episode is
+ * two or three decisions, so a batch of 200 episodes is ~600 rows: one minibatch of the whole
+ * batch per epoch, where 256-row minibatches took three small steps, each paying the backend's
+ * per-operation overhead again (10 000 episodes: 6 s of processor time instead of 12 here).
+ */
+export const REPLAY_PPO_SETTINGS: Readonly<Partial<PpoSettings>> = { minibatchSize: 1024 };
 
 export async function runReplayStudy(options: ReplayStudyOptions): Promise<ReplayStudy> {
   if (options.seeds.length === 0) throw new Error("a replay study needs at least one seed");
@@ -45,18 +60,29 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
   const fixedModes = modesLoggedOnEveryTask(options.log);
   const perSeed: SeedEpisodes[] = [];
   const seconds: number[] = [];
+  const cpuSeconds: number[] = [];
+  const observationChoices: ObservationChoice[] = [];
   let kept: { policy: MetaPolicy; result: TrainResult } | null = null;
   for (const seed of options.seeds) {
     const { training, heldOut } = splitReplayLogByTask(options.log, options.heldOutFraction, seed);
     if (training.length === 0 || heldOut.length === 0) throw new Error(`a replay needs tasks on both sides of the split; the log has ${options.log.length}`);
+    let settings: Partial<PpoSettings> = { ...REPLAY_PPO_SETTINGS, ...options.settings };
+    // A choice needs tasks to validate on; with fewer than two training tasks there are none, and the evidence alone is used.
+    if (settings.taskText === undefined && training.length < 2) settings = { ...settings, taskText: false };
+    if (settings.taskText === undefined) {
+      const choice = await chooseTaskText({ training, seed, episodes: options.episodes, rewards: options.rewards, ladder, settings });
+      observationChoices.push(choice);
+      settings = { ...settings, taskText: choice.taskText };
+    }
     const result = await trainMetaPolicy({
       episodes: options.episodes,
       seed,
       makeEnvironments: (count) => createReplayEnvironments(count, training, seed, options.rewards, ladder),
-      settings: options.settings,
+      settings,
       ...(kept ? {} : { onEpisode: options.onEpisode, onUpdate: options.onUpdate }),
     });
     seconds.push(result.seconds);
+    cpuSeconds.push(result.cpuSeconds);
     await options.onSeed?.(seed, result);
     perSeed.push(
       await playControllers(
@@ -75,6 +101,8 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
     policy: kept!.policy,
     firstResult: kept!.result,
     seconds,
+    cpuSeconds,
+    observationChoices,
   };
 }
 
@@ -100,6 +128,19 @@ export async function qualityCostCurve(options: Omit<ReplayStudyOptions, "onSeed
     points.push({ costWeight: weight, success: learned.success.mean, costPerTask: learned.costPerTask.mean });
   }
   return points;
+}
+
+/** One line on what the policies saw: how many seeds chose the task text on their training split. */
+export function describeObservationChoices(choices: readonly ObservationChoice[]): string | null {
+  if (choices.length === 0) return null;
+  const withText = choices.filter((choice) => choice.taskText).length;
+  const mean = (f: (choice: ObservationChoice) => number): number => choices.reduce((sum, choice) => sum + f(choice), 0) / choices.length;
+  return (
+    `observation, chosen per seed on its training split (${choices[0]!.validationTasks} validation tasks): ` +
+    `task text + evidence on ${withText} of ${choices.length} seeds, evidence only on ${choices.length - withText} ` +
+    `(mean validation return ${mean((c) => c.validationReturn.withTaskText).toFixed(3)} with the task text, ${mean((c) => c.validationReturn.evidenceOnly).toFixed(3)} without; ` +
+    `the text is kept only when better by more than one standard error)`
+  );
 }
 
 /** The modes every task of the log has a run of: only these can have an always-<mode> row. */

@@ -41,6 +41,11 @@ export interface PpoSettings {
    * episode into half "worse than expected" decisions.
    */
   normaliseAdvantages: boolean;
+  /**
+   * Whether the network sees the task text's features (policy/features.ts) besides the
+   * episode's evidence. A replay study chooses this on its training split (replay-study.ts).
+   */
+  taskText: boolean;
 }
 
 export const DEFAULT_PPO_SETTINGS: Readonly<PpoSettings> = {
@@ -57,6 +62,7 @@ export const DEFAULT_PPO_SETTINGS: Readonly<PpoSettings> = {
   maxGradientNorm: 0.5,
   hiddenSizes: [64, 64],
   normaliseAdvantages: true,
+  taskText: true,
 };
 
 export interface TrainOptions {
@@ -81,13 +87,15 @@ export interface TrainResult {
   /** Per-episode and cumulative regret; null when the environment has no oracle. */
   regret: RegretTracker | null;
   seconds: number;
+  /** Processor time this process spent (user + system): on a shared machine, wall time also counts the others' load. */
+  cpuSeconds: number;
 }
 
 type Trace = EpisodeTrace<Decision>;
 
 export async function trainMetaPolicy(options: TrainOptions): Promise<TrainResult> {
   const settings: PpoSettings = { ...DEFAULT_PPO_SETTINGS, ...options.settings };
-  const policy = options.policy ?? MetaPolicy.initialise(deriveSeed(options.seed, "network"), { hiddenSizes: settings.hiddenSizes });
+  const policy = options.policy ?? MetaPolicy.initialise(deriveSeed(options.seed, "network"), { hiddenSizes: settings.hiddenSizes, taskText: settings.taskText });
   const optimizer = tf.train.adam(settings.learningRate);
   const samplingRng = createPrng(deriveSeed(options.seed, "sampling"));
   const shuffleRng = createPrng(deriveSeed(options.seed, "minibatches"));
@@ -95,6 +103,7 @@ export async function trainMetaPolicy(options: TrainOptions): Promise<TrainResul
   const regret = new RegretTracker();
   let hasOracle = true;
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
 
   let done = 0;
   let update = 0;
@@ -153,7 +162,15 @@ export async function trainMetaPolicy(options: TrainOptions): Promise<TrainResul
   } finally {
     optimizer.dispose();
   }
-  return { policy, episodes: done, updates: update, regret: hasOracle ? regret : null, seconds: (performance.now() - started) / 1000 };
+  const cpu = process.cpuUsage(cpuStarted);
+  return {
+    policy,
+    episodes: done,
+    updates: update,
+    regret: hasOracle ? regret : null,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 /**
@@ -182,8 +199,8 @@ export function ppoUpdate(
     returns: tf.tensor1d(batch.returns),
   };
   const variables = policy.network.trainableVariables;
-  let lossTotal = 0;
-  let steps = 0;
+  // The losses stay on the backend until the update is over: one read instead of one per step.
+  const losses: tf.Scalar[] = [];
   try {
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       const order = shuffled(n, rng);
@@ -207,15 +224,17 @@ export function ppoUpdate(
           optimizer.applyGradients(clipByGlobalNorm(grads, settings.maxGradientNorm));
           return value;
         });
-        lossTotal += loss.dataSync()[0] ?? 0;
-        loss.dispose();
-        steps++;
+        losses.push(loss);
       }
     }
+    if (losses.length === 0) return 0;
+    const mean = tf.tidy(() => tf.mean(tf.stack(losses)));
+    const value = mean.dataSync()[0] ?? 0;
+    mean.dispose();
+    return value;
   } finally {
-    tf.dispose(Object.values(tensors));
+    tf.dispose([...Object.values(tensors), ...losses]);
   }
-  return lossTotal / Math.max(1, steps);
 }
 
 interface MinibatchTensors {
@@ -247,11 +266,14 @@ function ppoLoss(policy: MetaPolicy, b: MinibatchTensors, settings: PpoSettings,
   return tf.sub(tf.add(policyLoss, tf.mul(settings.valueCoefficient, valueLoss)), tf.mul(entropyCoefficient, entropy)) as tf.Scalar;
 }
 
-/** Scales all gradients down together when their joint norm exceeds maxNorm: one unlucky batch cannot throw the policy far. */
+/**
+ * Scales all gradients down together when their joint norm exceeds maxNorm: one unlucky batch
+ * cannot throw the policy far. Computed on the backend (scale = min(1, maxNorm / norm)), so a
+ * step never waits for a read back to JavaScript.
+ */
 function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0] ?? 0;
-  if (norm <= maxNorm) return grads;
-  const scale = maxNorm / norm;
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)));
   return Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)]));
 }
 

@@ -10,7 +10,7 @@ import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../traini
 import { formatPooledTable } from "../../training/held-out-table.js";
 import { replayLogHasPrices } from "../../training/replay-environment.js";
 import { replayLogFromStore, splitReplayLogByTask, type ReplayLog } from "../../training/replay-log.js";
-import { qualityCostCurve, runReplayStudy } from "../../training/replay-study.js";
+import { describeObservationChoices, qualityCostCurve, runReplayStudy } from "../../training/replay-study.js";
 import { DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
 import { compareOnHeldOut, liveExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
 import { KoderzError } from "../errors.js";
@@ -238,7 +238,8 @@ async function replayStudyAndReport(options: Options, replayLog: ReplayLog, toke
   log(`policy (seed ${seeds[0]}): ${options.out}   metrics: ${metricsPath}`);
   const costLine = priced ? `cost weight: ${options.costWeight} reward per US dollar` : `cost weight: ${options.lambda} per 1000 tokens (no prices logged)`;
   const curveLines = curve ? ["quality-cost curve of the learned policy (held-out, pooled): cost weight, success, cost per task", ...curve.map((p) => `  ${String(p.costWeight).padStart(6)}  ${(100 * p.success).toFixed(1).padStart(5)}%  ${p.costPerTask.toFixed(5)}`)] : [];
-  const text = [formatPooledTable(study.table, "replay environment"), costLine, ...curveLines].join("\n");
+  const observationLine = describeObservationChoices(study.observationChoices);
+  const text = [formatPooledTable(study.table, "replay environment"), costLine, ...(observationLine ? [observationLine] : []), ...curveLines].join("\n");
   process.stdout.write((options.json ? JSON.stringify({ ...study.table, ladder: study.ladder, curve: curve ?? null }, null, 2) : text) + "\n");
 }
 
