@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { referenceProgram } from "../src/evaluation/program.js";
 import { sanitizeCompletions, sanitizeCompletion } from "../src/evaluation/sanitize.js";
@@ -94,6 +95,18 @@ describe("sanitizing chat-style answers", () => {
 
   it("leaves an answer with no code unchanged (never worse than the raw answer)", async () => {
     expect(await sanitizeCompletion("I cannot help with that.", task)).toBe("I cannot help with that.");
+  });
+
+  it("starts its python3 again when it died between answers (killed, say), and still sanitizes", async () => {
+    const answer = `${FENCE}python\ndef add(xs, y):\n    return [x + y for x in xs]\n${FENCE}`;
+    const first = await sanitizeCompletion(answer, task);
+    const running = await execa("pgrep", ["-P", String(process.pid), "-f", "sanitize.py --serve"], { reject: false });
+    const pids = running.stdout.split("\n").filter(Boolean).map(Number);
+    expect(pids).toHaveLength(1);
+    process.kill(pids[0]!, "SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await sanitizeCompletion(answer, task)).toBe(first);
+    expect(first).not.toContain(FENCE);
   });
 
   it("keeps multi-line strings of a whole-function answer exactly as written", async () => {

@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
 import { z } from "zod";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
@@ -40,7 +41,7 @@ export interface SanitizeResult {
 
 const ScriptOutput = z.array(z.object({ completion: z.string(), how: z.string() }));
 
-/** Sanitizes many answers with one python3 process (a few ms each). */
+/** Sanitizes many answers in the warm python3 sanitizer (a few ms each). */
 export async function sanitizeCompletions(requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
   if (requests.length === 0) return [];
   // Outside the try: a missing sanitize.py is a broken install, not an answer to keep unchanged.
@@ -69,36 +70,78 @@ export async function sanitizeCompletion(output: string, task: Pick<Task, "promp
   return result!.completion;
 }
 
-function runScript(script: string, requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
-  return new Promise((resolve, reject) => {
+async function runScript(script: string, requests: readonly SanitizeRequest[]): Promise<SanitizeResult[]> {
+  const answer = safeJson(await sanitizerProcess(script).ask(JSON.stringify(requests)));
+  const parsed = ScriptOutput.safeParse(answer);
+  if (!parsed.success || parsed.data.length !== requests.length) {
+    const said = typeof answer === "object" && answer !== null && "error" in answer ? `: ${String(answer.error)}` : "";
+    throw new KoderzError("internal", `the sanitizer returned an unexpected answer${said}`);
+  }
+  return parsed.data;
+}
+
+let shared: SanitizerProcess | undefined;
+
+/** The one sanitizer of this process, started on first use and again after it died. */
+function sanitizerProcess(script: string): SanitizerProcess {
+  if (!shared || shared.gone) shared = new SanitizerProcess(script);
+  return shared;
+}
+
+/**
+ * python3 running sanitize.py --serve, kept for the life of this process: starting Python costs
+ * a third of a second on a small virtual machine, and a run sanitizes every Coder answer. Lines
+ * in, lines out, answered in order. It only holds the process open while an answer is awaited.
+ */
+class SanitizerProcess {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: Array<{ resolve(line: string): void; reject(error: Error): void }> = [];
+  private stderr = "";
+  gone = false;
+
+  constructor(script: string) {
     // -I: ignore PYTHON* variables and the user's site-packages; the script needs only the stdlib.
-    const child = spawn("python3", ["-I", script], { stdio: ["pipe", "pipe", "pipe"] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      reject(
+    this.child = spawn("python3", ["-I", script, "--serve"], { stdio: ["pipe", "pipe", "pipe"] });
+    createInterface({ input: this.child.stdout }).on("line", (line) => {
+      this.waiting.shift()?.resolve(line);
+      this.holdOpen();
+    });
+    this.child.stderr.on("data", (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-500)));
+    this.child.stdin.on("error", () => undefined); // the exit handler reports it
+    this.child.on("error", (error: NodeJS.ErrnoException) =>
+      this.fail(
         error.code === "ENOENT"
           ? new KoderzError("not_found", "python3 is needed to sanitize completions and was not found", "install Python 3 and make sure python3 is on PATH")
           : error,
-      );
+      ),
+    );
+    this.child.on("exit", (code, signal) => this.fail(new KoderzError("internal", `the sanitizer exited with ${signal ?? code}: ${this.stderr}`)));
+    this.holdOpen();
+  }
+
+  ask(line: string): Promise<string> {
+    if (this.gone) return Promise.reject(new KoderzError("internal", "the sanitizer is gone"));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.holdOpen();
+      this.child.stdin.write(`${line}\n`);
     });
-    child.on("close", (code) => {
-      if (code !== 0) {
-        reject(new KoderzError("internal", `the sanitizer exited with ${code}: ${Buffer.concat(stderr).toString().slice(-500)}`));
-        return;
-      }
-      const parsed = ScriptOutput.safeParse(safeJson(Buffer.concat(stdout).toString("utf8")));
-      if (!parsed.success || parsed.data.length !== requests.length) {
-        reject(new KoderzError("internal", "the sanitizer returned an unexpected answer"));
-        return;
-      }
-      resolve(parsed.data);
-    });
-    child.stdin.on("error", () => undefined); // the close handler reports a failed run
-    child.stdin.end(JSON.stringify(requests));
-  });
+  }
+
+  private fail(error: Error): void {
+    this.gone = true;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+    this.holdOpen();
+  }
+
+  /** Referenced only while an answer is awaited, so an idle sanitizer never keeps Node running. */
+  private holdOpen(): void {
+    const busy = this.waiting.length > 0;
+    for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Array<{ ref?(): void; unref?(): void }>) {
+      if (busy) handle.ref?.();
+      else handle.unref?.();
+    }
+  }
 }
 
 function safeJson(text: string): unknown {
