@@ -38,6 +38,32 @@ describe("request hash", () => {
   });
 });
 
+describe("request hash of a tool-using turn", () => {
+  const turn = (toolOutput: string): ChatRequest => ({
+    messages: [
+      { role: "user", content: "fix the failing test" },
+      { role: "assistant", content: "", toolCalls: [{ id: "c1", name: "run_tests", arguments: {} }] },
+      { role: "tool", toolCallId: "c1", content: toolOutput },
+    ],
+  });
+
+  it("is the same when only the times a tool printed differ, so a replayed run finds its answers", () => {
+    const first = requestHash("kimi-k2", turn("$ pytest -q\nFAILED (exit 1)\n1 failed, 2 passed in 0.02s"));
+    const again = requestHash("kimi-k2", turn("$ pytest -q\nFAILED (exit 1)\n1 failed, 2 passed in 0.31s"));
+    expect(again.hash).toBe(first.hash);
+    // What is logged is what was sent.
+    expect(again.canonical).toContain("in 0.31s");
+  });
+
+  it("differs when what the tool said differs", () => {
+    const failed = requestHash("kimi-k2", turn("$ pytest -q\nFAILED (exit 1)\n1 failed, 2 passed in 0.02s"));
+    expect(requestHash("kimi-k2", turn("$ pytest -q\nPASSED\n3 passed in 0.02s")).hash).not.toBe(failed.hash);
+    // Times are blanked only in tool outputs: a user's words are hashed as written.
+    const asked = (text: string) => requestHash("kimi-k2", { messages: [{ role: "user", content: text }] }).hash;
+    expect(asked("wait 2s")).not.toBe(asked("wait 3s"));
+  });
+});
+
 describe("withCallLog", () => {
   it("record: calls the model every time and logs each call with tokens, cost and latency", async () => {
     const log = new MemoryCallLog();

@@ -134,8 +134,22 @@ describe("koderz benchmark --suite mixed on its agentic cases", () => {
     wrong = new Set();
     // Those two cases are the suite's first agentic ones.
     expect(cases.slice(0, 2).map((c) => c.id).sort()).toEqual(Object.keys(WRONG_CALLS).sort());
-    const { experiments } = await benchmarkCases(0, 2);
+    const { runId, experiments } = await benchmarkCases(0, 2);
     for (const c of cases.slice(0, 2)) expectKnownGood(experiments.get(c.id)!, c);
+
+    // A fast run replays too, pytest's output included (its clock, "1 passed in 0.02s", may read
+    // otherwise on the replay: tests/llm-recording shows that such a request still finds its answer).
+    const chats = server.chatRequests.length;
+    const replay = await koderz(["benchmark", "--replay", runId, "--sandbox", "process"], { cwd: workDir, env });
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(server.chatRequests.length).toBe(chats);
+    const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
+    try {
+      const replayed = store.experiments(benchmarkRunIdFrom(replay.stderr));
+      expect(replayed.map((e) => [e.problemId, e.success, e.verdict]).sort()).toEqual([...experiments.values()].map((e) => [e.problemId, e.success, e.verdict]).sort());
+    } finally {
+      store.close();
+    }
   }, 300_000);
 
   it("in standard mode the Planner and the Tester go first, the Coder's calls are scored the same, and the run replays", async () => {

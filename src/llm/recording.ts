@@ -53,19 +53,29 @@ export function withCallLog(backend: ModelBackend, log: CallLog, mode: CallLogMo
   };
 }
 
-/** sha256 of the canonical JSON of what decides the answer: {model, messages, tools, temperature, maxTokens, seed, responseSchema}. */
+/**
+ * sha256 of the canonical JSON of what decides the answer: {model, messages, tools, temperature,
+ * maxTokens, seed, responseSchema}, with the times in tool outputs blanked ("2 passed in 0.02s"):
+ * the same work reads another clock on every run, and a replay or a cache hit must still find
+ * the answer the model gave to it. `canonical` is the request as sent.
+ */
 export function requestHash(model: string, request: ChatRequest): { hash: string; canonical: string } {
-  const canonical = canonicalJson({
-    model,
-    messages: request.messages,
-    tools: request.tools,
-    temperature: request.temperature,
-    maxTokens: request.maxTokens,
-    seed: request.seed,
-    responseSchema: request.responseSchema,
-  });
-  return { hash: createHash("sha256").update(canonical).digest("hex"), canonical };
+  const fields = (messages: ChatRequest["messages"]) =>
+    canonicalJson({
+      model,
+      messages,
+      tools: request.tools,
+      temperature: request.temperature,
+      maxTokens: request.maxTokens,
+      seed: request.seed,
+      responseSchema: request.responseSchema,
+    });
+  const timeless = request.messages.map((message) => (message.role === "tool" ? { ...message, content: message.content.replace(TOOL_OUTPUT_TIME, "<time>") } : message));
+  return { hash: createHash("sha256").update(fields(timeless)).digest("hex"), canonical: fields(request.messages) };
 }
+
+/** A duration as test runners and shells print it: 0.02s, 1.5 s, 12ms, 3 seconds. */
+const TOOL_OUTPUT_TIME = /\b\d+(?:\.\d+)?\s?(?:ms|s|secs?|seconds?)\b/g;
 
 /** JSON with object keys sorted and undefined fields left out, so equal requests hash equally. */
 export function canonicalJson(value: unknown): string {
