@@ -87,14 +87,21 @@ export function readSuiteFile(file: string): SuiteFile {
 function casesToTasks(file: string, suite: SuiteFile): Task[] {
   return (suite.cases ?? []).map((suiteCase, index) => {
     const scoring = scoringOf(file, suite, suiteCase, index);
-    if (suiteCase.workspace) return agenticTask(suite, suiteCase, index, scoring, suiteCase.workspace);
+    const common = { id: `${suite.name}/${suiteCase.id}`, index, suite: suite.name, category: suiteCase.category, tier: suiteCase.tier, scoring };
+    if (suiteCase.workspace) {
+      // An agentic case: its goal is the prompt, and it has no function to call.
+      return {
+        ...common,
+        prompt: suiteCase.goal!,
+        entryPoint: "",
+        canonicalSolution: "",
+        visibleExamples: [],
+        hiddenTest: "",
+        workspace: { files: suiteCase.workspace, ...(suiteCase.test_command ? { testCommand: suiteCase.test_command } : {}), maxToolCalls: suiteCase.max_tool_calls ?? DEFAULT_MAX_TOOL_CALLS },
+      };
+    }
     return {
-      id: `${suite.name}/${suiteCase.id}`,
-      index,
-      suite: suite.name,
-      category: suiteCase.category,
-      tier: suiteCase.tier,
-      scoring,
+      ...common,
       ...(suiteCase.timeout !== undefined ? { timeoutSeconds: suiteCase.timeout } : {}),
       prompt: suiteCase.prompt!,
       entryPoint: suiteCase.entry_point!,
@@ -104,24 +111,6 @@ function casesToTasks(file: string, suite: SuiteFile): Task[] {
       hiddenTest: scoring.scorer === "tests" ? scoring.test : "",
     };
   });
-}
-
-/** An agentic case: its goal is the prompt, and it has no function to call. */
-function agenticTask(suite: SuiteFile, suiteCase: SuiteCase, index: number, scoring: ScoringSpec, files: Record<string, string>): Task {
-  return {
-    id: `${suite.name}/${suiteCase.id}`,
-    index,
-    suite: suite.name,
-    category: suiteCase.category,
-    tier: suiteCase.tier,
-    scoring,
-    prompt: suiteCase.goal!,
-    entryPoint: "",
-    canonicalSolution: "",
-    visibleExamples: [],
-    hiddenTest: "",
-    workspace: { files, ...(suiteCase.test_command ? { testCommand: suiteCase.test_command } : {}), maxToolCalls: suiteCase.max_tool_calls ?? DEFAULT_MAX_TOOL_CALLS },
-  };
 }
 
 // Fields only a function case has, and fields only an agentic case (one with a workspace) has.

@@ -93,6 +93,20 @@ async function benchmarkCases(from: number, to: number, mode = "fast") {
   }
 }
 
+/** `koderz benchmark --replay RUN`: it must call no model; the replayed run's experiments. */
+async function replayWithoutModelCalls(runId: string) {
+  const chats = server.chatRequests.length;
+  const replay = await koderz(["benchmark", "--replay", runId, "--sandbox", "process"], { cwd: workDir, env });
+  expect(replay.exitCode, replay.stderr).toBe(0);
+  expect(server.chatRequests.length).toBe(chats);
+  const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
+  try {
+    return store.experiments(benchmarkRunIdFrom(replay.stderr));
+  } finally {
+    store.close();
+  }
+}
+
 /** A known-good run: every check holds, and each tool call is one of the Coder's steps, in the order made. */
 function expectKnownGood(experiment: { success: boolean; score?: number; finalCode?: string; steps: { agent: string; action: string }[] }, c: AgenticCase): void {
   expect(experiment.success, c.id).toBe(true);
@@ -139,17 +153,8 @@ describe("koderz benchmark --suite mixed on its agentic cases", () => {
 
     // A fast run replays too, pytest's output included (its clock, "1 passed in 0.02s", may read
     // otherwise on the replay: tests/llm-recording shows that such a request still finds its answer).
-    const chats = server.chatRequests.length;
-    const replay = await koderz(["benchmark", "--replay", runId, "--sandbox", "process"], { cwd: workDir, env });
-    expect(replay.exitCode, replay.stderr).toBe(0);
-    expect(server.chatRequests.length).toBe(chats);
-    const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
-    try {
-      const replayed = store.experiments(benchmarkRunIdFrom(replay.stderr));
-      expect(replayed.map((e) => [e.problemId, e.success, e.verdict]).sort()).toEqual([...experiments.values()].map((e) => [e.problemId, e.success, e.verdict]).sort());
-    } finally {
-      store.close();
-    }
+    const replayed = await replayWithoutModelCalls(runId);
+    expect(replayed.map((e) => [e.problemId, e.success, e.verdict]).sort()).toEqual([...experiments.values()].map((e) => [e.problemId, e.success, e.verdict]).sort());
   }, 300_000);
 
   it("in standard mode the Planner and the Tester go first, the Coder's calls are scored the same, and the run replays", async () => {
@@ -161,17 +166,8 @@ describe("koderz benchmark --suite mixed on its agentic cases", () => {
     expect(experiment.steps.filter((s) => s.action === "model").map((s) => s.agent)).toEqual(["Planner", "Tester", "Coder", "Coder"]);
 
     // A replay answers from the log and runs the tools again in a fresh workspace: same calls, same verdict.
-    const chats = server.chatRequests.length;
-    const replay = await koderz(["benchmark", "--replay", runId, "--sandbox", "process"], { cwd: workDir, env });
-    expect(replay.exitCode, replay.stderr).toBe(0);
-    expect(server.chatRequests.length).toBe(chats);
-    const store = openStore({ path: path.join(workDir, "results", "koderz.db"), mustExist: true });
-    try {
-      const [replayed] = store.experiments(benchmarkRunIdFrom(replay.stderr));
-      expect(replayed).toMatchObject({ problemId: "mixed/rename-everywhere", success: true, score: 5, verdict: experiment.verdict, finalCode: experiment.finalCode });
-    } finally {
-      store.close();
-    }
+    const [replayed] = await replayWithoutModelCalls(runId);
+    expect(replayed).toMatchObject({ problemId: "mixed/rename-everywhere", success: true, score: 5, verdict: experiment.verdict, finalCode: experiment.finalCode });
   }, 300_000);
 
   it("without a Docker engine a run with agentic cases stops before it starts, saying why, and leaves no run behind", async () => {
