@@ -9,7 +9,8 @@ import { openStore } from "../src/store/index.js";
 import { koderz, spawnKoderz } from "./fixtures/koderz-cli.js";
 import { sweFixture, type SweFixture } from "./fixtures/repos/swe-fixture.js";
 import { teamScript } from "./fixtures/repos/solve-team-script.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { startModelWorkDir } from "./fixtures/team-workdir.js";
 
 // `koderz benchmark --suite instances.jsonl --repos DIR`: two SWE-bench-style instances of one
 // tiny repository, solved by the scripted team in koderz-workspace containers and graded as the
@@ -30,15 +31,10 @@ beforeAll(async () => {
   fixture = sweFixture();
   const team = teamScript({ fix: fixture.fix }).script;
   // The second instance's first model call hangs while holdPlusInstance is set, so the run can be killed mid-way.
-  server = await startScriptedModelServer({
-    models: ["kimi-k2-0905-preview", "qwen3-coder:30b"],
+  ({ server, workDir } = await startModelWorkDir({
     script: (chat, index) => (holdPlusInstance && chat.prompt.includes(PLUS_ISSUE) ? { text: "too late", delayMs: 600_000 } : team(chat, index)),
-  });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-swe-suite-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+    tempPrefix: "koderz-swe-suite-",
+  }));
   reposDir = path.join(workDir, "repos");
   mkdirSync(reposDir);
   await execa("git", ["clone", "-q", fixture.dir, path.join(reposDir, "acme__leadnum")]);

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Agent } from "../agents/agent.js";
@@ -13,7 +12,8 @@ import { openStore } from "../src/store/index.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import { PYTHON_BUG, pythonRepo, type FixtureRepo } from "./fixtures/repos/fixture-repos.js";
 import { teamScript } from "./fixtures/repos/solve-team-script.js";
-import { startScriptedModelServer, type ReceivedChat, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ReceivedChat, ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { startModelWorkDir } from "./fixtures/team-workdir.js";
 
 // `koderz solve --mode auto --ladder ...`: the built binary, a scripted server playing the team
 // (its answers are fixtures, never a model's result), the repository's tests in a
@@ -33,12 +33,7 @@ const env = { MOONSHOT_API_KEY: "test-key" };
 
 beforeAll(async () => {
   if (!(await inspectImage(connectEngine(), WORKSPACE_IMAGE))) await buildWorkspaceImage();
-  server = await startScriptedModelServer({ models: [STRONG, CHEAP] });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-solve-ladder-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startModelWorkDir({ tempPrefix: "koderz-solve-ladder-" }));
   repo = pythonRepo();
   policy = path.join(workDir, "policy.json");
   const trained = await koderz(["train-meta", "--episodes", "20", "--eval-episodes", "10", "--checkpoint-every", "0", "--out", policy], { cwd: workDir, env });

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectEngine, inspectImage } from "../sandbox/engine.js";
@@ -8,8 +7,8 @@ import { openStore, SingleRunSummarySchema } from "../src/store/index.js";
 import { readSuiteFile, resolveSuiteFile } from "../tasks/suite-file.js";
 import type { ReferenceCall } from "../tasks/suite-schema.js";
 import { koderz } from "./fixtures/koderz-cli.js";
-import { startScriptedModelServer, type ReceivedChat, type ScriptedModelServer, type ScriptedReply } from "./fixtures/scripted-model-server.js";
-import { benchmarkRunIdFrom, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import type { ReceivedChat, ScriptedModelServer, ScriptedReply } from "./fixtures/scripted-model-server.js";
+import { benchmarkRunIdFrom, startModelWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
 
 // `koderz benchmark --suite mixed` on its agentic and stress-by-tool-calls cases, end to end: the
 // built binary, the real ollama client talking tool calls to the scripted model server (its answers
@@ -67,12 +66,7 @@ beforeAll(async () => {
   const all = suite.cases ?? [];
   first = all.findIndex((c) => c.workspace !== undefined);
   cases = all.slice(first).map((c) => ({ id: c.id, goal: c.goal!, calls: c.reference_calls! }));
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"], script });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-agentic-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startModelWorkDir({ script, tempPrefix: "koderz-agentic-" }));
 }, 300_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KoderzError } from "../../errors.js";
-import type { ArmTotals, ExperimentRecord, RunRecord, StepRecord, Store, StoredCriterion } from "../../store/index.js";
+import { groupTotals, type ArmTotals, type ExperimentRecord, type RunRecord, type StepRecord, type Store, type StoredCriterion } from "../../store/index.js";
 
 /**
  * The viewer's JSON API over the store. Every request queries the store afresh, so runs that a
@@ -217,21 +217,14 @@ function experimentView(e: ExperimentRecord): ExperimentView {
   };
 }
 
+/** The run's per-category totals as `results show` and the summary JSON count them, under the viewer's names. */
 function categoryViews(experiments: readonly ExperimentRecord[]): CategoryView[] {
-  const groups = new Map<string, ExperimentRecord[]>();
-  for (const e of experiments) if (e.category) groups.set(e.category, [...(groups.get(e.category) ?? []), e]);
-  return [...groups.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([category, group]) => {
-      const successes = group.filter((e) => e.success).length;
-      const scores = group.flatMap((e) => (e.score === undefined ? [] : [e.score]));
-      return {
-        category,
-        experiments: group.length,
-        successes,
-        successRate: (successes / group.length) * 100,
-        meanScore: scores.length ? scores.reduce((sum, score) => sum + score, 0) / scores.length : null,
-        costUsd: group.reduce((sum, e) => sum + e.costUsd, 0),
-      };
-    });
+  return groupTotals(experiments.filter((e) => e.category), "category").map((group) => ({
+    category: group.name,
+    experiments: group.total_problems,
+    successes: group.successes,
+    successRate: group.success_rate,
+    meanScore: group.mean_score,
+    costUsd: group.total_cost,
+  }));
 }
