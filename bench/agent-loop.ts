@@ -3,10 +3,13 @@
  * programs (a visible-example check, a Tester run, a hidden verdict), canonical HumanEval
  * solutions and broken ones mixed. Prints p50 / p95 latency per batch with the warm pool (target:
  * p50 < 30 ms) against a runner started per batch (KODERZ_SANDBOX_POOL=0), measured in the same
- * run, and their ratio. Asserts nothing.
- * Options: --batches N (default 200), --sandbox docker|process (default: both).
+ * run, and their ratio. The warm pool runs twice: back to back, where every program's fresh
+ * candidate process is made on the batch's clock, and --think ms apart, as agents call it between
+ * model turns, where the runner makes them while it waits. Asserts nothing.
+ * Options: --batches N (default 200), --think MS (default 300), --sandbox docker|process (default: both).
  */
 import { availableParallelism, loadavg } from "node:os";
+import { setTimeout } from "node:timers/promises";
 import { openSandbox } from "../sandbox/select.js";
 import type { Program, SandboxName } from "../sandbox/sandbox.js";
 import { DEFAULT_TIMEOUT_SECONDS, verdictProgram } from "../src/evaluation/program.js";
@@ -15,6 +18,7 @@ import { benchDataset, benchArgs } from "./bench-args.js";
 
 const args = benchArgs();
 const batches = Math.max(1, Number(args.get("batches") ?? 200));
+const thinkMs = Math.max(0, Number(args.get("think") ?? 300));
 const sandboxes: SandboxName[] = args.has("sandbox") ? [args.get("sandbox") as SandboxName] : ["docker", "process"];
 const say = (line = ""): void => void process.stdout.write(line + "\n");
 
@@ -30,41 +34,47 @@ function batch(i: number): Program[] {
 
 say(`koderz bench:agent-loop — ${batches} sequential batches of 1-3 programs`);
 say(`load average ${loadavg().map((load) => load.toFixed(1)).join(" ")} on ${availableParallelism()} cores`);
+say(`warm pool: back to back, and ${thinkMs} ms apart as between an agent's model turns (a turn takes longer)`);
 for (const name of sandboxes) {
-  const figures: Record<"warm" | "cold", { p50: number; p95: number }> = { warm: { p50: 0, p95: 0 }, cold: { p50: 0, p95: 0 } };
-  for (const pool of ["cold", "warm"] as const) {
-    // Read when the sandbox is made: 0 turns the pool off.
-    process.env.KODERZ_SANDBOX_POOL = pool === "warm" ? "2" : "0";
-    const sandbox = await openSandbox(name, { onNotice: () => undefined }).catch((error: unknown) => {
-      say(`${name.padEnd(8)} unavailable: ${error instanceof Error ? error.message : String(error)}`);
-      return null;
-    });
-    if (!sandbox) break;
-    try {
-      // The cold baseline is slow (a runner start per batch): a quarter of the batches say enough.
-      const count = pool === "warm" ? batches : Math.max(1, Math.round(batches / 4));
-      const latencies: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const started = performance.now();
-        await sandbox.run(batch(i));
-        latencies.push(performance.now() - started);
-      }
-      // The first warm batch starts the runner: it is the cold start, not the loop.
-      if (pool === "warm") latencies.shift();
-      figures[pool] = { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) };
-    } finally {
-      await sandbox.close();
-    }
-  }
-  const { warm, cold } = figures;
-  if (!warm.p50) continue;
+  // The cold baseline is slow (a runner start per batch): a quarter of the batches say enough.
+  const cold = await latencies(name, "0", Math.max(1, Math.round(batches / 4)), 0);
+  if (!cold) continue;
+  const backToBack = (await latencies(name, "2", batches, 0))!;
+  const betweenTurns = (await latencies(name, "2", batches, thinkMs))!;
+  const target = (p50: number): string => (p50 < 30 ? "met" : "MISSED");
   say(
-    `${name.padEnd(8)} warm pool p50 ${warm.p50.toFixed(1)} ms  p95 ${warm.p95.toFixed(1)} ms` +
-      `   runner per batch p50 ${cold.p50.toFixed(1)} ms  p95 ${cold.p95.toFixed(1)} ms` +
-      `   ratio ${(warm.p50 / cold.p50).toFixed(2)}   (target p50 < 30 ms: ${warm.p50 < 30 ? "met" : "MISSED"})`,
+    `${name.padEnd(8)} runner per batch p50 ${cold.p50.toFixed(1)} ms  p95 ${cold.p95.toFixed(1)} ms` +
+      `   warm back to back p50 ${backToBack.p50.toFixed(1)} ms  p95 ${backToBack.p95.toFixed(1)} ms (${target(backToBack.p50)})` +
+      `   warm between turns p50 ${betweenTurns.p50.toFixed(1)} ms  p95 ${betweenTurns.p95.toFixed(1)} ms (${target(betweenTurns.p50)})` +
+      `   ratio ${(betweenTurns.p50 / cold.p50).toFixed(2)}   (target p50 < 30 ms)`,
   );
 }
 delete process.env.KODERZ_SANDBOX_POOL;
+
+/** p50 and p95 of `count` batches, `pause` ms apart; null when the sandbox cannot start. */
+async function latencies(name: SandboxName, pool: string, count: number, pause: number): Promise<{ p50: number; p95: number } | null> {
+  // Read when the sandbox is made: 0 turns the pool off.
+  process.env.KODERZ_SANDBOX_POOL = pool;
+  const sandbox = await openSandbox(name, { onNotice: () => undefined }).catch((error: unknown) => {
+    say(`${name.padEnd(8)} unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  });
+  if (!sandbox) return null;
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if (pause > 0) await setTimeout(pause);
+      const started = performance.now();
+      await sandbox.run(batch(i));
+      times.push(performance.now() - started);
+    }
+    // The first warm batch starts the runner: it is the cold start, not the loop.
+    if (pool !== "0") times.shift();
+    return { p50: percentile(times, 0.5), p95: percentile(times, 0.95) };
+  } finally {
+    await sandbox.close();
+  }
+}
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -91,6 +91,9 @@ READ_CHUNK = 65536
 # Pipes between a judge and its candidate hold this much: HumanEval+'s answers run to megabytes
 # (string_sequence's 7 MB), and a 64 KiB pipe moves them in a hundred hand-offs each.
 CALL_PIPE_BYTES = 1 << 20
+# Candidates kept ready per slot: two, so that a batch of a few programs more than the slots (an
+# agent's Tester run) does not wait for a fork and a candidate's set-up after its first programs.
+CANDIDATES_AHEAD = 2
 # A slot's reaper runs with real uid slot uid + this, a uid no program has.
 REAPER_UID_OFFSET = 1000
 # Places a program can leave files in, besides its work dir; emptied of its uid's files after it.
@@ -207,9 +210,10 @@ class Launcher:
         theirs.close()
         self.socket = ours
 
-    def request(self, slot, fds):
-        """Asks for a candidate for the slot, handing it (request_r, answer_w, output_w)."""
-        socket.send_fds(self.socket, [struct.pack(">I", slot)], list(fds))
+    def request(self, slot, fds, rehearse):
+        """Asks for a candidate for the slot, handing it (request_r, answer_w, output_w); one
+        told to rehearse takes a program's first faults while it waits (see rehearse())."""
+        socket.send_fds(self.socket, [struct.pack(">I?", slot, rehearse)], list(fds))
 
     def collect(self):
         """The pid of the candidate asked for first of those not yet collected."""
@@ -263,7 +267,7 @@ def launcher_main(sock, config, uid_base, vsize_bytes):
                 pid = -1
                 failure = error.errno or errno.EIO
             if pid == 0:
-                run_candidate(*fds, unpack(">I", data)[0], config, uid_base, vsize_bytes)
+                run_candidate(*fds, *unpack(">I?", data), config, uid_base, vsize_bytes)
             for fd in fds:
                 close(fd)
             reply(pack(">qi", pid, 0) if pid > 0 else pack(">qi", 0, failure))
@@ -509,7 +513,7 @@ class Runner:
         self.uid_base = uid_base
         self.workers = max(1, int(config["workers"]))
         self.free_slots = list(range(self.workers))
-        self.spawned = {}  # slot -> a candidate waiting for the slot's next program
+        self.spawned = {slot: deque() for slot in range(self.workers)}  # slot -> candidates waiting for its next programs
         self.spawning = deque()  # (slot, our fds) of each candidate asked of the launcher, in order
         self.spawn_errors = {}  # slot -> why its last candidate could not be started
         self.judges = {}  # slot -> (its judge thread, the queue of programs it judges)
@@ -632,7 +636,7 @@ class Runner:
             self.retry_at = None
         while self.pending and self.free_slots:
             program = self.pending[0]
-            slot = next((slot for slot in self.free_slots if slot in self.spawned or slot in self.spawn_errors), None)
+            slot = next((slot for slot in self.free_slots if self.spawned[slot] or slot in self.spawn_errors), None)
             if slot is None:
                 self.spawn_ahead()  # a candidate is on its way for each free slot: wait for one
                 return
@@ -660,7 +664,7 @@ class Runner:
         self.retry_at = now + FORK_RETRY_SECONDS
 
     def start(self, program, slot):
-        candidate_pid, request_w, answer_r, output_r = self.spawned.pop(slot)
+        candidate_pid, request_w, answer_r, output_r = self.spawned[slot].popleft()
         judged = Judged(program, slot, candidate_pid, output_r, int(self.config["outputBytes"]))
         os.set_blocking(output_r, False)
         self.selector.register(output_r, selectors.EVENT_READ, ("output", judged))
@@ -691,7 +695,9 @@ class Runner:
                     fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CALL_PIPE_BYTES)
                 except (OSError, AttributeError):
                     pass  # over this user's pipe budget, or an older Python: the default size works
-            self.launcher.request(slot, (request_r, answer_w, output_w))
+            # Nothing waiting: the candidate has time to rehearse. With programs queued, the
+            # cores are busy and a rehearsal's faults would only slow the batch down.
+            self.launcher.request(slot, (request_r, answer_w, output_w), rehearse=not self.pending)
         except OSError as error:
             for fd in pipes:
                 os.close(fd)
@@ -710,18 +716,19 @@ class Runner:
                 os.close(fd)
             self.spawn_errors[slot] = error
             return
-        self.spawned[slot] = (pid, request_w, answer_r, output_r)
+        self.spawned[slot].append((pid, request_w, answer_r, output_r))
 
     def spawn_ahead(self):
-        """Gives every slot its next candidate while the slot is busy or idle, so a program starts
-        without waiting for a fork. A waiting candidate is not yet of the slot's uid: cleaning up
-        after the slot's current program does not touch it."""
+        """Gives every slot its next CANDIDATES_AHEAD candidates while the slot is busy or idle,
+        so a program starts without waiting for a fork. A waiting candidate is not yet of the
+        slot's uid: cleaning up after the slot's current program does not touch it."""
         if not self.input_open and not self.pending:
             return
-        on_the_way = {slot for slot, _ in self.spawning}
         for slot in range(self.workers):
-            if slot not in self.spawned and slot not in on_the_way and slot not in self.spawn_errors:
+            on_the_way = sum(1 for spawning_slot, _ in self.spawning if spawning_slot == slot)
+            while slot not in self.spawn_errors and len(self.spawned[slot]) + on_the_way < CANDIDATES_AHEAD:
                 self.spawn(slot)
+                on_the_way += 1
 
     def close_output(self, judged):
         self.selector.unregister(judged.output_fd)
@@ -997,7 +1004,7 @@ class CappedOutput(io.TextIOBase):
         return len(text)
 
 
-def run_candidate(request_r, answer_w, output_w, slot, config, uid_base, vsize_bytes):
+def run_candidate(request_r, answer_w, output_w, slot, rehearsing, config, uid_base, vsize_bytes):
     """In the candidate, just forked by the launcher before its program is known: isolate, then
     serve the judge. Its program's arrival drops it to the slot's uid, directory and limits
     before any of the program runs; the setup before that is off the program's clock. What all
@@ -1026,7 +1033,44 @@ def run_candidate(request_r, answer_w, output_w, slot, config, uid_base, vsize_b
     except BaseException as error:
         answer_with(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
         os._exit(0)
+    if rehearsing:
+        rehearse()
     serve(request_r, answer_w, lambda timeout: enter_slot(slot, timeout, config, uid_base, vsize_bytes))
+
+
+# A program's first steps, taken by the candidate while it waits for one: after a fork every page
+# a process first writes is a copy-on-write fault, 15-70 us each on a virtual machine, and running
+# a program's path once (compile, exec, a call, pickling, plain(), the environment and limit calls
+# of enter_slot) takes some 200 of them here, off the program's clock instead of on it.
+REHEARSAL = """
+import math
+from typing import List
+
+
+def rehearsal(numbers: List[int], text: str) -> dict:
+    seen = {}
+    for index, number in enumerate(sorted(numbers)):
+        seen[str(number)] = [index, number * 2.5, text[index % len(text)]]
+    return {key: tuple(value) for key, value in seen.items() if math.isfinite(value[1])}
+"""
+
+
+def rehearse():
+    """Trusted code only, and no lasting effect: the same calls a program's arrival makes, on
+    values that change nothing (the environment and the limits are set to what they are)."""
+    try:
+        scope = {}
+        exec(REHEARSAL, scope)
+        request = pickle.loads(pickle.dumps(("call", "rehearsal", ([3, 1, 2], "abc"), {}), protocol=pickle.HIGHEST_PROTOCOL))
+        pickle.dumps(("ok", plain(scope[request[1]](*request[2]))), protocol=pickle.HIGHEST_PROTOCOL)
+        os.putenv = PUTENV
+        os.environ["HOME"] = os.environ.get("HOME", "/")
+        os.putenv = None
+        resource.getrusage(resource.RUSAGE_SELF)
+        for which in (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC, resource.RLIMIT_CORE):
+            resource.setrlimit(which, resource.getrlimit(which))
+    except Exception:
+        pass  # a rehearsal that fails costs the program its faults, nothing else
 
 
 def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
@@ -1093,18 +1137,25 @@ def answer_with(fd, reply):
         os._exit(0)
 
 
+SCALAR_TYPES = frozenset((int, float, str, bytes, bool, complex, type(None)))
+
+
 def plain(value):
     """Honest answers in the shape the judge accepts: numpy scalars become Python numbers, and
     subclasses of the builtin containers (namedtuple, OrderedDict, Counter...) their base type."""
     kind = type(value)
-    if kind in (int, float, str, bytes, bool, complex, type(None)):
+    if kind in SCALAR_TYPES:
         return value
-    if kind is list or kind is tuple:
+    if kind is list or kind is tuple or kind is set or kind is frozenset:
+        # Containers of scalars, as most answers are, are checked at C speed: HumanEval+ returns
+        # lists of a million numbers, and a Python call per item cost seconds.
+        if SCALAR_TYPES.issuperset(map(type, value)):
+            return value
         return kind(plain(item) for item in value)
     if kind is dict:
+        if SCALAR_TYPES.issuperset(map(type, value.keys())) and SCALAR_TYPES.issuperset(map(type, value.values())):
+            return value
         return {plain(key): plain(item) for key, item in value.items()}
-    if kind is set or kind is frozenset:
-        return kind(plain(item) for item in value)
     if kind.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         return plain(value.item())
     for base in (bool, int, float, str, bytes, tuple, list, dict, frozenset, set):
