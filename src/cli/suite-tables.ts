@@ -18,7 +18,9 @@ export function renderSuiteFigures(experiments: readonly ExperimentRecord[], mod
     const title = arms.length > 1 ? ` (${arm})` : "";
     blocks.push(`by category${title}\n${groupTable("category", categories)}`);
     if (tiers.length) blocks.push(`by tier${title}\n${groupTable("tier", tiers)}`);
-    if (tiers.some((tier) => tier.mean_score !== null)) blocks.push(rolesLine(tiers, model, title));
+    // The roles read the coder rubric plan's tier thresholds: they mean something only when every
+    // case was scored by a rubric (not, say, a mixed suite whose agentic cases score a tool trace).
+    if (ofArm.every(rubricScored) && tiers.some((tier) => tier.mean_score !== null)) blocks.push(rolesLine(tiers, model, title));
   }
   return blocks.length ? `\n${blocks.join("\n")}` : "";
 }
@@ -30,6 +32,13 @@ function groupTable(key: string, groups: readonly GroupTotals[]): string {
     ["left", "right", "right", "right", "right", "right"],
   );
 }
+
+function rubricScored(experiment: ExperimentRecord): boolean {
+  return experiment.scoreCriteria?.some((criterion) => RUBRIC_KINDS.has(criterion.by)) ?? false;
+}
+
+/** How a rubric decides a criterion (src/evaluation/scorers/rubric.ts); tool-trace's are "end-state" and "trace". */
+const RUBRIC_KINDS = new Set(["check", "program", "judge"]);
 
 function rolesLine(tiers: readonly GroupTotals[], model: string | undefined, title: string): string {
   const { recommended, shortfalls } = recommendRoles(tiers);
