@@ -136,7 +136,7 @@ describe("koderz benchmark --queue with three workers", () => {
     const url = await freshDatabase();
     // Slow answers keep jobs in flight when the kill and the restart land.
     server.setScript(codingTeamScript(tasks, { wrongFirst: WRONG_FIRST, delayMs: 400 }));
-    const runId = await enqueue(url, ["--lease-seconds", "30"]);
+    const runId = await enqueue(url, ["--lease-seconds", "15"]);
     expect(runId).toMatch(/^bench_[0-9a-f]{8}_\d{8}_\d{6}$/);
     // Kill one worker with SIGKILL while it holds jobs: it commits nothing more, and its jobs
     // come back after their lease for the others. It starts alone, so every active job is its own.
