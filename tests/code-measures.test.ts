@@ -5,6 +5,7 @@ import { measureCode } from "../src/evaluation/code-measures.js";
 import { draftBehaviour } from "../src/evaluation/draft-behaviour.js";
 import { measureExperiment } from "../src/evaluation/measure-experiment.js";
 import { analyseDrafts } from "../src/store/index.js";
+import type { Task } from "../tasks/task.js";
 
 // What the sandbox measures beyond a verdict, on programs whose answer is known by hand: the
 // final code's complexity and maintainability, and how deep mode's drafts behave on generated inputs.
@@ -58,6 +59,16 @@ describe("code measures", () => {
 });
 
 const TASK = { prompt: "", entryPoint: "add", visibleExamples: [{ call: "add(2, 3)", expected: "5" }, { call: "add(-1, 1)", expected: "0" }] };
+/** TASK with its hidden test, as a suite loads it. */
+const GRADED_TASK: Task = {
+  ...TASK,
+  id: "measure/add",
+  index: 0,
+  suite: "measure",
+  canonicalSolution: "    return a + b\n",
+  visibleExamples: [{ call: "add(2, 3)", expected: "5" }, { call: "add(0, 1)", expected: "1" }],
+  hiddenTest: "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-4, 1) == -3\n",
+};
 
 describe("drafts' behaviour on generated inputs", () => {
   it("two identical drafts agree on every input; one that differs off the examples agrees on the examples only", async () => {
@@ -91,16 +102,31 @@ describe("drafts' behaviour on generated inputs", () => {
     expect(await draftBehaviour(sandbox, needsArguments, ["def add(a, b):\n    return a + b\n", "def add(a, b):\n    return a - b\n"])).toBeUndefined();
   });
 
-  it("an experiment with K drafts is measured whole: its final code, and its drafts' agreement as the analysis reads it", async () => {
+  it("an experiment with K drafts is measured whole: its final code, its drafts' agreement, and each draft's and the hybrid's hidden verdict", async () => {
     const same = "def add(a, b):\n    return a + b\n";
     const steps = [
       { agent: "Coder", code: same, prompt: "Complete", visiblePassFraction: 1 },
       { agent: "Coder", code: same, prompt: "Complete", visiblePassFraction: 1 },
     ];
-    const measures = await measureExperiment({ sandbox, task: TASK, completion: same, steps });
+    const measures = await measureExperiment({ sandbox, task: GRADED_TASK, completion: same, steps });
     expect(measures.code).toMatchObject({ cyclomatic: 1 });
-    expect(analyseDrafts(steps, measures.drafts)).toMatchObject({ codeSimilarity: 1, codeConverged: true, behaviourAgreement: 1, behaviourConverged: true });
-    const single = await measureExperiment({ sandbox, task: TASK, completion: same, steps: steps.slice(0, 1) });
+    expect(analyseDrafts(steps, measures)).toMatchObject({ codeSimilarity: 1, codeConverged: true, behaviourAgreement: 1, behaviourConverged: true });
+    expect(measures.draftVerdicts).toEqual({ drafts: [true, true] });
+    const single = await measureExperiment({ sandbox, task: GRADED_TASK, completion: same, steps: steps.slice(0, 1) });
     expect(single.drafts).toBeUndefined();
+    expect(single.draftVerdicts).toBeUndefined();
+
+    // Both drafts pass the visible examples; only the second passes the hidden test (negative
+    // numbers), and the hybrid breaks it again: what the visible figures cannot tell apart.
+    const special = "def add(a, b):\n    return abs(a) + b\n";
+    const hybridPrompt = "Two candidates passed the most tests. Candidate A: ...";
+    const mixed = [
+      { agent: "Coder", code: special, prompt: "Complete", visiblePassFraction: 1 },
+      { agent: "Coder", code: same, prompt: "Complete", visiblePassFraction: 1 },
+      { agent: "Coder", code: special, prompt: hybridPrompt, visiblePassFraction: 1 },
+    ];
+    const judged = await measureExperiment({ sandbox, task: GRADED_TASK, completion: special, steps: mixed });
+    expect(judged.draftVerdicts).toEqual({ drafts: [false, true], hybrid: false });
+    expect(analyseDrafts(mixed, judged)).toMatchObject({ bestBeatsFirst: false, hybridGain: 0, hiddenBestBeatsFirst: true, hiddenHybridGain: -1 });
   });
 });

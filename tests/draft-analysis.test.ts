@@ -32,7 +32,7 @@ describe("code similarity", () => {
 
 describe("draft analysis", () => {
   it("two identical drafts converge with similarity 1, and best-of-K does not beat the first", () => {
-    const analysis = analyseDrafts([planner, draft(SUM, 1), draft(SUM, 1)], { inputs: 3, outputs: [["a", "b", "c"], ["a", "b", "c"]] })!;
+    const analysis = analyseDrafts([planner, draft(SUM, 1), draft(SUM, 1)], { drafts: { inputs: 3, outputs: [["a", "b", "c"], ["a", "b", "c"]] } })!;
     expect(analysis).toMatchObject({ drafts: 2, codeSimilarity: 1, codeConverged: true, behaviourAgreement: 1, behaviourConverged: true, bestBeatsFirst: false });
     expect(analysis.hybridGain).toBeUndefined();
   });
@@ -40,7 +40,7 @@ describe("draft analysis", () => {
   it("different drafts: mean pairwise similarity and agreement, the best beating the first, and the hybrid's gain over the best draft", () => {
     const steps = [planner, draft(SUM, 0.25), draft(SUM_RENAMED, 0.5), draft(SUM_BUILTIN, 0.75), debuggerStep(0.75), hybrid(SUM, 1)];
     const behaviour = { inputs: 4, outputs: [["1", "2", "3", "4"], ["1", "2", "3", "4"], ["1", "2", "!TypeError", "!TypeError"]] };
-    const analysis = analyseDrafts(steps, behaviour)!;
+    const analysis = analyseDrafts(steps, { drafts: behaviour })!;
     expect(analysis.drafts).toBe(3);
     const expected = (1 + codeSimilarity(SUM, SUM_BUILTIN) + codeSimilarity(SUM_RENAMED, SUM_BUILTIN)) / 3;
     expect(analysis.codeSimilarity).toBeCloseTo(expected, 10);
@@ -68,6 +68,27 @@ describe("draft analysis", () => {
     };
     const figures = heavyModeFigures([a, b, c], (id) => steps[id]!)!;
     expect(figures).toMatchObject({ experiments: 2, mean_drafts: 2, code_convergence_rate: 50, behaviour_measured: 0, mean_behaviour_agreement: null, hybrid_runs: 1, mean_hybrid_gain: 0, best_of_k_beats_first_rate: 50 });
+    // Runs recorded before drafts were scored have no verdict figures, and say so with nulls.
+    expect(figures).toMatchObject({ verdicts_measured: 0, verdict_best_of_k_beats_first_rate: null, verdict_hybrid_gain: null });
     expect(heavyModeFigures([c], (id) => steps[id]!)).toBeUndefined();
+  });
+
+  it("by the scorer's verdicts on the drafts: best-of-K rescues a failed first draft, and the hybrid's gain over the best draft", () => {
+    const run = "bench_0000abcd_20250101_100000";
+    const rescued = makeExperiment({ runId: run, arm: "deep", problemId: "HumanEval/0", success: true, measures: { draftVerdicts: { drafts: [false, true], hybrid: true } } });
+    const lost = makeExperiment({ runId: run, arm: "deep", problemId: "HumanEval/1", success: false, measures: { draftVerdicts: { drafts: [true, true], hybrid: false } } });
+    const none = makeExperiment({ runId: run, arm: "deep", problemId: "HumanEval/2", success: false, measures: { draftVerdicts: { drafts: [false, false] } } });
+    const steps: Record<string, DraftStep[]> = {
+      [rescued.experimentId]: [draft(SUM, 1), draft(SUM_BUILTIN, 1), hybrid(SUM, 1)],
+      [lost.experimentId]: [draft(SUM, 1), draft(SUM_BUILTIN, 1), hybrid(SUM, 1)],
+      [none.experimentId]: [draft(SUM, 0), draft(SUM_BUILTIN, 0)],
+    };
+    const figures = heavyModeFigures([rescued, lost, none], (id) => steps[id]!)!;
+    // The visible examples saw no difference anywhere; the verdicts did.
+    expect(figures).toMatchObject({ best_of_k_beats_first_rate: 0, mean_hybrid_gain: 0 });
+    expect(figures.verdicts_measured).toBe(3);
+    expect(figures.verdict_best_of_k_beats_first_rate).toBeCloseTo(100 / 3, 10);
+    // Hybrids: +0 where the best draft passed and the hybrid too, -1 where the hybrid broke it.
+    expect(figures.verdict_hybrid_gain).toBeCloseTo(-0.5, 10);
   });
 });

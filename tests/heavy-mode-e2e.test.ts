@@ -17,6 +17,7 @@ import { benchmarkRunIdFrom, singleRunSummary, TEAM_ENV as env } from "./fixture
 //   HumanEval/1: draft 0 wrong, drafts 1 and 2 right (best-of-K beats the first draft);
 //   HumanEval/2: three wrong drafts, two different wrong answers, a Debugger that stays wrong,
 //                and a right hybrid (gain 1 over the best draft's visible pass fraction 0).
+// Each draft's and the hybrid's hidden-test verdict, taken after the run, says the same.
 
 let server: ScriptedModelServer;
 let tasks: Task[];
@@ -86,6 +87,10 @@ describe("koderz benchmark --mode deep, then results show", () => {
       best_of_k_beats_first_rate: expect.closeTo(100 / 3, 6),
       hybrid_runs: 1,
       mean_hybrid_gain: 1,
+      // The same by each draft's and the hybrid's hidden-test verdict, taken after the run.
+      verdicts_measured: 3,
+      verdict_best_of_k_beats_first_rate: expect.closeTo(100 / 3, 6),
+      verdict_hybrid_gain: 1,
     });
     expect(summary.heavy_mode!.mean_behaviour_agreement!).toBeLessThan(1);
     expect(summary.code_quality).toMatchObject({ measured: 3 });
@@ -102,6 +107,8 @@ describe("koderz benchmark --mode deep, then results show", () => {
     expect(shown.stdout).toContain("heavy mode: 3 problems with drafts, 3.0 drafts each");
     expect(shown.stdout).toMatch(/best of K beats the first draft\s+33\.3%/);
     expect(shown.stdout).toMatch(/hybrid gain over the best draft\s+\+1\.00/);
+    expect(shown.stdout).toMatch(/by the final verdict\s+33\.3% of 3: some draft passes where the first fails/);
+    expect(shown.stdout).toMatch(/hybrid's gain by it\s+\+1\.00 verdicts/);
     expect(shown.stdout).toMatch(/code quality: 3 final programs measured/);
 
     const json = await koderz(["results", "show", runId, "--json"], { cwd: workDir, env });

@@ -43,7 +43,9 @@ describe.each(["sqlite", "postgres"] as const)("the %s store", (engine) => {
         measures: { code: { cyclomatic: 4, meanCyclomatic: 4, halsteadVolume: 50, sloc: 8, maintainability: 60 }, drafts: { inputs: 2, outputs: [["a", "b"], ["a", "b"]] } },
       });
       store.recordExperiment(measured, [coderStep(measured.experimentId, 0, CODE, 1), coderStep(measured.experimentId, 1, CODE, 1)]);
-      const failing = deepExperiment("HumanEval/1", false, { measures: { code: { cyclomatic: 2, meanCyclomatic: 1.5, halsteadVolume: 20, sloc: 4, maintainability: 80 } } });
+      const failing = deepExperiment("HumanEval/1", false, {
+        measures: { code: { cyclomatic: 2, meanCyclomatic: 1.5, halsteadVolume: 20, sloc: 4, maintainability: 80 }, draftVerdicts: { drafts: [false, true], hybrid: false } },
+      });
       store.recordExperiment(failing, [
         coderStep(failing.experimentId, 0, CODE, 0),
         coderStep(failing.experimentId, 1, "def f(x):\n    return -x\n", 0.5),
@@ -54,6 +56,7 @@ describe.each(["sqlite", "postgres"] as const)("the %s store", (engine) => {
 
       expect(store.getExperiment(measured.experimentId)!.measures).toEqual(measured.measures);
       expect(store.getExperiment(unparsable.experimentId)!.measures).toEqual(unparsable.measures);
+      expect(store.getExperiment(failing.experimentId)!.measures).toEqual(failing.measures);
 
       // Measured afterwards (`results measure`): the measures change, the verdict does not.
       const later = deepExperiment("HumanEval/3", true, {});
@@ -87,6 +90,10 @@ describe.each(["sqlite", "postgres"] as const)("the %s store", (engine) => {
         hybrid_runs: 1,
         mean_hybrid_gain: 0.5,
         best_of_k_beats_first_rate: 50,
+        // Only HumanEval/1's drafts were scored: the second passes, the first and the hybrid do not.
+        verdicts_measured: 1,
+        verdict_best_of_k_beats_first_rate: 100,
+        verdict_hybrid_gain: -1,
       });
     } finally {
       store.close();

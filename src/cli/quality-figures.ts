@@ -40,6 +40,7 @@ export function renderQualityFigures(arms: readonly ArmQuality[]): string {
         ["drafts' behaviour on generated inputs", behaviour],
         ["best of K beats the first draft", `${heavy.best_of_k_beats_first_rate === null ? "-" : formatPercent(heavy.best_of_k_beats_first_rate)} (visible pass fraction)`],
         ["hybrid gain over the best draft", heavy.mean_hybrid_gain === null ? "no hybrid ran" : `${signed(heavy.mean_hybrid_gain)} visible pass fraction, mean of ${heavy.hybrid_runs}`],
+        ...verdictFigures(heavy),
       ];
       const width = Math.max(...figures.map(([label]) => label.length));
       lines.push(`heavy mode${title}: ${heavy.experiments} problems with drafts, ${heavy.mean_drafts.toFixed(1)} drafts each`, ...figures.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`));
@@ -47,6 +48,15 @@ export function renderQualityFigures(arms: readonly ArmQuality[]): string {
     return lines;
   });
   return blocks.length ? `\n${blocks.join("\n")}\n` : "";
+}
+
+/** The same two by the scorer's verdict on every draft (HumanEval: hidden tests), when the drafts were scored. */
+function verdictFigures(heavy: HeavyModeFigures): [string, string][] {
+  if (heavy.verdicts_measured === 0) return [];
+  return [
+    ["  by the final verdict", `${formatPercent(heavy.verdict_best_of_k_beats_first_rate!)} of ${heavy.verdicts_measured}: some draft passes where the first fails`],
+    ["  hybrid's gain by it", heavy.verdict_hybrid_gain === null ? "no hybrid ran" : `${signed(heavy.verdict_hybrid_gain)} verdicts (1 pass, 0 fail) over the best draft's`],
+  ];
 }
 
 function figure(value: number | null): string {

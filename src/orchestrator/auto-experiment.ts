@@ -62,7 +62,7 @@ export async function runAutoExperiment(spec: Omit<ExperimentSpec, "mode"> & Pic
   const verdict = episode?.verdict;
   if (!episode || !verdict || !trace) throw new Error(`the auto episode of ${spec.task.id} ended without a verdict`);
   const outcome = experimentOutcome(episode.trajectory.steps, episode.result(), verdict, started);
-  const measures = await measureExperiment({ sandbox: spec.sandbox, task: spec.task, completion: outcome.completion, steps: episode.trajectory.steps, signal: spec.signal });
+  const measures = await measureExperiment({ sandbox: spec.sandbox, task: spec.task, completion: outcome.completion, steps: episode.trajectory.steps, timeoutSeconds: spec.hiddenTimeoutSeconds, signal: spec.signal });
   return { ...outcome, measures, chosenMode: episode.startMode, escalations: trace.outcome.escalations ?? 0, trace };
 }
 

@@ -76,7 +76,7 @@ export async function runExperiment(spec: ExperimentSpec): Promise<ExperimentOut
   });
   const outcome = experimentOutcome([...trajectory.steps, ...judgeSteps(scored)], result, scored, started);
   // After the outcome: measuring is not part of the experiment's wall time.
-  const measures = await measureExperiment({ sandbox: spec.sandbox, task: spec.task, completion: result.completion, steps: trajectory.steps, signal: spec.signal });
+  const measures = await measureExperiment({ sandbox: spec.sandbox, task: spec.task, completion: result.completion, steps: trajectory.steps, timeoutSeconds: spec.hiddenTimeoutSeconds, signal: spec.signal });
   return { ...outcome, measures };
 }
 

@@ -119,14 +119,16 @@ function qualitySection(data: ReportData): string {
       cell("behaviourConvergence", h?.behaviour_convergence_rate, formatPercent) +
       cell("bestOfK", h?.best_of_k_beats_first_rate, formatPercent) +
       cell("hybridGain", h?.mean_hybrid_gain, (v) => `${v >= 0 ? "+" : ""}${two(v)}`) +
+      cell("verdictBestOfK", h?.verdict_best_of_k_beats_first_rate, formatPercent) +
+      cell("verdictHybridGain", h?.verdict_hybrid_gain, (v) => `${v >= 0 ? "+" : ""}${two(v)}`) +
       `</tr>`
     );
   });
   return `<section class="card">
   <h2>Code quality and heavy mode</h2>
-  <p class="note">Means over each arm's final code, measured in the sandbox: McCabe's cyclomatic complexity (lower is simpler) and the maintainability index (0-100, higher is easier to maintain). For runs with K drafts (deep): how alike the drafts' code is (1: the same up to names and layout) and how often it is identical; how often they return the same on generated inputs; how often the best draft beats the first, and the hybrid's gain over the best draft (visible pass fraction).</p>
+  <p class="note">Means over each arm's final code, measured in the sandbox: McCabe's cyclomatic complexity (lower is simpler) and the maintainability index (0-100, higher is easier to maintain). For runs with K drafts (deep): how alike the drafts' code is (1: the same up to names and layout) and how often it is identical; how often they return the same on generated inputs; how often the best draft beats the first, and the hybrid's gain over the best draft, first by the visible examples the pipeline chose with, then by the final verdict (HumanEval: hidden tests) each draft and the hybrid got after the run.</p>
   <div class="scroll"><table id="quality-table">
-    <thead><tr><th>run</th><th class="num">success</th><th class="num">complexity</th><th class="num">maintainability</th><th class="num">drafts</th><th class="num">code similarity</th><th class="num">same code</th><th class="num">behaviour agreement</th><th class="num">same outputs</th><th class="num">best of K beats first</th><th class="num">hybrid gain</th></tr></thead>
+    <thead><tr><th>run</th><th class="num">success</th><th class="num">complexity</th><th class="num">maintainability</th><th class="num">drafts</th><th class="num">code similarity</th><th class="num">same code</th><th class="num">behaviour agreement</th><th class="num">same outputs</th><th class="num">best of K beats first</th><th class="num">hybrid gain</th><th class="num">best of K beats first (verdict)</th><th class="num">hybrid gain (verdict)</th></tr></thead>
     <tbody>
 ${rows.join("\n")}
     </tbody>

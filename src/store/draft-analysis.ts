@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { codeSimilarity } from "./code-similarity.js";
-import type { DraftBehaviour, ExperimentRecord, StepRecord } from "./records.js";
+import type { ExperimentRecord, StepRecord, StoredMeasures } from "./records.js";
 
 /**
  * What heavy mode's K drafts bought, read from an experiment's stored steps (so it works on every
@@ -43,10 +43,16 @@ export interface DraftAnalysis {
   bestBeatsFirst?: boolean;
   /** The hybrid's score minus the best draft's, when a hybrid ran. */
   hybridGain?: number;
+  /** By the scorer's verdict (HumanEval: hidden tests), when the drafts were scored after the run: */
+  /** some draft passes where the first fails. */
+  hiddenBestBeatsFirst?: boolean;
+  /** The hybrid's verdict (1 or 0) minus the best draft's, when a hybrid ran. */
+  hiddenHybridGain?: number;
 }
 
 /** The analysis of one experiment, or undefined when it wrote fewer than two drafts. */
-export function analyseDrafts(steps: readonly DraftStep[], behaviour?: DraftBehaviour): DraftAnalysis | undefined {
+export function analyseDrafts(steps: readonly DraftStep[], measures: StoredMeasures = {}): DraftAnalysis | undefined {
+  const { drafts: behaviour, draftVerdicts: verdicts } = measures;
   const { drafts, hybrid } = findDrafts(steps);
   if (drafts.length < 2) return undefined;
   const similarities = pairs(drafts.length).map(([i, j]) => codeSimilarity(drafts[i]!.code!, drafts[j]!.code!));
@@ -66,6 +72,11 @@ export function analyseDrafts(steps: readonly DraftStep[], behaviour?: DraftBeha
     analysis.bestDraftScore = Math.max(...scores);
     analysis.bestBeatsFirst = analysis.bestDraftScore > analysis.firstDraftScore;
     if (hybrid?.visiblePassFraction !== undefined) analysis.hybridGain = hybrid.visiblePassFraction - analysis.bestDraftScore;
+  }
+  if (verdicts && verdicts.drafts.length === drafts.length) {
+    const anyPassed = verdicts.drafts.some(Boolean);
+    analysis.hiddenBestBeatsFirst = anyPassed && !verdicts.drafts[0];
+    if (hybrid && verdicts.hybrid !== undefined) analysis.hiddenHybridGain = Number(verdicts.hybrid) - Number(anyPassed);
   }
   return analysis;
 }
@@ -104,16 +115,22 @@ export const HeavyModeSchema = z.strictObject({
   hybrid_runs: z.number().int().nonnegative(),
   mean_hybrid_gain: z.number().min(-1).max(1).nullable(),
   best_of_k_beats_first_rate: z.number().min(0).max(100).nullable(),
+  /** The same two by the scorer's verdict on each draft, taken after the run (HumanEval: hidden tests). */
+  verdicts_measured: z.number().int().nonnegative(),
+  verdict_best_of_k_beats_first_rate: z.number().min(0).max(100).nullable(),
+  verdict_hybrid_gain: z.number().min(-1).max(1).nullable(),
 });
 export type HeavyModeFigures = z.infer<typeof HeavyModeSchema>;
 
 /** Reads each experiment's steps only when asked: the caller knows which runs can have drafts. */
 export function heavyModeFigures(experiments: readonly ExperimentRecord[], stepsOf: (experimentId: string) => readonly DraftStep[]): HeavyModeFigures | undefined {
-  const analyses = experiments.flatMap((e) => analyseDrafts(stepsOf(e.experimentId), e.measures?.drafts) ?? []);
+  const analyses = experiments.flatMap((e) => analyseDrafts(stepsOf(e.experimentId), e.measures) ?? []);
   if (analyses.length === 0) return undefined;
   const behaved = analyses.filter((a) => a.behaviourAgreement !== undefined);
   const hybrids = analyses.flatMap((a) => (a.hybridGain === undefined ? [] : [a.hybridGain]));
   const scored = analyses.filter((a) => a.bestBeatsFirst !== undefined);
+  const judged = analyses.filter((a) => a.hiddenBestBeatsFirst !== undefined);
+  const judgedHybrids = analyses.flatMap((a) => (a.hiddenHybridGain === undefined ? [] : [a.hiddenHybridGain]));
   const rate = (hits: number, of: number) => (of === 0 ? null : (hits / of) * 100);
   return {
     experiments: analyses.length,
@@ -126,5 +143,8 @@ export function heavyModeFigures(experiments: readonly ExperimentRecord[], steps
     hybrid_runs: hybrids.length,
     mean_hybrid_gain: hybrids.length ? mean(hybrids) : null,
     best_of_k_beats_first_rate: rate(scored.filter((a) => a.bestBeatsFirst).length, scored.length),
+    verdicts_measured: judged.length,
+    verdict_best_of_k_beats_first_rate: rate(judged.filter((a) => a.hiddenBestBeatsFirst).length, judged.length),
+    verdict_hybrid_gain: judgedHybrids.length ? mean(judgedHybrids) : null,
   };
 }

@@ -96,10 +96,20 @@ export interface DraftBehaviour {
   outputs: string[][];
 }
 
+/**
+ * Deep runs: each draft's and the hybrid's verdict from the task's own scorer (HumanEval: the
+ * hidden tests), taken after the experiment ended, so no agent ever saw it; drafts in step order.
+ */
+export interface DraftVerdicts {
+  drafts: boolean[];
+  hybrid?: boolean;
+}
+
 export interface StoredMeasures {
   /** The final code's measures, or why they could not be taken (a syntax error ...). */
   code?: CodeMeasures | { error: string };
   drafts?: DraftBehaviour;
+  draftVerdicts?: DraftVerdicts;
 }
 
 /** A step's agent when koderz took it itself: its own test runs, the grader's judge. */

@@ -99,6 +99,7 @@ const StoredMeasuresSchema = z.object({
     ])
     .optional(),
   drafts: z.object({ inputs: z.number().int(), outputs: z.array(z.array(z.string())) }).optional(),
+  draftVerdicts: z.object({ drafts: z.array(z.boolean()), hybrid: z.boolean().optional() }).optional(),
 });
 
 export function experimentFromRow(row: unknown): ExperimentRecord {
