@@ -67,7 +67,7 @@ function storeAt() {
 }
 
 describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
-  it("stores one experiment per instance with the harness's verdict, and a killed run resumes without redoing a finished instance", async () => {
+  it("stores one experiment per instance with the harness's verdict; a killed run resumes without redoing a finished instance, and replays with no model call", async () => {
     const args = ["benchmark", "--suite", instancesFile, "--repos", reposDir, "--mode", "standard", "--concurrency", "1"];
     const first = spawnKoderz(args, { cwd: workDir, env });
     // Killed once the second instance's first model call has arrived: the first one is stored by then.
@@ -121,6 +121,23 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     expect(predictions[0]!.model_patch).toContain("sign = -1 if text.startswith('-') else 1");
     const shown = await koderz(["results", "show", runId!], { cwd: workDir, env });
     expect(shown.stdout).toContain("acme__leadnum-2");
+
+    // --replay solves both instances again with every model call answered from the run's log:
+    // the same patches and grades, and no model asked.
+    const chatsBeforeReplay = server.chatRequests.length;
+    const replayed = await koderz(["benchmark", "--replay", runId!], { cwd: workDir, env });
+    expect(replayed.exitCode, replayed.stderr).toBe(0);
+    expect(server.chatRequests.length).toBe(chatsBeforeReplay);
+    const replayRunId = /run (bench_[0-9a-f]{8}_\d{8}_\d{6})/.exec(replayed.stderr)?.[1];
+    expect(replayRunId, replayed.stderr).toBeDefined();
+    expect(replayRunId).not.toBe(runId);
+    store = storeAt();
+    try {
+      const outcome = (id: string) => store.experiments(id).map((e) => [e.problemId, e.success, e.verdict, e.finalCode]);
+      expect(outcome(replayRunId!)).toEqual(outcome(runId!));
+    } finally {
+      store.close();
+    }
     // The replay environment reads the instances' issue texts from the run's own suite.
     const replay = await koderz(["train-meta", "--env", "replay", "--runs", runId!, "--episodes", "20", "--seeds", "1", "--out", "replay.json"], { cwd: workDir, env });
     expect(replay.exitCode, replay.stderr).toBe(0);

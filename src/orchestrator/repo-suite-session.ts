@@ -47,15 +47,15 @@ export interface RepoSuiteResult {
  * each instance is solved and graded by `koderz solve`'s own session, in its own workspace
  * container, and recorded as one experiment of this run, so results, compare, report and replay
  * read it as any run. Finished instances are in the store; a killed run resumes with what is left.
+ * A --replay of such a run solves every instance again with each model call answered from the
+ * replayed run's log: the same patches and grades, no model asked.
  */
 export async function runRepoSuiteSession(planned: { config: BenchmarkConfig; begin(config: BenchmarkConfig): RunRecord }, deps: RepoSuiteDeps): Promise<RepoSuiteResult> {
   const { config } = planned;
-  if (config.replayOf) {
-    throw new KoderzError("usage", `run ${config.replayOf} ran a repository suite, which --replay does not re-run`, `continue it with --resume ${config.replayOf}, or start a new run with --suite FILE --repos DIR`);
-  }
   const mode = solveModeOf(config.mode);
-  // The same checks as any benchmark, before the run is written: models, then the suite, then Docker.
-  await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: [mode] });
+  // The same checks as any benchmark, before the run is written: models (none for a replay,
+  // which answers from the replayed run's log), then the suite, then Docker.
+  await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : [mode] });
   const { tasks, repositories } = await suiteTasks(config);
   await requireImage(connectEngine(), WORKSPACE_IMAGE);
 
@@ -155,6 +155,7 @@ function solveRequest(config: BenchmarkConfig, task: RepoTask, mode: SolveMode, 
     budget: { ...config.budget, maxToolCalls: MAX_TOOL_CALLS },
     debugRounds: config.debugRounds,
     cache: config.cache,
+    replayRunId: config.replayOf,
     tags: [],
   };
 }

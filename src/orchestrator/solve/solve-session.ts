@@ -46,6 +46,8 @@ export interface SolveRequest {
   /** --apply: commit the patch on a new branch of the user's repository. */
   apply?: { branch?: string };
   cache: boolean;
+  /** Answer every model call from this run's log instead of a model (a repository suite's --replay). */
+  replayRunId?: string;
   tags: string[];
 }
 
@@ -123,7 +125,9 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
   if (ladder) deps.log(`auto: ladder ${describeLadder(ladder)}`);
   // On a ladder of models, its agent calls the first rung's model; every rung's model must answer.
   const models = ladder?.kind === "models" ? { ...request.models, modelFor: { ...request.models.modelFor, [ladder.agent]: ladder.models[0]! } } : request.models;
-  const backends = await connectModels(models, { modelConfig: request.modelConfig, preflightModes: ladder ? rungModes(ladder, mode) : [mode], extraModels: ladderModels(ladder) });
+  // A replay asks no model: nothing needs to answer.
+  const preflightModes = request.replayRunId ? [] : ladder ? rungModes(ladder, mode) : [mode];
+  const backends = await connectModels(models, { modelConfig: request.modelConfig, preflightModes, extraModels: ladderModels(ladder) });
 
   const image = request.image ?? WORKSPACE_IMAGE;
   deps.log(`copying ${task.checkout.commit.slice(0, 12)} into a ${image} container${request.network ? " (with network)" : " (no network)"}`);
@@ -230,8 +234,9 @@ interface SessionParts {
 /** The agents' context, and a backend logged the same way for each model a ladder's rung names. */
 function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionParts): { context: Omit<SolveContext, "repoMap">; backendFor(model: string): ModelBackend } {
   const { task, workspace, tests, hidden } = parts;
-  const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: "cache" });
-  const logged = (backend: ModelBackend) => withCallLog(backend, callLog, request.cache ? "cache" : "record");
+  const { replayRunId } = request;
+  const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: replayRunId ? "replay" : "cache", replayRunId });
+  const logged = (backend: ModelBackend) => withCallLog(backend, callLog, replayRunId ? "replay" : request.cache ? "cache" : "record");
   const models = backendsByAgent(parts.models, parts.backends, logged);
   const issue = publicIssue(task, parts.test.command);
   // The orchestrator's checks run the tests the agents know about, or the whole suite. With a
