@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program, RunOptions, Verdict } from "../sandbox/sandbox.js";
@@ -60,10 +60,13 @@ describe("koderz evaluate", () => {
     expect(JSON.parse(run.stdout)).toEqual({ "pass@1": (0.5 + 1 + 1) / 3 });
   });
 
-  it("gives the reference harness's verdict for every GPT-4 zero-shot sample", async () => {
+  it("gives the reference harness's verdict for every third GPT-4 zero-shot sample", async () => {
+    // A third of the file, every third line: the CLI's path from samples to verdicts. The Docker
+    // sandbox's own agreement on all 328 samples is in evaluate-docker.test.ts.
     const file = path.join(work, "gpt4-zero-shot.samples.jsonl");
-    copyFileSync(gpt4ZeroShotSamples, file);
-    const run = await runEvaluateCli([file, "--json"], new ReferenceHarnessSandbox());
+    const lines = readFileSync(gpt4ZeroShotSamples, "utf8").trim().split("\n");
+    writeFileSync(file, lines.filter((_, i) => i % 3 === 0).join("\n") + "\n");
+    const run = await runEvaluateCli([file, "--json", "--allow-partial"], new ReferenceHarnessSandbox());
     expect(run.error).toBeUndefined();
 
     const samples = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { task_id: string; completion: string });

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/index.js";
@@ -7,8 +6,8 @@ import { loadSuite, selectRange } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz } from "./fixtures/koderz-cli.js";
-import { startScriptedModelServer, type ReceivedChat, type ScriptedModelServer, type ScriptedReply } from "./fixtures/scripted-model-server.js";
-import { benchmarkRunIdFrom, singleRunSummary, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import { type ReceivedChat, type ScriptedModelServer, type ScriptedReply } from "./fixtures/scripted-model-server.js";
+import { benchmarkRunIdFrom, singleRunSummary, TEAM_ENV as env, startModelWorkDir } from "./fixtures/team-workdir.js";
 
 // `koderz benchmark 0 3 --mode deep --trajectories 3` end to end through the scripted model server
 // (its answers are fixtures, never a model's result), the process sandbox and the SQLite store; then
@@ -56,12 +55,7 @@ function script(chat: ReceivedChat): ScriptedReply {
 
 beforeAll(async () => {
   tasks = selectRange(await loadSuite({ suite: "humaneval", dataset: humanEvalFile }), 0, 3);
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"], script });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-heavy-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startModelWorkDir({ script, tempPrefix: "koderz-heavy-" }));
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -9,7 +9,8 @@ import { openStore } from "../src/store/index.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import { javascriptRepo, JS_BUG, PYTHON_BUG, pythonRepo, type FixtureRepo } from "./fixtures/repos/fixture-repos.js";
 import { teamScript, type TeamScript } from "./fixtures/repos/solve-team-script.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { startModelWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
 
 // `koderz solve --repo ... --issue ...` end to end: the built binary, the real openai and ollama
 // clients (Planner and Reviewer on kimi-k2, the others on a local Qwen) talking tool calls to a
@@ -17,17 +18,11 @@ import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/s
 
 let server: ScriptedModelServer;
 let workDir: string;
-const env = { MOONSHOT_API_KEY: "test-key" };
 
 beforeAll(async () => {
   // CI builds only the sandbox image; the workspace image is built here once when missing (~3 min).
   if (!(await inspectImage(connectEngine(), WORKSPACE_IMAGE))) await buildWorkspaceImage();
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"] });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-solve-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startModelWorkDir({ tempPrefix: "koderz-solve-" }));
 }, 300_000);
 
 afterAll(async () => {

@@ -10,7 +10,8 @@ import { koderz } from "./fixtures/koderz-cli.js";
 import { startGithubApi, type GithubApiFixture } from "./fixtures/repos/github-api.js";
 import { PYTHON_BUG, pythonRepo, untestedRepo, type FixtureRepo } from "./fixtures/repos/fixture-repos.js";
 import { teamScript } from "./fixtures/repos/solve-team-script.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { startModelWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
 
 // Every way into `koderz solve` besides --repo/--issue (a GitHub issue URL through a local
 // stand-in for the GitHub API, a SWE-bench instance with a hidden test patch), and the bad
@@ -20,17 +21,11 @@ let server: ScriptedModelServer;
 let github: GithubApiFixture;
 let workDir: string;
 let repo: FixtureRepo;
-const env = { MOONSHOT_API_KEY: "test-key" };
 const TOKEN = "ghp_fixture_token";
 
 beforeAll(async () => {
   if (!(await inspectImage(connectEngine(), WORKSPACE_IMAGE))) await buildWorkspaceImage();
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"] });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-solve-inputs-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startModelWorkDir({ tempPrefix: "koderz-solve-inputs-" }));
   repo = pythonRepo();
   const issue = {
     title: "word_count is wrong with double spaces",

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectEngine, inspectImage } from "../sandbox/engine.js";
@@ -13,7 +12,8 @@ import { loadSweInstance } from "../tasks/swe-instance.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import { sweFixture, type SweFixture } from "./fixtures/repos/swe-fixture.js";
 import { teamScript } from "./fixtures/repos/solve-team-script.js";
-import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { startModelWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
 
 // A SWE-bench-style instance built at test time, whose test_patch adds parametrized tests with
 // spaces in their ids (the dataset records them cut at the space), graded as the SWE-bench
@@ -22,16 +22,10 @@ import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/s
 let server: ScriptedModelServer;
 let workDir: string;
 let fixture: SweFixture;
-const env = { MOONSHOT_API_KEY: "test-key" };
 
 beforeAll(async () => {
   if (!(await inspectImage(connectEngine(), WORKSPACE_IMAGE))) await buildWorkspaceImage();
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"] });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-swe-grading-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startModelWorkDir({ tempPrefix: "koderz-swe-grading-" }));
   fixture = sweFixture();
 }, 300_000);
 

@@ -7,8 +7,8 @@ import { loadSuiteDefinition } from "../tasks/suite-file.js";
 import type { Task } from "../tasks/task.js";
 import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { koderz } from "./fixtures/koderz-cli.js";
-import { startScriptedModelServer, type ReceivedChat, type ScriptedModelServer, type ScriptedReply } from "./fixtures/scripted-model-server.js";
-import { benchmarkRunIdFrom, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import { type ReceivedChat, type ScriptedModelServer, type ScriptedReply } from "./fixtures/scripted-model-server.js";
+import { benchmarkRunIdFrom, TEAM_ENV as env, startModelWorkDir } from "./fixtures/team-workdir.js";
 import { requireDockerSandbox } from "./helpers/docker.js";
 
 // `koderz benchmark --suite coder-rubric --mode fast` end to end: the real binary, the real openai
@@ -49,12 +49,7 @@ function script(chat: ReceivedChat): ScriptedReply {
 beforeAll(async () => {
   await requireDockerSandbox();
   tasks = (await loadSuiteDefinition("coder-rubric")).tasks;
-  server = await startScriptedModelServer({ models: ["kimi-k2-0905-preview", "qwen3-coder:30b"], script });
-  workDir = mkdtempSync(path.join(tmpdir(), "koderz-rubric-"));
-  writeFileSync(
-    path.join(workDir, "koderz.config.json"),
-    JSON.stringify({ models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" }, "ollama:qwen3-coder:30b": { baseUrl: server.ollamaHost } } }),
-  );
+  ({ server, workDir } = await startModelWorkDir({ script, tempPrefix: "koderz-rubric-" }));
 });
 
 afterAll(async () => {
