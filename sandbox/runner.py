@@ -61,7 +61,7 @@ import struct
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from queue import SimpleQueue
 
 # Imported once in the warm parent so that children get them for free.
@@ -724,11 +724,11 @@ class Runner:
         slot's uid: cleaning up after the slot's current program does not touch it."""
         if not self.input_open and not self.pending:
             return
+        on_the_way = Counter(slot for slot, _ in self.spawning)
         for slot in range(self.workers):
-            on_the_way = sum(1 for spawning_slot, _ in self.spawning if spawning_slot == slot)
-            while slot not in self.spawn_errors and len(self.spawned[slot]) + on_the_way < CANDIDATES_AHEAD:
+            while slot not in self.spawn_errors and len(self.spawned[slot]) + on_the_way[slot] < CANDIDATES_AHEAD:
                 self.spawn(slot)
-                on_the_way += 1
+                on_the_way[slot] += 1
 
     def close_output(self, judged):
         self.selector.unregister(judged.output_fd)
@@ -1034,7 +1034,7 @@ def run_candidate(request_r, answer_w, output_w, slot, rehearsing, config, uid_b
         answer_with(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
         os._exit(0)
     if rehearsing:
-        rehearse()
+        rehearse(slot_workdir(slot, config))
     serve(request_r, answer_w, lambda timeout: enter_slot(slot, timeout, config, uid_base, vsize_bytes))
 
 
@@ -1055,16 +1055,18 @@ def rehearsal(numbers: List[int], text: str) -> dict:
 """
 
 
-def rehearse():
-    """Trusted code only, and no lasting effect: the same calls a program's arrival makes, on
-    values that change nothing (the environment and the limits are set to what they are)."""
+def rehearse(workdir):
+    """Trusted code only, and nothing a program could see: the same calls a program's arrival
+    makes, on the values enter_slot then sets again (HOME and TMPDIR) or that change nothing
+    (each limit set to what it is)."""
     try:
         scope = {}
         exec(REHEARSAL, scope)
         request = pickle.loads(pickle.dumps(("call", "rehearsal", ([3, 1, 2], "abc"), {}), protocol=pickle.HIGHEST_PROTOCOL))
         pickle.dumps(("ok", plain(scope[request[1]](*request[2]))), protocol=pickle.HIGHEST_PROTOCOL)
         os.putenv = PUTENV
-        os.environ["HOME"] = os.environ.get("HOME", "/")
+        os.environ["HOME"] = workdir
+        os.environ["TMPDIR"] = workdir
         os.putenv = None
         resource.getrusage(resource.RUSAGE_SELF)
         for which in (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NPROC, resource.RLIMIT_CORE):

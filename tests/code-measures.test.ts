@@ -127,6 +127,6 @@ describe("drafts' behaviour on generated inputs", () => {
     ];
     const judged = await measureExperiment({ sandbox, task: GRADED_TASK, completion: special, steps: mixed });
     expect(judged.draftVerdicts).toEqual({ drafts: [false, true], hybrid: false });
-    expect(analyseDrafts(mixed, judged)).toMatchObject({ bestBeatsFirst: false, hybridGain: 0, hiddenBestBeatsFirst: true, hiddenHybridGain: -1 });
+    expect(analyseDrafts(mixed, judged)).toMatchObject({ bestBeatsFirst: false, hybridGain: 0, verdictBestBeatsFirst: true, verdictHybridGain: -1 });
   });
 });

@@ -47,9 +47,12 @@ async function draftVerdicts(input: MeasureInput, drafts: readonly string[], hyb
   const scorer = scorerFor(task);
   if (scorer.name !== "tests" && scorer.name !== "match") return undefined;
   const timeoutSeconds = input.timeoutSeconds ?? task.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  // One at a time: a batch each, beside the behaviour probe's, on a sandbox other experiments share.
-  const passes: boolean[] = [];
-  for (const completion of [...drafts, ...(hybrid === undefined ? [] : [hybrid])]) passes.push((await scorer.score({ task, completion, sandbox, timeoutSeconds, signal })).passed);
+  // Each distinct code once (converged drafts are the same code), one at a time: a batch each,
+  // beside the behaviour probe's, on a sandbox other experiments share.
+  const codes = [...drafts, ...(hybrid === undefined ? [] : [hybrid])];
+  const passedByCode = new Map<string, boolean>();
+  for (const completion of new Set(codes)) passedByCode.set(completion, (await scorer.score({ task, completion, sandbox, timeoutSeconds, signal })).passed);
+  const passes = codes.map((code) => passedByCode.get(code)!);
   return { drafts: passes.slice(0, drafts.length), ...(hybrid === undefined ? {} : { hybrid: passes[drafts.length]! }) };
 }
 

@@ -43,11 +43,13 @@ export interface DraftAnalysis {
   bestBeatsFirst?: boolean;
   /** The hybrid's score minus the best draft's, when a hybrid ran. */
   hybridGain?: number;
-  /** By the scorer's verdict (HumanEval: hidden tests), when the drafts were scored after the run: */
-  /** some draft passes where the first fails. */
-  hiddenBestBeatsFirst?: boolean;
-  /** The hybrid's verdict (1 or 0) minus the best draft's, when a hybrid ran. */
-  hiddenHybridGain?: number;
+  /**
+   * By the scorer's verdict on each draft (HumanEval: hidden tests), when the drafts were scored
+   * after the run: some draft passes where the first fails.
+   */
+  verdictBestBeatsFirst?: boolean;
+  /** By that verdict: the hybrid's (1 pass, 0 fail) minus the best draft's, when a hybrid ran. */
+  verdictHybridGain?: number;
 }
 
 /** The analysis of one experiment, or undefined when it wrote fewer than two drafts. */
@@ -75,8 +77,8 @@ export function analyseDrafts(steps: readonly DraftStep[], measures: StoredMeasu
   }
   if (verdicts && verdicts.drafts.length === drafts.length) {
     const anyPassed = verdicts.drafts.some(Boolean);
-    analysis.hiddenBestBeatsFirst = anyPassed && !verdicts.drafts[0];
-    if (hybrid && verdicts.hybrid !== undefined) analysis.hiddenHybridGain = Number(verdicts.hybrid) - Number(anyPassed);
+    analysis.verdictBestBeatsFirst = anyPassed && !verdicts.drafts[0];
+    if (hybrid && verdicts.hybrid !== undefined) analysis.verdictHybridGain = Number(verdicts.hybrid) - Number(anyPassed);
   }
   return analysis;
 }
@@ -129,8 +131,8 @@ export function heavyModeFigures(experiments: readonly ExperimentRecord[], steps
   const behaved = analyses.filter((a) => a.behaviourAgreement !== undefined);
   const hybrids = analyses.flatMap((a) => (a.hybridGain === undefined ? [] : [a.hybridGain]));
   const scored = analyses.filter((a) => a.bestBeatsFirst !== undefined);
-  const judged = analyses.filter((a) => a.hiddenBestBeatsFirst !== undefined);
-  const judgedHybrids = analyses.flatMap((a) => (a.hiddenHybridGain === undefined ? [] : [a.hiddenHybridGain]));
+  const judged = analyses.filter((a) => a.verdictBestBeatsFirst !== undefined);
+  const judgedHybrids = analyses.flatMap((a) => (a.verdictHybridGain === undefined ? [] : [a.verdictHybridGain]));
   const rate = (hits: number, of: number) => (of === 0 ? null : (hits / of) * 100);
   return {
     experiments: analyses.length,
@@ -144,7 +146,7 @@ export function heavyModeFigures(experiments: readonly ExperimentRecord[], steps
     mean_hybrid_gain: hybrids.length ? mean(hybrids) : null,
     best_of_k_beats_first_rate: rate(scored.filter((a) => a.bestBeatsFirst).length, scored.length),
     verdicts_measured: judged.length,
-    verdict_best_of_k_beats_first_rate: rate(judged.filter((a) => a.hiddenBestBeatsFirst).length, judged.length),
+    verdict_best_of_k_beats_first_rate: rate(judged.filter((a) => a.verdictBestBeatsFirst).length, judged.length),
     verdict_hybrid_gain: judgedHybrids.length ? mean(judgedHybrids) : null,
   };
 }
