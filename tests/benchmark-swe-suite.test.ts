@@ -11,6 +11,7 @@ import { sweFixture, type SweFixture } from "./fixtures/repos/swe-fixture.js";
 import { teamScript } from "./fixtures/repos/solve-team-script.js";
 import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 import { startModelWorkDir } from "./fixtures/team-workdir.js";
+import { startTestPostgres } from "./helpers/postgres.js";
 
 // `koderz benchmark --suite instances.jsonl --repos DIR`: two SWE-bench-style instances of one
 // tiny repository, solved by the scripted team in koderz-workspace containers and graded as the
@@ -25,6 +26,8 @@ let instancesFile: string;
 const env = { MOONSHOT_API_KEY: "test-key" };
 const PLUS_ISSUE = "leading_number ignores a plus sign";
 let holdPlusInstance = true;
+/** The local run's outcome per instance, for the queued run to match. */
+let localOutcome: unknown[][] = [];
 
 beforeAll(async () => {
   if (!(await inspectImage(connectEngine(), WORKSPACE_IMAGE))) await buildWorkspaceImage();
@@ -60,6 +63,10 @@ async function testPatchAdding(text: string): Promise<string> {
   const file = path.join(scratch, "tests/test_numbers.py");
   writeFileSync(file, readFileSync(file, "utf8") + text);
   return (await execa("git", ["diff"], { cwd: scratch })).stdout + "\n";
+}
+
+function outcomeOf(store: ReturnType<typeof openStore>, runId: string): unknown[][] {
+  return store.experiments(runId).map((e) => [e.problemId, e.success, e.verdict, e.finalCode]);
 }
 
 function storeAt() {
@@ -133,8 +140,8 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     expect(replayRunId).not.toBe(runId);
     store = storeAt();
     try {
-      const outcome = (id: string) => store.experiments(id).map((e) => [e.problemId, e.success, e.verdict, e.finalCode]);
-      expect(outcome(replayRunId!)).toEqual(outcome(runId!));
+      localOutcome = outcomeOf(store, runId!);
+      expect(outcomeOf(store, replayRunId!)).toEqual(localOutcome);
     } finally {
       store.close();
     }
@@ -143,6 +150,43 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     expect(replay.exitCode, replay.stderr).toBe(0);
     expect(replay.stderr).toContain("1 training tasks, 1 held-out tasks");
   }, 480_000);
+
+  it("--queue: a worker on PostgreSQL solves and grades each instance as the local run did, an instance error included, each committed once", async () => {
+    expect(localOutcome, "the local run's test runs first").toHaveLength(2);
+    server.reset();
+    const postgres = await startTestPostgres();
+    try {
+      const broken = { ...fixture.instance, instance_id: "acme__leadnum-7", test_patch: fixture.testPatch.replaceAll("tests/test_numbers.py", "tests/test_missing.py") };
+      const file = path.join(workDir, "queued.jsonl");
+      writeFileSync(file, [fixture.instance, broken].map((instance) => JSON.stringify(instance)).join("\n") + "\n");
+      const queued = await koderz(["benchmark", "--suite", file, "--repos", reposDir, "--mode", "standard", "--queue", postgres.url], { cwd: workDir, env });
+      expect(queued.exitCode, queued.stderr).toBe(0);
+      expect(queued.stderr).toContain("2 experiments (0 already done, 2 queued)");
+      const runId = queued.stdout.trim();
+
+      const worker = await koderz(["worker", "--queue", postgres.url, "--exit-when-idle"], { cwd: workDir, env });
+      expect(worker.exitCode, worker.stderr).toBe(0);
+      expect(worker.stderr).toContain("2 committed, 0 failed attempts");
+      const followed = await koderz(["benchmark", "--queue", postgres.url, "--resume", runId, "--follow"], { cwd: workDir, env });
+      expect(followed.exitCode, followed.stderr).toBe(0);
+      expect(followed.stdout).toMatch(/standard\s+2\s+1\s+50\.0%/);
+      const predictions = readFileSync(path.join(workDir, "results", `${runId}.predictions.jsonl`), "utf8").trim().split("\n");
+      expect(predictions).toHaveLength(2);
+
+      const store = openStore({ path: postgres.url });
+      try {
+        const outcome = outcomeOf(store, runId);
+        expect(outcome[0]).toEqual(localOutcome[0]);
+        expect(outcome[1]!.slice(0, 3)).toEqual(["acme__leadnum-7", false, expect.stringMatching(/^error: the instance's test_patch does not apply/)]);
+        expect(store.experiments(runId).map((e) => e.category)).toEqual(["acme/leadnum", "acme/leadnum"]);
+        expect(store.getRun(runId).status).toBe("finished");
+      } finally {
+        store.close();
+      }
+    } finally {
+      await postgres.stop();
+    }
+  }, 300_000);
 
   it("a misshapen instances file, a missing clone or a flag without its partner is one clear error before any model call", async () => {
     server.reset();

@@ -2,6 +2,7 @@ import { KoderzError } from "../errors.js";
 import { DEFAULT_LEASE_SECONDS } from "../queue/experiment-queue.js";
 import { enqueueRun } from "../queue/enqueue-run.js";
 import type { SessionRequest } from "../orchestrator/benchmark-session.js";
+import { writePredictions } from "../orchestrator/repo-suite-session.js";
 import { isPostgresUrl, openStore, writeRunSummary, type ArmTotals, type Store } from "../store/index.js";
 
 export interface QueueFlags {
@@ -44,6 +45,7 @@ export async function runQueuedBenchmarkCommand(
     const status = await follow(store, run.runId, total, log);
     const summaryPath = writeRunSummary(store, run.runId, flags.resultsDir);
     log(`summary: ${summaryPath}`);
+    if (run.config.reposDir !== undefined) log(`predictions for the SWE-bench harness: ${writePredictions(store, run.runId, flags.resultsDir)}`);
     const failures = store.jobFailures(run.runId);
     for (const failure of failures) log(`failed: ${failure.problemId} (${failure.arm}) after ${failure.attempts} attempts: ${failure.error}`);
     if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(summaryPath)), null, 2) + "\n");

@@ -106,7 +106,6 @@ function checkRepoSuiteFlags(flags: BenchmarkFlags): void {
   if (builtInOrYaml) {
     throw new KoderzError("usage", `--repos DIR is for a suite of SWE-bench instances (a .jsonl or .json file); ${flags.suite} is a suite of cases`, "drop --repos, or pass --suite INSTANCES.jsonl");
   }
-  if (flags.queue) throw new KoderzError("usage", "a repository suite runs on this machine only (--queue is for function suites)", "drop --queue");
 }
 
 /** `--suite INSTANCES.jsonl --repos DIR [START END]`: SWE-bench instances, each solved as `koderz solve --swe-instance` does. */

@@ -13,6 +13,7 @@ const WorkerOptions = z.object({
   concurrency: z.coerce.number().int("--concurrency must be a whole number").positive("--concurrency must be at least 1").default(1),
   sandbox: z.enum(["docker", "process"]).optional(),
   config: z.string().optional(),
+  resultsDir: z.string().min(1).default("results"),
   exitWhenIdle: z.boolean().default(false),
   rateLimit: z.array(z.string()).default([]),
 });
@@ -26,6 +27,7 @@ export function registerWorker(program: Command): void {
     .option("--concurrency <n>", "jobs run at once", "1")
     .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
     .option("--config <path>", "a koderz.config.json with this machine's model endpoints and keys")
+    .option("--results-dir <dir>", "where repository suites' instances leave their patches and reports", "results")
     .option("--rate-limit <model=n>", "at most n calls a minute to this model from all workers together, e.g. kimi-k2=60 (repeatable; kept in the database)", collect)
     .option("--exit-when-idle", "stop once no job waits or runs (default: keep waiting for work)")
     .action(async (raw: unknown) => {
@@ -55,6 +57,7 @@ export function registerWorker(program: Command): void {
           concurrency: flags.concurrency,
           openSandbox: () => openSandbox(flags.sandbox, { onNotice: log }),
           modelConfig: loadModelConfig({ path: flags.config }),
+          resultsDir: flags.resultsDir,
           log,
           stopTaking: stopTaking.signal,
           stopRunning: stopRunning.signal,

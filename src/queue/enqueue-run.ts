@@ -1,6 +1,7 @@
 import { planRun, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import { armsFor } from "../orchestrator/benchmark-runner.js";
-import { PgStore, type RunRecord, type Store } from "../store/index.js";
+import { suiteInstances } from "../orchestrator/repo-suite-instance.js";
+import { finishRunIfComplete, PgStore, type RunRecord, type Store } from "../store/index.js";
 import { enqueueJobs, openQueue, type ExperimentJob } from "./experiment-queue.js";
 import { checkQueueable } from "./run-context.js";
 
@@ -22,6 +23,8 @@ export async function enqueueRun(request: SessionRequest, deps: { store: Store; 
   const planned = planRun(request, deps.store);
   // Checked before the run is written, as a local run checks its input.
   checkQueueable(planned.config);
+  // A repository suite's clones are read by the workers at the same path: there must be one for each instance.
+  if (planned.config.reposDir !== undefined) await suiteInstances(planned.config);
   const run = planned.begin(planned.config);
   const engine = await PgStore.open(deps.url);
   const boss = await openQueue(deps.url);
@@ -37,6 +40,8 @@ export async function enqueueRun(request: SessionRequest, deps: { store: Store; 
       }
     }
     const queued = await enqueueJobs(boss, jobs, deps.leaseSeconds);
+    // Nothing missing (a finished run queued again): it ends now, as a worker's last commit would end it.
+    if (jobs.length === 0) await engine.transaction((client) => finishRunIfComplete(client, run.runId, done));
     return { run, queued, done, total: done + jobs.length };
   } finally {
     await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   concurrency: number;
   openSandbox(): Promise<Sandbox>;
   modelConfig?: ModelConfig;
+  /** Where repository suites' instances leave their patches and reports. */
+  resultsDir: string;
   /** Per-model limits to set for every worker on the database (--rate-limit); limits already set stay. */
   rateLimits?: ReadonlyArray<{ model: string; callsPerMinute: number }>;
   log(message: string): void;
@@ -107,7 +109,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
     try {
       data = ExperimentJobSchema.parse(job.data);
       const context = await contextFor(data.runId);
-      const result = await runQueuedExperiment(data, context, { store, sandbox, signal: options.stopRunning });
+      const result = await runQueuedExperiment(data, context, { store, sandbox, resultsDir: options.resultsDir, log: options.log, signal: options.stopRunning });
       if (result.kind === "interrupted") {
         await boss.fail(EXPERIMENT_QUEUE, job.id, { message: "the worker was stopped (Ctrl-C) before the job finished" });
         stats.released += 1;

@@ -1,4 +1,7 @@
 import type { Sandbox } from "../../sandbox/sandbox.js";
+import { connectEngine } from "../../sandbox/engine.js";
+import { requireImage } from "../../sandbox/workspace.js";
+import { WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import { selectRange } from "../../tasks/load.js";
 import { loadConfiguredTasks } from "../../tasks/suite-file.js";
 import type { Task } from "../../tasks/task.js";
@@ -10,6 +13,7 @@ import type { ModelBackend } from "../llm/types.js";
 import { parseStoredConfig, type BenchmarkConfig } from "../orchestrator/benchmark-config.js";
 import { armsFor, type BenchmarkArm } from "../orchestrator/benchmark-runner.js";
 import { connectModels, preflightJudge } from "../orchestrator/model-backends.js";
+import { solveModeOf, suiteInstances, type SuiteInstance } from "../orchestrator/repo-suite-instance.js";
 import { asksJudge } from "../evaluation/scorers/rubric.js";
 import type { RunRecord } from "../store/index.js";
 
@@ -24,6 +28,8 @@ export interface RunContext {
   arms: ReadonlyMap<string, BenchmarkArm>;
   backends: ReadonlyMap<string, ModelBackend>;
   hiddenTimeoutSeconds(task: Task): number;
+  /** A repository suite's instances by id, on this machine's clones (its tasks are none then). */
+  instances?: ReadonlyMap<string, SuiteInstance>;
 }
 
 export interface RunContextDeps {
@@ -47,6 +53,7 @@ export function checkQueueable(config: BenchmarkConfig): void {
   if (config.mode === "auto") {
     throw new KoderzError("usage", "--mode auto is not run through the queue (its policy lives in one process)", "run auto mode locally, or queue a fixed mode");
   }
+  if (config.reposDir !== undefined) solveModeOf(config.mode);
 }
 
 /** How many experiments a finished run has: one per problem and arm. */
@@ -56,20 +63,28 @@ export function expectedExperiments(config: BenchmarkConfig): number {
 
 export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Promise<RunContext> {
   const config = queuedRunConfig(run);
+  const arms = armsFor(config.mode);
+  const wrap = (connected: Map<string, ModelBackend>) => new Map([...connected].map(([model, backend]) => [model, deps.wrapBackend ? deps.wrapBackend(backend) : backend]));
+  // A replay asks no model: nothing needs to answer.
+  const preflightModes = config.replayOf ? [] : arms.flatMap((arm) => (arm.mode === "auto" ? [] : [arm.mode]));
+  const common = { config, arms: new Map(arms.map((arm) => [arm.arm, arm])) };
+  if (config.reposDir !== undefined) {
+    // As a local repository suite checks before it starts: models, the instances and clones, the workspace image.
+    const connected = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes });
+    const instances = await suiteInstances(config);
+    await requireImage(connectEngine(), WORKSPACE_IMAGE);
+    return { ...common, tasks: new Map(), backends: wrap(connected), hiddenTimeoutSeconds: () => DEFAULT_TIMEOUT_SECONDS, instances };
+  }
   const all = await loadConfiguredTasks(config);
   const wanted = new Set(config.problemIds);
   const tasks = selectRange(all, config.problemRange[0], config.problemRange[1]).filter((task) => wanted.has(task.id));
-  const arms = armsFor(config.mode);
-  const preflightModes = config.replayOf ? [] : arms.flatMap((arm) => (arm.mode === "auto" ? [] : [arm.mode]));
   const connected = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes });
   if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, connected, preflightModes);
-  const backends = new Map([...connected].map(([model, backend]) => [model, deps.wrapBackend ? deps.wrapBackend(backend) : backend]));
   const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, deps.sandbox) : new Map<string, number>();
   return {
-    config,
+    ...common,
     tasks: new Map(tasks.map((task) => [task.id, task])),
-    arms: new Map(arms.map((arm) => [arm.arm, arm])),
-    backends,
+    backends: wrap(connected),
     hiddenTimeoutSeconds: (task) => timeLimits.get(task.id) ?? task.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
   };
 }

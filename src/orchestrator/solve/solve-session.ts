@@ -59,6 +59,8 @@ export interface SolveDeps {
   signal?: AbortSignal;
   /** Told about each step as it is taken (a live trace). */
   onStep?: StepListener;
+  /** The models, connected and checked already (a repository suite's, once for all its instances). */
+  backends?: ReadonlyMap<string, ModelBackend>;
   /**
    * Record the solve as one experiment of this existing run (a repository suite's benchmark run)
    * instead of a new run of kind solve. The run is left open, and a solve that stops records
@@ -127,7 +129,7 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
   const models = ladder?.kind === "models" ? { ...request.models, modelFor: { ...request.models.modelFor, [ladder.agent]: ladder.models[0]! } } : request.models;
   // A replay asks no model: nothing needs to answer.
   const preflightModes = request.replayRunId ? [] : ladder ? rungModes(ladder, mode) : [mode];
-  const backends = await connectModels(models, { modelConfig: request.modelConfig, preflightModes, extraModels: ladderModels(ladder) });
+  const backends = deps.backends ?? (await connectModels(models, { modelConfig: request.modelConfig, preflightModes, extraModels: ladderModels(ladder) }));
 
   const image = request.image ?? WORKSPACE_IMAGE;
   deps.log(`copying ${task.checkout.commit.slice(0, 12)} into a ${image} container${request.network ? " (with network)" : " (no network)"}`);
@@ -226,7 +228,7 @@ interface SessionParts {
   trajectory: SolveTrajectory;
   /** The models each agent calls (a ladder of models' first rung included). */
   models: ModelChoice;
-  backends: Map<string, ModelBackend>;
+  backends: ReadonlyMap<string, ModelBackend>;
   runId: string;
   experimentId: string;
 }
