@@ -63,9 +63,14 @@ describe("koderz evaluate in the Docker sandbox", () => {
     }, 300_000);
   }
 
-  it("passes all 164 canonical HumanEval+ solutions with time limits scaled from their own run time", async () => {
-    const tasks = await loadSuiteFile(humanEvalPlusFile, "humaneval+");
-    const run = await runEvaluateCli([canonicalSamples(tasks, "canonical-plus.jsonl"), "--dataset", "humaneval+", "--sandbox", "docker", "--json"], await docker());
+  it("passes the canonical HumanEval+ solutions with time limits scaled from their own run time", async () => {
+    // All but the three heaviest: their canonical programs take 8-21 s here, and with a fresh
+    // time-limit cache each runs three times (out of the 3 s floor, measured, judged): over a minute
+    // of the suite's time. HumanEval/83 (3-4 s) still goes over the floor and is measured;
+    // `npm run bench:harness` runs all 164.
+    const heaviest = new Set(["HumanEval/15", "HumanEval/130", "HumanEval/139"]);
+    const tasks = (await loadSuiteFile(humanEvalPlusFile, "humaneval+")).filter((task) => !heaviest.has(task.id));
+    const run = await runEvaluateCli([canonicalSamples(tasks, "canonical-plus.jsonl"), "--dataset", "humaneval+", "--allow-partial", "--sandbox", "docker", "--json"], await docker());
     expect(run.error).toBeUndefined();
     const failures = readFileSync(path.join(work, "canonical-plus.jsonl_results.jsonl"), "utf8")
       .trim()
