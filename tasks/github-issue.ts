@@ -1,14 +1,8 @@
 import { Octokit } from "@octokit/rest";
 import { z } from "zod";
 import { KoderzError } from "../src/errors.js";
+import { parseIssueUrl } from "./issue-url.js";
 import { cloneCheckout, localCheckout, type RepoTask } from "./repo-task.js";
-
-/** owner/repo and issue number, from https://github.com/OWNER/REPO/issues/N. */
-export interface IssueRef {
-  owner: string;
-  repo: string;
-  number: number;
-}
 
 export interface GithubIssueOptions {
   url: string;
@@ -28,28 +22,6 @@ const DEFAULT_API = "https://api.github.com";
 const MAX_ISSUE_CHARS = 30_000;
 // For the three API calls together: GitHub answers in well under a second when it answers at all.
 const API_TIMEOUT_MS = 30_000;
-
-const NAME = /^[A-Za-z0-9_.-]+$/;
-
-/** Reads the issue URL; anything else is a usage error saying what an issue URL looks like. */
-export function parseIssueUrl(raw: string, options: { apiBaseUrl?: string } = {}): IssueRef {
-  const usage = (why: string) =>
-    new KoderzError("usage", `${JSON.stringify(raw)} is not a GitHub issue URL: ${why}`, "pass it as https://github.com/OWNER/REPO/issues/NUMBER, or use --repo PATH --issue FILE for a local issue");
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw usage("it is not a URL");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw usage("it must start with https://");
-  // GitHub Enterprise issues live on other hosts; those need GITHUB_API_URL to say where the API is.
-  if (!["github.com", "www.github.com"].includes(url.hostname) && !options.apiBaseUrl) throw usage(`${url.hostname} is not github.com (for GitHub Enterprise set GITHUB_API_URL)`);
-  const [owner, repo, kind, number, ...rest] = url.pathname.split("/").filter(Boolean);
-  if (!owner || !repo || kind !== "issues" || !number || rest.length) throw usage("the path must be /OWNER/REPO/issues/NUMBER");
-  if (!NAME.test(owner) || !NAME.test(repo)) throw usage("the owner or repository name has characters GitHub does not allow");
-  if (!/^[1-9]\d*$/.test(number)) throw usage(`the issue number ${number} is not a positive whole number`);
-  return { owner, repo: repo.replace(/\.git$/, ""), number: Number(number) };
-}
 
 // What koderz reads of GitHub's answers, checked: a proxy or an API change must not crash a run.
 const RepositorySchema = z.object({ full_name: z.string(), clone_url: z.string().min(1), default_branch: z.string().min(1) });

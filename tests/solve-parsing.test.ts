@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseIssueUrl } from "../tasks/github-issue.js";
+import { parseIssueUrl } from "../tasks/issue-url.js";
 import { SweInstanceSchema } from "../tasks/swe-instance.js";
 import { patchedFiles } from "../src/orchestrator/solve/swe-harness.js";
 import { cannotRunReason, commandForTests, detectTestCommand, givenTestCommand, pytestOutcomes, testCounts } from "../src/orchestrator/solve/test-command.js";

@@ -124,3 +124,15 @@ export function parseRange(start: string | undefined, end: string | undefined): 
   return [s, e];
 }
 
+/** --repos only with an instances file. */
+export function checkRepoSuiteFlags(flags: Pick<BenchmarkFlags, "repos" | "suite">): void {
+  if (flags.repos === undefined) return;
+  if (flags.suite === undefined) {
+    throw new KoderzError("usage", "--repos DIR is the folder of clones for a SWE-bench instances suite", "add --suite INSTANCES.jsonl to start a run (a resumed run uses the folder it was started with), or drop --repos");
+  }
+  // A built-in suite's name or a YAML file is a suite of cases; any other file is read as instances.
+  const builtInOrYaml = (!/[\\/]/.test(flags.suite) && !/\.jsonl?(\.gz)?$/i.test(flags.suite)) || /\.ya?ml$/i.test(flags.suite);
+  if (builtInOrYaml) {
+    throw new KoderzError("usage", `--repos DIR is for a suite of SWE-bench instances (a .jsonl or .json file); ${flags.suite} is a suite of cases`, "drop --repos, or pass --suite INSTANCES.jsonl");
+  }
+}

@@ -21,7 +21,6 @@ import { formatCount, formatDollars, formatPercent, renderTable } from "./table.
 /** `koderz benchmark` once its flags are checked: models, dataset, sandbox and the run itself. */
 export async function runBenchmarkAction(start: string | undefined, end: string | undefined, raw: ModelsGivenRaw, modeGiven: boolean): Promise<void> {
   const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
-  checkRepoSuiteFlags(flags);
   const request = flags.suite ? await suiteRunRequest(start, end, flags, modeGiven) : await sessionRequest(start, end, flags);
   if (flags.queue) {
     const { runQueuedBenchmarkCommand } = await import("./benchmark-queue.js");
@@ -93,19 +92,6 @@ async function suiteRunRequest(start: string | undefined, end: string | undefine
   // A path is kept absolute so --resume finds it from any directory; a built-in suite by its name.
   const suiteSource = suite.file.startsWith(builtInSuitesDir()) ? suite.name : suite.file;
   return { ...request, config: { ...request.config, suite: suite.name, suiteSource } };
-}
-
-/** --repos only with an instances file, and only where a repository suite can run. */
-function checkRepoSuiteFlags(flags: BenchmarkFlags): void {
-  if (flags.repos === undefined) return;
-  if (flags.suite === undefined) {
-    throw new KoderzError("usage", "--repos DIR is the folder of clones for a SWE-bench instances suite", "add --suite INSTANCES.jsonl to start a run (a resumed run uses the folder it was started with), or drop --repos");
-  }
-  // A built-in suite's name or a YAML file is a suite of cases; any other file is read as instances.
-  const builtInOrYaml = (!/[\\/]/.test(flags.suite) && !/\.jsonl?(\.gz)?$/i.test(flags.suite)) || /\.ya?ml$/i.test(flags.suite);
-  if (builtInOrYaml) {
-    throw new KoderzError("usage", `--repos DIR is for a suite of SWE-bench instances (a .jsonl or .json file); ${flags.suite} is a suite of cases`, "drop --repos, or pass --suite INSTANCES.jsonl");
-  }
 }
 
 /** `--suite INSTANCES.jsonl --repos DIR [START END]`: SWE-bench instances, each solved as `koderz solve --swe-instance` does. */

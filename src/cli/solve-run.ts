@@ -12,26 +12,17 @@ import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL, openStore } from "../store/index.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { formatDollars } from "./table.js";
-import { checkLadderFlag } from "./benchmark-flags.js";
-import type { SolveFlags } from "./solve-flags.js";
+import type { InputSource, SolveFlags } from "./solve-flags.js";
 
-/** `koderz solve` once its flags are checked. */
-export async function runSolveCommand(issueUrl: string | undefined, flags: SolveFlags): Promise<void> {
+/** `koderz solve` once its flags are checked (checkSolveInputs said where the issue comes from). */
+export async function runSolveCommand(issueUrl: string | undefined, source: InputSource, flags: SolveFlags): Promise<void> {
   const log = (message: string) => process.stderr.write(`${message}\n`);
-  const source = inputSource(issueUrl, flags);
-  if (flags.branch && !flags.apply) throw new KoderzError("usage", "--branch only applies with --apply", "add --apply, or leave out --branch");
-  if (flags.apply && flags.repo === undefined) throw new KoderzError("usage", "--apply needs a local clone to commit on", "pass --repo PATH (a clone of the repository); the patch is always written to results/ as well");
-  // A wrong --ladder is a usage error before any image, container or model is touched.
-  checkLadderFlag(flags);
   const ladder = flags.ladder === undefined ? undefined : parseLadder(flags.ladder, loadModelConfig({ path: flags.config }));
   if (flags.buildImage) {
     const built = await buildWorkspaceImage({ name: flags.image, onProgress: log });
     log(`${built.name} built in ${built.seconds.toFixed(0)} s`);
-    if (source === "none") return;
   }
-  if (source === "none") {
-    throw new KoderzError("usage", "nothing to solve", "pass an issue URL, --repo PATH --issue FILE, or --swe-instance FILE");
-  }
+  if (source === "none") return;
   const request = { ...solveRequest(flags), ...(ladder ? { ladder } : {}) };
   const modelConfig = loadModelConfig({ path: flags.config });
   const store = openStore({ path: flags.db });
@@ -68,21 +59,6 @@ export async function runSolveCommand(issueUrl: string | undefined, flags: Solve
   }
 }
 
-type InputSource = "github" | "swe" | "local" | "none";
-
-/** Exactly one way in: an issue URL, a SWE-bench instance, or a local repository with an issue file. */
-function inputSource(issueUrl: string | undefined, flags: SolveFlags): InputSource {
-  const given = [issueUrl !== undefined && "an issue URL", flags.sweInstance !== undefined && "--swe-instance", flags.issue !== undefined && "--issue"].filter(Boolean);
-  if (given.length > 1) throw new KoderzError("usage", `${given.join(" and ")} cannot be combined`, "pass one of: an issue URL, --swe-instance FILE, or --repo PATH --issue FILE");
-  if (flags.issue !== undefined && flags.repo === undefined) throw new KoderzError("usage", "--issue needs --repo PATH", "e.g. koderz solve --repo . --issue issue.md");
-  if (flags.instanceId !== undefined && flags.sweInstance === undefined) throw new KoderzError("usage", "--instance-id needs --swe-instance FILE", "name the file the instance is in");
-  if (issueUrl !== undefined) return "github";
-  if (flags.sweInstance !== undefined) return "swe";
-  if (flags.issue !== undefined) return "local";
-  if (flags.repo !== undefined) throw new KoderzError("usage", "--repo needs an issue", "add --issue FILE, an issue URL, or --swe-instance FILE");
-  return "none";
-}
-
 function solveRequest(flags: SolveFlags): Omit<SolveRequest, "task" | "modelConfig"> {
   return {
     mode: flags.mode,
@@ -107,7 +83,6 @@ function loadTask(source: Exclude<InputSource, "none">, issueUrl: string | undef
     case "github":
       return loadGithubIssue({ url: issueUrl!, commit: flags.commit, token, apiBaseUrl: process.env.GITHUB_API_URL || undefined, repoPath: flags.repo, ...tests });
     case "swe":
-      if (flags.commit) throw new KoderzError("usage", "--commit does not apply to --swe-instance", "the instance's base_commit is used");
       return loadSweInstance({ file: flags.sweInstance!, instanceId: flags.instanceId, repoPath: flags.repo, token });
     case "local":
       return loadLocalIssue({ repoPath: flags.repo!, issueFile: flags.issue!, commit: flags.commit, ...tests });

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { MODES } from "../../policy/modes-and-agents.js";
 import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark-flags.js";
 import { parseOptions } from "./parse.js";
-import { MAX_TOOL_CALLS_LIMIT, SolveOptions } from "./solve-flags.js";
+import { checkSolveInputs, MAX_TOOL_CALLS_LIMIT, SolveOptions } from "./solve-flags.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -43,8 +43,9 @@ export function registerSolve(program: Command): void {
     .option("--json", "print the report as JSON on stdout")
     .action(async (issueUrl: string | undefined, raw: unknown) => {
       const flags = parseOptions(SolveOptions, raw);
+      const source = checkSolveInputs(issueUrl, flags);
       // Loaded once the flags are checked: a usage error or --help loads no engine.
       const { runSolveCommand } = await import("./solve-run.js");
-      await runSolveCommand(issueUrl, flags);
+      await runSolveCommand(issueUrl, source, flags);
     });
 }

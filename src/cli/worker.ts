@@ -1,11 +1,7 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { openSandbox } from "../../sandbox/select.js";
 import { KoderzError } from "../errors.js";
-import { loadModelConfig } from "../llm/index.js";
-import { parseRateLimit } from "../queue/model-rate-limit.js";
-import { runWorker } from "../queue/queue-worker.js";
-import { isPostgresUrl } from "../store/index.js";
+import { isPostgresUrl } from "../store/postgres-url.js";
 import { parseOptions } from "./parse.js";
 
 const WorkerOptions = z.object({
@@ -35,6 +31,14 @@ export function registerWorker(program: Command): void {
       if (!isPostgresUrl(flags.queue)) {
         throw new KoderzError("usage", `--queue takes a postgres:// URL (got ${flags.queue})`, "e.g. --queue postgres://user:password@db-host:5432/koderz");
       }
+      // Loaded once the flags are checked: a usage error loads no engine.
+      const [{ openSandbox }, { loadModelConfig }, { parseRateLimit }, { runWorker }] = await Promise.all([
+        import("../../sandbox/select.js"),
+        import("../llm/index.js"),
+        import("../queue/model-rate-limit.js"),
+        import("../queue/queue-worker.js"),
+      ]);
+      const rateLimits = flags.rateLimit.map(parseRateLimit);
       const log = (message: string) => process.stderr.write(`${message}\n`);
       // First Ctrl-C (or SIGTERM): take no new job, finish and commit the running ones.
       // Second: stop those too and hand them back to the queue. Third: quit at once.
@@ -62,7 +66,7 @@ export function registerWorker(program: Command): void {
           stopTaking: stopTaking.signal,
           stopRunning: stopRunning.signal,
           exitWhenIdle: flags.exitWhenIdle,
-          rateLimits: flags.rateLimit.map(parseRateLimit),
+          rateLimits,
         });
         log(`worker ${process.pid}: ${stats.committed} committed, ${stats.failed} failed attempts, ${stats.released} handed back`);
       } finally {

@@ -1,5 +1,5 @@
 import type { Store } from "./engine.js";
-import { isPostgresUrl } from "./postgres-engine.js";
+import { isPostgresUrl } from "./postgres-url.js";
 import { PostgresStore } from "./postgres-store.js";
 import { SqliteStore, type OpenStoreOptions } from "./store.js";
 

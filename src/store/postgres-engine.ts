@@ -44,10 +44,6 @@ export function redactedUrl(url: string): string {
   }
 }
 
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
-
 /**
  * The PostgreSQL engine, asynchronous as its driver is. The CLI reaches it through
  * PostgresStore (the synchronous Store interface); the queue worker uses it directly, so that
