@@ -3,7 +3,6 @@ import { loadGithubIssue } from "../../tasks/github-issue.js";
 import { loadLocalIssue } from "../../tasks/local-issue.js";
 import type { RepoTask } from "../../tasks/repo-task.js";
 import { loadSweInstance } from "../../tasks/swe-instance.js";
-import { KoderzError } from "../errors.js";
 import { loadModelConfig } from "../llm/index.js";
 import { parseModelFor } from "../orchestrator/agent-models.js";
 import { parseLadder } from "../orchestrator/ladder.js";
