@@ -261,7 +261,7 @@ export async function requireImage(docker: Docker, image: string): Promise<void>
     throw new KoderzError(
       "sandbox_unavailable",
       `the workspace image ${image} does not exist`,
-      image === WORKSPACE_IMAGE ? "build it with `koderz solve --build-image` (about 3 minutes; needs root and debootstrap)" : `build or load ${image}, or leave out --image to use ${WORKSPACE_IMAGE}`,
+      image === WORKSPACE_IMAGE ? "build it with `koderz solve --build-image` (about 3 minutes; needs root and debootstrap)" : `build or load ${image} (docker build, or docker load), or leave out --image (benchmark: --image-for) to use ${WORKSPACE_IMAGE}`,
     );
   }
 }

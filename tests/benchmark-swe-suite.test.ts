@@ -151,15 +151,17 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     expect(replay.stderr).toContain("1 training tasks, 1 held-out tasks");
   }, 480_000);
 
-  it("--queue: a worker on PostgreSQL solves and grades each instance as the local run did, an instance error included, each committed once", async () => {
+  it("--queue: a worker on PostgreSQL solves and grades each instance as the local run did, in the repository's --image-for image, an instance error included, each committed once", async () => {
     expect(localOutcome, "the local run's test runs first").toHaveLength(2);
     server.reset();
+    // The repository's own environment image: here the workspace image under another name.
+    await connectEngine().getImage(WORKSPACE_IMAGE).tag({ repo: "koderz-test-env", tag: "leadnum" });
     const postgres = await startTestPostgres();
     try {
       const broken = { ...fixture.instance, instance_id: "acme__leadnum-7", test_patch: fixture.testPatch.replaceAll("tests/test_numbers.py", "tests/test_missing.py") };
       const file = path.join(workDir, "queued.jsonl");
       writeFileSync(file, [fixture.instance, broken].map((instance) => JSON.stringify(instance)).join("\n") + "\n");
-      const queued = await koderz(["benchmark", "--suite", file, "--repos", reposDir, "--mode", "standard", "--queue", postgres.url], { cwd: workDir, env });
+      const queued = await koderz(["benchmark", "--suite", file, "--repos", reposDir, "--image-for", "acme/leadnum=koderz-test-env:leadnum", "--mode", "standard", "--queue", postgres.url], { cwd: workDir, env });
       expect(queued.exitCode, queued.stderr).toBe(0);
       expect(queued.stderr).toContain("2 experiments (0 already done, 2 queued)");
       const runId = queued.stdout.trim();
@@ -167,6 +169,7 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
       const worker = await koderz(["worker", "--queue", postgres.url, "--exit-when-idle"], { cwd: workDir, env });
       expect(worker.exitCode, worker.stderr).toBe(0);
       expect(worker.stderr).toContain("2 committed, 0 failed attempts");
+      expect(worker.stderr).toMatch(/\[acme__leadnum-1\] copying [0-9a-f]{12} into a koderz-test-env:leadnum container/);
       const followed = await koderz(["benchmark", "--queue", postgres.url, "--resume", runId, "--follow"], { cwd: workDir, env });
       expect(followed.exitCode, followed.stderr).toBe(0);
       expect(followed.stdout).toMatch(/standard\s+2\s+1\s+50\.0%/);
@@ -185,6 +188,7 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
       }
     } finally {
       await postgres.stop();
+      await connectEngine().getImage("koderz-test-env:leadnum").remove();
     }
   }, 300_000);
 
@@ -202,6 +206,18 @@ describe("koderz benchmark --suite instances.jsonl --repos DIR", () => {
     const noClone = await koderz(["benchmark", "--suite", elsewhere, "--repos", reposDir, "--mode", "fast"], { cwd: workDir, env });
     expect(noClone.exitCode).toBe(1);
     expect(noClone.stderr).toContain(`instance acme__widgets-3 needs a clone of acme/widgets at ${path.join(reposDir, "acme__widgets")}`);
+
+    const noImage = await koderz(["benchmark", "--suite", instancesFile, "--repos", reposDir, "--image-for", "acme/leadnum=koderz-no-such-image"], { cwd: workDir, env });
+    expect(noImage.exitCode).toBe(1);
+    expect(noImage.stderr).toContain("the workspace image koderz-no-such-image does not exist");
+    for (const [value, message] of [
+      ["acme/leadnum", "--image-for acme/leadnum is not OWNER/NAME=IMAGE"],
+      ["acme/widgets=koderz-workspace", `--image-for names acme/widgets, which no instance of ${instancesFile} is in`],
+    ]) {
+      const result = await koderz(["benchmark", "--suite", instancesFile, "--repos", reposDir, "--image-for", value!], { cwd: workDir, env });
+      expect(result.exitCode, value).toBe(2);
+      expect(result.stderr, value).toContain(message);
+    }
 
     const noRepos = await koderz(["benchmark", "--suite", instancesFile], { cwd: workDir, env });
     expect(noRepos.exitCode).toBe(2);

@@ -176,13 +176,18 @@ describe("sanitizing the real GPT-4 samples", () => {
       );
       const changedAt = passing.flatMap((s, i) => (sanitized[i]!.completion !== s.completion ? [i] : []));
       const changed = changedAt.map((i) => passing[i]!);
-      // One harness run for both: the changed sanitized completions, then every wrapped one.
-      const after = await verdicts([...changed, ...passing], [...changedAt.map((i) => sanitized[i]!.completion), ...wrapped.map((r) => r.completion)]);
+      // Likewise a wrapped answer the sanitizer turned back into the completion as given.
+      const newWrappedAt = passing.flatMap((s, i) => (wrapped[i]!.completion !== s.completion ? [i] : []));
+      // One harness run for both: the changed sanitized completions, then the changed wrapped ones.
+      const after = await verdicts(
+        [...changed, ...newWrappedAt.map((i) => passing[i]!)],
+        [...changedAt.map((i) => sanitized[i]!.completion), ...newWrappedAt.map((i) => wrapped[i]!.completion)],
+      );
       const broken = changed.filter((_, i) => !after[i]).map((s) => s.task_id);
-      const brokenWrapped = passing.filter((_, i) => !after[changed.length + i]).map((s) => s.task_id);
+      const brokenWrapped = newWrappedAt.filter((_, k) => !after[changed.length + k]).map((i) => passing[i]!.task_id);
       console.log(
         `${name}: passed raw ${passing.length}/${samples.length}; the sanitizer changed ${changed.length} of them and broke ${broken.length}; ` +
-          `chat-wrapped then sanitized, ${passing.length - brokenWrapped.length} still pass`,
+          `chat-wrapped then sanitized, ${passing.length - brokenWrapped.length} still pass (${passing.length - newWrappedAt.length} came back as given)`,
       );
       expect(broken).toEqual([]);
       expect(brokenWrapped).toEqual([]);

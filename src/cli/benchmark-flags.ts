@@ -34,6 +34,7 @@ export const BenchmarkOptions = ModelOptions.extend({
   dataset: z.string().default("humaneval"),
   suite: z.string().min(1).optional(),
   repos: z.string().min(1).optional(),
+  imageFor: z.array(z.string()).default([]),
   maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
   checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
   concurrency: whole("--concurrency").default(2),
@@ -124,8 +125,12 @@ export function parseRange(start: string | undefined, end: string | undefined): 
   return [s, e];
 }
 
-/** --repos only with an instances file. */
-export function checkRepoSuiteFlags(flags: Pick<BenchmarkFlags, "repos" | "suite">): void {
+/** --repos only with an instances file, and --image-for only with --repos. */
+export function checkRepoSuiteFlags(flags: Pick<BenchmarkFlags, "repos" | "suite" | "imageFor">): void {
+  if (flags.imageFor.length && flags.repos === undefined) {
+    throw new KoderzError("usage", "--image-for names a repository's workspace image for a SWE-bench instances suite", "add --suite INSTANCES.jsonl --repos DIR, or drop --image-for");
+  }
+  parseImageFor(flags.imageFor);
   if (flags.repos === undefined) return;
   if (flags.suite === undefined) {
     throw new KoderzError("usage", "--repos DIR is the folder of clones for a SWE-bench instances suite", "add --suite INSTANCES.jsonl to start a run (a resumed run uses the folder it was started with), or drop --repos");
@@ -135,4 +140,16 @@ export function checkRepoSuiteFlags(flags: Pick<BenchmarkFlags, "repos" | "suite
   if (builtInOrYaml) {
     throw new KoderzError("usage", `--repos DIR is for a suite of SWE-bench instances (a .jsonl or .json file); ${flags.suite} is a suite of cases`, "drop --repos, or pass --suite INSTANCES.jsonl");
   }
+}
+
+/** --image-for OWNER/NAME=IMAGE (repeatable): each repository's workspace image, by repository. */
+export function parseImageFor(values: readonly string[]): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const value of values) {
+    const match = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)=(\S+)$/.exec(value);
+    if (!match) throw new KoderzError("usage", `--image-for ${value} is not OWNER/NAME=IMAGE`, "e.g. --image-for astropy/astropy=swe-env-astropy:5.1");
+    if (images[match[1]!] !== undefined) throw new KoderzError("usage", `--image-for names ${match[1]} twice`, "give each repository one image");
+    images[match[1]!] = match[2]!;
+  }
+  return images;
 }

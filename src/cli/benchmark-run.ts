@@ -11,7 +11,7 @@ import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } fr
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { isSweInstancesFile, readSweSuite } from "../../tasks/swe-suite.js";
-import { BenchmarkOptions, checkPolicyFlags, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
+import { BenchmarkOptions, checkPolicyFlags, parseImageFor, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
@@ -103,7 +103,12 @@ async function repoSuiteRunRequest(start: string | undefined, end: string | unde
   const instances = selectRange(suite.instances.map((instance, index) => ({ id: instance.instance_id, index })), range[0], range[1]);
   const request = newRunRequest({ ...flags, mode }, range, instances.map((instance) => instance.id));
   if (request.kind !== "new") return request;
-  return { ...request, config: { ...request.config, suite: suite.name, suiteSource: suite.file, reposDir: path.resolve(flags.repos!) } };
+  const images = parseImageFor(flags.imageFor);
+  const repositories = new Set(suite.instances.map((instance) => instance.repo));
+  const stray = Object.keys(images).find((repo) => !repositories.has(repo));
+  if (stray) throw new KoderzError("usage", `--image-for names ${stray}, which no instance of ${suite.file} is in`, `name one of its repositories: ${[...repositories].slice(0, 5).join(", ")}`);
+  const config = { ...request.config, suite: suite.name, suiteSource: suite.file, reposDir: path.resolve(flags.repos!) };
+  return { ...request, config: Object.keys(images).length ? { ...config, images } : config };
 }
 
 export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {

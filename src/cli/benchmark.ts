@@ -12,6 +12,7 @@ export function registerBenchmark(program: Command): void {
     .option("--mode <mode>", `${[...BENCHMARK_MODES, "auto"].join(" | ")} (default: the suite's solver, else comparative)`, "comparative")
     .option("--suite <name|path>", "a suite by name (humaneval, humaneval+, coder-rubric, mixed), a suite file, or SWE-bench instances (.jsonl, with --repos); without START END, all its cases")
     .option("--repos <dir>", "with --suite INSTANCES.jsonl (SWE-bench instances): the folder holding a clone of each repository, named OWNER__NAME")
+    .option("--image-for <repo=image>", "with --repos: the workspace image for one repository's instances, with its dependencies installed, e.g. astropy/astropy=swe-env-astropy (repeatable; default koderz-workspace)", (value: string, previous: string[] = []) => [...previous, value])
     .option("--concurrency <n>", "problems in flight at once", "2")
     .option("--resume <run-id>", "continue a stopped run where it left off")
     .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls")

@@ -15,6 +15,8 @@ export const BenchmarkConfigSchema = z.object({
   suiteSource: z.string().optional(),
   /** A repository suite (suiteSource is a SWE-bench instances file): --repos, the folder of clones named OWNER__NAME. */
   reposDir: z.string().optional(),
+  /** --image-for: a repository suite's workspace image per repository (OWNER/NAME); koderz-workspace for the others. */
+  images: z.record(z.string(), z.string()).optional(),
   /** A dataset file given with --dataset; otherwise the suite is found the usual way. */
   datasetPath: z.string().optional(),
   problemRange: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),

@@ -1,4 +1,7 @@
 import path from "node:path";
+import { connectEngine } from "../../sandbox/engine.js";
+import { requireImage } from "../../sandbox/workspace.js";
+import { WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import type { RepoTask } from "../../tasks/repo-task.js";
 import { readSweSuite, sweSuiteTasks } from "../../tasks/swe-suite.js";
 import { KoderzError } from "../errors.js";
@@ -53,6 +56,17 @@ export async function suiteInstances(config: BenchmarkConfig): Promise<Map<strin
   return new Map(tasks.map((task, i) => [task.id, { task, repository: instances[i]!.repo }]));
 }
 
+/** The workspace image an instance is solved in: its repository's --image-for, else koderz-workspace. */
+function imageOf(config: BenchmarkConfig, instance: SuiteInstance): string {
+  return config.images?.[instance.repository] ?? WORKSPACE_IMAGE;
+}
+
+/** Every image the run's instances need is on the engine: checked before the first instance, not at the tenth. */
+export async function requireSuiteImages(config: BenchmarkConfig, instances: ReadonlyMap<string, SuiteInstance>): Promise<void> {
+  const docker = connectEngine();
+  for (const image of new Set([...instances.values()].map((instance) => imageOf(config, instance)))) await requireImage(docker, image);
+}
+
 /**
  * Solves and grades one instance with `koderz solve`'s own session and records it as an
  * experiment of the run. An instance that cannot be worked on here (its tests do not run in the
@@ -67,7 +81,7 @@ export async function solveSuiteInstance(config: BenchmarkConfig, runId: string,
   const log = (message: string) => deps.log(`[${task.id}] ${message}`);
   const experiment = { suite: config.suite, category: repository, tags: ["benchmark_run", `mode:${mode}`, `repo:${repository}`] };
   try {
-    const report = await runSolveSession(solveRequest(config, task, mode, deps.modelConfig), {
+    const report = await runSolveSession({ ...solveRequest(config, task, mode, deps.modelConfig), image: imageOf(config, instance) }, {
       store: deps.store,
       backends: deps.backends,
       // Each instance's patch and report beside the run's summary: results/<run_id>/<instance_id>/.

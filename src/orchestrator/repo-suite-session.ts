@@ -1,8 +1,5 @@
 import path from "node:path";
 import pLimit from "p-limit";
-import { connectEngine } from "../../sandbox/engine.js";
-import { requireImage } from "../../sandbox/workspace.js";
-import { WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import { sweSuitePublicTasks } from "../../tasks/swe-suite.js";
 import type { PublicTask } from "../../tasks/task.js";
 import { writeFileAtomically } from "../output-file.js";
@@ -11,7 +8,7 @@ import { writeRunSummary, type RunRecord, type Store } from "../store/index.js";
 import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
 import type { BenchmarkProgress } from "./benchmark-runner.js";
 import { connectModels } from "./model-backends.js";
-import { solveModeOf, solveSuiteInstance, suiteInstances, type FinishedWork } from "./repo-suite-instance.js";
+import { requireSuiteImages, solveModeOf, solveSuiteInstance, suiteInstances, type FinishedWork } from "./repo-suite-instance.js";
 
 /** What the benchmark session hands over (see benchmark-session.ts, whose SessionDeps this is a part of). */
 export interface RepoSuiteDeps {
@@ -46,7 +43,7 @@ export async function runRepoSuiteSession(planned: { config: BenchmarkConfig; be
   // which answers from the replayed run's log), then the suite, then Docker.
   const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : [mode] });
   const instances = await suiteInstances(config);
-  await requireImage(connectEngine(), WORKSPACE_IMAGE);
+  await requireSuiteImages(config, instances);
 
   const run = planned.begin(config);
   const done = deps.store.completedProblems(run.runId, mode);

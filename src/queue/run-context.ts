@@ -1,7 +1,4 @@
 import type { Sandbox } from "../../sandbox/sandbox.js";
-import { connectEngine } from "../../sandbox/engine.js";
-import { requireImage } from "../../sandbox/workspace.js";
-import { WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import { selectRange } from "../../tasks/load.js";
 import { loadConfiguredTasks } from "../../tasks/suite-file.js";
 import type { Task } from "../../tasks/task.js";
@@ -13,7 +10,7 @@ import type { ModelBackend } from "../llm/types.js";
 import { parseStoredConfig, type BenchmarkConfig } from "../orchestrator/benchmark-config.js";
 import { armsFor, type BenchmarkArm } from "../orchestrator/benchmark-runner.js";
 import { connectModels, preflightJudge } from "../orchestrator/model-backends.js";
-import { solveModeOf, suiteInstances, type SuiteInstance } from "../orchestrator/repo-suite-instance.js";
+import { requireSuiteImages, solveModeOf, suiteInstances, type SuiteInstance } from "../orchestrator/repo-suite-instance.js";
 import { asksJudge } from "../evaluation/scorers/rubric.js";
 import type { RunRecord } from "../store/index.js";
 
@@ -72,7 +69,7 @@ export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Prom
     // As a local repository suite checks before it starts: models, the instances and clones, the workspace image.
     const connected = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes });
     const instances = await suiteInstances(config);
-    await requireImage(connectEngine(), WORKSPACE_IMAGE);
+    await requireSuiteImages(config, instances);
     return { ...common, tasks: new Map(), backends: wrap(connected), hiddenTimeoutSeconds: () => DEFAULT_TIMEOUT_SECONDS, instances };
   }
   const all = await loadConfiguredTasks(config);
