@@ -9,8 +9,10 @@
  *               against the reference on the same plus-tests file. Target ratio <= 0.8.
  *   run()       the sandbox alone on the 164 programs: wall and overhead per problem, the
  *               worker time not spent running programs: (wall x workers - program time) / problems.
+ *   under load  (--load N) HumanEval+ in each sandbox again while N other processes keep a core
+ *               busy each, against its quiet time above. Target <= 1.5x with N = 2.
  * Prints figures; asserts nothing. Options: --repeat N (default 3: best and median shown),
- * --sandbox docker|process (default both), --workers N (default: the host's cores).
+ * --sandbox docker|process (default both), --workers N (default: the host's cores), --load N.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -27,6 +29,7 @@ const args = benchArgs();
 const repeat = Math.max(1, Number(args.get("repeat") ?? 3));
 const workers = Number(args.get("workers") ?? availableParallelism());
 const sandboxes: SandboxName[] = args.has("sandbox") ? [args.get("sandbox") as SandboxName] : ["docker", "process"];
+const busyProcesses = Number(args.get("load") ?? 0);
 const say = (line = ""): void => void process.stdout.write(line + "\n");
 
 const CLI = path.join(REPO_ROOT, "dist/src/cli/main.js");
@@ -38,14 +41,17 @@ say(`koderz bench:harness — 164 canonical solutions, ${workers} workers, ${rep
 say(`load average ${loadavg().map((load) => load.toFixed(1)).join(" ")} on ${availableParallelism()} cores`);
 const scratch = await mkdtemp(path.join(tmpdir(), "koderz-bench-harness-"));
 try {
-  for (const suite of ["humaneval", "humaneval+"] as const) await cliAgainstReference(suite);
+  const quiet = new Map<SandboxName, number>();
+  await cliAgainstReference("humaneval");
+  for (const [name, wall] of await cliAgainstReference("humaneval+")) quiet.set(name, wall);
+  if (busyProcesses > 0) await underLoad(quiet);
   await sandboxAlone();
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }
 
-/** `koderz evaluate` through the CLI against the reference method, alternating, best of `repeat`. */
-async function cliAgainstReference(suite: Suite): Promise<void> {
+/** `koderz evaluate` through the CLI against the reference method, best of `repeat`; koderz's best wall per sandbox. */
+async function cliAgainstReference(suite: Suite): Promise<Map<SandboxName, number>> {
   const problemsFile = path.join(datasetsDir(), SUITE_SOURCES[suite].fileNames[0]);
   const tasks = await loadSuite({ suite, dataset: problemsFile });
   const samples = path.join(scratch, `${suite}-canonical.jsonl`);
@@ -56,23 +62,51 @@ async function cliAgainstReference(suite: Suite): Promise<void> {
   say();
   say(`${suite}: reference method ${seconds(referenceBest)} / ${seconds(median(reference))}`);
   const target = suite === "humaneval" ? 1.0 : 0.8;
+  const best = new Map<SandboxName, number>();
   for (const name of sandboxes) {
-    const walls: number[] = [];
-    let outcome = "";
-    for (let i = 0; i < repeat; i++) {
-      // A fresh cache each time: HumanEval+ calibrates its time limits, and that is part of the run.
-      const cache = await mkdtemp(path.join(scratch, "cache-"));
-      const started = performance.now();
-      const run = await execa("node", [CLI, "evaluate", samples, "--dataset", problemsFile, "--sandbox", name, "--workers", String(workers), "--k", "1", "--json"], {
-        reject: false,
-        env: { KODERZ_CACHE_DIR: cache, KODERZ_SANDBOX_POOL: "2" },
-      });
-      walls.push((performance.now() - started) / 1000);
-      outcome = run.exitCode === 0 ? `pass@1 ${JSON.parse(run.stdout)["pass@1"]}` : `FAILED (exit ${run.exitCode}): ${run.stderr.split("\n").slice(-2).join(" ")}`;
-    }
+    const { walls, outcome } = await koderzEvaluate(suite, name);
     const ratio = Math.min(...walls) / referenceBest;
     const verdict = name === "docker" ? `   (target <= ${target.toFixed(1)}: ${ratio <= target ? "met" : "MISSED"})` : "";
     say(`  ${name.padEnd(8)} koderz evaluate ${seconds(Math.min(...walls))} / ${seconds(median(walls))}   ratio ${ratio.toFixed(2)}   ${outcome}${verdict}`);
+    best.set(name, Math.min(...walls));
+  }
+  return best;
+}
+
+/** `repeat` runs of `koderz evaluate` on a suite's canonical samples, each with a fresh time-limit cache. */
+async function koderzEvaluate(suite: Suite, name: SandboxName): Promise<{ walls: number[]; outcome: string }> {
+  const problemsFile = path.join(datasetsDir(), SUITE_SOURCES[suite].fileNames[0]);
+  const samples = path.join(scratch, `${suite}-canonical.jsonl`);
+  const walls: number[] = [];
+  let outcome = "";
+  for (let i = 0; i < repeat; i++) {
+    // A fresh cache each time: HumanEval+ calibrates its time limits, and that is part of the run.
+    const cache = await mkdtemp(path.join(scratch, "cache-"));
+    const started = performance.now();
+    const run = await execa("node", [CLI, "evaluate", samples, "--dataset", problemsFile, "--sandbox", name, "--workers", String(workers), "--k", "1", "--json"], {
+      reject: false,
+      env: { KODERZ_CACHE_DIR: cache, KODERZ_SANDBOX_POOL: "2" },
+    });
+    walls.push((performance.now() - started) / 1000);
+    outcome = run.exitCode === 0 ? `pass@1 ${JSON.parse(run.stdout)["pass@1"]}` : `FAILED (exit ${run.exitCode}): ${run.stderr.split("\n").slice(-2).join(" ")}`;
+  }
+  return { walls, outcome };
+}
+
+/** HumanEval+ again while --load N processes each spin on a core, against the quiet best of the same run. */
+async function underLoad(quiet: ReadonlyMap<SandboxName, number>): Promise<void> {
+  say();
+  say(`humaneval+ under a load of ${busyProcesses} busy process${busyProcesses === 1 ? "" : "es"} (python3 spinning), against the quiet runs above`);
+  const busy = Array.from({ length: busyProcesses }, () => execa("python3", ["-c", "while True: pass"], { reject: false }));
+  try {
+    for (const name of sandboxes) {
+      const { walls, outcome } = await koderzEvaluate("humaneval+", name);
+      const slowdown = Math.min(...walls) / quiet.get(name)!;
+      say(`  ${name.padEnd(8)} koderz evaluate ${seconds(Math.min(...walls))} / ${seconds(median(walls))}   ${slowdown.toFixed(2)}x the quiet run   ${outcome}   (target <= 1.5x: ${slowdown <= 1.5 ? "met" : "MISSED"})`);
+    }
+  } finally {
+    for (const child of busy) child.kill("SIGKILL");
+    await Promise.all(busy);
   }
 }
 
