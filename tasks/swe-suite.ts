@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { KoderzError } from "../src/errors.js";
 import { readJsonlFile } from "./jsonl.js";
+export { isSweInstancesFile } from "./swe-instances-file.js";
 import { localCheckout, type RepoTask } from "./repo-task.js";
 import { SweInstanceSchema, sweRepoTask, type SweInstance } from "./swe-instance.js";
 import type { PublicTask } from "./task.js";
@@ -23,18 +24,6 @@ export interface SweSuite {
 
 const EACH_INSTANCE = "a SWE-bench instance: instance_id, repo, base_commit, problem_statement, test_patch, FAIL_TO_PASS, PASS_TO_PASS";
 
-/** True for a file `--suite` should read as SWE-bench instances: .jsonl(.gz), or .json holding objects with an instance_id. */
-export function isSweInstancesFile(file: string): boolean {
-  if (/\.jsonl(\.gz)?$/i.test(file)) return true;
-  if (path.extname(file).toLowerCase() !== ".json" || !existsSync(file)) return false;
-  try {
-    const whole: unknown = JSON.parse(readFileSync(file, "utf8"));
-    const first: unknown = Array.isArray(whole) ? whole[0] : whole;
-    return typeof first === "object" && first !== null && "instance_id" in first;
-  } catch {
-    return false;
-  }
-}
 
 /** Reads and checks every instance; a bad one is an error naming the file, the line (or list index) and the field. */
 export async function readSweSuite(file: string): Promise<SweSuite> {

@@ -53,6 +53,26 @@ describe("koderz benchmark: problem ranges", () => {
       expect(run.stderr).toMatch(/START and END must be whole numbers/);
     }
   });
+
+  it("flags that cannot work together are one usage error, with the fix, before any model or dataset is looked at", async () => {
+    const cwd = path.join(work, "conflicts");
+    mkdirSync(cwd);
+    const instances = path.join(cwd, "instances.jsonl");
+    writeFileSync(instances, "{}\n");
+    const cases: [string[], string][] = [
+      [["--resume", "a", "--replay", "b"], "--resume and --replay cannot be combined"],
+      [["--suite", "humaneval", "--resume", "a"], "--suite starts a new run"],
+      [["--suite", instances], "holds SWE-bench instances, which are solved in clones of their repositories"],
+      [["0", "2", "--queue", "mysql://db/koderz"], "--queue takes a postgres:// URL"],
+      [["0", "2", "--queue", "postgres://db/koderz", "--db", "other.db"], "with --queue, the store is the queue's database"],
+      [["0", "2", "--image-for", "acme/x=img"], "--image-for names a repository's workspace image for a SWE-bench instances suite"],
+    ];
+    for (const [args, message] of cases) {
+      const run = await koderz(["benchmark", ...args], { cwd });
+      expect([args, run.exitCode], run.stderr).toEqual([args, 2]);
+      expect(run.stderr).toContain(message);
+    }
+  });
 });
 
 describe("koderz evaluate: a program that floods its output", () => {

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { z } from "zod";
+import { isSweInstancesFile } from "../../tasks/swe-instances-file.js";
 import { KoderzError } from "../errors.js";
+import { isPostgresUrl } from "../store/postgres-url.js";
 import { BENCHMARK_MODES, DEFAULT_SETTINGS } from "../orchestrator/modes.js";
 
 /**
@@ -123,6 +125,23 @@ export function parseRange(start: string | undefined, end: string | undefined): 
     throw new KoderzError("usage", `START and END must be whole numbers with 0 <= START < END (got ${start ?? "nothing"} and ${end ?? "nothing"})`, "e.g. `koderz benchmark 0 164 --mode comparative`, or --resume RUN_ID");
   }
   return [s, e];
+}
+
+/** Combinations of `benchmark` flags that cannot work: usage errors before the run's modules load. */
+export function checkRunFlags(flags: BenchmarkFlags): void {
+  checkPolicyFlags(flags);
+  checkRepoSuiteFlags(flags);
+  if (flags.resume && flags.replay) throw new KoderzError("usage", "--resume and --replay cannot be combined", "resume a stopped run, or replay a recorded one");
+  if (flags.suite !== undefined && (flags.resume || flags.replay)) {
+    throw new KoderzError("usage", "--suite starts a new run; --resume and --replay use the suite the run was started with", "drop --suite");
+  }
+  if (flags.suite !== undefined && flags.repos === undefined && isSweInstancesFile(flags.suite)) {
+    throw new KoderzError("usage", `${flags.suite} holds SWE-bench instances, which are solved in clones of their repositories`, "add --repos DIR: a folder holding a clone of each repository, named OWNER__NAME (e.g. DIR/astropy__astropy)");
+  }
+  if (flags.queue !== undefined) {
+    if (!isPostgresUrl(flags.queue)) throw new KoderzError("usage", `--queue takes a postgres:// URL (got ${flags.queue})`, "e.g. --queue postgres://user:password@db-host:5432/koderz");
+    if (flags.db && flags.db !== flags.queue) throw new KoderzError("usage", "with --queue, the store is the queue's database", "drop --db, or give it the same URL as --queue");
+  }
 }
 
 /** --repos only with an instances file, and --image-for only with --repos. */

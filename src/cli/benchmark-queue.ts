@@ -1,9 +1,8 @@
-import { KoderzError } from "../errors.js";
 import { DEFAULT_LEASE_SECONDS } from "../queue/experiment-queue.js";
 import { enqueueRun } from "../queue/enqueue-run.js";
 import type { SessionRequest } from "../orchestrator/benchmark-session.js";
 import { writePredictions } from "../orchestrator/repo-suite-session.js";
-import { isPostgresUrl, openStore, writeRunSummary, type ArmTotals, type Store } from "../store/index.js";
+import { openStore, writeRunSummary, type ArmTotals, type Store } from "../store/index.js";
 
 export interface QueueFlags {
   queue: string;
@@ -24,12 +23,6 @@ export async function runQueuedBenchmarkCommand(
   flags: QueueFlags,
   render: (runId: string, arms: ArmTotals[]) => string,
 ): Promise<void> {
-  if (!isPostgresUrl(flags.queue)) {
-    throw new KoderzError("usage", `--queue takes a postgres:// URL (got ${flags.queue})`, "e.g. --queue postgres://user:password@db-host:5432/koderz");
-  }
-  if (flags.db && flags.db !== flags.queue) {
-    throw new KoderzError("usage", "with --queue, the store is the queue's database", "drop --db, or give it the same URL as --queue");
-  }
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const store = openStore({ path: flags.queue });
   try {

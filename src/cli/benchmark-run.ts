@@ -10,7 +10,7 @@ import { parseModelFor, type ModelChoice } from "../orchestrator/agent-models.js
 import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } from "../store/index.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
-import { isSweInstancesFile, readSweSuite } from "../../tasks/swe-suite.js";
+import { readSweSuite } from "../../tasks/swe-suite.js";
 import { BenchmarkOptions, checkPolicyFlags, parseImageFor, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
@@ -64,7 +64,6 @@ export function budgetOf(flags: ModelFlags): Budget {
 }
 
 async function sessionRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags): Promise<SessionRequest> {
-  if (flags.resume && flags.replay) throw new KoderzError("usage", "--resume and --replay cannot be combined", "resume a stopped run, or replay a recorded one");
   if (flags.resume) return { kind: "resume", runId: flags.resume };
   if (flags.replay) return { kind: "replay", sourceRunId: flags.replay, tags: extraTags(flags) };
   const range = parseRange(start, end);
@@ -75,11 +74,7 @@ async function sessionRequest(start: string | undefined, end: string | undefined
 
 /** `--suite NAME|PATH [START END]`: a suite file's cases (or its dataset), with its solver's mode unless --mode was given. */
 async function suiteRunRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags, modeGiven: boolean): Promise<SessionRequest> {
-  if (flags.resume || flags.replay) throw new KoderzError("usage", "--suite starts a new run; --resume and --replay use the suite the run was started with", "drop --suite");
   if (flags.repos !== undefined) return repoSuiteRunRequest(start, end, flags, modeGiven);
-  if (isSweInstancesFile(flags.suite!)) {
-    throw new KoderzError("usage", `${flags.suite} holds SWE-bench instances, which are solved in clones of their repositories`, "add --repos DIR: a folder holding a clone of each repository, named OWNER__NAME (e.g. DIR/astropy__astropy)");
-  }
   const suite = await loadSuiteDefinition(flags.suite!, { dataset: flags.dataset === "humaneval" ? undefined : flags.dataset });
   const mode = modeGiven || !suite.solverMode ? flags.mode : parseOptions(BenchmarkOptions.pick({ mode: true }), { mode: suite.solverMode }).mode;
   if (mode === "auto" && suite.tasks.some((task) => task.scoring && task.scoring.scorer !== "tests")) {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { BENCHMARK_MODES } from "../orchestrator/modes.js";
-import { addAgentOptions, BenchmarkOptions, checkPolicyFlags, checkRepoSuiteFlags, parseRange, type ModelsGivenRaw } from "./benchmark-flags.js";
+import { addAgentOptions, BenchmarkOptions, checkRunFlags, parseRange, type ModelsGivenRaw } from "./benchmark-flags.js";
 import { parseOptions } from "./parse.js";
 
 /** `koderz benchmark`: its flags here; the run itself (benchmark-run.ts) loads once they are checked. */
@@ -21,9 +21,7 @@ export function registerBenchmark(program: Command): void {
     .option("--lease-seconds <s>", "--queue: how long a worker may hold a job before another retries it (default 900)");
   addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw & { suite?: string }) => {
     // Flags first: a usage error answers before any model, dataset or sandbox is looked at.
-    const flags = parseOptions(BenchmarkOptions, raw);
-    checkPolicyFlags(flags);
-    checkRepoSuiteFlags(flags);
+    checkRunFlags(parseOptions(BenchmarkOptions, raw));
     const wholeSuite = raw.suite !== undefined && start === undefined && end === undefined;
     if (!raw.resume && !raw.replay && !wholeSuite) parseRange(start, end);
     const { runBenchmarkAction } = await import("./benchmark-run.js");
