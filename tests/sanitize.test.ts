@@ -176,8 +176,10 @@ describe("sanitizing the real GPT-4 samples", () => {
       );
       const changedAt = passing.flatMap((s, i) => (sanitized[i]!.completion !== s.completion ? [i] : []));
       const changed = changedAt.map((i) => passing[i]!);
-      // Likewise a wrapped answer the sanitizer turned back into the completion as given.
-      const newWrappedAt = passing.flatMap((s, i) => (wrapped[i]!.completion !== s.completion ? [i] : []));
+      // Likewise a wrapped answer the sanitizer turned back into the completion as given, up to
+      // blank lines before it and whitespace after it (the same Python program).
+      const bare = (completion: string) => completion.replace(/^\n+/, "").trimEnd();
+      const newWrappedAt = passing.flatMap((s, i) => (bare(wrapped[i]!.completion) !== bare(s.completion) ? [i] : []));
       // One harness run for both: the changed sanitized completions, then the changed wrapped ones.
       const after = await verdicts(
         [...changed, ...newWrappedAt.map((i) => passing[i]!)],
