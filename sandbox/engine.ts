@@ -1,7 +1,7 @@
 import Docker from "dockerode";
+import { SANDBOX_IMAGE } from "./image-names.js";
 
-/** The image every Docker sandbox runs: Python 3 with numpy (built by `koderz sandbox build`). */
-export const SANDBOX_IMAGE = "koderz-sandbox";
+export { SANDBOX_IMAGE };
 
 /** A client for the engine that DOCKER_HOST names, else the local socket. */
 export function connectEngine(): Docker {

@@ -3,17 +3,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { KoderzError } from "../src/errors.js";
+import { WORKSPACE_IMAGE } from "./image-names.js";
+
+export { WORKSPACE_IMAGE };
 
 /**
- * The image `koderz solve` works in: a Debian root file system with what the common test
+ * `koderz solve`'s image (WORKSPACE_IMAGE): a Debian root file system with what the common test
  * runners need (pytest, node's test runner and npm, git for diffs). Built from Debian packages
  * with debootstrap, because no container registry is assumed to be reachable.
  *
  * The debootstrap + import steps are written as one function that takes a package list
  * (`buildDebianImage`), so the sandbox image build can share it when the two are merged.
  */
-export const WORKSPACE_IMAGE = "koderz-workspace";
-
 export const WORKSPACE_PACKAGES = ["python3", "python3-pytest", "git", "nodejs", "ca-certificates"] as const;
 /** npm's dependencies include virtual packages debootstrap's resolver cannot follow; apt installs it afterwards. */
 export const WORKSPACE_APT_PACKAGES = ["npm"] as const;

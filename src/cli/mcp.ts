@@ -1,12 +1,6 @@
 import type { Command } from "commander";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { z } from "zod";
-import { serveHttp } from "../mcp/http.js";
-import { createMcpServer } from "../mcp/server.js";
-import { ReadOnlyStoreAccess } from "../mcp/store-access.js";
-import { resolveDbPath } from "../store/index.js";
 import { parseOptions } from "./parse.js";
-import { interrupted } from "./view.js";
 
 /**
  * `koderz mcp`: the store, read-only, to assistants over the Model Context Protocol. Over
@@ -20,6 +14,15 @@ export function registerMcp(program: Command): void {
     .option("--http <port>", "serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio (0 picks a free port)")
     .action(async (raw: unknown) => {
       const options = parseOptions(McpOptions, raw);
+      // Loaded once the flags are checked: a usage error loads no SDK or store.
+      const [{ StdioServerTransport }, { serveHttp }, { createMcpServer }, { ReadOnlyStoreAccess }, { resolveDbPath }, { interrupted }] = await Promise.all([
+        import("@modelcontextprotocol/sdk/server/stdio.js"),
+        import("../mcp/http.js"),
+        import("../mcp/server.js"),
+        import("../mcp/store-access.js"),
+        import("../store/index.js"),
+        import("./view.js"),
+      ]);
       const access = new ReadOnlyStoreAccess(options.db);
       const version = program.version() ?? "unknown";
       const store = resolveDbPath(options.db);

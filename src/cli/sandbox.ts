@@ -1,10 +1,6 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
-import { buildSandboxImage } from "../../sandbox/image.js";
-import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
-import { ProcessSandbox } from "../../sandbox/process-sandbox.js";
-import { isKoderzError } from "../errors.js";
+import { SANDBOX_IMAGE, WORKSPACE_IMAGE } from "../../sandbox/image-names.js";
 import { parseOptions } from "./parse.js";
 
 const BuildOptions = z.object({ force: z.boolean().default(false), workspace: z.boolean().default(false) });
@@ -21,16 +17,7 @@ export function registerSandboxCommand(program: Command): void {
     .option("--workspace", `also build ${WORKSPACE_IMAGE}, the image \`koderz solve\` runs repositories in (pytest, node, npm, git)`)
     .action(async (raw: unknown) => {
       const options = parseOptions(BuildOptions, raw);
-      const log = (message: string) => process.stderr.write(`sandbox build: ${message}\n`);
-      const built = await buildSandboxImage({ force: options.force, onProgress: log });
-      process.stdout.write(`${built.image}\n`);
-      if (!options.workspace) return;
-      if (!options.force && (await inspectImage(connectEngine(), WORKSPACE_IMAGE))) {
-        log(`${WORKSPACE_IMAGE} exists; --force rebuilds it`);
-      } else {
-        await buildWorkspaceImage({ onProgress: log });
-      }
-      process.stdout.write(`${WORKSPACE_IMAGE}\n`);
+      await (await import("./sandbox-run.js")).buildImages(options);
     });
 
   sandbox
@@ -39,62 +26,6 @@ export function registerSandboxCommand(program: Command): void {
     .option("--json", "print the facts as JSON")
     .action(async (raw: unknown) => {
       const options = parseOptions(StatusOptions, raw);
-      const status = await sandboxStatus();
-      if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-      else process.stdout.write(describeStatus(status));
-      if (!status.docker.ready) process.exitCode = 1;
+      await (await import("./sandbox-run.js")).printStatus(options);
     });
-}
-
-interface SandboxStatus {
-  docker: { engine: string; answers: boolean; image: string; imageId: string | null; imageCreated: string | null; ready: boolean };
-  process: { available: boolean; problem: string | null; privateNetwork: boolean; privatePids: boolean; readOnlyHost: boolean; programUids: boolean };
-}
-
-async function sandboxStatus(): Promise<SandboxStatus> {
-  const docker = connectEngine();
-  const answers = await engineAnswers(docker);
-  const image = answers ? await inspectImage(docker, SANDBOX_IMAGE) : null;
-  const processSide = await ProcessSandbox.open().then(
-    (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
-    (error: unknown) => {
-      if (!isKoderzError(error)) throw error;
-      return { available: false, problem: error.message, privateNetwork: false, privatePids: false, readOnlyHost: false, programUids: false };
-    },
-  );
-  return {
-    docker: {
-      engine: engineAddress(),
-      answers,
-      image: SANDBOX_IMAGE,
-      imageId: image?.id ?? null,
-      imageCreated: image?.created ?? null,
-      ready: answers && image !== null,
-    },
-    process: processSide,
-  };
-}
-
-function describeStatus(status: SandboxStatus): string {
-  const { docker } = status;
-  const lines = [
-    `docker engine (${docker.engine}): ${docker.answers ? "answers" : "does not answer"}`,
-    `image ${docker.image}: ${docker.imageId ? `present (${docker.imageId.slice(7, 19)}, built ${docker.imageCreated})` : docker.answers ? "missing" : "unknown"}`,
-    `docker sandbox: ${docker.ready ? "ready (the default)" : "not ready"}`,
-  ];
-  if (!docker.answers) lines.push("  fix: start the engine (systemctl start docker, or nohup dockerd >/tmp/dockerd.log 2>&1 &)");
-  else if (!docker.imageId) lines.push("  fix: koderz sandbox build");
-  const side = status.process;
-  if (side.available) {
-    const fences = [
-      side.privateNetwork && "no network",
-      side.privatePids && "private pids",
-      side.readOnlyHost && "read-only host files",
-      side.programUids && "programs under uids of their own",
-    ].filter(Boolean);
-    lines.push(`process sandbox: available, weaker isolation (rlimits${fences.length ? `, ${fences.join(", ")}` : ""})`);
-  } else {
-    lines.push(`process sandbox: unavailable (${side.problem})`);
-  }
-  return lines.join("\n") + "\n";
 }

@@ -1,0 +1,80 @@
+import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
+import { buildSandboxImage } from "../../sandbox/image.js";
+import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
+import { ProcessSandbox } from "../../sandbox/process-sandbox.js";
+import { isKoderzError } from "../errors.js";
+
+/** `koderz sandbox build` once its flags are checked. */
+export async function buildImages(options: { force: boolean; workspace: boolean }): Promise<void> {
+  const log = (message: string) => process.stderr.write(`sandbox build: ${message}\n`);
+  const built = await buildSandboxImage({ force: options.force, onProgress: log });
+  process.stdout.write(`${built.image}\n`);
+  if (!options.workspace) return;
+  if (!options.force && (await inspectImage(connectEngine(), WORKSPACE_IMAGE))) {
+    log(`${WORKSPACE_IMAGE} exists; --force rebuilds it`);
+  } else {
+    await buildWorkspaceImage({ onProgress: log });
+  }
+  process.stdout.write(`${WORKSPACE_IMAGE}\n`);
+}
+
+/** `koderz sandbox status`: exit 1 when the Docker sandbox is not ready. */
+export async function printStatus(options: { json: boolean }): Promise<void> {
+  const status = await sandboxStatus();
+  if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  else process.stdout.write(describeStatus(status));
+  if (!status.docker.ready) process.exitCode = 1;
+}
+
+interface SandboxStatus {
+  docker: { engine: string; answers: boolean; image: string; imageId: string | null; imageCreated: string | null; ready: boolean };
+  process: { available: boolean; problem: string | null; privateNetwork: boolean; privatePids: boolean; readOnlyHost: boolean; programUids: boolean };
+}
+
+async function sandboxStatus(): Promise<SandboxStatus> {
+  const docker = connectEngine();
+  const answers = await engineAnswers(docker);
+  const image = answers ? await inspectImage(docker, SANDBOX_IMAGE) : null;
+  const processSide = await ProcessSandbox.open().then(
+    (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
+    (error: unknown) => {
+      if (!isKoderzError(error)) throw error;
+      return { available: false, problem: error.message, privateNetwork: false, privatePids: false, readOnlyHost: false, programUids: false };
+    },
+  );
+  return {
+    docker: {
+      engine: engineAddress(),
+      answers,
+      image: SANDBOX_IMAGE,
+      imageId: image?.id ?? null,
+      imageCreated: image?.created ?? null,
+      ready: answers && image !== null,
+    },
+    process: processSide,
+  };
+}
+
+function describeStatus(status: SandboxStatus): string {
+  const { docker } = status;
+  const lines = [
+    `docker engine (${docker.engine}): ${docker.answers ? "answers" : "does not answer"}`,
+    `image ${docker.image}: ${docker.imageId ? `present (${docker.imageId.slice(7, 19)}, built ${docker.imageCreated})` : docker.answers ? "missing" : "unknown"}`,
+    `docker sandbox: ${docker.ready ? "ready (the default)" : "not ready"}`,
+  ];
+  if (!docker.answers) lines.push("  fix: start the engine (systemctl start docker, or nohup dockerd >/tmp/dockerd.log 2>&1 &)");
+  else if (!docker.imageId) lines.push("  fix: koderz sandbox build");
+  const side = status.process;
+  if (side.available) {
+    const fences = [
+      side.privateNetwork && "no network",
+      side.privatePids && "private pids",
+      side.readOnlyHost && "read-only host files",
+      side.programUids && "programs under uids of their own",
+    ].filter(Boolean);
+    lines.push(`process sandbox: available, weaker isolation (rlimits${fences.length ? `, ${fences.join(", ")}` : ""})`);
+  } else {
+    lines.push(`process sandbox: unavailable (${side.problem})`);
+  }
+  return lines.join("\n") + "\n";
+}
