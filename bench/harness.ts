@@ -52,9 +52,8 @@ try {
 
 /** `koderz evaluate` through the CLI against the reference method, best of `repeat`; koderz's best wall per sandbox. */
 async function cliAgainstReference(suite: Suite): Promise<Map<SandboxName, number>> {
-  const problemsFile = path.join(datasetsDir(), SUITE_SOURCES[suite].fileNames[0]);
+  const { problemsFile, samples } = suiteFiles(suite);
   const tasks = await loadSuite({ suite, dataset: problemsFile });
-  const samples = path.join(scratch, `${suite}-canonical.jsonl`);
   await writeFile(samples, tasks.map((task) => JSON.stringify({ task_id: task.id, completion: task.canonicalSolution })).join("\n") + "\n");
   const reference: number[] = [];
   for (let i = 0; i < repeat; i++) reference.push(await referenceSeconds(problemsFile, samples));
@@ -73,10 +72,14 @@ async function cliAgainstReference(suite: Suite): Promise<Map<SandboxName, numbe
   return best;
 }
 
-/** `repeat` runs of `koderz evaluate` on a suite's canonical samples, each with a fresh time-limit cache. */
+/** A suite's problems file, and where cliAgainstReference writes its canonical samples. */
+function suiteFiles(suite: Suite): { problemsFile: string; samples: string } {
+  return { problemsFile: path.join(datasetsDir(), SUITE_SOURCES[suite].fileNames[0]), samples: path.join(scratch, `${suite}-canonical.jsonl`) };
+}
+
+/** `repeat` runs of `koderz evaluate` on a suite's canonical samples (written by cliAgainstReference), each with a fresh time-limit cache. */
 async function koderzEvaluate(suite: Suite, name: SandboxName): Promise<{ walls: number[]; outcome: string }> {
-  const problemsFile = path.join(datasetsDir(), SUITE_SOURCES[suite].fileNames[0]);
-  const samples = path.join(scratch, `${suite}-canonical.jsonl`);
+  const { problemsFile, samples } = suiteFiles(suite);
   const walls: number[] = [];
   let outcome = "";
   for (let i = 0; i < repeat; i++) {

@@ -139,9 +139,14 @@ export function checkRunFlags(flags: BenchmarkFlags): void {
     throw new KoderzError("usage", `${flags.suite} holds SWE-bench instances, which are solved in clones of their repositories`, "add --repos DIR: a folder holding a clone of each repository, named OWNER__NAME (e.g. DIR/astropy__astropy)");
   }
   if (flags.queue !== undefined) {
-    if (!isPostgresUrl(flags.queue)) throw new KoderzError("usage", `--queue takes a postgres:// URL (got ${flags.queue})`, "e.g. --queue postgres://user:password@db-host:5432/koderz");
+    checkQueueUrl(flags.queue);
     if (flags.db && flags.db !== flags.queue) throw new KoderzError("usage", "with --queue, the store is the queue's database", "drop --db, or give it the same URL as --queue");
   }
+}
+
+/** --queue of `benchmark` and of `worker`: the shared PostgreSQL database. */
+export function checkQueueUrl(url: string): void {
+  if (!isPostgresUrl(url)) throw new KoderzError("usage", `--queue takes a postgres:// URL (got ${url})`, "e.g. --queue postgres://user:password@db-host:5432/koderz");
 }
 
 /** --repos only with an instances file, and --image-for only with --repos. */

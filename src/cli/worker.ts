@@ -1,7 +1,6 @@
 import { Command } from "commander";
 import { z } from "zod";
-import { KoderzError } from "../errors.js";
-import { isPostgresUrl } from "../store/postgres-url.js";
+import { checkQueueUrl } from "./benchmark-flags.js";
 import { parseOptions } from "./parse.js";
 
 const WorkerOptions = z.object({
@@ -28,9 +27,7 @@ export function registerWorker(program: Command): void {
     .option("--exit-when-idle", "stop once no job waits or runs (default: keep waiting for work)")
     .action(async (raw: unknown) => {
       const flags = parseOptions(WorkerOptions, raw);
-      if (!isPostgresUrl(flags.queue)) {
-        throw new KoderzError("usage", `--queue takes a postgres:// URL (got ${flags.queue})`, "e.g. --queue postgres://user:password@db-host:5432/koderz");
-      }
+      checkQueueUrl(flags.queue);
       // Loaded once the flags are checked: a usage error loads no engine.
       const [{ openSandbox }, { loadModelConfig }, { parseRateLimit }, { runWorker }] = await Promise.all([
         import("../../sandbox/select.js"),

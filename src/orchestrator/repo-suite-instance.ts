@@ -8,6 +8,7 @@ import { KoderzError } from "../errors.js";
 import type { ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { experimentIdFor, type Store } from "../store/index.js";
+import { connectModels } from "./model-backends.js";
 import type { BenchmarkConfig } from "./benchmark-config.js";
 import type { FinishedExperiment } from "./benchmark-runner.js";
 import type { ExperimentOutcome } from "./experiment.js";
@@ -30,9 +31,8 @@ export type FinishedWork = Pick<FinishedExperiment, "experimentId" | "arm"> & { 
 export interface InstanceDeps {
   /** Where the experiment is recorded (a queue worker's captures it, to commit with its job). */
   store: Store;
-  /** The run's models, connected and checked once for all its instances. */
+  /** The run's models, connected and checked once for all its instances (prepareSuite). */
   backends: ReadonlyMap<string, ModelBackend>;
-  modelConfig?: ModelConfig;
   resultsDir: string;
   log(message: string): void;
   signal?: AbortSignal;
@@ -56,15 +56,22 @@ export async function suiteInstances(config: BenchmarkConfig): Promise<Map<strin
   return new Map(tasks.map((task, i) => [task.id, { task, repository: instances[i]!.repo }]));
 }
 
+/**
+ * What a repository suite run checks before its first instance, on this machine or on a queue
+ * worker: its models answer (none is asked for a replay, which answers from the replayed run's
+ * log), its instances and their clones are there, and so is every image they are solved in.
+ */
+export async function prepareSuite(config: BenchmarkConfig, modelConfig: ModelConfig | undefined): Promise<{ backends: Map<string, ModelBackend>; instances: Map<string, SuiteInstance> }> {
+  const backends = await connectModels(config, { modelConfig, preflightModes: config.replayOf ? [] : [solveModeOf(config.mode)] });
+  const instances = await suiteInstances(config);
+  const docker = connectEngine();
+  for (const image of new Set([...instances.values()].map((instance) => imageOf(config, instance)))) await requireImage(docker, image);
+  return { backends, instances };
+}
+
 /** The workspace image an instance is solved in: its repository's --image-for, else koderz-workspace. */
 function imageOf(config: BenchmarkConfig, instance: SuiteInstance): string {
   return config.images?.[instance.repository] ?? WORKSPACE_IMAGE;
-}
-
-/** Every image the run's instances need is on the engine: checked before the first instance, not at the tenth. */
-export async function requireSuiteImages(config: BenchmarkConfig, instances: ReadonlyMap<string, SuiteInstance>): Promise<void> {
-  const docker = connectEngine();
-  for (const image of new Set([...instances.values()].map((instance) => imageOf(config, instance)))) await requireImage(docker, image);
 }
 
 /**
@@ -81,7 +88,7 @@ export async function solveSuiteInstance(config: BenchmarkConfig, runId: string,
   const log = (message: string) => deps.log(`[${task.id}] ${message}`);
   const experiment = { suite: config.suite, category: repository, tags: ["benchmark_run", `mode:${mode}`, `repo:${repository}`] };
   try {
-    const report = await runSolveSession({ ...solveRequest(config, task, mode, deps.modelConfig), image: imageOf(config, instance) }, {
+    const report = await runSolveSession(solveRequest(config, instance, mode), {
       store: deps.store,
       backends: deps.backends,
       // Each instance's patch and report beside the run's summary: results/<run_id>/<instance_id>/.
@@ -103,12 +110,13 @@ export async function solveSuiteInstance(config: BenchmarkConfig, runId: string,
   }
 }
 
-function solveRequest(config: BenchmarkConfig, task: RepoTask, mode: SolveMode, modelConfig: ModelConfig | undefined): SolveRequest {
+/** As `koderz solve --swe-instance` would be asked, with the run's models (already connected), budget and image. */
+function solveRequest(config: BenchmarkConfig, instance: SuiteInstance, mode: SolveMode): SolveRequest {
   return {
-    task,
+    task: instance.task,
     mode,
     models: { localModel: config.localModel, frontierModel: config.frontierModel, modelFor: config.modelFor },
-    modelConfig,
+    image: imageOf(config, instance),
     network: false,
     testTimeoutSeconds: TEST_TIMEOUT_SECONDS,
     budget: { ...config.budget, maxToolCalls: MAX_TOOL_CALLS },

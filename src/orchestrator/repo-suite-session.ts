@@ -7,8 +7,7 @@ import type { ModelConfig } from "../llm/index.js";
 import { writeRunSummary, type RunRecord, type Store } from "../store/index.js";
 import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
 import type { BenchmarkProgress } from "./benchmark-runner.js";
-import { connectModels } from "./model-backends.js";
-import { requireSuiteImages, solveModeOf, solveSuiteInstance, suiteInstances, type FinishedWork } from "./repo-suite-instance.js";
+import { prepareSuite, solveModeOf, solveSuiteInstance, type FinishedWork } from "./repo-suite-instance.js";
 
 /** What the benchmark session hands over (see benchmark-session.ts, whose SessionDeps this is a part of). */
 export interface RepoSuiteDeps {
@@ -39,11 +38,8 @@ export interface RepoSuiteResult {
 export async function runRepoSuiteSession(planned: { config: BenchmarkConfig; begin(config: BenchmarkConfig): RunRecord }, deps: RepoSuiteDeps): Promise<RepoSuiteResult> {
   const { config } = planned;
   const mode = solveModeOf(config.mode);
-  // The same checks as any benchmark, before the run is written: models (none for a replay,
-  // which answers from the replayed run's log), then the suite, then Docker.
-  const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes: config.replayOf ? [] : [mode] });
-  const instances = await suiteInstances(config);
-  await requireSuiteImages(config, instances);
+  // The same checks as any benchmark, before the run is written.
+  const { backends, instances } = await prepareSuite(config, deps.modelConfig);
 
   const run = planned.begin(config);
   const done = deps.store.completedProblems(run.runId, mode);
@@ -73,17 +69,14 @@ export async function runRepoSuiteSession(planned: { config: BenchmarkConfig; be
     ),
   );
   const progress: BenchmarkProgress = { total: instances.size, skipped, completed };
-  if (firstError !== undefined) {
-    deps.store.finishRun(run.runId, "failed");
-    writeRunSummary(deps.store, run.runId, deps.resultsDir);
-    deps.log(`predictions for the SWE-bench harness: ${writePredictions(deps.store, run.runId, deps.resultsDir)}`);
-    deps.log(`run ${run.runId} stopped; what finished is saved. Continue it with: koderz benchmark --resume ${run.runId}`);
-    throw firstError;
-  }
-  const status = deps.signal?.aborted ? "interrupted" : "finished";
+  const status = firstError !== undefined ? "failed" : deps.signal?.aborted ? "interrupted" : "finished";
   deps.store.finishRun(run.runId, status);
   const summaryPath = writeRunSummary(deps.store, run.runId, deps.resultsDir);
   deps.log(`predictions for the SWE-bench harness: ${writePredictions(deps.store, run.runId, deps.resultsDir)}`);
+  if (status === "failed") {
+    deps.log(`run ${run.runId} stopped; what finished is saved. Continue it with: koderz benchmark --resume ${run.runId}`);
+    throw firstError;
+  }
   if (status === "interrupted") deps.log(`interrupted; what finished is saved. Continue with: koderz benchmark --resume ${run.runId}`);
   return { run: deps.store.getRun(run.runId), progress, summaryPath, status };
 }

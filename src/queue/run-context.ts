@@ -10,7 +10,7 @@ import type { ModelBackend } from "../llm/types.js";
 import { parseStoredConfig, type BenchmarkConfig } from "../orchestrator/benchmark-config.js";
 import { armsFor, type BenchmarkArm } from "../orchestrator/benchmark-runner.js";
 import { connectModels, preflightJudge } from "../orchestrator/model-backends.js";
-import { requireSuiteImages, solveModeOf, suiteInstances, type SuiteInstance } from "../orchestrator/repo-suite-instance.js";
+import { prepareSuite, solveModeOf, type SuiteInstance } from "../orchestrator/repo-suite-instance.js";
 import { asksJudge } from "../evaluation/scorers/rubric.js";
 import type { RunRecord } from "../store/index.js";
 
@@ -66,11 +66,8 @@ export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Prom
   const preflightModes = config.replayOf ? [] : arms.flatMap((arm) => (arm.mode === "auto" ? [] : [arm.mode]));
   const common = { config, arms: new Map(arms.map((arm) => [arm.arm, arm])) };
   if (config.reposDir !== undefined) {
-    // As a local repository suite checks before it starts: models, the instances and clones, the workspace image.
-    const connected = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes });
-    const instances = await suiteInstances(config);
-    await requireSuiteImages(config, instances);
-    return { ...common, tasks: new Map(), backends: wrap(connected), hiddenTimeoutSeconds: () => DEFAULT_TIMEOUT_SECONDS, instances };
+    const { backends, instances } = await prepareSuite(config, deps.modelConfig);
+    return { ...common, tasks: new Map(), backends: wrap(backends), hiddenTimeoutSeconds: () => DEFAULT_TIMEOUT_SECONDS, instances };
   }
   const all = await loadConfiguredTasks(config);
   const wanted = new Set(config.problemIds);
