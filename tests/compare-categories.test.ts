@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { renderComparison } from "../src/cli/compare.js";
+import { renderComparison } from "../src/cli/compare-action.js";
 import { compareRuns } from "../src/report/compare.js";
 import type { Store } from "../src/store/index.js";
 import { makeExperiment, makeRun, makeSteps, tempStore } from "./fixtures/store-fixtures.js";

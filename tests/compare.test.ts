@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SuccessRate } from "../src/cli/compare.js";
+import { SuccessRate } from "../src/cli/compare-action.js";
 import { compareRuns, gateFailures } from "../src/report/compare.js";
 import { mcnemarExactP, pairedBootstrapInterval } from "../src/report/statistics.js";
 import type { Store } from "../src/store/index.js";

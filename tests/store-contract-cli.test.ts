@@ -58,7 +58,9 @@ describe("results and compare on both engines", () => {
       expect((await runCli(["results", "tag", DEEP_RUN, "nightly", "--db", location])).exitCode).toBe(0);
       expect((await runCli(["results", "stage", DEEP_RUN, "candidate", "--db", location])).exitCode).toBe(0);
     }
-    const listings = await Promise.all(Object.values(locations).map((location) => runCli(["results", "list", "--tags", "nightly", "--json", "--db", location])));
+    // One at a time: in-process runs capture stdout by replacing process.stdout.write.
+    const listings = [];
+    for (const location of Object.values(locations)) listings.push(await runCli(["results", "list", "--tags", "nightly", "--json", "--db", location]));
     expect(JSON.parse(listings[0]!.stdout)).toHaveLength(1);
     expect(listings[1]!.stdout).toEqual(listings[0]!.stdout);
   });

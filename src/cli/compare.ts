@@ -1,13 +1,10 @@
 import type { Command } from "commander";
-import { z } from "zod";
-import { parseOptions } from "./parse.js";
-import { withStore } from "./results.js";
-import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
-import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures, type Comparison } from "../report/compare.js";
+import { DEFAULT_REGRESSION_ALPHA } from "../report/regression-alpha.js";
 
 /**
  * `koderz compare RUN_A RUN_B [RUN_C ...]`: each run against the baseline, problem by
- * problem, with gates for CI. Exit 1 when a gate fails, 2 on bad usage.
+ * problem, with gates for CI. Exit 1 when a gate fails, 2 on bad usage. Its flags here; the
+ * store and the comparison (compare-action.ts) load once they parse.
  */
 export function registerCompare(program: Command): void {
   program
@@ -18,92 +15,5 @@ export function registerCompare(program: Command): void {
     .option("--fail-below <rate>", "exit 1 if any run's success rate is below RATE: 0.8, 80 or 80% (a value of 1 or less is a fraction)")
     .option("--fail-on-regression", `exit 1 if a later run is worse than the baseline with McNemar p < ${DEFAULT_REGRESSION_ALPHA}`)
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
-    .action((references: string[], raw: unknown) => {
-      const options = parseOptions(CompareOptions, raw);
-      const comparison = withStore(options.db, (store) => compareRuns(store, references, { arm: options.arm }));
-      const failures = gateFailures(comparison, { failBelow: options.failBelow, failOnRegression: options.failOnRegression });
-      if (options.json) {
-        const gates = { fail_below: options.failBelow ?? null, fail_on_regression: options.failOnRegression, alpha: DEFAULT_REGRESSION_ALPHA, failures };
-        process.stdout.write(JSON.stringify({ ...comparison, gates }, null, 2) + "\n");
-      } else {
-        process.stdout.write(renderComparison(comparison));
-      }
-      for (const failure of failures) process.stderr.write(`gate failed: ${failure}\n`);
-      if (failures.length > 0) process.exitCode = 1;
-    });
-}
-
-/**
- * A rate typed by a person: "0.8" and "80" and "80%" all mean 80 %. A number of 1 or less
- * without "%" is a fraction (so "1" is 100 %); above 1, or with "%", it is a percent.
- */
-export const SuccessRate = z
-  .string()
-  .trim()
-  .regex(/^\d+(\.\d+)?%?$/, "a rate such as 0.8, 80 or 80%")
-  .transform((text) => {
-    const value = Number.parseFloat(text);
-    return text.endsWith("%") || value > 1 ? value / 100 : value;
-  })
-  .refine((fraction) => fraction <= 1, "a rate is at most 100%");
-
-const CompareOptions = z.object({
-  arm: z.string().min(1).optional(),
-  json: z.boolean().default(false),
-  failBelow: SuccessRate.optional(),
-  failOnRegression: z.boolean().default(false),
-  db: z.string().min(1).optional(),
-});
-
-export function renderComparison(comparison: Comparison): string {
-  const header =
-    `compared on ${comparison.sharedProblems.length} problems; baseline ${comparison.runs[0]!.label}` +
-    (comparison.ordering === "stage" ? " (ordered by stage: baseline first, then by start time)\n" : " (the first run given)\n");
-  const note = comparison.note ? `note: ${comparison.note}\n` : "";
-  const runs = renderTable(
-    ["run", "stage", "solved", "success", "tokens in/out", "cost", "cost/solved"],
-    comparison.runs.map((run) => [
-      run.label,
-      run.stage ?? "",
-      `${run.successes}/${run.problems}`,
-      formatPercent(run.successRate * 100),
-      `${formatCount(run.inputTokens)} / ${formatCount(run.outputTokens)}`,
-      formatDollars(run.costUsd),
-      run.costPerSolved === null ? "-" : formatDollars(run.costPerSolved),
-    ]),
-    ["left", "left", "right", "right", "right", "right", "right"],
-  );
-  if (comparison.pairs.length === 0) return header + note + "\n" + runs;
-  const pairs = renderTable(
-    ["against baseline", "wins", "losses", "ties", "Δ success", "95% CI (bootstrap)", "McNemar p"],
-    comparison.pairs.map((pair) => [
-      pair.candidate,
-      String(pair.wins),
-      String(pair.losses),
-      String(pair.ties),
-      signedPoints(pair.successRateDifference),
-      `[${signedPoints(pair.interval.lower)}, ${signedPoints(pair.interval.upper)}]`,
-      formatP(pair.mcnemarP),
-    ]),
-    ["left", "right", "right", "right", "right", "right", "right"],
-  );
-  return header + note + "\n" + runs + "\n" + pairs + renderCategoryTallies(comparison);
-}
-
-/** Wins, losses and ties per category, for runs over suites with several categories. */
-function renderCategoryTallies(comparison: Comparison): string {
-  const rows = comparison.pairs.flatMap((pair) => (pair.byCategory ?? []).map((c) => [pair.candidate, c.category, String(c.wins), String(c.losses), String(c.ties)]));
-  if (rows.length === 0) return "";
-  return "\nper category\n" + renderTable(["against baseline", "category", "wins", "losses", "ties"], rows, ["left", "left", "right", "right", "right"]);
-}
-
-function signedPoints(fraction: number): string {
-  const points = fraction * 100;
-  // -0.0 would read as a loss.
-  const rounded = Math.abs(points) < 0.05 ? 0 : points;
-  return `${rounded > 0 ? "+" : ""}${rounded.toFixed(1)} pts`;
-}
-
-function formatP(p: number): string {
-  return p < 0.0001 ? p.toExponential(1) : p.toFixed(4);
+    .action(async (references: string[], raw: unknown) => (await import("./compare-action.js")).compareAction(references, raw));
 }

@@ -12,3 +12,16 @@ export function interruptOnCtrlC(message: string, log: (message: string) => void
   process.on("SIGINT", onSigint);
   return { signal: interrupt.signal, dispose: () => process.off("SIGINT", onSigint) };
 }
+
+/** Resolves on the first Ctrl-C (or SIGTERM), and stops listening for both. */
+export function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

@@ -21,7 +21,7 @@ export function registerMcp(program: Command): void {
         import("../mcp/server.js"),
         import("../mcp/store-access.js"),
         import("../store/index.js"),
-        import("./view.js"),
+        import("./interrupt.js"),
       ]);
       const access = new ReadOnlyStoreAccess(options.db);
       const version = program.version() ?? "unknown";

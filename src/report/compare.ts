@@ -1,4 +1,5 @@
 import { KoderzError } from "../errors.js";
+import { DEFAULT_REGRESSION_ALPHA } from "./regression-alpha.js";
 import { compareProblemIds, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import {
   mcnemarExactP,
@@ -173,7 +174,7 @@ export interface GateOptions {
   alpha?: number;
 }
 
-export const DEFAULT_REGRESSION_ALPHA = 0.05;
+export { DEFAULT_REGRESSION_ALPHA };
 
 /**
  * Why a CI gate fails, one sentence per reason; empty when it passes. A regression needs a

@@ -1,0 +1,245 @@
+import { z } from "zod";
+import { renderSuiteFigures } from "./suite-tables.js";
+import { armQuality, renderQualityFigures } from "./quality-figures.js";
+import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
+import { parseOptions } from "./parse.js";
+import { writeFileAtomically } from "../output-file.js";
+import {
+  buildRunSummary,
+  experimentExportRows,
+  openStore,
+  runListing,
+  RUN_KINDS,
+  codeMeasuresOf,
+  toCsv,
+  toJsonl,
+  type RunListing,
+  type Store,
+} from "../store/index.js";
+
+/**
+ * `koderz results list | show | measure | export | tag | stage`, once parsed (results.ts holds
+ * their flags). Data goes to stdout, confirmations to stderr.
+ */
+export function listAction(raw: unknown): void {
+  const options = parseOptions(ListOptions, raw);
+  withStore(options.db, (store) => listRuns(store, options));
+}
+
+export function showAction(runId: string, raw: unknown): void {
+  const options = parseOptions(JsonDbOptions, raw);
+  withStore(options.db, (store) => showRun(store, runId, options.json));
+}
+
+export async function measureAction(runId: string, raw: unknown): Promise<void> {
+  const options = parseOptions(MeasureOptions, raw);
+  // The sandbox and the suites are loaded only when the flags are good.
+  const { measureRun } = await import("./results-measure.js");
+  const store = openStore({ path: options.db, mustExist: true });
+  try {
+    await measureRun(store, runId, options.sandbox, options.resultsDir);
+  } finally {
+    store.close();
+  }
+}
+
+export function exportAction(runId: string, raw: unknown): void {
+  const options = parseOptions(ExportOptions, raw);
+  withStore(options.db, (store) => exportRun(store, runId, options));
+}
+
+export function tagAction(runId: string, tags: string[], raw: unknown): void {
+  const options = parseOptions(DbOptions, raw);
+  withStore(
+    options.db,
+    (store) => {
+      store.addTags(runId, tags);
+      process.stderr.write(`tagged ${runId}: ${tags.join(", ")}\n`);
+    },
+    "write",
+  );
+}
+
+export function stageAction(runId: string, stage: string | undefined, raw: unknown): void {
+  const options = parseOptions(StageOptions.refine((o) => o.clear !== (stage !== undefined), "give either a STAGE or --clear"), raw);
+  const label = options.clear ? undefined : parseOptions(StageLabel, { stage }).stage;
+  withStore(
+    options.db,
+    (store) => {
+      store.setStage(runId, label);
+      process.stderr.write(label ? `${runId}: stage ${label}\n` : `${runId}: stage cleared\n`);
+    },
+    "write",
+  );
+}
+
+// ── options ────────────────────────────────────────────────────────────────────────────────
+
+const DbOptions = z.object({ db: z.string().min(1).optional() });
+const JsonDbOptions = DbOptions.extend({ json: z.boolean().default(false) });
+
+const ListOptions = JsonDbOptions.extend({
+  tags: z
+    .string()
+    .transform((value) => value.split(",").map((tag) => tag.trim()).filter(Boolean))
+    .optional(),
+  model: z.string().min(1).optional(),
+  problem: z.string().min(1).optional(),
+  kind: z.enum(RUN_KINDS).optional(),
+  stage: z.string().min(1).optional(),
+});
+
+const ExportOptions = DbOptions.extend({
+  format: z.enum(["csv", "json", "jsonl"]),
+  output: z.string().min(1).optional(),
+});
+
+const MeasureOptions = DbOptions.extend({ sandbox: z.enum(["docker", "process"]).optional(), resultsDir: z.string().min(1) });
+const StageOptions = DbOptions.extend({ clear: z.boolean().default(false) });
+const StageLabel = z.object({ stage: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a stage is one word: letters, digits, _ . -") });
+
+/**
+ * Commands never create a store here: a wrong --db path is an error, not an empty list. Reading
+ * commands open it read-only, so they work on a store the user may not write and never touch it.
+ */
+export function withStore<T>(db: string | undefined, use: (store: Store) => T, access: "read" | "write" = "read"): T {
+  const store = openStore({ path: db, mustExist: true, readOnly: access === "read" });
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}
+
+// ── list ───────────────────────────────────────────────────────────────────────────────────
+
+function listRuns(store: Store, options: z.infer<typeof ListOptions>): void {
+  const runs = store.listRuns({ tags: options.tags, model: options.model, problem: options.problem, kind: options.kind, stage: options.stage });
+  const listings = runs.map((run) => runListing(run, store.armTotals(run.runId)));
+  if (options.json) {
+    process.stdout.write(JSON.stringify(listings, null, 2) + "\n");
+    return;
+  }
+  if (listings.length === 0) {
+    process.stderr.write("no runs match\n");
+    return;
+  }
+  const table = renderTable(
+    ["run id", "kind", "mode", "stage", "start", "problems", "success", "tokens in/out", "cost"],
+    listings.map((l) => [
+      l.run_id,
+      l.kind,
+      l.mode,
+      l.stage ?? "",
+      shortTime(l.start_time),
+      String(l.problems),
+      successCell(l.arms),
+      `${formatCount(l.input_tokens)} / ${formatCount(l.output_tokens)}`,
+      formatDollars(l.cost),
+    ]),
+    ["left", "left", "left", "left", "left", "right", "left", "right", "right"],
+  );
+  process.stdout.write(table);
+}
+
+/** One arm: its rate; several (a comparative run): each arm named; none yet: a dash. */
+function successCell(arms: RunListing["arms"]): string {
+  if (arms.length === 0) return "-";
+  if (arms.length === 1) return formatPercent(arms[0]!.success_rate);
+  return arms.map((a) => `${a.arm} ${formatPercent(a.success_rate)}`).join(", ");
+}
+
+// ── show ───────────────────────────────────────────────────────────────────────────────────
+
+function showRun(store: Store, runId: string, json: boolean): void {
+  const run = store.getRun(runId);
+  const experiments = store.experiments(runId);
+  // The final code's measures sit next to each verdict; runs recorded before they existed have none.
+  const measured = new Map(experiments.map((e) => [e.experimentId, codeMeasuresOf(e)]));
+  const rows = experimentExportRows(store, runId).map((row) => {
+    const code = measured.get(row.experiment_id);
+    return { ...row, cyclomatic_complexity: code?.cyclomatic ?? null, maintainability_index: code?.maintainability ?? null };
+  });
+  const quality = armQuality(store, run, experiments);
+  if (json) {
+    const listing = runListing(run, store.armTotals(runId));
+    const failedJobs = store.jobFailures(runId);
+    process.stdout.write(
+      JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows, ...(quality.length ? { quality } : {}), ...(failedJobs.length ? { failed_jobs: failedJobs } : {}) }, null, 2) + "\n",
+    );
+    return;
+  }
+  const listing = runListing(run, store.armTotals(runId));
+  const facts: [string, string][] = [
+    ["run", run.runId],
+    ["kind", run.kind],
+    ["mode", run.mode],
+    ["stage", run.stage ?? "-"],
+    ["status", run.status],
+    ["start", run.startTime],
+    ["end", run.endTime ?? "-"],
+    ["tags", run.tags.join(", ") || "-"],
+    ...listing.arms.map(
+      (a): [string, string] => [
+        `arm ${a.arm}`,
+        `${a.successes}/${a.experiments} solved (${formatPercent(a.success_rate)}), ` +
+          `${formatCount(a.input_tokens)} / ${formatCount(a.output_tokens)} tokens, ${formatDollars(a.cost)}`,
+      ],
+    ),
+    // Queued problems that failed on every attempt (shared store): they have no experiment row.
+    ...store.jobFailures(runId).map((f): [string, string] => [`failed ${f.arm}`, `${f.problemId} after ${f.attempts} attempts: ${f.error}`]),
+    ["config", JSON.stringify(run.config)],
+  ];
+  const width = Math.max(...facts.map(([key]) => key.length));
+  process.stdout.write(facts.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n\n");
+  if (rows.length === 0) {
+    process.stdout.write("no experiments yet\n");
+    return;
+  }
+  process.stdout.write(
+    renderTable(
+      ["arm", "problem", "success", "CC", "MI", "iterations", "tokens in/out", "cost", "wall s", "verdict"],
+      rows.map((r) => [
+        r.arm,
+        r.problem_id,
+        r.success ? "yes" : "no",
+        r.cyclomatic_complexity === null ? "-" : String(r.cyclomatic_complexity),
+        r.maintainability_index === null ? "-" : r.maintainability_index.toFixed(1),
+        String(r.iterations),
+        `${formatCount(r.input_tokens)} / ${formatCount(r.output_tokens)}`,
+        formatDollars(r.cost),
+        r.wall_seconds.toFixed(1),
+        oneLine(r.verdict ?? "", 60),
+      ]),
+      ["left", "left", "left", "right", "right", "right", "right", "right", "right", "left"],
+    ),
+  );
+  process.stdout.write(renderSuiteFigures(experiments, typeof run.config.localModel === "string" ? run.config.localModel : undefined));
+  process.stdout.write(renderQualityFigures(quality));
+}
+
+// ── export ─────────────────────────────────────────────────────────────────────────────────
+
+function exportRun(store: Store, runId: string, options: z.infer<typeof ExportOptions>): void {
+  const text =
+    options.format === "json"
+      ? JSON.stringify(buildRunSummary(store, runId), null, 2) + "\n"
+      : options.format === "csv"
+        ? toCsv(experimentExportRows(store, runId))
+        : toJsonl(experimentExportRows(store, runId));
+  if (options.output) {
+    writeFileAtomically(options.output, text);
+    process.stderr.write(`wrote ${options.output}\n`);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
+function shortTime(iso: string): string {
+  return iso.replace("T", " ").slice(0, 19);
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
+}
