@@ -1,11 +1,17 @@
-import Docker from "dockerode";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
 import { SANDBOX_IMAGE } from "./image-names.js";
 
 export { SANDBOX_IMAGE };
 
-/** A client for the engine that DOCKER_HOST names, else the local socket. */
+/**
+ * A client for the engine that DOCKER_HOST names, else the local socket. The client is required
+ * here, not imported at the top: with its gRPC and SSH modules it is some 190 files, which a
+ * command that never talks to Docker (a process-sandbox run, a usage error) does not load.
+ */
 export function connectEngine(): Docker {
-  return new Docker();
+  const DockerClient = createRequire(import.meta.url)("dockerode") as typeof Docker;
+  return new DockerClient();
 }
 
 /** Where the client looks for the engine, for messages. */

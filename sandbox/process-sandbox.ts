@@ -1,13 +1,14 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { KoderzError } from "../src/errors.js";
 import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
 import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.js";
 import { keepTail } from "./runner-session.js";
 import { runnerPath } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
+
+// execa is imported where a process is started: most commands start none, and it is some 100 files to load.
 
 export interface ProcessSandboxOptions {
   /** The interpreter to run; default `python3` from PATH. */
@@ -128,6 +129,7 @@ export class ProcessSandbox implements Sandbox {
 
   /** A confined runner process with a work root of its own, waiting for programs. */
   private async startRunner(workers: number): Promise<StartedRunner> {
+    const { execa } = await import("execa");
     const workRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-"));
     // Programs under their own uids make their own directories in it (sticky: none removes another's).
     if (this.isolation.programUids) await chmod(workRoot, 0o1777);
@@ -167,6 +169,7 @@ export class ProcessSandbox implements Sandbox {
 
 /** The interpreter's real path: a pyenv shim would need the caller's environment to work. */
 async function resolvePython(python: string): Promise<string> {
+  const { execa } = await import("execa");
   const probe = await execa(python, ["-c", "import sys; print(sys.executable)"], { reject: false });
   const executable = String(probe.stdout ?? "").trim();
   if (probe.exitCode !== 0 || !executable) {
@@ -181,6 +184,7 @@ async function resolvePython(python: string): Promise<string> {
 
 /** The first confinement under which Python starts here: namespaces and setpriv may be missing or refused. */
 async function strongestConfinement(python: string): Promise<Confinement> {
+  const { execa } = await import("execa");
   const all = confinements();
   const probeRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-probe-"));
   try {
@@ -200,6 +204,7 @@ const SYSTEM_PYTHON = "/usr/bin/python3";
 
 /** The first interpreter whose standard library a program uid can read (not so under /root). */
 async function firstRunnableByProgramUids(pythons: string[]): Promise<string | undefined> {
+  const { execa } = await import("execa");
   for (const python of pythons) {
     const probe = await execa(
       python,

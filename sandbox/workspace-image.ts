@@ -1,9 +1,10 @@
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { KoderzError } from "../src/errors.js";
 import { WORKSPACE_IMAGE } from "./image-names.js";
+
+// execa is imported where a process is started: most commands start none, and it is some 100 files to load.
 
 export { WORKSPACE_IMAGE };
 
@@ -61,6 +62,7 @@ export function buildWorkspaceImage(options: { name?: string; mirror?: string; o
 
 /** debootstrap --variant=minbase with the packages, then `docker import` of the root file system. */
 export async function buildDebianImage(spec: DebianImageSpec): Promise<BuiltImage> {
+  const { execa } = await import("execa");
   const started = performance.now();
   const say = spec.onProgress ?? (() => undefined);
   await requireTool("debootstrap", "apt-get install -y debootstrap");
@@ -103,6 +105,7 @@ export async function buildDebianImage(spec: DebianImageSpec): Promise<BuiltImag
 }
 
 async function aptInstall(rootfs: string, packages: readonly string[], say: (message: string) => void): Promise<void> {
+  const { execa } = await import("execa");
   say(`apt-get install ${packages.join(", ")}`);
   const resolvConf = path.join(rootfs, "etc/resolv.conf");
   await copyFile("/etc/resolv.conf", resolvConf);
@@ -119,6 +122,7 @@ async function aptInstall(rootfs: string, packages: readonly string[], say: (mes
 }
 
 async function requireTool(command: string, install: string): Promise<void> {
+  const { execa } = await import("execa");
   const found = await execa("sh", ["-c", `command -v ${command}`], { reject: false });
   if (found.exitCode !== 0) throw new KoderzError("sandbox_unavailable", `${command} is not installed`, install);
 }

@@ -1,10 +1,11 @@
 import { PassThrough, Writable, type Duplex } from "node:stream";
 import type Docker from "dockerode";
-import { execa } from "execa";
 import { KoderzError } from "../src/errors.js";
 import { ownerLabels, removeOrphans } from "./container-owner.js";
 import { connectEngine, engineAddress, engineAnswers, inspectImage } from "./engine.js";
 import { WORKSPACE_IMAGE } from "./workspace-image.js";
+
+// execa is imported where a process is started: most commands start none, and it is some 100 files to load.
 
 /**
  * A repository inside a container, for agents that read, edit and run it. The repository is
@@ -271,6 +272,7 @@ export async function requireImage(docker: Docker, image: string): Promise<void>
  * as committed, owned by the container's (non-root) user, /workspace itself included.
  */
 async function copyCommitInto(container: Docker.Container, repoPath: string, commit: string): Promise<void> {
+  const { execa } = await import("execa");
   const archive = execa("git", ["archive", "--format=tar", `--prefix=${WORKSPACE_ROOT.slice(1)}/`, commit], { cwd: repoPath, buffer: { stdout: false, stderr: true }, reject: false });
   const tar = new PassThrough();
   archive.stdout?.pipe(tar);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseDocument } from "yaml";
+import { createRequire } from "node:module";
 import type { z } from "zod";
 import { KoderzError } from "../src/errors.js";
 import { extractVisibleExamples } from "./docstring-examples.js";
@@ -173,6 +173,8 @@ function fieldPath(parts: readonly PropertyKey[]): string {
 }
 
 function parseYaml(file: string, text: string): unknown {
+  // Required here, not imported at the top: only a YAML suite file pays for the parser's 70 files.
+  const { parseDocument } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
   const document = parseDocument(text);
   const problem = document.errors[0];
   if (problem) {

@@ -1,4 +1,4 @@
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import type OpenAI from "openai";
 import type {
   ChatCompletionCreateParamsBase,
   ChatCompletionMessageParam,
@@ -11,6 +11,11 @@ import type { ProviderAnswer, ProviderTransport } from "./managed-backend.js";
 import { parseRetryAfter } from "./resilience.js";
 import { parseToolArguments, serializeToolArguments } from "./tool-arguments.js";
 import type { ChatMessage, ChatRequest, ToolCall, ToolSpec } from "./types.js";
+
+type Sdk = typeof import("openai");
+let sdkLoading: Promise<Sdk> | undefined;
+/** The client library, loaded at the first call: a run on other backends never pays for its 150 files. */
+const loadSdk = (): Promise<Sdk> => (sdkLoading ??= import("openai"));
 
 /** An OpenAI chat-completions server: Moonshot, OpenRouter, Chutes, OpenAI, vLLM, llama.cpp, LM Studio. */
 export interface OpenAICompatibleEndpoint {
@@ -34,15 +39,17 @@ export function openAICompatibleTransport(endpoint: OpenAICompatibleEndpoint): P
     provider: "openai-compatible",
     ...(endpoint.apiKeyEnv ? { apiKeyEnv: endpoint.apiKeyEnv } : {}),
   };
-  const client = new OpenAI({
-    // Local servers take no key, but the client insists on one.
-    apiKey: endpoint.apiKey ?? "no-key",
-    baseURL: endpoint.baseUrl,
-    // One retry policy for koderz: resilience.ts. The client's own would multiply with it.
-    maxRetries: 0,
-    // Our own errors say what failed; the client's console logging would only repeat it.
-    logLevel: "off",
-  });
+  let client: OpenAI | undefined;
+  const clientOf = (sdk: Sdk): OpenAI =>
+    (client ??= new sdk.default({
+      // Local servers take no key, but the client insists on one.
+      apiKey: endpoint.apiKey ?? "no-key",
+      baseURL: endpoint.baseUrl,
+      // One retry policy for koderz: resilience.ts. The client's own would multiply with it.
+      maxRetries: 0,
+      // Our own errors say what failed; the client's console logging would only repeat it.
+      logLevel: "off",
+    }));
 
   function requireKey(): void {
     if (endpoint.apiKeyEnv && !endpoint.apiKey) {
@@ -60,24 +67,26 @@ export function openAICompatibleTransport(endpoint: OpenAICompatibleEndpoint): P
     async send(request: ChatRequest, signal: AbortSignal): Promise<ProviderAnswer> {
       requireKey();
       const params = toWireRequest(endpoint.providerModel, request);
+      const sdk = await loadSdk();
       try {
-        return request.stream ? await streamAnswer(client, params, signal) : await wholeAnswer(client, params, signal);
+        return request.stream ? await streamAnswer(clientOf(sdk), params, signal) : await wholeAnswer(clientOf(sdk), params, signal);
       } catch (error) {
-        throw toCallFailure(error);
+        throw toCallFailure(error, sdk);
       }
     },
 
     async preflight(): Promise<void> {
       requireKey();
       let served: string[];
+      const sdk = await loadSdk();
       try {
-        const page = await client.models.list({ signal: AbortSignal.timeout(endpoint.preflightTimeoutMs ?? 15_000) });
+        const page = await clientOf(sdk).models.list({ signal: AbortSignal.timeout(endpoint.preflightTimeoutMs ?? 15_000) });
         // A list koderz cannot read is no reason to stop: the host answered, which is what matters most.
         served = ModelListSchema.safeParse({ data: page.data }).data?.data.map((model) => model.id) ?? [];
       } catch (error) {
         // Some OpenAI-compatible servers do not implement GET /models; reaching them is enough.
-        if (error instanceof APIError && error.status === 404) return;
-        throw preflightError(error, target);
+        if (error instanceof sdk.APIError && error.status === 404) return;
+        throw preflightError(error, target, sdk);
       }
       if (endpoint.checkModelListed && served.length > 0 && !served.includes(endpoint.providerModel)) {
         throw new KoderzError(
@@ -232,7 +241,7 @@ function parseWire<S extends z.ZodType>(schema: S, raw: unknown, what: string): 
   throw new CallFailure("malformed", `the server's answer is not a ${what} (${got})`);
 }
 
-function toCallFailure(error: unknown): unknown {
+function toCallFailure(error: unknown, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError }: Sdk): unknown {
   if (error instanceof CallFailure || error instanceof KoderzError) return error;
   // withTimeout tells a timeout from the caller's cancel.
   if (isAbortError(error) || error instanceof APIUserAbortError) return error;
@@ -253,7 +262,8 @@ function toCallFailure(error: unknown): unknown {
   return error;
 }
 
-function preflightError(error: unknown, target: CallTarget): KoderzError {
+function preflightError(error: unknown, target: CallTarget, sdk: Sdk): KoderzError {
+  const { APIError } = sdk;
   if (error instanceof KoderzError) return error;
   if (error instanceof APIError && (error.status === 401 || error.status === 403)) {
     return new KoderzError(
@@ -269,7 +279,7 @@ function preflightError(error: unknown, target: CallTarget): KoderzError {
       "the provider may be down: try again later, or check the base URL",
     );
   }
-  const reason = unreachableReason(error);
+  const reason = unreachableReason(error, sdk);
   return new KoderzError(
     "model_unavailable",
     `cannot reach ${target.modelId} at ${target.endpoint}: ${reason}`,
@@ -277,7 +287,7 @@ function preflightError(error: unknown, target: CallTarget): KoderzError {
   );
 }
 
-function unreachableReason(error: unknown): string {
+function unreachableReason(error: unknown, { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError }: Sdk): string {
   if (error instanceof APIConnectionTimeoutError || error instanceof APIUserAbortError || isAbortError(error)) return "no answer in time";
   if (error instanceof APIConnectionError) return describeNetworkError(error.cause ?? error);
   return error instanceof Error ? error.message : String(error);

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import type { Agent } from "../../agents/agent.js";
 import type { ToolOutcome } from "../../agents/tools/tool.js";
 import { connectEngine, engineAddress, engineAnswers, inspectImage } from "../../sandbox/engine.js";
@@ -21,6 +20,8 @@ import type { SolveMode } from "./solve/solve-pipeline.js";
 import { SolveTrajectory } from "./solve/solve-trajectory.js";
 import { givenTestCommand } from "./solve/test-command.js";
 import { WorkspaceTests, type TestRun } from "./solve/workspace-tests.js";
+
+// execa is imported where a process is started: most commands start none, and it is some 100 files to load.
 
 /**
  * The solver of agentic suite cases: the case's files go into a koderz-workspace container and
@@ -115,6 +116,7 @@ class TracedTrajectory extends SolveTrajectory {
  * repository, which Workspace.open copies in as it copies a user's repository for `koderz solve`.
  */
 async function openCaseWorkspace(files: Record<string, string>, signal?: AbortSignal): Promise<Workspace> {
+  const { execa } = await import("execa");
   const dir = await mkdtemp(path.join(tmpdir(), "koderz-case-"));
   try {
     for (const [relative, text] of Object.entries(files)) {

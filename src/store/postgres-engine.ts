@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { KoderzError } from "../errors.js";
 import type { LoggedCall } from "../llm/types.js";
 import type { CallLogOptions } from "./call-log.js";
@@ -60,7 +60,9 @@ export class PgStore {
 
   static async open(url: string, options: { mustExist?: boolean; maxConnections?: number } = {}): Promise<PgStore> {
     const location = redactedUrl(url);
-    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 4 });
+    // Loaded here, not at the top: a run on SQLite never pays for the PostgreSQL client.
+    const { Pool } = (await import("pg")).default;
+    const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 4 });
     // An idle connection dies when the server restarts; the pool drops it and the next query
     // opens a new one, so this event needs no action beyond not crashing the process.
     pool.on("error", () => undefined);

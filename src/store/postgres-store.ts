@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { createSyncFn } from "synckit";
 import { KoderzError } from "../errors.js";
 import type { CallLog, ChatResponse, LoggedCall } from "../llm/types.js";
 import { loggedResponse, type CallLogOptions } from "./call-log.js";
@@ -24,6 +24,8 @@ function threadModule(): string {
 let sendToThread: ((request: ThreadRequest) => ThreadReply) | undefined;
 
 function ask(request: ThreadRequest): unknown {
+  // Required here, not imported at the top: a run on SQLite never loads it.
+  const { createSyncFn } = createRequire(import.meta.url)("synckit") as typeof import("synckit");
   sendToThread ??= createSyncFn<(request: ThreadRequest) => Promise<ThreadReply>>(threadModule());
   const reply = sendToThread(request);
   if (reply.ok) return reply.value;

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { simpleGit } from "simple-git";
-import { execa } from "execa";
 import { KoderzError } from "../../errors.js";
+
+// execa is imported where a process is started: most commands start none, and it is some 100 files to load.
 
 export interface ApplyRequest {
   repoPath: string;
@@ -20,6 +21,7 @@ export interface ApplyRequest {
  * commit must not set off the user's tooling.
  */
 export async function commitOnNewBranch(request: ApplyRequest): Promise<{ branch: string; commit: string }> {
+  const { execa } = await import("execa");
   const git = simpleGit(request.repoPath);
   // Checked again: the branch may have appeared while the agents worked.
   await checkNewBranch(request.repoPath, request.branch);
@@ -51,6 +53,7 @@ export async function commitOnNewBranch(request: ApplyRequest): Promise<{ branch
  * call, so a typo costs nothing.
  */
 export async function checkNewBranch(repoPath: string, branch: string): Promise<void> {
+  const { execa } = await import("execa");
   const valid = await execa("git", ["check-ref-format", "--branch", branch], { cwd: repoPath, reject: false });
   if (valid.exitCode !== 0 || branch.startsWith("-")) throw new KoderzError("usage", `--branch ${branch} is not a valid branch name`, "use letters, digits, / - _ and . (see git check-ref-format)");
   const exists = await execa("git", ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: repoPath, reject: false });
@@ -58,6 +61,7 @@ export async function checkNewBranch(repoPath: string, branch: string): Promise<
 }
 
 async function hasIdentity(cwd: string): Promise<boolean> {
+  const { execa } = await import("execa");
   const email = await execa("git", ["config", "user.email"], { cwd, reject: false });
   return email.exitCode === 0 && email.stdout.trim() !== "";
 }
