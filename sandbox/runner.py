@@ -94,6 +94,11 @@ CALL_PIPE_BYTES = 1 << 20
 # Candidates kept ready per slot: two, so that a batch of a few programs more than the slots (an
 # agent's Tester run) does not wait for a fork and a candidate's set-up after its first programs.
 CANDIDATES_AHEAD = 2
+# Idle this long, the runner has its waiting candidates rehearse (see rehearse()): agents call
+# seconds apart, between model turns, while back-to-back batches (an evaluation, a script) come
+# a few milliseconds apart, and a rehearsal then would only take the CPU from their programs.
+REHEARSE_AFTER_SECONDS = 0.02
+REHEARSE_FRAME = pickle.dumps(("rehearse",), protocol=pickle.HIGHEST_PROTOCOL)
 # A slot's reaper runs with real uid slot uid + this, a uid no program has.
 REAPER_UID_OFFSET = 1000
 # Places a program can leave files in, besides its work dir; emptied of its uid's files after it.
@@ -210,10 +215,9 @@ class Launcher:
         theirs.close()
         self.socket = ours
 
-    def request(self, slot, fds, rehearse):
-        """Asks for a candidate for the slot, handing it (request_r, answer_w, output_w); one
-        told to rehearse takes a program's first faults while it waits (see rehearse())."""
-        socket.send_fds(self.socket, [struct.pack(">I?", slot, rehearse)], list(fds))
+    def request(self, slot, fds):
+        """Asks for a candidate for the slot, handing it (request_r, answer_w, output_w)."""
+        socket.send_fds(self.socket, [struct.pack(">I", slot)], list(fds))
 
     def collect(self):
         """The pid of the candidate asked for first of those not yet collected."""
@@ -267,7 +271,7 @@ def launcher_main(sock, config, uid_base, vsize_bytes):
                 pid = -1
                 failure = error.errno or errno.EIO
             if pid == 0:
-                run_candidate(*fds, *unpack(">I?", data), config, uid_base, vsize_bytes)
+                run_candidate(*fds, *unpack(">I", data), config, uid_base, vsize_bytes)
             for fd in fds:
                 close(fd)
             reply(pack(">qi", pid, 0) if pid > 0 else pack(">qi", 0, failure))
@@ -497,7 +501,9 @@ class Judged:
         self.output_bytes = output_bytes
         self.result = None  # set by the judge thread, last of all it does
         self.timed_out = False
-        self.released = False
+        self.released = False  # its slot's reaper was asked to clean up after it
+        self.reaped = False  # ... and said it has
+        self.reaper_died = False  # a reaper died on it (it should not): a new one was asked once
 
     def add_output(self, data):
         room = self.output_bytes - len(self.output)
@@ -516,8 +522,11 @@ class Runner:
         self.spawned = {slot: deque() for slot in range(self.workers)}  # slot -> candidates waiting for its next programs
         self.spawning = deque()  # (slot, our fds) of each candidate asked of the launcher, in order
         self.spawn_errors = {}  # slot -> why its last candidate could not be started
+        self.unrehearsed = set()  # request_w of each waiting candidate not yet told to rehearse
+        self.idle_since = None  # since when no program runs or waits
         self.judges = {}  # slot -> (its judge thread, the queue of programs it judges)
         self.reapers = {}  # slot -> (done_r, requests_w) of its reaper
+        self.reaping = {}  # slot -> the program its reaper is cleaning up after
         self.pending = deque()
         self.running = {}
         self.input_buffer = bytearray()
@@ -545,9 +554,10 @@ class Runner:
     def loop(self):
         while True:
             self.start_pending()
-            if not self.input_open and not self.pending and not self.running:
+            if not self.input_open and not self.pending and not self.running and not self.reaping:
                 return
             self.spawn_ahead()
+            self.rehearse_when_idle()
             for key, _ in self.selector.select(self.select_timeout()):
                 kind, judged = key.data
                 if kind == "input":
@@ -559,6 +569,8 @@ class Runner:
                         self.collect_spawn()
                     else:  # end of file with nothing asked: the launcher is gone, and spawn() will say so
                         self.selector.unregister(self.launcher.socket)
+                elif kind == "reaped":
+                    self.collect_reap(judged)
                 elif drain(judged.output_fd, judged.output, judged.output_bytes):
                     self.close_output(judged)
             reap_children()  # as a container's first process, orphans are ours to reap
@@ -569,38 +581,70 @@ class Runner:
     def abandon(self):
         for judged in list(self.running.values()):
             self.release(judged)
+        for judged in list(self.reaping.values()):
+            while not judged.reaped:
+                self.collect_reap(judged)  # blocks: we exit once everything is cleaned up
 
     def release(self, judged):
-        """Ends everything of the candidate's slot, leaving the slot clean; its judge then ends."""
+        """Asks the slot's reaper to end everything of the candidate's slot, leaving the slot
+        clean (its judge then ends), and does not wait: the reaper answers through the selector
+        (collect_reap), and the slot is used again only once it has, and its program finished.
+        Meanwhile the main loop emits verdicts and starts programs on the other slots."""
         if judged.released:
             return
         judged.released = True
-        try:
-            self.reap(judged.slot, judged.candidate_pid)
-        except OSError:
-            pass  # the zygote is gone (killed by a program that shares our uid): the next start says so
-
-    def reap(self, slot, pid):
-        """Kills everything that ran under the slot and removes the files it left."""
         for _ in range(2):  # a reaper that died (it should not) is replaced once
-            channel = self.reapers.get(slot) or self.zygote.reaper(slot)
-            self.reapers[slot] = channel
             try:
-                os.write(channel[1], struct.pack(">q", pid))
-                if os.read(channel[0], 1):
-                    reap_children()  # its orphans were ours, as the container's first process
-                    return
+                channel = self.reapers.get(judged.slot) or self.zygote.reaper(judged.slot)
             except OSError:
-                pass
-            del self.reapers[slot]
-            for fd in channel:
-                os.close(fd)
-        raise OSError(errno.EIO, f"the reaper of sandbox slot {slot} keeps dying")
+                break  # the zygote is gone (killed by a program that shares our uid): the next start says so
+            self.reapers[judged.slot] = channel
+            try:
+                os.write(channel[1], struct.pack(">q", judged.candidate_pid))
+            except OSError:
+                self.drop_reaper(judged.slot)
+                continue
+            self.reaping[judged.slot] = judged
+            self.selector.register(channel[0], selectors.EVENT_READ, ("reaped", judged))
+            return
+        self.reaped(judged)  # nobody to clean up after it: as before the reapers, the slot goes on
+
+    def collect_reap(self, judged):
+        """The reaper's answer: the slot is clean (or its reaper died, and a new one is asked)."""
+        channel = self.reapers[judged.slot]
+        self.selector.unregister(channel[0])
+        del self.reaping[judged.slot]
+        try:
+            done = os.read(channel[0], 1)
+        except OSError:
+            done = b""
+        if done:
+            reap_children()  # its orphans were ours, as the container's first process
+            self.reaped(judged)
+            return
+        self.drop_reaper(judged.slot)
+        if judged.reaper_died:
+            self.reaped(judged)  # a reaper that keeps dying: as before the reapers, the slot goes on
+            return
+        judged.reaper_died = True
+        judged.released = False
+        self.release(judged)
+
+    def drop_reaper(self, slot):
+        for fd in self.reapers.pop(slot):
+            os.close(fd)
+
+    def reaped(self, judged):
+        judged.reaped = True
+        if judged.slot not in self.running:  # finished, and now clean: the slot may be used again
+            self.free_slots.append(judged.slot)
 
     def select_timeout(self):
         moments = [judged.deadline for judged in self.running.values() if not judged.timed_out]
         if self.retry_at is not None:
             moments.append(self.retry_at)
+        if self.idle_since is not None and self.unrehearsed:
+            moments.append(self.idle_since + REHEARSE_AFTER_SECONDS)
         if not moments:
             return None
         return max(0.0, min(moments) - time.monotonic())
@@ -665,6 +709,7 @@ class Runner:
 
     def start(self, program, slot):
         candidate_pid, request_w, answer_r, output_r = self.spawned[slot].popleft()
+        self.unrehearsed.discard(request_w)
         judged = Judged(program, slot, candidate_pid, output_r, int(self.config["outputBytes"]))
         os.set_blocking(output_r, False)
         self.selector.register(output_r, selectors.EVENT_READ, ("output", judged))
@@ -695,9 +740,7 @@ class Runner:
                     fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CALL_PIPE_BYTES)
                 except (OSError, AttributeError):
                     pass  # over this user's pipe budget, or an older Python: the default size works
-            # Nothing waiting: the candidate has time to rehearse. With programs queued, the
-            # cores are busy and a rehearsal's faults would only slow the batch down.
-            self.launcher.request(slot, (request_r, answer_w, output_w), rehearse=not self.pending)
+            self.launcher.request(slot, (request_r, answer_w, output_w))
         except OSError as error:
             for fd in pipes:
                 os.close(fd)
@@ -717,18 +760,47 @@ class Runner:
             self.spawn_errors[slot] = error
             return
         self.spawned[slot].append((pid, request_w, answer_r, output_r))
+        self.unrehearsed.add(request_w)
 
     def spawn_ahead(self):
-        """Gives every slot its next CANDIDATES_AHEAD candidates while the slot is busy or idle,
-        so a program starts without waiting for a fork. A waiting candidate is not yet of the
-        slot's uid: cleaning up after the slot's current program does not touch it."""
+        """Gives every slot its next CANDIDATES_AHEAD candidates, so a program starts without
+        waiting for a fork. A waiting candidate is not yet of the slot's uid: cleaning up after
+        the slot's current program does not touch it. Only once no program runs, though: on two
+        cores a fork and a candidate's set-up (some 200 page faults) take the CPU from the
+        programs running and from their verdicts. While programs wait, each slot keeps one
+        candidate ready or on its way, so that a long batch does not wait for a fork after each
+        program."""
         if not self.input_open and not self.pending:
             return
+        if self.running and not self.pending:
+            return
+        ahead = 1 if self.pending else CANDIDATES_AHEAD
         on_the_way = Counter(slot for slot, _ in self.spawning)
         for slot in range(self.workers):
-            while slot not in self.spawn_errors and len(self.spawned[slot]) + on_the_way[slot] < CANDIDATES_AHEAD:
+            while slot not in self.spawn_errors and len(self.spawned[slot]) + on_the_way[slot] < ahead:
                 self.spawn(slot)
                 on_the_way[slot] += 1
+
+    def rehearse_when_idle(self):
+        """Has the waiting candidates rehearse once the runner has been idle a while: a program
+        then starts on a candidate that has taken its first faults (see rehearse()). Told so
+        when they are forked, they rehearsed between back-to-back batches too, where that costs
+        more than it saves (some 100 of the faults are the rehearsal's own). A program arriving
+        meanwhile waits in the candidate's request pipe for the rest of the rehearsal."""
+        if self.pending or self.running or not self.input_open:
+            self.idle_since = None
+            return
+        now = time.monotonic()
+        if self.idle_since is None:
+            self.idle_since = now
+        if not self.unrehearsed or now < self.idle_since + REHEARSE_AFTER_SECONDS:
+            return
+        for request_w in self.unrehearsed:
+            try:
+                write_frame(request_w, REHEARSE_FRAME)  # the pipe is empty: it takes the frame at once
+            except OSError:
+                pass  # the candidate is gone: its program will say so
+        self.unrehearsed.clear()
 
     def close_output(self, judged):
         self.selector.unregister(judged.output_fd)
@@ -754,11 +826,13 @@ class Runner:
         if len(judged.output) >= judged.output_bytes:
             output += f"\n[output cut at {judged.output_bytes} bytes]"
         emit(verdict(judged.program, status_word, result, duration_ms, output))
-        # Before the slot is used again: nothing of this program may be left for the next.
-        self.release(judged)
         if judged.output_fd is not None:
             self.close_output(judged)
-        self.free_slots.append(judged.slot)
+        if judged.reaped:  # at its deadline, and its reaper is done already
+            self.free_slots.append(judged.slot)
+        else:
+            # Before the slot is used again: nothing of this program may be left for the next.
+            self.release(judged)
 
 
 def verdict(program, status, result, duration_ms, output):
@@ -1004,7 +1078,7 @@ class CappedOutput(io.TextIOBase):
         return len(text)
 
 
-def run_candidate(request_r, answer_w, output_w, slot, rehearsing, config, uid_base, vsize_bytes):
+def run_candidate(request_r, answer_w, output_w, slot, config, uid_base, vsize_bytes):
     """In the candidate, just forked by the launcher before its program is known: isolate, then
     serve the judge. Its program's arrival drops it to the slot's uid, directory and limits
     before any of the program runs; the setup before that is off the program's clock. What all
@@ -1033,15 +1107,19 @@ def run_candidate(request_r, answer_w, output_w, slot, rehearsing, config, uid_b
     except BaseException as error:
         answer_with(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
         os._exit(0)
-    if rehearsing:
-        rehearse(slot_workdir(slot, config))
-    serve(request_r, answer_w, lambda timeout: enter_slot(slot, timeout, config, uid_base, vsize_bytes))
+    serve(
+        request_r,
+        answer_w,
+        lambda timeout: enter_slot(slot, timeout, config, uid_base, vsize_bytes),
+        lambda: rehearse(slot_workdir(slot, config)),
+    )
 
 
-# A program's first steps, taken by the candidate while it waits for one: after a fork every page
-# a process first writes is a copy-on-write fault, 15-70 us each on a virtual machine, and running
-# a program's path once (compile, exec, a call, pickling, plain(), the environment and limit calls
-# of enter_slot) takes some 200 of them here, off the program's clock instead of on it.
+# A program's first steps, taken by a candidate while it waits for one, when the runner is idle
+# (Runner.rehearse_when_idle): after a fork every page a process first writes is a copy-on-write
+# fault, 15-70 us each on a virtual machine, and running a program's path once (compile, exec, a
+# call, pickling, plain(), the environment and limit calls of enter_slot) takes some 200 of them
+# here, off the program's clock instead of on it.
 REHEARSAL = """
 import math
 from typing import List
@@ -1093,7 +1171,7 @@ def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
     limit_resources(timeout, config, vsize_bytes)
 
 
-def serve(request_r, answer_w, enter):
+def serve(request_r, answer_w, enter, rehearse_now):
     # Bound before the program runs: a program that rebinds these only breaks its own answers.
     read, answer, exit_now, loads = read_frame, answer_with, os._exit, pickle.loads
     stdout, stderr = sys.stdout, sys.stderr
@@ -1104,6 +1182,10 @@ def serve(request_r, answer_w, enter):
         if payload is None:
             exit_now(0)
         request = loads(payload)
+        if request[0] == "rehearse":
+            if not entered:  # the runner's, sent before any program (and none sends it later)
+                rehearse_now()
+            continue
         if request[0] == "load" and not entered:
             try:
                 enter(request[2])
