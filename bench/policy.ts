@@ -15,7 +15,10 @@
  *    10 000 replay episodes train in < 30 s. --runs ID,... (with --db, --dataset) replays
  *    those stored runs instead.
  * 3. wasm vs cpu speed for this network.
- * Options: --episodes N, --seed N, --seeds N (10), --cost-weight W, --backend
+ * The learned row's escalation threshold is chosen per seed on its training tasks to keep
+ * --success-floor (0.95, the target's; 0: greedy decisions) of the dearest arm's success;
+ * learned-greedy is the same policy without it.
+ * Options: --episodes N, --seed N, --seeds N (10), --cost-weight W, --success-floor F, --backend
  * auto|wasm|cpu|node|node-gpu, --runs, --db, --dataset, --sandbox docker|process (for the
  * one-time import), --skip-synthetic 1, --skip-curve 1.
  */
@@ -34,6 +37,7 @@ import { bestFixedMode, formatComparison } from "../training/compare-controllers
 import { formatPooledTable } from "../training/held-out-table.js";
 import { replayLogHasPrices } from "../training/replay-environment.js";
 import { replayLogFromStore } from "../training/replay-log.js";
+import { describeThresholdChoices } from "../training/escalation-threshold.js";
 import { describeObservationChoices, qualityCostCurve, runReplayStudy } from "../training/replay-study.js";
 import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG, regretGrowth } from "../training/rewards.js";
 import { syntheticExperience, trainAndCompare } from "../training/session.js";
@@ -159,7 +163,9 @@ async function replaySection(): Promise<void> {
   const seeds = Array.from({ length: Number(args.get("seeds") ?? 10) }, (_, i) => seed + i);
   const priced = replayLogHasPrices(log);
   const rewards = priced ? { ...DEFAULT_REWARD_CONFIG, costPerUsd: Number(args.get("cost-weight") ?? DEFAULT_COST_PER_USD) } : DEFAULT_REWARD_CONFIG;
-  const study = await runReplayStudy({ log, seeds, episodes, rewards, heldOutFraction: 0.2 });
+  // The target's own floor: each seed's escalation threshold is chosen on its training tasks to keep 95 %.
+  const successFloor = Number(args.get("success-floor") ?? 0.95);
+  const study = await runReplayStudy({ log, seeds, episodes, rewards, heldOutFraction: 0.2, ...(successFloor > 0 ? { successFloor } : {}) });
   study.policy.dispose();
   const meanSeconds = study.seconds.reduce((a, b) => a + b, 0) / study.seconds.length;
   const meanCpuSeconds = study.cpuSeconds.reduce((a, b) => a + b, 0) / study.cpuSeconds.length;
@@ -168,6 +174,8 @@ async function replaySection(): Promise<void> {
   say(`  cost weight: ${priced ? `${rewards.costPerUsd} reward per US dollar` : `${rewards.lambdaPer1000Tokens} per 1000 tokens (no prices logged)`}`);
   const observationLine = describeObservationChoices(study.observationChoices);
   if (observationLine) say(`  ${observationLine}`);
+  const thresholdLine = successFloor > 0 && study.dearest ? describeThresholdChoices(study.thresholdChoices, successFloor, study.dearest) : null;
+  if (thresholdLine) say(`  ${thresholdLine}`);
   say(formatPooledTable(study.table, "replay environment (real logs)"));
   if (args.get("skip-curve")) return;
   const weights = priced ? [0, 1, 2, 3, 10, 30] : [0, 0.001, 0.01, 0.1];

@@ -12,6 +12,8 @@ import { sampleIndex, type Prng } from "./prng.js";
  */
 export interface DecisionOptions {
   rng?: Prng;
+  /** Greedy only: this escalation threshold instead of the policy's own; null for plain argmax. */
+  escalationThreshold?: number | null;
 }
 
 /** One decision with what training needs to learn from it. */
@@ -39,6 +41,13 @@ export interface Decision {
 export class MetaPolicy {
   /** Task features depend only on the task text; computing them once per task object keeps rollouts cheap. */
   private readonly taskFeatureCache = new WeakMap<PublicTask, Float32Array>();
+  /**
+   * Greedy decisions escalate only when Escalate's probability is at least this (otherwise the
+   * most probable other action): the operating point on the quality-cost curve, calibrated on
+   * the training tasks for a success floor (training/escalation-threshold.ts). Unset: plain
+   * argmax. Sampling (training) ignores it.
+   */
+  escalationThreshold: number | undefined;
 
   constructor(
     readonly featureSpec: FeatureSpec,
@@ -89,7 +98,7 @@ export class MetaPolicy {
       const mask = allowedMask(observation);
       if (!mask.some(Boolean)) throw new Error("decide() was given an observation with no allowed action");
       const probabilities = maskedSoftmax(logits, mask);
-      const index = options.rng ? sampleIndex(probabilities, options.rng) : argmax(probabilities);
+      const index = options.rng ? sampleIndex(probabilities, options.rng) : isMode ? argmax(probabilities) : greedyAgent(probabilities, mask, options.escalationThreshold === undefined ? this.escalationThreshold : (options.escalationThreshold ?? undefined));
       const action: Action = isMode ? { kind: "mode", mode: MODES[index]! } : { kind: "agent", agent: AGENT_CHOICES[index]! };
       return {
         action,
@@ -125,6 +134,15 @@ export function allowedMask(observation: Observation): boolean[] {
   return allowed.kind === "mode"
     ? MODES.map((mode) => allowed.modes.includes(mode))
     : AGENT_CHOICES.map((agent) => allowed.agents.includes(agent));
+}
+
+const ESCALATE = AGENT_CHOICES.indexOf("Escalate");
+
+/** The most probable allowed agent choice, but Escalate only at or above the threshold (when one is set). */
+function greedyAgent(probabilities: Float64Array, mask: readonly boolean[], threshold: number | undefined): number {
+  if (threshold === undefined || !mask[ESCALATE]) return argmax(probabilities);
+  if (probabilities[ESCALATE]! >= threshold) return ESCALATE;
+  return argmax(Float64Array.from(probabilities, (p, i) => (i === ESCALATE || !mask[i] ? -1 : p)));
 }
 
 /** Softmax over the allowed entries only, in float64 so greedy ties and sampling are exact. */

@@ -53,6 +53,10 @@ export const trainingMetadataSchema = z.object({
   trainedAt: z.string(),
   runs: z.array(z.string()).optional(),
   note: z.string().optional(),
+  /** Escalate only at or above this probability (MetaPolicy.escalationThreshold), calibrated on the training tasks for `successFloor`. */
+  escalationThreshold: z.number().min(0).max(1).optional(),
+  /** The share of the dearest arm's success the threshold was chosen to keep. */
+  successFloor: z.number().gt(0).max(1).optional(),
   /** Headline evaluation figures (e.g. fraction of oracle return), for `koderz report`. */
   summary: z.record(z.string(), z.number()).optional(),
 });
@@ -121,7 +125,9 @@ export async function loadPolicy(file: string, options: { backend?: BackendChoic
   const content = parsePolicyFile(text, file);
   await useBackend(options.backend ?? "auto");
   const network = PolicyNetwork.fromWeights(content.architecture, content.weights);
-  return { policy: new MetaPolicy(content.featureSpec, network), training: content.training };
+  const policy = new MetaPolicy(content.featureSpec, network);
+  policy.escalationThreshold = content.training.escalationThreshold;
+  return { policy, training: content.training };
 }
 
 /** Validates a policy file's text completely; throws KoderzError("policy_file") saying what is wrong. */

@@ -81,6 +81,21 @@ describe("policy files", () => {
     loaded.dispose();
   });
 
+  it("keep the escalation threshold they were calibrated with, and then escalate only at or above it", async () => {
+    const policy = MetaPolicy.initialise(16, { taskText: false });
+    const file = path.join(directory, "calibrated.json");
+    await savePolicy(file, policy, { ...training, env: "replay", synthetic: false, escalationThreshold: 0.9, successFloor: 0.95 });
+    const { policy: loaded } = await loadPolicy(file, { backend: "cpu" });
+    expect(loaded.escalationThreshold).toBe(0.9);
+    // An untrained network is near uniform: never 90 % sure of Escalate, so where it may escalate it does not.
+    const sampled = (await sampleObservations(policy, 10)).find((o) => o.allowed.kind === "agent")!;
+    const observation: Observation = { ...sampled, allowed: { kind: "agent", agents: ["Stop", "Escalate"] } };
+    expect(loaded.decide([observation])[0]!.action).toEqual({ kind: "agent", agent: "Stop" });
+    expect(loaded.decide([observation], { escalationThreshold: 0 })[0]!.action).toEqual({ kind: "agent", agent: "Escalate" });
+    policy.dispose();
+    loaded.dispose();
+  });
+
   it("decide the same way every time for the same input (greedy is deterministic)", () => {
     const policy = MetaPolicy.initialise(12);
     const task = { id: "t", prompt: "def f(x):\n    \"\"\" double x \"\"\"\n", entryPoint: "f", visibleExamples: [] };

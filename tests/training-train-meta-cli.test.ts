@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { THRESHOLD_GRID } from "../training/escalation-threshold.js";
 import { parsePolicyFile } from "../policy/policy-file.js";
 import { parseMetricLines } from "../training/metrics.js";
 import { openStore } from "../src/store/index.js";
@@ -36,6 +37,12 @@ describe("koderz train-meta", () => {
     const backend = await koderz(["train-meta", "--backend", "gpu"], { cwd });
     expect(backend.exitCode).toBe(2);
     expect(backend.stderr).toMatch(/--backend: must be one of auto, wasm, cpu, node, node-gpu/);
+    const floorOutside = await koderz(["train-meta", "--success-floor", "0.9"], { cwd });
+    expect(floorOutside.exitCode).toBe(2);
+    expect(floorOutside.stderr).toMatch(/--success-floor is for --env replay/);
+    const floorTooHigh = await koderz(["train-meta", "--env", "replay", "--runs", "x", "--success-floor", "1.5"], { cwd });
+    expect(floorTooHigh.exitCode).toBe(2);
+    expect(floorTooHigh.stderr).toMatch(/--success-floor: must be a share of the dearest arm's success/);
   });
 
   it("trains on the synthetic environment and writes the policy, checkpoints, metrics and a labelled table", async () => {
@@ -82,7 +89,7 @@ describe("koderz train-meta", () => {
     } finally {
       store.close();
     }
-    const run = await koderz(["train-meta", "--env", "replay", "--runs", runId, "--db", db, "--episodes", "200", "--out", "replay.json", "--backend", "cpu"], { cwd });
+    const run = await koderz(["train-meta", "--env", "replay", "--runs", runId, "--db", db, "--episodes", "200", "--out", "replay.json", "--backend", "cpu", "--success-floor", "0.9"], { cwd });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/replay of logged runs: 8 training tasks, 2 held-out tasks/);
     // Five seeds by default, each its own split by task: 5 x 2 held-out episodes per controller.
@@ -95,7 +102,12 @@ describe("koderz train-meta", () => {
     expect(run.stdout).not.toMatch(/^always-standard /m);
     expect(run.stdout).not.toMatch(/SYNTHETIC/);
     const policy = parsePolicyFile(await readFile(path.join(cwd, "replay.json"), "utf8"), "replay.json");
-    expect(policy.training).toMatchObject({ env: "replay", synthetic: false, runs: [runId] });
+    expect(policy.training).toMatchObject({ env: "replay", synthetic: false, runs: [runId], successFloor: 0.9 });
+    // --success-floor: each seed's escalation threshold was chosen on its training tasks, the
+    // table shows the policy with and without it, and the policy file keeps the first seed's.
+    expect(run.stdout).toMatch(/^escalation threshold, chosen per seed on its training tasks for a success floor of 90\.0% of always-deep's: /m);
+    expect(run.stdout).toMatch(/^learned-greedy /m);
+    expect(THRESHOLD_GRID).toContain(policy.training.escalationThreshold);
 
     const unknown = await koderz(["train-meta", "--env", "replay", "--runs", "bench_00000000_20250101_000000", "--db", db], { cwd });
     expect(unknown.exitCode).toBe(1);

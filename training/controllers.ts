@@ -68,12 +68,17 @@ export function randomController(seed: number): Controller {
   };
 }
 
-/** The learned policy: greedy by default, sampling from a seeded generator when `sampleSeed` is given. */
-export function policyController(policy: MetaPolicy, options: { name?: string; sampleSeed?: number } = {}): Controller {
+/**
+ * The learned policy: greedy by default, sampling from a seeded generator when `sampleSeed` is
+ * given. Greedy decisions use the policy's escalation threshold unless `escalationThreshold`
+ * says another (null: plain argmax).
+ */
+export function policyController(policy: MetaPolicy, options: { name?: string; sampleSeed?: number; escalationThreshold?: number | null } = {}): Controller {
   const rng = options.sampleSeed === undefined ? undefined : createPrng(options.sampleSeed);
+  const decision = { rng, ...(options.escalationThreshold !== undefined ? { escalationThreshold: options.escalationThreshold } : {}) };
   return {
     name: options.name ?? "learned",
-    act: (observations) => policy.decide(observations, { rng }).map((decision) => decision.action),
+    act: (observations) => policy.decide(observations, decision).map((choice) => choice.action),
   };
 }
 

@@ -6,6 +6,7 @@ import { poolHeldOut, type PooledTable, type SeedEpisodes } from "./held-out-tab
 import { createReplayEnvironments, replayLadder } from "./replay-environment.js";
 import { splitReplayLogByTask, type ReplayLog } from "./replay-log.js";
 import { chooseTaskText, type ObservationChoice } from "./observation-choice.js";
+import { calibrateEscalationThreshold, type ThresholdChoice } from "./escalation-threshold.js";
 import { costUnitOf, type RewardConfig } from "./rewards.js";
 import { trainMetaPolicy, type PpoSettings, type TrainResult } from "./train.js";
 
@@ -23,6 +24,12 @@ export interface ReplayStudyOptions {
   episodes: number;
   rewards: RewardConfig;
   heldOutFraction: number;
+  /**
+   * Keep at least this share of the dearest arm's success and pay as little as possible: each
+   * seed's policy gets the escalation threshold that does so on its training tasks
+   * (escalation-threshold.ts). Unset: greedy decisions.
+   */
+  successFloor?: number;
   settings?: Partial<PpoSettings>;
   /** Called after each seed's training, e.g. for progress. */
   onSeed?: (seed: number, result: TrainResult) => void | Promise<void>;
@@ -44,6 +51,10 @@ export interface ReplayStudy {
   cpuSeconds: number[];
   /** Each seed's choice of observation, made on its training split; empty when settings.taskText was given. */
   observationChoices: ObservationChoice[];
+  /** Each seed's escalation threshold, chosen on its training split; empty without a success floor. */
+  thresholdChoices: ThresholdChoice[];
+  /** The dearest arm logged on every task, which a success floor is a share of; undefined when none is. */
+  dearest: Mode | undefined;
 }
 
 /**
@@ -62,6 +73,9 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
   const seconds: number[] = [];
   const cpuSeconds: number[] = [];
   const observationChoices: ObservationChoice[] = [];
+  const thresholdChoices: ThresholdChoice[] = [];
+  const dearest = [...ladder].reverse().find((mode) => fixedModes.includes(mode));
+  if (options.successFloor !== undefined && !dearest) throw new Error("a success floor needs an arm logged on every task to be a share of");
   let kept: { policy: MetaPolicy; result: TrainResult } | null = null;
   for (const seed of options.seeds) {
     const { training, heldOut } = splitReplayLogByTask(options.log, options.heldOutFraction, seed);
@@ -83,10 +97,20 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
     });
     seconds.push(result.seconds);
     cpuSeconds.push(result.cpuSeconds);
+    if (options.successFloor !== undefined) {
+      const choice = await calibrateEscalationThreshold({ policy: result.policy, training, seed, rewards: options.rewards, ladder, dearest: dearest!, successFloor: options.successFloor });
+      result.policy.escalationThreshold = choice.threshold;
+      thresholdChoices.push(choice);
+    }
     await options.onSeed?.(seed, result);
     perSeed.push(
       await playControllers(
-        [policyController(result.policy), ...baselineControllers(seed, fixedModes)],
+        [
+          policyController(result.policy),
+          // With a floor, the uncalibrated policy too: what the threshold bought.
+          ...(options.successFloor !== undefined ? [policyController(result.policy, { name: "learned-greedy", escalationThreshold: null })] : []),
+          ...baselineControllers(seed, fixedModes),
+        ],
         () => createReplayEnvironments(heldOut.length, heldOut, seed, options.rewards, ladder),
         1,
       ),
@@ -103,6 +127,8 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
     seconds,
     cpuSeconds,
     observationChoices,
+    thresholdChoices,
+    dearest,
   };
 }
 

@@ -28,6 +28,7 @@ export const TrainMetaOptions = ModelOptions.extend({
     .transform((text) => text.split(",").map((w) => Number(w.trim())))
     .refine((weights) => weights.length > 0 && weights.every((w) => Number.isFinite(w) && w >= 0), "must be comma-separated cost weights >= 0, e.g. 0,1,3,10")
     .optional(),
+  successFloor: z.coerce.number().gt(0, "must be a share of the dearest arm's success, above 0 and at most 1, e.g. 0.95").max(1, "must be a share of the dearest arm's success, above 0 and at most 1, e.g. 0.95").optional(),
   checkpointEvery: z.coerce.number().int().nonnegative("must be a whole number >= 0").default(2_000),
   evalEpisodes: z.coerce.number().int().positive("must be at least 1").default(2_000),
   policy: z.string().min(1).optional(),

@@ -10,6 +10,7 @@ import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../traini
 import { formatPooledTable } from "../../training/held-out-table.js";
 import { replayLogHasPrices } from "../../training/replay-environment.js";
 import { replayLogFromStore, splitReplayLogByTask, type ReplayLog } from "../../training/replay-log.js";
+import { describeThresholdChoices } from "../../training/escalation-threshold.js";
 import { describeObservationChoices, qualityCostCurve, runReplayStudy } from "../../training/replay-study.js";
 import { DEFAULT_REWARD_CONFIG, regretGrowth, type RewardConfig } from "../../training/rewards.js";
 import { compareOnHeldOut, liveExperience, syntheticExperience, trainOnExperience, type ExperienceSource } from "../../training/session.js";
@@ -208,6 +209,7 @@ async function replayStudyAndReport(options: Options, replayLog: ReplayLog, toke
       episodes: options.episodes,
       rewards,
       heldOutFraction: options.heldOut,
+      ...(options.successFloor !== undefined ? { successFloor: options.successFloor } : {}),
       onEpisode: (line) => metrics.write(line),
       onUpdate: (line) => {
         metrics.write(line);
@@ -231,7 +233,8 @@ async function replayStudyAndReport(options: Options, replayLog: ReplayLog, toke
   const summary: Record<string, number> = { learnedSuccess: learned.success.mean, learnedCostPerTask: learned.costPerTask.mean };
   if (learned.successOfDearest !== null) summary.successOfDearest = learned.successOfDearest;
   if (learned.costOfDearest !== null) summary.costOfDearest = learned.costOfDearest;
-  const training = { ...metadata(options, experience, backend, study.firstResult.episodes), ...(priced ? { costPerUsd: options.costWeight } : {}), summary };
+  const calibrated = study.policy.escalationThreshold !== undefined ? { escalationThreshold: study.policy.escalationThreshold, successFloor: options.successFloor } : {};
+  const training = { ...metadata(options, experience, backend, study.firstResult.episodes), ...(priced ? { costPerUsd: options.costWeight } : {}), ...calibrated, summary };
   await savePolicy(options.out, study.policy, training);
   study.policy.dispose();
   log(`ladder, cheapest first by logged cost: ${study.ladder.join(" -> ")}`);
@@ -239,8 +242,9 @@ async function replayStudyAndReport(options: Options, replayLog: ReplayLog, toke
   const costLine = priced ? `cost weight: ${options.costWeight} reward per US dollar` : `cost weight: ${options.lambda} per 1000 tokens (no prices logged)`;
   const curveLines = curve ? ["quality-cost curve of the learned policy (held-out, pooled): cost weight, success, cost per task", ...curve.map((p) => `  ${String(p.costWeight).padStart(6)}  ${(100 * p.success).toFixed(1).padStart(5)}%  ${p.costPerTask.toFixed(5)}`)] : [];
   const observationLine = describeObservationChoices(study.observationChoices);
-  const text = [formatPooledTable(study.table, "replay environment"), costLine, ...(observationLine ? [observationLine] : []), ...curveLines].join("\n");
-  process.stdout.write((options.json ? JSON.stringify({ ...study.table, ladder: study.ladder, curve: curve ?? null }, null, 2) : text) + "\n");
+  const thresholdLine = options.successFloor !== undefined ? describeThresholdChoices(study.thresholdChoices, options.successFloor, study.dearest!) : null;
+  const text = [formatPooledTable(study.table, "replay environment"), costLine, ...[observationLine, thresholdLine].filter((line) => line !== null), ...curveLines].join("\n");
+  process.stdout.write((options.json ? JSON.stringify({ ...study.table, ladder: study.ladder, curve: curve ?? null, escalationThresholds: study.thresholdChoices }, null, 2) : text) + "\n");
 }
 
 function parseArmModes(values: readonly string[]): Record<string, Mode> {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
+import { KoderzError } from "../errors.js";
 import { BACKEND_CHOICES } from "../../policy/backend-choices.js";
 import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG } from "../../training/rewards.js";
 import { addModelOptions } from "./benchmark-flags.js";
@@ -34,12 +35,16 @@ export function registerTrainMetaCommand(program: Command): void {
     .option("--cost-weight <value>", "replay and live: cost penalty, reward lost per US dollar spent", String(DEFAULT_COST_PER_USD))
     .option("--seeds <n>", "replay: seeds pooled in the held-out table, each its own split by task and training run", "5")
     .option("--curve <weights>", "replay: also the quality-cost curve, one training per cost weight, e.g. 0,1,3,10,30")
+    .option("--success-floor <share>", "replay: keep at least this share of the dearest arm's success (e.g. 0.95) and pay as little as possible: the escalation threshold is chosen for it on the training tasks and saved with the policy")
     .option("--checkpoint-every <episodes>", "write <out>.ep<N>.json every N episodes (0: only the final file)", "2000")
     .option("--eval-episodes <n>", "synthetic: held-out episodes for the comparison", "2000")
     .option("--json", "print the comparison as JSON instead of a table");
   // live: the same model, budget and sandbox flags as `koderz benchmark`.
   addModelOptions(command).action(async (raw: unknown) => {
     const options = parseOptions(TrainMetaOptions, raw);
+    if (options.successFloor !== undefined && options.env !== "replay") {
+      throw new KoderzError("usage", "--success-floor is for --env replay", "it chooses the escalation threshold on the logged runs' training tasks: add --env replay --runs ID,...");
+    }
     // Loaded once the flags are checked: a usage error or --help does not load TensorFlow.js.
     const { runTrainMeta } = await import("./train-meta-run.js");
     await runTrainMeta(options);
