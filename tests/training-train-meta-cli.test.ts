@@ -105,7 +105,7 @@ describe("koderz train-meta", () => {
     expect(policy.training).toMatchObject({ env: "replay", synthetic: false, runs: [runId], successFloor: 0.9 });
     // --success-floor: each seed's escalation threshold was chosen on its training tasks, the
     // table shows the policy with and without it, and the policy file keeps the first seed's.
-    expect(run.stdout).toMatch(/^escalation threshold, chosen per seed on its training tasks for a success floor of 90\.0% of always-deep's: /m);
+    expect(run.stdout).toMatch(/^escalation threshold, chosen per seed on its training tasks \(4-fold\) for a success floor of 90\.0% of always-deep's: /m);
     expect(run.stdout).toMatch(/^learned-greedy /m);
     expect(THRESHOLD_GRID).toContain(policy.training.escalationThreshold);
 

@@ -6,7 +6,7 @@ import { poolHeldOut, type PooledTable, type SeedEpisodes } from "./held-out-tab
 import { createReplayEnvironments, replayLadder } from "./replay-environment.js";
 import { splitReplayLogByTask, type ReplayLog } from "./replay-log.js";
 import { chooseTaskText, type ObservationChoice } from "./observation-choice.js";
-import { calibrateEscalationThreshold, type ThresholdChoice } from "./escalation-threshold.js";
+import { chooseThreshold, thresholdCurve, type ThresholdChoice } from "./escalation-threshold.js";
 import { costUnitOf, type RewardConfig } from "./rewards.js";
 import { trainMetaPolicy, type PpoSettings, type TrainResult } from "./train.js";
 
@@ -97,8 +97,10 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
     });
     seconds.push(result.seconds);
     cpuSeconds.push(result.cpuSeconds);
-    if (options.successFloor !== undefined) {
-      const choice = await calibrateEscalationThreshold({ policy: result.policy, training, seed, rewards: options.rewards, ladder, dearest: dearest!, successFloor: options.successFloor });
+    // A threshold is measured out of sample on the training tasks: with fewer than two there is no other task to measure on, and decisions stay greedy.
+    if (options.successFloor !== undefined && training.length >= 2) {
+      const curve = await thresholdCurve({ training, seed, episodes: options.episodes, rewards: options.rewards, ladder, dearest: dearest!, settings });
+      const choice = chooseThreshold(curve, options.successFloor);
       result.policy.escalationThreshold = choice.threshold;
       thresholdChoices.push(choice);
     }
