@@ -88,6 +88,7 @@ export class MetaPolicy {
     if (observations.length === 0) return [];
     const rows = observations.map((o) => this.features(o));
     const out = this.network.run(rows);
+    const threshold = options.escalationThreshold === undefined ? this.escalationThreshold : (options.escalationThreshold ?? undefined);
     const modeWidth = MODES.length;
     const agentWidth = AGENT_CHOICES.length;
     return observations.map((observation, r) => {
@@ -98,7 +99,7 @@ export class MetaPolicy {
       const mask = allowedMask(observation);
       if (!mask.some(Boolean)) throw new Error("decide() was given an observation with no allowed action");
       const probabilities = maskedSoftmax(logits, mask);
-      const index = options.rng ? sampleIndex(probabilities, options.rng) : isMode ? argmax(probabilities) : greedyAgent(probabilities, mask, options.escalationThreshold === undefined ? this.escalationThreshold : (options.escalationThreshold ?? undefined));
+      const index = options.rng ? sampleIndex(probabilities, options.rng) : isMode ? argmax(probabilities) : greedyAgent(probabilities, mask, threshold);
       const action: Action = isMode ? { kind: "mode", mode: MODES[index]! } : { kind: "agent", agent: AGENT_CHOICES[index]! };
       return {
         action,

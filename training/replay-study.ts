@@ -1,4 +1,5 @@
 import { MODES, type Mode } from "../policy/actions.js";
+import { KoderzError } from "../src/errors.js";
 import type { MetaPolicy } from "../policy/meta-policy.js";
 import { baselineControllers, policyController } from "./controllers.js";
 import { playControllers } from "./compare-controllers.js";
@@ -75,7 +76,9 @@ export async function runReplayStudy(options: ReplayStudyOptions): Promise<Repla
   const observationChoices: ObservationChoice[] = [];
   const thresholdChoices: ThresholdChoice[] = [];
   const dearest = [...ladder].reverse().find((mode) => fixedModes.includes(mode));
-  if (options.successFloor !== undefined && !dearest) throw new Error("a success floor needs an arm logged on every task to be a share of");
+  if (options.successFloor !== undefined && !dearest) {
+    throw new KoderzError("bad_input", "--success-floor is a share of an arm's success, and no arm of these runs was logged on every task", "replay runs that cover the same tasks, or leave out --success-floor");
+  }
   let kept: { policy: MetaPolicy; result: TrainResult } | null = null;
   for (const seed of options.seeds) {
     const { training, heldOut } = splitReplayLogByTask(options.log, options.heldOutFraction, seed);
