@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Agent } from "../agents/agent.js";
@@ -29,6 +29,9 @@ let server: ScriptedModelServer;
 let workDir: string;
 let repo: FixtureRepo;
 let policy: string;
+/** The same policy, told to climb at every rung's end that allows it, and never to. */
+let climbing: string;
+let staying: string;
 const env = { MOONSHOT_API_KEY: "test-key" };
 
 beforeAll(async () => {
@@ -38,6 +41,15 @@ beforeAll(async () => {
   policy = path.join(workDir, "policy.json");
   const trained = await koderz(["train-meta", "--episodes", "20", "--eval-episodes", "10", "--checkpoint-every", "0", "--out", policy], { cwd: workDir, env });
   expect(trained.exitCode, trained.stderr).toBe(0);
+  // Whether to climb is the policy's decision: an escalation threshold of 0 always escalates, 1 never does (a 20-episode network is never certain).
+  const withThreshold = (threshold: number, name: string): string => {
+    const file = JSON.parse(readFileSync(policy, "utf8")) as { training: Record<string, unknown> };
+    file.training.escalationThreshold = threshold;
+    writeFileSync(path.join(workDir, name), JSON.stringify(file));
+    return path.join(workDir, name);
+  };
+  climbing = withThreshold(0, "climbing.json");
+  staying = withThreshold(1, "staying.json");
 }, 300_000);
 
 afterAll(async () => {
@@ -46,20 +58,27 @@ afterAll(async () => {
 
 const roleOf = (chat: ReceivedChat) => /You are the (\w+)/.exec(chat.messages[0]?.content ?? "")?.[1];
 
+/** Every agent but the cheap Coder and Debugger answers as a competent team; the cheap Coder's edit fails the tests, and kimi-k2's Coder fixes it. */
+function scriptCheapRungWrong(): void {
+  const strongTeam = teamScript({ fix: { file: PYTHON_BUG.file, search: WRONG, replace: PYTHON_BUG.fix.replace } });
+  server.reset();
+  server.setScript((chat, index) => {
+    if (chat.model !== CHEAP) return strongTeam.script(chat, index);
+    const role = roleOf(chat);
+    const turn = chat.messages.filter((m) => m.role === "assistant").length;
+    if (role === "Coder" && turn === 0) return { toolCalls: [{ id: "wrong_edit", name: "edit", arguments: { path: PYTHON_BUG.file, search: PYTHON_BUG.fix.search, replace: WRONG } }] };
+    return { text: role === "Coder" ? "Split on double spaces; done." : "Nothing to change." };
+  });
+}
+
+const ladderArgs = (policyFile: string): string[] =>
+  ["solve", "--repo", repo.dir, "--issue", repo.issueFile, "--mode", "auto", "--policy", policyFile, "--ladder", `Coder=ollama:${CHEAP},kimi-k2`, "--fail-to-pass", PYTHON_BUG.failingTest, "--pass-to-pass", PYTHON_BUG.passingTest, "--json"];
+
 describe("koderz solve --mode auto --ladder", () => {
   it("escalates when the cheap rung leaves the tests failing, and the stronger Coder starts from that change and its failures", async () => {
     // Every agent but the cheap Coder and Debugger answers as a competent team; kimi-k2's Coder fixes the cheap rung's edit.
-    const strongTeam = teamScript({ fix: { file: PYTHON_BUG.file, search: WRONG, replace: PYTHON_BUG.fix.replace } });
-    server.reset();
-    server.setScript((chat, index) => {
-      if (chat.model !== CHEAP) return strongTeam.script(chat, index);
-      const role = roleOf(chat);
-      const turn = chat.messages.filter((m) => m.role === "assistant").length;
-      if (role === "Coder" && turn === 0) return { toolCalls: [{ id: "wrong_edit", name: "edit", arguments: { path: PYTHON_BUG.file, search: PYTHON_BUG.fix.search, replace: WRONG } }] };
-      return { text: role === "Coder" ? "Split on double spaces; done." : "Nothing to change." };
-    });
-    const ladder = `Coder=ollama:${CHEAP},kimi-k2`;
-    const args = ["solve", "--repo", repo.dir, "--issue", repo.issueFile, "--mode", "auto", "--policy", policy, "--ladder", ladder, "--fail-to-pass", PYTHON_BUG.failingTest, "--pass-to-pass", PYTHON_BUG.passingTest, "--json"];
+    scriptCheapRungWrong();
+    const args = ladderArgs(climbing);
     const result = await koderz(args, { cwd: workDir, env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain("escalating to Coder=kimi-k2");
@@ -93,6 +112,19 @@ describe("koderz solve --mode auto --ladder", () => {
     } finally {
       store.close();
     }
+  }, 300_000);
+
+  it("climbs only when the policy says so: a policy that stops keeps the cheap rung's failing change and pays for no dearer rung", async () => {
+    scriptCheapRungWrong();
+    const result = await koderz(ladderArgs(staying), { cwd: workDir, env });
+    // Unresolved: exit 1, with the report.
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain("the policy stops on rung 1");
+    const report = JSON.parse(result.stdout) as SolveReport;
+    expect(report.success).toBe(false);
+    expect(report.ladder).toMatchObject({ escalations: 0 });
+    expect(report.ladder!.climbed).toHaveLength(1);
+    expect(server.chatRequests.filter((chat) => chat.model === STRONG && roleOf(chat) === "Coder")).toHaveLength(0);
   }, 300_000);
 
   it.each([

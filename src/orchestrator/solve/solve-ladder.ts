@@ -13,8 +13,9 @@ import type { SolveContext, SolveMode, SolveOutcome } from "./solve-pipeline.js"
  * ends with the repository's tests failing (or no change at all) and a rung is left, the next
  * rung takes over the same workspace: the change so far stays in place, and the next Coder is
  * shown it with its test report, as the benchmark's escalated Coder is shown the best candidate.
- * A rung whose tests pass ends the climb, so the dearer rungs are paid for only where the cheap
- * one failed (the FrugalGPT cascade; the policy chooses where to start).
+ * Whether to climb is the policy's decision (`decide`, with --mode auto: it sees the tests, the
+ * rung and the spend); without one, a rung whose tests pass ends the climb, so the dearer rungs
+ * are paid for only where the cheap one failed (the FrugalGPT cascade).
  */
 export interface LadderPlan {
   ladder: Ladder;
@@ -23,6 +24,23 @@ export interface LadderPlan {
   /** The backend (logged with the run) for a model a rung names. */
   backend(model: string): ModelBackend;
   log(message: string): void;
+  /** At the end of each rung but the last: climb or not. Unset: climb while the tests fail or nothing changed. */
+  decide?(end: RungEnd): "Stop" | "Escalate";
+}
+
+/** Where a rung (not the last) ended: what the policy sees before deciding whether to climb. */
+export interface RungEnd {
+  mode: SolveMode;
+  /** 0 is the cheapest rung. */
+  rung: number;
+  rungs: number;
+  testsPassed: boolean;
+  /** The agents that ran so far, on every rung. */
+  agents: readonly Agent[];
+  /** Spent so far, on every rung, and this rung's tokens. */
+  costUsd: number;
+  tokens: number;
+  rungTokens: number;
 }
 
 /** What one rung did: its mode (and, on a ladder of models, its agent's model), its tests and its spend. */
@@ -62,12 +80,15 @@ export async function climbSolveLadder(context: SolveContext, plan: LadderPlan):
   const last = rungCount(ladder) - 1;
   const work = newSolveWork();
   const worked = new Set<Agent>();
+  const allRan: Agent[] = [];
+  let resumed = 0; // agents of work.ran a new rung counts as run already (see resumePoint)
   const rungs: RungReport[] = [];
   for (let rung = startRung(ladder, startMode); ; rung += 1) {
     const mode = modeOnRung(ladder, rung, startMode);
     const before = trajectory.spend();
     await runSolveScript(mode, { ...context, models: modelsOnRung(ladder, rung, context.models, plan.backend) }, work);
     for (const agent of work.ran) worked.add(agent);
+    allRan.push(...work.ran.slice(resumed));
     // The last rung's change is graded next; any other is checked now (work.lastRun is already the verdict on the change as it stands).
     const check = rung < last && !work.stoppedBy ? (work.lastRun ?? (await recordedCheck(context, work))) : undefined;
     const after = trajectory.spend();
@@ -81,9 +102,16 @@ export async function climbSolveLadder(context: SolveContext, plan: LadderPlan):
     });
     if (!check) break;
     const diff = await context.diff();
-    if (check.passed && diff.trim()) break;
+    const cascade = check.passed && diff.trim() ? "Stop" : "Escalate";
+    const choice = plan.decide
+      ? plan.decide({ mode, rung, rungs: last + 1, testsPassed: check.passed, agents: allRan, costUsd: after.usd, tokens: after.tokens, rungTokens: after.tokens - before.tokens })
+      : cascade;
+    if (choice === "Stop") {
+      if (cascade === "Escalate") plan.log(`ladder: the policy stops on rung ${rung + 1} (${describeRung(ladder, rung)}) with ${diff.trim() ? "the tests failing" : "no change made"}`);
+      break;
+    }
 
-    const reason = diff.trim() ? `the tests failing (exit ${check.exitCode})` : "no change made";
+    const reason = !diff.trim() ? "no change made" : check.passed ? "the tests passing, and the policy climbing all the same" : `the tests failing (exit ${check.exitCode})`;
     const spent = `$${(after.usd - before.usd).toFixed(4)}, ${after.tokens - before.tokens} tokens`;
     trajectory.addEscalation(`rung ${rung + 2} of ${last + 1}: ${describeRung(ladder, rung + 1)}`, `rung ${rung + 1} (${describeRung(ladder, rung)}, ${spent}) ended with ${reason}`);
     plan.log(`ladder: rung ${rung + 1} (${describeRung(ladder, rung)}) ended with ${reason}; escalating to ${describeRung(ladder, rung + 1)}`);
@@ -93,6 +121,7 @@ export async function climbSolveLadder(context: SolveContext, plan: LadderPlan):
     work.review = undefined;
     const next = modeOnRung(ladder, rung + 1, startMode);
     work.ran = resumePoint(MODE_SPECS.repository[next].script, ladder.kind === "models" ? ladder.agent : "Coder", worked, context);
+    resumed = work.ran.length;
   }
   return { ...solveOutcome(work), escalations: rungs.length - 1, rungs };
 }

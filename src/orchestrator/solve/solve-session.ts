@@ -15,12 +15,12 @@ import { describeLadder, ladderModels, type Ladder } from "../ladder.js";
 import { backendsByAgent, connectModels } from "../model-backends.js";
 import type { StepListener } from "../trajectory.js";
 import { checkNewBranch, commitOnNewBranch } from "./apply-patch.js";
-import { chooseModeWithPolicy } from "./auto-mode.js";
+import { loadSolvePolicy } from "./auto-mode.js";
 import { gradeWorkspace, type Grade } from "./grade.js";
 import { HiddenPatchTests } from "./hidden-patch-tests.js";
 import { SOLVE_PIPELINES } from "./pipelines.js";
 import { repositoryMap } from "./repo-map.js";
-import { climbSolveLadder, rungModes, solveStartModes, type LadderOutcome, type RungReport } from "./solve-ladder.js";
+import { climbSolveLadder, rungModes, solveStartModes, type LadderOutcome, type RungEnd, type RungReport } from "./solve-ladder.js";
 import type { SolveContext, SolveMode, SolveOutcome } from "./solve-pipeline.js";
 import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
 import { frameworkTestCommand } from "./swe-harness.js";
@@ -122,7 +122,8 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
     ? givenTestCommand(request.testCommand)
     : ((task.testFramework && frameworkTestCommand(task.testFramework)) ?? (await detectTestCommand(await filesAt(task.checkout))));
   const { ladder } = request;
-  const mode = request.mode === "auto" ? await chooseModeWithPolicy(request.policyPath, task, ladder && solveStartModes(ladder)) : request.mode;
+  const policy = request.mode === "auto" ? await loadSolvePolicy(request.policyPath, task) : undefined;
+  const mode = request.mode === "auto" ? policy!.chooseMode(ladder && solveStartModes(ladder)) : request.mode;
   if (request.mode === "auto") deps.log(`auto: the policy chose ${mode}`);
   if (ladder) deps.log(`auto: ladder ${describeLadder(ladder)}`);
   // On a ladder of models, its agent calls the first rung's model; every rung's model must answer.
@@ -151,7 +152,7 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
       const { context, backendFor } = solveContext(request, deps, { task, test, workspace, tests, hidden, trajectory, models, backends, runId: run.runId, experimentId });
       const teamContext = { ...context, repoMap: await repositoryMap(workspace) };
       const outcome: SolveOutcome | LadderOutcome = ladder
-        ? await climbSolveLadder(teamContext, { ladder, startMode: mode, backend: backendFor, log: deps.log })
+        ? await climbSolveLadder(teamContext, { ladder, startMode: mode, backend: backendFor, log: deps.log, ...(policy ? { decide: (end: RungEnd) => policy.atRungEnd(end) } : {}) })
         : await SOLVE_PIPELINES[mode](teamContext);
       // The diff is taken before grading: a hidden test patch must not become part of it.
       const diff = await workspace.diff();
