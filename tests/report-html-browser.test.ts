@@ -7,6 +7,8 @@ import type { ExperimentRecord, Store } from "../src/store/index.js";
 import { collectPageErrors, launchChromium, recordForeignRequests } from "./helpers/browser.js";
 import { runReportCli } from "./fixtures/report-cli.js";
 import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN, DEEP_RUN, HOSTILE_PROBLEM, HOSTILE_TEXT } from "./fixtures/report-fixtures.js";
+import { poolHeldOut } from "../training/held-out-table.js";
+import { outcome, seed } from "./fixtures/held-out-fixtures.js";
 import { syntheticMetricsLog } from "./fixtures/report-metrics.js";
 import { tempStore } from "./fixtures/store-fixtures.js";
 
@@ -28,6 +30,9 @@ let store: Store;
 let cleanup: () => void;
 let reportFile: string;
 let metricsFile: string;
+let replayMetricsFile: string;
+/** The replay study's quality-cost curve: the learned policy at two cost weights. */
+const CURVE = [{ costWeight: 0, success: 1, costPerTask: 0.1 }, { costWeight: 10, success: 0.75, costPerTask: 0.01 }];
 let browser: Browser;
 let page: Page;
 let pageErrors: string[];
@@ -62,8 +67,17 @@ beforeAll(async () => {
   buildReportStore(store);
   metricsFile = path.join(dir, "train-meta.metrics.jsonl");
   writeFileSync(metricsFile, syntheticMetricsLog(EPISODES));
+  replayMetricsFile = path.join(dir, "replay.metrics.jsonl");
+  const first = outcome("T/0", true, 0.02);
+  writeFileSync(
+    replayMetricsFile,
+    [
+      { type: "episode", env: "replay", episode: 0, taskId: "T/0", mode: "fast", agents: ["Coder"], return: first.return, success: true, tokens: 1000, costUsd: 0.02, oracleReturn: 1.99, regret: 0.01, cumulativeRegret: 0.01 },
+      { type: "held-out-table", env: "replay", ...poolHeldOut([1, 2], [seed(0), seed(10)], "usd"), curve: CURVE },
+    ].map((line) => JSON.stringify(line)).join("\n") + "\n",
+  );
   reportFile = path.join(dir, "out", "report.html");
-  const result = await runReportCli(["report", ...RUNS, "--output", reportFile, "--metrics", metricsFile, "--db", dbPath]);
+  const result = await runReportCli(["report", ...RUNS, "--output", reportFile, "--metrics", metricsFile, "--metrics", replayMetricsFile, "--db", dbPath]);
   expect(result.stderr).toContain(`wrote ${reportFile}`);
   expect(result.exitCode).toBe(0);
 
@@ -202,7 +216,8 @@ describe("koderz report, opened in Chromium", () => {
     const window = Math.round(EPISODES / 20);
 
     const returns = await chartData("chart-return");
-    expect(returns.datasets).toHaveLength(1);
+    // One curve per metrics file: the synthetic training's, then the replay study's.
+    expect(returns.datasets).toHaveLength(2);
     expect(returns.datasets[0]!.label).toBe(`${path.basename(metricsFile)} (mean of ${window})`);
     const points = returns.datasets[0]!.data as { x: number; y: number }[];
     expect(points).toHaveLength(EPISODES);
@@ -227,6 +242,20 @@ describe("koderz report, opened in Chromium", () => {
     for (const total of totals) expect(total).toBeCloseTo(100, 9);
 
     expect(await page.locator(".sources").textContent()).toContain("synthetic environment: simulated episodes, not model results");
+  });
+
+  it("draws a replay study's quality-cost curve with each controller of its held-out table as a point", async () => {
+    const drawn = await chartData("chart-quality-cost-1");
+    // The cost-weight sweep as a line, cheapest first, then one point per controller, at its pooled success and cost per task.
+    expect(drawn.datasets[0]!.data).toEqual([...CURVE].reverse().map((p) => ({ x: p.costPerTask, y: 100 * p.success, weight: p.costWeight })));
+    const table = poolHeldOut([1, 2], [seed(0), seed(10)], "usd");
+    expect(drawn.datasets.slice(1).map((d) => d.label)).toEqual(table.rows.map((row) => row.name));
+    for (const row of table.rows) {
+      const point = drawn.datasets.find((d) => d.label === row.name)!.data[0] as { x: number; y: number };
+      expect(point.x).toBeCloseTo(row.costPerTask.mean, 12);
+      expect(point.y).toBeCloseTo(100 * row.success.mean, 12);
+    }
+    expect(pageErrors).toEqual([]);
   });
 
   it("saves a screenshot for a person to look at", async () => {

@@ -6,41 +6,9 @@ import { renderHtmlReport } from "../src/report/html-report.js";
 import { buildReportData } from "../src/report/report-data.js";
 import { readTrainingCurves } from "../src/report/train-metrics.js";
 import { openStore } from "../src/store/index.js";
-import type { EpisodeOutcome } from "../training/environment.js";
 import { formatPooledTable, poolHeldOut } from "../training/held-out-table.js";
 import { MetricsFile } from "../training/metrics.js";
-
-/** An episode outcome as an environment reports it; the oracle solved every task for $0.01 (return 1.99). */
-function outcome(taskId: string, success: boolean, costUsd: number, escalations = 0): EpisodeOutcome {
-  const ret = (success ? 2 : 0) - costUsd;
-  return {
-    source: "replay",
-    taskId,
-    mode: "fast",
-    agents: ["Coder"],
-    success,
-    tokens: 1000,
-    costUsd,
-    return: ret,
-    escalations,
-    oracle: { return: 1.99, success: 1, tokens: 1000, costUsd: 0.01, mode: "fast", agents: ["Coder"] },
-  };
-}
-
-/** Two seeds of four held-out tasks: deep solves all at $0.10, the cascade 3 of 4 at $0.02, the learned policy 4 of 4 at $0.02. */
-const seed = (offset: number) => {
-  const tasks = [0, 1, 2, 3].map((i) => `T/${offset + i}`);
-  return {
-    source: "replay" as const,
-    byController: [
-      { name: "learned", outcomes: tasks.map((t) => outcome(t, true, 0.02, 1)) },
-      { name: "always-fast", outcomes: tasks.map((t, i) => outcome(t, i < 2, 0.001)) },
-      { name: "always-deep", outcomes: tasks.map((t) => outcome(t, true, 0.1)) },
-      { name: "cascade", outcomes: tasks.map((t, i) => outcome(t, i < 3, 0.02, 1)) },
-    ],
-    oracle: tasks.map((t) => outcome(t, true, 0.01)),
-  };
-};
+import { outcome, seed } from "./fixtures/held-out-fixtures.js";
 
 describe("the pooled held-out table", () => {
   const table = poolHeldOut([1, 2], [seed(0), seed(10)], "usd");

@@ -161,7 +161,7 @@ function trainingSection(data: ReportData): string {
   <h2>Meta-controller training</h2>
   <ul class="sources">${sources}</ul>
 </section>
-${data.training.map((t) => (t.heldOut ? heldOutCard(t.name, t.heldOut) : "")).join("\n")}
+${data.training.map((t, i) => (t.heldOut ? heldOutCard(t.name, t.heldOut, i) : "")).join("\n")}
 <div class="grid three">
   ${chartCard("chart-return", "Return", "Episode return, as a trailing moving average.")}
   ${hasRegret ? chartCard("chart-regret", "Cumulative regret", "Return lost against the oracle's choice, summed over episodes: flattening means the policy learned.") : ""}
@@ -169,8 +169,8 @@ ${data.training.map((t) => (t.heldOut ? heldOutCard(t.name, t.heldOut) : "")).jo
 </div>`;
 }
 
-/** A replay study's pooled held-out table, its plain verdicts and the quality-cost curve as a table of points. */
-function heldOutCard(name: string, table: HeldOutTable): string {
+/** A replay study's pooled held-out table, its plain verdicts and the quality-cost curve, drawn (report-page.js) and as a table of points. */
+function heldOutCard(name: string, table: HeldOutTable, index: number): string {
   const usd = table.costUnit === "usd";
   const cost = (value: number): string => (usd ? formatDollars(value) : `${formatCount(Math.round(value))} tokens`);
   const share = (value: number | null): string => (value === null ? "–" : formatPercent(100 * value));
@@ -183,7 +183,8 @@ function heldOutCard(name: string, table: HeldOutTable): string {
     )
     .join("");
   const curve = table.curve?.length
-    ? `<h2>Quality-cost curve</h2><p class="note">The learned policy trained at each cost weight (reward lost per ${usd ? "dollar" : "1000 tokens"}), held-out and pooled; compare with the arms and the cascade above.</p>
+    ? `<h2>Quality-cost curve</h2><p class="note">The learned policy trained at each cost weight (reward lost per ${usd ? "dollar" : "1000 tokens"}), held-out and pooled, as a line; each controller of the table above is a point. Up and to the left is better.</p>
+  <div class="chart"><canvas id="chart-quality-cost-${index}" role="img" aria-label="Quality-cost curve · ${escapeHtml(name)}"></canvas></div>
   <table><thead><tr><th>cost weight</th><th class="num">success</th><th class="num">cost per task</th></tr></thead><tbody>${table.curve
     .map((p) => `<tr><td>${p.costWeight}</td><td class="num">${formatPercent(100 * p.success)}</td><td class="num">${cost(p.costPerTask)}</td></tr>`)
     .join("")}</tbody></table>`

@@ -114,6 +114,37 @@
     data: { datasets: training.filter(function (t) { return t.cumulativeRegret; }).map(function (t, i) { return curve(t.name, t.cumulativeRegret, i); }) },
     options: { scales: { x: axis("episode", { type: "linear" }), y: axis("cumulative regret", { beginAtZero: true }) } },
   });
+  // The quality-cost curve of a replay study (RouteLLM-style): the learned policy at each cost
+  // weight as a line, the table's controllers (arms, cascade, learned, oracle) as points.
+  training.forEach(function (t, f) {
+    var held = t.heldOut;
+    if (!held || !held.curve || !held.curve.length) return;
+    var usd = held.costUnit === "usd";
+    var sweep = held.curve.slice().sort(function (a, b) { return a.costPerTask - b.costPerTask; });
+    var datasets = [{
+      label: "learned, cost weight swept",
+      data: sweep.map(function (p) { return { x: p.costPerTask, y: 100 * p.success, weight: p.costWeight }; }),
+      showLine: true, borderColor: "#1d2433", backgroundColor: "#1d2433", borderWidth: 2, pointRadius: 3,
+    }].concat(held.rows.map(function (row, i) {
+      return { label: row.name, data: [{ x: row.costPerTask.mean, y: 100 * row.success.mean }], backgroundColor: color(i), borderColor: color(i), pointRadius: 7, pointHoverRadius: 9, clip: false };
+    }));
+    draw("chart-quality-cost-" + f, {
+      type: "scatter",
+      data: { datasets: datasets },
+      options: {
+        scales: {
+          x: axis(usd ? "cost per task (USD)" : "tokens per task", { beginAtZero: true, ticks: usd ? { callback: dollars } : {} }),
+          y: percentAxis("held-out tasks solved"),
+        },
+        plugins: { tooltip: { callbacks: { label: function (ctx) {
+          var cost = usd ? dollars(ctx.raw.x) : Math.round(ctx.raw.x) + " tokens";
+          var weight = ctx.raw.weight === undefined ? "" : " (cost weight " + ctx.raw.weight + ")";
+          return ctx.dataset.label + weight + ": " + Number(ctx.raw.y).toFixed(1) + "% at " + cost + " per task";
+        } } } },
+      },
+    });
+  });
+
   training.forEach(function (t, f) {
     draw("chart-mode-mix-" + f, {
       type: "line",
