@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { KoderzError } from "../src/errors.js";
 import { readJsonlFile } from "./jsonl.js";
-export { isSweInstancesFile } from "./swe-instances-file.js";
 import { localCheckout, type RepoTask } from "./repo-task.js";
 import { SweInstanceSchema, sweRepoTask, type SweInstance } from "./swe-instance.js";
 import type { PublicTask } from "./task.js";
@@ -23,7 +22,6 @@ export interface SweSuite {
 }
 
 const EACH_INSTANCE = "a SWE-bench instance: instance_id, repo, base_commit, problem_statement, test_patch, FAIL_TO_PASS, PASS_TO_PASS";
-
 
 /** Reads and checks every instance; a bad one is an error naming the file, the line (or list index) and the field. */
 export async function readSweSuite(file: string): Promise<SweSuite> {

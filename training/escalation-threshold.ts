@@ -1,9 +1,9 @@
 import type { Mode } from "../policy/actions.js";
 import { deriveSeed } from "../policy/prng.js";
 import { playControllers } from "./compare-controllers.js";
-import { fixedModeController, policyController, type Controller } from "./controllers.js";
+import { fixedModeController, policyController } from "./controllers.js";
 import { createReplayEnvironments } from "./replay-environment.js";
-import type { ReplayLog } from "./replay-log.js";
+import { shuffledByTask, type ReplayLog } from "./replay-log.js";
 import type { RewardConfig } from "./rewards.js";
 import { trainMetaPolicy, type PpoSettings } from "./train.js";
 
@@ -63,15 +63,16 @@ export async function thresholdCurve(options: ThresholdCurveOptions): Promise<Th
       makeEnvironments: (count) => createReplayEnvironments(count, fit, seed, rewards, ladder),
     });
     try {
-      const play = async (controller: Controller, into: { success: number; costUsd: number }): Promise<void> => {
-        const played = await playControllers([controller], () => createReplayEnvironments(check.length, check, seed, rewards, ladder), 1);
-        for (const outcome of played.byController[0]!.outcomes) {
+      // The dearest arm first, then the policy at each threshold, each on fresh replays of the held-out fold.
+      const controllers = [fixedModeController(options.dearest), ...THRESHOLD_GRID.map((threshold) => policyController(result.policy, { escalationThreshold: threshold }))];
+      const played = await playControllers(controllers, () => createReplayEnvironments(check.length, check, seed, rewards, ladder), 1);
+      played.byController.forEach(({ outcomes }, i) => {
+        const into = i === 0 ? reference : sums[i - 1]!;
+        for (const outcome of outcomes) {
           into.success += outcome.success ? 1 : 0;
           into.costUsd += outcome.costUsd;
         }
-      };
-      await play(fixedModeController(options.dearest), reference);
-      for (const [i, threshold] of THRESHOLD_GRID.entries()) await play(policyController(result.policy, { escalationThreshold: threshold }), sums[i]!);
+      });
     } finally {
       result.policy.dispose();
     }
@@ -91,7 +92,7 @@ export function chooseThreshold(points: readonly ThresholdPoint[], successFloor:
 
 /** The tasks cut into FOLDS parts (fewer with fewer tasks), each with the rest to train on. */
 function foldsByTask(log: ReplayLog, seed: number): { fit: ReplayLog; check: ReplayLog }[] {
-  const ranked = [...log].sort((a, b) => deriveSeed(seed, "folds", a.task.id) - deriveSeed(seed, "folds", b.task.id));
+  const ranked = shuffledByTask(log, seed, "folds");
   const count = Math.min(FOLDS, ranked.length);
   return Array.from({ length: count }, (_, fold) => ({
     fit: ranked.filter((_, i) => i % count !== fold),

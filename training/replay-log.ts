@@ -170,8 +170,13 @@ export function replayLogFromStore(
  * trained on. Deterministic for a seed; at least one task on each side when there are two.
  */
 export function splitReplayLogByTask(log: ReplayLog, heldOutFraction: number, seed: number): { training: ReplayLog; heldOut: ReplayLog } {
-  const ranked = [...log].sort((a, b) => deriveSeed(seed, "split", a.task.id) - deriveSeed(seed, "split", b.task.id));
+  const ranked = shuffledByTask(log, seed, "split");
   let heldOutCount = Math.round(log.length * heldOutFraction);
   if (log.length >= 2) heldOutCount = Math.min(log.length - 1, Math.max(1, heldOutCount));
   return { heldOut: ranked.slice(0, heldOutCount), training: ranked.slice(heldOutCount) };
+}
+
+/** The log's tasks in an order drawn from the seed and `purpose` (a split, folds): the same for the same seed, whatever order the log came in. */
+export function shuffledByTask(log: ReplayLog, seed: number, purpose: string): ReplayLog {
+  return [...log].sort((a, b) => deriveSeed(seed, purpose, a.task.id) - deriveSeed(seed, purpose, b.task.id));
 }
