@@ -75,17 +75,19 @@ describe("a koderz.config.json found in the working directory cannot send a pres
 });
 
 describe("preflight", () => {
-  it("lists every model that is not ready in one error, and leaves no empty store behind", async () => {
+  it("lists every model that is not ready in one error, before the dataset is read, and leaves no empty store behind", async () => {
     const cwd = path.join(work, "preflight");
     mkdirSync(cwd);
     const closed = await startScriptedModelServer();
     const deadHost = closed.ollamaHost;
     await closed.close();
-    const run = await koderz(["benchmark", "0", "2", "--mode", "comparative", "--local-model", "ollama:qwen3-coder:30b", "--frontier-model", "kimi-k2"], {
+    // No dataset where koderz looks either: the models are what it reports.
+    const run = await koderz(["benchmark", "0", "2", "--mode", "comparative", "--dataset", "humaneval+", "--local-model", "ollama:qwen3-coder:30b", "--frontier-model", "kimi-k2"], {
       cwd,
-      env: { OLLAMA_HOST: deadHost },
+      env: { OLLAMA_HOST: deadHost, KODERZ_DATA_DIR: path.join(work, "no-datasets"), KODERZ_OFFLINE: "1" },
     });
     expect(run.exitCode).toBe(1);
+    expect(run.stderr).not.toMatch(/KODERZ_DATA_DIR|HumanEval/);
     expect(run.stderr).toMatch(/2 of the 2 models this run calls are not ready/);
     expect(run.stderr).toMatch(/ollama:qwen3-coder:30b: cannot reach Ollama/);
     expect(run.stderr).toMatch(/kimi-k2: MOONSHOT_API_KEY is not set/);

@@ -8,7 +8,7 @@ import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRe
 import type { Budget } from "../orchestrator/budget.js";
 import { parseModelFor, type ModelChoice } from "../orchestrator/agent-models.js";
 import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } from "../store/index.js";
-import { loadSuite, selectRange } from "../../tasks/load.js";
+import { selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { readSweSuite } from "../../tasks/swe-suite.js";
 import { BenchmarkOptions, checkPolicyFlags, parseImageFor, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
@@ -66,10 +66,9 @@ export function budgetOf(flags: ModelFlags): Budget {
 async function sessionRequest(start: string | undefined, end: string | undefined, flags: BenchmarkFlags): Promise<SessionRequest> {
   if (flags.resume) return { kind: "resume", runId: flags.resume };
   if (flags.replay) return { kind: "replay", sourceRunId: flags.replay, tags: extraTags(flags) };
-  const range = parseRange(start, end);
-  const dataset = datasetChoice(flags);
-  const tasks = selectRange(await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath }), range[0], range[1]);
-  return newRunRequest(flags, range, tasks.map((t) => t.id));
+  // The dataset is read by the session once the models have answered: a server that is down is
+  // reported before HumanEval+ is read.
+  return newRunRequest(flags, parseRange(start, end));
 }
 
 /** `--suite NAME|PATH [START END]`: a suite file's cases (or its dataset), with its solver's mode unless --mode was given. */
@@ -111,8 +110,8 @@ export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "hu
   return { suite: "humaneval", datasetPath: flags.dataset };
 }
 
-/** A new run's request from flags: everything is stored with the run for --resume and --replay. */
-export function newRunRequest(flags: BenchmarkFlags, range: [number, number], problemIds: string[]): SessionRequest {
+/** A new run's request from flags: everything is stored with the run for --resume and --replay. Without problemIds, every problem in range. */
+export function newRunRequest(flags: BenchmarkFlags, range: [number, number], problemIds?: string[]): SessionRequest {
   checkPolicyFlags(flags);
   return {
     kind: "new",
@@ -122,7 +121,7 @@ export function newRunRequest(flags: BenchmarkFlags, range: [number, number], pr
       mode: flags.mode,
       ...datasetChoice(flags),
       problemRange: range,
-      problemIds,
+      ...(problemIds ? { problemIds } : {}),
       ...modelChoice(flags),
       maxIterations: flags.maxIterations,
       checkpointEvery: flags.checkpointEvery,

@@ -7,7 +7,7 @@ import { KoderzError } from "../errors.js";
 import type { ExperimentRecord } from "../store/index.js";
 import type { AutoPilot } from "./auto-experiment.js";
 import { modeFromTags } from "../../policy/chosen-mode-tag.js";
-import type { BenchmarkConfig } from "./benchmark-config.js";
+import type { UnlistedConfig } from "./benchmark-config.js";
 
 /**
  * Opens the policy a `--mode auto` run decides with, before the run is written, so a missing
@@ -32,7 +32,7 @@ export interface OpenedAutoPilot {
   close(): void;
 }
 
-export async function openAutoPilot(config: BenchmarkConfig, run: { runId: string; kind: "new" | "resume" | "replay" }): Promise<OpenedAutoPilot> {
+export async function openAutoPilot(config: UnlistedConfig, run: { runId: string; kind: "new" | "resume" | "replay" }): Promise<OpenedAutoPilot> {
   if (!config.policyPath) {
     throw new KoderzError("usage", "--mode auto needs a trained policy", "pass --policy FILE (train one with `koderz train-meta --out FILE`), or choose another --mode");
   }

@@ -55,6 +55,13 @@ export const BenchmarkConfigSchema = z.object({
 export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>;
 
 /**
+ * A run's config before its problems are listed: a new dataset run leaves problemIds out, meaning
+ * every problem in problemRange, listed once the models have answered (reading HumanEval+ takes
+ * longer than finding a model server down). Stored runs always list them.
+ */
+export type UnlistedConfig = Omit<BenchmarkConfig, "problemIds"> & { problemIds?: string[] };
+
+/**
  * A stored run's config, read as today's. Runs stored before agents had one name call
  * `modelFor` `roleOverrides`, and a ladder of models' `agent` its `role`.
  */

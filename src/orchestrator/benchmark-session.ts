@@ -10,7 +10,7 @@ import { scaledTimeLimits } from "../evaluation/time-limits.js";
 import { withCallLog, type ModelConfig } from "../llm/index.js";
 import type { ModelBackend } from "../llm/types.js";
 import { newRunId, writeRunSummary, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
-import { parseStoredConfig, type BenchmarkConfig } from "./benchmark-config.js";
+import { parseStoredConfig, type BenchmarkConfig, type UnlistedConfig } from "./benchmark-config.js";
 import { checkAgenticPrerequisites } from "./agentic-experiment.js";
 import { armsFor, runBenchmark, type BenchmarkJob, type BenchmarkProgress } from "./benchmark-runner.js";
 import { chosenModeCounts, openAutoPilot, type OpenedAutoPilot } from "./auto-pilot.js";
@@ -35,7 +35,7 @@ export interface SessionDeps {
 }
 
 export type SessionRequest =
-  | { kind: "new"; config: BenchmarkConfig; tags: string[]; stage?: string }
+  | { kind: "new"; config: UnlistedConfig; tags: string[]; stage?: string }
   | { kind: "resume"; runId: string }
   | { kind: "replay"; sourceRunId: string; tags: string[] };
 
@@ -63,11 +63,11 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
   // Everything that can fail on bad input (config, policy file, dataset, models, sandbox) is
   // checked before the run is written, so a typo leaves no empty run behind.
   const planned = planRun(request, deps.store);
-  if (planned.config.reposDir !== undefined) return runRepoSuiteSession(planned, deps);
+  if (planned.config.reposDir !== undefined) return runRepoSuiteSession({ ...planned, config: listed(planned.config) }, deps);
   const auto = planned.config.mode === "auto" ? await openAutoPilot(planned.config, { runId: planned.runId, kind: request.kind }) : undefined;
   try {
     // A new auto run remembers which policy file it started with (see auto-pilot.ts).
-    const config: BenchmarkConfig = auto && request.kind === "new" ? { ...planned.config, policySha256: auto.fingerprint } : planned.config;
+    const config: UnlistedConfig = auto && request.kind === "new" ? { ...planned.config, policySha256: auto.fingerprint } : planned.config;
     return await runPlannedSession(deps, planned, config, auto);
   } finally {
     auto?.close();
@@ -77,15 +77,16 @@ export async function runBenchmarkSession(request: SessionRequest, deps: Session
 async function runPlannedSession(
   deps: SessionDeps,
   planned: PlannedRun,
-  config: BenchmarkConfig,
+  unlisted: UnlistedConfig,
   auto: OpenedAutoPilot | undefined,
 ): Promise<SessionResult> {
   // Models first: a missing server or key is the commonest mistake, and the quickest to report.
   // A replay makes no model calls, so nothing needs to answer.
-  const ladderModels = config.ladder?.kind === "models" ? config.ladder.models : [];
-  const preflightModes = config.replayOf ? [] : modesCalledBy(config.mode);
-  const backends = await connectModels(config, { modelConfig: deps.modelConfig, preflightModes, extraModels: config.replayOf ? [] : ladderModels });
-  const tasks = await tasksFor(config);
+  const ladderModels = unlisted.ladder?.kind === "models" ? unlisted.ladder.models : [];
+  const preflightModes = unlisted.replayOf ? [] : modesCalledBy(unlisted.mode);
+  const backends = await connectModels(unlisted, { modelConfig: deps.modelConfig, preflightModes, extraModels: unlisted.replayOf ? [] : ladderModels });
+  const tasks = await tasksFor(unlisted);
+  const config: BenchmarkConfig = { ...unlisted, problemIds: tasks.map((task) => task.id) };
   if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, backends, preflightModes);
   await checkAgenticPrerequisites(tasks);
   const sandbox = await deps.openSandbox();
@@ -147,7 +148,7 @@ async function runPlannedSession(
 export interface PlannedRun {
   /** The new run's id (not yet written), or the resumed run's. */
   runId: string;
-  config: BenchmarkConfig;
+  config: UnlistedConfig;
   /** Writes the new run with this config, or reopens the resumed one; returns its record. */
   begin(config: BenchmarkConfig): RunRecord;
 }
@@ -196,12 +197,20 @@ function storedConfig(run: RunRecord): BenchmarkConfig {
   return parsed.data;
 }
 
-async function tasksFor(config: BenchmarkConfig): Promise<Task[]> {
+/** A run's tasks: its listed problems, or every problem in its range when none are listed yet. */
+export async function tasksFor(config: UnlistedConfig): Promise<Task[]> {
   const all = await loadConfiguredTasks(config);
   const [start, end] = config.problemRange;
   const inRange = selectRange(all, start, end);
+  if (!config.problemIds) return inRange;
   const wanted = new Set(config.problemIds);
   return inRange.filter((task) => wanted.has(task.id));
+}
+
+/** A config whose problems the command listed (repository suites always do). */
+function listed(config: UnlistedConfig): BenchmarkConfig {
+  if (!config.problemIds) throw new KoderzError("internal", "a repository suite run lists its instances when it starts");
+  return { ...config, problemIds: config.problemIds };
 }
 
 /** The pipeline modes whose agents a run may call: auto may pick any mode, so any of their agents. */

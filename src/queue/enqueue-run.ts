@@ -1,4 +1,4 @@
-import { planRun, type SessionRequest } from "../orchestrator/benchmark-session.js";
+import { planRun, tasksFor, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import { armsFor } from "../orchestrator/benchmark-runner.js";
 import { suiteInstances } from "../orchestrator/repo-suite-instance.js";
 import { finishRunIfComplete, PgStore, type RunRecord, type Store } from "../store/index.js";
@@ -23,18 +23,19 @@ export async function enqueueRun(request: SessionRequest, deps: { store: Store; 
   const planned = planRun(request, deps.store);
   // Checked before the run is written, as a local run checks its input.
   checkQueueable(planned.config);
+  const config = { ...planned.config, problemIds: planned.config.problemIds ?? (await tasksFor(planned.config)).map((task) => task.id) };
   // A repository suite's clones are read by the workers at the same path: there must be one for each instance.
-  if (planned.config.reposDir !== undefined) await suiteInstances(planned.config);
-  const run = planned.begin(planned.config);
+  if (config.reposDir !== undefined) await suiteInstances(config);
+  const run = planned.begin(config);
   const engine = await PgStore.open(deps.url);
   const boss = await openQueue(deps.url);
   try {
     const failedBefore = new Map((await engine.clearJobFailures(run.runId)).map((f) => [`${f.arm}\u0000${f.problemId}`, f.failedAt]));
     const jobs: Array<{ job: ExperimentJob; round?: string }> = [];
     let done = 0;
-    for (const { arm } of armsFor(planned.config.mode)) {
+    for (const { arm } of armsFor(config.mode)) {
       const completed = deps.store.completedProblems(run.runId, arm);
-      for (const problemId of planned.config.problemIds) {
+      for (const problemId of config.problemIds) {
         if (completed.has(problemId)) done += 1;
         else jobs.push({ job: { runId: run.runId, arm, problemId }, round: failedBefore.get(`${arm}\u0000${problemId}`) });
       }

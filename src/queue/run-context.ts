@@ -46,7 +46,7 @@ export function queuedRunConfig(run: RunRecord): BenchmarkConfig {
 }
 
 /** Every mode but auto runs through the queue: auto's policy (and --learn's updates) live in one process. */
-export function checkQueueable(config: BenchmarkConfig): void {
+export function checkQueueable(config: Pick<BenchmarkConfig, "mode" | "reposDir">): void {
   if (config.mode === "auto") {
     throw new KoderzError("usage", "--mode auto is not run through the queue (its policy lives in one process)", "run auto mode locally, or queue a fixed mode");
   }
