@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ModelOptions } from "../src/cli/benchmark-flags.js";
+import { ModelOptions } from "../src/cli/benchmark-options.js";
 import { withLlamaThreads } from "../src/cli/benchmark-run.js";
 import { chooseDefaultModels, EMBEDDED_DEFAULT_MODEL, parseModelConfig, resolveModel } from "../src/llm/index.js";
 import { parseGgufSource } from "../src/llm/gguf-cache.js";

@@ -1,62 +1,16 @@
 import type { Command } from "commander";
-import { z } from "zod";
 import { isSweInstancesFile } from "../../tasks/swe-instances-file.js";
 import { KoderzError } from "../errors.js";
 import { isPostgresUrl } from "../store/postgres-url.js";
-import { BENCHMARK_MODES, DEFAULT_SETTINGS } from "../orchestrator/modes.js";
+import { DEFAULT_SETTINGS } from "../orchestrator/modes.js";
 
 /**
- * The flags of `benchmark` and of the commands that share them (`run`, `train-meta --env live`):
- * their schemas and their checks. Light on purpose: a usage error or --help loads nothing else.
+ * The flags of `benchmark` and of the commands that share them (`run`, `train-meta --env live`),
+ * and the checks of how they combine. Light on purpose: an unknown flag, a conflict or --help
+ * loads nothing else, not even zod (~100 files), which checks their values (benchmark-options.ts).
  */
 export const DEFAULT_LOCAL_MODEL = "ollama:qwen3-coder:30b";
 export const DEFAULT_FRONTIER_MODEL = "kimi-k2";
-
-const whole = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
-
-/** The flags that choose models, agent settings, budgets and the sandbox: `benchmark`, `run` and `train-meta --env live` share them. */
-export const ModelOptions = z.object({
-  localModel: z.string().default(DEFAULT_LOCAL_MODEL),
-  frontierModel: z.string().default(DEFAULT_FRONTIER_MODEL),
-  modelFor: z.array(z.string()).default([]),
-  config: z.string().optional(),
-  trajectories: whole("--trajectories").default(DEFAULT_SETTINGS.trajectories),
-  debugRounds: z.coerce.number().int().nonnegative().default(DEFAULT_SETTINGS.debugRounds),
-  maxSteps: whole("--max-steps").optional(),
-  maxTokens: whole("--max-tokens").optional(),
-  maxUsd: z.coerce.number().positive("--max-usd must be > 0").optional(),
-  maxSeconds: z.coerce.number().positive("--max-seconds must be > 0").optional(),
-  sandbox: z.enum(["docker", "process"]).optional(),
-  threads: whole("--threads").optional(),
-});
-export type ModelFlags = z.infer<typeof ModelOptions>;
-
-export const BenchmarkOptions = ModelOptions.extend({
-  mode: z.enum([...BENCHMARK_MODES, "auto"]).default("comparative"),
-  dataset: z.string().default("humaneval"),
-  suite: z.string().min(1).optional(),
-  repos: z.string().min(1).optional(),
-  imageFor: z.array(z.string()).default([]),
-  maxIterations: whole("--max-iterations").default(DEFAULT_SETTINGS.maxIterations),
-  checkpointEvery: whole("--checkpoint-every").default(DEFAULT_SETTINGS.checkpointEvery),
-  concurrency: whole("--concurrency").default(2),
-  resume: z.string().optional(),
-  replay: z.string().optional(),
-  cache: z.boolean().default(false),
-  policy: z.string().optional(),
-  learn: z.boolean().default(false),
-  policyOut: z.string().optional(),
-  ladder: z.string().optional(),
-  stage: z.string().optional(),
-  tags: z.string().optional(),
-  db: z.string().optional(),
-  queue: z.string().optional(),
-  follow: z.boolean().default(false),
-  leaseSeconds: whole("--lease-seconds").optional(),
-  resultsDir: z.string().default("results"),
-  json: z.boolean().default(false),
-});
-export type BenchmarkFlags = z.infer<typeof BenchmarkOptions>;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -98,8 +52,23 @@ export function addModelOptions(command: Command): Command {
 
 export type ModelsGivenRaw = { localModel?: string; frontierModel?: string; config?: string; resume?: string; replay?: string };
 
+/** What the checks below read: the flags as commander gives them (absent when not given) or as parsed. */
+export interface FlagsToCheck {
+  mode: string;
+  learn?: boolean;
+  ladder?: string;
+  policyOut?: string;
+  suite?: string;
+  repos?: string;
+  imageFor?: readonly string[];
+  resume?: string;
+  replay?: string;
+  queue?: string;
+  db?: string;
+}
+
 /** --learn and --policy-out only make sense for an auto run that learns. */
-export function checkPolicyFlags(flags: BenchmarkFlags): void {
+export function checkPolicyFlags(flags: FlagsToCheck): void {
   if (flags.learn && flags.mode !== "auto") {
     throw new KoderzError("usage", "--learn trains the policy that --mode auto decides with", "add --mode auto --policy FILE, or drop --learn");
   }
@@ -128,7 +97,7 @@ export function parseRange(start: string | undefined, end: string | undefined): 
 }
 
 /** Combinations of `benchmark` flags that cannot work: usage errors before the run's modules load. */
-export function checkRunFlags(flags: BenchmarkFlags): void {
+export function checkRunFlags(flags: FlagsToCheck): void {
   checkPolicyFlags(flags);
   checkRepoSuiteFlags(flags);
   if (flags.resume && flags.replay) throw new KoderzError("usage", "--resume and --replay cannot be combined", "resume a stopped run, or replay a recorded one");
@@ -150,11 +119,12 @@ export function checkQueueUrl(url: string): void {
 }
 
 /** --repos only with an instances file, and --image-for only with --repos. */
-export function checkRepoSuiteFlags(flags: Pick<BenchmarkFlags, "repos" | "suite" | "imageFor">): void {
-  if (flags.imageFor.length && flags.repos === undefined) {
+export function checkRepoSuiteFlags(flags: Pick<FlagsToCheck, "repos" | "suite" | "imageFor">): void {
+  const imageFor = flags.imageFor ?? [];
+  if (imageFor.length && flags.repos === undefined) {
     throw new KoderzError("usage", "--image-for names a repository's workspace image for a SWE-bench instances suite", "add --suite INSTANCES.jsonl --repos DIR, or drop --image-for");
   }
-  parseImageFor(flags.imageFor);
+  parseImageFor(imageFor);
   if (flags.repos === undefined) return;
   if (flags.suite === undefined) {
     throw new KoderzError("usage", "--repos DIR is the folder of clones for a SWE-bench instances suite", "add --suite INSTANCES.jsonl to start a run (a resumed run uses the folder it was started with), or drop --repos");

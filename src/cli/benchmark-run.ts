@@ -11,7 +11,8 @@ import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } fr
 import { selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { readSweSuite } from "../../tasks/swe-suite.js";
-import { BenchmarkOptions, checkPolicyFlags, parseImageFor, parseRange, type BenchmarkFlags, type ModelFlags, type ModelsGivenRaw } from "./benchmark-flags.js";
+import { checkPolicyFlags, parseImageFor, parseRange, type ModelsGivenRaw } from "./benchmark-flags.js";
+import { BenchmarkOptions, type BenchmarkFlags, type ModelFlags } from "./benchmark-options.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";

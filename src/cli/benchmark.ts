@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { BENCHMARK_MODES } from "../orchestrator/modes.js";
-import { addAgentOptions, BenchmarkOptions, checkRunFlags, parseRange, type ModelsGivenRaw } from "./benchmark-flags.js";
-import { parseOptions } from "./parse.js";
+import { addAgentOptions, checkRunFlags, parseRange, type FlagsToCheck, type ModelsGivenRaw } from "./benchmark-flags.js";
 
 /** `koderz benchmark`: its flags here; the run itself (benchmark-run.ts) loads once they are checked. */
 export function registerBenchmark(program: Command): void {
@@ -19,11 +18,13 @@ export function registerBenchmark(program: Command): void {
     .option("--queue <url>", "queue the run's problems in this PostgreSQL database for `koderz worker` processes, print the run id")
     .option("--follow", "--queue: wait for the workers, then print the summary as a local run does")
     .option("--lease-seconds <s>", "--queue: how long a worker may hold a job before another retries it (default 900)");
-  addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw & { suite?: string }) => {
-    // Flags first: a usage error answers before any model, dataset or sandbox is looked at.
-    checkRunFlags(parseOptions(BenchmarkOptions, raw));
+  addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw & FlagsToCheck) => {
+    // Flags first: a usage error answers before any model, dataset or sandbox is looked at; how
+    // they combine before their values, whose check loads zod (~100 files).
+    checkRunFlags(raw);
     const wholeSuite = raw.suite !== undefined && start === undefined && end === undefined;
     if (!raw.resume && !raw.replay && !wholeSuite) parseRange(start, end);
+    (await import("./benchmark-options.js")).parseBenchmarkFlags(raw);
     const { runBenchmarkAction } = await import("./benchmark-run.js");
     await runBenchmarkAction(start, end, raw, command.getOptionValueSource("mode") !== "default");
   });

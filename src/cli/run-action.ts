@@ -2,7 +2,7 @@ import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL } from "../store/index.js";
-import { BenchmarkOptions } from "./benchmark-flags.js";
+import { BenchmarkOptions } from "./benchmark-options.js";
 import { parseOptions } from "./parse.js";
 
 /** `koderz run`, once its flags are checked: one problem, recorded as a one-problem run, with a trace on stderr. */

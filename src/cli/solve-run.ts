@@ -11,7 +11,8 @@ import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL, openStore } from "../store/index.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { formatDollars } from "./table.js";
-import type { InputSource, SolveFlags } from "./solve-flags.js";
+import type { InputSource } from "./solve-flags.js";
+import type { SolveFlags } from "./solve-options.js";
 
 /** `koderz solve` once its flags are checked (checkSolveInputs said where the issue comes from). */
 export async function runSolveCommand(issueUrl: string | undefined, source: InputSource, flags: SolveFlags): Promise<void> {

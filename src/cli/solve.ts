@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { MODES } from "../../policy/modes-and-agents.js";
 import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark-flags.js";
-import { parseOptions } from "./parse.js";
-import { checkSolveInputs, MAX_TOOL_CALLS_LIMIT, SolveOptions } from "./solve-flags.js";
+import { checkSolveInputs, MAX_TOOL_CALLS_LIMIT, type SolveInputFlags } from "./solve-flags.js";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -41,10 +40,11 @@ export function registerSolve(program: Command): void {
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
     .option("--results-dir <dir>", "where the diff and the report go", "results")
     .option("--json", "print the report as JSON on stdout")
-    .action(async (issueUrl: string | undefined, raw: unknown) => {
-      const flags = parseOptions(SolveOptions, raw);
-      const source = checkSolveInputs(issueUrl, flags);
-      // Loaded once the flags are checked: a usage error or --help loads no engine.
+    .action(async (issueUrl: string | undefined, raw: SolveInputFlags) => {
+      // How the flags combine first, then their values (zod), then the solve's modules: a usage
+      // error or --help loads no engine.
+      const source = checkSolveInputs(issueUrl, raw);
+      const flags = (await import("./solve-options.js")).parseSolveFlags(raw);
       const { runSolveCommand } = await import("./solve-run.js");
       await runSolveCommand(issueUrl, source, flags);
     });

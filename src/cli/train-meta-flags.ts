@@ -2,7 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { BACKEND_CHOICES } from "../../policy/backend-choices.js";
 import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG } from "../../training/rewards.js";
-import { ModelOptions } from "./benchmark-flags.js";
+import { ModelOptions } from "./benchmark-options.js";
 
 /** The flags of `koderz train-meta` and their checks. Light on purpose: a usage error loads no tensors. */
 export const TrainMetaOptions = ModelOptions.extend({
