@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { BENCHMARK_MODES, DEFAULT_SETTINGS } from "../orchestrator/modes.js";
 import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark-flags.js";
-import { parseOptions, wholeNumber } from "./parse.js";
+import { parseOptions } from "./parse.js";
 
 /** The values of the flags in benchmark-flags.ts, checked and typed: loaded once the flags combine. */
+
+/** A flag that takes a whole number of at least 1, named in its messages. */
+export const wholeNumber = (flag: string) => z.coerce.number().int(`${flag} must be a whole number`).positive(`${flag} must be at least 1`);
 
 /** The flags that choose models, agent settings, budgets and the sandbox: `benchmark`, `run` and `train-meta --env live` share them. */
 export const ModelOptions = z.object({

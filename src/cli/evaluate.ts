@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_KS } from "../evaluation/pass-at-k.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
-import { EvaluateOptions, type SandboxOpener } from "./evaluate-flags.js";
+import type { SandboxOpener } from "./evaluate-flags.js";
 import { parseOptions } from "./parse.js";
 
 /**
@@ -34,8 +34,8 @@ export function registerEvaluate(program: Command, openSandbox?: SandboxOpener):
     .option("--results-dir <dir>", "--save-run: where the run's summary JSON goes", "results")
     .option("--force", "--save-run: import even when the label was imported before (a new run)")
     .action(async (samplesFile: string, raw: unknown) => {
-      const options = parseOptions(EvaluateOptions, raw);
-      // Loaded once the flags are checked: a usage error answers without loading the sandbox.
+      // Loaded after commander's checks (an unknown flag loads no zod), the sandbox once the values are checked.
+      const options = parseOptions((await import("./evaluate-flags.js")).EvaluateOptions, raw);
       const { runEvaluate } = await import("./evaluate-run.js");
       await runEvaluate(samplesFile, options, openSandbox);
     });

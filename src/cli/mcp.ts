@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { z } from "zod";
-import { parseOptions } from "./parse.js";
 
 /**
  * `koderz mcp`: the store, read-only, to assistants over the Model Context Protocol. Over
@@ -13,47 +11,7 @@ export function registerMcp(program: Command): void {
     .option("--db <path>", "the store (default: $KODERZ_DB, else results/koderz.db)")
     .option("--http <port>", "serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio (0 picks a free port)")
     .action(async (raw: unknown) => {
-      const options = parseOptions(McpOptions, raw);
-      // Loaded once the flags are checked: a usage error loads no SDK or store.
-      const [{ StdioServerTransport }, { serveHttp }, { createMcpServer }, { ReadOnlyStoreAccess }, { resolveDbPath }, { interrupted }] = await Promise.all([
-        import("@modelcontextprotocol/sdk/server/stdio.js"),
-        import("../mcp/http.js"),
-        import("../mcp/server.js"),
-        import("../mcp/store-access.js"),
-        import("../store/index.js"),
-        import("./interrupt.js"),
-      ]);
-      const access = new ReadOnlyStoreAccess(options.db);
-      const version = program.version() ?? "unknown";
-      const store = resolveDbPath(options.db);
-      try {
-        if (options.http === undefined) {
-          const server = createMcpServer(access, version);
-          const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
-          // The transport does not notice the client going away; stdin ending is that signal.
-          process.stdin.once("end", () => void server.close());
-          await server.connect(new StdioServerTransport());
-          process.stderr.write(`koderz mcp: serving ${store} read-only over stdio\n`);
-          await closed;
-        } else {
-          const http = await serveHttp(() => createMcpServer(access, version), options.http);
-          process.stderr.write(`koderz mcp: ${http.url} (store ${store}, read-only; Ctrl-C to stop)\n`);
-          await interrupted();
-          await http.close();
-          process.stderr.write("koderz mcp: stopped\n");
-        }
-      } finally {
-        access.close();
-      }
+      // Loaded once commander has the flags: an unknown one loads no zod, SDK or store.
+      await (await import("./mcp-serve.js")).serveMcp(raw, program.version() ?? "unknown");
     });
 }
-
-const McpOptions = z.object({
-  db: z.string().min(1).optional(),
-  http: z
-    .string()
-    .regex(/^\d+$/, "a port number, 0 to 65535")
-    .transform(Number)
-    .refine((port) => port <= 65535, "a port number, 0 to 65535")
-    .optional(),
-});

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { KoderzError } from "../errors.js";
 
 /** Validates parsed flags with zod; a failure is a usage error naming the flag and what it needs. */
@@ -9,6 +9,3 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.in
   const where = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}` : "arguments";
   throw new KoderzError("usage", `${where}: ${issue.message}`, "run the command with --help to see what each option takes");
 }
-
-/** A flag that takes a whole number of at least 1, named in its messages. */
-export const wholeNumber = (flag: string) => z.coerce.number().int(`${flag} must be a whole number`).positive(`${flag} must be at least 1`);

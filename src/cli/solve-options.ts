@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { MODES } from "../../policy/modes-and-agents.js";
 import { DEFAULT_FRONTIER_MODEL, DEFAULT_LOCAL_MODEL } from "./benchmark-flags.js";
-import { parseOptions, wholeNumber } from "./parse.js";
+import { wholeNumber } from "./benchmark-options.js";
+import { parseOptions } from "./parse.js";
 import { MAX_TOOL_CALLS_LIMIT } from "./solve-flags.js";
 
 /** The values of `koderz solve`'s flags, checked and typed: loaded once the flags combine (solve-flags.ts). */

@@ -5,7 +5,6 @@ import { BACKEND_CHOICES } from "../../policy/backend-choices.js";
 import { DEFAULT_COST_PER_USD, DEFAULT_REWARD_CONFIG } from "../../training/rewards.js";
 import { addModelOptions } from "./benchmark-flags.js";
 import { parseOptions } from "./parse.js";
-import { TrainMetaOptions } from "./train-meta-flags.js";
 
 
 /**
@@ -41,7 +40,8 @@ export function registerTrainMetaCommand(program: Command): void {
     .option("--json", "print the comparison as JSON instead of a table");
   // live: the same model, budget and sandbox flags as `koderz benchmark`.
   addModelOptions(command).action(async (raw: unknown) => {
-    const options = parseOptions(TrainMetaOptions, raw);
+    // Loaded after commander's checks: an unknown flag loads no zod.
+    const options = parseOptions((await import("./train-meta-flags.js")).TrainMetaOptions, raw);
     if (options.successFloor !== undefined && options.env !== "replay") {
       throw new KoderzError("usage", "--success-floor is for --env replay", "it chooses the escalation threshold on the logged runs' training tasks: add --env replay --runs ID,...");
     }
