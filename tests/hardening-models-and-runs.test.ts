@@ -94,6 +94,30 @@ describe("preflight", () => {
     expect(readdirSync(cwd)).toEqual([]); // no results/koderz.db, no results/
   });
 
+  it("koderz run reports the models before it looks for its problem, then a problem the dataset does not have", async () => {
+    const cwd = path.join(work, "preflight-run");
+    mkdirSync(cwd);
+    const closed = await startScriptedModelServer();
+    const deadHost = closed.ollamaHost;
+    await closed.close();
+    const models = ["--local-model", "ollama:qwen3-coder:30b", "--frontier-model", "kimi-k2"];
+    const down = await koderz(["run", "--problem-id", "HumanEval/3", "--dataset", "humaneval+", ...models], {
+      cwd,
+      env: { OLLAMA_HOST: deadHost, KODERZ_DATA_DIR: path.join(work, "no-datasets"), KODERZ_OFFLINE: "1" },
+    });
+    expect(down.exitCode).toBe(1);
+    expect(down.stderr).not.toMatch(/KODERZ_DATA_DIR|HumanEval/);
+    expect(down.stderr).toMatch(/ollama:qwen3-coder:30b: cannot reach Ollama/);
+
+    const scripted = "ollama:kimi-k2-0905-preview";
+    const unknown = await koderz(["run", "--problem-id", "HumanEval/999", "--local-model", scripted, "--frontier-model", scripted], { cwd, env: { OLLAMA_HOST: server.ollamaHost } });
+    expect(unknown.exitCode, unknown.stderr).toBe(1);
+    expect(unknown.stderr).toMatch(/no problem HumanEval\/999 in humaneval/);
+    expect(unknown.stderr).toMatch(/problem ids look like HumanEval\/0/);
+    expect(unknown.stderr.match(/^error: /gm)).toHaveLength(1);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it("suggests only flags that the commands have", async () => {
     const program = new Command();
     await registerCommands(program, ["node", "koderz", "benchmark"]);

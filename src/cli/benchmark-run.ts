@@ -3,6 +3,7 @@ import path from "node:path";
 import cliProgress from "cli-progress";
 import { KoderzError } from "../errors.js";
 import { chooseDefaultModels, loadModelConfig, type ModelConfig } from "../llm/index.js";
+import type { ProblemChoice } from "../orchestrator/benchmark-config.js";
 import { parseLadder } from "../orchestrator/ladder.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
@@ -69,7 +70,7 @@ async function sessionRequest(start: string | undefined, end: string | undefined
   if (flags.replay) return { kind: "replay", sourceRunId: flags.replay, tags: extraTags(flags) };
   // The dataset is read by the session once the models have answered: a server that is down is
   // reported before HumanEval+ is read.
-  return newRunRequest(flags, parseRange(start, end));
+  return newRunRequest(flags, { problemRange: parseRange(start, end) });
 }
 
 /** `--suite NAME|PATH [START END]`: a suite file's cases (or its dataset), with its solver's mode unless --mode was given. */
@@ -82,7 +83,7 @@ async function suiteRunRequest(start: string | undefined, end: string | undefine
   }
   const range: [number, number] = start === undefined && end === undefined ? [0, suite.tasks.length] : parseRange(start, end);
   const tasks = selectRange(suite.tasks, range[0], range[1]);
-  const request = newRunRequest({ ...flags, mode }, range, tasks.map((t) => t.id));
+  const request = newRunRequest({ ...flags, mode }, { problemRange: range, problemIds: tasks.map((t) => t.id) });
   if (request.kind !== "new") return request;
   // A path is kept absolute so --resume finds it from any directory; a built-in suite by its name.
   const suiteSource = suite.file.startsWith(builtInSuitesDir()) ? suite.name : suite.file;
@@ -96,7 +97,7 @@ async function repoSuiteRunRequest(start: string | undefined, end: string | unde
   const mode = modeGiven ? flags.mode : "standard";
   const range: [number, number] = start === undefined && end === undefined ? [0, suite.instances.length] : parseRange(start, end);
   const instances = selectRange(suite.instances.map((instance, index) => ({ id: instance.instance_id, index })), range[0], range[1]);
-  const request = newRunRequest({ ...flags, mode }, range, instances.map((instance) => instance.id));
+  const request = newRunRequest({ ...flags, mode }, { problemRange: range, problemIds: instances.map((instance) => instance.id) });
   if (request.kind !== "new") return request;
   const images = parseImageFor(flags.imageFor);
   const repositories = new Set(suite.instances.map((instance) => instance.repo));
@@ -106,13 +107,13 @@ async function repoSuiteRunRequest(start: string | undefined, end: string | unde
   return { ...request, config: Object.keys(images).length ? { ...config, images } : config };
 }
 
-export function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {
+function datasetChoice(flags: BenchmarkFlags): { suite: "humaneval" | "humaneval+"; datasetPath?: string } {
   if (flags.dataset === "humaneval" || flags.dataset === "humaneval+") return { suite: flags.dataset };
   return { suite: "humaneval", datasetPath: flags.dataset };
 }
 
-/** A new run's request from flags: everything is stored with the run for --resume and --replay. Without problemIds, every problem in range. */
-export function newRunRequest(flags: BenchmarkFlags, range: [number, number], problemIds?: string[]): SessionRequest {
+/** A new run's request from flags: everything is stored with the run for --resume and --replay. */
+export function newRunRequest(flags: BenchmarkFlags, problems: ProblemChoice): SessionRequest {
   checkPolicyFlags(flags);
   return {
     kind: "new",
@@ -121,8 +122,7 @@ export function newRunRequest(flags: BenchmarkFlags, range: [number, number], pr
     config: {
       mode: flags.mode,
       ...datasetChoice(flags),
-      problemRange: range,
-      ...(problemIds ? { problemIds } : {}),
+      ...problems,
       ...modelChoice(flags),
       maxIterations: flags.maxIterations,
       checkpointEvery: flags.checkpointEvery,

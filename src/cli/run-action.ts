@@ -1,5 +1,4 @@
 import type { Task } from "../../tasks/task.js";
-import { KoderzError } from "../errors.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL } from "../store/index.js";
 import { BenchmarkOptions } from "./benchmark-options.js";
@@ -7,18 +6,10 @@ import { parseOptions } from "./parse.js";
 
 /** `koderz run`, once its flags are checked: one problem, recorded as a one-problem run, with a trace on stderr. */
 export async function runOneProblem(raw: RunFlagsRaw): Promise<void> {
-  const [{ loadSuite }, { datasetChoice, newRunRequest, runBenchmarkCommand, withDefaultModels }] = await Promise.all([
-    import("../../tasks/load.js"),
-    import("./benchmark-run.js"),
-  ]);
+  const { newRunRequest, runBenchmarkCommand, withDefaultModels } = await import("./benchmark-run.js");
   const flags = parseOptions(BenchmarkOptions, await withDefaultModels({ ...raw, concurrency: "1" }));
-  const dataset = datasetChoice(flags);
-  const tasks = await loadSuite({ suite: dataset.suite, dataset: dataset.datasetPath });
-  const task = tasks.find((t) => t.id === raw.problemId);
-  if (!task) {
-    throw new KoderzError("not_found", `no problem ${raw.problemId} in ${dataset.datasetPath ?? dataset.suite}`, `problem ids look like ${tasks[0]?.id ?? "HumanEval/0"}`);
-  }
-  await runBenchmarkCommand(newRunRequest(flags, [task.index, task.index + 1], [task.id]), flags, printStep);
+  // The session finds the problem in the dataset once the models have answered.
+  await runBenchmarkCommand(newRunRequest(flags, { problemIds: [raw.problemId] }), flags, printStep);
 }
 
 export interface RunFlagsRaw {

@@ -56,10 +56,14 @@ export type BenchmarkConfig = z.infer<typeof BenchmarkConfigSchema>;
 
 /**
  * A run's config before its problems are listed: a new dataset run leaves problemIds out, meaning
- * every problem in problemRange, listed once the models have answered (reading HumanEval+ takes
- * longer than finding a model server down). Stored runs always list them.
+ * every problem in problemRange, and `koderz run` leaves problemRange out, naming its problem;
+ * either is filled in once the models have answered (reading HumanEval+ takes longer than finding
+ * a model server down). Stored runs always have both.
  */
-export type UnlistedConfig = Omit<BenchmarkConfig, "problemIds"> & { problemIds?: string[] };
+export type UnlistedConfig = Omit<BenchmarkConfig, "problemIds" | "problemRange"> & ProblemChoice;
+
+/** Which problems a new run solves: a range (its problems listed or not), or problems named by id. */
+export type ProblemChoice = { problemRange: [number, number]; problemIds?: string[] } | { problemIds: string[]; problemRange?: undefined };
 
 /**
  * A stored run's config, read as today's. Runs stored before agents had one name call

@@ -85,8 +85,7 @@ async function runPlannedSession(
   const ladderModels = unlisted.ladder?.kind === "models" ? unlisted.ladder.models : [];
   const preflightModes = unlisted.replayOf ? [] : modesCalledBy(unlisted.mode);
   const backends = await connectModels(unlisted, { modelConfig: deps.modelConfig, preflightModes, extraModels: unlisted.replayOf ? [] : ladderModels });
-  const tasks = await tasksFor(unlisted);
-  const config: BenchmarkConfig = { ...unlisted, problemIds: tasks.map((task) => task.id) };
+  const { config, tasks } = await listedConfig(unlisted);
   if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, backends, preflightModes);
   await checkAgenticPrerequisites(tasks);
   const sandbox = await deps.openSandbox();
@@ -197,20 +196,37 @@ function storedConfig(run: RunRecord): BenchmarkConfig {
   return parsed.data;
 }
 
-/** A run's tasks: its listed problems, or every problem in its range when none are listed yet. */
+/** A run's tasks: its listed problems (in its range, when it has one), or every problem in its range. */
 export async function tasksFor(config: UnlistedConfig): Promise<Task[]> {
   const all = await loadConfiguredTasks(config);
-  const [start, end] = config.problemRange;
-  const inRange = selectRange(all, start, end);
+  const inRange = config.problemRange ? selectRange(all, ...config.problemRange) : all;
   if (!config.problemIds) return inRange;
   const wanted = new Set(config.problemIds);
-  return inRange.filter((task) => wanted.has(task.id));
+  const tasks = inRange.filter((task) => wanted.has(task.id));
+  const missing = config.problemIds.filter((id) => !tasks.some((task) => task.id === id));
+  if (!config.problemRange && missing.length > 0) {
+    throw new KoderzError("not_found", `no problem ${missing.join(", ")} in ${config.datasetPath ?? config.suite}`, `problem ids look like ${all[0]?.id ?? "HumanEval/0"}`);
+  }
+  return tasks;
+}
+
+/** The config with its problems listed: their ids, and where they stand when it named them. */
+export async function listedConfig(config: UnlistedConfig): Promise<{ config: BenchmarkConfig; tasks: Task[] }> {
+  const tasks = await tasksFor(config);
+  const problemRange = config.problemRange ?? [Math.min(...tasks.map((task) => task.index)), Math.max(...tasks.map((task) => task.index)) + 1];
+  return { config: { ...config, problemIds: tasks.map((task) => task.id), problemRange }, tasks };
+}
+
+/** The config, when its problems are listed already (a stored run's, a repository suite's). */
+export function listedAlready(config: UnlistedConfig): BenchmarkConfig | undefined {
+  return config.problemIds && config.problemRange ? { ...config, problemIds: config.problemIds, problemRange: config.problemRange } : undefined;
 }
 
 /** A config whose problems the command listed (repository suites always do). */
 function listed(config: UnlistedConfig): BenchmarkConfig {
-  if (!config.problemIds) throw new KoderzError("internal", "a repository suite run lists its instances when it starts");
-  return { ...config, problemIds: config.problemIds };
+  const done = listedAlready(config);
+  if (!done) throw new KoderzError("internal", "a repository suite run lists its instances when it starts");
+  return done;
 }
 
 /** The pipeline modes whose agents a run may call: auto may pick any mode, so any of their agents. */

@@ -1,4 +1,4 @@
-import { planRun, tasksFor, type SessionRequest } from "../orchestrator/benchmark-session.js";
+import { listedAlready, listedConfig, planRun, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import { armsFor } from "../orchestrator/benchmark-runner.js";
 import { suiteInstances } from "../orchestrator/repo-suite-instance.js";
 import { finishRunIfComplete, PgStore, type RunRecord, type Store } from "../store/index.js";
@@ -23,7 +23,8 @@ export async function enqueueRun(request: SessionRequest, deps: { store: Store; 
   const planned = planRun(request, deps.store);
   // Checked before the run is written, as a local run checks its input.
   checkQueueable(planned.config);
-  const config = { ...planned.config, problemIds: planned.config.problemIds ?? (await tasksFor(planned.config)).map((task) => task.id) };
+  // A stored run keeps the problems it listed; a new one lists them now.
+  const config = listedAlready(planned.config) ?? (await listedConfig(planned.config)).config;
   // A repository suite's clones are read by the workers at the same path: there must be one for each instance.
   if (config.reposDir !== undefined) await suiteInstances(config);
   const run = planned.begin(config);
