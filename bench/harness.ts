@@ -157,7 +157,7 @@ async function referenceSeconds(problemsFile: string, samples: string, timeoutSe
   const started = performance.now();
   const run = await execa("python3", [REFERENCE, problemsFile, samples, String(workers), String(timeoutSeconds)]);
   const report = JSON.parse(run.stdout) as { passed: number; total: number };
-  if (report.passed !== report.total) say(`  note: the reference passed ${report.passed}/${report.total}`);
+  if (report.passed !== report.total) say(`  note: the reference passed ${report.passed}/${report.total} of ${path.basename(problemsFile)} (timeout ${timeoutSeconds} s)`);
   return (performance.now() - started) / 1000;
 }
 
