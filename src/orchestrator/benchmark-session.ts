@@ -197,7 +197,7 @@ function storedConfig(run: RunRecord): BenchmarkConfig {
 }
 
 /** A run's tasks: its listed problems (in its range, when it has one), or every problem in its range. */
-export async function tasksFor(config: UnlistedConfig): Promise<Task[]> {
+async function tasksFor(config: UnlistedConfig): Promise<Task[]> {
   const all = await loadConfiguredTasks(config);
   const inRange = config.problemRange ? selectRange(all, ...config.problemRange) : all;
   if (!config.problemIds) return inRange;
