@@ -75,17 +75,19 @@ describe("a koderz.config.json found in the working directory cannot send a pres
 });
 
 describe("preflight", () => {
-  it("lists every model that is not ready in one error, before the dataset is read, and leaves no empty store behind", async () => {
-    const cwd = path.join(work, "preflight");
+  const models = ["--local-model", "ollama:qwen3-coder:30b", "--frontier-model", "kimi-k2"];
+  /** A directory to run in, and an environment with Ollama down, no Moonshot key and no dataset where koderz looks. */
+  async function nothingReady(name: string): Promise<{ cwd: string; env: Record<string, string> }> {
+    const cwd = path.join(work, name);
     mkdirSync(cwd);
     const closed = await startScriptedModelServer();
-    const deadHost = closed.ollamaHost;
     await closed.close();
-    // No dataset where koderz looks either: the models are what it reports.
-    const run = await koderz(["benchmark", "0", "2", "--mode", "comparative", "--dataset", "humaneval+", "--local-model", "ollama:qwen3-coder:30b", "--frontier-model", "kimi-k2"], {
-      cwd,
-      env: { OLLAMA_HOST: deadHost, KODERZ_DATA_DIR: path.join(work, "no-datasets"), KODERZ_OFFLINE: "1" },
-    });
+    return { cwd, env: { OLLAMA_HOST: closed.ollamaHost, KODERZ_DATA_DIR: path.join(work, "no-datasets"), KODERZ_OFFLINE: "1" } };
+  }
+
+  it("lists every model that is not ready in one error, before the dataset is read, and leaves no empty store behind", async () => {
+    const { cwd, env } = await nothingReady("preflight");
+    const run = await koderz(["benchmark", "0", "2", "--mode", "comparative", "--dataset", "humaneval+", ...models], { cwd, env });
     expect(run.exitCode).toBe(1);
     expect(run.stderr).not.toMatch(/KODERZ_DATA_DIR|HumanEval/);
     expect(run.stderr).toMatch(/2 of the 2 models this run calls are not ready/);
@@ -95,16 +97,8 @@ describe("preflight", () => {
   });
 
   it("koderz run reports the models before it looks for its problem, then a problem the dataset does not have", async () => {
-    const cwd = path.join(work, "preflight-run");
-    mkdirSync(cwd);
-    const closed = await startScriptedModelServer();
-    const deadHost = closed.ollamaHost;
-    await closed.close();
-    const models = ["--local-model", "ollama:qwen3-coder:30b", "--frontier-model", "kimi-k2"];
-    const down = await koderz(["run", "--problem-id", "HumanEval/3", "--dataset", "humaneval+", ...models], {
-      cwd,
-      env: { OLLAMA_HOST: deadHost, KODERZ_DATA_DIR: path.join(work, "no-datasets"), KODERZ_OFFLINE: "1" },
-    });
+    const { cwd, env } = await nothingReady("preflight-run");
+    const down = await koderz(["run", "--problem-id", "HumanEval/3", "--dataset", "humaneval+", ...models], { cwd, env });
     expect(down.exitCode).toBe(1);
     expect(down.stderr).not.toMatch(/KODERZ_DATA_DIR|HumanEval/);
     expect(down.stderr).toMatch(/ollama:qwen3-coder:30b: cannot reach Ollama/);
