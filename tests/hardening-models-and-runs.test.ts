@@ -112,6 +112,17 @@ describe("preflight", () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it("koderz solve reports the models before it reads the issue or the repository", async () => {
+    const { cwd, env } = await nothingReady("preflight-solve");
+    const notARepo = path.join(work, "not-a-repo");
+    mkdirSync(notARepo);
+    writeFileSync(path.join(work, "issue.md"), "add() returns the wrong sum\n");
+    const solve = await koderz(["solve", "--repo", notARepo, "--issue", path.join(work, "issue.md"), ...models], { cwd, env });
+    expect(solve.exitCode).toBe(1);
+    expect(solve.stderr).toMatch(/2 of the 2 models this run calls are not ready/);
+    expect(solve.stderr).not.toContain(notARepo);
+  });
+
   it("suggests only flags that the commands have", async () => {
     const program = new Command();
     await registerCommands(program, ["node", "koderz", "benchmark"]);

@@ -6,7 +6,7 @@ import { loadSweInstance } from "../../tasks/swe-instance.js";
 import { loadModelConfig } from "../llm/index.js";
 import { parseModelFor } from "../orchestrator/agent-models.js";
 import { parseLadder } from "../orchestrator/ladder.js";
-import { runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
+import { connectSolveModels, runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL, openStore } from "../store/index.js";
 import { interruptOnCtrlC } from "./interrupt.js";
@@ -37,10 +37,12 @@ export async function runSolveCommand(issueUrl: string | undefined, source: Inpu
   process.once("SIGTERM", onSigterm);
   const signal = AbortSignal.any([interrupt.signal, terminate.signal]);
   try {
+    // The models answer before the issue is fetched and the repository cloned or copied.
+    const backends = await connectSolveModels({ ...request, modelConfig });
     const task = await loadTask(source, issueUrl, flags);
     try {
       log(`solving ${task.id}: ${task.title}`);
-      const deps = { store, resultsDir: flags.resultsDir, log, signal, onStep: (step: StepDraft) => log(traceLine(step)) };
+      const deps = { store, backends, resultsDir: flags.resultsDir, log, signal, onStep: (step: StepDraft) => log(traceLine(step)) };
       const report = await runSolveSession({ ...request, task, modelConfig }, deps);
       process.stdout.write(flags.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));
       if (!report.success) process.exitCode = 1;

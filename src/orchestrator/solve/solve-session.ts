@@ -21,7 +21,7 @@ import { HiddenPatchTests } from "./hidden-patch-tests.js";
 import { SOLVE_PIPELINES } from "./pipelines.js";
 import { repositoryMap } from "./repo-map.js";
 import { climbSolveLadder, rungModes, solveStartModes, type LadderOutcome, type RungEnd, type RungReport } from "./solve-ladder.js";
-import type { SolveContext, SolveMode, SolveOutcome } from "./solve-pipeline.js";
+import { SOLVE_MODES, type SolveContext, type SolveMode, type SolveOutcome } from "./solve-pipeline.js";
 import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
 import { frameworkTestCommand } from "./swe-harness.js";
 import { cannotRunReason, detectTestCommand, givenTestCommand, type RepoFiles, type TestCommand } from "./test-command.js";
@@ -102,6 +102,27 @@ export interface SolveReport {
   ladder?: { rungs: string; escalations: number; climbed: RungReport[] };
 }
 
+/** What connectSolveModels needs: a solve's request before its issue is read. */
+export type SolveModelsRequest = Pick<SolveRequest, "mode" | "ladder" | "models" | "modelConfig" | "replayRunId">;
+
+/**
+ * Connects the models a solve may call and checks that they answer, before the issue is read and
+ * the repository copied: a server that is down is the commonest mistake, and the quickest to
+ * report. An auto solve's mode is the policy's pick from the issue, so every mode it may start
+ * in is checked; with a ladder of modes, the rungs above them too. A replay asks no model.
+ */
+export async function connectSolveModels(request: SolveModelsRequest): Promise<ReadonlyMap<string, ModelBackend>> {
+  const { ladder } = request;
+  const starts = request.mode !== "auto" ? [request.mode] : ladder ? solveStartModes(ladder) : SOLVE_MODES;
+  const preflightModes = request.replayRunId ? [] : [...new Set(starts.flatMap((mode) => (ladder ? rungModes(ladder, mode) : [mode])))];
+  return connectModels(solveModels(request), { modelConfig: request.modelConfig, preflightModes, extraModels: ladderModels(ladder) });
+}
+
+/** The agents' models: on a ladder of models, its agent calls the first rung's model (every rung's must answer). */
+function solveModels({ ladder, models }: SolveModelsRequest): ModelChoice {
+  return ladder?.kind === "models" ? { ...models, modelFor: { ...models.modelFor, [ladder.agent]: ladder.models[0]! } } : models;
+}
+
 /**
  * One `koderz solve` from issue to patch: decide the test command and the mode, check that the
  * models answer, copy the repository into a container, make sure its tests run at all, let the
@@ -126,11 +147,8 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
   const mode = request.mode === "auto" ? policy!.chooseMode(ladder && solveStartModes(ladder)) : request.mode;
   if (request.mode === "auto") deps.log(`auto: the policy chose ${mode}`);
   if (ladder) deps.log(`auto: ladder ${describeLadder(ladder)}`);
-  // On a ladder of models, its agent calls the first rung's model; every rung's model must answer.
-  const models = ladder?.kind === "models" ? { ...request.models, modelFor: { ...request.models.modelFor, [ladder.agent]: ladder.models[0]! } } : request.models;
-  // A replay asks no model: nothing needs to answer.
-  const preflightModes = request.replayRunId ? [] : ladder ? rungModes(ladder, mode) : [mode];
-  const backends = deps.backends ?? (await connectModels(models, { modelConfig: request.modelConfig, preflightModes, extraModels: ladderModels(ladder) }));
+  const models = solveModels(request);
+  const backends = deps.backends ?? (await connectSolveModels(request));
 
   const image = request.image ?? WORKSPACE_IMAGE;
   deps.log(`copying ${task.checkout.commit.slice(0, 12)} into a ${image} container${request.network ? " (with network)" : " (no network)"}`);
