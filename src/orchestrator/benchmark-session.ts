@@ -203,9 +203,13 @@ async function tasksFor(config: UnlistedConfig): Promise<Task[]> {
   if (!config.problemIds) return inRange;
   const wanted = new Set(config.problemIds);
   const tasks = inRange.filter((task) => wanted.has(task.id));
-  const missing = config.problemIds.filter((id) => !tasks.some((task) => task.id === id));
-  if (!config.problemRange && missing.length > 0) {
-    throw new KoderzError("not_found", `no problem ${missing.join(", ")} in ${config.datasetPath ?? config.suite}`, `problem ids look like ${all[0]?.id ?? "HumanEval/0"}`);
+  // Problems named without a range (`koderz run`) must all be there; a stored run's range says where.
+  if (!config.problemRange) {
+    const found = new Set(tasks.map((task) => task.id));
+    const missing = config.problemIds.filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw new KoderzError("not_found", `no problem ${missing.join(", ")} in ${config.datasetPath ?? config.suite}`, `problem ids look like ${all[0]?.id ?? "HumanEval/0"}`);
+    }
   }
   return tasks;
 }
