@@ -42,8 +42,6 @@ const REFERENCE = path.join(REPO_ROOT, "bench/reference-harness.py");
 /** Long enough for HumanEval+'s heaviest canonical program on a busy machine. */
 const SAME_WORK_TIMEOUT_SECONDS = 120;
 type Suite = "humaneval" | "humaneval+";
-/** The time-limit cache of the last fresh run per sandbox, for the runs that reuse it. */
-const lastCache = new Map<SandboxName, string>();
 
 say(`koderz bench:harness — 164 canonical solutions, ${workers} workers, ${repeat} runs each (best / median)`);
 // Wall times stretch with whatever else this machine runs; the load says how much.
@@ -87,11 +85,11 @@ async function cliAgainstReference(suite: Suite): Promise<BestWalls> {
     return `  ${name.padEnd(8)} ${label} ${seconds(Math.min(...walls))} / ${seconds(median(walls))}   ratio ${ratio.toFixed(2)}${sameWorkRatio}   ${outcome}${verdict}`;
   };
   for (const name of sandboxes) {
-    const fresh = await koderzEvaluate(suite, name, "fresh");
+    const fresh = await koderzEvaluate(suite, name);
     say(line("koderz evaluate", name, fresh));
     best.set(name, Math.min(...fresh.walls));
     // What every evaluation after the first costs: the limits measured above, read from the cache.
-    if (suite === "humaneval+") say(line("koderz evaluate, limits cached", name, await koderzEvaluate(suite, name, "cached"), false));
+    if (suite === "humaneval+") say(line("koderz evaluate, limits cached", name, await koderzEvaluate(suite, name, fresh.cache), false));
   }
   return { reference: referenceBest, koderz: best };
 }
@@ -104,20 +102,22 @@ function suiteFiles(suite: Suite): { problemsFile: string; samples: string } {
 interface Evaluated {
   walls: number[];
   outcome: string;
+  /** The time-limit cache the last run used. */
+  cache: string;
 }
 
 /**
  * `repeat` runs of `koderz evaluate` on a suite's canonical samples (written by cliAgainstReference),
  * each with a fresh time-limit cache (HumanEval+ calibrates its limits, and that is part of the
- * run), or with the cache the last fresh run left.
+ * run), or with `cachedLimits`, a cache an earlier run left.
  */
-async function koderzEvaluate(suite: Suite, name: SandboxName, limits: "fresh" | "cached"): Promise<Evaluated> {
+async function koderzEvaluate(suite: Suite, name: SandboxName, cachedLimits?: string): Promise<Evaluated> {
   const { problemsFile, samples } = suiteFiles(suite);
   const walls: number[] = [];
   let outcome = "";
+  let cache = "";
   for (let i = 0; i < repeat; i++) {
-    const cache = limits === "cached" ? lastCache.get(name)! : await mkdtemp(path.join(scratch, "cache-"));
-    lastCache.set(name, cache);
+    cache = cachedLimits ?? (await mkdtemp(path.join(scratch, "cache-")));
     const started = performance.now();
     const run = await execa("node", [CLI, "evaluate", samples, "--dataset", problemsFile, "--sandbox", name, "--workers", String(workers), "--k", "1", "--json"], {
       reject: false,
@@ -126,7 +126,7 @@ async function koderzEvaluate(suite: Suite, name: SandboxName, limits: "fresh" |
     walls.push((performance.now() - started) / 1000);
     outcome = run.exitCode === 0 ? `pass@1 ${JSON.parse(run.stdout)["pass@1"]}` : `FAILED (exit ${run.exitCode}): ${run.stderr.split("\n").slice(-2).join(" ")}`;
   }
-  return { walls, outcome };
+  return { walls, outcome, cache };
 }
 
 /**
@@ -143,7 +143,7 @@ async function underLoad(quiet: BestWalls): Promise<void> {
     for (let i = 0; i < repeat; i++) reference.push(await referenceSeconds(problemsFile, samples, DEFAULT_TIMEOUT_SECONDS));
     say(`  reference method ${seconds(Math.min(...reference))} / ${seconds(median(reference))}   ${(Math.min(...reference) / quiet.reference).toFixed(2)}x its quiet run`);
     for (const name of sandboxes) {
-      const { walls, outcome } = await koderzEvaluate("humaneval+", name, "fresh");
+      const { walls, outcome } = await koderzEvaluate("humaneval+", name);
       const slowdown = Math.min(...walls) / quiet.koderz.get(name)!;
       say(`  ${name.padEnd(8)} koderz evaluate ${seconds(Math.min(...walls))} / ${seconds(median(walls))}   ${slowdown.toFixed(2)}x the quiet run   ${outcome}   (target <= 1.5x: ${slowdown <= 1.5 ? "met" : "MISSED"})`);
     }
