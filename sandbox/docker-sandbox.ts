@@ -7,6 +7,7 @@ import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type Runn
 import { ownerLabels, removeOrphans } from "./container-owner.js";
 import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.js";
 import { keepTail } from "./runner-session.js";
+import { RUNNER_CAPABILITIES } from "./runner-privileges.js";
 import { runnerSource } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
 
@@ -132,7 +133,7 @@ export class DockerSandbox implements Sandbox {
           PidsLimit: 32 + (this.limits.maxProcesses + 8) * workers,
           NanoCpus: cpus * 1e9,
           CapDrop: ["ALL"],
-          CapAdd: ["SETUID", "SETGID"],
+          CapAdd: [...RUNNER_CAPABILITIES],
           SecurityOpt: ["no-new-privileges"],
         },
       });

@@ -5,6 +5,8 @@ import { KoderzError } from "../src/errors.js";
 import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type RunnerConfig } from "./runner-protocol.js";
 import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.js";
 import { keepTail } from "./runner-session.js";
+import { pythonRoot, type PythonRoot } from "./python-root.js";
+import { RUNNER_CAPABILITIES } from "./runner-privileges.js";
 import { runnerPath } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
 
@@ -20,68 +22,51 @@ export interface ProcessSandboxOptions {
   pool?: PoolLimits;
 }
 
-/** What fences the process sandbox could put up on this machine, for the user's warning. */
+/** What fences the process sandbox puts up on this machine, for the user's warning. */
 export interface ProcessIsolation {
+  /**
+   * bubblewrap confines the runner and its programs: a root filesystem of Python, its standard
+   * library and numpy alone (no host file, dataset or socket), and their own network, IPC, pid,
+   * UTS and mount namespaces. False only when KODERZ_PROCESS_SANDBOX=unconfined asked for none.
+   */
+  confined: boolean;
   /** Programs have no network (a private network namespace). */
   privateNetwork: boolean;
-  /** Programs cannot outlive the batch nor signal host processes (a private pid namespace). */
+  /** Programs see and signal no host process (a private pid namespace). */
   privatePids: boolean;
-  /** The host's files are read-only to programs, mounts stay private, capabilities are dropped. */
-  readOnlyHost: boolean;
+  /** SysV IPC objects and POSIX message queues die with the runner (a private IPC namespace). */
+  privateIpc: boolean;
   /**
-   * Each program runs under a uid of its own slot rather than as the caller (when root runs
+   * Each program runs under a uid of its own slot rather than as the runner (when root runs
    * koderz and such a uid can read Python): it cannot reach its judge, the runner or another
    * program, and all its processes and files are removed after it.
    */
   programUids: boolean;
 }
 
-/**
- * One way to start the runner, from the strongest to none: the command prefix for a batch
- * whose programs work under `workRoot`.
- */
+/** Set to "unconfined" to run programs with rlimits alone where bubblewrap cannot run (never for untrusted output). */
+export const UNCONFINED_ENV = "KODERZ_PROCESS_SANDBOX";
+/** Where the runner's programs get their directories, inside the sandbox. */
+const SANDBOX_WORK_ROOT = "/work";
+/** Where the runner's source is bound, inside the sandbox. */
+const SANDBOX_RUNNER = "/koderz/runner.py";
+const TMPFS_BYTES = { work: 64 << 20, tmp: 16 << 20, shm: 16 << 20 };
+
+/** How the runner starts: the command before the interpreter and where programs work. */
 interface Confinement {
-  isolation: Omit<ProcessIsolation, "programUids">;
-  prefix(workRoot: string): string[];
+  /** The command prefix, and the runner's path and work root as the runner sees them. */
+  prefix: string[];
+  runner: string;
+  workRoot: string | null;
 }
 
 /**
- * Run inside fresh mount, network and pid namespaces: every mount becomes read-only (in this
- * namespace only), a fresh tmpfs becomes the work root, /proc shows this namespace only, and
- * all capabilities go but those the
- * runner needs to hand programs to nobody. A program running as root then cannot write the
- * host's files, mount over them, or regain the capabilities.
- */
-const LOCKDOWN_SCRIPT = `set -e
-work="$1"; shift
-while read -r _ _ _ _ point _; do
-  mount -o remount,bind,ro "$point" 2>/dev/null || true
-done < /proc/self/mountinfo
-mount -t tmpfs -o size=64m,mode=1777,nosuid,nodev koderz-work "$work"
-# Our own /proc: programs see the processes of this namespace only, not the host's.
-mount -t proc -o nosuid,nodev,noexec proc /proc
-exec setpriv --bounding-set=-all,+setuid,+setgid --inh-caps=-all --no-new-privs -- "$@"`;
-
-function confinements(): Confinement[] {
-  const asUser = process.getuid?.() === 0 ? [] : ["--user", "--map-root-user"];
-  const namespaces = ["unshare", ...asUser, "--mount", "--net", "--pid", "--fork", "--kill-child"];
-  return [
-    {
-      isolation: { privateNetwork: true, privatePids: true, readOnlyHost: true },
-      prefix: (workRoot) => [...namespaces, "sh", "-c", LOCKDOWN_SCRIPT, "koderz-lockdown", workRoot],
-    },
-    { isolation: { privateNetwork: true, privatePids: true, readOnlyHost: false }, prefix: () => namespaces },
-    { isolation: { privateNetwork: true, privatePids: false, readOnlyHost: false }, prefix: () => ["unshare", ...asUser, "--net"] },
-    { isolation: { privateNetwork: false, privatePids: false, readOnlyHost: false }, prefix: () => [] },
-  ];
-}
-
-
-/**
- * Runs the batch with the local python3 and the same runner as the Docker sandbox: rlimits per
- * program and, as far as this machine allows, private mount, network and pid namespaces with
- * the host's files read-only (see LOCKDOWN_SCRIPT). Weaker than Docker all the same: programs
- * share the host's kernel view, can read its files, and without namespaces write them too.
+ * Runs the batch with this machine's Python and the same runner as the Docker sandbox, inside
+ * bubblewrap (see bubblewrapArgs): programs see Python, its standard library and numpy, and
+ * nothing else of the host; they have no network, and their own IPC, pid, UTS and mount
+ * namespaces. Run as root, the runner keeps only the capabilities it needs to hand each program a
+ * uid of its own slot; run as another user, bubblewrap needs an unprivileged user namespace, and
+ * programs share the runner's uid (see select.ts's warning for what that leaves open).
  */
 export class ProcessSandbox implements Sandbox {
   readonly name = "process" as const;
@@ -98,16 +83,23 @@ export class ProcessSandbox implements Sandbox {
     this.pool = new RunnerPool((workers) => this.startRunner(workers), pool);
   }
 
-  /** Finds the interpreter and probes the strongest confinement this machine allows. */
+  /** Finds the interpreter and builds its confinement; refuses to run unconfined unless asked. */
   static async open(options: ProcessSandboxOptions = {}): Promise<ProcessSandbox> {
     const requested = await resolvePython(options.python ?? "python3");
     // As root, a Python that program uids can read (the system's, when the default one lives
-    // under /root as pyenv's does) buys the strongest fences; one given by name is kept.
+    // under /root as pyenv's does) buys uids of their own; one given by name is kept.
     const forProgramUids =
       process.getuid?.() === 0 ? await firstRunnableByProgramUids(options.python ? [requested] : [requested, SYSTEM_PYTHON]) : undefined;
     const python = forProgramUids ?? requested;
-    const confinement = await strongestConfinement(python);
-    const isolation: ProcessIsolation = { ...confinement.isolation, programUids: forProgramUids !== undefined };
+    const unconfined = process.env[UNCONFINED_ENV] === "unconfined";
+    const confinement = unconfined ? { prefix: [], runner: runnerPath(), workRoot: null } : await bubblewrapConfinement(python);
+    const isolation: ProcessIsolation = {
+      confined: !unconfined,
+      privateNetwork: !unconfined,
+      privatePids: !unconfined,
+      privateIpc: !unconfined,
+      programUids: forProgramUids !== undefined,
+    };
     return new ProcessSandbox(
       python,
       confinement,
@@ -127,19 +119,19 @@ export class ProcessSandbox implements Sandbox {
     await this.pool.close();
   }
 
-  /** A confined runner process with a work root of its own, waiting for programs. */
+  /** A confined runner process, waiting for programs on its stdin. */
   private async startRunner(workers: number): Promise<StartedRunner> {
     const { execa } = await import("execa");
-    const workRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-"));
-    // Programs under their own uids make their own directories in it (sticky: none removes another's).
-    if (this.isolation.programUids) await chmod(workRoot, 0o1777);
+    // Unconfined, programs work in a host directory of their own runner (sticky: none removes another's).
+    const hostWorkRoot = this.confinement.workRoot === null ? await mkdtemp(path.join(tmpdir(), "koderz-sandbox-")) : undefined;
+    if (hostWorkRoot && this.isolation.programUids) await chmod(hostWorkRoot, 0o1777);
     const config: RunnerConfig = {
       ...this.limits,
       workers,
-      workRoot,
+      workRoot: this.confinement.workRoot ?? hostWorkRoot!,
       programUidBase: this.isolation.programUids ? PROGRAM_UID_BASE : null,
     };
-    const [command, ...args] = [...this.confinement.prefix(workRoot), this.python, runnerPath(), JSON.stringify(config)];
+    const [command, ...args] = [...this.confinement.prefix, this.python, "-I", "-B", this.confinement.runner, JSON.stringify(config)];
     const runner = execa(command!, args, {
       stdin: "pipe",
       stdout: "pipe",
@@ -148,7 +140,7 @@ export class ProcessSandbox implements Sandbox {
       reject: false,
       // Programs see none of the caller's environment (API keys, tokens), only what Python needs.
       extendEnv: false,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", PYTHONDONTWRITEBYTECODE: "1" },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" },
     });
     const pipes = [runner.stdin, runner.stdout, runner.stderr] as Array<{ ref?(): void; unref?(): void } | null>;
     return {
@@ -159,12 +151,105 @@ export class ProcessSandbox implements Sandbox {
         for (const pipe of pipes) (held ? pipe?.ref : pipe?.unref)?.call(pipe);
       },
       stop: async () => {
+        // bwrap's --die-with-parent takes the runner and every program with it.
         runner.kill("SIGKILL");
         await runner;
-        await rm(workRoot, { recursive: true, force: true });
+        if (hostWorkRoot) await rm(hostWorkRoot, { recursive: true, force: true });
       },
     };
   }
+}
+
+/**
+ * bubblewrap's arguments for the runner: a root of Python, its standard library and numpy
+ * (python-root.ts), read-only; fresh /proc, /dev and size-capped tmpfs for /tmp, /dev/shm and the
+ * work root; its own network (loopback only), IPC, pid, UTS and mount namespaces; killed with
+ * its parent; a session of its own (no terminal to inject keystrokes into); no new privileges.
+ * As root no user namespace is made (program uids must be real uids), and every capability is
+ * dropped but RUNNER_CAPABILITIES. The runner is the namespace's first process, so a program can
+ * signal it only with signals it handles, even under its uid.
+ */
+export function bubblewrapArgs(root: PythonRoot, runnerFile: string, asRoot: boolean): string[] {
+  const sized = (bytes: number, mountPoint: string): string[] => ["--perms", "1777", "--size", String(bytes), "--tmpfs", mountPoint];
+  return [
+    ...(asRoot ? ["--cap-drop", "ALL", ...RUNNER_CAPABILITIES.flatMap((capability) => ["--cap-add", `CAP_${capability}`])] : ["--unshare-user", "--disable-userns"]),
+    "--unshare-net",
+    "--unshare-ipc",
+    "--unshare-pid",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--hostname",
+    "koderz-sandbox",
+    "--die-with-parent",
+    "--new-session",
+    "--as-pid-1",
+    "--clearenv",
+    "--setenv",
+    "LANG",
+    "C.UTF-8",
+    "--setenv",
+    "PATH",
+    "/usr/bin:/bin",
+    ...root.args,
+    "--perms",
+    "0755",
+    "--dir",
+    path.dirname(SANDBOX_RUNNER),
+    "--ro-bind",
+    runnerFile,
+    SANDBOX_RUNNER,
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    ...sized(TMPFS_BYTES.shm, "/dev/shm"),
+    "--remount-ro",
+    "/dev",
+    ...sized(TMPFS_BYTES.tmp, "/tmp"),
+    ...sized(TMPFS_BYTES.work, SANDBOX_WORK_ROOT),
+    "--remount-ro",
+    "/",
+    "--chdir",
+    "/",
+    "--",
+  ];
+}
+
+const BUBBLEWRAP = "bwrap";
+
+const confinements = new Map<string, Promise<Confinement>>();
+
+/** bubblewrap around `python`, checked once per process by importing numpy inside it. */
+function bubblewrapConfinement(python: string): Promise<Confinement> {
+  let confinement = confinements.get(python);
+  if (!confinement) {
+    confinement = checkedConfinement(python);
+    confinements.set(python, confinement);
+    confinement.catch(() => confinements.delete(python));
+  }
+  return confinement;
+}
+
+async function checkedConfinement(python: string): Promise<Confinement> {
+  const { execa } = await import("execa");
+  const root = await pythonRoot(python);
+  const prefix = [BUBBLEWRAP, ...bubblewrapArgs(root, runnerPath(), process.getuid?.() === 0)];
+  const probe = await execa(prefix[0]!, [...prefix.slice(1), root.python, "-I", "-B", "-c", "import numpy"], {
+    reject: false,
+    timeout: 60_000,
+    extendEnv: false,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  });
+  if (probe.exitCode !== 0) {
+    const missing = (probe as { code?: string }).code === "ENOENT";
+    const why = missing ? "bubblewrap (bwrap) is not installed" : `bubblewrap could not start Python in it: ${String(probe.stderr ?? "").trim().split("\n").pop() || `exit ${probe.exitCode}`}`;
+    throw new KoderzError(
+      "sandbox_unavailable",
+      `the process sandbox cannot confine programs: ${why}`,
+      `${missing ? "install it (apt-get install -y bubblewrap)" : "as another user than root, bubblewrap needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"}, or use the Docker sandbox; ${UNCONFINED_ENV}=unconfined runs programs with rlimits alone, able to read your files (never for untrusted output)`,
+    );
+  }
+  return { prefix, runner: SANDBOX_RUNNER, workRoot: SANDBOX_WORK_ROOT };
 }
 
 /** The interpreter's real path: a pyenv shim would need the caller's environment to work. */
@@ -180,24 +265,6 @@ async function resolvePython(python: string): Promise<string> {
     );
   }
   return executable;
-}
-
-/** The first confinement under which Python starts here: namespaces and setpriv may be missing or refused. */
-async function strongestConfinement(python: string): Promise<Confinement> {
-  const { execa } = await import("execa");
-  const all = confinements();
-  const probeRoot = await mkdtemp(path.join(tmpdir(), "koderz-sandbox-probe-"));
-  try {
-    for (const confinement of all) {
-      const [command, ...args] = [...confinement.prefix(probeRoot), python, "-c", "pass"];
-      if (!command) return confinement;
-      const probe = await execa(command, args, { reject: false, timeout: 10_000 });
-      if (probe.exitCode === 0) return confinement;
-    }
-  } finally {
-    await rm(probeRoot, { recursive: true, force: true });
-  }
-  return all[all.length - 1]!;
 }
 
 const SYSTEM_PYTHON = "/usr/bin/python3";

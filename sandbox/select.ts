@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { KoderzError } from "../src/errors.js";
 import { DockerSandbox } from "./docker-sandbox.js";
 import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "./engine.js";
-import { ProcessSandbox, type ProcessIsolation } from "./process-sandbox.js";
+import { ProcessSandbox, UNCONFINED_ENV, type ProcessIsolation } from "./process-sandbox.js";
 import type { ProgramLimits } from "./runner-protocol.js";
 import type { Sandbox, SandboxName } from "./sandbox.js";
 
@@ -53,25 +53,36 @@ async function openProcessSandbox(options: OpenSandboxOptions, notice: (message:
   return sandbox;
 }
 
-function weakerIsolationWarning(why: string, isolation: ProcessIsolation): string {
+/**
+ * The process sandbox's startup line: what it fences and, plainly, what it does not. Confined by
+ * bubblewrap, programs see no host file and no network either way; what depends on root is
+ * whether each program gets a uid of its own.
+ */
+export function weakerIsolationWarning(why: string, isolation: ProcessIsolation): string {
   const fences = [
     "per-program time, memory, file-size and process limits",
+    isolation.confined ? "a root filesystem of Python, its standard library and numpy alone (no file, dataset or socket of this machine)" : "",
     isolation.privateNetwork ? "no network" : "",
-    isolation.privatePids ? "a private process namespace" : "",
-    isolation.readOnlyHost ? "a read-only view of this machine's files" : "",
+    isolation.privatePids ? "no sight of this machine's processes" : "",
+    isolation.privateIpc ? "IPC objects that die with the sandbox" : "",
     isolation.programUids ? "a uid of their own, out of reach of their judge and of each other" : "",
   ].filter(Boolean);
-  const gaps = [
-    isolation.programUids ? "can read world-readable files on this machine" : "can read your files",
-    isolation.programUids ? "" : "run as you, so they could kill the runner (failing the batch) or escape their process group",
-    isolation.readOnlyHost ? "" : "can write your files",
-    isolation.privateNetwork ? "" : "can reach the network",
-  ].filter(Boolean);
+  const gaps = isolation.confined
+    ? [
+        "share this machine's kernel (no seccomp filter, no cgroup of their own: memory and CPU are held by rlimits alone)",
+        isolation.programUids
+          ? ""
+          : "run under the runner's uid, as koderz does not run as root: a program can end the runner's helpers (failing, never passing, the programs of its batch), see the programs beside it, and leave processes or files for the next program of its slot",
+      ]
+    : [
+        `are NOT confined (${UNCONFINED_ENV}=unconfined): they can read your files, datasets and hidden tests, write what you can write, and reach the network`,
+        isolation.programUids ? "" : "run as you, so they could kill the runner (failing the batch) or escape their process group",
+      ];
   return [
-    "WARNING: untrusted code runs in the PROCESS sandbox: isolation is much weaker than Docker.",
+    "WARNING: untrusted code runs in the PROCESS sandbox: isolation is weaker than Docker.",
     `  why: ${why}`,
     `  programs get: ${fences.join(", ")}`,
-    `  but programs ${gaps.join(" and ")}.`,
+    `  but programs ${gaps.filter(Boolean).join("; and ")}.`,
     "  for full isolation start Docker and run `koderz sandbox build` (check with `koderz sandbox status`).",
   ].join("\n");
 }

@@ -1,7 +1,7 @@
 import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
 import { buildSandboxImage } from "../../sandbox/image.js";
 import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
-import { ProcessSandbox } from "../../sandbox/process-sandbox.js";
+import { ProcessSandbox, type ProcessIsolation } from "../../sandbox/process-sandbox.js";
 import { isKoderzError } from "../errors.js";
 
 /** `koderz sandbox build` once its flags are checked. */
@@ -28,7 +28,7 @@ export async function printStatus(options: { json: boolean }): Promise<void> {
 
 interface SandboxStatus {
   docker: { engine: string; answers: boolean; image: string; imageId: string | null; imageCreated: string | null; ready: boolean };
-  process: { available: boolean; problem: string | null; privateNetwork: boolean; privatePids: boolean; readOnlyHost: boolean; programUids: boolean };
+  process: { available: boolean; problem: string | null } & ProcessIsolation;
 }
 
 async function sandboxStatus(): Promise<SandboxStatus> {
@@ -39,7 +39,7 @@ async function sandboxStatus(): Promise<SandboxStatus> {
     (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
     (error: unknown) => {
       if (!isKoderzError(error)) throw error;
-      return { available: false, problem: error.message, privateNetwork: false, privatePids: false, readOnlyHost: false, programUids: false };
+      return { available: false, problem: error.message, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programUids: false };
     },
   );
   return {
@@ -67,9 +67,10 @@ function describeStatus(status: SandboxStatus): string {
   const side = status.process;
   if (side.available) {
     const fences = [
+      side.confined && "bubblewrap: a root of Python and numpy alone",
       side.privateNetwork && "no network",
       side.privatePids && "private pids",
-      side.readOnlyHost && "read-only host files",
+      side.privateIpc && "private IPC",
       side.programUids && "programs under uids of their own",
     ].filter(Boolean);
     lines.push(`process sandbox: available, weaker isolation (rlimits${fences.length ? `, ${fences.join(", ")}` : ""})`);
