@@ -29,6 +29,8 @@ const RUNNER_USER = "0:0";
 const WORK_DIR = "/work";
 export const BATCH_LABEL = "org.koderz.sandbox";
 export const OWNER_LABEL = "org.koderz.sandbox.owner";
+/** /dev/shm, as the process sandbox's. */
+const SHM_BYTES = 16 * 1024 * 1024;
 /** Memory for the runner itself, on top of each worker's program budget. */
 const RUNNER_MEMORY_BYTES = 256 * 1024 * 1024;
 
@@ -126,6 +128,12 @@ export class DockerSandbox implements Sandbox {
             [WORK_DIR]: "rw,noexec,nosuid,nodev,size=64m,mode=1777",
             "/tmp": "rw,noexec,nosuid,nodev,size=16m,mode=1777",
           },
+          // SysV IPC objects and POSIX queues are the container's alone and die with it; /dev/shm
+          // is the container's own, capped like /tmp.
+          IpcMode: "private",
+          ShmSize: SHM_BYTES,
+          // The container's cgroup (memory, pids, CPU below) holds the runner and every program:
+          // the engine kills it as a whole when the container is removed.
           Memory: memory,
           MemorySwap: memory,
           // Each slot's uid is held to maxProcesses (RLIMIT_NPROC), so a fork bomb in one
