@@ -6,6 +6,7 @@ import { DEFAULT_PROGRAM_LIMITS, PROGRAM_UID_BASE, type ProgramLimits, type Runn
 import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.js";
 import { keepTail } from "./runner-session.js";
 import { pythonRoot, type PythonRoot } from "./python-root.js";
+import { joinCgroupsPrefix, makeRunnerCgroup, type RunnerCgroupLimits } from "./runner-cgroup.js";
 import { RUNNER_CAPABILITIES } from "./runner-privileges.js";
 import { runnerPath } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
@@ -42,6 +43,11 @@ export interface ProcessIsolation {
    * program, and all its processes and files are removed after it.
    */
   programUids: boolean;
+  /**
+   * The runner and its programs share a cgroup of their own with memory, pids and CPU limits
+   * for the batch as a whole, killed with it (as root, where the cgroup filesystem allows).
+   */
+  batchCgroup: boolean;
 }
 
 /** Set to "unconfined" to run programs with rlimits alone where bubblewrap cannot run (never for untrusted output). */
@@ -99,6 +105,7 @@ export class ProcessSandbox implements Sandbox {
       privatePids: !unconfined,
       privateIpc: !unconfined,
       programUids: forProgramUids !== undefined,
+      batchCgroup: await cgroupsWork(),
     };
     return new ProcessSandbox(
       python,
@@ -131,7 +138,9 @@ export class ProcessSandbox implements Sandbox {
       workRoot: this.confinement.workRoot ?? hostWorkRoot!,
       programUidBase: this.isolation.programUids ? PROGRAM_UID_BASE : null,
     };
-    const [command, ...args] = [...this.confinement.prefix, this.python, "-I", "-B", this.confinement.runner, JSON.stringify(config)];
+    const cgroup = this.isolation.batchCgroup ? await makeRunnerCgroup(batchLimits(workers, this.limits)) : null;
+    const joinCgroup = cgroup ? joinCgroupsPrefix(cgroup.procs) : [];
+    const [command, ...args] = [...joinCgroup, ...this.confinement.prefix, this.python, "-I", "-B", this.confinement.runner, JSON.stringify(config)];
     const runner = execa(command!, args, {
       stdin: "pipe",
       stdout: "pipe",
@@ -154,6 +163,7 @@ export class ProcessSandbox implements Sandbox {
         // bwrap's --die-with-parent takes the runner and every program with it.
         runner.kill("SIGKILL");
         await runner;
+        await cgroup?.remove();
         if (hostWorkRoot) await rm(hostWorkRoot, { recursive: true, force: true });
       },
     };
@@ -216,6 +226,29 @@ export function bubblewrapArgs(root: PythonRoot, runnerFile: string, asRoot: boo
 }
 
 const BUBBLEWRAP = "bwrap";
+/** Memory for the runner itself, on top of each worker's program budget (as in Docker). */
+const RUNNER_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/** The batch's cgroup limits: the Docker sandbox's container limits, for the same workers. */
+function batchLimits(workers: number, limits: ProgramLimits): RunnerCgroupLimits {
+  return {
+    memoryBytes: workers * limits.memoryBytes + RUNNER_MEMORY_BYTES,
+    pids: 32 + (limits.maxProcesses + 8) * workers,
+    cpus: Math.min(workers, availableParallelism()),
+  };
+}
+
+let cgroupProbe: Promise<boolean> | undefined;
+
+/** Whether a runner cgroup with every controller can be made here (made and removed once per process). */
+function cgroupsWork(): Promise<boolean> {
+  cgroupProbe ??= (async () => {
+    const probe = await makeRunnerCgroup(batchLimits(1, DEFAULT_PROGRAM_LIMITS)).catch(() => null);
+    await probe?.remove();
+    return probe?.controllers.length === 3;
+  })();
+  return cgroupProbe;
+}
 
 const confinements = new Map<string, Promise<Confinement>>();
 

@@ -66,10 +66,11 @@ export function weakerIsolationWarning(why: string, isolation: ProcessIsolation)
     isolation.privatePids ? "no sight of this machine's processes" : "",
     isolation.privateIpc ? "IPC objects that die with the sandbox" : "",
     isolation.programUids ? "a uid of their own, out of reach of their judge and of each other" : "",
+    isolation.batchCgroup ? "a cgroup for the batch with memory, pids and CPU limits" : "",
   ].filter(Boolean);
   const gaps = isolation.confined
     ? [
-        "share this machine's kernel (no seccomp filter, no cgroup of their own: memory and CPU are held by rlimits alone)",
+        `share this machine's kernel (no seccomp filter${isolation.batchCgroup ? "" : "; no cgroup: memory and CPU are held by per-program rlimits alone"})`,
         isolation.programUids
           ? ""
           : "run under the runner's uid, as koderz does not run as root: a program can end the runner's helpers (failing, never passing, the programs of its batch), see the programs beside it, and leave processes or files for the next program of its slot",

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -170,5 +170,51 @@ describe("process sandbox fences", () => {
       program("honest", RIGHT_COMPLETION),
     ], { workers: 1 });
     expect(verdicts.map((verdict) => verdict.result)).toEqual(["failed: ", "passed"]);
+  });
+});
+
+/** This process's batch cgroups, wherever the cgroup filesystem puts them (v1: one per controller). */
+function batchCgroups(): string[] {
+  const found: string[] = [];
+  const walk = (directory: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(directory, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (name.startsWith(`koderz-sandbox-${process.pid}-`)) found.push(path.join(directory, name));
+      else if (depth < 3) walk(path.join(directory, name), depth + 1);
+    }
+  };
+  walk("/sys/fs/cgroup", 0);
+  return found;
+}
+
+describe("process sandbox batch cgroup", () => {
+  test("a batch runs in a cgroup of its own with memory, pids and CPU limits, gone once the sandbox closes", async (context) => {
+    const sandbox = await ProcessSandbox.open({ workers: 2 });
+    try {
+      if (!sandbox.isolation.batchCgroup) context.skip();
+      const running = sandbox.run([{ id: "wait", source: "import time\ntime.sleep(4)\n", timeoutSeconds: 20 }]);
+      // Until the program is in: the runner starts, then forks its candidates into the same cgroup.
+      let limits: string[] = [];
+      for (let attempt = 0; attempt < 100 && limits.length < 3; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        limits = batchCgroups().flatMap((directory) => {
+          if (readFileSync(path.join(directory, "cgroup.procs"), "utf8").trim() === "") return [];
+          return ["memory.max", "memory.limit_in_bytes", "pids.max", "cpu.max", "cpu.cfs_quota_us"].flatMap((file) => {
+            const value = existsSync(path.join(directory, file)) ? readFileSync(path.join(directory, file), "utf8").trim() : "";
+            return value && value !== "max" && !value.startsWith("max ") && value !== "-1" ? [file] : [];
+          });
+        });
+      }
+      expect(new Set(limits.map((file) => file.split(".")[0]))).toEqual(new Set(["memory", "pids", "cpu"]));
+      expect((await running)[0]?.result).toBe("passed");
+    } finally {
+      await sandbox.close();
+    }
+    expect(batchCgroups(), "cgroups left after close()").toEqual([]);
   });
 });

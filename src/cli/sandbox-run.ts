@@ -39,7 +39,7 @@ async function sandboxStatus(): Promise<SandboxStatus> {
     (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
     (error: unknown) => {
       if (!isKoderzError(error)) throw error;
-      return { available: false, problem: error.message, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programUids: false };
+      return { available: false, problem: error.message, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programUids: false, batchCgroup: false };
     },
   );
   return {
@@ -71,6 +71,7 @@ function describeStatus(status: SandboxStatus): string {
       side.privateNetwork && "no network",
       side.privatePids && "private pids",
       side.privateIpc && "private IPC",
+      side.batchCgroup && "a cgroup per batch",
       side.programUids && "programs under uids of their own",
     ].filter(Boolean);
     lines.push(`process sandbox: available, weaker isolation (rlimits${fences.length ? `, ${fences.join(", ")}` : ""})`);
