@@ -254,11 +254,13 @@ const confinements = new Map<string, Promise<Confinement>>();
 
 /** bubblewrap around `python`, checked once per process by importing numpy inside it. */
 function bubblewrapConfinement(python: string): Promise<Confinement> {
-  let confinement = confinements.get(python);
+  // By PATH too: it decides which bwrap runs.
+  const key = `${python}\0${process.env.PATH ?? ""}`;
+  let confinement = confinements.get(key);
   if (!confinement) {
     confinement = checkedConfinement(python);
-    confinements.set(python, confinement);
-    confinement.catch(() => confinements.delete(python));
+    confinements.set(key, confinement);
+    confinement.catch(() => confinements.delete(key));
   }
   return confinement;
 }

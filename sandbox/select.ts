@@ -76,7 +76,7 @@ export function weakerIsolationWarning(why: string, isolation: ProcessIsolation)
           : "run under the runner's uid, as koderz does not run as root: a program can end the runner's helpers (failing, never passing, the programs of its batch), see the programs beside it, and leave processes or files for the next program of its slot",
       ]
     : [
-        `are NOT confined (${UNCONFINED_ENV}=unconfined): they can read your files, datasets and hidden tests, write what you can write, and reach the network`,
+        `are NOT confined (${UNCONFINED_ENV}=unconfined): they can read ${isolation.programUids ? "every world-readable file" : "your files"}, datasets and hidden tests, write ${isolation.programUids ? "world-writable places" : "what you can write"}, and reach the network`,
         isolation.programUids ? "" : "run as you, so they could kill the runner (failing the batch) or escape their process group",
       ];
   return [
