@@ -1,6 +1,7 @@
 import type { Agent } from "../../agents/agent.js";
 import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import { publicView, type Task } from "../../tasks/task.js";
+import { responseForTheRecord } from "../llm/response-record.js";
 import type { ModelBackend } from "../llm/types.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import type { Budget } from "./budget.js";
@@ -87,7 +88,7 @@ function judgeSteps(scored: ScoreResult): StepDraft[] {
     action: "judge",
     model: call.model,
     prompt: call.prompt,
-    response: call.response.text,
+    response: responseForTheRecord(call.response),
     inputTokens: call.response.usage.input,
     outputTokens: call.response.usage.output,
     costUsd: call.response.costUsd,
