@@ -17,3 +17,4 @@ export { disposeLlamaModels } from "./llama-runtime.js";
 export { responseForTheRecord, answerNotes } from "./response-record.js";
 export { splitReasoning, readTextToolCalls, estimateTokens } from "./answer-quirks.js";
 export { contextLimitIn } from "./call-failure.js";
+export { claimedContextLength } from "./context-claim.js";
