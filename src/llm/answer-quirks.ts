@@ -158,8 +158,11 @@ function readHermesCall(block: string): ReadCall | undefined {
     // The name alone, with broken arguments: the model is told, as for a native call's broken JSON.
     const name = /^\{\s*"name"\s*:\s*"([^"]+)"/.exec(block)?.[1];
     if (!name) return undefined;
-    const rawArguments = /"arguments"\s*:\s*([\s\S]*)\}\s*$/.exec(block)?.[1] ?? "";
-    return { format: "hermes", name, arguments: parseToolArguments(rawArguments) };
+    const rest = /"arguments"\s*:\s*([\s\S]*)$/.exec(block)?.[1]?.trim() ?? "";
+    // The object's own closing brace may or may not be there; either way the arguments are what is left.
+    const withoutOuter = rest.endsWith("}") ? parseToolArguments(rest.slice(0, -1)) : undefined;
+    const args = withoutOuter && !withoutOuter.argumentsError ? withoutOuter : parseToolArguments(rest);
+    return { format: "hermes", name, arguments: rest === "" ? { arguments: "", argumentsError: "the call has no arguments" } : args };
   }
   if (typeof parsed !== "object" || parsed === null || typeof (parsed as { name?: unknown }).name !== "string") return undefined;
   const call = parsed as { name: string; arguments?: unknown; parameters?: unknown };

@@ -42,6 +42,7 @@ export function openAICompatibleTransport(endpoint: OpenAICompatibleEndpoint): P
   let client: OpenAI | undefined;
   const clientOf = (sdk: Sdk): OpenAI =>
     (client ??= new sdk.default({
+      fetch: keepErrorBodies,
       // Local servers take no key, but the client insists on one.
       apiKey: endpoint.apiKey ?? "no-key",
       baseURL: endpoint.baseUrl,
@@ -274,7 +275,9 @@ function toCallFailure(error: unknown, { APIConnectionError, APIConnectionTimeou
     // No status: the server sent an error object inside a stream that had started fine.
     if (error.status === undefined) return new CallFailure(failureKindOf(undefined, error.message), `error in the stream: ${error.message}`);
     const retryAfterMs = parseRetryAfter(error.headers);
-    return new CallFailure(failureKindOf(error.status, error.message), error.message, {
+    const words = serverWords(error);
+    const message = words ? `${error.status} ${words}` : error.message;
+    return new CallFailure(failureKindOf(error.status, message), message, {
       status: error.status,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
@@ -283,6 +286,38 @@ function toCallFailure(error: unknown, { APIConnectionError, APIConnectionTimeou
   if (error instanceof TypeError && error.message === "terminated") return new CallFailure("connection", "the connection dropped mid-answer");
   if (error instanceof SyntaxError) return new CallFailure("malformed", `the server's answer is not valid JSON (${error.message})`);
   return error;
+}
+
+/**
+ * The error bodies of failed responses, by their headers object (which the client's APIError
+ * keeps). The openai client reads only `{"error": {"message"}}`; vLLM and other FastAPI servers
+ * answer `{"object": "error", "message": ...}` or `{"detail": ...}`, whose words it drops ("400
+ * status code (no body)"), and those words are what tell a context overflow from other refusals.
+ */
+const errorBodies = new WeakMap<Headers, string>();
+
+async function keepErrorBodies(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  if (!response.ok) errorBodies.set(response.headers, (await response.clone().text()).slice(0, 2000));
+  return response;
+}
+
+const ServerErrorBody = z.object({ message: z.string().optional(), detail: z.unknown().optional() });
+
+/** The server's own words when the client's message lacks them, e.g. "This model's maximum context length is ...". */
+function serverWords(error: { headers?: Headers | undefined; error?: unknown }): string | undefined {
+  if (error.error !== undefined || !error.headers) return undefined;
+  const body = errorBodies.get(error.headers);
+  if (!body?.trim()) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body.slice(0, 300);
+  }
+  const fields = ServerErrorBody.safeParse(parsed).data;
+  const words = fields?.message ?? (typeof fields?.detail === "string" ? fields.detail : fields?.detail !== undefined ? JSON.stringify(fields.detail) : undefined);
+  return words?.slice(0, 500);
 }
 
 function preflightError(error: unknown, target: CallTarget, sdk: Sdk): KoderzError {
