@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { KoderzError } from "../errors.js";
 import { createBackend, resolveModel, type ModelConfig } from "../llm/index.js";
+import type { DoctorJson } from "./doctor-json.js";
 import { doctorModel, RetryLog, type DoctorReport, type RowStatus } from "./doctor-checks.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
@@ -95,7 +96,7 @@ function verdictOf(report: DoctorReport): string {
 }
 
 /** The JSON contract: schemaVersion 1, camelCase, null for what is unknown (docs/schemas/doctor.schema.json). */
-export function doctorJson(reports: readonly DoctorReport[]): { schemaVersion: 1; ready: boolean; models: (DoctorReport & { ready: boolean })[] } {
+export function doctorJson(reports: readonly DoctorReport[]): DoctorJson {
   const models = reports.map((report) => ({ ...report, ready: !report.rows.some((row) => row.status === "fail") }));
   return { schemaVersion: 1, ready: models.every((model) => model.ready), models };
 }
