@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../src/store/index.js";
@@ -6,8 +7,8 @@ import type { Task } from "../tasks/task.js";
 import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz } from "./fixtures/koderz-cli.js";
-import { withQuirk, type Quirk } from "./fixtures/model-quirks.js";
-import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
+import { doctorAnswers, withQuirk, type Quirk } from "./fixtures/model-quirks.js";
+import type { Script, ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 import { benchmarkRunIdFrom, comparativeRunSummary, startModelWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
 
 // `koderz benchmark` through scripted servers that answer the coding team's script with a real
@@ -28,13 +29,23 @@ afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
 });
 
+/** The team's script for the benchmark's problems, right answers for `--doctor`'s questions. */
+function teamAndDoctor(): Script {
+  const team = codingTeamScript(tasks, { wrongFirst: WRONG_FIRST });
+  return (chat, index) => (tasks.some((task) => chat.prompt.includes(`def ${task.entryPoint}(`)) ? team(chat, index) : doctorAnswers(chat, index));
+}
+
 describe.each(QUIRKS_ON_FUNCTION_TASKS)("koderz benchmark through a %s server", (quirk) => {
   it("scores the scripted answers right and stores non-zero tokens", async () => {
-    const { server, workDir } = await startModelWorkDir({ script: withQuirk(quirk, codingTeamScript(tasks, { wrongFirst: WRONG_FIRST })), tempPrefix: `koderz-quirk-${quirk}-` });
+    const { server, workDir } = await startModelWorkDir({ script: withQuirk(quirk, teamAndDoctor()), tempPrefix: `koderz-quirk-${quirk}-` });
     servers.push(server);
     // One problem whose first attempt is wrong: zero-shot fails it, the Debugger's fix passes.
-    const result = await koderz(["benchmark", "1", "2", "--mode", "comparative", "--sandbox", "process"], { cwd: workDir, env });
+    const result = await koderz(["benchmark", "1", "2", "--mode", "comparative", "--sandbox", "process", "--doctor"], { cwd: workDir, env });
     expect(result.exitCode, result.stderr).toBe(0);
+    // --doctor checked both models first, and found them ready (a quirk koderz handles is at most a warning).
+    expect(result.stderr).toMatch(/kimi-k2: ready/);
+    expect(result.stderr).toMatch(/ollama:qwen3-coder:30b: ready/);
+    if (quirk === "no-usage") expect(result.stderr).toMatch(/usage\s+WARN/);
     const runId = benchmarkRunIdFrom(result.stderr);
     const summary = comparativeRunSummary(workDir, runId);
     expect(summary.zero_shot.results.map((row) => [row.problem_id, row.success])).toEqual([["HumanEval/1", false]]);
@@ -61,5 +72,18 @@ describe.each(QUIRKS_ON_FUNCTION_TASKS)("koderz benchmark through a %s server", 
     } finally {
       store.close();
     }
+  });
+});
+
+describe("koderz benchmark --doctor", () => {
+  it("stops before the run when a model fails a check, saying which and why", async () => {
+    const { server, workDir } = await startModelWorkDir({ script: withQuirk("length-stop", teamAndDoctor()), tempPrefix: "koderz-quirk-doctor-" });
+    servers.push(server);
+    const result = await koderz(["benchmark", "1", "2", "--mode", "comparative", "--sandbox", "process", "--doctor"], { cwd: workDir, env });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/code\s+FAIL\s+the answer stopped at the 1024-token limit/);
+    expect(result.stderr).toMatch(/error: 2 of 2 models failed a check/);
+    expect(result.stdout).toBe("");
+    expect(existsSync(path.join(workDir, "results"))).toBe(false);
   });
 });
