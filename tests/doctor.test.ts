@@ -7,7 +7,7 @@ import { registerDoctorCommand } from "../src/cli/doctor.js";
 import { DoctorJsonSchema, type DoctorJson } from "../src/cli/doctor-json.js";
 import { repoRoot } from "./fixtures/datasets.js";
 import { runInProcess, type CliResult } from "./fixtures/in-process-cli.js";
-import { contextLimited, doctorAnswers, rateLimitedFirst, withQuirk, type ContextWording, type Quirk } from "./fixtures/model-quirks.js";
+import { contextLimited, doctorAnswers, rateLimitedFirst, withQuirk, type ContextWording } from "./fixtures/model-quirks.js";
 import { startScriptedModelServer, type Script, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 
 // `koderz doctor` against scripted servers that reproduce each quirk (their wire formats and the
