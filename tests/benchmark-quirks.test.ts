@@ -75,6 +75,26 @@ describe.each(QUIRKS_ON_FUNCTION_TASKS)("koderz benchmark through a %s server", 
   });
 });
 
+describe("koderz benchmark through a server that stops every answer at the token limit", () => {
+  it("records the failures as cut off, not as wrong answers", async () => {
+    const { server, workDir } = await startModelWorkDir({ script: withQuirk("length-stop", teamAndDoctor()), tempPrefix: "koderz-quirk-length-" });
+    servers.push(server);
+    const result = await koderz(["benchmark", "1", "2", "--mode", "comparative", "--sandbox", "process"], { cwd: workDir, env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const store = openStore({ path: path.join(workDir, "results", "koderz.db") });
+    try {
+      const experiments = store.experiments(benchmarkRunIdFrom(result.stderr));
+      expect(experiments).toHaveLength(2);
+      for (const experiment of experiments) {
+        expect(experiment.success).toBe(false);
+        expect(experiment.verdict).toContain('(cut off: the answer that wrote this code stopped at the token limit, finish reason "length")');
+      }
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe("koderz benchmark --doctor", () => {
   it("stops before the run when a model fails a check, saying which and why", async () => {
     const { server, workDir } = await startModelWorkDir({ script: withQuirk("length-stop", teamAndDoctor()), tempPrefix: "koderz-quirk-doctor-" });

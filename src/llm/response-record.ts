@@ -17,10 +17,17 @@ export function responseForTheRecord(response: Pick<ChatResponse, "text" | "reas
   return parts.filter(Boolean).join("\n");
 }
 
+const CUT_OFF_NOTE = "the answer stopped at the token limit (finish reason \"length\"): it is incomplete";
+
+/** Whether a stored response (responseForTheRecord's text) was cut at the token limit. */
+export function wasCutOff(storedResponse: string | undefined): boolean {
+  return storedResponse?.includes(`[koderz: ${CUT_OFF_NOTE}]`) ?? false;
+}
+
 /** What koderz noticed about an answer, one short sentence each. */
 export function answerNotes(response: Pick<ChatResponse, "stopReason" | "usageEstimated" | "toolCallsFromText">): string[] {
   const notes: string[] = [];
-  if (response.stopReason === "length") notes.push("the answer stopped at the token limit (finish reason \"length\"): it is incomplete");
+  if (response.stopReason === "length") notes.push(CUT_OFF_NOTE);
   if (response.toolCallsFromText) notes.push(`tool calls read from the text (${FORMAT_NAMES[response.toolCallsFromText]}): the server's tool parser is off`);
   if (response.usageEstimated) notes.push("token counts estimated: the server reported none");
   return notes;
