@@ -48,11 +48,21 @@ export const REVIEWER = {
 /** A review that names neither word is not an acceptance: a candidate must be accepted explicitly. */
 export function parseReview(text: string): Review {
   const trimmed = text.trim();
-  const json = trimmed.startsWith("{") ? ReviewJson.safeParse(parseJson(trimmed)) : undefined;
-  if (json?.success) return { accept: json.data.verdict === "ACCEPT", feedback: json.data.feedback.trim() || json.data.verdict };
+  // The JSON verdict bare, or in a fence after a sentence: servers that ignore the schema still often write it.
+  const json = jsonVerdictIn(trimmed);
+  if (json) return { accept: json.verdict === "ACCEPT", feedback: json.feedback.trim() || json.verdict };
   const firstLine = trimmed.split("\n", 1)[0]!.toUpperCase();
   const accept = firstLine.includes("ACCEPT") && !firstLine.includes("REJECT");
   return { accept, feedback: trimmed.slice(firstLine.length).trim() || trimmed };
+}
+
+function jsonVerdictIn(text: string): z.infer<typeof ReviewJson> | undefined {
+  const fenced = /```(?:json)?\s*\n(\{[\s\S]*?\})\s*```/.exec(text)?.[1];
+  for (const candidate of [text.startsWith("{") ? text : undefined, fenced]) {
+    const parsed = candidate === undefined ? undefined : ReviewJson.safeParse(parseJson(candidate));
+    if (parsed?.success) return parsed.data;
+  }
+  return undefined;
 }
 
 function parseJson(text: string): unknown {

@@ -49,6 +49,7 @@ export const BenchmarkOptions = ModelOptions.extend({
   leaseSeconds: wholeNumber("--lease-seconds").optional(),
   resultsDir: z.string().default("results"),
   json: z.boolean().default(false),
+  doctor: z.boolean().default(false),
 });
 export type BenchmarkFlags = z.infer<typeof BenchmarkOptions>;
 

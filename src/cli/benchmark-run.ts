@@ -23,12 +23,28 @@ import { formatCount, formatDollars, formatPercent, renderTable } from "./table.
 /** `koderz benchmark` once its flags are checked: models, dataset, sandbox and the run itself. */
 export async function runBenchmarkAction(start: string | undefined, end: string | undefined, raw: ModelsGivenRaw, modeGiven: boolean): Promise<void> {
   const flags = parseOptions(BenchmarkOptions, await withDefaultModels(raw));
+  // Before anything is read or stored: a model that cannot do the run's work stops it here.
+  if (flags.doctor && !flags.resume && !flags.replay) await doctorPreflight(flags);
   const request = flags.suite ? await suiteRunRequest(start, end, flags, modeGiven) : await sessionRequest(start, end, flags);
   if (flags.queue) {
     const { runQueuedBenchmarkCommand } = await import("./benchmark-queue.js");
     return runQueuedBenchmarkCommand(request, { ...flags, queue: flags.queue }, renderArms);
   }
   await runBenchmarkCommand(request, flags);
+}
+
+/** `benchmark --doctor`: `koderz doctor --quick` on every model the flags name, its tables on stderr (stdout is the run's data). */
+async function doctorPreflight(flags: BenchmarkFlags): Promise<void> {
+  const { runDoctor, renderDoctor, failIfAnyFailed } = await import("./doctor-run.js");
+  const choice = modelChoice(flags);
+  const models = [choice.localModel, choice.frontierModel, ...Object.values(choice.modelFor)].filter((model): model is string => typeof model === "string");
+  const reports = await runDoctor(models, {
+    config: withLlamaThreads(loadModelConfig(flags.config ? { path: flags.config } : {}), flags),
+    quick: true,
+    onModel: (model) => process.stderr.write(`doctor: checking ${model} ...\n`),
+  });
+  process.stderr.write(renderDoctor(reports));
+  failIfAnyFailed(reports);
 }
 
 /** --threads: each llama: model the flags name gets that many CPU threads, over the config file's. */

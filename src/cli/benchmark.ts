@@ -17,7 +17,8 @@ export function registerBenchmark(program: Command): void {
     .option("--replay <run-id>", "re-run a recorded run from its logged answers, with zero model calls")
     .option("--queue <url>", "queue the run's problems in this PostgreSQL database for `koderz worker` processes, print the run id")
     .option("--follow", "--queue: wait for the workers, then print the summary as a local run does")
-    .option("--lease-seconds <s>", "--queue: how long a worker may hold a job before another retries it (default 900)");
+    .option("--lease-seconds <s>", "--queue: how long a worker may hold a job before another retries it (default 900)")
+    .option("--doctor", "check every model first, as `koderz doctor --quick` does, and stop before the run if one fails");
   addAgentOptions(command).action(async (start: string | undefined, end: string | undefined, raw: ModelsGivenRaw & FlagsToCheck) => {
     // Flags first: a usage error answers before any model, dataset or sandbox is looked at; how
     // they combine before their values, whose check loads zod (~100 files).

@@ -60,6 +60,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./solve.js")).registerSolve,
   },
   {
+    name: "doctor",
+    description: "check models before a run: reachable, served, answers, token counts, code, JSON verdicts, tool calls, context, streaming",
+    load: async () => (await import("./doctor.js")).registerDoctorCommand,
+  },
+  {
     name: "speed-test",
     description: "measure models' speed: time to first token, latency and tokens per second (streaming); llama: models: pp/tg tokens/s and load time per configuration",
     load: async () => (await import("./speed-test.js")).registerSpeedTestCommand,

@@ -12,7 +12,8 @@ export type FailureKind =
   | "timeout" // no complete answer within the per-call timeout
   | "auth" // 401, 403: the key is missing, wrong or lacks access
   | "not_found" // 404: usually an unknown model name or a wrong base URL
-  | "rejected" // any other 4xx: the server refused this request (e.g. too long a prompt)
+  | "context_length" // the prompt and the answer's tokens do not fit the model's context
+  | "rejected" // any other 4xx: the server refused this request
   | "malformed"; // a body that is not the wire format it should be
 
 const RETRYABLE: ReadonlySet<FailureKind> = new Set(["rate_limited", "server", "connection", "timeout"]);
@@ -30,6 +31,41 @@ export class CallFailure extends Error {
   get retryable(): boolean {
     return RETRYABLE.has(this.kind);
   }
+}
+
+/**
+ * How servers word "the prompt does not fit", each its own way:
+ *  - vLLM: "This model's maximum context length is 32768 tokens. However, you requested 33010
+ *    tokens (...)", "The prompt (total length N) is too long to fit into the model (context length M)",
+ *    "Input prompt (N tokens) is too long and exceeds limit of M" (vllm-project/vllm issues #20409, #12165, #10440);
+ *  - OpenAI: the same sentence as vLLM, code context_length_exceeded;
+ *  - Moonshot: "Invalid request: Your request exceeded model token limit: 262144 (requested: 269030)"
+ *    (MoonshotAI/kimi-cli issue #2011);
+ *  - Ollama (0.12+ with truncation off, and its runner's log): "the input length exceeds the context length".
+ * The first number is the limit, where the message gives one.
+ */
+const CONTEXT_LENGTH_PATTERNS: readonly RegExp[] = [
+  /maximum context length is (\d+)/i,
+  /too long to fit into the model \(context length (\d+)\)/i,
+  /is too long and exceeds limit of (\d+)/i,
+  /exceeded model token limit:?\s*(\d+)?/i,
+  /exceeds? (?:the )?(?:maximum )?context (?:length|window)(?:[^\d]*(\d+))?/i,
+  /context_length_exceeded/i,
+];
+
+/** The context limit a server's error states, or undefined when the error is not about the context. */
+export function contextLimitIn(message: string): { limit?: number } | undefined {
+  for (const pattern of CONTEXT_LENGTH_PATTERNS) {
+    const match = pattern.exec(message);
+    if (match) return match[1] ? { limit: Number(match[1]) } : {};
+  }
+  return undefined;
+}
+
+/** The failure kind of an HTTP error (or an error inside a stream, with no status), from its status and its words. */
+export function failureKindOf(status: number | undefined, message: string): FailureKind {
+  if ((status === undefined || status === 400 || status === 413 || status === 422 || status >= 500) && contextLimitIn(message)) return "context_length";
+  return status === undefined ? "server" : failureKindForStatus(status);
 }
 
 export function failureKindForStatus(status: number): FailureKind {
@@ -93,6 +129,16 @@ export function toKoderzError(failure: CallFailure, target: CallTarget, attempts
       return new KoderzError("model_error", message, "the provider is failing: try again later, or resume the run");
     case "rejected":
       return new KoderzError("model_error", message, "the server refused this request; its message above says why");
+    case "context_length": {
+      const limit = contextLimitIn(failure.message)?.limit;
+      return new KoderzError(
+        "model_error",
+        `${message} (the prompt and the answer's tokens do not fit ${limit ? `its ${limit}-token context` : "its context"})`,
+        target.provider === "ollama"
+          ? `give ${target.modelId} a larger "contextLength" (sent as num_ctx) in koderz.config.json, or use a model with a longer context`
+          : `use a model with a longer context, or start the server with a longer one (vLLM: --max-model-len); \`koderz doctor ${target.modelId}\` shows what it accepts`,
+      );
+    }
   }
 }
 

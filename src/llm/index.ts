@@ -14,3 +14,7 @@ export { chooseDefaultModels, EMBEDDED_DEFAULT_MODEL, type DefaultModelChoice } 
 export { benchLlamaModel, type LlamaBenchConfig, type LlamaBenchResult } from "./llama-bench.js";
 export { localGgufFile } from "./llama.js";
 export { disposeLlamaModels } from "./llama-runtime.js";
+export { responseForTheRecord, answerNotes } from "./response-record.js";
+export { splitReasoning, readTextToolCalls, estimateTokens } from "./answer-quirks.js";
+export { contextLimitIn } from "./call-failure.js";
+export { claimedContextLength } from "./context-claim.js";

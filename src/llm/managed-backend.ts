@@ -1,4 +1,5 @@
 import pLimit from "p-limit";
+import { normalizeAnswer } from "./answer-quirks.js";
 import { CallFailure, toKoderzError, type CallTarget } from "./call-failure.js";
 import { costUsd, type TokenPrices } from "./cost.js";
 import { RetriesExhausted, withRetries, withTimeout, type RetryEvent, type RetryPolicy } from "./resilience.js";
@@ -8,7 +9,12 @@ import type { ChatRequest, ChatResponse, ModelBackend, TokenUsage, ToolCall } fr
 export interface ProviderAnswer {
   text: string;
   toolCalls: ToolCall[];
-  usage: TokenUsage;
+  /** Undefined when the server reported no token counts: koderz then estimates them (and says so). */
+  usage?: TokenUsage;
+  /** The server's separate reasoning field (reasoning_content, reasoning, Ollama's thinking). */
+  reasoning?: string;
+  /** finish_reason / done_reason as the server sent it. */
+  finishReason?: string;
   /** From the start of the attempt to the first content or tool-call token (streaming only). */
   timeToFirstTokenMs?: number;
 }
@@ -56,14 +62,17 @@ export function managedBackend(transport: ProviderTransport, settings: CallSetti
           signal: request.signal,
           onRetry: settings.onRetry ? (event) => settings.onRetry!({ ...event, model }) : undefined,
         });
+        // Reasoning split off, text-written tool calls read, missing usage estimated: the same for every provider.
+        const { text, toolCalls, usage, ...quirks } = normalizeAnswer(answer, request);
         const response: ChatResponse = {
-          text: answer.text,
-          toolCalls: answer.toolCalls,
-          usage: answer.usage,
+          text,
+          toolCalls,
+          usage,
           latencyMs: Math.round(latencyMs),
           model,
-          costUsd: costUsd(answer.usage, settings.prices),
+          costUsd: costUsd(usage, settings.prices),
           cached: false,
+          ...quirks,
         };
         if (answer.timeToFirstTokenMs !== undefined) response.timeToFirstTokenMs = Math.round(answer.timeToFirstTokenMs);
         return response;

@@ -1,7 +1,7 @@
 import { Ollama, type Message, type Tool } from "ollama";
 import { z } from "zod";
 import { KoderzError } from "../errors.js";
-import { CallFailure, describeNetworkError, failureKindForStatus, isAbortError, type CallTarget } from "./call-failure.js";
+import { CallFailure, describeNetworkError, failureKindOf, isAbortError, type CallTarget } from "./call-failure.js";
 import type { ProviderAnswer, ProviderTransport } from "./managed-backend.js";
 import { parseRetryAfter } from "./resilience.js";
 import { parseToolArguments } from "./tool-arguments.js";
@@ -147,8 +147,10 @@ const WireToolCallSchema = z.object({
   function: z.object({ name: z.string(), arguments: z.unknown() }),
 });
 const PartSchema = z.object({
-  message: z.object({ content: z.string().default(""), tool_calls: z.array(WireToolCallSchema).nullish() }).optional(),
+  // `thinking`: a thinking model's reasoning, apart from the content (Ollama 0.9+, docs.ollama.com/capabilities/thinking).
+  message: z.object({ content: z.string().default(""), thinking: z.string().nullish(), tool_calls: z.array(WireToolCallSchema).nullish() }).optional(),
   done: z.boolean(),
+  done_reason: z.string().nullish(),
   prompt_eval_count: z.number().optional(),
   eval_count: z.number().optional(),
 });
@@ -159,20 +161,22 @@ type Part = z.infer<typeof PartSchema>;
 
 async function collectStream(stream: AsyncIterable<unknown>, started: number, signal: AbortSignal): Promise<ProviderAnswer> {
   let text = "";
+  let thinking = "";
   const toolCalls: z.infer<typeof WireToolCallSchema>[] = [];
   let timeToFirstTokenMs: number | undefined;
   let final: Part | undefined;
   for await (const raw of stream) {
     const part = parseWire(PartSchema, raw);
-    if (part.message?.content || part.message?.tool_calls?.length) timeToFirstTokenMs ??= performance.now() - started;
+    if (part.message?.content || part.message?.thinking || part.message?.tool_calls?.length) timeToFirstTokenMs ??= performance.now() - started;
     text += part.message?.content ?? "";
+    thinking += part.message?.thinking ?? "";
     toolCalls.push(...(part.message?.tool_calls ?? []));
     if (part.done) final = part;
   }
   if (signal.aborted) throw new DOMException("the stream was aborted", "AbortError");
   // A dropped connection fails the read itself; a stream that ends cleanly without "done" is the server's doing.
   if (!final) throw new CallFailure("malformed", 'the stream ended without Ollama\'s final "done" line');
-  const answer = toAnswer({ ...final, message: { content: text, tool_calls: toolCalls } });
+  const answer = toAnswer({ ...final, message: { content: text, thinking, tool_calls: toolCalls } });
   if (timeToFirstTokenMs !== undefined) answer.timeToFirstTokenMs = timeToFirstTokenMs;
   return answer;
 }
@@ -188,7 +192,12 @@ function toAnswer(part: z.infer<typeof FinalPartSchema>): ProviderAnswer {
         ? parseToolArguments(call.function.arguments)
         : { arguments: call.function.arguments ?? {} }),
     })),
-    usage: { input: part.prompt_eval_count ?? 0, output: part.eval_count ?? 0 },
+    // No counts (an old server, a proxy): undefined, so koderz estimates them and says so.
+    ...(part.prompt_eval_count !== undefined || part.eval_count !== undefined
+      ? { usage: { input: part.prompt_eval_count ?? 0, output: part.eval_count ?? 0 } }
+      : {}),
+    ...(part.message.thinking ? { reasoning: part.message.thinking } : {}),
+    ...(part.done_reason ? { finishReason: part.done_reason } : {}),
   };
 }
 
@@ -206,7 +215,7 @@ function toCallFailure(error: unknown, lastResponse: Response | undefined): unkn
     const status = (error as { status_code?: unknown }).status_code;
     if (typeof status === "number") {
       const retryAfterMs = lastResponse && !lastResponse.ok ? parseRetryAfter(lastResponse.headers) : undefined;
-      return new CallFailure(failureKindForStatus(status), `HTTP ${status}: ${error.message}`, {
+      return new CallFailure(failureKindOf(status, error.message), `HTTP ${status}: ${error.message}`, {
         status,
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       });
@@ -220,6 +229,6 @@ function toCallFailure(error: unknown, lastResponse: Response | undefined): unkn
     return new CallFailure("malformed", 'the stream ended without Ollama\'s final "done" line');
   }
   // ollama-js turns an {"error": ...} line inside a stream into a plain Error.
-  if (error instanceof Error && error.constructor === Error) return new CallFailure("server", `error in the stream: ${error.message}`);
+  if (error instanceof Error && error.constructor === Error) return new CallFailure(failureKindOf(undefined, error.message), `error in the stream: ${error.message}`);
   return error;
 }

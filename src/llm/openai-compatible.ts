@@ -6,7 +6,7 @@ import type {
 } from "openai/resources/chat/completions";
 import { z } from "zod";
 import { KoderzError } from "../errors.js";
-import { CallFailure, describeNetworkError, failureKindForStatus, isAbortError, type CallTarget } from "./call-failure.js";
+import { CallFailure, describeNetworkError, failureKindOf, isAbortError, type CallTarget } from "./call-failure.js";
 import type { ProviderAnswer, ProviderTransport } from "./managed-backend.js";
 import { parseRetryAfter } from "./resilience.js";
 import { parseToolArguments, serializeToolArguments } from "./tool-arguments.js";
@@ -42,6 +42,7 @@ export function openAICompatibleTransport(endpoint: OpenAICompatibleEndpoint): P
   let client: OpenAI | undefined;
   const clientOf = (sdk: Sdk): OpenAI =>
     (client ??= new sdk.default({
+      fetch: keepErrorBodies,
       // Local servers take no key, but the client insists on one.
       apiKey: endpoint.apiKey ?? "no-key",
       baseURL: endpoint.baseUrl,
@@ -144,32 +145,41 @@ const WireToolCallSchema = z.object({
   function: z.object({ name: z.string(), arguments: z.string().nullish() }),
 });
 const UsageSchema = z.object({ prompt_tokens: z.number(), completion_tokens: z.number() });
+// A thinking model's reasoning: vLLM's `reasoning_content` (renamed `reasoning` in 0.11), Moonshot's
+// `reasoning_content`, OpenRouter's `reasoning`.
+const ReasoningFields = { reasoning_content: z.string().nullish(), reasoning: z.string().nullish() };
 const CompletionSchema = z.object({
   choices: z
-    .array(z.object({ message: z.object({ content: z.string().nullish(), tool_calls: z.array(WireToolCallSchema).nullish() }) }))
+    .array(
+      z.object({
+        message: z.object({ content: z.string().nullish(), tool_calls: z.array(WireToolCallSchema).nullish(), ...ReasoningFields }),
+        finish_reason: z.string().nullish(),
+      }),
+    )
     .min(1),
   usage: UsageSchema.nullish(),
 });
 const ChunkSchema = z.object({
-  choices: z
-    .array(
-      z.object({
-        delta: z
-          .object({
-            content: z.string().nullish(),
-            tool_calls: z
-              .array(
-                z.object({
-                  index: z.number(),
-                  id: z.string().nullish(),
-                  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
-                }),
-              )
-              .nullish(),
-          })
-          .nullish(),
-      }),
-    ),
+  choices: z.array(
+    z.object({
+      delta: z
+        .object({
+          content: z.string().nullish(),
+          ...ReasoningFields,
+          tool_calls: z
+            .array(
+              z.object({
+                index: z.number(),
+                id: z.string().nullish(),
+                function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+              }),
+            )
+            .nullish(),
+        })
+        .nullish(),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
   usage: UsageSchema.nullish(),
 });
 const ModelListSchema = z.object({ data: z.array(z.object({ id: z.string() })) });
@@ -177,14 +187,22 @@ const ModelListSchema = z.object({ data: z.array(z.object({ id: z.string() })) }
 async function wholeAnswer(client: OpenAI, params: WireRequest, signal: AbortSignal): Promise<ProviderAnswer> {
   const raw: unknown = await client.chat.completions.create({ ...params, stream: false }, { signal });
   const completion = parseWire(CompletionSchema, raw, "chat completion");
-  const message = completion.choices[0]!.message;
-  return {
-    text: message.content ?? "",
-    toolCalls: (message.tool_calls ?? []).map((call, index) =>
-      toToolCall(call.id ?? `call_${index}`, call.function.name, call.function.arguments ?? ""),
-    ),
-    usage: toUsage(completion.usage),
-  };
+  const choice = completion.choices[0]!;
+  const message = choice.message;
+  return withOptional(
+    {
+      text: message.content ?? "",
+      toolCalls: (message.tool_calls ?? []).map((call, index) =>
+        toToolCall(call.id ?? `call_${index}`, call.function.name, call.function.arguments ?? ""),
+      ),
+    },
+    { usage: toUsage(completion.usage), reasoning: message.reasoning_content ?? message.reasoning ?? undefined, finishReason: choice.finish_reason ?? undefined },
+  );
+}
+
+function withOptional(answer: ProviderAnswer, optional: Pick<ProviderAnswer, "usage" | "reasoning" | "finishReason">): ProviderAnswer {
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined && value !== "") Object.assign(answer, { [key]: value });
+  return answer;
 }
 
 async function streamAnswer(client: OpenAI, params: WireRequest, signal: AbortSignal): Promise<ProviderAnswer> {
@@ -195,6 +213,8 @@ async function streamAnswer(client: OpenAI, params: WireRequest, signal: AbortSi
     { signal },
   );
   let text = "";
+  let reasoning = "";
+  let finishReason: string | undefined;
   let timeToFirstTokenMs: number | undefined;
   let usage: z.infer<typeof UsageSchema> | null | undefined;
   // Tool calls arrive in fragments keyed by index: the id and name first, then the arguments piece by piece.
@@ -202,10 +222,14 @@ async function streamAnswer(client: OpenAI, params: WireRequest, signal: AbortSi
   for await (const rawChunk of stream) {
     const chunk = parseWire(ChunkSchema, rawChunk, "chat completion chunk");
     if (chunk.usage) usage = chunk.usage;
+    finishReason = chunk.choices[0]?.finish_reason ?? finishReason;
     const delta = chunk.choices[0]?.delta;
     if (!delta) continue;
-    if (delta.content || delta.tool_calls?.length) timeToFirstTokenMs ??= performance.now() - started;
+    const thought = delta.reasoning_content ?? delta.reasoning;
+    // A thinking model's first token is often reasoning: it counts as the first token all the same.
+    if (delta.content || thought || delta.tool_calls?.length) timeToFirstTokenMs ??= performance.now() - started;
     if (delta.content) text += delta.content;
+    if (thought) reasoning += thought;
     for (const fragment of delta.tool_calls ?? []) {
       const call = partialCalls.get(fragment.index) ?? { name: "", arguments: "" };
       if (fragment.id) call.id = fragment.id;
@@ -219,7 +243,7 @@ async function streamAnswer(client: OpenAI, params: WireRequest, signal: AbortSi
   const toolCalls = [...partialCalls.entries()]
     .sort(([a], [b]) => a - b)
     .map(([index, call]) => toToolCall(call.id ?? `call_${index}`, call.name, call.arguments));
-  const answer: ProviderAnswer = { text, toolCalls, usage: toUsage(usage) };
+  const answer = withOptional({ text, toolCalls }, { usage: toUsage(usage), reasoning, finishReason });
   if (timeToFirstTokenMs !== undefined) answer.timeToFirstTokenMs = timeToFirstTokenMs;
   return answer;
 }
@@ -228,9 +252,9 @@ function toToolCall(id: string, name: string, rawArguments: string): ToolCall {
   return { id, name, ...parseToolArguments(rawArguments) };
 }
 
-// A server that reports no usage (some local ones) counts as zero tokens rather than failing the call.
-function toUsage(usage: z.infer<typeof UsageSchema> | null | undefined): { input: number; output: number } {
-  return { input: usage?.prompt_tokens ?? 0, output: usage?.completion_tokens ?? 0 };
+// A server that reports no usage (some local ones, streams without stream_options): undefined, so koderz estimates it.
+function toUsage(usage: z.infer<typeof UsageSchema> | null | undefined): { input: number; output: number } | undefined {
+  return usage ? { input: usage.prompt_tokens, output: usage.completion_tokens } : undefined;
 }
 
 function parseWire<S extends z.ZodType>(schema: S, raw: unknown, what: string): z.infer<S> {
@@ -249,9 +273,11 @@ function toCallFailure(error: unknown, { APIConnectionError, APIConnectionTimeou
   if (error instanceof APIConnectionError) return new CallFailure("connection", describeNetworkError(error.cause ?? error));
   if (error instanceof APIError) {
     // No status: the server sent an error object inside a stream that had started fine.
-    if (error.status === undefined) return new CallFailure("server", `error in the stream: ${error.message}`);
+    if (error.status === undefined) return new CallFailure(failureKindOf(undefined, error.message), `error in the stream: ${error.message}`);
     const retryAfterMs = parseRetryAfter(error.headers);
-    return new CallFailure(failureKindForStatus(error.status), error.message, {
+    const words = serverWords(error);
+    const message = words ? `${error.status} ${words}` : error.message;
+    return new CallFailure(failureKindOf(error.status, message), message, {
       status: error.status,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
@@ -260,6 +286,38 @@ function toCallFailure(error: unknown, { APIConnectionError, APIConnectionTimeou
   if (error instanceof TypeError && error.message === "terminated") return new CallFailure("connection", "the connection dropped mid-answer");
   if (error instanceof SyntaxError) return new CallFailure("malformed", `the server's answer is not valid JSON (${error.message})`);
   return error;
+}
+
+/**
+ * The error bodies of failed responses, by their headers object (which the client's APIError
+ * keeps). The openai client reads only `{"error": {"message"}}`; vLLM and other FastAPI servers
+ * answer `{"object": "error", "message": ...}` or `{"detail": ...}`, whose words it drops ("400
+ * status code (no body)"), and those words are what tell a context overflow from other refusals.
+ */
+const errorBodies = new WeakMap<Headers, string>();
+
+async function keepErrorBodies(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  if (!response.ok) errorBodies.set(response.headers, (await response.clone().text()).slice(0, 2000));
+  return response;
+}
+
+const ServerErrorBody = z.object({ message: z.string().optional(), detail: z.unknown().optional() });
+
+/** The server's own words when the client's message lacks them, e.g. "This model's maximum context length is ...". */
+function serverWords(error: { headers?: Headers | undefined; error?: unknown }): string | undefined {
+  if (error.error !== undefined || !error.headers) return undefined;
+  const body = errorBodies.get(error.headers);
+  if (!body?.trim()) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body.slice(0, 300);
+  }
+  const fields = ServerErrorBody.safeParse(parsed).data;
+  const words = fields?.message ?? (typeof fields?.detail === "string" ? fields.detail : fields?.detail !== undefined ? JSON.stringify(fields.detail) : undefined);
+  return words?.slice(0, 500);
 }
 
 function preflightError(error: unknown, target: CallTarget, sdk: Sdk): KoderzError {

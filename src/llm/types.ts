@@ -49,6 +49,9 @@ export interface ChatRequest {
   signal?: AbortSignal;
 }
 
+/** A tool-call syntax koderz reads from an answer's text when the server did not parse it. */
+export type TextToolCallFormat = "qwen3-xml" | "hermes";
+
 export interface TokenUsage {
   input: number;
   output: number;
@@ -64,6 +67,17 @@ export interface ChatResponse {
   model: string;
   /** Dollars, from the registry's prices; 0 for local models. */
   costUsd: number;
+  /**
+   * A thinking model's reasoning (its <think> block, or the server's reasoning_content / thinking
+   * field): kept for the record and counted in the tokens, never read as the answer or a call.
+   */
+  reasoning?: string;
+  /** Why the model stopped, when the server said. "length": cut at the token limit, so the answer is incomplete. */
+  stopReason?: "stop" | "length" | "tool_calls" | "other";
+  /** The server reported no token counts: `usage` is koderz's estimate (about 4 characters a token). */
+  usageEstimated?: boolean;
+  /** The tool calls were written in the text in this format and read by koderz (the server's tool parser is off). */
+  toolCallsFromText?: TextToolCallFormat;
   /** True when the answer came from the record/replay cache, not from the model. */
   cached: boolean;
   /**

@@ -1,6 +1,7 @@
 import type { Agent } from "../../agents/agent.js";
 import type { Sandbox, Verdict } from "../../sandbox/sandbox.js";
 import { publicView, type Task } from "../../tasks/task.js";
+import { responseForTheRecord, wasCutOff } from "../llm/response-record.js";
 import type { ModelBackend } from "../llm/types.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import type { Budget } from "./budget.js";
@@ -87,7 +88,7 @@ function judgeSteps(scored: ScoreResult): StepDraft[] {
     action: "judge",
     model: call.model,
     prompt: call.prompt,
-    response: call.response.text,
+    response: responseForTheRecord(call.response),
     inputTokens: call.response.usage.input,
     outputTokens: call.response.usage.output,
     costUsd: call.response.costUsd,
@@ -104,9 +105,13 @@ export function experimentOutcome(
 ): ExperimentOutcome {
   // A sandbox Verdict (auto mode's episodes) words itself in `result`; a scorer's result in `verdict`.
   const scored = "calls" in graded ? graded : undefined;
+  const verdict = "calls" in graded ? graded.verdict : graded.result;
+  // The code came from an answer cut at the token limit: it failed because it is unfinished, which the verdict says.
+  const writer = [...steps].reverse().find((step) => step.code !== undefined && step.code === result.completion);
+  const cutOff = !graded.passed && wasCutOff(writer?.response);
   return {
     success: graded.passed,
-    verdict: "calls" in graded ? graded.verdict : graded.result,
+    verdict: cutOff ? `${verdict} (cut off: the answer that wrote this code stopped at the token limit, finish reason "length")` : verdict,
     ...(scored?.score !== undefined ? { score: scored.score, criteria: scored.criteria } : {}),
     iterations: result.iterations,
     completion: result.completion,

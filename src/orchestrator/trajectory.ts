@@ -1,4 +1,5 @@
 import type { AgentCall } from "../../agents/agent.js";
+import { responseForTheRecord } from "../llm/response-record.js";
 import { MODEL_CALL, type StepRecord } from "../store/index.js";
 import { exhaustedLimit, type Budget, type Spend } from "./budget.js";
 
@@ -31,7 +32,7 @@ export class Trajectory {
       action: MODEL_CALL,
       model: call.model,
       prompt: call.prompt,
-      response: call.response.text,
+      response: responseForTheRecord(call.response),
       code: result.code,
       testOutput: result.testOutput,
       visiblePassFraction: result.visiblePassFraction,

@@ -79,7 +79,7 @@ async function askJudge(input: ScoreInput, criteria: readonly Criterion[]): Prom
   return { scores, calls: [call] };
 }
 
-async function judgeCall(judge: ModelBackend, task: Task, completion: string, asked: readonly Criterion[], signal?: AbortSignal): Promise<ScorerCall> {
+export async function judgeCall(judge: ModelBackend, task: Task, completion: string, asked: readonly Criterion[], signal?: AbortSignal): Promise<ScorerCall> {
   const user = [
     "The task:",
     "```python\n" + task.prompt.trimEnd() + "\n```",

@@ -1,6 +1,7 @@
 import type { Agent } from "../../../agents/agent.js";
 import type { TurnLog } from "../../../agents/run-agent.js";
 import type { ToolOutcome } from "../../../agents/tools/tool.js";
+import { responseForTheRecord } from "../../llm/response-record.js";
 import { serializeToolArguments } from "../../llm/tool-arguments.js";
 import type { ChatResponse, ToolCall } from "../../llm/types.js";
 import type { Budget } from "../budget.js";
@@ -50,7 +51,7 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
       action: MODEL_CALL,
       model,
       prompt,
-      response: [response.text, ...calls].filter(Boolean).join("\n"),
+      response: [responseForTheRecord(response), ...calls].filter(Boolean).join("\n"),
       inputTokens: response.usage.input,
       outputTokens: response.usage.output,
       costUsd: response.costUsd,
