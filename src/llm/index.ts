@@ -13,4 +13,4 @@ export type { RetryEvent, RetryPolicy } from "./resilience.js";
 export { chooseDefaultModels, EMBEDDED_DEFAULT_MODEL, type DefaultModelChoice } from "./default-model.js";
 export { benchLlamaModel, type LlamaBenchConfig, type LlamaBenchResult } from "./llama-bench.js";
 export { localGgufFile } from "./llama.js";
-export { disposeLlamaModels } from "./llama-runtime.js";
+export { defaultLlamaThreads, disposeLlamaModels } from "./llama-runtime.js";
