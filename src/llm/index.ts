@@ -3,7 +3,8 @@
  * this line: nothing exported here mentions their types.
  */
 export type * from "./types.js";
-export { configRedirects, createBackend, resolveModel, MODEL_ID_FORMS, type CreateBackendOptions, type ModelSpec, type ProviderKind } from "./registry.js";
+export { configRedirects, presetEndpoint, createBackend, resolveModel, MODEL_ID_FORMS, type CreateBackendOptions, type ModelSpec, type ProviderKind } from "./registry.js";
+export { refusedKeyEntries } from "./config-trust.js";
 export { loadModelConfig, parseModelConfig, CONFIG_FILE_NAME, type ModelConfig, type ModelEntry } from "./model-config.js";
 export { preflightAll } from "./preflight-all.js";
 export { withCallLog, requestHash, canonicalJson, type CallLogMode } from "./recording.js";
