@@ -139,7 +139,7 @@ async function queueRoundTrips(url: string, count: number): Promise<number[]> {
       if (!job) break;
       if (job.data.problemId === tasks[0]!.id) continue; // the run's own job
       const experimentId = `${runId}:${job.data.problemId}`;
-      await commitJob(boss, engine, { jobId: job.id, runId, attempt: 1, expected: count + 1 }, {
+      await commitJob(boss, engine, { jobId: job.id, runId, arm: "zero-shot", problemId: job.data.problemId, attempt: 1, pairs: { arms: ["zero-shot"], problemIds: jobs.map(({ job: j }) => j.problemId) } }, {
         experiment: { experimentId, runId, problemId: job.data.problemId, arm: "zero-shot", success: true, iterations: 1, inputTokens: 100, outputTokens: 50, costUsd: 0.001, wallSeconds: 2, finalCode: "def f():\n    return 1\n", verdict: "passed", tags: [] },
         steps: [{ experimentId, index: 0, agent: "Coder", action: "write", model: "scripted", prompt: "p", response: "r", inputTokens: 100, outputTokens: 50, costUsd: 0.001, latencyMs: 2000 }],
       });

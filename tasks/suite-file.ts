@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -70,6 +70,10 @@ export async function loadSuiteDefinition(nameOrPath: string, datasets: Omit<Loa
 
 /** Parses and checks a suite file without loading any dataset. */
 export function readSuiteFile(file: string): SuiteFile {
+  const size = statSync(file).size;
+  if (size > MAX_SUITE_FILE_BYTES) {
+    throw new KoderzError("usage", `${file}: the suite file is ${(size / 1024 ** 2).toFixed(1)} MB, over the ${MAX_SUITE_FILE_BYTES / 1024 ** 2} MB a suite file may be`, "split the suite into several files, or keep large data out of its cases");
+  }
   const text = readFileSync(file, "utf8");
   const raw = path.extname(file) === ".json" ? parseJson(file, text) : parseYaml(file, text);
   const parsed = SuiteFileSchema.safeParse(raw);
@@ -172,22 +176,38 @@ function fieldPath(parts: readonly PropertyKey[]): string {
   return parts.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i ? "." : ""}${String(part)}`)).join("");
 }
 
+/** Far above any real suite (the coder rubric is ~30 KB): a file larger than this is not one. */
+export const MAX_SUITE_FILE_BYTES = 16 * 1024 ** 2;
+
+/**
+ * YAML that is malformed in any way is one error naming the file: bad syntax (with its line), an
+ * alias bomb (the parser stops expanding at 100 aliases), nesting deep enough to exhaust the
+ * parser's stack, or anything else the parser throws.
+ */
 function parseYaml(file: string, text: string): unknown {
   // Required here, not imported at the top: only a YAML suite file pays for the parser's 70 files.
   const { parseDocument } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
-  const document = parseDocument(text);
-  const problem = document.errors[0];
-  if (problem) {
-    const where = problem.linePos?.[0] ? `:${problem.linePos[0].line}:${problem.linePos[0].col}` : "";
-    throw new KoderzError("usage", `${file}${where}: not valid YAML: ${problem.message.split("\n")[0]}`, "fix the suite file's syntax");
+  const refuse = (where: string, message: string) => {
+    const reason = /call stack/i.test(message) ? "it is nested too deeply to read" : message.split("\n")[0]!;
+    return new KoderzError("usage", `${file}${where}: not valid YAML: ${reason}`, "fix the suite file's syntax; a suite needs no YAML aliases (*name) nor deep nesting");
+  };
+  try {
+    const document = parseDocument(text);
+    const problem = document.errors[0];
+    if (problem) throw refuse(problem.linePos?.[0] ? `:${problem.linePos[0].line}:${problem.linePos[0].col}` : "", problem.message);
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (error instanceof KoderzError) throw error;
+    // ReferenceError for an alias bomb, RangeError for a stack the nesting ran out of.
+    throw refuse("", /alias count/i.test(String(error)) ? "it expands YAML aliases more than 100 times (an alias bomb)" : error instanceof Error ? error.message : String(error));
   }
-  return document.toJS();
 }
 
 function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    if (/call stack/i.test(String(error))) throw new KoderzError("usage", `${file}: not valid JSON: it is nested too deeply to read`, "fix the suite file's syntax");
     throw new KoderzError("usage", `${file}: not valid JSON: ${(error as Error).message}`, "fix the suite file's syntax");
   }
 }

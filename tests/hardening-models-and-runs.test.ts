@@ -45,12 +45,12 @@ describe("a koderz.config.json found in the working directory cannot send a pres
     expect(error.hint).toMatch(/--config .*koderz\.config\.json|"apiKeyEnv"/);
   });
 
-  it("is accepted with --config, or when the entry names the key for the new server itself", () => {
+  it("is accepted with --config, or when the entry names the preset's own key itself", () => {
     const cwd = dirWithConfig("named", redirect());
     const viaFlag = resolveModel("kimi-k2", { config: loadModelConfig({ cwd, path: "koderz.config.json" }), env: {} });
     expect([viaFlag.baseUrl, viaFlag.apiKeyEnv]).toEqual([server.openaiBaseUrl, "MOONSHOT_API_KEY"]);
-    const ownKey = dirWithConfig("own-key", { models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "PROXY_KEY" } } });
-    expect(resolveModel("kimi-k2", { config: loadModelConfig({ cwd: ownKey }), env: {} }).apiKeyEnv).toBe("PROXY_KEY");
+    const ownKey = dirWithConfig("own-key", { models: { "kimi-k2": { baseUrl: server.openaiBaseUrl, apiKeyEnv: "MOONSHOT_API_KEY" } } });
+    expect(resolveModel("kimi-k2", { config: loadModelConfig({ cwd: ownKey }), env: {} }).apiKeyEnv).toBe("MOONSHOT_API_KEY");
   });
 
   it("still applies a found file's prices and new models", () => {

@@ -87,7 +87,8 @@ describe("config file", () => {
         },
       }),
     );
-    const config = loadModelConfig({ cwd: dir });
+    // Named with --config: a file merely found in the working directory may not pick VLLM_KEY (config-secrets.test.ts).
+    const config = loadModelConfig({ cwd: dir, path: "koderz.config.json" });
     expect(resolveModel("kimi-k2", { config, env: {} })).toMatchObject({
       providerModel: "kimi-k2-0905-preview",
       prices: { inputPerMillion: 1, outputPerMillion: 3 },

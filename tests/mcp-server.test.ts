@@ -252,8 +252,8 @@ describe("koderz mcp over stdio", () => {
     const listed = (await cliJson(["results", "list", "--json"])) as Json[];
     const runMemories = (await call("export_memories", { tags: ["benchmark_run"] })).memories;
     expect(runMemories.map((m: Json) => m.tags)).toEqual([
-      ["benchmark_run", comparative, "comparative", LOCAL_MODEL],
-      ["benchmark_run", zeroShot, "zero-shot", LOCAL_MODEL],
+      ["benchmark_run", comparative, "comparative", LOCAL_MODEL, "qwen3-coder:30b"],
+      ["benchmark_run", zeroShot, "zero-shot", LOCAL_MODEL, "qwen3-coder:30b"],
     ]);
     expect(runMemories.map((m: Json) => m.metadata)).toEqual(listed);
     expect(runMemories[0].uri).toBe(`koderz://runs/${comparative}`);

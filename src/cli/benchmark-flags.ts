@@ -47,7 +47,7 @@ export function addModelOptions(command: Command): Command {
     .option("--max-usd <dollars>", "budget per problem: dollars")
     .option("--max-seconds <s>", "budget per problem: wall time")
     .option("--sandbox <name>", "docker or process (default: docker when an engine answers)")
-    .option("--threads <n>", "llama: models: CPU threads (default: $KODERZ_LLAMA_THREADS, else every core)");
+    .option("--threads <n>", "llama: models: CPU threads (default: $KODERZ_LLAMA_THREADS, else the cores this process may use)");
 }
 
 export type ModelsGivenRaw = { localModel?: string; frontierModel?: string; config?: string; resume?: string; replay?: string };

@@ -40,7 +40,7 @@ export async function runQueuedBenchmarkCommand(
     log(`summary: ${summaryPath}`);
     if (run.config.reposDir !== undefined) log(`predictions for the SWE-bench harness: ${writePredictions(store, run.runId, flags.resultsDir)}`);
     const failures = store.jobFailures(run.runId);
-    for (const failure of failures) log(`failed: ${failure.problemId} (${failure.arm}) after ${failure.attempts} attempts: ${failure.error}`);
+    for (const failure of failures) log(failure.attempts ? `failed: ${failure.problemId} (${failure.arm}) after ${failure.attempts} attempts: ${failure.error}` : `rejected: ${failure.error}`);
     if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(summaryPath)), null, 2) + "\n");
     else process.stdout.write(render(run.runId, store.armTotals(run.runId)));
     if (status !== "finished") process.exitCode = 1;
@@ -56,7 +56,8 @@ async function follow(store: Store, runId: string, total: number, log: (message:
     const run = store.getRun(runId);
     const arms = store.armTotals(runId);
     const settled = arms.reduce((n, a) => n + a.experiments, 0);
-    const failed = store.jobFailures(runId).length;
+    // Rejected jobs (0 attempts) named no problem of the run: they are no outcome.
+    const failed = store.jobFailures(runId).filter((f) => f.attempts > 0).length;
     const solved = arms.reduce((n, a) => n + a.successes, 0);
     const line = `${settled + failed}/${total} done, success ${settled ? ((100 * solved) / settled).toFixed(1) : "-"}%${failed ? `, ${failed} failed` : ""}`;
     if (line !== last) log(line);

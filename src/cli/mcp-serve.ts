@@ -5,8 +5,8 @@ import { parseOptions } from "./parse.js";
 export async function serveMcp(raw: unknown, version: string): Promise<void> {
   const options = parseOptions(McpOptions, raw);
   // Loaded once the values are checked: a bad one loads no SDK or store.
-  const [{ StdioServerTransport }, { serveHttp }, { createMcpServer }, { ReadOnlyStoreAccess }, { resolveDbPath }, { interrupted }] = await Promise.all([
-    import("@modelcontextprotocol/sdk/server/stdio.js"),
+  const [{ AnsweringStdioTransport }, { serveHttp }, { createMcpServer }, { ReadOnlyStoreAccess }, { resolveDbPath }, { interrupted }] = await Promise.all([
+    import("../mcp/stdio-transport.js"),
     import("../mcp/http.js"),
     import("../mcp/server.js"),
     import("../mcp/store-access.js"),
@@ -21,7 +21,7 @@ export async function serveMcp(raw: unknown, version: string): Promise<void> {
       const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
       // The transport does not notice the client going away; stdin ending is that signal.
       process.stdin.once("end", () => void server.close());
-      await server.connect(new StdioServerTransport());
+      await server.connect(new AnsweringStdioTransport());
       process.stderr.write(`koderz mcp: serving ${store} read-only over stdio\n`);
       await closed;
     } else {

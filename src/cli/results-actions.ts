@@ -187,7 +187,7 @@ function showRun(store: Store, runId: string, json: boolean): void {
       ],
     ),
     // Queued problems that failed on every attempt (shared store): they have no experiment row.
-    ...store.jobFailures(runId).map((f): [string, string] => [`failed ${f.arm}`, `${f.problemId} after ${f.attempts} attempts: ${f.error}`]),
+    ...store.jobFailures(runId).map((f): [string, string] => (f.attempts ? [`failed ${f.arm}`, `${f.problemId} after ${f.attempts} attempts: ${f.error}`] : ["rejected job", f.error])),
     ["config", JSON.stringify(run.config)],
   ];
   const width = Math.max(...facts.map(([key]) => key.length));

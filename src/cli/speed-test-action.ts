@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   benchLlamaModel,
+  defaultLlamaThreads,
   createBackend,
   localGgufFile,
   measureSpeed,
@@ -69,7 +70,8 @@ export async function speedTest(models: string[], raw: unknown): Promise<void> {
   const benches: (LlamaBenchResult & { model: string })[] = [];
   for (const [model, file] of files) {
     for (const setting of configurations(options)) {
-      process.stderr.write(`${model}: threads ${setting.threads ?? "auto"}, context ${setting.contextSize}, batch ${setting.batchSize} ... `);
+      const threads = setting.threads ?? defaultLlamaThreads();
+      process.stderr.write(`${model}: threads ${threads}${setting.threads === undefined ? " (the cores this process may use)" : ""}, context ${setting.contextSize}, batch ${setting.batchSize} ... `);
       benches.push({ model, ...(await benchLlamaModel(file, setting, { promptTokens: options.pp, generateTokens: options.tg })) });
       process.stderr.write("done\n");
     }

@@ -15,7 +15,7 @@ export function registerSpeedTestCommand(program: Command): void {
     .option("--max-tokens <n>", "longest answer per call", "256")
     .option("--base-url <url>", "send to this OpenAI-compatible server (or Ollama host for ollama: ids)")
     .option("--config <path>", "model config file (default: ./koderz.config.json when present)")
-    .option("--threads <list>", "llama: CPU threads to try, comma-separated (default: every core)")
+    .option("--threads <list>", "llama: CPU threads to try, comma-separated (default: the cores this process may use)")
     .option("--context-size <list>", "llama: context sizes to try, comma-separated", "4096")
     .option("--batch-size <list>", "llama: batch sizes to try, comma-separated", "512")
     .option("--pp <n>", "llama: prompt tokens processed (pp512 as llama-bench)", "512")

@@ -1,5 +1,5 @@
 import type { Token } from "node-llama-cpp";
-import { disposeLlamaModels, loadLlamaModel } from "./llama-runtime.js";
+import { defaultLlamaThreads, disposeLlamaModels, loadLlamaModel } from "./llama-runtime.js";
 
 /**
  * llama-bench's two figures for a GGUF model in this process, per configuration: prompt
@@ -7,7 +7,7 @@ import { disposeLlamaModels, loadLlamaModel } from "./llama-runtime.js";
  * generated one at a time), plus the time to load the model and make its context.
  */
 export interface LlamaBenchConfig {
-  /** undefined: llama.cpp's choice (every core). */
+  /** undefined: the cores this process may use (`defaultLlamaThreads`). */
   threads?: number;
   contextSize: number;
   batchSize: number;
@@ -48,7 +48,7 @@ export async function benchLlamaModel(path: string, config: LlamaBenchConfig, op
     sequences: 1,
     contextSize: Math.max(config.contextSize, promptTokens + generateTokens),
     batchSize: config.batchSize,
-    ...(config.threads !== undefined ? { threads: config.threads } : {}),
+    threads: config.threads ?? defaultLlamaThreads(),
   });
   try {
     const sequence = await loaded.acquire();
@@ -62,8 +62,9 @@ export async function benchLlamaModel(path: string, config: LlamaBenchConfig, op
     await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, 16));
     let generated = 0;
     started = performance.now();
-    // Greedy, and never stopped by an end token: tg measures decoding, whatever the model says.
-    for await (const token of sequence.evaluate([prompt[16]!], { temperature: 0 })) {
+    // Greedy, and never stopped by an end token (as llama-bench): tg measures decoding N tokens,
+    // whatever the model says. An end token is yielded and fed back like any other.
+    for await (const token of sequence.evaluate([prompt[16]!], { temperature: 0, yieldEogToken: true })) {
       void token;
       if (++generated >= generateTokens) break;
     }

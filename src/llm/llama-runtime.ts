@@ -1,4 +1,4 @@
-import { freemem } from "node:os";
+import { availableParallelism, freemem } from "node:os";
 import type { GgufInsights, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { KoderzError } from "../errors.js";
 
@@ -8,7 +8,7 @@ import { KoderzError } from "../errors.js";
  * use it, and each call borrows one context sequence of it.
  */
 export interface LlamaSettings {
-  /** CPU threads for evaluation; undefined lets llama.cpp use every core. */
+  /** CPU threads for evaluation; undefined: the cores this process may use (`defaultLlamaThreads`). */
   threads?: number;
   /** Tokens each sequence holds; default min(the model's training context, 8192). */
   contextSize?: number;
@@ -35,10 +35,63 @@ export const nodeLlamaCpp = () => import("node-llama-cpp");
 
 let llama: Promise<Llama> | undefined;
 
+/**
+ * The threads a model evaluates on when none are asked for: the cores this process may use
+ * (Node reads the scheduler's affinity mask, so `taskset -c 0` or a container's cpuset gives 1).
+ * node-llama-cpp's own default is at least 4, which on a 2-core machine makes threads wait on
+ * each other and generation crawl.
+ */
+export function defaultLlamaThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * llama.cpp's own log lines (warnings and errors), kept instead of printed: a failure's reason is
+ * often only there ("tensor ... data is not within the file bounds"), so it is folded into
+ * koderz's one error (`withNativeReason`) rather than printed beside it.
+ */
+const NATIVE_LOG_LINES = 20;
+const nativeLog: Array<{ seq: number; text: string }> = [];
+let nativeSeq = 0;
+
+function keepNativeLine(message: string): void {
+  for (const line of message.split("\n")) {
+    const text = line.trim();
+    if (!text) continue;
+    nativeLog.push({ seq: ++nativeSeq, text: text.length > 300 ? `${text.slice(0, 300)}…` : text });
+    if (nativeLog.length > NATIVE_LOG_LINES) nativeLog.shift();
+  }
+}
+
+/** A mark to read the native lines logged after it. */
+export function nativeLogMark(): number {
+  return nativeSeq;
+}
+
 /** The native bindings, loaded once; prebuilt binaries only (never a build or a download at run time). */
 export function sharedLlama(): Promise<Llama> {
-  llama ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) => getLlama({ build: "never", logLevel: LlamaLogLevel.error, progressLogs: false }));
+  llama ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({
+      build: "never",
+      logLevel: LlamaLogLevel.warn,
+      progressLogs: false,
+      logger: (level, message) => {
+        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal || level === LlamaLogLevel.warn) keepNativeLine(message);
+      },
+    }),
+  );
   return llama;
+}
+
+/**
+ * A native failure's message with the native lines logged since `mark` that give its reason.
+ * llama.cpp's lines reach JavaScript through the event loop, sometimes after the failure itself:
+ * one short turn of the loop lets them in first.
+ */
+export async function withNativeReason(message: string, mark: number): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const lines = nativeLog.filter((line) => line.seq > mark).map((line) => line.text);
+  return lines.length ? `${message} (llama.cpp: ${lines.join("; ")})` : message;
 }
 
 const loaded = new Map<string, Promise<LoadedLlamaModel>>();
@@ -73,21 +126,32 @@ async function load(path: string, settings: LlamaSettings): Promise<LoadedLlamaM
   const started = performance.now();
   const contextSize = await checkMemory(runtime, path, settings);
   let model: LlamaModel;
+  const mark = nativeLogMark();
   try {
     model = await runtime.loadModel({ modelPath: path, gpuLayers: runtime.gpu === false ? 0 : "auto" });
   } catch (error) {
     throw new KoderzError(
       "model_unavailable",
-      `node-llama-cpp could not load ${path}: ${error instanceof Error ? error.message : String(error)}`,
-      "check that the file is a complete GGUF model of an architecture llama.cpp supports",
+      await withNativeReason(`node-llama-cpp could not load ${path}: ${error instanceof Error ? error.message : String(error)}`, mark),
+      "check that the file is a complete GGUF model of an architecture llama.cpp supports (a download that broke off is shorter than its header says)",
     );
   }
-  const context = await model.createContext({
-    sequences: settings.sequences,
-    contextSize,
-    ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
-    ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
-  });
+  let context: LlamaContext;
+  try {
+    context = await model.createContext({
+      sequences: settings.sequences,
+      contextSize,
+      threads: settings.threads ?? defaultLlamaThreads(),
+      ...(settings.batchSize !== undefined ? { batchSize: settings.batchSize } : {}),
+    });
+  } catch (error) {
+    await model.dispose();
+    throw new KoderzError(
+      "model_unavailable",
+      await withNativeReason(`node-llama-cpp could not make a context of ${contextSize} tokens for ${path}: ${error instanceof Error ? error.message : String(error)}`, mark),
+      "try a smaller --context-size or --concurrency",
+    );
+  }
   const free: LlamaContextSequence[] = [];
   for (let i = 0; i < settings.sequences; i++) free.push(context.getSequence());
   const waiting: ((sequence: LlamaContextSequence) => void)[] = [];

@@ -53,9 +53,10 @@ export interface ModelConfig {
   source?: string;
   /**
    * How the file was chosen: named with --config, or merely found in the working directory (a
-   * cloned repository may ship one). A found file may not send a preset's key elsewhere.
+   * cloned repository may ship one), or found and then confirmed at a prompt on a terminal. A
+   * found file may not choose which server gets which of the user's keys (see config-trust.ts).
    */
-  origin?: "flag" | "working-directory";
+  origin?: "flag" | "working-directory" | "confirmed";
 }
 
 export const EMPTY_MODEL_CONFIG: ModelConfig = { models: {} };

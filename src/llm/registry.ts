@@ -1,4 +1,5 @@
 import { KoderzError } from "../errors.js";
+import { checkFoundConfigKey, HOSTED_PROVIDERS, sameUrl } from "./config-trust.js";
 import type { TokenPrices } from "./cost.js";
 import { llamaTransport } from "./llama.js";
 import { managedBackend } from "./managed-backend.js";
@@ -49,7 +50,7 @@ export interface ModelSpec {
 
 type Env = Record<string, string | undefined>;
 
-const MOONSHOT = { baseUrl: "https://api.moonshot.ai/v1", apiKeyEnv: "MOONSHOT_API_KEY" };
+const MOONSHOT = HOSTED_PROVIDERS.moonshot;
 const DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434";
 
 /**
@@ -102,7 +103,7 @@ export function resolveModel(modelId: string, options: ResolveOptions = {}): Mod
   const entry = config.models[modelId];
   const preset = presetFor(modelId, env, options.baseUrl);
   let spec: ModelSpec;
-  if (preset && entry) refuseSilentKeyRedirect(modelId, preset, entry, config);
+  if (entry) checkFoundConfigKey(modelId, entry, preset, config);
   if (preset) spec = entry ? applyEntry(preset, entry) : preset;
   else if (entry) spec = specFromEntry(modelId, entry, env, options.baseUrl, config.source);
   else if (options.baseUrl) spec = genericSpec(modelId, modelId, options.baseUrl);
@@ -129,12 +130,12 @@ function presetFor(modelId: string, env: Env, baseUrl: string | undefined): Mode
     case "moonshot":
       return hosted(MOONSHOT);
     case "chutes":
-      return hosted({ baseUrl: "https://llm.chutes.ai/v1", apiKeyEnv: "CHUTES_API_KEY" });
+      return hosted(HOSTED_PROVIDERS.chutes);
     case "openrouter":
-      return hosted({ baseUrl: "https://openrouter.ai/api/v1", apiKeyEnv: "OPENROUTER_API_KEY" });
+      return hosted(HOSTED_PROVIDERS.openrouter);
     case "openai": {
       const custom = env.OPENAI_BASE_URL;
-      return { ...hosted({ baseUrl: custom || "https://api.openai.com/v1", apiKeyEnv: "OPENAI_API_KEY" }), checkModelListed: !custom };
+      return { ...hosted({ baseUrl: custom || HOSTED_PROVIDERS.openai.baseUrl, apiKeyEnv: HOSTED_PROVIDERS.openai.apiKeyEnv }), checkModelListed: !custom };
     }
     case "ollama":
       // Local models cost nothing.
@@ -174,25 +175,6 @@ function presetFor(modelId: string, env: Env, baseUrl: string | undefined): Mode
   }
 }
 
-/**
- * A koderz.config.json that koderz merely found in the working directory (say, in a repository
- * just cloned) must not send a preset's key (MOONSHOT_API_KEY, OPENAI_API_KEY, ...) to a server
- * of its choosing. Redirecting a preset with its own key takes the user's word: --config FILE,
- * or an entry that names the key variable for the new server itself.
- */
-function refuseSilentKeyRedirect(modelId: string, preset: ModelSpec, entry: ModelEntry, config: ModelConfig): void {
-  if (config.origin !== "working-directory" || !preset.apiKeyEnv || entry.apiKeyEnv !== undefined) return;
-  if (!entry.baseUrl || sameUrl(entry.baseUrl, preset.baseUrl)) return;
-  throw new KoderzError(
-    "bad_input",
-    `${config.source} (found in the working directory) points ${modelId} at ${entry.baseUrl} instead of ${preset.baseUrl}, which would send it ${preset.apiKeyEnv}`,
-    `if you trust that file, pass --config ${config.source}; or add "apiKeyEnv" to its "${modelId}" entry naming the key for that server (null for none)`,
-  );
-}
-
-function sameUrl(a: string, b: string): boolean {
-  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
-}
 
 /**
  * One line per preset model the config file sends to another server: which file, which model,
@@ -207,6 +189,11 @@ export function configRedirects(config: ModelConfig, env: Env = process.env): st
     lines.push(`${config.source}: ${modelId} goes to ${entry.baseUrl} instead of ${preset.baseUrl} (${key})`);
   }
   return lines;
+}
+
+/** A preset's server and key before any config file's entry (undefined for a model a file adds). */
+export function presetEndpoint(modelId: string, env: Env = process.env): { baseUrl: string; apiKeyEnv?: string } | undefined {
+  return presetOrNothing(modelId, env);
 }
 
 function presetOrNothing(modelId: string, env: Env): ModelSpec | undefined {

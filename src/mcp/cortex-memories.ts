@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MODEL_ID_FORMS } from "../llm/index.js";
 import {
   exportRow,
   runListing,
@@ -16,6 +17,9 @@ import {
  *   a run:        ["benchmark_run", run_id, mode, local_model]
  *   an experiment: ["result", experiment_id, problem_id, "completed", run_id]
  * (every experiment in the store is completed: only whole experiments are committed).
+ * The seed's local_model was the name its user knew ("qwen2.5-coder:32b"); koderz's id names
+ * the provider too ("ollama:qwen2.5-coder:32b"), so a run carries both, and the seed's query
+ * ["benchmark_run", "qwen2.5-coder:32b"] finds it as written.
  */
 
 export const RUN_MEMORY_TAG = "benchmark_run";
@@ -42,7 +46,25 @@ export function experimentResourceUri(runId: string, experimentId: string): stri
 
 export function runMemoryTags(run: RunRecord): string[] {
   const localModel = localModelOf(run);
-  return [RUN_MEMORY_TAG, run.runId, run.mode, ...(localModel ? [localModel] : [])];
+  return [RUN_MEMORY_TAG, run.runId, run.mode, ...(localModel ? modelTags(localModel) : [])];
+}
+
+/** koderz's providers, the prefixes of its model ids ("ollama", "openrouter", "llama", ...). */
+const PROVIDER_PREFIXES = [...new Set(MODEL_ID_FORMS.filter((form) => form.includes(":")).map((form) => form.slice(0, form.indexOf(":"))))];
+
+/**
+ * A model's id and the name its user knows: the part after the provider prefix, without the
+ * base URL of an openai-compatible id; a llama: model's file name. An id with no provider
+ * prefix (a preset like kimi-k2, a config file's name) is its own name.
+ */
+export function modelTags(modelId: string): string[] {
+  const colon = modelId.indexOf(":");
+  const provider = colon > 0 ? modelId.slice(0, colon) : "";
+  if (!PROVIDER_PREFIXES.includes(provider)) return [modelId];
+  let name = modelId.slice(colon + 1);
+  if (provider === "openai-compatible" && name.includes("@")) name = name.slice(0, name.lastIndexOf("@"));
+  if (provider === "llama") name = name.slice(name.lastIndexOf("/") + 1);
+  return name && name !== modelId ? [modelId, name] : [modelId];
 }
 
 export function experimentMemoryTags(experiment: ExperimentRecord): string[] {

@@ -17,8 +17,22 @@ export function failureText(error: unknown): string {
   return `internal: ${error instanceof Error ? error.message : String(error)}`;
 }
 
+/**
+ * An McpError whose message is the text alone. The SDK's McpError puts "MCP error CODE: " in
+ * front of its message, sends that message, and the client's McpError puts the prefix in front
+ * again ("MCP error -32002: MCP error -32002: ..."): sent bare, the client shows it once.
+ */
+export class ProtocolFailure extends McpError {
+  constructor(code: number, text: string) {
+    super(code, text);
+    this.message = text;
+  }
+}
+
 export function mcpErrorFor(error: unknown): McpError {
-  if (error instanceof McpError) return error;
+  if (error instanceof ProtocolFailure) return error;
+  // The SDK's own (an unknown resource template, a bad parameter): the same text, bare.
+  if (error instanceof McpError) return new ProtocolFailure(error.code, error.message.replace(/^(MCP error -?\d+: )+/, ""));
   const code = !isKoderzError(error)
     ? ErrorCode.InternalError
     : error.code === "not_found"
@@ -26,5 +40,5 @@ export function mcpErrorFor(error: unknown): McpError {
       : error.code === "usage" || error.code === "bad_input"
         ? ErrorCode.InvalidParams
         : ErrorCode.InternalError;
-  return new McpError(code, failureText(error));
+  return new ProtocolFailure(code, failureText(error));
 }

@@ -2,7 +2,8 @@ import { listedAlready, listedConfig, planRun, type SessionRequest } from "../or
 import { armsFor } from "../orchestrator/benchmark-runner.js";
 import { suiteInstances } from "../orchestrator/repo-suite-instance.js";
 import { finishRunIfComplete, PgStore, type RunRecord, type Store } from "../store/index.js";
-import { enqueueJobs, openQueue, type ExperimentJob } from "./experiment-queue.js";
+import { enqueueJobs, heldPairs, jobIdFor, openQueue, queuedIds, type ExperimentJob } from "./experiment-queue.js";
+import { pairsOfConfig } from "./job-check.js";
 import { checkQueueable } from "./run-context.js";
 
 export interface EnqueuedRun {
@@ -31,22 +32,37 @@ export async function enqueueRun(request: SessionRequest, deps: { store: Store; 
   const engine = await PgStore.open(deps.url);
   const boss = await openQueue(deps.url);
   try {
-    const failedBefore = new Map((await engine.clearJobFailures(run.runId)).map((f) => [`${f.arm}\u0000${f.problemId}`, f.failedAt]));
+    const failedBefore = new Map((await engine.clearJobFailures(run.runId)).map((f) => [pairKey(f), f.failedAt]));
+    // Pairs a live job (waiting, running or about to be recorded as failed) still names: those
+    // stay as they are. Any other pair with no outcome gets a job, whatever became of its old one
+    // (failed, completed without a verdict, cancelled, edited to name something else).
+    const held = await heldPairs(boss, run.runId);
     const jobs: Array<{ job: ExperimentJob; round?: string }> = [];
     let done = 0;
+    let waiting = 0;
     for (const { arm } of armsFor(config.mode)) {
       const completed = deps.store.completedProblems(run.runId, arm);
       for (const problemId of config.problemIds) {
+        const job = { runId: run.runId, arm, problemId };
         if (completed.has(problemId)) done += 1;
-        else jobs.push({ job: { runId: run.runId, arm, problemId }, round: failedBefore.get(`${arm}\u0000${problemId}`) });
+        else if (held.has(pairKey(job))) waiting += 1;
+        else jobs.push({ job, round: failedBefore.get(pairKey(job)) });
       }
     }
-    const queued = await enqueueJobs(boss, jobs, deps.leaseSeconds);
+    // A job id already used by a dead job would be ignored by pg-boss: those pairs start a new round.
+    const used = new Set(await queuedIds(boss, jobs.map(({ job, round }) => jobIdFor(job, round))));
+    const round = `resumed ${new Date().toISOString()}`;
+    const fresh = jobs.map((entry) => (used.has(jobIdFor(entry.job, entry.round)) ? { job: entry.job, round } : entry));
+    const queued = await enqueueJobs(boss, fresh, deps.leaseSeconds);
     // Nothing missing (a finished run queued again): it ends now, as a worker's last commit would end it.
-    if (jobs.length === 0) await engine.transaction((client) => finishRunIfComplete(client, run.runId, done));
-    return { run, queued, done, total: done + jobs.length };
+    if (jobs.length === 0 && waiting === 0) await engine.transaction((client) => finishRunIfComplete(client, run.runId, pairsOfConfig(config)));
+    return { run, queued, done, total: done + waiting + jobs.length };
   } finally {
     await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
     await engine.close();
   }
+}
+
+function pairKey(pair: { arm: string; problemId: string }): string {
+  return `${pair.arm}\u0000${pair.problemId}`;
 }

@@ -20,11 +20,20 @@ export const JOB_RETRY_LIMIT = 2;
 /** How long a worker may hold a job before it counts as lost and another takes it (--lease-seconds). */
 export const DEFAULT_LEASE_SECONDS = 15 * 60;
 
-export const ExperimentJobSchema = z.object({
-  runId: z.string(),
-  arm: z.string(),
-  problemId: z.string(),
-});
+/**
+ * A job's fields, limited in bytes: its data is read from a database others write to, and
+ * PostgreSQL refuses an index entry over ~2.7 kB, so a failure row for an oversized key could
+ * never be written. Real ids are far shorter (HumanEval/163, django__django-11099).
+ */
+export const JOB_FIELD_BYTES = { runId: 128, arm: 64, problemId: 512 } as const;
+
+const bounded = (field: keyof typeof JOB_FIELD_BYTES) =>
+  z
+    .string()
+    .min(1, `${field} is empty`)
+    .refine((text) => Buffer.byteLength(text, "utf8") <= JOB_FIELD_BYTES[field], `${field} is over ${JOB_FIELD_BYTES[field]} bytes`);
+
+export const ExperimentJobSchema = z.object({ runId: bounded("runId"), arm: bounded("arm"), problemId: bounded("problemId") });
 export type ExperimentJob = z.infer<typeof ExperimentJobSchema>;
 
 /** Starts pg-boss on the database (creating its schema and the two queues on first use). */
@@ -90,7 +99,7 @@ export function jobIdFor(job: ExperimentJob, round = ""): string {
 /** Queues the jobs, each with the lease a worker has to finish it; returns how many were new. */
 export async function enqueueJobs(boss: PgBoss, jobs: ReadonlyArray<{ job: ExperimentJob; round?: string }>, leaseSeconds: number): Promise<number> {
   if (jobs.length === 0) return 0;
-  const before = await queuedIds(boss, jobs.map(({ job, round }) => jobIdFor(job, round)));
+  const before = (await queuedIds(boss, jobs.map(({ job, round }) => jobIdFor(job, round)))).length;
   await boss.insert(
     jobs.map(({ job, round }) => ({
       id: jobIdFor(job, round),
@@ -104,9 +113,27 @@ export async function enqueueJobs(boss: PgBoss, jobs: ReadonlyArray<{ job: Exper
   return jobs.length - before;
 }
 
-/** How many of these job ids pg-boss already holds. */
-async function queuedIds(boss: PgBoss, ids: string[]): Promise<number> {
-  const db = boss.getDb() as { executeSql(text: string, values: unknown[]): Promise<{ rows: Array<{ count: string }> }> };
-  const result = await db.executeSql("SELECT COUNT(*) AS count FROM pgboss.job WHERE id = ANY($1::uuid[])", [ids]);
-  return Number(result.rows[0]?.count ?? 0);
+type QueueDb = { executeSql(text: string, values: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }> };
+
+/** Which of these job ids pg-boss already holds, in any state. */
+export async function queuedIds(boss: PgBoss, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const db = boss.getDb() as QueueDb;
+  const result = await db.executeSql("SELECT id::text AS id FROM pgboss.job WHERE id = ANY($1::uuid[])", [ids]);
+  return result.rows.map((row) => String(row.id));
+}
+
+/**
+ * The (arm, problem) pairs of a run that a live job names: waiting, retrying or running in the
+ * experiment queue, or waiting in the dead-letter queue to be recorded as a failure. Read from
+ * the jobs' data, so a job edited to name something else no longer holds its old pair.
+ */
+export async function heldPairs(boss: PgBoss, runId: string): Promise<Set<string>> {
+  const db = boss.getDb() as QueueDb;
+  const result = await db.executeSql(
+    `SELECT data->>'arm' AS arm, data->>'problemId' AS problem_id FROM pgboss.job
+     WHERE name = ANY($1::text[]) AND state < 'completed' AND data->>'runId' = $2`,
+    [[EXPERIMENT_QUEUE, FAILED_QUEUE], runId],
+  );
+  return new Set(result.rows.map((row) => `${String(row.arm)}\u0000${String(row.problem_id)}`));
 }

@@ -3,9 +3,10 @@ import type pg from "pg";
 import { z } from "zod";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { ModelConfig } from "../llm/index.js";
-import { finishRunIfComplete, openStore, PgStore, type ExperimentRecord, type StepRecord, type Store } from "../store/index.js";
-import { EXPERIMENT_QUEUE, ExperimentJobSchema, FAILED_QUEUE, openQueue, type ExperimentJob } from "./experiment-queue.js";
-import { expectedExperiments, loadRunContext, queuedRunConfig, type RunContext } from "./run-context.js";
+import { finishRunIfComplete, lockRunOutcomes, openStore, pairOutcome, PgStore, type ExperimentRecord, type StepRecord, type Store } from "../store/index.js";
+import { EXPERIMENT_QUEUE, FAILED_QUEUE, JOB_FIELD_BYTES, openQueue, type ExperimentJob } from "./experiment-queue.js";
+import { checkJob, clip, clipBytes, type RunPairs } from "./job-check.js";
+import { loadRunContext, type RunContext } from "./run-context.js";
 import { setModelRateLimit, withSharedRateLimit } from "./model-rate-limit.js";
 import { runQueuedExperiment } from "./run-job.js";
 
@@ -107,7 +108,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
     const attempts = job.retryLimit + 1;
     let data: ExperimentJob | undefined;
     try {
-      data = ExperimentJobSchema.parse(job.data);
+      const check = checkJob(job.data, (runId) => store.findRun(runId));
+      if (!check.ok) {
+        await rejectJob(engine, job, check);
+        stats.failed += 1;
+        options.log(`rejected job ${job.id}${check.runId ? ` of run ${check.runId}` : ""}: ${check.reason}; it will not be retried`);
+        return;
+      }
+      data = check.job;
       const context = await contextFor(data.runId);
       const result = await runQueuedExperiment(data, context, { store, sandbox, resultsDir: options.resultsDir, log: options.log, signal: options.stopRunning });
       if (result.kind === "interrupted") {
@@ -116,36 +124,73 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerStats> {
         options.log(`released ${describe(data)}: another worker will take it`);
         return;
       }
-      await commitJob(boss, engine, { jobId: job.id, runId: data.runId, attempt, expected: expectedExperiments(context.config) }, result.kind === "done" ? result : undefined);
+      const written = await commitJob(boss, engine, { jobId: job.id, ...data, attempt, pairs: check.pairs }, result.kind === "done" ? result : undefined);
       stats.committed += 1;
-      options.log(`committed ${describe(data)}${attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : ""}`);
+      const note = written === "failure-first" ? ": its final failure was recorded first and stands" : attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : "";
+      options.log(`committed ${describe(data)}${note}`);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = clip(error instanceof Error ? error.message : String(error), MESSAGE_CHARS);
       stats.failed += 1;
-      options.log(`failed ${data ? describe(data) : `job ${job.id}`} (attempt ${attempt} of ${attempts}): ${message}`);
+      options.log(`failed ${data ? describe(data) : `job ${job.id}`} (attempt ${attempt} of ${attempts}): ${clip(message, LOG_CHARS)}`);
       await boss.fail(EXPERIMENT_QUEUE, job.id, { message }).catch((failError: unknown) => {
         // The lease will run out and the job will be retried all the same.
-        options.log(`could not mark the job failed: ${failError instanceof Error ? failError.message : String(failError)}`);
+        options.log(`could not mark the job failed: ${clip(failError instanceof Error ? failError.message : String(failError), LOG_CHARS)}`);
       });
     }
   }
 }
 
+/** The most of an error kept with a failed job, and the most of it a log line prints. */
+const MESSAGE_CHARS = 2_000;
+const LOG_CHARS = 300;
+
 /**
- * Commits a job's experiment (none when an earlier attempt already did) and the job's
- * completion in one transaction, and ends the run when this was its last experiment:
- * either all of it is in the database or none of it, so a result is counted exactly once.
+ * Commits a job's experiment (none when an earlier attempt already did, or when the pair's
+ * final failure committed first) and the job's completion in one transaction, and ends the run
+ * when this was its last outcome: either all of it is in the database or none of it, so each
+ * (arm, problem) pair has exactly one outcome.
  */
 export async function commitJob(
   boss: PgBoss,
   engine: PgStore,
-  job: { jobId: string; runId: string; attempt: number; expected: number },
+  job: ExperimentJob & { jobId: string; attempt: number; pairs: RunPairs },
   done?: { experiment: ExperimentRecord; steps: StepRecord[] },
-): Promise<void> {
-  await engine.transaction(async (client) => {
-    if (done) await engine.writeExperiment(client, done.experiment, done.steps);
+): Promise<"written" | "already-done" | "failure-first"> {
+  return engine.transaction(async (client) => {
+    await lockRunOutcomes(client, job.runId);
+    const before = await pairOutcome(client, job.runId, job.arm, job.problemId);
+    if (done && before === undefined) await engine.writeExperiment(client, done.experiment, done.steps);
     await boss.complete(EXPERIMENT_QUEUE, job.jobId, { attempt: job.attempt }, { db: executorOf(client) });
-    await finishRunIfComplete(client, job.runId, job.expected);
+    await finishRunIfComplete(client, job.runId, job.pairs);
+    return before === "failure" ? "failure-first" : done && before === undefined ? "written" : "already-done";
+  });
+}
+
+/**
+ * Fails a job that is not fit to run, once: it is not retried nor dead-lettered, and when it
+ * names a stored run, the rejection is recorded against that run (with 0 attempts: it is no
+ * outcome of any of the run's problems, and results show lists it with its reason).
+ */
+async function rejectJob(engine: PgStore, job: PgBoss.JobWithMetadata<unknown>, check: { reason: string; runId?: string }): Promise<void> {
+  const fields = typeof job.data === "object" && job.data !== null ? (job.data as Record<string, unknown>) : {};
+  const field = (name: "arm" | "problemId") => clipBytes(typeof fields[name] === "string" && fields[name] !== "" ? fields[name] : "?", JOB_FIELD_BYTES[name]);
+  await engine.transaction(async (client) => {
+    if (check.runId) {
+      await engine.writeJobFailure(client, {
+        runId: check.runId,
+        arm: field("arm"),
+        problemId: field("problemId"),
+        attempts: 0,
+        error: `job ${job.id} rejected when taken: ${check.reason}`,
+        failedAt: new Date().toISOString(),
+      });
+    }
+    // Straight to failed: pg-boss's fail() would retry it and then dead-letter it.
+    await client.query("UPDATE pgboss.job SET state = 'failed', completed_on = now(), output = $3::jsonb WHERE name = $1 AND id = $2", [
+      EXPERIMENT_QUEUE,
+      job.id,
+      JSON.stringify({ message: `rejected: ${check.reason}` }),
+    ]);
   });
 }
 
@@ -153,22 +198,27 @@ export async function commitJob(
 async function recordFinalFailures(boss: PgBoss, engine: PgStore, store: Store, log: (message: string) => void): Promise<void> {
   const jobs = await boss.fetch<unknown>(FAILED_QUEUE, { batchSize: 10, includeMetadata: true });
   for (const job of jobs) {
-    const data = ExperimentJobSchema.safeParse(job.data);
-    if (!data.success) {
-      await boss.complete(FAILED_QUEUE, job.id);
+    const check = checkJob(job.data, (runId) => store.findRun(runId));
+    if (!check.ok) {
+      // A row no worker could have run (put in the dead-letter queue by hand): nothing to record.
+      await boss.complete(FAILED_QUEUE, job.id, { dropped: check.reason });
+      log(`dropped dead-lettered job ${job.id}: ${check.reason}`);
       continue;
     }
+    const data = check.job;
     const output = FailureOutput.safeParse(job.output);
     const reason = output.success ? ("message" in output.data ? output.data.message : output.data.value.message) : "unknown error";
-    const error = /failed by timeout/.test(reason) ? "the worker running it stopped answering (its lease ran out)" : reason;
-    const run = store.findRun(data.data.runId);
-    const expected = run && expectedExperiments(queuedRunConfig(run));
-    await engine.transaction(async (client) => {
-      await engine.writeJobFailure(client, { ...data.data, attempts: job.retryLimit + 1, error, failedAt: new Date().toISOString() });
+    const error = /failed by timeout/.test(reason) ? "the worker running it stopped answering (its lease ran out)" : clip(reason, MESSAGE_CHARS);
+    const recorded = await engine.transaction(async (client) => {
+      await lockRunOutcomes(client, data.runId);
+      // A late attempt that committed its experiment first is the pair's outcome.
+      const first = (await pairOutcome(client, data.runId, data.arm, data.problemId)) !== "verdict";
+      if (first) await engine.writeJobFailure(client, { ...data, attempts: job.retryLimit + 1, error, failedAt: new Date().toISOString() });
       await boss.complete(FAILED_QUEUE, job.id, {}, { db: executorOf(client) });
-      if (expected !== undefined) await finishRunIfComplete(client, data.data.runId, expected);
+      await finishRunIfComplete(client, data.runId, check.pairs);
+      return first;
     });
-    log(`gave up on ${describe(data.data)} after ${job.retryLimit + 1} attempts: ${error}`);
+    log(recorded ? `gave up on ${describe(data)} after ${job.retryLimit + 1} attempts: ${clip(error, LOG_CHARS)}` : `${describe(data)} failed its last attempt after a late one committed its experiment: the experiment stands`);
   }
 }
 
@@ -187,7 +237,7 @@ function executorOf(client: pg.PoolClient): PgBoss.Db {
 }
 
 function describe(job: ExperimentJob): string {
-  return `${job.problemId} (${job.arm}, run ${job.runId})`;
+  return `${clip(job.problemId, 80)} (${job.arm}, run ${job.runId})`;
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

@@ -53,11 +53,6 @@ export function checkQueueable(config: Pick<BenchmarkConfig, "mode" | "reposDir"
   if (config.reposDir !== undefined) solveModeOf(config.mode);
 }
 
-/** How many experiments a finished run has: one per problem and arm. */
-export function expectedExperiments(config: BenchmarkConfig): number {
-  return config.problemIds.length * armsFor(config.mode).length;
-}
-
 export async function loadRunContext(run: RunRecord, deps: RunContextDeps): Promise<RunContext> {
   const config = queuedRunConfig(run);
   const arms = armsFor(config.mode);

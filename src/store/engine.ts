@@ -37,6 +37,7 @@ export interface JobFailure {
   runId: string;
   arm: string;
   problemId: string;
+  /** 0 for a job rejected when taken (its data named no problem of the run, or was oversized): it never ran and is no outcome. */
   attempts: number;
   error: string;
   failedAt: string;

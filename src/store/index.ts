@@ -15,7 +15,7 @@ export * from "./export.js";
 export * from "./run-listing.js";
 export { lockRun, type RunLock } from "./run-lock.js";
 // The PostgreSQL engine itself, for the job queue: its jobs and results commit in one transaction.
-export { PgStore, finishRunIfComplete, redactedUrl } from "./postgres-engine.js";
+export { PgStore, finishRunIfComplete, lockRunOutcomes, pairOutcome, redactedUrl } from "./postgres-engine.js";
 export { isPostgresUrl } from "./postgres-url.js";
 export { retryWhileUnreachable } from "./postgres-connection-errors.js";
 export * from "./code-quality.js";

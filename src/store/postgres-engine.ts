@@ -455,20 +455,46 @@ export class PgStore {
 }
 
 /**
- * Marks a queued run finished (or failed, when a problem failed on every attempt) once every
- * (arm, problem) has a verdict or a recorded failure. Called inside the transaction that commits
- * one of them; the lock per run makes the last two concurrent commits see each other.
+ * Marks a queued run finished (or failed, when one of its problems failed on every attempt) once
+ * each of its own (arm, problem) pairs has an outcome: a verdict or a recorded final failure.
+ * Only the run's own pairs count, so a stray row (a rejected job's record, a job edited to name
+ * another problem) can never end a run early. Called inside the transaction that commits one
+ * outcome, after `lockRunOutcomes`, so the last two concurrent commits see each other.
  */
-export async function finishRunIfComplete(client: pg.PoolClient, runId: string, expected: number): Promise<boolean> {
-  await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [runId]);
+export async function finishRunIfComplete(client: pg.PoolClient, runId: string, pairs: { arms: readonly string[]; problemIds: readonly string[] }): Promise<boolean> {
+  await lockRunOutcomes(client, runId);
   const result = await client.query(
-    `UPDATE runs SET end_time = $2,
-       status = CASE WHEN EXISTS (SELECT 1 FROM job_failures WHERE run_id = $1) THEN 'failed' ELSE 'finished' END
-     WHERE run_id = $1 AND status = 'running'
-       AND (SELECT COUNT(*) FROM experiments WHERE run_id = $1) + (SELECT COUNT(*) FROM job_failures WHERE run_id = $1) >= $3`,
-    [runId, new Date().toISOString(), expected],
+    `WITH own AS (SELECT a.arm, p.problem_id FROM unnest($3::text[]) AS a(arm) CROSS JOIN unnest($4::text[]) AS p(problem_id)),
+     settled AS (
+       SELECT own.arm, own.problem_id,
+              EXISTS (SELECT 1 FROM experiments e WHERE e.run_id = $1 AND e.arm = own.arm AND e.problem_id = own.problem_id) AS verdict,
+              EXISTS (SELECT 1 FROM job_failures f WHERE f.run_id = $1 AND f.arm = own.arm AND f.problem_id = own.problem_id AND f.attempts > 0) AS failure
+       FROM own)
+     UPDATE runs SET end_time = $2,
+       status = CASE WHEN EXISTS (SELECT 1 FROM settled WHERE failure AND NOT verdict) THEN 'failed' ELSE 'finished' END
+     WHERE run_id = $1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM settled WHERE NOT verdict AND NOT failure)`,
+    [runId, new Date().toISOString(), pairs.arms, pairs.problemIds],
   );
   return (result.rowCount ?? 0) > 0;
+}
+
+/**
+ * Serializes the commits of one run's outcomes until the transaction ends: whichever of an
+ * experiment and a final failure for the same pair commits first is its one outcome.
+ */
+export async function lockRunOutcomes(client: pg.PoolClient, runId: string): Promise<void> {
+  await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [runId]);
+}
+
+/** What a (run, arm, problem) pair already has: a verdict, a final failure, or nothing yet. */
+export async function pairOutcome(client: pg.PoolClient, runId: string, arm: string, problemId: string): Promise<"verdict" | "failure" | undefined> {
+  const result = await client.query<{ verdict: boolean; failure: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM experiments WHERE run_id = $1 AND arm = $2 AND problem_id = $3) AS verdict,
+            EXISTS (SELECT 1 FROM job_failures WHERE run_id = $1 AND arm = $2 AND problem_id = $3 AND attempts > 0) AS failure`,
+    [runId, arm, problemId],
+  );
+  const row = result.rows[0];
+  return row?.verdict ? "verdict" : row?.failure ? "failure" : undefined;
 }
 
 async function findRunIn(db: Queryable, runId: string): Promise<RunRecord | undefined> {

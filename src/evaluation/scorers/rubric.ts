@@ -5,6 +5,8 @@ import type { Task } from "../../../tasks/task.js";
 import type { ModelBackend } from "../../llm/types.js";
 import { JudgeVerdictSchema, readJudgeVerdict } from "./judge-verdict.js";
 import { pythonString } from "./python-literal.js";
+import { sandboxLimitOf } from "./sandbox-limits.js";
+import { untrustedBlock, UNTRUSTED_TEXT_RULE } from "./untrusted-text.js";
 import type { CriterionScore, ScoreInput, Scorer, ScorerCall } from "./scorer.js";
 
 /** Seconds an executable criterion may run when the suite does not say: generous, as criteria run many at once. */
@@ -51,14 +53,17 @@ async function runExecutable(input: ScoreInput, criteria: readonly Criterion[]):
   }));
   const verdicts = programs.length ? await input.sandbox.run(programs) : [];
   return new Map(
-    wanted.map(({ criterion, i }, k) => [
-      i,
-      { name: criterion.name, weight: criterion.weight, by: criterion.check !== undefined ? "check" : "program", value: verdicts[k]!.passed ? 1 : 0, detail: verdicts[k]!.result },
-    ]),
+    wanted.map(({ criterion, i }, k) => {
+      const verdict = verdicts[k]!;
+      const infrastructure = sandboxLimitOf(verdict);
+      const score: CriterionScore = { name: criterion.name, weight: criterion.weight, by: criterion.check !== undefined ? "check" : "program", value: verdict.passed ? 1 : 0, detail: verdict.result };
+      return [i, infrastructure ? { ...score, error: infrastructure } : score];
+    }),
   );
 }
 
 const JUDGE_SYSTEM = `You are the Judge of a code review rubric. Score the program on each criterion you are given, from 1 (poor) to 5 (excellent), judging only what the criterion asks.
+${UNTRUSTED_TEXT_RULE}
 Answer with JSON only, exactly this shape: {"criteria": [{"name": "<criterion name as given>", "score": <1-5>, "reason": "<one sentence>"}]}`;
 
 async function askJudge(input: ScoreInput, criteria: readonly Criterion[]): Promise<{ scores: Map<number, CriterionScore>; calls: ScorerCall[] }> {
@@ -80,11 +85,11 @@ async function askJudge(input: ScoreInput, criteria: readonly Criterion[]): Prom
 }
 
 export async function judgeCall(judge: ModelBackend, task: Task, completion: string, asked: readonly Criterion[], signal?: AbortSignal): Promise<ScorerCall> {
+  // The program holds the model's answer: text the judge must read as data, never as instructions.
   const user = [
-    "The task:",
+    "The task (trusted, from the suite):",
     "```python\n" + task.prompt.trimEnd() + "\n```",
-    "The program to judge:",
-    "```python\n" + `${task.prompt}${completion}`.trimEnd() + "\n```",
+    untrustedBlock("The program to judge", `${task.prompt}${completion}`.trimEnd()),
     "Criteria:",
     ...asked.map((criterion) => `- ${criterion.name}: ${criterion.judge}`),
   ].join("\n\n");
