@@ -5,18 +5,28 @@ import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 
 export type AuditFlags = z.infer<typeof AuditOptions>;
 
-/** `--cases 0:10` (indices [0, 10)), `--cases 5:` (from 5 on) or `--cases 7` (that case alone). */
-const caseRange = z
+/** One part of `--cases`: START:END (indices, END excluded), START: (from START on) or one index. */
+export interface CaseSpan {
+  start: number;
+  /** Undefined: to the suite's end. */
+  end?: number;
+}
+
+/** `--cases 0:10`, `--cases 5:`, `--cases 2,4,45` or a mix such as `0:3,45`. */
+const caseSelection = z
   .string()
   .trim()
-  .regex(/^\d+(:\d*)?$/, "must be START:END (case indices, END excluded), START: or one index, e.g. 0:10")
-  .transform((text) => {
-    const [start, end] = text.split(":");
-    return { start: Number(start), end: end === undefined ? Number(start) + 1 : end === "" ? undefined : Number(end) };
-  });
+  .regex(/^\d+(:\d*)?(,\d+(:\d*)?)*$/, "must be START:END (case indices, END excluded), START:, one index, or a comma-separated list of them, e.g. 0:10 or 2,4,45")
+  .transform((text) => ({
+    text,
+    spans: text.split(",").map((part): CaseSpan => {
+      const [start, end] = part.split(":");
+      return { start: Number(start), end: end === undefined ? Number(start) + 1 : end === "" ? undefined : Number(end) };
+    }),
+  }));
 
 export const AuditOptions = z.object({
-  cases: caseRange.optional(),
+  cases: caseSelection.optional(),
   cheats: z
     .string()
     .transform((text) => text.split(",").map((name) => name.trim()).filter(Boolean))

@@ -10,7 +10,7 @@ import { auditReport, type AuditReport } from "../evaluation/audit/audit-report.
 import { auditSuite } from "../evaluation/audit/audit-suite.js";
 import { CHEATS, cheatsNamed, type Cheat } from "../evaluation/audit/cheats.js";
 import { onDemandTimeLimits } from "../evaluation/time-limits.js";
-import type { AuditFlags } from "./audit-flags.js";
+import type { AuditFlags, CaseSpan } from "./audit-flags.js";
 import type { SandboxOpener } from "./evaluate-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 
@@ -27,9 +27,7 @@ export async function runAudit(suiteArgument: string, options: AuditFlags, openS
   const notice = (message: string) => process.stderr.write(`${message}\n`);
   const cheats = chosenCheats(options.cheats);
   const loaded = await loadForAudit(suiteArgument, options.errata, notice);
-  const start = options.cases?.start ?? 0;
-  const end = options.cases?.end ?? loaded.tasks.length;
-  const tasks = selectRange(loaded.tasks, start, end);
+  const tasks = selectCases(loaded.tasks, options.cases?.spans ?? [{ start: 0 }]);
 
   const sandbox: Sandbox = await openSandbox(options.sandbox, notice);
   const interrupt = interruptOnCtrlC("interrupted: finishing the programs already running, then printing what was audited", notice);
@@ -53,7 +51,7 @@ export async function runAudit(suiteArgument: string, options: AuditFlags, openS
       source: loaded.source,
       errata: options.errata,
       sandbox: sandbox.name,
-      range: { start, end },
+      selection: options.cases?.text ?? "all",
       cheats,
       wallSeconds: (performance.now() - began) / 1000,
     });
@@ -68,6 +66,12 @@ export async function runAudit(suiteArgument: string, options: AuditFlags, openS
     interrupt.dispose();
     await sandbox.close();
   }
+}
+
+/** The cases the spans name, in suite order, each once. */
+function selectCases(tasks: readonly Task[], spans: readonly CaseSpan[]): Task[] {
+  const chosen = new Set(spans.flatMap((span) => selectRange(tasks, span.start, span.end ?? tasks.length)));
+  return tasks.filter((task) => chosen.has(task));
 }
 
 function chosenCheats(names: readonly string[] | undefined): readonly Cheat[] {
@@ -103,7 +107,7 @@ export function auditText(report: AuditReport): string {
   const found = report.cases.filter((c) => c.passedBy.length > 0);
   const width = Math.max(8, ...report.cases.map((c) => c.caseId.length));
   lines.push(
-    `audit of ${report.suite} (${report.source ? path.basename(report.source) : "?"}${report.errata ? "" : ", without dataset errata"}), cases ${report.range.start}-${report.range.end - 1}, ${report.cheats.length} cheats, ${report.sandbox} sandbox`,
+    `audit of ${report.suite} (${report.source ? path.basename(report.source) : "?"}${report.errata ? "" : ", without dataset errata"}), ${report.selection === "all" ? "every case" : `cases ${report.selection}`}, ${report.cheats.length} cheats, ${report.sandbox} sandbox`,
     "",
   );
   if (found.length === 0) lines.push("no cheat passes any case");

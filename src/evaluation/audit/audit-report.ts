@@ -15,7 +15,7 @@ export const AuditReportSchema = z.strictObject({
   source: z.string().nullable().describe("the suite file or dataset file read; null when unknown"),
   errata: z.boolean().describe("whether the known dataset mistakes (tasks/dataset-errata.ts) were corrected"),
   sandbox: z.enum(["docker", "process"]),
-  range: z.strictObject({ start: z.number().int().nonnegative(), end: z.number().int().nonnegative() }).describe("the case indices [start, end) audited"),
+  selection: z.string().describe("the cases audited: all, or the --cases value (indices START:END, END excluded, comma-separated)"),
   cheats: z.array(z.strictObject({ name: z.string(), target: z.enum(["test", "judge"]), description: z.string() })),
   casesAudited: z.number().int().nonnegative(),
   cheatable: Tally.describe("cases at least one cheat passes"),
@@ -40,7 +40,7 @@ export const AuditReportSchema = z.strictObject({
     }),
   ),
   wallSeconds: z.number().nonnegative(),
-});
+}).meta({ title: "koderz audit --json", description: "generic cheats run against every case of a suite, and the cases they pass" });
 export type AuditReport = z.infer<typeof AuditReportSchema>;
 
 export interface AuditContext {
@@ -48,7 +48,7 @@ export interface AuditContext {
   source: string | null;
   errata: boolean;
   sandbox: "docker" | "process";
-  range: { start: number; end: number };
+  selection: string;
   cheats: readonly Cheat[];
   wallSeconds: number;
 }
@@ -65,7 +65,7 @@ export function auditReport(audit: SuiteAudit, context: AuditContext): AuditRepo
     source: context.source,
     errata: context.errata,
     sandbox: context.sandbox,
-    range: context.range,
+    selection: context.selection,
     cheats: context.cheats.map(({ name, target, description }) => ({ name, target, description })),
     casesAudited: audited,
     cheatable: tally(audit.cases.filter((c) => c.passedBy.length > 0).length),
