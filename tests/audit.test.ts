@@ -121,7 +121,7 @@ describe("koderz audit", () => {
     });
   });
 
-  it("reports a user suite's weak test, its judge-only rubric criteria and its agentic cases, in text", async () => {
+  it("reports a user suite's weak test, its judge-only rubric criteria and an agentic case that needs no work, in text", async () => {
     const file = path.join(work, "weak.yaml");
     writeFileSync(
       file,
@@ -172,19 +172,34 @@ describe("koderz audit", () => {
         "    scorer: tool-trace",
         "    end_state:",
         "      - file: out.txt",
+        "  - id: untouched",
+        "    goal: say hello in README.md",
+        "    workspace:",
+        "      README.md: hello",
+        "    scorer: tool-trace",
+        "    end_state:",
+        "      - file: README.md",
+        "        contains: hello",
       ].join("\n") + "\n",
     );
-    const run = await audit([file, "--cheats", "constant-zero,constant-true", "--sandbox", "docker"]);
+    const run = await audit([file, "--cheats", "constant-zero,constant-true,does-nothing", "--sandbox", "docker"]);
     expect(run.error).toBeUndefined();
     const lines = run.stdout.split("\n");
     expect(lines.find((line) => line.includes("weak/weak-test"))).toMatch(/wrong answer: constant-zero, constant-true/);
     expect(lines.some((line) => line.includes("weak/strong-test"))).toBe(false);
-    expect(run.stdout).toMatch(/cheatable: 1 of 3 \(0\.333\)/);
+    // An agentic case whose checks already hold on the files it starts with needs no work at all.
+    expect(lines.find((line) => line.includes("weak/untouched"))).toMatch(/wrong answer: does-nothing/);
+    expect(lines.some((line) => /weak\/agentic\s/.test(line))).toBe(false);
+    expect(run.stdout).toMatch(/cheatable: 2 of 5 \(0\.400\)/);
     // Three quarters of the rubric's weight is the judge's: a fooled judge passes a constant.
     expect(run.stdout).toMatch(/if the judge model gives it full marks:\n\s+weak\/rubric\s+constant-zero, constant-true/);
     expect(run.stdout).toMatch(/criteria only a judge model decides[^]*weak\/rubric\s+clear code/);
-    expect(run.stdout).toMatch(/not audited: 1 case\n\s+weak\/agentic\s+agentic case/);
+    expect(run.stdout).not.toContain("not audited");
     expect(run.stdout).toContain("every case's reference passes");
+
+    // The process sandbox has no workspace containers: its agentic cases are listed, with why.
+    const local = await audit([file, "--cheats", "does-nothing", "--sandbox", "process"]);
+    expect(local.stdout).toMatch(/not audited: 2 cases\n\s+weak\/agentic\s+agentic case: its workspace is a Docker container/);
   });
 
   it("refuses an unknown cheat and a case range outside the suite as usage errors", async () => {

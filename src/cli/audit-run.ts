@@ -44,6 +44,8 @@ export async function runAudit(suiteArgument: string, options: AuditFlags, openS
       workers: options.workers,
       signal: interrupt.signal,
       onProgress: progress.update,
+      // Agentic cases get a koderz-workspace container, as their solver gives them; Docker only.
+      openWorkspace: sandbox.name === "docker" ? async (files, signal) => (await import("../../sandbox/case-workspace.js")).openCaseWorkspace(files, signal) : undefined,
     });
     progress.stop();
     const report = auditReport(audit, {

@@ -3,6 +3,7 @@ import type { Task } from "../../../tasks/task.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../program.js";
 import { rubricScale } from "../scorers/rubric.js";
 import { scoreCompletion, type CriterionScore } from "../scorers/index.js";
+import type { EndState } from "../scorers/scorer.js";
 import type { OnDemandTimeLimits } from "../time-limits.js";
 import { BatchingSandbox } from "./batching-sandbox.js";
 import type { Cheat } from "./cheats.js";
@@ -22,6 +23,11 @@ export interface AuditOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * A workspace holding an agentic case's files (a koderz-workspace container), for agentic
+   * cheats; without it agentic cases are listed as not audited.
+   */
+  openWorkspace?: (files: Record<string, string>, signal?: AbortSignal) => Promise<EndState & { close(): Promise<void> }>;
 }
 
 /** How one program (a cheat, or the case's reference) fared on a case. */
@@ -68,10 +74,18 @@ export interface SuiteAudit {
 export async function auditSuite(options: AuditOptions): Promise<SuiteAudit> {
   const floor = options.timeLimits?.floorSeconds ?? options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const notAudited: SuiteAudit["notAudited"] = [];
-  const audited: Task[] = [];
-  for (const task of options.tasks) {
-    if (task.workspace) notAudited.push({ caseId: task.id, reason: "agentic case: scored on a workspace and its tool calls, which a function cheat cannot answer" });
-    else audited.push(task);
+  const audited = options.tasks.filter((task) => !task.workspace);
+  const agenticCheats = options.cheats.filter((cheat) => cheat.agentic);
+  const agentic: CaseAudit[] = [];
+  for (const task of options.tasks.filter((t) => t.workspace)) {
+    if (options.signal?.aborted) break;
+    if (agenticCheats.length === 0) notAudited.push({ caseId: task.id, reason: "agentic case, and no agentic cheat (does-nothing) was chosen" });
+    else if (!options.openWorkspace) notAudited.push({ caseId: task.id, reason: "agentic case: its workspace is a Docker container, and the process sandbox has none" });
+    else {
+      const audit = await auditAgenticCase(task, agenticCheats, options.openWorkspace, options.sandbox, options.signal);
+      if ("reason" in audit) notAudited.push(audit);
+      else agentic.push(audit);
+    }
   }
   const limits = options.timeLimits ? await options.timeLimits.known(audited) : new Map<string, number>();
   const limitOf = (task: Task) => task.timeoutSeconds ?? limits.get(task.id) ?? floor;
@@ -123,8 +137,52 @@ export async function auditSuite(options: AuditOptions): Promise<SuiteAudit> {
     await scoreAll(late, options.workers);
   }
 
-  const cases = audited.map((task) => caseAudit(task, attempts.filter((a) => a.task === task), limitOf(task)));
+  const functionCases = audited.map((task) => caseAudit(task, attempts.filter((a) => a.task === task), limitOf(task)));
+  const order = new Map(options.tasks.map((task, i) => [task.id, i]));
+  const cases = [...functionCases, ...agentic].sort((a, b) => order.get(a.caseId)! - order.get(b.caseId)!);
   return { cases, notAudited };
+}
+
+/**
+ * An agentic case against its cheats: each scored by the case's own tool-trace scorer on a fresh
+ * workspace holding the case's files, with the tool calls the cheat made (none). Its reference is
+ * a list of tool calls only the agents' tools can replay, so it is not checked here.
+ */
+async function auditAgenticCase(
+  task: Task,
+  cheats: readonly Cheat[],
+  openWorkspace: NonNullable<AuditOptions["openWorkspace"]>,
+  sandbox: Sandbox,
+  signal?: AbortSignal,
+): Promise<CaseAudit | { caseId: string; reason: string }> {
+  const verdicts: Record<string, string> = {};
+  const passedBy: string[] = [];
+  for (const cheat of cheats) {
+    let workspace: Awaited<ReturnType<typeof openWorkspace>>;
+    try {
+      workspace = await openWorkspace(task.workspace!.files, signal);
+    } catch (error) {
+      return { caseId: task.id, reason: `agentic case: its workspace could not be opened (${error instanceof Error ? error.message.split("\n")[0] : String(error)})` };
+    }
+    try {
+      const result = await scoreCompletion({ task, completion: "", sandbox, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, signal, agentic: { workspace, toolCalls: [] } });
+      verdicts[cheat.name] = cut(result.verdict);
+      if (result.passed) passedBy.push(cheat.name);
+    } finally {
+      await workspace.close();
+    }
+  }
+  return {
+    caseId: task.id,
+    scorer: task.scoring?.scorer ?? "tool-trace",
+    timeLimitSeconds: null,
+    reference: null,
+    passedBy,
+    passedIfJudgeFooled: [],
+    judgeOnlyCriteria: [],
+    criteriaMetByCheats: [],
+    verdicts,
+  };
 }
 
 async function outcomeOf(sandbox: Sandbox, task: Task, completion: string, timeoutSeconds: number, signal?: AbortSignal): Promise<Outcome> {

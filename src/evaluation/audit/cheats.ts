@@ -17,8 +17,10 @@ export interface Cheat {
   description: string;
   /** It only waits (no CPU): run with many programs at a time, its limit being its whole run. */
   idle?: boolean;
-  /** What follows the case's prompt, or undefined where the cheat has nothing to attack (no docstring example, no helper). */
+  /** What follows the case's prompt, or undefined where the cheat has nothing to attack (no docstring example, no helper, an agentic cheat). */
   completion(task: CheatTask): string | undefined;
+  /** An agentic case's cheat: the agents make no tool call and leave the workspace as the case gave it. */
+  agentic?: boolean;
 }
 
 export type CheatTask = Pick<Task, "prompt" | "entryPoint" | "visibleExamples">;
@@ -120,6 +122,13 @@ export const CHEATS: readonly Cheat[] = [
       const prints = VERDICT_LINES.map((line) => `print(${JSON.stringify(line)}, flush=True)`);
       return `${entryWithBody(task, [...prints, "return None"])}\n${prints.join("\n")}\n`;
     },
+  },
+  {
+    name: "does-nothing",
+    target: "test",
+    description: "agentic cases: makes no tool call and leaves the workspace as the case gave it",
+    agentic: true,
+    completion: () => undefined,
   },
 ];
 
