@@ -190,7 +190,7 @@ describe("koderz audit", () => {
     // An agentic case whose checks already hold on the files it starts with needs no work at all.
     expect(lines.find((line) => line.includes("weak/untouched"))).toMatch(/wrong answer: does-nothing/);
     expect(lines.some((line) => /weak\/agentic\s/.test(line))).toBe(false);
-    expect(run.stdout).toMatch(/cheatable: 2 of 5 \(0\.400\)/);
+    expect(run.stdout).toMatch(/cheatable: 2 of 5 cases \(0\.400\)/);
     // Three quarters of the rubric's weight is the judge's: a fooled judge passes a constant.
     expect(run.stdout).toMatch(/if the judge model gives it full marks:\n\s+weak\/rubric\s+constant-zero, constant-true/);
     expect(run.stdout).toMatch(/criteria only a judge model decides[^]*weak\/rubric\s+clear code/);

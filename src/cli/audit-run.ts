@@ -104,7 +104,7 @@ async function loadForAudit(argument: string, errata: boolean, notice: (message:
 /** The audit as text: the findings first, then the rates, then what could not be audited. */
 export function auditText(report: AuditReport): string {
   const lines: string[] = [];
-  const share = (tally: { count: number; share: number | null }) => `${tally.count} of ${report.casesAudited}${tally.share === null ? "" : ` (${tally.share.toFixed(3)})`}`;
+  const share = (tally: { count: number; share: number | null }) => `${tally.count} of ${report.casesAudited} cases${tally.share === null ? "" : ` (${tally.share.toFixed(3)})`}`;
   const targetOf = new Map(report.cheats.map((cheat) => [cheat.name, cheat.target]));
   const found = report.cases.filter((c) => c.passedBy.length > 0);
   const width = Math.max(8, ...report.cases.map((c) => c.caseId.length));
@@ -124,12 +124,12 @@ export function auditText(report: AuditReport): string {
   }
   lines.push(
     "",
-    `cheatable: ${share(report.cheatable)} cases`,
-    `  by a wrong answer (the test is weak):      ${share(report.cheatableByTarget.test)}`,
+    `cheatable: ${share(report.cheatable)}`,
+    `  by a wrong answer (the test is weak):         ${share(report.cheatableByTarget.test)}`,
     `  by going around the test (the judge lets it): ${share(report.cheatableByTarget.judge)}`,
     "",
-    "cases passed, per cheat:",
-    ...report.perCheat.map((row) => `  ${row.cheat.padEnd(24)} ${String(row.casesPassed).padStart(4)} of ${row.casesTried}${row.casesTried < report.casesAudited ? ` (applies to ${row.casesTried})` : ""}`),
+    "cases passed, per cheat (of the cases it applies to):",
+    ...report.perCheat.map((row) => `  ${row.cheat.padEnd(24)} ${row.casesTried === 0 ? "   - (applies to no case here)" : `${String(row.casesPassed).padStart(4)} of ${row.casesTried}`}`),
   );
   const fooled = report.cases.filter((c) => c.passedIfJudgeFooled.length > 0);
   if (fooled.length > 0) {
