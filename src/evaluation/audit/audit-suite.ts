@@ -106,8 +106,11 @@ export async function auditSuite(options: AuditOptions): Promise<SuiteAudit> {
   ]);
 
   let done = 0;
+  // A program that never answers meets the same timeout at any limit, so the sleeping cheats wait
+  // out the floor, not a scaled limit (measured on a busy machine, one can be minutes long).
+  const limitFor = (attempt: Attempt) => (attempt.cheat?.idle ? Math.min(limitOf(attempt.task), floor) : limitOf(attempt.task));
   const score = async (sandbox: Sandbox, attempt: Attempt) => {
-    attempt.outcome = await outcomeOf(sandbox, attempt.task, attempt.completion, limitOf(attempt.task), options.signal);
+    attempt.outcome = await outcomeOf(sandbox, attempt.task, attempt.completion, limitFor(attempt), options.signal);
     options.onProgress?.(++done, attempts.length);
   };
   const scoreAll = async (chosen: readonly Attempt[], workers: number | undefined) => {

@@ -110,7 +110,7 @@ export const CHEATS: readonly Cheat[] = [
   {
     name: "sleeps",
     target: "judge",
-    description: "sleeps past any time limit when called",
+    description: "sleeps forever when called (given the shortest limit: a program that never answers times out the same at any)",
     idle: true,
     completion: (task) => entryWithBody(task, ["import time", "while True:", "    time.sleep(60)"]),
   },
