@@ -27,6 +27,8 @@ export interface LoadSuiteOptions extends LocateOptions {
   suite: SuiteName;
   /** `--dataset`: the word humaneval or humaneval+, or the path of a .jsonl / .jsonl.gz file. */
   dataset?: string;
+  /** Correct the known dataset mistakes (tasks/dataset-errata.ts); default true. `koderz audit --no-errata` reads a file as published. */
+  errata?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface LoadSuiteOptions extends LocateOptions {
  */
 export async function loadSuite(options: LoadSuiteOptions): Promise<Task[]> {
   const { suite, file } = await resolveDataset(options);
-  return loadSuiteFile(file, suite);
+  return loadSuiteFile(file, suite, { errata: options.errata });
 }
 
 /** Which suite and file a `--dataset` value means; a path's suite is guessed from its name. */
@@ -47,8 +49,9 @@ export async function resolveDataset(options: LoadSuiteOptions): Promise<{ suite
   return { suite, file: await locateSuiteFile(suite, options) };
 }
 
-/** Reads one dataset file as the tasks of `suite`. */
-export async function loadSuiteFile(file: string, suite: SuiteName): Promise<Task[]> {
+/** Reads one dataset file as the tasks of `suite`, its known mistakes corrected unless `errata` is false. */
+export async function loadSuiteFile(file: string, suite: SuiteName, options: { errata?: boolean } = {}): Promise<Task[]> {
+  const errata = options.errata ?? true;
   const records = await readJsonlFile(file, DatasetLine, "a problem object with task_id, prompt, entry_point, canonical_solution and test");
   if (records.length === 0) throw new KoderzError("bad_input", `${file}: the dataset holds no problems`);
   const seen = new Map<string, number>();
@@ -71,7 +74,7 @@ export async function loadSuiteFile(file: string, suite: SuiteName): Promise<Tas
       entryPoint: value.entry_point,
       canonicalSolution: value.canonical_solution,
       visibleExamples: extractVisibleExamples(value.prompt, value.entry_point),
-      hiddenTest: correctedTest(value.task_id, value.test),
+      hiddenTest: errata ? correctedTest(value.task_id, value.test) : value.test,
     };
   });
 }

@@ -30,6 +30,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./evaluate.js")).registerEvaluate,
   },
   {
+    name: "audit",
+    description: "run generic cheats (constant answers, echoes, exits, shadowed builtins, ...) against every case of a suite and print the cases they pass",
+    load: async () => (await import("./audit.js")).registerAudit,
+  },
+  {
     name: "results",
     description: "list, show, export, tag and stage the runs in the store",
     load: async () => (await import("./results.js")).registerResults,

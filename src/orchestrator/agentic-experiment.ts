@@ -1,10 +1,7 @@
-import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Agent } from "../../agents/agent.js";
 import type { ToolOutcome } from "../../agents/tools/tool.js";
 import { connectEngine, engineAddress, engineAnswers, inspectImage } from "../../sandbox/engine.js";
-import { Workspace } from "../../sandbox/workspace.js";
+import { openCaseWorkspace } from "../../sandbox/case-workspace.js";
 import { WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
@@ -20,8 +17,6 @@ import type { SolveMode } from "./solve/solve-pipeline.js";
 import { SolveTrajectory } from "./solve/solve-trajectory.js";
 import { givenTestCommand } from "./solve/test-command.js";
 import { WorkspaceTests, type TestRun } from "./solve/workspace-tests.js";
-
-// execa is imported where a process is started: most commands start none, and it is some 100 files to load.
 
 /**
  * The solver of agentic suite cases: the case's files go into a koderz-workspace container and
@@ -108,29 +103,5 @@ class TracedTrajectory extends SolveTrajectory {
   override addToolCall(agent: Agent, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
     this.calls.push({ agent, tool: call.name, arguments: serializeToolArguments(call), isError: outcome.isError });
     super.addToolCall(agent, call, outcome, latencyMs);
-  }
-}
-
-/**
- * A workspace container holding the case's files: they are committed to a temporary git
- * repository, which Workspace.open copies in as it copies a user's repository for `koderz solve`.
- */
-async function openCaseWorkspace(files: Record<string, string>, signal?: AbortSignal): Promise<Workspace> {
-  const { execa } = await import("execa");
-  const dir = await mkdtemp(path.join(tmpdir(), "koderz-case-"));
-  try {
-    for (const [relative, text] of Object.entries(files)) {
-      const file = path.join(dir, relative);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, text);
-    }
-    const git = (...args: string[]) => execa("git", ["-c", "user.name=koderz", "-c", "user.email=koderz@localhost", "-c", "commit.gpgsign=false", ...args], { cwd: dir });
-    await git("init", "-q");
-    await git("add", "-A");
-    await git("commit", "-q", "--no-verify", "-m", "the case's starting files");
-    const commit = (await git("rev-parse", "HEAD")).stdout.trim();
-    return await Workspace.open({ repoPath: dir, commit, signal });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
