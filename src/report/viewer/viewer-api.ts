@@ -73,7 +73,7 @@ export interface CategoryView {
   successRate: number;
   /** The mean 1-5 score of the experiments that have one, or null. */
   meanScore: number | null;
-  costUsd: number;
+  costUsd: number | null;
 }
 
 export interface RunsResponse {
@@ -221,10 +221,11 @@ function experimentView(e: ExperimentRecord): ExperimentView {
 function categoryViews(experiments: readonly ExperimentRecord[]): CategoryView[] {
   return groupTotals(experiments.filter((e) => e.category), "category").map((group) => ({
     category: group.name,
-    experiments: group.total_problems,
+    experiments: group.totalProblems,
     successes: group.successes,
-    successRate: group.success_rate,
-    meanScore: group.mean_score,
-    costUsd: group.total_cost,
+    // The viewer's figures are percents (its page formats them); the JSON contract's are fractions.
+    successRate: group.successRate * 100,
+    meanScore: group.meanScore,
+    costUsd: group.totalCost,
   }));
 }
