@@ -152,10 +152,10 @@ describe("koderz compare", () => {
   it("--json gives the comparison and the gates", async () => {
     const { stdout, exitCode } = await runCli(["compare", "r_base", "r_new", "--json", "--fail-below", "60%", "--db", dbPath]);
     expect(exitCode).toBe(1);
-    const parsed = JSON.parse(stdout) as { runs: { label: string }[]; pairs: { mcnemarP: number }[]; gates: { fail_below: number; failures: string[] } };
+    const parsed = JSON.parse(stdout) as { runs: { label: string }[]; pairs: { mcnemarP: number }[]; gates: { failBelow: number; failures: string[] } };
     expect(parsed.runs.map((r) => r.label)).toEqual(["r_base", "r_new"]);
     expect(parsed.pairs[0]!.mcnemarP).toBe(0.021484375);
-    expect(parsed.gates).toMatchObject({ fail_below: 0.6, failures: ["r_base: success rate 50.0% is below 60.0%"] });
+    expect(parsed.gates).toMatchObject({ failBelow: 0.6, failures: ["r_base: success rate 50.0% is below 60.0%"] });
   });
 
   it("exits 1 on a failed gate, 0 when gates pass, 2 on a bad rate", async () => {

@@ -82,7 +82,7 @@ describe("read-only commands on a store the user cannot write", () => {
     const list = await koderzAsNobody(["results", "list", "--json", "--db", file], outDir);
     expect(list.stderr).toBe("");
     expect(list.exitCode).toBe(0);
-    expect((JSON.parse(list.stdout) as { run_id: string }[]).map((run) => run.run_id)).toContain(BASELINE_RUN);
+    expect((JSON.parse(list.stdout) as { runs: { runId: string }[] }).runs.map((run) => run.runId)).toContain(BASELINE_RUN);
     const show = await koderzAsNobody(["results", "show", BASELINE_RUN, "--db", file], outDir);
     expect(show.exitCode).toBe(0);
     expect(show.stdout).toContain("HumanEval/7");

@@ -27,7 +27,7 @@ export function checkTags(tags: readonly Tag[]): void {
 }
 
 export function runNotFound(runId: string): KoderzError {
-  return new KoderzError("not_found", `no run with id or label ${runId}`, "`koderz results list` shows the runs in the store");
+  return new KoderzError("not_found", `no run with id ${runId}`, "`koderz results list` shows the runs in the store (a run is named by its id or its label)");
 }
 
 export function experimentNotFound(experimentId: string): KoderzError {
