@@ -165,5 +165,5 @@ export const JSON_DOCUMENTS: readonly { name: string; writtenBy: string; schema:
 /** The JSON Schema file of one document: what `npm run schemas` writes to docs/schemas/. */
 export function jsonSchemaText(document: (typeof JSON_DOCUMENTS)[number]): string {
   const schema = z.toJSONSchema(document.schema, { target: "draft-2020-12", unrepresentable: "any" });
-  return JSON.stringify({ $id: `https://koderz.dev/schemas/${document.name}.schema.json`, title: document.name, description: `Written by ${document.writtenBy}.`, ...schema }, null, 2) + "\n";
+  return JSON.stringify({ title: document.name, description: `Written by ${document.writtenBy}.`, ...schema }, null, 2) + "\n";
 }
