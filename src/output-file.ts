@@ -75,16 +75,16 @@ const SPECIAL_FILE_SYSTEMS = new Set([0x9fa0, 0x62656572, 0x64626720, 0x27e0eb, 
  * written and removed. A folder on a special file system (/proc, /sys) is refused without
  * writing there. `flag` names the option in the error.
  */
-export function checkWritableDir(dir: string, flag: string): void {
+export function checkWritableDir(dir: string, flag: string, given: string = dir): void {
   const absolute = path.resolve(dir);
-  refuseSpecialFileSystem(absolute, flag);
+  refuseSpecialFileSystem(absolute, flag, given);
   const probe = path.join(absolute, `.koderz-write-check.${process.pid}`);
   try {
     mkdirSync(absolute, { recursive: true });
     writeFileSync(probe, "");
   } catch (error) {
     removeIfThere(probe);
-    throw unwritable(flag, dir, error);
+    throw unwritable(flag, given, error);
   }
   removeIfThere(probe);
 }
@@ -95,10 +95,10 @@ export function checkWritableFile(file: string, flag: string): void {
   if (existsSync(absolute) && statSync(absolute).isDirectory()) {
     throw new KoderzError("usage", `${flag} ${file} is a directory`, `give a file name, e.g. ${path.join(file, "out.json")}`);
   }
-  checkWritableDir(path.dirname(absolute), flag);
+  checkWritableDir(path.dirname(absolute), flag, file);
 }
 
-function refuseSpecialFileSystem(absolute: string, flag: string): void {
+function refuseSpecialFileSystem(absolute: string, flag: string, given: string): void {
   // The nearest folder that exists says which file system the path is on.
   let existing = absolute;
   while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
@@ -110,7 +110,7 @@ function refuseSpecialFileSystem(absolute: string, flag: string): void {
   }
   const real = safeRealpath(existing);
   if (SPECIAL_FILE_SYSTEMS.has(type) || /^\/(proc|sys)(\/|$)/.test(real)) {
-    throw new KoderzError("usage", `${flag} ${absolute} is on a special file system (${real.split("/").slice(0, 2).join("/") || real}), not a disk`, "write it to a folder on a disk, e.g. results/");
+    throw new KoderzError("usage", `${flag} ${given} is on a special file system (${real.split("/").slice(0, 2).join("/") || real}), not a disk`, "write it to a folder on a disk, e.g. results/");
   }
 }
 
@@ -122,9 +122,9 @@ function safeRealpath(file: string): string {
   }
 }
 
-function unwritable(flag: string, dir: string, error: unknown): KoderzError {
-  const said = cannotWrite(dir, error);
-  const reason = said instanceof KoderzError ? said.message.replace(`cannot write ${dir}: `, "") : ((error as NodeJS.ErrnoException | undefined)?.code ?? String(error));
+function unwritable(flag: string, given: string, error: unknown): KoderzError {
+  const said = cannotWrite(given, error);
+  const reason = said instanceof KoderzError ? said.message.replace(`cannot write ${given}: `, "") : ((error as NodeJS.ErrnoException | undefined)?.code ?? String(error));
   const hint = said instanceof KoderzError && said.hint ? said.hint : "choose a folder you may write";
-  return new KoderzError("usage", `${flag} ${dir} cannot be written (${reason}); nothing was run`, hint);
+  return new KoderzError("usage", `${flag} ${given} cannot be written (${reason}); nothing was run`, hint);
 }
