@@ -12,6 +12,7 @@ import { KoderzError } from "../src/errors.js";
 import type { RunRecord, Store } from "../src/store/index.js";
 import { makeRun, recordArm, tempStore } from "./fixtures/store-fixtures.js";
 import { runCli } from "./fixtures/store-cli.js";
+import { testDataDir } from "./fixtures/datasets.js";
 
 /**
  * Ordinary use does not crash or lose work: a reader that stops early, an output place that
@@ -82,6 +83,22 @@ describe("output places are checked before any work", () => {
     const result = await koderz(["benchmark", "0", "1", "--mode", "zero-shot", "--local-model", "openai-compatible:m@http://127.0.0.1:9/v1", "--results-dir", "/proc/self/koderz"]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("special file system");
+  });
+
+  it("train-meta --out on /proc is refused before any training", async () => {
+    const result = await koderz(["train-meta", "--episodes", "50", "--out", "/proc/koderz/policy.json", "--backend", "cpu"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("--out /proc/koderz/policy.json is on a special file system");
+    expect(result.stderr).not.toContain("tensor backend");
+  });
+
+  it("train-meta --env replay refuses runs that logged neither costs nor tokens, instead of ranking arms on zeros", async () => {
+    store.createRun(makeRun({ runId: "import_0a0a0a0a_20250101_100000", kind: "import", mode: "fast", label: "no-costs", config: {}, tags: ["cost:unknown", "tokens:unknown"] }));
+    recordArm(store, "import_0a0a0a0a_20250101_100000", "fast", [true, false, true, true, false, true]);
+    const out = path.join(dir, "replay-policy.json");
+    const result = await koderz(["train-meta", "--env", "replay", "--runs", "no-costs", "--episodes", "20", "--out", out, "--backend", "cpu"], { KODERZ_DATA_DIR: testDataDir, KODERZ_OFFLINE: "1" });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("no-costs (import_0a0a0a0a_20250101_100000) logged neither costs nor tokens");
   });
 
   it("checkWritableDir creates a missing folder and leaves no probe behind", () => {
