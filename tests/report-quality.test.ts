@@ -48,8 +48,9 @@ describe("the report's code quality and heavy mode table", () => {
     const value = (field: string) => new RegExp(`data-field="${field}" data-value="([^"]*)"`).exec(rows[0]![2]!)![1];
     expect(value("cyclomatic")).toBe("3");
     expect(value("maintainability")).toBe("60");
-    expect(value("codeConvergence")).toBe("50");
-    expect(value("bestOfK")).toBe("50");
+    // Shares are fractions (the JSON contract); the cell's text shows them as percents.
+    expect(value("codeConvergence")).toBe("0.5");
+    expect(value("bestOfK")).toBe("0.5");
     expect(value("hybridGain")).toBe("");
   });
 

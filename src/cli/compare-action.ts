@@ -3,7 +3,7 @@ import { parseOptions } from "./parse.js";
 import { withStore } from "./results-actions.js";
 import { formatDollars, formatPercent, renderTable } from "./table.js";
 import { costCell, tokensCell } from "./results-actions.js";
-import { compareDocument, compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures, type Comparison } from "../report/compare.js";
+import { compareDocument, compareRuns, gateFailures, type Comparison } from "../report/compare.js";
 
 /**
  * A rate typed by a person: "0.8" and "80" and "80%" all mean 80 %. A number of 1 or less

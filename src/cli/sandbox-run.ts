@@ -3,7 +3,7 @@ import { buildSandboxImage } from "../../sandbox/image.js";
 import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import { ProcessSandbox } from "../../sandbox/process-sandbox.js";
 import { isKoderzError } from "../errors.js";
-import { SCHEMA_VERSION } from "../store/summary.js";
+import { SCHEMA_VERSION } from "../json-contract.js";
 
 /** `koderz sandbox build` once its flags are checked. */
 export async function buildImages(options: { force: boolean; workspace: boolean }): Promise<void> {

@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION } from "../store/summary.js";
+import { SCHEMA_VERSION } from "../json-contract.js";
 import { z } from "zod";
 import {
   benchLlamaModel,

@@ -86,13 +86,13 @@ function runRow(column: ReportColumn, index: number): string {
     `<td class="num" data-field="${field}" data-value="${value === null ? "" : String(value)}">${text}</td>`;
   return (
     `<tr data-column="${escapeHtml(column.key)}" data-run="${escapeHtml(column.runId)}" data-arm="${escapeHtml(column.arm)}">` +
-    `<td class="run"><span class="swatch" style="background:${REPORT_PALETTE[index % REPORT_PALETTE.length]}"></span><code>${escapeHtml(column.runId)}</code></td>` +
+    `<td class="run"><span class="swatch" style="background:${REPORT_PALETTE[index % REPORT_PALETTE.length]}"></span><code>${escapeHtml(column.label)}</code></td>` +
     `<td class="mode">${mode}</td><td>${escapeHtml(column.stage ?? "")}</td><td class="models">${models}</td>` +
     `<td class="num" data-field="solved" data-successes="${column.successes}" data-problems="${column.problems}">${formatCount(column.successes)} / ${formatCount(column.problems)}</td>` +
     num("successRate", column.successRate, column.successRate === null ? "–" : `<strong>${formatPercent(column.successRate)}</strong>`) +
-    `<td class="num" data-field="tokens" data-input="${column.inputTokens}" data-output="${column.outputTokens}">${formatCount(column.inputTokens)} / ${formatCount(column.outputTokens)}</td>` +
-    num("costUsd", column.costUsd, formatDollars(column.costUsd)) +
-    num("meanCostUsd", column.meanCostUsd, formatDollars(column.meanCostUsd)) +
+    `<td class="num" data-field="tokens" data-input="${column.inputTokens ?? ""}" data-output="${column.outputTokens ?? ""}">${column.inputTokens === null || column.outputTokens === null ? "n/a" : `${formatCount(column.inputTokens)} / ${formatCount(column.outputTokens)}`}</td>` +
+    num("costUsd", column.costUsd, column.costUsd === null ? "n/a" : formatDollars(column.costUsd)) +
+    num("meanCostUsd", column.meanCostUsd, column.meanCostUsd === null ? "n/a" : formatDollars(column.meanCostUsd)) +
     `</tr>`
   );
 }

@@ -1,4 +1,5 @@
 import { writeFileOrFallback } from "../output-file.js";
+import { SCHEMA_VERSION } from "../json-contract.js";
 import path from "node:path";
 import { z } from "zod";
 import type { ExperimentRecord, RunRecord } from "./records.js";
@@ -21,8 +22,7 @@ import { calledModels, knownFigures, runName, type KnownFigures } from "./run-id
  * wallSeconds in `summary` are totals over the arm's experiments.
  */
 
-/** The version of every top-level JSON document koderz writes; it changes when a shape does. */
-export const SCHEMA_VERSION = 1 as const;
+export { SCHEMA_VERSION };
 export const SchemaVersionField = z.literal(SCHEMA_VERSION);
 
 export const SummaryResultSchema = z.strictObject({
