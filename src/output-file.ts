@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { KoderzError } from "./errors.js";
 
@@ -44,4 +45,86 @@ export function cannotWrite(file: string, error: unknown): unknown {
   const known = code ? why[code] : undefined;
   if (!known) return error;
   return new KoderzError("bad_input", `cannot write ${file}: ${known[0]}`, known[1]);
+}
+
+/**
+ * Writes a file that holds finished work (a run summary, a trained policy): where it was asked
+ * for, or, when that fails, in the system's temporary folder, saying both why and where. The
+ * work it records was paid for; a full disk or a folder made read-only meanwhile must not lose
+ * it. Returns the path it was written to.
+ */
+export function writeFileOrFallback(file: string, text: string, say: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): string {
+  try {
+    writeFileAtomically(file, text);
+    return file;
+  } catch (error) {
+    const fallback = path.join(mkdtempSync(path.join(tmpdir(), "koderz-")), path.basename(file));
+    writeFileSync(fallback, text);
+    const why = error instanceof KoderzError ? error.message : String(error);
+    say(`warning: ${why}; wrote it to ${fallback} instead`);
+    return fallback;
+  }
+}
+
+/** procfs, sysfs, debugfs, cgroup: writes there are not files, and some block forever. */
+const SPECIAL_FILE_SYSTEMS = new Set([0x9fa0, 0x62656572, 0x64626720, 0x27e0eb, 0x63677270, 0x73636673, 0x1cd1]);
+
+/**
+ * Checks, before any model is called or any training starts, that `dir` (a folder koderz will
+ * write into, e.g. --results-dir) can be written: it is created if missing, and a probe file is
+ * written and removed. A folder on a special file system (/proc, /sys) is refused without
+ * writing there. `flag` names the option in the error.
+ */
+export function checkWritableDir(dir: string, flag: string, given: string = dir): void {
+  const absolute = path.resolve(dir);
+  refuseSpecialFileSystem(absolute, flag, given);
+  const probe = path.join(absolute, `.koderz-write-check.${process.pid}`);
+  try {
+    mkdirSync(absolute, { recursive: true });
+    writeFileSync(probe, "");
+  } catch (error) {
+    removeIfThere(probe);
+    throw unwritable(flag, given, error);
+  }
+  removeIfThere(probe);
+}
+
+/** As checkWritableDir, for a file koderz will write (--output, --out, --metrics): its folder, and that it is not a folder itself. */
+export function checkWritableFile(file: string, flag: string): void {
+  const absolute = path.resolve(file);
+  if (existsSync(absolute) && statSync(absolute).isDirectory()) {
+    throw new KoderzError("usage", `${flag} ${file} is a directory`, `give a file name, e.g. ${path.join(file, "out.json")}`);
+  }
+  checkWritableDir(path.dirname(absolute), flag, file);
+}
+
+function refuseSpecialFileSystem(absolute: string, flag: string, given: string): void {
+  // The nearest folder that exists says which file system the path is on.
+  let existing = absolute;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  let type: number | undefined;
+  try {
+    type = statfsSync(existing).type;
+  } catch {
+    return; // cannot tell: the write check says the rest
+  }
+  const real = safeRealpath(existing);
+  if (SPECIAL_FILE_SYSTEMS.has(type) || /^\/(proc|sys)(\/|$)/.test(real)) {
+    throw new KoderzError("usage", `${flag} ${given} is on a special file system (${real.split("/").slice(0, 2).join("/") || real}), not a disk`, "write it to a folder on a disk, e.g. results/");
+  }
+}
+
+function safeRealpath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+function unwritable(flag: string, given: string, error: unknown): KoderzError {
+  const said = cannotWrite(given, error);
+  const reason = said instanceof KoderzError ? said.message.replace(`cannot write ${given}: `, "") : ((error as NodeJS.ErrnoException | undefined)?.code ?? String(error));
+  const hint = said instanceof KoderzError && said.hint ? said.hint : "choose a folder you may write";
+  return new KoderzError("usage", `${flag} ${given} cannot be written (${reason}); nothing was run`, hint);
 }

@@ -59,7 +59,7 @@ describe("koderz benchmark --mode auto --policy FILE", () => {
 
     const summary = summaryOf(runId);
     expect(summary.mode).toBe("auto");
-    expect(summary.results.map((r) => r.problem_id)).toEqual(tasks.map((t) => t.id));
+    expect(summary.results.map((r) => r.problemId)).toEqual(tasks.map((t) => t.id));
 
     // What the policy says for these tasks, asked directly.
     const { policy } = await loadPolicy(policyFile);
@@ -103,7 +103,7 @@ describe("koderz benchmark --mode auto --policy FILE", () => {
     expect(server.chatRequests.length).toBe(before);
     const replayed = summaryOf(runIdFrom(result.stderr));
     const original = summaryOf(runId);
-    expect(replayed.results.map((r) => [r.problem_id, r.success, r.iterations])).toEqual(original.results.map((r) => [r.problem_id, r.success, r.iterations]));
+    expect(replayed.results.map((r) => [r.problemId, r.success, r.iterations])).toEqual(original.results.map((r) => [r.problemId, r.success, r.iterations]));
   });
 
   it("with --learn, updates the policy after every task and saves it, and the run still completes", async () => {

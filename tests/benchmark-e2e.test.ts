@@ -42,10 +42,10 @@ function summaryOf(runId: string): ComparativeRunSummary {
 
 /** What must match between two runs of the same work: everything but ids and clocks. */
 function outcomes(summary: ComparativeRunSummary) {
-  const strip = (arm: ComparativeRunSummary["zero_shot"]) =>
-    arm.results.map(({ problem_id, success, iterations, cost, input_tokens, output_tokens }) => ({ problem_id, success, iterations, cost, input_tokens, output_tokens }));
-  const { wall_seconds_difference: _clock, ...comparison } = summary.comparison;
-  return { zeroShot: strip(summary.zero_shot), iterative: strip(summary.iterative), comparison };
+  const strip = (arm: ComparativeRunSummary["zeroShot"]) =>
+    arm.results.map(({ problemId, success, iterations, costUsd, inputTokens, outputTokens }) => ({ problemId, success, iterations, costUsd, inputTokens, outputTokens }));
+  const { wallSecondsDifference: _clock, ...comparison } = summary.comparison;
+  return { zeroShot: strip(summary.zeroShot), iterative: strip(summary.iterative), comparison };
 }
 
 describe("koderz benchmark 0 5 --mode comparative", () => {
@@ -58,11 +58,11 @@ describe("koderz benchmark 0 5 --mode comparative", () => {
     const summary = summaryOf(firstRunId);
 
     expect(summary.config.problems).toEqual(tasks.map((t) => t.id));
-    expect(summary.zero_shot.summary.total_problems).toBe(5);
-    expect(summary.zero_shot.summary.successes).toBe(5 - WRONG_FIRST.size);
+    expect(summary.zeroShot.summary.totalProblems).toBe(5);
+    expect(summary.zeroShot.summary.successes).toBe(5 - WRONG_FIRST.size);
     expect(summary.iterative.summary.successes).toBe(5);
-    expect(summary.comparison.success_rate_improvement).toBeCloseTo(100 * (WRONG_FIRST.size / 5));
-    for (const row of summary.iterative.results) expect(row.iterations).toBe(WRONG_FIRST.has(row.problem_id) ? 2 : 1);
+    expect(summary.comparison.successRateDifference).toBeCloseTo(WRONG_FIRST.size / 5);
+    for (const row of summary.iterative.results) expect(row.iterations).toBe(WRONG_FIRST.has(row.problemId) ? 2 : 1);
     expect(result.stdout).toContain("zero-shot");
     expect(result.stdout).toContain("iterative");
 
@@ -98,7 +98,7 @@ describe("koderz benchmark 0 5 --mode comparative", () => {
     expect(server.chatRequests.length).toBe(before);
     const replayed = summaryOf(runIdFrom(result.stderr));
     const original = summaryOf(firstRunId);
-    expect(replayed.zero_shot.results.map((r) => r.success)).toEqual(original.zero_shot.results.map((r) => r.success));
+    expect(replayed.zeroShot.results.map((r) => r.success)).toEqual(original.zeroShot.results.map((r) => r.success));
     expect(replayed.iterative.results.map((r) => [r.success, r.iterations])).toEqual(original.iterative.results.map((r) => [r.success, r.iterations]));
   });
 

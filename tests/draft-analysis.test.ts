@@ -67,9 +67,9 @@ describe("draft analysis", () => {
       [c.experimentId]: [draft(SUM, 1)],
     };
     const figures = heavyModeFigures([a, b, c], (id) => steps[id]!)!;
-    expect(figures).toMatchObject({ experiments: 2, mean_drafts: 2, code_convergence_rate: 50, behaviour_measured: 0, mean_behaviour_agreement: null, hybrid_runs: 1, mean_hybrid_gain: 0, best_of_k_beats_first_rate: 50 });
+    expect(figures).toMatchObject({ experiments: 2, meanDrafts: 2, codeConvergenceRate: 0.5, behaviourMeasured: 0, meanBehaviourAgreement: null, hybridRuns: 1, meanHybridGain: 0, bestOfKBeatsFirstRate: 0.5 });
     // Runs recorded before drafts were scored have no verdict figures, and say so with nulls.
-    expect(figures).toMatchObject({ verdicts_measured: 0, verdict_best_of_k_beats_first_rate: null, verdict_hybrid_gain: null });
+    expect(figures).toMatchObject({ verdictsMeasured: 0, verdictBestOfKBeatsFirstRate: null, verdictHybridGain: null });
     expect(heavyModeFigures([c], (id) => steps[id]!)).toBeUndefined();
   });
 
@@ -85,10 +85,10 @@ describe("draft analysis", () => {
     };
     const figures = heavyModeFigures([rescued, lost, none], (id) => steps[id]!)!;
     // The visible examples saw no difference anywhere; the verdicts did.
-    expect(figures).toMatchObject({ best_of_k_beats_first_rate: 0, mean_hybrid_gain: 0 });
-    expect(figures.verdicts_measured).toBe(3);
-    expect(figures.verdict_best_of_k_beats_first_rate).toBeCloseTo(100 / 3, 10);
+    expect(figures).toMatchObject({ bestOfKBeatsFirstRate: 0, meanHybridGain: 0 });
+    expect(figures.verdictsMeasured).toBe(3);
+    expect(figures.verdictBestOfKBeatsFirstRate).toBeCloseTo(1 / 3, 10);
     // Hybrids: +0 where the best draft passed and the hybrid too, -1 where the hybrid broke it.
-    expect(figures.verdict_hybrid_gain).toBeCloseTo(-0.5, 10);
+    expect(figures.verdictHybridGain).toBeCloseTo(-0.5, 10);
   });
 });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Program, RunOptions, Sandbox, Verdict } from "../sandbox/sandbox.js";
 import { openSandbox } from "../sandbox/select.js";
-import { openStore, SingleRunSummarySchema, type Store } from "../src/store/index.js";
+import { buildRunSummary, openStore, runListing, SingleRunSummarySchema, type Store } from "../src/store/index.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import type { Task } from "../tasks/task.js";
 import { ReplayEnvironment } from "../training/replay-environment.js";
@@ -145,11 +145,11 @@ describe("koderz evaluate --save-run", () => {
     expect(run.stderr).toContain(`summary in ${summaryFile}`);
     const summary = SingleRunSummarySchema.parse(JSON.parse(readFileSync(summaryFile, "utf8")));
     expect(summary).toMatchObject({
-      run_id: runId,
+      runId,
       mode: "fast",
-      summary: { total_problems: 3, successes: 1, input_tokens: 3200, output_tokens: 540, avg_iterations: 3 },
+      summary: { totalProblems: 3, successes: 1, inputTokens: 3200, outputTokens: 540, avgIterations: 3 },
     });
-    expect(summary.summary.total_cost).toBeCloseTo(0.036, 12);
+    expect(summary.summary.totalCostUsd).toBeCloseTo(0.036, 12);
   });
 
   it("says which line lacks a named field, before any program runs, and writes no run", async () => {
@@ -201,6 +201,10 @@ describe("koderz evaluate --save-run", () => {
       ["gpt4-bare", 1, 0, 0],
       ["gpt4-bare", 1, 0, 0],
     ]);
+    // Unknown is unknown: the summary, the export and the listing say null, never $0.
+    const { summary, listing } = withStore(db, (store) => ({ summary: buildRunSummary(store, runId), listing: runListing(store.getRun(runId), store.armTotals(runId)) }));
+    expect(summary).toMatchObject({ summary: { totalCostUsd: null, avgCostUsd: null, inputTokens: null, outputTokens: null } });
+    expect(listing).toMatchObject({ costUsd: null, inputTokens: null, arms: [{ costUsd: null, inputTokens: null }] });
   });
 
   it("rejects the import flags without --save-run, and --save-run without --label, as usage errors", async () => {

@@ -57,7 +57,7 @@ describe("koderz evaluate", () => {
     const chosen = tasks.slice(0, 3);
     const file = samplesFile("json.jsonl", [...chosen.map((t) => ({ task_id: t.id, completion: t.canonicalSolution })), { task_id: chosen[0]!.id, completion: "    return None\n" }]);
     const run = await runEvaluateCli([file, "--json", "--allow-partial"], new ReferenceHarnessSandbox());
-    expect(JSON.parse(run.stdout)).toEqual({ "pass@1": (0.5 + 1 + 1) / 3 });
+    expect(JSON.parse(run.stdout)).toMatchObject({ schemaVersion: 1, samples: 4, passed: 3, problems: 3, passAtK: { "pass@1": (0.5 + 1 + 1) / 3 }, runId: null });
   });
 
   it("gives the reference harness's verdict for every third GPT-4 zero-shot sample", async () => {
@@ -79,7 +79,7 @@ describe("koderz evaluate", () => {
       expect(result.task_id).toBe(samples[i]!.task_id);
       expect(result.passed, `${samples[i]!.task_id}: ${String(result.result)}`).toBe(expected.get(i)!.passed);
     });
-    const passAt1 = JSON.parse(run.stdout)["pass@1"] as number;
+    const passAt1 = (JSON.parse(run.stdout) as { passAtK: Record<string, number> }).passAtK["pass@1"]!;
     console.log(`GPT-4 zero-shot pass@1 (local reference-semantics test sandbox): ${passAt1.toFixed(4)}`);
     expect(passAt1).toBeCloseTo(oracle.filter((v) => v.passed).length / samples.length, 12);
   });
@@ -90,7 +90,7 @@ describe("koderz evaluate", () => {
     const lines = chosen.flatMap((t) => [t.canonicalSolution, wrong, t.canonicalSolution].map((completion) => ({ task_id: t.id, completion })));
     const file = samplesFile("three-each.jsonl", lines);
     const run = await runEvaluateCli([file, "--allow-partial", "--k", "1,2,5", "--json"], new ReferenceHarnessSandbox());
-    const result = JSON.parse(run.stdout) as Record<string, number>;
+    const result = (JSON.parse(run.stdout) as { passAtK: Record<string, number> }).passAtK;
     expect(result["pass@1"]).toBeCloseTo(2 / 3, 12);
     expect(result["pass@2"]).toBeCloseTo(1, 12); // 1 - C(1,2)/C(3,2)
     expect(result).not.toHaveProperty("pass@5");

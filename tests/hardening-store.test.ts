@@ -82,7 +82,7 @@ describe("read-only commands on a store the user cannot write", () => {
     const list = await koderzAsNobody(["results", "list", "--json", "--db", file], outDir);
     expect(list.stderr).toBe("");
     expect(list.exitCode).toBe(0);
-    expect((JSON.parse(list.stdout) as { run_id: string }[]).map((run) => run.run_id)).toContain(BASELINE_RUN);
+    expect((JSON.parse(list.stdout) as { runs: { runId: string }[] }).runs.map((run) => run.runId)).toContain(BASELINE_RUN);
     const show = await koderzAsNobody(["results", "show", BASELINE_RUN, "--db", file], outDir);
     expect(show.exitCode).toBe(0);
     expect(show.stdout).toContain("HumanEval/7");
@@ -183,8 +183,11 @@ describe("a store that cannot be used says which file and what to do", () => {
     mkdirSync(dirTarget);
     const ontoDir = await koderz(["report", BASELINE_RUN, "--db", file, "--output", dirTarget], { cwd: work });
     expectOneError(ontoDir, dirTarget, /cannot write .*a directory/);
+    // export checks its --output before reading the store: a bad flag value, so a usage error (exit 2).
     const exported = await koderz(["results", "export", BASELINE_RUN, "--format", "csv", "--db", file, "--output", dirTarget], { cwd: work });
-    expectOneError(exported, dirTarget, /cannot write .*a directory/);
+    expect(exported.exitCode).toBe(2);
+    expect(exported.stderr).toContain(`--output ${dirTarget} is a directory`);
+    expect(exported.stderr).toMatch(/\n {2}fix: /);
     const left = readdirSync(path.join(work, "output")).filter((name) => !/^koderz\.db-(wal|shm)$/.test(name)); // SQLite's reader files
     expect(left.sort()).toEqual(["a-folder", "koderz.db", "not-a-folder"]);
     expect(readdirSync(dirTarget)).toEqual([]);

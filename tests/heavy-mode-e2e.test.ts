@@ -71,29 +71,29 @@ describe("koderz benchmark --mode deep, then results show", () => {
     const summary = singleRunSummary(workDir, runId);
 
     expect(summary.results.map((r) => r.success)).toEqual([true, true, true]);
-    expect(summary.heavy_mode).toMatchObject({
+    expect(summary.heavyMode).toMatchObject({
       experiments: 3,
-      mean_drafts: 3,
-      code_convergence_rate: expect.closeTo(100 / 3, 6),
-      behaviour_measured: 3,
+      meanDrafts: 3,
+      codeConvergenceRate: expect.closeTo(1 / 3, 6),
+      behaviourMeasured: 3,
       // Only HumanEval/0's drafts return the same on every generated input.
-      behaviour_convergence_rate: expect.closeTo(100 / 3, 6),
-      best_of_k_beats_first_rate: expect.closeTo(100 / 3, 6),
-      hybrid_runs: 1,
-      mean_hybrid_gain: 1,
+      behaviourConvergenceRate: expect.closeTo(1 / 3, 6),
+      bestOfKBeatsFirstRate: expect.closeTo(1 / 3, 6),
+      hybridRuns: 1,
+      meanHybridGain: 1,
       // The same by each draft's and the hybrid's hidden-test verdict, taken after the run.
-      verdicts_measured: 3,
-      verdict_best_of_k_beats_first_rate: expect.closeTo(100 / 3, 6),
-      verdict_hybrid_gain: 1,
+      verdictsMeasured: 3,
+      verdictBestOfKBeatsFirstRate: expect.closeTo(1 / 3, 6),
+      verdictHybridGain: 1,
     });
-    expect(summary.heavy_mode!.mean_behaviour_agreement!).toBeLessThan(1);
-    expect(summary.code_quality).toMatchObject({ measured: 3 });
+    expect(summary.heavyMode!.meanBehaviourAgreement!).toBeLessThan(1);
+    expect(summary.codeQuality).toMatchObject({ measured: 3 });
     for (const row of summary.results) {
-      expect(row.cyclomatic_complexity, row.problem_id).toBeGreaterThanOrEqual(1);
-      expect(row.maintainability_index, row.problem_id).toBeGreaterThan(0);
+      expect(row.cyclomaticComplexity, row.problemId).toBeGreaterThanOrEqual(1);
+      expect(row.maintainabilityIndex, row.problemId).toBeGreaterThan(0);
     }
     // truncate_number's reference solution is one return: complexity 1.
-    expect(summary.results[2]!.cyclomatic_complexity).toBe(1);
+    expect(summary.results[2]!.cyclomaticComplexity).toBe(1);
 
     const shown = await koderz(["results", "show", runId], { cwd: workDir, env });
     expect(shown.exitCode, shown.stderr).toBe(0);
@@ -106,9 +106,9 @@ describe("koderz benchmark --mode deep, then results show", () => {
     expect(shown.stdout).toMatch(/code quality: 3 final programs measured/);
 
     const json = await koderz(["results", "show", runId, "--json"], { cwd: workDir, env });
-    const parsed = JSON.parse(json.stdout) as { quality: { arm: string; heavy_mode: unknown }[]; experiments: { cyclomatic_complexity: number | null }[] };
-    expect(parsed.quality[0]!.heavy_mode).toEqual(summary.heavy_mode);
-    expect(parsed.experiments.map((e) => e.cyclomatic_complexity)).toEqual(summary.results.map((r) => r.cyclomatic_complexity));
+    const parsed = JSON.parse(json.stdout) as { quality: { arm: string; heavyMode: unknown }[]; experiments: { cyclomaticComplexity: number | null }[] };
+    expect(parsed.quality[0]!.heavyMode).toEqual(summary.heavyMode);
+    expect(parsed.experiments.map((e) => e.cyclomaticComplexity)).toEqual(summary.results.map((r) => r.cyclomaticComplexity));
   });
 
   it("results measure gives a run recorded without measures the same figures the run took itself", async () => {
@@ -129,7 +129,7 @@ describe("koderz benchmark --mode deep, then results show", () => {
     expect(measured.exitCode, measured.stderr).toBe(0);
     expect(measured.stderr).toContain("measured 3/3");
     expect(measured.stdout).toContain("code quality: 3 final programs measured");
-    expect(singleRunSummary(workDir, runId).code_quality).toMatchObject({ measured: 3 });
+    expect(singleRunSummary(workDir, runId).codeQuality).toMatchObject({ measured: 3 });
     const again = openStore({ path: db, readOnly: true });
     try {
       for (const e of again.experiments(runId)) expect(e.measures, e.problemId).toEqual(taken.get(e.experimentId));

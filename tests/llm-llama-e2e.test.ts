@@ -30,9 +30,9 @@ beforeAll(async () => {
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 const SummarySchema = z.object({
-  config: z.object({ local_model: z.string() }),
-  results: z.array(z.object({ problem_id: z.string(), success: z.boolean(), output_tokens: z.number() })),
-  summary: z.object({ successes: z.number(), total_problems: z.number() }),
+  config: z.object({ models: z.object({ local: z.string() }) }),
+  results: z.array(z.object({ problemId: z.string(), success: z.boolean(), outputTokens: z.number() })),
+  summary: z.object({ successes: z.number(), totalProblems: z.number() }),
 });
 
 describe("koderz run on an in-process llama: model", () => {
@@ -51,10 +51,10 @@ describe("koderz run on an in-process llama: model", () => {
     for (const step of steps) expect(step[2]).toBe(`llama:${modelPath}`);
     const files = readdirSync(path.join(workDir, "results")).filter((file) => file.endsWith(".json"));
     const summary = SummarySchema.parse(JSON.parse(readFileSync(path.join(workDir, "results", files[0]!), "utf8")));
-    expect(summary.config.local_model).toBe(`llama:${modelPath}`);
-    expect(summary.results[0]).toMatchObject({ problem_id: "HumanEval/0", success: false });
-    expect(summary.results[0]!.output_tokens).toBeGreaterThan(0);
-    expect(summary.summary).toMatchObject({ successes: 0, total_problems: 1 });
+    expect(summary.config.models.local).toBe(`llama:${modelPath}`);
+    expect(summary.results[0]).toMatchObject({ problemId: "HumanEval/0", success: false });
+    expect(summary.results[0]!.outputTokens).toBeGreaterThan(0);
+    expect(summary.summary).toMatchObject({ successes: 0, totalProblems: 1 });
   }, 600_000);
 
   it("with no model named, no Ollama and no key, picks the embedded default and, offline, says where to put it", async () => {

@@ -53,7 +53,7 @@ describe("koderz speed-test", () => {
   it("prints JSON for each model, Ollama and OpenAI-compatible alike", async () => {
     vi.stubEnv("OLLAMA_HOST", server.ollamaHost);
     const out = await runSpeedTest([`openai-compatible:scripted-model@${server.openaiBaseUrl}`, "ollama:scripted-model", "--runs", "2", "--json"]);
-    const reports = JSON.parse(out) as { model: string; runs: unknown[] }[];
+    const { models: reports } = JSON.parse(out) as { models: { model: string; runs: unknown[] }[] };
     expect(reports.map((report) => report.model)).toEqual([`openai-compatible:scripted-model@${server.openaiBaseUrl}`, "ollama:scripted-model"]);
     expect(reports.every((report) => report.runs.length === 2)).toBe(true);
     expect(server.chatRequests.map((chat) => chat.format)).toEqual(["openai", "openai", "ollama", "ollama"]);

@@ -113,7 +113,7 @@ async function allPages(name: string, args: Record<string, unknown>, key: string
   do {
     const page = await call(name, { ...args, ...(cursor ? { cursor } : {}) });
     items.push(...page[key]);
-    cursor = page.next_cursor ?? undefined;
+    cursor = page.nextCursor ?? undefined;
     pages++;
   } while (cursor && pages < 50);
   return { items, pages };
@@ -129,49 +129,49 @@ describe("koderz mcp over stdio", () => {
   });
 
   it("list_runs gives the listings of `koderz results list --json`, by the same filters", async () => {
-    const listed = (await cliJson(["results", "list", "--json"])) as Json[];
-    expect(listed.map((r) => r.run_id)).toEqual([comparative, zeroShot]);
-    expect(await call("list_runs")).toEqual({ runs: listed, total: 2, next_cursor: null });
+    const listed = ((await cliJson(["results", "list", "--json"])) as Json).runs as Json[];
+    expect(listed.map((r) => r.runId)).toEqual([comparative, zeroShot]);
+    expect(await call("list_runs")).toEqual({ schemaVersion: 1, runs: listed, total: 2, nextCursor: null });
 
-    expect((await call("list_runs", { tags: ["nightly"] })).runs).toEqual(await cliJson(["results", "list", "--json", "--tags", "nightly"]));
-    expect((await call("list_runs", { model: LOCAL_MODEL })).runs).toEqual(await cliJson(["results", "list", "--json", "--model", LOCAL_MODEL]));
+    expect((await call("list_runs", { tags: ["nightly"] })).runs).toEqual(((await cliJson(["results", "list", "--json", "--tags", "nightly"])) as Json).runs);
+    expect((await call("list_runs", { model: LOCAL_MODEL })).runs).toEqual(((await cliJson(["results", "list", "--json", "--model", LOCAL_MODEL])) as Json).runs);
     expect((await call("list_runs", { problem_id: "HumanEval/2", kind: "benchmark" })).runs).toEqual(listed);
     expect((await call("list_runs", { mode: "zero-shot" })).runs).toEqual(listed.filter((r) => r.mode === "zero-shot"));
     expect((await call("list_runs", { stage: "baseline" })).runs).toEqual([]);
     // The seed's Cortex tags find runs too.
-    expect((await call("list_runs", { tags: ["benchmark_run", comparative] })).runs.map((r: Json) => r.run_id)).toEqual([comparative]);
-    expect((await call("list_runs", { tags: [LOCAL_MODEL, "zero-shot"] })).runs.map((r: Json) => r.run_id)).toEqual([comparative, zeroShot]);
+    expect((await call("list_runs", { tags: ["benchmark_run", comparative] })).runs.map((r: Json) => r.runId)).toEqual([comparative]);
+    expect((await call("list_runs", { tags: [LOCAL_MODEL, "zero-shot"] })).runs.map((r: Json) => r.runId)).toEqual([comparative, zeroShot]);
 
-    const second = listed[1].start_time as string;
-    expect((await call("list_runs", { since: second })).runs.map((r: Json) => r.run_id)).toEqual([zeroShot]);
+    const second = listed[1].startTime as string;
+    expect((await call("list_runs", { since: second })).runs.map((r: Json) => r.runId)).toEqual([zeroShot]);
     expect((await call("list_runs", { since: "2999-01-01" })).runs).toEqual([]);
   });
 
   it("pages list_runs with a cursor that only pages the query it came from", async () => {
     const first = await call("list_runs", { limit: 1 });
-    expect(first.runs.map((r: Json) => r.run_id)).toEqual([comparative]);
+    expect(first.runs.map((r: Json) => r.runId)).toEqual([comparative]);
     expect(first.total).toBe(2);
-    const second = await call("list_runs", { limit: 1, cursor: first.next_cursor });
-    expect(second.runs.map((r: Json) => r.run_id)).toEqual([zeroShot]);
-    expect(second.next_cursor).toBeNull();
-    expect(await callFailing("list_runs", { mode: "zero-shot", cursor: first.next_cursor })).toContain("the cursor belongs to a query with other filters");
+    const second = await call("list_runs", { limit: 1, cursor: first.nextCursor });
+    expect(second.runs.map((r: Json) => r.runId)).toEqual([zeroShot]);
+    expect(second.nextCursor).toBeNull();
+    expect(await callFailing("list_runs", { mode: "zero-shot", cursor: first.nextCursor })).toContain("the cursor belongs to a query with other filters");
     expect(await callFailing("list_runs", { cursor: "not-a-cursor" })).toContain("is not a cursor this server gave out");
   });
 
   it("get_run is the summary of `koderz results export --format json`, its results paged by problem", async () => {
     for (const runId of [comparative, zeroShot]) {
       const exported = await cliJson(["results", "export", runId, "--format", "json"]);
-      expect(await call("get_run", { run_id: runId })).toEqual({ summary: exported, problems_total: 3, next_cursor: null });
+      expect(await call("get_run", { run_id: runId })).toEqual({ schemaVersion: 1, summary: exported, problemsTotal: 3, nextCursor: null });
     }
     const exported = (await cliJson(["results", "export", comparative, "--format", "json"])) as Json;
     const first = await call("get_run", { run_id: comparative, limit: 2 });
     expect(first.summary.iterative.summary).toEqual(exported.iterative.summary);
     expect(first.summary.comparison).toEqual(exported.comparison);
-    expect(first.summary.zero_shot.results).toEqual(exported.zero_shot.results.slice(0, 2));
+    expect(first.summary.zeroShot.results).toEqual(exported.zeroShot.results.slice(0, 2));
     expect(first.summary.iterative.results).toEqual(exported.iterative.results.slice(0, 2));
-    const rest = await call("get_run", { run_id: comparative, limit: 2, cursor: first.next_cursor });
+    const rest = await call("get_run", { run_id: comparative, limit: 2, cursor: first.nextCursor });
     expect(rest.summary.iterative.results).toEqual(exported.iterative.results.slice(2));
-    expect(rest.next_cursor).toBeNull();
+    expect(rest.nextCursor).toBeNull();
   });
 
   it("query_experiments gives the rows of `koderz results export --format jsonl`, by tags, problem, success and arm", async () => {
@@ -180,26 +180,26 @@ describe("koderz mcp over stdio", () => {
     const all = [...comparativeRows, ...zeroShotRows];
     expect(comparativeRows).toHaveLength(6);
 
-    expect(await call("query_experiments", { run_id: comparative })).toEqual({ experiments: comparativeRows, total: 6, next_cursor: null });
+    expect(await call("query_experiments", { run_id: comparative })).toEqual({ schemaVersion: 1, experiments: comparativeRows, total: 6, nextCursor: null });
     expect((await call("query_experiments")).experiments).toEqual(all);
 
     const failed = (await call("query_experiments", { success: false })).experiments;
     expect(failed).toEqual(all.filter((row) => !row.success));
-    expect(failed.map((row: Json) => [row.run_id, row.arm, row.problem_id])).toEqual([
+    expect(failed.map((row: Json) => [row.runId, row.arm, row.problemId])).toEqual([
       [comparative, "zero-shot", WRONG_FIRST],
       [zeroShot, "zero-shot", WRONG_FIRST],
     ]);
 
     expect((await call("query_experiments", { problem_id: WRONG_FIRST, arm: "iterative" })).experiments).toEqual(
-      comparativeRows.filter((row) => row.problem_id === WRONG_FIRST && row.arm === "iterative"),
+      comparativeRows.filter((row) => row.problemId === WRONG_FIRST && row.arm === "iterative"),
     );
     // Tags with AND semantics: store tags, bare tags matching key:value, and the seed's Cortex tags.
     expect((await call("query_experiments", { tags: ["arm:iterative", `problem:${WRONG_FIRST}`] })).experiments).toEqual(
-      comparativeRows.filter((row) => row.arm === "iterative" && row.problem_id === WRONG_FIRST),
+      comparativeRows.filter((row) => row.arm === "iterative" && row.problemId === WRONG_FIRST),
     );
     expect((await call("query_experiments", { tags: ["iterative"] })).total).toBe(3);
     expect((await call("query_experiments", { tags: ["result", WRONG_FIRST, "completed", zeroShot] })).experiments).toEqual(
-      zeroShotRows.filter((row) => row.problem_id === WRONG_FIRST),
+      zeroShotRows.filter((row) => row.problemId === WRONG_FIRST),
     );
 
     const paged = await allPages("query_experiments", { limit: 4 }, "experiments");
@@ -209,22 +209,22 @@ describe("koderz mcp over stdio", () => {
 
   it("get_trajectory gives an experiment's steps in order, with tokens that add up to the experiment's", async () => {
     const [fixed] = (await call("query_experiments", { run_id: comparative, arm: "iterative", problem_id: WRONG_FIRST })).experiments;
-    const trajectory = await call("get_trajectory", { experiment_id: fixed.experiment_id });
+    const trajectory = await call("get_trajectory", { experiment_id: fixed.experimentId });
     expect(trajectory.experiment).toMatchObject(fixed);
-    expect(trajectory.experiment.final_code).toContain("def ");
+    expect(trajectory.experiment.finalCode).toContain("def ");
     expect(trajectory.steps.map((s: Json) => s.agent)).toEqual(["Planner", "Coder", "Debugger"]);
     expect(trajectory.steps.map((s: Json) => s.model)).toEqual(["kimi-k2", LOCAL_MODEL, LOCAL_MODEL]);
-    expect(trajectory.steps[1].visible_pass_fraction).toBeLessThan(1);
-    expect(trajectory.steps[2].visible_pass_fraction).toBe(1);
-    expect(trajectory.steps.reduce((n: number, s: Json) => n + s.input_tokens, 0)).toBe(fixed.input_tokens);
-    expect(trajectory.steps.reduce((n: number, s: Json) => n + s.output_tokens, 0)).toBe(fixed.output_tokens);
-    expect(trajectory.total_steps).toBe(3);
+    expect(trajectory.steps[1].visiblePassFraction).toBeLessThan(1);
+    expect(trajectory.steps[2].visiblePassFraction).toBe(1);
+    expect(trajectory.steps.reduce((n: number, s: Json) => n + s.inputTokens, 0)).toBe(fixed.inputTokens);
+    expect(trajectory.steps.reduce((n: number, s: Json) => n + s.outputTokens, 0)).toBe(fixed.outputTokens);
+    expect(trajectory.totalSteps).toBe(3);
 
-    const clipped = await call("get_trajectory", { experiment_id: fixed.experiment_id, max_field_chars: 200, limit: 2 });
+    const clipped = await call("get_trajectory", { experiment_id: fixed.experimentId, max_field_chars: 200, limit: 2 });
     expect(clipped.steps).toHaveLength(2);
     expect(clipped.steps[1].prompt).toMatch(/\[clipped: \d+ more characters\]$/);
     expect(clipped.steps[1].prompt.startsWith(trajectory.steps[1].prompt.slice(0, 200))).toBe(true);
-    const last = await call("get_trajectory", { experiment_id: fixed.experiment_id, max_field_chars: 200, limit: 2, cursor: clipped.next_cursor });
+    const last = await call("get_trajectory", { experiment_id: fixed.experimentId, max_field_chars: 200, limit: 2, cursor: clipped.nextCursor });
     expect(last.steps.map((s: Json) => s.agent)).toEqual(["Debugger"]);
   });
 
@@ -249,7 +249,7 @@ describe("koderz mcp over stdio", () => {
   });
 
   it("export_memories answers with the seed's Cortex tags", async () => {
-    const listed = (await cliJson(["results", "list", "--json"])) as Json[];
+    const listed = ((await cliJson(["results", "list", "--json"])) as Json).runs as Json[];
     const runMemories = (await call("export_memories", { tags: ["benchmark_run"] })).memories;
     expect(runMemories.map((m: Json) => m.tags)).toEqual([
       ["benchmark_run", comparative, "comparative", LOCAL_MODEL, "qwen3-coder:30b"],
@@ -266,8 +266,8 @@ describe("koderz mcp over stdio", () => {
     expect(ofRun.slice(1).map((m: Json) => m.metadata)).toEqual(rows);
 
     const results = (await call("export_memories", { tags: ["result", WRONG_FIRST, comparative] })).memories;
-    const wanted = rows.filter((row) => row.problem_id === WRONG_FIRST);
-    expect(results.map((m: Json) => m.tags)).toEqual(wanted.map((row) => ["result", row.experiment_id, WRONG_FIRST, "completed", comparative]));
+    const wanted = rows.filter((row) => row.problemId === WRONG_FIRST);
+    expect(results.map((m: Json) => m.tags)).toEqual(wanted.map((row) => ["result", row.experimentId, WRONG_FIRST, "completed", comparative]));
     expect(results.map((m: Json) => m.content.includes("not solved"))).toEqual(wanted.map((row) => !row.success));
 
     const everything = await allPages("export_memories", { limit: 5 }, "memories");
@@ -282,15 +282,16 @@ describe("koderz mcp over stdio", () => {
     expect(resourceJson(run)).toEqual(await cliJson(["results", "export", comparative, "--format", "json"]));
 
     const [fixed] = (await call("query_experiments", { run_id: comparative, arm: "iterative", problem_id: WRONG_FIRST })).experiments;
-    const trajectory = await call("get_trajectory", { experiment_id: fixed.experiment_id });
-    const experiment = await client.readResource({ uri: `koderz://runs/${comparative}/experiments/${fixed.experiment_id}` });
-    expect(resourceJson(experiment)).toEqual({ experiment: trajectory.experiment, steps: trajectory.steps });
+    const trajectory = await call("get_trajectory", { experiment_id: fixed.experimentId });
+    const experiment = await client.readResource({ uri: `koderz://runs/${comparative}/experiments/${fixed.experimentId}` });
+    expect(resourceJson(experiment)).toEqual({ schemaVersion: 1, experiment: trajectory.experiment, steps: trajectory.steps });
   });
 
   it("answers unknown ids and bad filters with MCP errors, and keeps serving", async () => {
     expect(await callFailing("get_run", { run_id: "bench_00000000_20200101_000000" })).toContain("not_found: no run with id bench_00000000_20200101_000000");
     expect(await callFailing("get_trajectory", { experiment_id: "exp_0000000000000000" })).toContain("no experiment with id exp_0000000000000000");
-    expect(await callFailing("compare_runs", { runs: [comparative] })).toContain("several arms");
+    // One run with several arms compares its arms, as `koderz compare RUN` does.
+    expect(await call("compare_runs", { runs: [comparative] })).toEqual(await cliJson(["compare", comparative, "--json"]));
     expect(await callFailing("query_experiments", { run_id: "nope" })).toContain("no run with id nope");
     expect(await callFailing("list_runs", { kind: "nope" })).toMatch(/Input validation error[\s\S]*kind/);
     expect(await callFailing("list_runs", { since: "yesterday" })).toContain("an ISO 8601 date or time");
@@ -316,7 +317,7 @@ describe("koderz mcp without a store", () => {
       await expect(lonely.readResource({ uri: `koderz://runs/${zeroShot}` })).rejects.toThrow(/no koderz store/);
 
       copyFileSync(db, missing);
-      expect((await call("list_runs", {}, lonely)).runs.map((r: Json) => r.run_id)).toEqual([comparative, zeroShot]);
+      expect((await call("list_runs", {}, lonely)).runs.map((r: Json) => r.runId)).toEqual([comparative, zeroShot]);
     } finally {
       await lonely.close();
     }

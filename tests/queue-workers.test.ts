@@ -103,10 +103,10 @@ function summaryIn(url: string, runId: string): RunSummary {
 /** What must match between two runs of the same work: everything but ids and clocks. */
 function outcomes(summary: RunSummary) {
   if (!("comparison" in summary)) throw new Error("expected a comparative summary");
-  const strip = (arm: ComparativeRunSummary["zero_shot"]) =>
-    arm.results.map(({ problem_id, success, iterations, cost, input_tokens, output_tokens }) => ({ problem_id, success, iterations, cost, input_tokens, output_tokens }));
-  const { wall_seconds_difference: _clock, ...comparison } = summary.comparison;
-  return { zeroShot: strip(summary.zero_shot), iterative: strip(summary.iterative), comparison };
+  const strip = (arm: ComparativeRunSummary["zeroShot"]) =>
+    arm.results.map(({ problemId, success, iterations, costUsd, inputTokens, outputTokens }) => ({ problemId, success, iterations, costUsd, inputTokens, outputTokens }));
+  const { wallSecondsDifference: _clock, ...comparison } = summary.comparison;
+  return { zeroShot: strip(summary.zeroShot), iterative: strip(summary.iterative), comparison };
 }
 
 async function activeJobs(url: string, runId: string): Promise<number> {
@@ -243,7 +243,7 @@ describe("koderz benchmark --queue with three workers", () => {
     await waitFor(() => (runStatus(url, replayId) === "running" ? undefined : true), () => "the replay did not end", 300);
     expect(runStatus(url, replayId)).toBe("finished");
     // The same verdicts, as a local replay gives; nothing was paid for.
-    const verdicts = (summary: RunSummary) => outcomes(summary).iterative.map(({ problem_id, success, iterations }) => ({ problem_id, success, iterations }));
+    const verdicts = (summary: RunSummary) => outcomes(summary).iterative.map(({ problemId, success, iterations }) => ({ problemId, success, iterations }));
     expect(verdicts(summaryIn(url, replayId))).toEqual(verdicts(localSummary));
     expect(outcomes(summaryIn(url, replayId)).zeroShot.map((r) => r.success)).toEqual(outcomes(localSummary).zeroShot.map((r) => r.success));
     expect(server.chatRequests.length).toBe(callsBefore);

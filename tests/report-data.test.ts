@@ -59,7 +59,12 @@ describe("report data", () => {
   it("labels arms of a comparative run and keeps the run order given", () => {
     buildReportStore(store);
     const data = buildReportData(store, [COMPARATIVE_RUN, BASELINE_RUN, COMPARATIVE_RUN]);
-    expect(data.columns.map((c) => c.label)).toEqual(["bench_5e6f7a8b · iterative", "bench_5e6f7a8b · zero-shot", "bench_1a2b3c4d"]);
+    // A legend names the run (no label here: its models · mode) with its short id beside it.
+    expect(data.columns.map((c) => c.label)).toEqual([
+      "kimi-k2+ollama:qwen3-coder:30b · comparative (bench_5e6f7a8b) · iterative",
+      "kimi-k2+ollama:qwen3-coder:30b · comparative (bench_5e6f7a8b) · zero-shot",
+      "ollama:qwen3-coder:30b · iterative (bench_1a2b3c4d)",
+    ]);
     expect(data.columns.map((c) => c.models)).toEqual([["kimi-k2", "ollama:qwen3-coder:30b"], ["ollama:qwen3-coder:30b"], ["ollama:qwen3-coder:30b"]]);
   });
 });

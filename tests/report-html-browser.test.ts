@@ -3,7 +3,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExperimentRecord, Store } from "../src/store/index.js";
+import { runName, type ExperimentRecord, type Store } from "../src/store/index.js";
 import { collectPageErrors, launchChromium, recordForeignRequests } from "./helpers/browser.js";
 import { runReportCli } from "./fixtures/report-cli.js";
 import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN, DEEP_RUN, HOSTILE_PROBLEM, HOSTILE_TEXT } from "./fixtures/report-fixtures.js";
@@ -49,7 +49,9 @@ function arms(): { runId: string; arm: string; experiments: ExperimentRecord[] }
 /** Legends name a run by its id without the timestamp (unique in this fixture), plus the arm for the comparative run. */
 function armLabel(runId: string, arm: string): string {
   const short = runId.replace(/_\d{8}_\d{6}$/, "");
-  return runId === COMPARATIVE_RUN ? `${short} · ${arm}` : short;
+  // A legend names the run (its label, else model · mode · suite) with its short id beside it.
+  const title = `${runName(store.getRun(runId))} (${short})`;
+  return runId === COMPARATIVE_RUN ? `${title} · ${arm}` : title;
 }
 
 async function chartData(id: string): Promise<ChartData> {

@@ -37,8 +37,8 @@ describe("the report's code quality and heavy mode table", () => {
 
     const data = buildReportData(store, [DEEP, FAST]);
     const deep = data.columns.find((c) => c.runId === DEEP)!;
-    expect(deep.codeQuality).toMatchObject({ measured: 2, mean_cyclomatic_complexity: 3, mean_maintainability_index: 60 });
-    expect(deep.heavyMode).toMatchObject({ experiments: 2, code_convergence_rate: 50, best_of_k_beats_first_rate: 50, hybrid_runs: 0 });
+    expect(deep.codeQuality).toMatchObject({ measured: 2, meanCyclomaticComplexity: 3, meanMaintainabilityIndex: 60 });
+    expect(deep.heavyMode).toMatchObject({ experiments: 2, codeConvergenceRate: 0.5, bestOfKBeatsFirstRate: 0.5, hybridRuns: 0 });
     expect(data.columns.find((c) => c.runId === FAST)).toMatchObject({ codeQuality: null, heavyMode: null });
 
     const html = renderHtmlReport(data, "/* chart.js */");
@@ -48,8 +48,9 @@ describe("the report's code quality and heavy mode table", () => {
     const value = (field: string) => new RegExp(`data-field="${field}" data-value="([^"]*)"`).exec(rows[0]![2]!)![1];
     expect(value("cyclomatic")).toBe("3");
     expect(value("maintainability")).toBe("60");
-    expect(value("codeConvergence")).toBe("50");
-    expect(value("bestOfK")).toBe("50");
+    // Shares are fractions (the JSON contract); the cell's text shows them as percents.
+    expect(value("codeConvergence")).toBe("0.5");
+    expect(value("bestOfK")).toBe("0.5");
     expect(value("hybridGain")).toBe("");
   });
 

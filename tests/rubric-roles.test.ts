@@ -3,7 +3,7 @@ import { recommendRoles } from "../src/report/rubric-roles.js";
 import type { GroupTotals } from "../src/store/index.js";
 
 const tiers = (means: Record<string, number | null>): GroupTotals[] =>
-  Object.entries(means).map(([name, mean_score]) => ({ name, total_problems: 3, successes: 0, success_rate: 0, mean_score, total_cost: 0 }));
+  Object.entries(means).map(([name, meanScore]) => ({ name, totalProblems: 3, successes: 0, successRate: 0, meanScore, totalCost: 0 }));
 
 describe("role recommendation from rubric tier means", () => {
   it("recommends the most demanding role whose every tier threshold is met", () => {

@@ -67,33 +67,33 @@ describe.each(["sqlite", "postgres"] as const)("the %s store", (engine) => {
 
       const summary = buildRunSummary(store, RUN);
       if ("comparison" in summary) throw new Error("expected a single-arm summary");
-      expect(summary.results.map((r) => [r.problem_id, r.cyclomatic_complexity, r.maintainability_index])).toEqual([
+      expect(summary.results.map((r) => [r.problemId, r.cyclomaticComplexity, r.maintainabilityIndex])).toEqual([
         ["HumanEval/0", 4, 60],
         ["HumanEval/1", 2, 80],
-        ["HumanEval/2", undefined, undefined],
+        ["HumanEval/2", null, null],
         ["HumanEval/3", 2, 75],
       ]);
-      expect(summary.code_quality).toEqual({
+      expect(summary.codeQuality).toEqual({
         measured: 3,
-        mean_cyclomatic_complexity: 2.67,
-        mean_maintainability_index: 71.67,
-        solved_mean_cyclomatic_complexity: 3,
-        solved_mean_maintainability_index: 67.5,
+        meanCyclomaticComplexity: 2.67,
+        meanMaintainabilityIndex: 71.67,
+        solvedMeanCyclomaticComplexity: 3,
+        solvedMeanMaintainabilityIndex: 67.5,
       });
-      expect(summary.heavy_mode).toMatchObject({
+      expect(summary.heavyMode).toMatchObject({
         experiments: 2,
-        mean_drafts: 2,
-        code_convergence_rate: 50,
-        behaviour_measured: 1,
-        mean_behaviour_agreement: 1,
-        behaviour_convergence_rate: 100,
-        hybrid_runs: 1,
-        mean_hybrid_gain: 0.5,
-        best_of_k_beats_first_rate: 50,
+        meanDrafts: 2,
+        codeConvergenceRate: 0.5,
+        behaviourMeasured: 1,
+        meanBehaviourAgreement: 1,
+        behaviourConvergenceRate: 1,
+        hybridRuns: 1,
+        meanHybridGain: 0.5,
+        bestOfKBeatsFirstRate: 0.5,
         // Only HumanEval/1's drafts were scored: the second passes, the first and the hybrid do not.
-        verdicts_measured: 1,
-        verdict_best_of_k_beats_first_rate: 100,
-        verdict_hybrid_gain: -1,
+        verdictsMeasured: 1,
+        verdictBestOfKBeatsFirstRate: 1,
+        verdictHybridGain: -1,
       });
     } finally {
       store.close();

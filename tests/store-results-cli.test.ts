@@ -25,49 +25,68 @@ beforeEach(() => {
   ];
   for (const [problemId, success, iterations, inputTokens, outputTokens, costUsd] of rows) {
     const e = makeExperiment({ runId: A, arm: "iterative", problemId, success, iterations, inputTokens, outputTokens, costUsd });
-    store.recordExperiment(problemId === "HumanEval/1" ? { ...e, verdict: 'failed: expected "a, b"\ngot "c"' } : e, makeSteps(e.experimentId, 1));
+    store.recordExperiment(problemId === "HumanEval/1" ? { ...e, verdict: 'failed: expected "a, b"\ngot "c"' } : e, makeSteps(e.experimentId, 1, "kimi-k2"));
   }
   store.finishRun(A, "finished", "2025-01-01T10:02:30.000Z");
 
-  store.createRun(makeRun({ runId: C, mode: "comparative", startTime: "2025-01-02T10:00:00.000Z", config: {} }));
+  store.createRun(makeRun({ runId: C, mode: "comparative", label: "qwen-vs-itself", startTime: "2025-01-02T10:00:00.000Z", config: { localModel: "ollama:qwen3-coder:30b", frontierModel: "kimi-k2", suite: "humaneval" } }));
   for (const arm of ["zero-shot", "iterative"]) {
     const e = makeExperiment({ runId: C, arm, problemId: "HumanEval/0", success: arm === "iterative" });
-    store.recordExperiment(e, []);
+    // The comparative run calls only the local model, though its config names a frontier model.
+    store.recordExperiment(e, makeSteps(e.experimentId, 1, "ollama:qwen3-coder:30b"));
   }
 });
 afterEach(() => cleanup());
 
 describe("koderz results list", () => {
-  it("prints a table of runs with problems, success rate, tokens and cost", async () => {
+  it("prints a table naming each run (label, or model · mode · suite) beside its id, with models, suite, status and figures", async () => {
     const { stdout, exitCode } = await runCli(["results", "list", "--db", dbPath]);
     expect(exitCode).toBe(0);
     const lines = stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^run id\s+kind\s+mode\s+stage\s+start\s+problems\s+success\s+tokens in\/out\s+cost$/);
-    expect(lines[1]).toMatch(new RegExp(`^${A}\\s+benchmark\\s+iterative\\s+baseline\\s+2025-01-01 10:00:00\\s+4\\s+75\\.0%\\s+1,500 / 650\\s+\\$0\\.1100$`));
-    expect(lines[2]).toContain(C);
+    expect(lines[0]).toMatch(/^run\s+id\s+model\(s\)\s+mode\s+suite\s+status\s+start\s+problems\s+success\s+tokens in\/out\s+cost$/);
+    expect(lines[1]).toMatch(new RegExp(`^kimi-k2 · iterative\\s+${A}\\s+kimi-k2\\s+iterative \\(baseline\\)\\s+-\\s+finished\\s+2025-01-01 10:00:00\\s+4\\s+75\\.0%\\s+1,500 / 650\\s+\\$0\\.1100$`));
+    expect(lines[2]).toMatch(new RegExp(`^qwen-vs-itself\\s+${C}\\s+ollama:qwen3-coder:30b\\s+comparative\\s+humaneval\\s+running\\s`));
     expect(lines[2]).toContain("iterative 100.0%, zero-shot 0.0%");
+  });
+
+  it("a run is listed under a model only if it called it, and filters by label, suite and status", async () => {
+    const json = async (...flags: string[]) => {
+      const { stdout, exitCode } = await runCli(["results", "list", "--db", dbPath, "--json", ...flags]);
+      expect(exitCode).toBe(0);
+      return (JSON.parse(stdout) as { runs: { runId: string }[] }).runs.map((r) => r.runId);
+    };
+    // C's config names kimi-k2 as its frontier model, but a comparative run never calls it.
+    expect(await json("--model", "kimi-k2")).toEqual([A]);
+    expect(await json("--model", "ollama:qwen3-coder:30b")).toEqual([C]);
+    expect(store.getRun(C).tags.filter((tag) => tag.startsWith("model:"))).toEqual(["model:ollama:qwen3-coder:30b"]);
+    expect(await json("--label", "qwen-vs-itself")).toEqual([C]);
+    expect(await json("--suite", "humaneval")).toEqual([C]);
+    expect(await json("--status", "finished")).toEqual([A]);
+    // A run still marked running (interrupted, or going) never looks finished.
+    expect(await json("--status", "running")).toEqual([C]);
   });
 
   it("filters by tag, model, problem and kind, and prints JSON", async () => {
     const json = async (...flags: string[]) => {
       const { stdout, exitCode } = await runCli(["results", "list", "--db", dbPath, "--json", ...flags]);
       expect(exitCode).toBe(0);
-      return (JSON.parse(stdout) as { run_id: string }[]).map((r) => r.run_id);
+      return (JSON.parse(stdout) as { runs: { runId: string }[] }).runs.map((r) => r.runId);
     };
     expect(await json()).toEqual([A, C]);
     expect(await json("--tags", "benchmark_run,zero-shot")).toEqual([C]);
     expect(await json("--model", "kimi-k2")).toEqual([A]);
     expect(await json("--problem", "HumanEval/10")).toEqual([A]);
     expect(await json("--kind", "evaluate")).toEqual([]);
-    const [listing] = JSON.parse((await runCli(["results", "list", "--db", dbPath, "--json", "--stage", "baseline"])).stdout) as Record<string, unknown>[];
-    expect(listing).toMatchObject({ run_id: A, problems: 4, input_tokens: 1500, output_tokens: 650, arms: [{ arm: "iterative", successes: 3, success_rate: 75 }] });
+    const document = JSON.parse((await runCli(["results", "list", "--db", dbPath, "--json", "--stage", "baseline"])).stdout) as { schemaVersion: number; runs: Record<string, unknown>[] };
+    expect(document.schemaVersion).toBe(1);
+    expect(document.runs[0]).toMatchObject({ runId: A, label: null, name: "kimi-k2 · iterative", models: ["kimi-k2"], status: "finished", problems: 4, inputTokens: 1500, outputTokens: 650, arms: [{ arm: "iterative", successes: 3, successRate: 0.75 }] });
   });
 
   it("reads KODERZ_DB when --db is not given", async () => {
     process.env.KODERZ_DB = dbPath;
     try {
       const { stdout } = await runCli(["results", "list", "--json"]);
-      expect(JSON.parse(stdout)).toHaveLength(2);
+      expect((JSON.parse(stdout) as { runs: unknown[] }).runs).toHaveLength(2);
     } finally {
       delete process.env.KODERZ_DB;
     }
@@ -87,7 +106,7 @@ describe("koderz results show", () => {
   it("prints the run's config and its problems in natural order", async () => {
     const { stdout, exitCode } = await runCli(["results", "show", A, "--db", dbPath]);
     expect(exitCode).toBe(0);
-    expect(stdout).toMatch(/^run\s+bench_aaaaaaaa_20250101_100000$/m);
+    expect(stdout).toMatch(/^run\s+kimi-k2 · iterative \(bench_aaaaaaaa_20250101_100000\)$/m);
     expect(stdout).toMatch(/^stage\s+baseline$/m);
     expect(stdout).toMatch(/^arm iterative\s+3\/4 solved \(75\.0%\)/m);
     expect(stdout).toContain('"localModel":"kimi-k2"');
@@ -98,8 +117,8 @@ describe("koderz results show", () => {
 
   it("--json gives the run and its experiments", async () => {
     const { stdout } = await runCli(["results", "show", A, "--db", dbPath, "--json"]);
-    const shown = JSON.parse(stdout) as { run: { run_id: string; config: unknown }; experiments: unknown[] };
-    expect(shown.run).toMatchObject({ run_id: A, config: { localModel: "kimi-k2", maxIterations: 5 } });
+    const shown = JSON.parse(stdout) as { run: { runId: string; config: unknown }; experiments: unknown[] };
+    expect(shown.run).toMatchObject({ runId: A, config: { localModel: "kimi-k2", maxIterations: 5 } });
     expect(shown.experiments).toHaveLength(4);
   });
 
@@ -136,9 +155,9 @@ describe("koderz results export", () => {
     expect(stdout).toBe("");
     expect(stderr).toContain(`wrote ${file}`);
     const rows = readFileSync(file, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(rows.map((r) => r.problem_id)).toEqual(["HumanEval/0", "HumanEval/1", "HumanEval/2", "HumanEval/10"]);
+    expect(rows.map((r) => r.problemId)).toEqual(["HumanEval/0", "HumanEval/1", "HumanEval/2", "HumanEval/10"]);
     expect(Object.keys(rows[0]!)).toEqual(EXPORT_COLUMNS);
-    expect(rows[3]).toMatchObject({ success: true, iterations: 3, input_tokens: 300, output_tokens: 120, cost: 0.03 });
+    expect(rows[3]).toMatchObject({ success: true, iterations: 3, inputTokens: 300, outputTokens: 120, costUsd: 0.03 });
   });
 
   it("exports a graded suite's columns and the final code's measures", async () => {
@@ -150,7 +169,7 @@ describe("koderz results export", () => {
       [],
     );
     const { stdout } = await runCli(["results", "export", R, "--format", "jsonl", "--db", dbPath]);
-    expect(JSON.parse(stdout)).toMatchObject({ suite: "coder-rubric", category: "coding", tier: "T2", score: 4.2, cyclomatic_complexity: 3, maintainability_index: 61.5 });
+    expect(JSON.parse(stdout)).toMatchObject({ suite: "coder-rubric", category: "coding", tier: "T2", score: 4.2, cyclomaticComplexity: 3, maintainabilityIndex: 61.5 });
   });
 
   it("an unknown format is a usage error", async () => {

@@ -73,10 +73,14 @@ describe("runs", () => {
     const run = makeRun({ runId: "bench_00000001_20250101_100000", stage: "baseline", label: "first", category: "nightly", importance: 2 });
     store.createRun(run);
     const stored = store.getRun(run.runId);
+    // No model: tag yet: a run is tagged with a model only once it has called it.
     expect(stored).toEqual({
       ...run,
-      tags: ["benchmark_run", "kind:benchmark", "mode:iterative", "model:ollama:qwen3-coder:30b"].sort(),
+      tags: ["benchmark_run", "kind:benchmark", "mode:iterative"].sort(),
     });
+    const experiment = makeExperiment({ runId: run.runId, arm: "iterative", problemId: "HumanEval/0", success: true });
+    store.recordExperiment(experiment, makeSteps(experiment.experimentId, 2, "kimi-k2"));
+    expect(store.getRun(run.runId).tags).toEqual(["benchmark_run", "kind:benchmark", "mode:iterative", "model:kimi-k2"].sort());
   });
 
   it("names an unknown run and points at `koderz results list`", () => {

@@ -49,15 +49,15 @@ describe.each(["sqlite", "postgres"] as const)("the %s store", (engine) => {
 
       const summary = buildRunSummary(store, RUN);
       if ("comparison" in summary) throw new Error("expected a single-arm summary");
-      expect(summary.by_category).toEqual([
-        { name: "coding", total_problems: 2, successes: 2, success_rate: 100, mean_score: 4, total_cost: expect.any(Number) },
-        { name: "math", total_problems: 1, successes: 0, success_rate: 0, mean_score: 2, total_cost: expect.any(Number) },
+      expect(summary.byCategory).toEqual([
+        { name: "coding", totalProblems: 2, successes: 2, successRate: 1, meanScore: 4, totalCost: expect.any(Number) },
+        { name: "math", totalProblems: 1, successes: 0, successRate: 0, meanScore: 2, totalCost: expect.any(Number) },
       ]);
-      expect(summary.by_tier!.map((t) => [t.name, t.total_problems, t.mean_score])).toEqual([
+      expect(summary.byTier!.map((t) => [t.name, t.totalProblems, t.meanScore])).toEqual([
         ["T1", 2, 4],
         ["T2", 1, 2],
       ]);
-      expect(summary.results.find((r) => r.problem_id === "coder-rubric/b")).toMatchObject({ category: "math", tier: "T2", score: 2, success: false });
+      expect(summary.results.find((r) => r.problemId === "coder-rubric/b")).toMatchObject({ category: "math", tier: "T2", score: 2, success: false });
     } finally {
       store.close();
     }

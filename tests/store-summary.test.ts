@@ -46,36 +46,63 @@ describe("summary of a single-arm run", () => {
     recordIterativeRun(store);
     const summary = buildRunSummary(store, R);
     const id = (problem: string) => makeExperiment({ runId: R, arm: "iterative", problemId: problem, success: true }).experimentId;
+    const result = (problem: string, success: boolean, iterations: number, costUsd: number, inputTokens: number, outputTokens: number, wallSeconds: number) => ({
+      experimentId: id(problem),
+      problemId: problem,
+      success,
+      iterations,
+      costUsd,
+      inputTokens,
+      outputTokens,
+      wallSeconds,
+      category: null,
+      tier: null,
+      score: null,
+      cyclomaticComplexity: null,
+      maintainabilityIndex: null,
+    });
     expect(summary).toEqual({
-      run_id: R,
+      schemaVersion: 1,
+      runId: R,
+      label: null,
+      name: "ollama:qwen3-coder:30b · iterative",
+      kind: "benchmark",
       mode: "iterative",
-      start_time: "2025-01-01T10:00:00.000Z",
-      end_time: "2025-01-01T10:02:30.000Z",
-      duration_seconds: 150,
+      status: "finished",
+      startTime: "2025-01-01T10:00:00.000Z",
+      endTime: "2025-01-01T10:02:30.000Z",
+      durationSeconds: 150,
       config: {
-        local_model: "ollama:qwen3-coder:30b",
-        problem_range: [0, 11],
+        models: { local: "ollama:qwen3-coder:30b", frontier: null, byAgent: {}, called: ["ollama:qwen3-coder:30b"] },
+        settings: { maxIterations: 5, checkpointEvery: null, trajectories: null, debugRounds: null, concurrency: null, budget: null, policyPath: null, ladder: null, cache: null },
+        dataset: { suite: null, path: null },
+        sandbox: null,
+        modelConfigFile: null,
+        problemRange: [0, 11],
         // Not in the config, so the problems that have experiments, in natural order.
         problems: ["HumanEval/0", "HumanEval/1", "HumanEval/2", "HumanEval/10"],
-        max_iterations: 5,
       },
       results: [
-        { experiment_id: id("HumanEval/0"), problem_id: "HumanEval/0", success: true, iterations: 1, cost: 0.01, input_tokens: 100, output_tokens: 50, wall_seconds: 2 },
-        { experiment_id: id("HumanEval/1"), problem_id: "HumanEval/1", success: false, iterations: 5, cost: 0.05, input_tokens: 900, output_tokens: 400, wall_seconds: 20 },
-        { experiment_id: id("HumanEval/2"), problem_id: "HumanEval/2", success: true, iterations: 2, cost: 0.02, input_tokens: 200, output_tokens: 80, wall_seconds: 5 },
-        { experiment_id: id("HumanEval/10"), problem_id: "HumanEval/10", success: true, iterations: 3, cost: 0.03, input_tokens: 300, output_tokens: 120, wall_seconds: 8 },
+        result("HumanEval/0", true, 1, 0.01, 100, 50, 2),
+        result("HumanEval/1", false, 5, 0.05, 900, 400, 20),
+        result("HumanEval/2", true, 2, 0.02, 200, 80, 5),
+        result("HumanEval/10", true, 3, 0.03, 300, 120, 8),
       ],
       summary: {
-        total_problems: 4,
+        totalProblems: 4,
         successes: 3,
-        success_rate: 75, // 3 / 4, in percent
-        total_cost: expect.closeTo(0.11, 12), // 0.01 + 0.05 + 0.02 + 0.03
-        avg_cost: expect.closeTo(0.0275, 12), // 0.11 / 4
-        avg_iterations: 2.75, // (1 + 5 + 2 + 3) / 4
-        input_tokens: 1500,
-        output_tokens: 650,
-        wall_seconds: 35,
+        successRate: 0.75, // 3 / 4, a fraction
+        totalCostUsd: expect.closeTo(0.11, 12), // 0.01 + 0.05 + 0.02 + 0.03
+        avgCostUsd: expect.closeTo(0.0275, 12), // 0.11 / 4
+        avgIterations: 2.75, // (1 + 5 + 2 + 3) / 4
+        inputTokens: 1500,
+        outputTokens: 650,
+        wallSeconds: 35,
       },
+      byCategory: null,
+      byTier: null,
+      codeQuality: null,
+      heavyMode: null,
     });
     expect(SingleRunSummarySchema.safeParse(summary).success).toBe(true);
   });
@@ -98,14 +125,25 @@ describe("summary of a single-arm run", () => {
     }
   });
 
-  it("a run still going has no end time or duration, and zero problems give zero rates, not NaN", () => {
+  it("a run still going has no end time or duration, and zero problems give unknown rates (null), not 0 or NaN", () => {
     store.createRun(makeRun({ runId: "r_empty", config: {} }));
     const summary = buildRunSummary(store, "r_empty");
     expect(summary).toMatchObject({
-      end_time: null,
-      duration_seconds: null,
-      config: { local_model: null, problem_range: null, problems: [], max_iterations: null },
-      summary: { total_problems: 0, successes: 0, success_rate: 0, total_cost: 0, avg_cost: 0, avg_iterations: 0 },
+      endTime: null,
+      durationSeconds: null,
+      status: "running",
+      config: { models: { local: null, frontier: null, called: [] }, problemRange: null, problems: [], settings: { maxIterations: null } },
+      summary: { totalProblems: 0, successes: 0, successRate: null, totalCostUsd: 0, avgCostUsd: null, avgIterations: null },
+    });
+  });
+
+  it("an import that logged no costs or tokens has null costs and tokens, not $0", () => {
+    store.createRun(makeRun({ runId: "r_import", kind: "import", mode: "fast", config: {}, tags: ["cost:unknown", "tokens:unknown"] }));
+    record(store, { runId: "r_import", arm: "fast", problemId: "HumanEval/0", success: true, costUsd: 0, inputTokens: 0, outputTokens: 0 });
+    const summary = buildRunSummary(store, "r_import");
+    expect(SingleRunSummarySchema.parse(summary)).toMatchObject({
+      results: [{ problemId: "HumanEval/0", costUsd: null, inputTokens: null, outputTokens: null }],
+      summary: { successRate: 1, totalCostUsd: null, avgCostUsd: null, inputTokens: null, outputTokens: null },
     });
   });
 });
@@ -141,59 +179,59 @@ describe("summary of a comparative run", () => {
     store.finishRun(C, "finished", "2025-01-01T11:01:00.000Z");
   });
 
-  it("has zero_shot, iterative and comparison with hand-computed values", () => {
+  it("has zeroShot, iterative and comparison with hand-computed values", () => {
     const summary = buildRunSummary(store, C);
     expect(ComparativeRunSummarySchema.safeParse(summary).success).toBe(true);
     expect(summary).not.toHaveProperty("results");
     expect(summary).toMatchObject({
-      run_id: C,
+      runId: C,
       mode: "comparative",
-      duration_seconds: 60,
-      config: { local_model: "kimi-k2", problem_range: [0, 3], problems: ["HumanEval/0", "HumanEval/1", "HumanEval/2"], max_iterations: 5 },
-      zero_shot: {
+      durationSeconds: 60,
+      config: { models: { local: "kimi-k2" }, problemRange: [0, 3], problems: ["HumanEval/0", "HumanEval/1", "HumanEval/2"], settings: { maxIterations: 5 } },
+      zeroShot: {
         summary: {
-          total_problems: 3,
+          totalProblems: 3,
           successes: 1,
-          success_rate: expect.closeTo(100 / 3, 10),
-          total_cost: expect.closeTo(0.004, 12),
-          avg_cost: expect.closeTo(0.004 / 3, 12),
-          avg_iterations: 1,
-          input_tokens: 180,
-          output_tokens: 90,
-          wall_seconds: 4,
+          successRate: expect.closeTo(1 / 3, 10),
+          totalCostUsd: expect.closeTo(0.004, 12),
+          avgCostUsd: expect.closeTo(0.004 / 3, 12),
+          avgIterations: 1,
+          inputTokens: 180,
+          outputTokens: 90,
+          wallSeconds: 4,
         },
       },
       iterative: {
         summary: {
-          total_problems: 3,
+          totalProblems: 3,
           successes: 2,
-          success_rate: expect.closeTo(200 / 3, 10),
-          total_cost: expect.closeTo(0.051, 12),
-          avg_cost: expect.closeTo(0.017, 12),
-          avg_iterations: expect.closeTo(10 / 3, 12),
-          input_tokens: 950,
-          output_tokens: 470,
-          wall_seconds: 26,
+          successRate: expect.closeTo(2 / 3, 10),
+          totalCostUsd: expect.closeTo(0.051, 12),
+          avgCostUsd: expect.closeTo(0.017, 12),
+          avgIterations: expect.closeTo(10 / 3, 12),
+          inputTokens: 950,
+          outputTokens: 470,
+          wallSeconds: 26,
         },
       },
       comparison: {
-        success_rate_improvement: expect.closeTo(100 / 3, 10), // 66.67 − 33.33 points
-        cost_difference: expect.closeTo(0.047, 12), // 0.051 − 0.004
-        iteration_difference: expect.closeTo(7 / 3, 12), // 10/3 − 1
-        input_tokens_difference: 770,
-        output_tokens_difference: 380,
-        wall_seconds_difference: 22,
+        successRateDifference: expect.closeTo(1 / 3, 10), // 2/3 − 1/3
+        costDifferenceUsd: expect.closeTo(0.047, 12), // 0.051 − 0.004
+        iterationDifference: expect.closeTo(7 / 3, 12), // 10/3 − 1
+        inputTokensDifference: 770,
+        outputTokensDifference: 380,
+        wallSecondsDifference: 22,
       },
     });
-    if (!("zero_shot" in summary)) throw new Error("expected a comparative summary");
-    expect(summary.zero_shot.results.map((r) => [r.problem_id, r.success])).toEqual([
+    if (!("zeroShot" in summary)) throw new Error("expected a comparative summary");
+    expect(summary.zeroShot.results.map((r) => [r.problemId, r.success])).toEqual([
       ["HumanEval/0", true],
       ["HumanEval/1", false],
       ["HumanEval/2", false],
     ]);
   });
 
-  it("writes results/<run_id>.json that the exported schema accepts", () => {
+  it("writes results/<runId>.json that the exported schema accepts", () => {
     const file = writeRunSummary(store, C, path.join(dir, "results"));
     expect(file).toBe(path.join(dir, "results", `${C}.json`));
     const parsed = RunSummarySchema.parse(JSON.parse(readFileSync(file, "utf8")));

@@ -118,9 +118,9 @@ describe("koderz benchmark --suite mixed on its agentic cases", () => {
     // The agentic cases come last in the suite, so a range selects them.
     const { runId, experiments } = await benchmarkCases(0, cases.length);
     const summary = SingleRunSummarySchema.parse(JSON.parse(readFileSync(path.join(workDir, "results", `${runId}.json`), "utf8")));
-    const outcome = Object.fromEntries(summary.results.map((r) => [r.problem_id.replace("mixed/", ""), r.success]));
+    const outcome = Object.fromEntries(summary.results.map((r) => [r.problemId.replace("mixed/", ""), r.success]));
     expect(outcome).toEqual(Object.fromEntries(cases.map((c) => [c.id, !wrong.has(c.id)])));
-    expect(summary.by_category!.map((c) => [c.name, c.total_problems, c.successes])).toEqual([
+    expect(summary.byCategory!.map((c) => [c.name, c.totalProblems, c.successes])).toEqual([
       ["agentic", 4, 2],
       ["stress", 2, 2],
     ]);

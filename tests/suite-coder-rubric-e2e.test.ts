@@ -63,7 +63,7 @@ describe("koderz benchmark --suite coder-rubric --mode fast", () => {
     const runId = benchmarkRunIdFrom(result.stderr);
     const summary = SingleRunSummarySchema.parse(JSON.parse(readFileSync(path.join(workDir, "results", `${runId}.json`), "utf8")));
 
-    const byProblem = new Map(summary.results.map((r) => [r.problem_id, r]));
+    const byProblem = new Map(summary.results.map((r) => [r.problemId, r]));
     expect(summary.results).toHaveLength(10);
     for (const task of tasks) {
       const row = byProblem.get(task.id)!;
@@ -79,11 +79,11 @@ describe("koderz benchmark --suite coder-rubric --mode fast", () => {
     // ip-address: the judge's 9 decides nothing (0 of weight 1) and the case cannot pass: 1 + 4 * 6 / 7.
     expect(byProblem.get(OFF_SCALE)!.score).toBeCloseTo(1 + (4 * 6) / 7, 2);
 
-    expect(summary.by_category!.map((c) => [c.name, c.total_problems])).toEqual([
+    expect(summary.byCategory!.map((c) => [c.name, c.totalProblems])).toEqual([
       ["coding", 9],
       ["debugging", 1],
     ]);
-    expect(summary.by_tier!.map((t) => [t.name, t.total_problems, t.successes])).toEqual([
+    expect(summary.byTier!.map((t) => [t.name, t.totalProblems, t.successes])).toEqual([
       ["T1", 3, 3],
       ["T2", 4, 2],
       ["T3", 3, 2],

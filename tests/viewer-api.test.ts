@@ -5,7 +5,7 @@ import { startViewer, type RunningViewer } from "../src/report/viewer/server.js"
 import type { ExperimentResponse, RunResponse, RunsResponse } from "../src/report/viewer/viewer-api.js";
 import { runReportCli } from "./fixtures/report-cli.js";
 import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN } from "./fixtures/report-fixtures.js";
-import { tempStore } from "./fixtures/store-fixtures.js";
+import { makeRun, tempStore } from "./fixtures/store-fixtures.js";
 
 let store: Store;
 let viewerStore: Store;
@@ -43,6 +43,17 @@ describe("the viewer's JSON API", () => {
     const experimentId = run.body.experiments[0]!.experimentId;
     const experiment = await get<ExperimentResponse>(`/api/experiments/${encodeURIComponent(experimentId)}`);
     expect(experiment.body.steps).toEqual(store.steps(experimentId));
+  });
+
+  it("names each run (label, else model · mode · suite) with the models it called, and opens a run by its label", async () => {
+    const runs = await get<RunsResponse>("/api/runs");
+    const baseline = runs.body.runs.find((r) => r.runId === BASELINE_RUN)!;
+    expect(baseline.models).toEqual(["ollama:qwen3-coder:30b"]);
+    expect(baseline.name).toBe(["ollama:qwen3-coder:30b", baseline.mode, baseline.suite].filter(Boolean).join(" · "));
+    store.createRun(makeRun({ runId: "bench_1abe1abe_20250109_100000", label: "my-label" }));
+    const byLabel = await get<RunResponse>("/api/runs/my-label");
+    expect(byLabel.status).toBe(200);
+    expect(byLabel.body.run).toMatchObject({ runId: "bench_1abe1abe_20250109_100000", name: "my-label", label: "my-label" });
   });
 
   it("answers unknown ids with 404 and a hint, and unknown query parameters with 400", async () => {

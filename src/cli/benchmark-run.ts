@@ -1,4 +1,7 @@
-import { existsSync, rmdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { z } from "zod";
+import { checkWritableDir } from "../output-file.js";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import { KoderzError } from "../errors.js";
@@ -8,7 +11,9 @@ import { parseLadder } from "../orchestrator/ladder.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
 import { parseModelFor, type ModelChoice } from "../orchestrator/agent-models.js";
-import { openStore, resolveDbPath, type ArmTotals, type RunLock, type Store } from "../store/index.js";
+import { knownFigures, openStore, resolveRun, resolveDbPath, runTitle, type ArmTotals, type KnownFigures, type RunLock, type RunRecord, type Store } from "../store/index.js";
+import { compareRuns } from "../report/compare.js";
+import { renderPairs } from "./compare-action.js";
 import { selectRange } from "../../tasks/load.js";
 import { builtInSuitesDir, loadSuiteDefinition } from "../../tasks/suite-file.js";
 import { readSweSuite } from "../../tasks/swe-suite.js";
@@ -18,6 +23,7 @@ import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 import { renderSuiteFigures } from "./suite-tables.js";
+import { etaSeconds, formatEta, plainProgress } from "./progress-line.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 
 /** `koderz benchmark` once its flags are checked: models, dataset, sandbox and the run itself. */
@@ -28,7 +34,7 @@ export async function runBenchmarkAction(start: string | undefined, end: string 
   const request = flags.suite ? await suiteRunRequest(start, end, flags, modeGiven) : await sessionRequest(start, end, flags);
   if (flags.queue) {
     const { runQueuedBenchmarkCommand } = await import("./benchmark-queue.js");
-    return runQueuedBenchmarkCommand(request, { ...flags, queue: flags.queue }, renderArms);
+    return runQueuedBenchmarkCommand(request, { ...flags, queue: flags.queue }, (runId, arms) => renderArms(runId, { cost: true, tokens: true }, arms));
   }
   await runBenchmarkCommand(request, flags);
 }
@@ -151,6 +157,7 @@ export function newRunRequest(flags: BenchmarkFlags, problems: ProblemChoice): S
       // Absolute, so --resume finds the policy from any directory.
       policyPath: flags.policy && path.resolve(flags.policy),
       ...(flags.learn ? { learn: true, policyOutPath: flags.policyOut && path.resolve(flags.policyOut) } : {}),
+      ...(flags.config !== undefined ? { modelConfigFile: modelConfigFileOf(flags.config) } : {}),
       ...(flags.ladder !== undefined ? { ladder: parseLadder(flags.ladder, loadModelConfig(flags.config ? { path: flags.config } : {})) } : {}),
     },
   };
@@ -162,6 +169,8 @@ function extraTags(flags: BenchmarkFlags): string[] {
 
 export async function runBenchmarkCommand(request: SessionRequest, flags: BenchmarkFlags, trace?: SessionDeps["onStep"]): Promise<void> {
   const log = (message: string) => process.stderr.write(`${message}\n`);
+  // Where the summary goes is checked before any model is called: a paid run must have somewhere to land.
+  checkWritableDir(flags.resultsDir, "--results-dir");
   const newStore = storeToBeCreated(flags.db);
   const store = openStore({ path: flags.db });
   // A resumed run is locked before its models are checked, so a second --resume spends nothing.
@@ -169,12 +178,16 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
   const interrupt = interruptOnCtrlC("interrupted: finished problems are saved; stopping", log);
   const bar = progressBar();
   try {
+    // A run is named by its id or its label.
+    if (request.kind === "resume") request = { ...request, runId: resolveRun(store, request.runId).runId };
+    if (request.kind === "replay") request = { ...request, sourceRunId: resolveRun(store, request.sourceRunId).runId };
     if (request.kind === "resume") lock = takeRunLock(store, request.runId, log);
+    const configPath = request.kind === "resume" ? resumedConfigPath(store.getRun(request.runId), flags.config, log) : flags.config;
     const result = await runBenchmarkSession(request, {
       store,
       // Loaded when the models have answered: Docker's client is not needed to report a missing key.
       openSandbox: async () => (await import("../../sandbox/select.js")).openSandbox(flags.sandbox, { onNotice: log }),
-      modelConfig: withLlamaThreads(loadModelConfigAnnounced(flags.config, log), flags),
+      modelConfig: withLlamaThreads(loadModelConfigAnnounced(configPath, log), flags),
       resultsDir: flags.resultsDir,
       log,
       signal: interrupt.signal,
@@ -189,7 +202,7 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     bar.stop();
     log(`summary: ${result.summaryPath}`);
     if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(result.summaryPath)), null, 2) + "\n");
-    else process.stdout.write(renderArms(result.run.runId, store.armTotals(result.run.runId)) + renderSuiteFigures(store.experiments(result.run.runId), typeof result.run.config.localModel === "string" ? result.run.config.localModel : undefined));
+    else process.stdout.write(renderArms(runTitle(result.run), knownFigures(result.run), store.armTotals(result.run.runId)) + armsAgainstEachOther(store, result.run.runId) + renderSuiteFigures(store.experiments(result.run.runId), typeof result.run.config.localModel === "string" ? result.run.config.localModel : undefined));
     if (result.auto) log(describeAuto(result.auto));
     if (result.status === "interrupted") process.exitCode = 130;
   } finally {
@@ -201,6 +214,44 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     store.close();
     if (removeEmpty) newStore.remove();
   }
+}
+
+/**
+ * The --config file a resumed run uses: the one given, else the one it was started with (its
+ * path is stored with the run). A file that changed since is said, with both fingerprints; one
+ * that is gone is an error naming it, since its models and prices decided the run's figures.
+ */
+export function resumedConfigPath(run: RunRecord, given: string | undefined, log: (message: string) => void): string | undefined {
+  const stored = StoredConfigFile.safeParse(run.config.modelConfigFile);
+  const started = stored.success ? stored.data : undefined;
+  if (given !== undefined) {
+    const now = modelConfigFileOf(given);
+    if (started && now && (now.path !== started.path || now.sha256 !== started.sha256)) {
+      log(`note: run ${run.runId} was started with --config ${started.path}; resuming with ${now.path}${now.sha256 === started.sha256 ? " (the same contents)" : ", whose contents differ"}`);
+    }
+    return given;
+  }
+  if (!started) return undefined;
+  if (!existsSync(started.path)) {
+    throw new KoderzError("not_found", `run ${run.runId} was started with --config ${started.path}, which no longer exists`, "pass --config FILE with the models the run used");
+  }
+  const now = modelConfigFileOf(started.path)!;
+  if (now.sha256 !== started.sha256) {
+    log(`warning: ${started.path} changed since run ${run.runId} started (sha256 ${started.sha256.slice(0, 12)} then, ${now.sha256.slice(0, 12)} now); resuming with it as it is now`);
+  } else {
+    log(`run ${run.runId}: using --config ${started.path}, as when it started`);
+  }
+  return started.path;
+}
+
+const StoredConfigFile = z.object({ path: z.string().min(1), sha256: z.string().min(1) });
+
+/** --config as a run stores it: the absolute path and a SHA-256 of what it held, so --resume finds it and notices a change. */
+export function modelConfigFileOf(configPath: string | undefined): { path: string; sha256: string } | undefined {
+  if (configPath === undefined) return undefined;
+  const file = path.resolve(configPath);
+  if (!existsSync(file)) return undefined; // loading it says what is wrong
+  return { path: file, sha256: createHash("sha256").update(readFileSync(file)).digest("hex") };
 }
 
 function takeRunLock(store: Store, runId: string, log: (message: string) => void): RunLock {
@@ -233,13 +284,14 @@ async function readText(file: string): Promise<string> {
   return readFile(file, "utf8");
 }
 
-/** Live success rate, tokens and cost on a terminal; plain lines every 10 problems otherwise. */
+/** Live success rate, tokens and cost on a terminal; plain lines every 10 problems or 10 s otherwise. */
 function progressBar() {
   const tty = Boolean(process.stderr.isTTY);
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: "[{bar}] {value}/{total} | success {rate} | {tokens} tokens | ${cost} | eta {eta_formatted}", hideCursor: true },
+    { stream: process.stderr, format: "[{bar}] {value}/{total} | success {rate} | {tokens} tokens | ${cost} | eta {eta}", hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
+  const lines = plainProgress("done");
   let done = 0;
   let skippedAtStart = 0;
   let total = 0;
@@ -247,11 +299,18 @@ function progressBar() {
   let tokens = 0;
   let cost = 0;
   let running = false;
-  const payload = () => ({ rate: done ? `${((100 * successes) / done).toFixed(1)}%` : "-", tokens, cost: cost.toFixed(4) });
+  let startedAt = Date.now();
+  const payload = () => ({
+    rate: done ? `${((100 * successes) / done).toFixed(1)}%` : "-",
+    tokens,
+    cost: cost.toFixed(4),
+    eta: formatEta(etaSeconds(done, total - skippedAtStart - done, (Date.now() - startedAt) / 1000)),
+  });
   return {
     start(all: number, skipped: number) {
       total = all;
       skippedAtStart = skipped;
+      startedAt = Date.now();
       if (tty) bar.start(all, skipped, payload());
       running = tty;
     },
@@ -260,8 +319,9 @@ function progressBar() {
       successes += outcome.success ? 1 : 0;
       tokens += outcome.inputTokens + outcome.outputTokens;
       cost += outcome.costUsd;
-      if (running) bar.increment(1, payload());
-      else if (done % 10 === 0) process.stderr.write(`${skippedAtStart + done}/${total} done, success ${payload().rate}, ${tokens} tokens, $${payload().cost}\n`);
+      const now = payload();
+      if (running) bar.increment(1, now);
+      else if (!tty) lines.update(skippedAtStart + done, total, `success ${now.rate}, ${tokens} tokens, $${now.cost}`);
     },
     stop() {
       if (running) bar.stop();
@@ -277,16 +337,31 @@ function describeAuto(auto: AutoSummary): string {
   return `auto: modes chosen by the policy: ${modes}${learning}`;
 }
 
-function renderArms(runId: string, arms: ArmTotals[]): string {
+/**
+ * A run with several arms (comparative): the second arm against the first, problem by problem,
+ * as `koderz compare RUN` shows it: wins, losses, ties, the difference with its 95% interval and
+ * McNemar's p. Empty for a run with one arm, or arms that share no problems yet.
+ */
+function armsAgainstEachOther(store: Store, runId: string): string {
+  if (store.armTotals(runId).length < 2) return "";
+  try {
+    return "\n" + renderPairs(compareRuns(store, [runId]));
+  } catch (error) {
+    if (error instanceof KoderzError) return ""; // no shared problems yet: nothing to set side by side
+    throw error;
+  }
+}
+
+function renderArms(title: string, known: KnownFigures, arms: ArmTotals[]): string {
   const rows = arms.map((a) => [
     a.arm,
     formatCount(a.experiments),
     formatCount(a.successes),
     formatPercent(a.experiments ? (100 * a.successes) / a.experiments : 0),
-    formatCount(a.inputTokens + a.outputTokens),
-    formatDollars(a.costUsd),
+    known.tokens ? formatCount(a.inputTokens + a.outputTokens) : "n/a",
+    known.cost ? formatDollars(a.costUsd) : "n/a",
     (a.experiments ? a.iterations / a.experiments : 0).toFixed(2),
   ]);
   const table = renderTable(["arm", "problems", "solved", "success", "tokens", "cost", "avg iterations"], rows, ["left", "right", "right", "right", "right", "right", "right"]);
-  return `run ${runId}\n${table}`;
+  return `run ${title}\n${table}`;
 }

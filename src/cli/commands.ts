@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { examples } from "./help-examples.js";
 
 interface CommandEntry {
   name: string;
@@ -6,6 +7,8 @@ interface CommandEntry {
   description: string;
   /** The command's own file, imported only when that command runs (or shows its help). */
   load: () => Promise<(program: Command) => void>;
+  /** Command lines for the end of its --help (a command whose file adds its own has none here). */
+  examples?: string[];
 }
 
 /**
@@ -23,11 +26,20 @@ const COMMANDS: CommandEntry[] = [
     name: "run",
     description: "run one problem with a readable trace of every agent step",
     load: async () => (await import("./run.js")).registerRun,
+    examples: [
+      "koderz run --problem-id HumanEval/0 --mode standard   # one problem, every agent step printed",
+      "koderz run --problem-id HumanEval/12 --mode deep --local-model ollama:qwen2.5-coder:7b",
+    ],
   },
   {
     name: "evaluate",
     description: "evaluate a samples file ({task_id, completion} per line) like the reference HumanEval harness, and print pass@k",
     load: async () => (await import("./evaluate.js")).registerEvaluate,
+    examples: [
+      "koderz evaluate ../shared/datasets/samples/gpt4-zero-shot.samples.jsonl   # no model needed: score shipped samples, print pass@k",
+      "koderz evaluate samples.jsonl --k 1,10 --json",
+      "koderz evaluate samples.jsonl --save-run --label gpt4-zero-shot --arm zero-shot   # store it as a run to compare",
+    ],
   },
   {
     name: "audit",
@@ -38,6 +50,11 @@ const COMMANDS: CommandEntry[] = [
     name: "results",
     description: "list, show, export, tag and stage the runs in the store",
     load: async () => (await import("./results.js")).registerResults,
+    examples: [
+      "koderz results list",
+      "koderz results show qwen-baseline",
+      "koderz results export qwen-baseline --format csv --output qwen.csv",
+    ],
   },
   {
     name: "compare",
@@ -48,21 +65,37 @@ const COMMANDS: CommandEntry[] = [
     name: "report",
     description: "write one self-contained HTML report of runs: charts, a per-problem matrix and train-meta curves",
     load: async () => (await import("./report.js")).registerReport,
+    examples: [
+      "koderz report qwen-baseline kimi-k2 --output report.html",
+      "koderz report $(koderz results list --tags nightly --json | jq -r '.runs[].runId') --output nightly.html",
+    ],
   },
   {
     name: "view",
     description: "browse runs, problems and step-by-step trajectories in a local web viewer",
     load: async () => (await import("./view.js")).registerView,
+    examples: [
+      "koderz view                      # http://127.0.0.1:7575",
+      "koderz view --db results/koderz.db --port 9000",
+    ],
   },
   {
     name: "train-meta",
     description: "train the meta-controller policy (mode and next agent) and compare it with fixed modes, random and the oracle",
     load: async () => (await import("./train-meta.js")).registerTrainMetaCommand,
+    examples: [
+      "koderz train-meta --episodes 10000                      # on the simulator (synthetic)",
+      "koderz train-meta --env replay --runs fast-run,deep-run --out policy.json",
+    ],
   },
   {
     name: "solve",
     description: "resolve an issue in a repository with tool-using agents in a Docker workspace; writes the patch to results/",
     load: async () => (await import("./solve.js")).registerSolve,
+    examples: [
+      "koderz solve https://github.com/OWNER/REPO/issues/123 --mode standard",
+      "koderz solve --repo ./my-project --issue issue.md --json",
+    ],
   },
   {
     name: "doctor",
@@ -73,21 +106,36 @@ const COMMANDS: CommandEntry[] = [
     name: "speed-test",
     description: "measure models' speed: time to first token, latency and tokens per second (streaming); llama: models: pp/tg tokens/s and load time per configuration",
     load: async () => (await import("./speed-test.js")).registerSpeedTestCommand,
+    examples: [
+      "koderz speed-test ollama:qwen3-coder:30b kimi-k2",
+      "koderz speed-test ollama:qwen3-coder:30b --runs 5 --json",
+    ],
   },
   {
     name: "sandbox",
     description: "the sandbox that runs untrusted code: build its image, check what is available",
     load: async () => (await import("./sandbox.js")).registerSandboxCommand,
+    examples: [
+      "koderz sandbox status",
+      "koderz sandbox build --workspace",
+    ],
   },
   {
     name: "worker",
     description: "take queued benchmark problems (koderz benchmark --queue) and run them on this machine",
     load: async () => (await import("./worker.js")).registerWorker,
+    examples: [
+      "koderz worker --queue postgres://user:password@db-host:5432/koderz",
+    ],
   },
   {
     name: "mcp",
     description: "serve the store read-only to MCP clients (Claude Code, Claude Desktop, ...) over stdio, or --http on 127.0.0.1",
     load: async () => (await import("./mcp.js")).registerMcp,
+    examples: [
+      "koderz mcp                       # stdio, for Claude Code or Claude Desktop",
+      "koderz mcp --http 8788",
+    ],
   },
 ];
 
@@ -102,6 +150,8 @@ export async function registerCommands(program: Command, argv: readonly string[]
   for (const entry of named ? [named] : COMMANDS) {
     if (entry === named) (await entry.load())(program);
     else program.command(entry.name);
-    program.commands.find((command) => command.name() === entry.name)?.description(entry.description);
+    const command = program.commands.find((registered) => registered.name() === entry.name);
+    command?.description(entry.description);
+    if (entry === named && entry.examples) command?.addHelpText("after", examples(...entry.examples));
   }
 }

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { parseOptions } from "./parse.js";
 import { withStore } from "./results-actions.js";
-import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
-import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures, type Comparison } from "../report/compare.js";
+import { formatDollars, formatPercent, renderTable } from "./table.js";
+import { costCell, tokensCell } from "./results-actions.js";
+import { compareDocument, compareRuns, gateFailures, type Comparison } from "../report/compare.js";
 
 /**
  * A rate typed by a person: "0.8" and "80" and "80%" all mean 80 %. A number of 1 or less
@@ -23,6 +24,7 @@ const CompareOptions = z.object({
   json: z.boolean().default(false),
   failBelow: SuccessRate.optional(),
   failOnRegression: z.boolean().default(false),
+  list: z.enum(["won", "lost", "differ"]).optional(),
   db: z.string().min(1).optional(),
 });
 
@@ -32,13 +34,25 @@ export function compareAction(references: string[], raw: unknown): void {
   const comparison = withStore(options.db, (store) => compareRuns(store, references, { arm: options.arm }));
   const failures = gateFailures(comparison, { failBelow: options.failBelow, failOnRegression: options.failOnRegression });
   if (options.json) {
-    const gates = { fail_below: options.failBelow ?? null, fail_on_regression: options.failOnRegression, alpha: DEFAULT_REGRESSION_ALPHA, failures };
-    process.stdout.write(JSON.stringify({ ...comparison, gates }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify(compareDocument(comparison, { failBelow: options.failBelow, failOnRegression: options.failOnRegression, failures }), null, 2) + "\n");
+  } else if (options.list) {
+    process.stdout.write(renderProblemList(comparison, options.list));
   } else {
     process.stdout.write(renderComparison(comparison));
   }
   for (const failure of failures) process.stderr.write(`gate failed: ${failure}\n`);
   if (failures.length > 0) process.exitCode = 1;
+}
+
+/** `--list won|lost|differ`: the problems, one per line under each pair, so a script can read them. */
+export function renderProblemList(comparison: Comparison, which: "won" | "lost" | "differ"): string {
+  return comparison.pairs
+    .map((pair) => {
+      const problems = pair.problems[which];
+      const heading = `${which} by ${pair.candidate} against ${pair.baseline}: ${problems.length}`;
+      return [heading, ...problems.map((problem) => `  ${problem}`)].join("\n") + "\n";
+    })
+    .join("");
 }
 
 export function renderComparison(comparison: Comparison): string {
@@ -47,20 +61,27 @@ export function renderComparison(comparison: Comparison): string {
     (comparison.ordering === "stage" ? " (ordered by stage: baseline first, then by start time)\n" : " (the first run given)\n");
   const note = comparison.note ? `note: ${comparison.note}\n` : "";
   const runs = renderTable(
-    ["run", "stage", "solved", "success", "tokens in/out", "cost", "cost/solved"],
+    ["run", "mode", "model(s)", "stage", "solved", "success", "tokens in/out", "cost", "cost/solved"],
     comparison.runs.map((run) => [
       run.label,
+      run.mode,
+      run.models.join(", ") || "-",
       run.stage ?? "",
       `${run.successes}/${run.problems}`,
       formatPercent(run.successRate * 100),
-      `${formatCount(run.inputTokens)} / ${formatCount(run.outputTokens)}`,
-      formatDollars(run.costUsd),
+      tokensCell(run.inputTokens, run.outputTokens),
+      costCell(run.costUsd),
       run.costPerSolved === null ? "-" : formatDollars(run.costPerSolved),
     ]),
-    ["left", "left", "right", "right", "right", "right", "right"],
+    ["left", "left", "left", "left", "right", "right", "right", "right", "right"],
   );
   if (comparison.pairs.length === 0) return header + note + "\n" + runs;
-  const pairs = renderTable(
+  return header + note + "\n" + runs + "\n" + renderPairs(comparison) + renderCategoryTallies(comparison);
+}
+
+/** Each run against the baseline: wins, losses, ties, the difference with its interval, McNemar's p. */
+export function renderPairs(comparison: Comparison): string {
+  return renderTable(
     ["against baseline", "wins", "losses", "ties", "Δ success", "95% CI (bootstrap)", "McNemar p"],
     comparison.pairs.map((pair) => [
       pair.candidate,
@@ -73,7 +94,6 @@ export function renderComparison(comparison: Comparison): string {
     ]),
     ["left", "right", "right", "right", "right", "right", "right"],
   );
-  return header + note + "\n" + runs + "\n" + pairs + renderCategoryTallies(comparison);
 }
 
 /** Wins, losses and ties per category, for runs over suites with several categories. */

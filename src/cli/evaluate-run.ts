@@ -9,10 +9,13 @@ import { KoderzError } from "../errors.js";
 import { evaluateSamples, type EvaluationProgress } from "../evaluation/evaluate-samples.js";
 import { importEvaluatedSamples, planSamplesImport, refuseDuplicateImport, type SamplesImportPlan } from "../evaluation/import-run.js";
 import { onDemandTimeLimits } from "../evaluation/time-limits.js";
-import { openStore, writeRunSummary, type Store } from "../store/index.js";
+import { openStore, SCHEMA_VERSION, writeRunSummary, type Store } from "../store/index.js";
 import { DEFAULT_ARM_MODES } from "../../training/replay-log.js";
 import type { EvaluateFlags, SandboxOpener } from "./evaluate-flags.js";
 import { interruptOnCtrlC } from "./interrupt.js";
+import { etaSeconds, formatEta, plainProgress } from "./progress-line.js";
+import type { EvaluateDocument } from "./json-documents.js";
+import { checkWritableDir } from "../output-file.js";
 
 /** `koderz evaluate` once its flags are checked. */
 export async function runEvaluate(samplesFile: string, options: EvaluateFlags, openSandbox: SandboxOpener = openDefaultSandbox): Promise<void> {
@@ -20,6 +23,8 @@ export async function runEvaluate(samplesFile: string, options: EvaluateFlags, o
     throw new KoderzError("not_found", `samples file ${samplesFile} does not exist`, 'give a .jsonl file with one {"task_id": ..., "completion": ...} object per line');
   }
   const notice = (message: string) => process.stderr.write(`${message}\n`);
+  // Where the run's summary goes is checked before any sandbox time is spent.
+  if (options.saveRun) checkWritableDir(options.resultsDir, "--results-dir");
   const { suite, file } = await resolveDataset({ suite: "humaneval", dataset: options.dataset, onNotice: notice });
   const tasks = await loadSuiteFile(file, suite);
   // A bad field or a duplicate label is reported before any sandbox time is spent.
@@ -35,6 +40,7 @@ export async function runEvaluate(samplesFile: string, options: EvaluateFlags, o
 
   const interrupt = interruptOnCtrlC("interrupted: finishing the programs already running, then writing the results", notice);
   const progress = progressDisplay();
+  let importedRunId: string | null = null;
   try {
     const summary = await evaluateSamples({
       samplesFile,
@@ -83,9 +89,21 @@ export async function runEvaluate(samplesFile: string, options: EvaluateFlags, o
         signal: interrupt.signal,
       });
       const summaryFile = writeRunSummary(saving.store, imported.runId, options.resultsDir);
+      importedRunId = imported.runId;
       notice(`imported as run ${imported.runId} (label ${saving.label}, arm ${saving.arm}): ${imported.experiments} experiments, ${imported.successes} passed; summary in ${summaryFile}`);
     }
-    if (options.json) process.stdout.write(JSON.stringify(summary.passAtK) + "\n");
+    if (options.json) {
+      const document: EvaluateDocument = {
+        schemaVersion: SCHEMA_VERSION,
+        samples: summary.samples,
+        passed: summary.passed,
+        problems: summary.tasks,
+        passAtK: summary.passAtK,
+        resultsFile: summary.resultsFile,
+        runId: importedRunId,
+      };
+      process.stdout.write(JSON.stringify(document, null, 2) + "\n");
+    }
     else for (const [name, value] of Object.entries(summary.passAtK)) process.stdout.write(`${name}: ${value.toFixed(4)}\n`);
   } finally {
     progress.stop();
@@ -130,26 +148,36 @@ async function prepareSaveRun(
     ...(fields.inputTokens || fields.outputTokens ? [] : ["tokens (--input-tokens-field, --output-tokens-field) as 0"]),
     ...(fields.iterations ? [] : ["iterations (--iterations-field) as 1"]),
   ];
-  if (unknown.length > 0) notice(`--save-run: not in the file, so recorded as unknown (a <measure>:unknown tag): ${unknown.join("; ")}`);
+  if (unknown.length > 0) notice(`--save-run: not in the file, so recorded as unknown (a <measure>:unknown tag; shown as n/a and null): ${unknown.join("; ")}`);
   if (!Object.hasOwn(DEFAULT_ARM_MODES, arm)) {
     notice(`--save-run: arm "${arm}" is not a mode train-meta replays as it is (${Object.keys(DEFAULT_ARM_MODES).join(", ")}): pass --arm MODE, or map it with train-meta --arm-mode ${arm}=MODE`);
   }
   return { store, plan, label, arm };
 }
 
-/** A progress bar on a terminal; nothing when stderr is a file or a pipe (logs stay clean). */
+/** A progress bar on a terminal; a plain line every 10 samples or 10 s otherwise (see progress-line.ts). */
 function progressDisplay(): { update: (progress: EvaluationProgress) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  if (!process.stderr.isTTY) {
+    const lines = plainProgress("evaluated");
+    return { update: ({ done, total, passed }) => lines.update(done, total, `${passed} passed`), stop: () => undefined };
+  }
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: "evaluating [{bar}] {value}/{total} samples, {passed} passed, eta {eta_formatted}", hideCursor: true },
+    { stream: process.stderr, format: "evaluating [{bar}] {value}/{total} samples, {passed} passed, eta {eta}", hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
+  let startedAt = 0;
+  let doneAtStart = 0;
   return {
     update: ({ done, total, passed }) => {
-      if (!started) bar.start(total, done, { passed });
+      const eta = formatEta(etaSeconds(done - doneAtStart, total - done, (Date.now() - startedAt) / 1000));
+      if (!started) {
+        startedAt = Date.now();
+        doneAtStart = done;
+        bar.start(total, done, { passed, eta: "-" });
+      }
       started = true;
-      bar.update(done, { passed });
+      bar.update(done, { passed, eta });
     },
     stop: () => {
       if (started) bar.stop();

@@ -10,6 +10,15 @@ const program = new Command()
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
+// A reader that stops early (`koderz results show RUN | head`) closes the pipe: that is the
+// reader's choice, not a failure, so koderz ends quietly instead of printing a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 await registerCommands(program, process.argv);
 
 try {

@@ -3,14 +3,19 @@ import { renderSuiteFigures } from "./suite-tables.js";
 import { armQuality, renderQualityFigures } from "./quality-figures.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
-import { writeFileAtomically } from "../output-file.js";
+import { checkWritableDir, checkWritableFile, writeFileAtomically } from "../output-file.js";
+import type { ResultsShowDocument } from "./json-documents.js";
 import {
   buildRunSummary,
   experimentExportRows,
   openStore,
+  resolveRun,
+  runListDocument,
   runListing,
+  runTitle,
   RUN_KINDS,
-  codeMeasuresOf,
+  RUN_STATUSES,
+  SCHEMA_VERSION,
   toCsv,
   toJsonl,
   type RunListing,
@@ -28,16 +33,17 @@ export function listAction(raw: unknown): void {
 
 export function showAction(runId: string, raw: unknown): void {
   const options = parseOptions(JsonDbOptions, raw);
-  withStore(options.db, (store) => showRun(store, runId, options.json));
+  withStore(options.db, (store) => showRun(store, resolveRun(store, runId).runId, options.json));
 }
 
 export async function measureAction(runId: string, raw: unknown): Promise<void> {
   const options = parseOptions(MeasureOptions, raw);
   // The sandbox and the suites are loaded only when the flags are good.
   const { measureRun } = await import("./results-measure.js");
+  checkWritableDir(options.resultsDir, "--results-dir");
   const store = openStore({ path: options.db, mustExist: true });
   try {
-    await measureRun(store, runId, options.sandbox, options.resultsDir);
+    await measureRun(store, resolveRun(store, runId).runId, options.sandbox, options.resultsDir);
   } finally {
     store.close();
   }
@@ -45,7 +51,8 @@ export async function measureAction(runId: string, raw: unknown): Promise<void> 
 
 export function exportAction(runId: string, raw: unknown): void {
   const options = parseOptions(ExportOptions, raw);
-  withStore(options.db, (store) => exportRun(store, runId, options));
+  if (options.output) checkWritableFile(options.output, "--output");
+  withStore(options.db, (store) => exportRun(store, resolveRun(store, runId).runId, options));
 }
 
 export function tagAction(runId: string, tags: string[], raw: unknown): void {
@@ -53,8 +60,9 @@ export function tagAction(runId: string, tags: string[], raw: unknown): void {
   withStore(
     options.db,
     (store) => {
-      store.addTags(runId, tags);
-      process.stderr.write(`tagged ${runId}: ${tags.join(", ")}\n`);
+      const run = resolveRun(store, runId);
+      store.addTags(run.runId, tags);
+      process.stderr.write(`tagged ${runTitle(run)}: ${tags.join(", ")}\n`);
     },
     "write",
   );
@@ -66,8 +74,9 @@ export function stageAction(runId: string, stage: string | undefined, raw: unkno
   withStore(
     options.db,
     (store) => {
-      store.setStage(runId, label);
-      process.stderr.write(label ? `${runId}: stage ${label}\n` : `${runId}: stage cleared\n`);
+      const run = resolveRun(store, runId);
+      store.setStage(run.runId, label);
+      process.stderr.write(label ? `${runTitle(run)}: stage ${label}\n` : `${runTitle(run)}: stage cleared\n`);
     },
     "write",
   );
@@ -87,6 +96,9 @@ const ListOptions = JsonDbOptions.extend({
   problem: z.string().min(1).optional(),
   kind: z.enum(RUN_KINDS).optional(),
   stage: z.string().min(1).optional(),
+  label: z.string().min(1).optional(),
+  suite: z.string().min(1).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
 });
 
 const ExportOptions = DbOptions.extend({
@@ -114,10 +126,19 @@ export function withStore<T>(db: string | undefined, use: (store: Store) => T, a
 // ── list ───────────────────────────────────────────────────────────────────────────────────
 
 function listRuns(store: Store, options: z.infer<typeof ListOptions>): void {
-  const runs = store.listRuns({ tags: options.tags, model: options.model, problem: options.problem, kind: options.kind, stage: options.stage });
+  const runs = store.listRuns({
+    tags: options.tags,
+    model: options.model,
+    problem: options.problem,
+    kind: options.kind,
+    stage: options.stage,
+    label: options.label,
+    suite: options.suite,
+    status: options.status,
+  });
   const listings = runs.map((run) => runListing(run, store.armTotals(run.runId)));
   if (options.json) {
-    process.stdout.write(JSON.stringify(listings, null, 2) + "\n");
+    process.stdout.write(JSON.stringify(runListDocument(listings), null, 2) + "\n");
     return;
   }
   if (listings.length === 0) {
@@ -125,28 +146,41 @@ function listRuns(store: Store, options: z.infer<typeof ListOptions>): void {
     return;
   }
   const table = renderTable(
-    ["run id", "kind", "mode", "stage", "start", "problems", "success", "tokens in/out", "cost"],
+    ["run", "id", "model(s)", "mode", "suite", "status", "start", "problems", "success", "tokens in/out", "cost"],
     listings.map((l) => [
-      l.run_id,
-      l.kind,
-      l.mode,
-      l.stage ?? "",
-      shortTime(l.start_time),
+      l.label ?? l.name,
+      l.runId,
+      l.models.join(", ") || "-",
+      l.stage ? `${l.mode} (${l.stage})` : l.mode,
+      l.suite ?? "-",
+      l.status,
+      shortTime(l.startTime),
       String(l.problems),
       successCell(l.arms),
-      `${formatCount(l.input_tokens)} / ${formatCount(l.output_tokens)}`,
-      formatDollars(l.cost),
+      tokensCell(l.inputTokens, l.outputTokens),
+      costCell(l.costUsd),
     ]),
-    ["left", "left", "left", "left", "left", "right", "left", "right", "right"],
+    ["left", "left", "left", "left", "left", "left", "left", "right", "left", "right", "right"],
   );
   process.stdout.write(table);
+}
+
+/** Tokens in / out, or n/a when the run did not log them. */
+export function tokensCell(input: number | null, output: number | null): string {
+  return input === null || output === null ? "n/a" : `${formatCount(input)} / ${formatCount(output)}`;
+}
+
+/** Dollars, or n/a when the run did not log its costs (unknown is not free). */
+export function costCell(cost: number | null): string {
+  return cost === null ? "n/a" : formatDollars(cost);
 }
 
 /** One arm: its rate; several (a comparative run): each arm named; none yet: a dash. */
 function successCell(arms: RunListing["arms"]): string {
   if (arms.length === 0) return "-";
-  if (arms.length === 1) return formatPercent(arms[0]!.success_rate);
-  return arms.map((a) => `${a.arm} ${formatPercent(a.success_rate)}`).join(", ");
+  const rate = (a: RunListing["arms"][number]) => (a.successRate === null ? "-" : formatPercent(a.successRate * 100));
+  if (arms.length === 1) return rate(arms[0]!);
+  return arms.map((a) => `${a.arm} ${rate(a)}`).join(", ");
 }
 
 // ── show ───────────────────────────────────────────────────────────────────────────────────
@@ -154,26 +188,26 @@ function successCell(arms: RunListing["arms"]): string {
 function showRun(store: Store, runId: string, json: boolean): void {
   const run = store.getRun(runId);
   const experiments = store.experiments(runId);
-  // The final code's measures sit next to each verdict; runs recorded before they existed have none.
-  const measured = new Map(experiments.map((e) => [e.experimentId, codeMeasuresOf(e)]));
-  const rows = experimentExportRows(store, runId).map((row) => {
-    const code = measured.get(row.experiment_id);
-    return { ...row, cyclomatic_complexity: code?.cyclomatic ?? null, maintainability_index: code?.maintainability ?? null };
-  });
+  const rows = experimentExportRows(store, runId);
   const quality = armQuality(store, run, experiments);
+  const listing = runListing(run, store.armTotals(runId));
   if (json) {
-    const listing = runListing(run, store.armTotals(runId));
-    const failedJobs = store.jobFailures(runId);
-    process.stdout.write(
-      JSON.stringify({ run: { ...listing, label: run.label ?? null, config: run.config }, experiments: rows, ...(quality.length ? { quality } : {}), ...(failedJobs.length ? { failed_jobs: failedJobs } : {}) }, null, 2) + "\n",
-    );
+    const document: ResultsShowDocument = {
+      schemaVersion: SCHEMA_VERSION,
+      run: { ...listing, config: run.config },
+      experiments: rows,
+      quality,
+      failedJobs: store.jobFailures(runId),
+    };
+    process.stdout.write(JSON.stringify(document, null, 2) + "\n");
     return;
   }
-  const listing = runListing(run, store.armTotals(runId));
   const facts: [string, string][] = [
-    ["run", run.runId],
+    ["run", `${listing.name} (${run.runId})`],
     ["kind", run.kind],
     ["mode", run.mode],
+    ["models", listing.models.join(", ") || "-"],
+    ["suite", listing.suite ?? "-"],
     ["stage", run.stage ?? "-"],
     ["status", run.status],
     ["start", run.startTime],
@@ -182,8 +216,8 @@ function showRun(store: Store, runId: string, json: boolean): void {
     ...listing.arms.map(
       (a): [string, string] => [
         `arm ${a.arm}`,
-        `${a.successes}/${a.experiments} solved (${formatPercent(a.success_rate)}), ` +
-          `${formatCount(a.input_tokens)} / ${formatCount(a.output_tokens)} tokens, ${formatDollars(a.cost)}`,
+        `${a.successes}/${a.experiments} solved (${a.successRate === null ? "-" : formatPercent(a.successRate * 100)}), ` +
+          `${tokensCell(a.inputTokens, a.outputTokens)} tokens, ${costCell(a.costUsd)}`,
       ],
     ),
     // Queued problems that failed on every attempt (shared store): they have no experiment row.
@@ -201,14 +235,14 @@ function showRun(store: Store, runId: string, json: boolean): void {
       ["arm", "problem", "success", "CC", "MI", "iterations", "tokens in/out", "cost", "wall s", "verdict"],
       rows.map((r) => [
         r.arm,
-        r.problem_id,
+        r.problemId,
         r.success ? "yes" : "no",
-        r.cyclomatic_complexity === null ? "-" : String(r.cyclomatic_complexity),
-        r.maintainability_index === null ? "-" : r.maintainability_index.toFixed(1),
+        r.cyclomaticComplexity === null ? "-" : String(r.cyclomaticComplexity),
+        r.maintainabilityIndex === null ? "-" : r.maintainabilityIndex.toFixed(1),
         String(r.iterations),
-        `${formatCount(r.input_tokens)} / ${formatCount(r.output_tokens)}`,
-        formatDollars(r.cost),
-        r.wall_seconds.toFixed(1),
+        tokensCell(r.inputTokens, r.outputTokens),
+        costCell(r.costUsd),
+        r.wallSeconds.toFixed(1),
         oneLine(r.verdict ?? "", 60),
       ]),
       ["left", "left", "left", "right", "right", "right", "right", "right", "right", "left"],

@@ -3,6 +3,7 @@ import { buildSandboxImage } from "../../sandbox/image.js";
 import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import { ProcessSandbox, type ProcessIsolation } from "../../sandbox/process-sandbox.js";
 import { isKoderzError } from "../errors.js";
+import { SCHEMA_VERSION } from "../json-contract.js";
 
 /** `koderz sandbox build` once its flags are checked. */
 export async function buildImages(options: { force: boolean; workspace: boolean }): Promise<void> {
@@ -21,7 +22,7 @@ export async function buildImages(options: { force: boolean; workspace: boolean 
 /** `koderz sandbox status`: exit 1 when the Docker sandbox is not ready. */
 export async function printStatus(options: { json: boolean }): Promise<void> {
   const status = await sandboxStatus();
-  if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...status }, null, 2)}\n`);
   else process.stdout.write(describeStatus(status));
   if (!status.docker.ready) process.exitCode = 1;
 }

@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from "../json-contract.js";
 import { z } from "zod";
 import {
   benchLlamaModel,
@@ -77,8 +78,15 @@ export async function speedTest(models: string[], raw: unknown): Promise<void> {
     }
   }
   if (options.json) {
-    // Without llama: models the JSON is the list of reports, as it always was.
-    process.stdout.write(JSON.stringify(files.size ? { models: reports, llama: benches } : reports, null, 2) + "\n");
+    // docs/schemas/speed-test.schema.json: what a server did not report is null.
+    const models = reports.map((report) => ({
+      ...report,
+      runs: report.runs.map((run) => ({ ...run, timeToFirstTokenMs: run.timeToFirstTokenMs ?? null, tokensPerSecond: run.tokensPerSecond ?? null })),
+      medianTimeToFirstTokenMs: report.medianTimeToFirstTokenMs ?? null,
+      medianTokensPerSecond: report.medianTokensPerSecond ?? null,
+    }));
+    const llama = benches.map((bench) => ({ ...bench, threads: bench.threads ?? null }));
+    process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, models, llama }, null, 2) + "\n");
     return;
   }
   if (reports.length) process.stdout.write(speedTable(reports));

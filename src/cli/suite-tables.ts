@@ -20,7 +20,7 @@ export function renderSuiteFigures(experiments: readonly ExperimentRecord[], mod
     if (tiers.length) blocks.push(`by tier${title}\n${groupTable("tier", tiers)}`);
     // The roles read the coder rubric plan's tier thresholds: they mean something only when every
     // case was scored by a rubric (not, say, a mixed suite whose agentic cases score a tool trace).
-    if (ofArm.every(rubricScored) && tiers.some((tier) => tier.mean_score !== null)) blocks.push(rolesLine(tiers, model, title));
+    if (ofArm.every(rubricScored) && tiers.some((tier) => tier.meanScore !== null)) blocks.push(rolesLine(tiers, model, title));
   }
   return blocks.length ? `\n${blocks.join("\n")}` : "";
 }
@@ -28,7 +28,7 @@ export function renderSuiteFigures(experiments: readonly ExperimentRecord[], mod
 function groupTable(key: string, groups: readonly GroupTotals[]): string {
   return renderTable(
     [key, "problems", "solved", "success", "mean score", "cost"],
-    groups.map((g) => [g.name, formatCount(g.total_problems), formatCount(g.successes), formatPercent(g.success_rate), g.mean_score === null ? "-" : `${g.mean_score.toFixed(2)}/5`, formatDollars(g.total_cost)]),
+    groups.map((g) => [g.name, formatCount(g.totalProblems), formatCount(g.successes), formatPercent(g.successRate * 100), g.meanScore === null ? "-" : `${g.meanScore.toFixed(2)}/5`, g.totalCost === null ? "n/a" : formatDollars(g.totalCost)]),
     ["left", "right", "right", "right", "right", "right"],
   );
 }

@@ -9,6 +9,11 @@ import { bestFixedMode, formatComparison, type ControllerComparison } from "../.
 import { MetricsFile, type EpisodeMetric, type UpdateMetric } from "../../training/metrics.js";
 import { formatPooledTable } from "../../training/held-out-table.js";
 import { replayLogHasPrices } from "../../training/replay-environment.js";
+import { checkWritableFile } from "../output-file.js";
+import { etaSeconds, formatEta, plainProgress } from "./progress-line.js";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { replayLogFromStore, splitReplayLogByTask, type ReplayLog } from "../../training/replay-log.js";
 import { describeThresholdChoices } from "../../training/escalation-threshold.js";
 import { describeObservationChoices, qualityCostCurve, runReplayStudy } from "../../training/replay-study.js";
@@ -18,7 +23,7 @@ import { KoderzError } from "../errors.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
 import { repositorySuiteTasksOf } from "../orchestrator/repo-suite-session.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
-import { openStore } from "../store/index.js";
+import { knownFigures, openStore, resolveRun, runTitle, type RunRecord } from "../store/index.js";
 import { budgetOf, modelChoice, withLlamaThreads } from "./benchmark-run.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import type { TrainMetaFlags as Options } from "./train-meta-flags.js";
@@ -29,6 +34,9 @@ export async function runTrainMeta(options: Options): Promise<void> {
   const tokenRewards: RewardConfig = { ...DEFAULT_REWARD_CONFIG, lambdaPer1000Tokens: options.lambda };
   // The simulator prices tokens at one fixed rate, so tokens and dollars rank plans alike; live runs pay dollars.
   const rewards: RewardConfig = options.env === "live" ? { ...tokenRewards, costPerUsd: options.costWeight } : tokenRewards;
+  // Where the policy and its metrics go is checked before any training: an hour of training must have somewhere to land.
+  checkWritableFile(options.out, "--out");
+  checkWritableFile(metricsPathOf(options), "--metrics");
   const backend = await useBackend(options.backend);
   // A policy to continue from is checked before any model or sandbox is touched.
   const start = options.policy ? await loadPolicy(options.policy, { backend: options.backend }) : undefined;
@@ -51,9 +59,10 @@ export async function runTrainMeta(options: Options): Promise<void> {
 }
 
 async function trainAndReport(options: Options, experience: ExperienceSource, backend: string, start: LoadedPolicy | undefined, log: (line: string) => void): Promise<void> {
-  const metricsPath = options.metrics ?? options.out.replace(/\.json$/i, "") + ".metrics.jsonl";
+  const metricsPath = metricsPathOf(options);
   const metrics = new MetricsFile(metricsPath);
   const progress = progressDisplay(options.episodes, experience.source, log);
+  const saved = sayWhatIsSavedOnCtrlC(metricsPath, log);
   const episodes: EpisodeMetric[] = [];
   let result;
   try {
@@ -75,10 +84,12 @@ async function trainAndReport(options: Options, experience: ExperienceSource, ba
       checkpointEvery: options.checkpointEvery,
       onCheckpoint: async (policy, done) => {
         await savePolicy(checkpointPath(options.out, done), policy, metadata(options, experience, backend, done, start?.training));
+        saved.checkpoint(checkpointPath(options.out, done));
       },
     });
   } finally {
     progress.stop();
+    saved.dispose();
   }
   const comparison = experience.heldOut ? await compareOnHeldOut(result.policy, experience, options.seed) : null;
   if (comparison) metrics.write({ type: "comparison", env: comparison.source, episodes: comparison.episodes, rows: comparison.rows });
@@ -87,9 +98,9 @@ async function trainAndReport(options: Options, experience: ExperienceSource, ba
   const outcome = comparison ? comparisonOutcome(comparison, result.regret?.series ?? []) : liveOutcome(episodes);
   // JSON has no NaN: figures an environment cannot give (no oracle) are left out of the file.
   const finite = Object.fromEntries(Object.entries(outcome.summary).filter(([, value]) => Number.isFinite(value)));
-  await savePolicy(options.out, result.policy, { ...metadata(options, experience, backend, result.episodes, start?.training), summary: finite });
+  const policyPath = await savePolicyOrFallback(options.out, (file) => savePolicy(file, result.policy, { ...metadata(options, experience, backend, result.episodes, start?.training), summary: finite }), log);
   log(`trained ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${result.updates} updates)`);
-  log(`policy: ${options.out}   metrics: ${metricsPath}`);
+  log(`policy: ${policyPath}   metrics: ${metricsPath}`);
   result.policy.dispose();
   process.stdout.write((options.json ? JSON.stringify(outcome.json, null, 2) : outcome.text) + "\n");
 }
@@ -161,11 +172,14 @@ async function replayLogOfRuns(options: Options, log: (line: string) => void): P
   const store = openStore({ path: options.db, mustExist: true });
   let replay: { log: ReplayLog; skipped: { reason: string }[] };
   try {
-    for (const runId of options.runs) {
-      // A clear not_found for a wrong id; a repository suite's run brings its own instances.
-      for (const task of await repositorySuiteTasksOf(store.getRun(runId).config)) byId.set(task.id, task);
+    // Runs are named by id or label; a clear not_found for a wrong one.
+    const runs = options.runs.map((reference) => resolveRun(store, reference));
+    refuseRunsWithoutCosts(runs, log);
+    for (const run of runs) {
+      // A repository suite's run brings its own instances.
+      for (const task of await repositorySuiteTasksOf(run.config)) byId.set(task.id, task);
     }
-    replay = replayLogFromStore(store, options.runs, (id) => byId.get(id), armModes);
+    replay = replayLogFromStore(store, runs.map((run) => run.runId), (id) => byId.get(id), armModes);
   } finally {
     store.close();
   }
@@ -184,6 +198,25 @@ async function replayLogOfRuns(options: Options, log: (line: string) => void): P
 }
 
 /**
+ * A replay weighs what each arm cost. Runs that logged neither dollars nor tokens (imports
+ * without those fields, tagged cost:unknown and tokens:unknown) have nothing to weigh: their
+ * zeros are unknowns, not free arms, so the study is refused rather than ranked on them. Runs
+ * with tokens but no dollars are said plainly: the table then counts tokens.
+ */
+function refuseRunsWithoutCosts(runs: readonly RunRecord[], log: (line: string) => void): void {
+  const blind = runs.filter((run) => !knownFigures(run).cost && !knownFigures(run).tokens);
+  if (blind.length) {
+    throw new KoderzError(
+      "bad_input",
+      `run${blind.length === 1 ? "" : "s"} ${blind.map((run) => runTitle(run)).join(", ")} logged neither costs nor tokens, so a replay cannot tell a cheap arm from a dear one`,
+      "replay runs koderz ran itself, or import samples with --cost-field or --input-tokens-field/--output-tokens-field",
+    );
+  }
+  const unpriced = runs.filter((run) => !knownFigures(run).cost);
+  if (unpriced.length) log(`replay: ${unpriced.map((run) => runTitle(run)).join(", ")} logged no dollar costs (unknown, not $0); their arms are weighed by tokens`);
+}
+
+/**
  * --env replay: the logged arms as an escalation ladder; one training run per seed, each on
  * its own split by task, and the held-out table pooled over the seeds (training/replay-study.ts).
  * The policy file is the first seed's policy. Rewards count dollars when the runs logged any.
@@ -197,7 +230,7 @@ async function replayStudyAndReport(options: Options, replayLog: ReplayLog, toke
   const description = `replay of logged runs: ${split.training.length} training tasks, ${split.heldOut.length} held-out tasks per seed, ${seeds.length} seed(s)`;
   log(`episodes from: ${description}`);
   const experience = { source: "replay" as const, description };
-  const metricsPath = options.metrics ?? options.out.replace(/\.json$/i, "") + ".metrics.jsonl";
+  const metricsPath = metricsPathOf(options);
   const metrics = new MetricsFile(metricsPath);
   const progress = progressDisplay(options.episodes, "replay", log);
   let study;
@@ -235,10 +268,10 @@ async function replayStudyAndReport(options: Options, replayLog: ReplayLog, toke
   if (learned.costOfDearest !== null) summary.costOfDearest = learned.costOfDearest;
   const calibrated = study.policy.escalationThreshold !== undefined ? { escalationThreshold: study.policy.escalationThreshold, successFloor: options.successFloor } : {};
   const training = { ...metadata(options, experience, backend, study.firstResult.episodes), ...(priced ? { costPerUsd: options.costWeight } : {}), ...calibrated, summary };
-  await savePolicy(options.out, study.policy, training);
+  const policyPath = await savePolicyOrFallback(options.out, (file) => savePolicy(file, study.policy, training), log);
   study.policy.dispose();
   log(`ladder, cheapest first by logged cost: ${study.ladder.join(" -> ")}`);
-  log(`policy (seed ${seeds[0]}): ${options.out}   metrics: ${metricsPath}`);
+  log(`policy (seed ${seeds[0]}): ${policyPath}   metrics: ${metricsPath}`);
   const costLine = priced ? `cost weight: ${options.costWeight} reward per US dollar` : `cost weight: ${options.lambda} per 1000 tokens (no prices logged)`;
   const curveLines = curve ? ["quality-cost curve of the learned policy (held-out, pooled): cost weight, success, cost per task", ...curve.map((p) => `  ${String(p.costWeight).padStart(6)}  ${(100 * p.success).toFixed(1).padStart(5)}%  ${p.costPerTask.toFixed(5)}`)] : [];
   const observationLine = describeObservationChoices(study.observationChoices);
@@ -307,31 +340,67 @@ function checkpointPath(out: string, episodes: number): string {
   return out.replace(/(\.json)?$/i, `.ep${episodes}.json`);
 }
 
-/** A bar with ETA on a terminal; otherwise a line every tenth of the run, so logs show progress too. */
+/** A bar with ETA on a terminal; otherwise a line every tenth of the run or every 10 s, so logs show progress too. */
 function progressDisplay(total: number, source: string, log: (line: string) => void): { update: (m: UpdateMetric) => void; stop: () => void } {
   const label = source === "synthetic" ? "training (SYNTHETIC)" : `training (${source})`;
   if (!process.stderr.isTTY) {
-    let nextTenth = 1;
+    const lines = plainProgress(`${label}:`, { every: Math.max(1, Math.ceil(total / 10)), write: (line) => log(line.trimEnd()) });
     return {
-      update: (m) => {
-        if (m.episodes < (nextTenth * total) / 10) return;
-        nextTenth = Math.floor((10 * m.episodes) / total) + 1;
-        log(`${label}: ${m.episodes}/${total} episodes, return ${m.meanReturn.toFixed(3)}, cumulative regret ${m.cumulativeRegret?.toFixed(1) ?? "-"}`);
-      },
+      update: (m) => lines.update(m.episodes, total, `return ${m.meanReturn.toFixed(3)}, cumulative regret ${m.cumulativeRegret?.toFixed(1) ?? "-"}`),
       stop: () => undefined,
     };
   }
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {value}/{total} episodes | return {ret} | regret {regret} | eta {eta_formatted}`,
+      format: `${label} [{bar}] {value}/{total} episodes | return {ret} | regret {regret} | eta {eta}`,
       hideCursor: true,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { ret: "-", regret: "-" });
+  const startedAt = Date.now();
+  bar.start(total, 0, { ret: "-", regret: "-", eta: "-" });
   return {
-    update: (m) => bar.update(m.episodes, { ret: m.meanReturn.toFixed(3), regret: m.cumulativeRegret?.toFixed(1) ?? "-" }),
+    update: (m) =>
+      bar.update(m.episodes, {
+        ret: m.meanReturn.toFixed(3),
+        regret: m.cumulativeRegret?.toFixed(1) ?? "-",
+        eta: formatEta(etaSeconds(m.episodes, total - m.episodes, (Date.now() - startedAt) / 1000)),
+      }),
     stop: () => bar.stop(),
   };
+}
+
+function metricsPathOf(options: Options): string {
+  return options.metrics ?? options.out.replace(/\.json$/i, "") + ".metrics.jsonl";
+}
+
+/**
+ * The trained policy, where --out says, or (when that fails after the training: a disk filled,
+ * a folder made read-only meanwhile) in the temporary folder, said on stderr. Returns the path.
+ */
+async function savePolicyOrFallback(out: string, save: (file: string) => Promise<unknown>, log: (line: string) => void): Promise<string> {
+  try {
+    await save(out);
+    return out;
+  } catch (error) {
+    const fallback = path.join(mkdtempSync(path.join(tmpdir(), "koderz-")), path.basename(out));
+    await save(fallback);
+    log(`warning: could not write the policy to ${out} (${error instanceof Error ? error.message : String(error)}); wrote it to ${fallback} instead`);
+    return fallback;
+  }
+}
+
+/**
+ * Ctrl-C during training: say what is on disk (the metrics so far, the last checkpoint) before
+ * quitting with 130, since the policy itself is written only when training ends.
+ */
+function sayWhatIsSavedOnCtrlC(metricsPath: string, log: (line: string) => void): { checkpoint(file: string): void; dispose(): void } {
+  let last: string | undefined;
+  const onSigint = () => {
+    log(`\ninterrupted: the policy is written only at the end, so none was saved; on disk: the metrics so far (${metricsPath})` + (last ? ` and the last checkpoint, ${last} (continue with --policy ${last})` : "; no checkpoint yet (--checkpoint-every N writes some)"));
+    process.exit(130);
+  };
+  process.on("SIGINT", onSigint);
+  return { checkpoint: (file) => (last = file), dispose: () => process.off("SIGINT", onSigint) };
 }

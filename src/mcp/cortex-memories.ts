@@ -94,7 +94,9 @@ function runMemory(store: Store, run: RunRecord): Memory {
   const listing = runListing(run, store.armTotals(run.runId));
   const localModel = localModelOf(run);
   const arms = listing.arms.map(
-    (a) => `${a.arm}: ${a.successes}/${a.experiments} solved (${a.success_rate.toFixed(1)}%), $${a.cost.toFixed(4)}, ${a.input_tokens}/${a.output_tokens} tokens in/out`,
+    (a) =>
+      `${a.arm}: ${a.successes}/${a.experiments} solved (${a.successRate === null ? "-" : (100 * a.successRate).toFixed(1)}%), ` +
+      `${a.costUsd === null ? "cost unknown" : `$${a.costUsd.toFixed(4)}`}, ${a.inputTokens === null ? "tokens unknown" : `${a.inputTokens}/${a.outputTokens} tokens in/out`}`,
   );
   const content =
     `Benchmark run ${run.runId} (${run.kind}, mode ${run.mode}${localModel ? `, local model ${localModel}` : ""}, ${run.status}, started ${run.startTime})` +

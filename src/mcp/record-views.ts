@@ -1,4 +1,4 @@
-import { exportRow, type ExperimentRecord, type StepRecord } from "../store/index.js";
+import { exportRow, type ExperimentRecord, type KnownFigures, type StepRecord } from "../store/index.js";
 import { clipText } from "./paging.js";
 
 /**
@@ -7,8 +7,8 @@ import { clipText } from "./paging.js";
  * `maxChars` (the resources keep them whole).
  */
 
-export function experimentView(experiment: ExperimentRecord, maxChars = Number.POSITIVE_INFINITY) {
-  return { ...exportRow(experiment), final_code: clipText(experiment.finalCode, maxChars) };
+export function experimentView(experiment: ExperimentRecord, maxChars = Number.POSITIVE_INFINITY, known: KnownFigures = { cost: true, tokens: true }) {
+  return { ...exportRow(experiment, known), finalCode: clipText(experiment.finalCode, maxChars) };
 }
 
 export function stepView(step: StepRecord, maxChars = Number.POSITIVE_INFINITY) {
@@ -20,11 +20,11 @@ export function stepView(step: StepRecord, maxChars = Number.POSITIVE_INFINITY) 
     prompt: clipText(step.prompt, maxChars),
     response: clipText(step.response, maxChars),
     code: clipText(step.code, maxChars),
-    test_output: clipText(step.testOutput, maxChars),
-    visible_pass_fraction: step.visiblePassFraction ?? null,
-    input_tokens: step.inputTokens,
-    output_tokens: step.outputTokens,
-    cost: step.costUsd,
-    latency_ms: step.latencyMs,
+    testOutput: clipText(step.testOutput, maxChars),
+    visiblePassFraction: step.visiblePassFraction ?? null,
+    inputTokens: step.inputTokens,
+    outputTokens: step.outputTokens,
+    costUsd: step.costUsd,
+    latencyMs: step.latencyMs,
   };
 }

@@ -1,7 +1,7 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import { KoderzError } from "../errors.js";
-import { buildRunSummary, type Store } from "../store/index.js";
+import { buildRunSummary, knownFigures, resolveRun, SCHEMA_VERSION, type Store } from "../store/index.js";
 import { experimentResourceUri, runResourceUri } from "./cortex-memories.js";
 import { mcpErrorFor } from "./failures.js";
 import { experimentView, stepView } from "./record-views.js";
@@ -38,7 +38,7 @@ export function registerResources(server: McpServer, access: ReadOnlyStoreAccess
     },
     (uri, variables) =>
       read(access, (store) => {
-        const summary = buildRunSummary(store, variable(variables, "run_id"));
+        const summary = buildRunSummary(store, resolveRun(store, variable(variables, "run_id")).runId);
         return { contents: [{ uri: uri.href, mimeType: JSON_TYPE, text: JSON.stringify(summary, null, 2) }] };
       }),
   );
@@ -60,7 +60,7 @@ export function registerResources(server: McpServer, access: ReadOnlyStoreAccess
           store.getRun(runId);
           throw new KoderzError("not_found", `run ${runId} has no experiment ${experimentId}`, "query_experiments lists a run's experiment ids");
         }
-        const record = { experiment: experimentView(experiment), steps: store.steps(experimentId).map((step) => stepView(step)) };
+        const record = { schemaVersion: SCHEMA_VERSION, experiment: experimentView(experiment, undefined, knownFigures(store.getRun(runId))), steps: store.steps(experimentId).map((step) => stepView(step)) };
         return { contents: [{ uri: experimentResourceUri(runId, experimentId), mimeType: JSON_TYPE, text: JSON.stringify(record, null, 2) }] };
       }),
   );

@@ -6,13 +6,16 @@ import {
   compareProblemIds,
   exportRow,
   isComparativeSummary,
+  knownFigures,
+  resolveRun,
   RUN_KINDS,
+  SCHEMA_VERSION,
   runListing,
   type RunSummary,
   type Store,
   type SummaryResult,
 } from "../store/index.js";
-import { compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures } from "../report/compare.js";
+import { compareDocument, compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures } from "../report/compare.js";
 import { findMemories } from "./cortex-memories.js";
 import { failureText } from "./failures.js";
 import { jsonLength, MAX_PAGE_SIZE, pagingInput, takePage, type Page, type PageRequest } from "./paging.js";
@@ -53,7 +56,7 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
       answer(access, (store) => {
         const runs = selectRuns(store, query);
         const page = takePage(runs, { cursor, limit }, query);
-        return { runs: page.items.map((run) => runListing(run, store.armTotals(run.runId))), total: page.total, next_cursor: page.nextCursor };
+        return { schemaVersion: SCHEMA_VERSION, runs: page.items.map((run) => runListing(run, store.armTotals(run.runId))), total: page.total, nextCursor: page.nextCursor };
       }),
   );
 
@@ -62,15 +65,15 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
     {
       title: "Get a run's summary",
       description:
-        "The run summary JSON, as `koderz results export RUN --format json` writes it (a comparative run has zero_shot, iterative and comparison). " +
+        "The run summary JSON, as `koderz results export RUN --format json` writes it (a comparative run has zeroShot, iterative and comparison). " +
         "Totals always cover the whole run; the per-problem results arrays are paged by problem.",
       inputSchema: { run_id: z.string().min(1), ...pagingInput },
       annotations: readOnly,
     },
     ({ run_id, cursor, limit }) =>
       answer(access, (store) => {
-        const { summary: paged, page } = pageOfSummary(buildRunSummary(store, run_id), { cursor, limit }, { run_id });
-        return { summary: paged, problems_total: page.total, next_cursor: page.nextCursor };
+        const { summary: paged, page } = pageOfSummary(buildRunSummary(store, resolveRun(store, run_id).runId), { cursor, limit }, { run_id });
+        return { schemaVersion: SCHEMA_VERSION, summary: paged, problemsTotal: page.total, nextCursor: page.nextCursor };
       }),
   );
 
@@ -95,8 +98,8 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
     ({ cursor, limit, ...query }) =>
       answer(access, (store) => {
         const experiments = selectExperiments(store, query);
-        const page = takePage(experiments.map(exportRow), { cursor, limit }, query);
-        return { experiments: page.items, total: page.total, next_cursor: page.nextCursor };
+        const page = takePage(experiments.map((e) => exportRow(e, knownFigures(store.getRun(e.runId)))), { cursor, limit }, query);
+        return { schemaVersion: SCHEMA_VERSION, experiments: page.items, total: page.total, nextCursor: page.nextCursor };
       }),
   );
 
@@ -122,10 +125,11 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
         const header = experimentView(experiment, max);
         const page = takePage(steps, { cursor, limit }, { experiment_id, max }, { defaultSize: 20, reservedChars: jsonLength(header) });
         return {
+          schemaVersion: SCHEMA_VERSION,
           experiment: header,
           steps: page.items,
-          total_steps: page.total,
-          next_cursor: page.nextCursor,
+          totalSteps: page.total,
+          nextCursor: page.nextCursor,
         };
       }),
   );
@@ -150,8 +154,7 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
         const comparison = compareRuns(store, runs, { arm });
         const failOnRegression = fail_on_regression ?? false;
         const failures = gateFailures(comparison, { failBelow: fail_below, failOnRegression });
-        const gates = { fail_below: fail_below ?? null, fail_on_regression: failOnRegression, alpha: DEFAULT_REGRESSION_ALPHA, failures };
-        return { ...comparison, gates };
+        return compareDocument(comparison, { failBelow: fail_below, failOnRegression, failures });
       }),
   );
 
@@ -169,7 +172,7 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
     ({ tags, cursor, limit }) =>
       answer(access, (store) => {
         const page = takePage(findMemories(store, tags), { cursor, limit }, { tags });
-        return { memories: page.items, total: page.total, next_cursor: page.nextCursor };
+        return { schemaVersion: SCHEMA_VERSION, memories: page.items, total: page.total, nextCursor: page.nextCursor };
       }),
   );
 }
@@ -188,17 +191,17 @@ const IsoTime = z
  * problems); the totals stay those of the whole run.
  */
 function pageOfSummary(summary: RunSummary, request: PageRequest, query: unknown): { summary: RunSummary; page: Page<string> } {
-  const arms = isComparativeSummary(summary) ? [summary.zero_shot.results, summary.iterative.results] : [summary.results];
+  const arms = isComparativeSummary(summary) ? [summary.zeroShot.results, summary.iterative.results] : [summary.results];
   const chars = new Map<string, number>();
-  for (const result of arms.flat()) chars.set(result.problem_id, (chars.get(result.problem_id) ?? 0) + jsonLength(result));
+  for (const result of arms.flat()) chars.set(result.problemId, (chars.get(result.problemId) ?? 0) + jsonLength(result));
   const problems = [...chars.keys()].sort(compareProblemIds);
   const page = takePage(problems, request, query, { defaultSize: MAX_PAGE_SIZE, sizeOf: (problem) => chars.get(problem) ?? 0 });
   const shown = new Set(page.items);
-  const onPage = (results: SummaryResult[]) => results.filter((r) => shown.has(r.problem_id));
+  const onPage = (results: SummaryResult[]) => results.filter((r) => shown.has(r.problemId));
   const paged: RunSummary = isComparativeSummary(summary)
     ? {
         ...summary,
-        zero_shot: { ...summary.zero_shot, results: onPage(summary.zero_shot.results) },
+        zeroShot: { ...summary.zeroShot, results: onPage(summary.zeroShot.results) },
         iterative: { ...summary.iterative, results: onPage(summary.iterative.results) },
       }
     : { ...summary, results: onPage(summary.results) };

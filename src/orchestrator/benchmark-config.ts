@@ -48,6 +48,8 @@ export const BenchmarkConfigSchema = z.object({
   learn: z.boolean().optional(),
   /** --learn: where each update is saved (default: policyPath itself). */
   policyOutPath: z.string().optional(),
+  /** --config: the model config file's absolute path and SHA-256 when the run started; --resume uses it again and says when it changed. */
+  modelConfigFile: z.object({ path: z.string(), sha256: z.string() }).optional(),
   /** auto mode, --ladder: the rungs the policy may Escalate to (see ladder.ts). */
   ladder: LadderSchema.optional(),
 });

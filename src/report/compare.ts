@@ -1,6 +1,6 @@
 import { KoderzError } from "../errors.js";
 import { DEFAULT_REGRESSION_ALPHA } from "./regression-alpha.js";
-import { compareProblemIds, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
+import { calledModels, compareProblemIds, SCHEMA_VERSION, knownFigures, resolveRun, runName, runSuite, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import {
   mcnemarExactP,
   pairedBootstrapInterval,
@@ -19,17 +19,22 @@ import {
 export interface RunArm {
   run: RunRecord;
   arm: string;
-  /** How the run is named in output: the run id, plus ":arm" when the run has several arms. */
+  /** How the run is named in output: "name (id)", plus ":arm" when the run has several arms. */
   label: string;
   experiments: ReadonlyMap<string, ExperimentRecord>;
 }
 
 export interface ComparedRun {
   label: string;
+  /** The run's label, else "model · mode · suite". */
+  name: string;
   runId: string;
   arm: string;
   stage: string | null;
   mode: string;
+  models: string[];
+  suite: string | null;
+  status: string;
   startTime: string;
   /** Problems this arm has in the store, shared or not. */
   attemptedProblems: number;
@@ -38,10 +43,11 @@ export interface ComparedRun {
   successes: number;
   /** Fraction, 0..1. */
   successRate: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  /** null when nothing was solved. */
+  /** null when the run did not log them. */
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+  /** null when nothing was solved, or the costs are unknown. */
   costPerSolved: number | null;
 }
 
@@ -55,8 +61,10 @@ export interface PairwiseComparison {
   successRateDifference: number;
   interval: { lower: number; upper: number; confidence: number; resamples: number };
   mcnemarP: number;
-  /** Wins, losses and ties per category (the baseline's), when the shared problems span several. */
-  byCategory?: CategoryTally[];
+  /** Wins, losses and ties per category (the baseline's), when the shared problems span several; else null. */
+  byCategory: CategoryTally[] | null;
+  /** Which problems: won (candidate solved, baseline not), lost (the reverse), differ (either). */
+  problems: { won: string[]; lost: string[]; differ: string[] };
 }
 
 export interface CategoryTally {
@@ -78,9 +86,9 @@ export interface Comparison {
   pairs: PairwiseComparison[];
 }
 
-/** "RUN" or "RUN:ARM" as typed on the command line (run ids never contain a colon). */
+/** "RUN" or "RUN:ARM" as typed on the command line (run ids never contain a colon; a label may not either, for this). */
 export function parseRunReference(reference: string): { runId: string; arm?: string } {
-  const colon = reference.indexOf(":");
+  const colon = reference.lastIndexOf(":");
   if (colon === -1) return { runId: reference };
   const runId = reference.slice(0, colon);
   const arm = reference.slice(colon + 1);
@@ -93,8 +101,11 @@ export function parseRunReference(reference: string): { runId: string; arm?: str
  * (--arm), else the run's only arm; a run with several arms and no choice is a usage error.
  */
 export function loadRunArm(store: Store, reference: string, defaultArm?: string): RunArm {
-  const { runId, arm: named } = parseRunReference(reference);
-  const run = store.getRun(runId);
+  // A label with a colon in it names a whole run; else the reference is RUN or RUN:ARM.
+  const whole = store.findRun(reference) ?? (store.listRuns({ label: reference }).length ? resolveRun(store, reference) : undefined);
+  const { runId: runReference, arm: named } = whole ? { runId: whole.runId, arm: undefined } : parseRunReference(reference);
+  const run = resolveRun(store, runReference);
+  const runId = run.runId;
   const arms = store.armTotals(runId).map((totals) => totals.arm);
   if (arms.length === 0) {
     throw new KoderzError("bad_input", `run ${runId} has no experiments to compare`, "pick a run that finished at least one problem");
@@ -116,7 +127,8 @@ export function loadRunArm(store: Store, reference: string, defaultArm?: string)
     );
   }
   const experiments = new Map(store.experiments(runId, { arm }).map((e) => [e.problemId, e]));
-  return { run, arm, label: arms.length > 1 ? `${runId}:${arm}` : runId, experiments };
+  const title = `${runName(run)} (${runId})`;
+  return { run, arm, label: arms.length > 1 ? `${title}:${arm}` : title, experiments };
 }
 
 /**
@@ -161,8 +173,23 @@ export function compareRuns(
   references: readonly string[],
   options: { arm?: string; bootstrap?: BootstrapOptions } = {},
 ): Comparison {
+  // One run with several arms (a comparative run) and no arm chosen: its arms against each other.
+  if (references.length === 1 && options.arm === undefined && !references[0]!.includes(":")) {
+    const run = resolveRun(store, references[0]!);
+    const arms = store.armTotals(run.runId).map((totals) => totals.arm);
+    if (arms.length > 1) return compareRunArms(arms.map((arm) => loadRunArm(store, run.runId, arm)), options.bootstrap);
+  }
   const runArms = references.map((reference) => loadRunArm(store, reference, options.arm));
   return compareRunArms(runArms, options.bootstrap);
+}
+
+/** The comparison as `compare --json` and MCP compare_runs give it (docs/schemas/compare.schema.json). */
+export function compareDocument(comparison: Comparison, gates: { failBelow: number | undefined; failOnRegression: boolean; failures: string[] }) {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    ...comparison,
+    gates: { failBelow: gates.failBelow ?? null, failOnRegression: gates.failOnRegression, alpha: DEFAULT_REGRESSION_ALPHA, failures: gates.failures },
+  };
 }
 
 export interface GateOptions {
@@ -214,22 +241,27 @@ function sharedProblemIds(runArms: readonly RunArm[]): string[] {
 function summarize(runArm: RunArm, shared: readonly string[]): ComparedRun {
   const experiments = shared.map((problem) => runArm.experiments.get(problem)!);
   const successes = experiments.filter((e) => e.success).length;
-  const costUsd = experiments.reduce((total, e) => total + e.costUsd, 0);
+  const known = knownFigures(runArm.run);
+  const costUsd = known.cost ? experiments.reduce((total, e) => total + e.costUsd, 0) : null;
   return {
     label: runArm.label,
+    name: runName(runArm.run),
     runId: runArm.run.runId,
     arm: runArm.arm,
     stage: runArm.run.stage ?? null,
     mode: runArm.run.mode,
+    models: calledModels(runArm.run),
+    suite: runSuite(runArm.run),
+    status: runArm.run.status,
     startTime: runArm.run.startTime,
     attemptedProblems: runArm.experiments.size,
     problems: experiments.length,
     successes,
     successRate: successes / experiments.length,
-    inputTokens: experiments.reduce((total, e) => total + e.inputTokens, 0),
-    outputTokens: experiments.reduce((total, e) => total + e.outputTokens, 0),
+    inputTokens: known.tokens ? experiments.reduce((total, e) => total + e.inputTokens, 0) : null,
+    outputTokens: known.tokens ? experiments.reduce((total, e) => total + e.outputTokens, 0) : null,
     costUsd,
-    costPerSolved: successes === 0 ? null : costUsd / successes,
+    costPerSolved: successes === 0 || costUsd === null ? null : costUsd / successes,
   };
 }
 
@@ -249,27 +281,30 @@ function comparePair(baseline: RunArm, candidate: RunArm, shared: readonly strin
     successRateDifference: interval.estimate,
     interval: { lower: interval.lower, upper: interval.upper, confidence: interval.confidence, resamples: interval.resamples },
     mcnemarP: mcnemarExactP(counts.losses, counts.wins),
-    ...categoryTallies(baseline, candidate, shared),
+    byCategory: categoryTallies(baseline, candidate, shared),
+    problems: {
+      won: shared.filter((problem) => candidate.experiments.get(problem)!.success && !baseline.experiments.get(problem)!.success),
+      lost: shared.filter((problem) => !candidate.experiments.get(problem)!.success && baseline.experiments.get(problem)!.success),
+      differ: shared.filter((problem) => candidate.experiments.get(problem)!.success !== baseline.experiments.get(problem)!.success),
+    },
   };
 }
 
 /** Wins, losses and ties per category, in category order; nothing when all problems share one category. */
-function categoryTallies(baseline: RunArm, candidate: RunArm, shared: readonly string[]): { byCategory?: CategoryTally[] } {
+function categoryTallies(baseline: RunArm, candidate: RunArm, shared: readonly string[]): CategoryTally[] | null {
   const byCategory = new Map<string, PairedOutcome[]>();
   for (const problem of shared) {
     const category = baseline.experiments.get(problem)!.category ?? "uncategorised";
     const outcome = { baseline: baseline.experiments.get(problem)!.success, candidate: candidate.experiments.get(problem)!.success };
     byCategory.set(category, [...(byCategory.get(category) ?? []), outcome]);
   }
-  if (byCategory.size < 2) return {};
-  return {
-    byCategory: [...byCategory.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([category, outcomes]) => {
-        const { wins, losses, ties } = pairedCounts(outcomes);
-        return { category, wins, losses, ties };
-      }),
-  };
+  if (byCategory.size < 2) return null;
+  return [...byCategory.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([category, outcomes]) => {
+      const { wins, losses, ties } = pairedCounts(outcomes);
+      return { category, wins, losses, ties };
+    });
 }
 
 function percent(fraction: number): string {

@@ -86,13 +86,13 @@ function runRow(column: ReportColumn, index: number): string {
     `<td class="num" data-field="${field}" data-value="${value === null ? "" : String(value)}">${text}</td>`;
   return (
     `<tr data-column="${escapeHtml(column.key)}" data-run="${escapeHtml(column.runId)}" data-arm="${escapeHtml(column.arm)}">` +
-    `<td class="run"><span class="swatch" style="background:${REPORT_PALETTE[index % REPORT_PALETTE.length]}"></span><code>${escapeHtml(column.runId)}</code></td>` +
+    `<td class="run"><span class="swatch" style="background:${REPORT_PALETTE[index % REPORT_PALETTE.length]}"></span><code>${escapeHtml(column.label)}</code></td>` +
     `<td class="mode">${mode}</td><td>${escapeHtml(column.stage ?? "")}</td><td class="models">${models}</td>` +
     `<td class="num" data-field="solved" data-successes="${column.successes}" data-problems="${column.problems}">${formatCount(column.successes)} / ${formatCount(column.problems)}</td>` +
     num("successRate", column.successRate, column.successRate === null ? "–" : `<strong>${formatPercent(column.successRate)}</strong>`) +
-    `<td class="num" data-field="tokens" data-input="${column.inputTokens}" data-output="${column.outputTokens}">${formatCount(column.inputTokens)} / ${formatCount(column.outputTokens)}</td>` +
-    num("costUsd", column.costUsd, formatDollars(column.costUsd)) +
-    num("meanCostUsd", column.meanCostUsd, formatDollars(column.meanCostUsd)) +
+    `<td class="num" data-field="tokens" data-input="${column.inputTokens ?? ""}" data-output="${column.outputTokens ?? ""}">${column.inputTokens === null || column.outputTokens === null ? "n/a" : `${formatCount(column.inputTokens)} / ${formatCount(column.outputTokens)}`}</td>` +
+    num("costUsd", column.costUsd, column.costUsd === null ? "n/a" : formatDollars(column.costUsd)) +
+    num("meanCostUsd", column.meanCostUsd, column.meanCostUsd === null ? "n/a" : formatDollars(column.meanCostUsd)) +
     `</tr>`
   );
 }
@@ -104,23 +104,24 @@ function qualitySection(data: ReportData): string {
   const cell = (field: string, value: number | null | undefined, text: (v: number) => string) =>
     `<td class="num" data-field="${field}" data-value="${value == null ? "" : String(value)}">${value == null ? "–" : text(value)}</td>`;
   const two = (v: number) => v.toFixed(2);
+  const fractionPercent = (v: number) => formatPercent(v * 100);
   const rows = measured.map(({ column, index }) => {
     const q = column.codeQuality;
     const h = column.heavyMode;
     return (
       `<tr data-column="${escapeHtml(column.key)}"><td class="run"><span class="swatch" style="background:${REPORT_PALETTE[index % REPORT_PALETTE.length]}"></span><code>${escapeHtml(column.label)}</code></td>` +
       cell("successRate", column.successRate, formatPercent) +
-      cell("cyclomatic", q?.mean_cyclomatic_complexity, two) +
-      cell("maintainability", q?.mean_maintainability_index, (v) => v.toFixed(1)) +
-      cell("drafts", h?.mean_drafts, (v) => v.toFixed(1)) +
-      cell("codeSimilarity", h?.mean_code_similarity, two) +
-      cell("codeConvergence", h?.code_convergence_rate, formatPercent) +
-      cell("behaviourAgreement", h?.mean_behaviour_agreement, two) +
-      cell("behaviourConvergence", h?.behaviour_convergence_rate, formatPercent) +
-      cell("bestOfK", h?.best_of_k_beats_first_rate, formatPercent) +
-      cell("hybridGain", h?.mean_hybrid_gain, (v) => `${v >= 0 ? "+" : ""}${two(v)}`) +
-      cell("verdictBestOfK", h?.verdict_best_of_k_beats_first_rate, formatPercent) +
-      cell("verdictHybridGain", h?.verdict_hybrid_gain, (v) => `${v >= 0 ? "+" : ""}${two(v)}`) +
+      cell("cyclomatic", q?.meanCyclomaticComplexity, two) +
+      cell("maintainability", q?.meanMaintainabilityIndex, (v) => v.toFixed(1)) +
+      cell("drafts", h?.meanDrafts, (v) => v.toFixed(1)) +
+      cell("codeSimilarity", h?.meanCodeSimilarity, two) +
+      cell("codeConvergence", h?.codeConvergenceRate, fractionPercent) +
+      cell("behaviourAgreement", h?.meanBehaviourAgreement, two) +
+      cell("behaviourConvergence", h?.behaviourConvergenceRate, fractionPercent) +
+      cell("bestOfK", h?.bestOfKBeatsFirstRate, fractionPercent) +
+      cell("hybridGain", h?.meanHybridGain, (v) => `${v >= 0 ? "+" : ""}${two(v)}`) +
+      cell("verdictBestOfK", h?.verdictBestOfKBeatsFirstRate, fractionPercent) +
+      cell("verdictHybridGain", h?.verdictHybridGain, (v) => `${v >= 0 ? "+" : ""}${two(v)}`) +
       `</tr>`
     );
   });

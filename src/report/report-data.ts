@@ -1,4 +1,7 @@
 import {
+  knownFigures,
+  resolveRun,
+  runName,
   codeQuality,
   compareProblemIds,
   DRAFTING_MODES,
@@ -38,11 +41,12 @@ export interface ReportColumn {
   successes: number;
   /** Percent; null when the arm has no experiments. */
   successRate: number | null;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
+  /** null when the run did not log them (an import without those fields): unknown, never 0. */
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
   /** Mean cost of one problem, the x of the cost-against-success chart. */
-  meanCostUsd: number;
+  meanCostUsd: number | null;
   totalIterations: number;
   /** The final code's complexity and maintainability, when the sandbox measured it. */
   codeQuality: CodeQuality | null;
@@ -100,7 +104,8 @@ export const UNKNOWN_MODEL = "unknown model";
 
 /** The report over these runs (in the order given, each once); an unknown run id is a not_found error. */
 export function buildReportData(store: Store, runIds: readonly string[], training: TrainingCurves[] = [], now = new Date()): ReportData {
-  const runs = [...new Set(runIds)].map((runId) => store.getRun(runId));
+  // Runs are named by id or label; each once.
+  const runs = [...new Map(runIds.map((reference) => resolveRun(store, reference)).map((run) => [run.runId, run])).values()];
   const columns: ReportColumn[] = [];
   const emptyRuns: EmptyRun[] = [];
   const experimentsByColumn = new Map<string, ExperimentRecord[]>();
@@ -109,7 +114,9 @@ export function buildReportData(store: Store, runIds: readonly string[], trainin
     const byArm = groupBy(store.experiments(run.runId), (e) => e.arm);
     if (byArm.size === 0) emptyRuns.push({ runId: run.runId, mode: run.mode, stage: run.stage ?? null, status: run.status });
     for (const [arm, experiments] of byArm) {
-      const label = byArm.size > 1 ? `${shortIds.get(run.runId)!} · ${arm}` : shortIds.get(run.runId)!;
+      // A legend names the run (its label, else model · mode · suite) with its id beside it.
+      const title = `${runName(run)} (${shortIds.get(run.runId)!})`;
+      const label = byArm.size > 1 ? `${title} · ${arm}` : title;
       const heavy = DRAFTING_MODES.has(run.mode) ? (heavyModeFigures(experiments, (id) => store.steps(id)) ?? null) : null;
       const column = reportColumn(run, arm, label, experiments, armModels(store, run, experiments), heavy);
       columns.push(column);
@@ -144,7 +151,8 @@ function reportColumn(
 ): ReportColumn {
   const problems = experiments.length;
   const successes = experiments.filter((e) => e.success).length;
-  const costUsd = sum(experiments.map((e) => e.costUsd));
+  const known = knownFigures(run);
+  const costUsd = known.cost ? sum(experiments.map((e) => e.costUsd)) : null;
   return {
     key: `${run.runId}:${arm}`,
     label,
@@ -159,10 +167,10 @@ function reportColumn(
     problems,
     successes,
     successRate: problems === 0 ? null : (successes / problems) * 100,
-    inputTokens: sum(experiments.map((e) => e.inputTokens)),
-    outputTokens: sum(experiments.map((e) => e.outputTokens)),
+    inputTokens: known.tokens ? sum(experiments.map((e) => e.inputTokens)) : null,
+    outputTokens: known.tokens ? sum(experiments.map((e) => e.outputTokens)) : null,
     costUsd,
-    meanCostUsd: problems === 0 ? 0 : costUsd / problems,
+    meanCostUsd: problems === 0 || costUsd === null ? null : costUsd / problems,
     totalIterations: sum(experiments.map((e) => e.iterations)),
     codeQuality: codeQuality(experiments) ?? null,
     heavyMode,

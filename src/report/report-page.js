@@ -60,8 +60,10 @@
   draw("chart-cost-vs-success", {
     type: "scatter",
     data: {
+      // A run whose costs were not logged has no place on a cost axis: its legend says so, and it draws no point.
       datasets: data.columns.map(function (c, i) {
-        return { label: c.label, data: [{ x: c.meanCostUsd, y: c.successRate }], backgroundColor: color(i), borderColor: color(i), pointRadius: 7, pointHoverRadius: 9, clip: false };
+        var known = c.meanCostUsd !== null;
+        return { label: known ? c.label : c.label + " (cost n/a)", data: known ? [{ x: c.meanCostUsd, y: c.successRate }] : [], backgroundColor: color(i), borderColor: color(i), pointRadius: 7, pointHoverRadius: 9, clip: false };
       }),
     },
     options: {

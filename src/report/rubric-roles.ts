@@ -24,7 +24,7 @@ export interface RoleRecommendation {
 }
 
 export function recommendRoles(tiers: readonly GroupTotals[]): RoleRecommendation {
-  const meanOf = new Map(tiers.map((tier) => [tier.name, tier.mean_score]));
+  const meanOf = new Map(tiers.map((tier) => [tier.name, tier.meanScore]));
   const roles: CodingRole[] = [];
   const shortfalls: Partial<Record<CodingRole, string>> = {};
   for (const { role, needs } of ROLE_THRESHOLDS) {

@@ -9,10 +9,10 @@ import type { CodeMeasures, ExperimentRecord } from "./records.js";
 export const CodeQualitySchema = z.strictObject({
   /** Experiments whose final code was measured (code that does not parse is not). */
   measured: z.number().int().nonnegative(),
-  mean_cyclomatic_complexity: z.number().nonnegative().nullable(),
-  mean_maintainability_index: z.number().min(0).max(100).nullable(),
-  solved_mean_cyclomatic_complexity: z.number().nonnegative().nullable(),
-  solved_mean_maintainability_index: z.number().min(0).max(100).nullable(),
+  meanCyclomaticComplexity: z.number().nonnegative().nullable(),
+  meanMaintainabilityIndex: z.number().min(0).max(100).nullable(),
+  solvedMeanCyclomaticComplexity: z.number().nonnegative().nullable(),
+  solvedMeanMaintainabilityIndex: z.number().min(0).max(100).nullable(),
 });
 export type CodeQuality = z.infer<typeof CodeQualitySchema>;
 
@@ -32,9 +32,9 @@ export function codeQuality(experiments: readonly ExperimentRecord[]): CodeQuali
   const mean = (values: number[]) => (values.length ? Math.round((100 * values.reduce((sum, v) => sum + v, 0)) / values.length) / 100 : null);
   return {
     measured: measured.length,
-    mean_cyclomatic_complexity: mean(measured.map((m) => m.code.cyclomatic)),
-    mean_maintainability_index: mean(measured.map((m) => m.code.maintainability)),
-    solved_mean_cyclomatic_complexity: mean(solved.map((m) => m.code.cyclomatic)),
-    solved_mean_maintainability_index: mean(solved.map((m) => m.code.maintainability)),
+    meanCyclomaticComplexity: mean(measured.map((m) => m.code.cyclomatic)),
+    meanMaintainabilityIndex: mean(measured.map((m) => m.code.maintainability)),
+    solvedMeanCyclomaticComplexity: mean(solved.map((m) => m.code.cyclomatic)),
+    solvedMeanMaintainabilityIndex: mean(solved.map((m) => m.code.maintainability)),
   };
 }

@@ -102,25 +102,25 @@ function mean(values: readonly number[]): number {
   return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
-/** An arm's heavy-mode figures, as the summary JSON, `results show` and the report give them; rates in percent. */
+/** An arm's heavy-mode figures, as the summary JSON, `results show` and the report give them; rates are fractions. */
 export const HeavyModeSchema = z.strictObject({
   /** Experiments that wrote two drafts or more. */
   experiments: z.number().int().nonnegative(),
-  mean_drafts: z.number().nonnegative(),
-  mean_code_similarity: z.number().min(0).max(1),
-  code_convergence_rate: z.number().min(0).max(100),
+  meanDrafts: z.number().nonnegative(),
+  meanCodeSimilarity: z.number().min(0).max(1),
+  codeConvergenceRate: z.number().min(0).max(1),
   /** Experiments whose drafts were run on generated inputs. */
-  behaviour_measured: z.number().int().nonnegative(),
-  mean_behaviour_agreement: z.number().min(0).max(1).nullable(),
-  behaviour_convergence_rate: z.number().min(0).max(100).nullable(),
+  behaviourMeasured: z.number().int().nonnegative(),
+  meanBehaviourAgreement: z.number().min(0).max(1).nullable(),
+  behaviourConvergenceRate: z.number().min(0).max(1).nullable(),
   /** Experiments where the hybrid ran. */
-  hybrid_runs: z.number().int().nonnegative(),
-  mean_hybrid_gain: z.number().min(-1).max(1).nullable(),
-  best_of_k_beats_first_rate: z.number().min(0).max(100).nullable(),
+  hybridRuns: z.number().int().nonnegative(),
+  meanHybridGain: z.number().min(-1).max(1).nullable(),
+  bestOfKBeatsFirstRate: z.number().min(0).max(1).nullable(),
   /** The same two by the scorer's verdict on each draft, taken after the run (HumanEval: hidden tests). */
-  verdicts_measured: z.number().int().nonnegative(),
-  verdict_best_of_k_beats_first_rate: z.number().min(0).max(100).nullable(),
-  verdict_hybrid_gain: z.number().min(-1).max(1).nullable(),
+  verdictsMeasured: z.number().int().nonnegative(),
+  verdictBestOfKBeatsFirstRate: z.number().min(0).max(1).nullable(),
+  verdictHybridGain: z.number().min(-1).max(1).nullable(),
 });
 export type HeavyModeFigures = z.infer<typeof HeavyModeSchema>;
 
@@ -133,20 +133,20 @@ export function heavyModeFigures(experiments: readonly ExperimentRecord[], steps
   const scored = analyses.filter((a) => a.bestBeatsFirst !== undefined);
   const judged = analyses.filter((a) => a.verdictBestBeatsFirst !== undefined);
   const judgedHybrids = analyses.flatMap((a) => (a.verdictHybridGain === undefined ? [] : [a.verdictHybridGain]));
-  const rate = (hits: number, of: number) => (of === 0 ? null : (hits / of) * 100);
+  const rate = (hits: number, of: number) => (of === 0 ? null : hits / of);
   return {
     experiments: analyses.length,
-    mean_drafts: mean(analyses.map((a) => a.drafts)),
-    mean_code_similarity: mean(analyses.map((a) => a.codeSimilarity)),
-    code_convergence_rate: rate(analyses.filter((a) => a.codeConverged).length, analyses.length)!,
-    behaviour_measured: behaved.length,
-    mean_behaviour_agreement: behaved.length ? mean(behaved.map((a) => a.behaviourAgreement!)) : null,
-    behaviour_convergence_rate: rate(behaved.filter((a) => a.behaviourConverged).length, behaved.length),
-    hybrid_runs: hybrids.length,
-    mean_hybrid_gain: hybrids.length ? mean(hybrids) : null,
-    best_of_k_beats_first_rate: rate(scored.filter((a) => a.bestBeatsFirst).length, scored.length),
-    verdicts_measured: judged.length,
-    verdict_best_of_k_beats_first_rate: rate(judged.filter((a) => a.verdictBestBeatsFirst).length, judged.length),
-    verdict_hybrid_gain: judgedHybrids.length ? mean(judgedHybrids) : null,
+    meanDrafts: mean(analyses.map((a) => a.drafts)),
+    meanCodeSimilarity: mean(analyses.map((a) => a.codeSimilarity)),
+    codeConvergenceRate: rate(analyses.filter((a) => a.codeConverged).length, analyses.length)!,
+    behaviourMeasured: behaved.length,
+    meanBehaviourAgreement: behaved.length ? mean(behaved.map((a) => a.behaviourAgreement!)) : null,
+    behaviourConvergenceRate: rate(behaved.filter((a) => a.behaviourConverged).length, behaved.length),
+    hybridRuns: hybrids.length,
+    meanHybridGain: hybrids.length ? mean(hybrids) : null,
+    bestOfKBeatsFirstRate: rate(scored.filter((a) => a.bestBeatsFirst).length, scored.length),
+    verdictsMeasured: judged.length,
+    verdictBestOfKBeatsFirstRate: rate(judged.filter((a) => a.verdictBestBeatsFirst).length, judged.length),
+    verdictHybridGain: judgedHybrids.length ? mean(judgedHybrids) : null,
   };
 }

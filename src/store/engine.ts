@@ -13,6 +13,11 @@ export interface RunFilter {
   kind?: RunRecord["kind"];
   mode?: string;
   stage?: string;
+  /** The run's label (exact). */
+  label?: string;
+  status?: RunRecord["status"];
+  /** Runs over this suite or dataset (humaneval, humaneval+, a suite's name): its config's, or its experiments'. */
+  suite?: string;
 }
 
 export interface ExperimentFilter {

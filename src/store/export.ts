@@ -1,86 +1,91 @@
+import { z } from "zod";
+import { knownFigures, type KnownFigures } from "./run-identity.js";
 import type { ExperimentRecord } from "./records.js";
 import type { Store } from "./store.js";
 
 /**
- * Flat export of a run: one row per experiment, for `results export --format csv|jsonl`
- * (the json format is the run summary instead, see summary.ts). Final code and traces stay
- * out: they belong to the viewer, and would make every spreadsheet row pages long.
+ * Flat export of a run: one row per experiment, for `results export --format csv|jsonl` and the
+ * MCP experiment queries (the json format is the run summary instead, see summary.ts). Final
+ * code and traces stay out: they belong to the viewer, and would make every spreadsheet row
+ * pages long. camelCase, as every koderz JSON; costs and tokens the run did not log are null.
  */
-export interface ExperimentExportRow {
-  run_id: string;
-  experiment_id: string;
-  arm: string;
-  problem_id: string;
-  success: boolean;
-  iterations: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost: number;
-  wall_seconds: number;
-  verdict: string | null;
-  suite: string | null;
-  category: string | null;
-  tier: string | null;
-  importance: number | null;
+export const ExperimentExportRowSchema = z.strictObject({
+  runId: z.string(),
+  experimentId: z.string(),
+  arm: z.string(),
+  problemId: z.string(),
+  success: z.boolean(),
+  iterations: z.number().int().nonnegative(),
+  inputTokens: z.number().int().nonnegative().nullable(),
+  outputTokens: z.number().int().nonnegative().nullable(),
+  costUsd: z.number().nonnegative().nullable(),
+  wallSeconds: z.number().nonnegative(),
+  verdict: z.string().nullable(),
+  suite: z.string().nullable(),
+  category: z.string().nullable(),
+  tier: z.string().nullable(),
+  importance: z.number().nullable(),
   /** A graded suite's score (the rubric's 1-5, a match's 0/1); null where only the verdict counts. */
-  score: number | null;
+  score: z.number().nullable(),
   /** The final code's measures (see src/evaluation/code-measures.py); null when not measured. */
-  cyclomatic_complexity: number | null;
-  maintainability_index: number | null;
-  tags: string[];
-}
+  cyclomaticComplexity: z.number().nullable(),
+  maintainabilityIndex: z.number().nullable(),
+  tags: z.array(z.string()),
+});
+export type ExperimentExportRow = z.infer<typeof ExperimentExportRowSchema>;
 
 export const EXPORT_COLUMNS: readonly (keyof ExperimentExportRow)[] = [
-  "run_id",
-  "experiment_id",
+  "runId",
+  "experimentId",
   "arm",
-  "problem_id",
+  "problemId",
   "success",
   "iterations",
-  "input_tokens",
-  "output_tokens",
-  "cost",
-  "wall_seconds",
+  "inputTokens",
+  "outputTokens",
+  "costUsd",
+  "wallSeconds",
   "verdict",
   "suite",
   "category",
   "tier",
   "importance",
   "score",
-  "cyclomatic_complexity",
-  "maintainability_index",
+  "cyclomaticComplexity",
+  "maintainabilityIndex",
   "tags",
 ];
 
-export function exportRow(experiment: ExperimentRecord): ExperimentExportRow {
+export function exportRow(experiment: ExperimentRecord, known: KnownFigures = { cost: true, tokens: true }): ExperimentExportRow {
   const code = experiment.measures?.code;
   const measured = code && !("error" in code) ? code : undefined;
   return {
-    run_id: experiment.runId,
-    experiment_id: experiment.experimentId,
+    runId: experiment.runId,
+    experimentId: experiment.experimentId,
     arm: experiment.arm,
-    problem_id: experiment.problemId,
+    problemId: experiment.problemId,
     success: experiment.success,
     iterations: experiment.iterations,
-    input_tokens: experiment.inputTokens,
-    output_tokens: experiment.outputTokens,
-    cost: experiment.costUsd,
-    wall_seconds: experiment.wallSeconds,
+    inputTokens: known.tokens ? experiment.inputTokens : null,
+    outputTokens: known.tokens ? experiment.outputTokens : null,
+    costUsd: known.cost ? experiment.costUsd : null,
+    wallSeconds: experiment.wallSeconds,
     verdict: experiment.verdict ?? null,
     suite: experiment.suite ?? null,
     category: experiment.category ?? null,
     tier: experiment.tier ?? null,
     importance: experiment.importance ?? null,
     score: experiment.score ?? null,
-    cyclomatic_complexity: measured?.cyclomatic ?? null,
-    maintainability_index: measured?.maintainability ?? null,
+    cyclomaticComplexity: measured?.cyclomatic ?? null,
+    maintainabilityIndex: measured?.maintainability ?? null,
     tags: experiment.tags,
   };
 }
 
 export function experimentExportRows(store: Store, runId: string): ExperimentExportRow[] {
-  store.getRun(runId);
-  return store.experiments(runId).map(exportRow);
+  const run = store.getRun(runId);
+  const known = knownFigures(run);
+  return store.experiments(run.runId).map((experiment) => exportRow(experiment, known));
 }
 
 export function toJsonl(rows: readonly ExperimentExportRow[]): string {

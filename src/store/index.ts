@@ -21,3 +21,4 @@ export { retryWhileUnreachable } from "./postgres-connection-errors.js";
 export * from "./code-quality.js";
 export { analyseDrafts, findDrafts, heavyModeFigures, HeavyModeSchema, type DraftAnalysis, type DraftStep, type HeavyModeFigures } from "./draft-analysis.js";
 export { codeSimilarity } from "./code-similarity.js";
+export * from "./run-identity.js";

@@ -6,7 +6,7 @@ import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter } from "./engin
 import { compareProblemIds } from "./problem-order.js";
 import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
-import { automaticRunTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
+import { automaticRunTags, calledModelTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
 import { isLostConnection, retryWhileUnreachable } from "./postgres-connection-errors.js";
 import { migratePostgres, postgresSchemaVersion } from "./postgres-schema.js";
 
@@ -234,7 +234,11 @@ export class PgStore {
     if (filter.problem !== undefined) {
       where.push(`EXISTS (SELECT 1 FROM experiments e WHERE e.run_id = r.run_id AND e.problem_id = ${param(filter.problem)})`);
     }
-    for (const column of ["kind", "mode", "stage"] as const) {
+    if (filter.suite !== undefined) {
+      const suite = param(filter.suite);
+      where.push(`((r.config_json::jsonb ->> 'suite') = ${suite} OR EXISTS (SELECT 1 FROM experiments e WHERE e.run_id = r.run_id AND e.suite = ${suite}))`);
+    }
+    for (const column of ["kind", "mode", "stage", "label", "status"] as const) {
       const value = filter[column];
       if (value !== undefined) where.push(`r.${column} = ${param(value)}`);
     }
@@ -329,6 +333,7 @@ export class PgStore {
         ],
       );
     }
+    await insertRunTags(client, experiment.runId, calledModelTags(steps));
     const tags = [...experiment.tags, `arm:${experiment.arm}`, `problem:${experiment.problemId}`];
     await client.query(
       "INSERT INTO experiment_tags (experiment_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",

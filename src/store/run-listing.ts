@@ -1,32 +1,71 @@
+import { z } from "zod";
 import type { ArmTotals } from "./engine.js";
 import type { RunRecord } from "./records.js";
+import { calledModels, knownFigures, runName, runSuite } from "./run-identity.js";
+import { SchemaVersionField, SCHEMA_VERSION } from "./summary.js";
 
-/** One run as `koderz results list --json` and the MCP server show it: its totals per arm and overall. */
-export interface RunListing {
-  run_id: string;
-  kind: string;
-  mode: string;
-  stage: string | null;
-  status: string;
-  start_time: string;
-  end_time: string | null;
-  tags: string[];
-  problems: number;
-  arms: { arm: string; experiments: number; successes: number; success_rate: number; input_tokens: number; output_tokens: number; cost: number }[];
-  input_tokens: number;
-  output_tokens: number;
-  cost: number;
+/**
+ * One run as `koderz results list --json` and the MCP server show it: who it is (id, label,
+ * name, models it called, suite, status) and its totals per arm and overall. Shares are
+ * fractions; costs and tokens the run did not log are null.
+ */
+export const ArmListingSchema = z.strictObject({
+  arm: z.string(),
+  experiments: z.number().int().nonnegative(),
+  successes: z.number().int().nonnegative(),
+  successRate: z.number().min(0).max(1).nullable(),
+  inputTokens: z.number().int().nonnegative().nullable(),
+  outputTokens: z.number().int().nonnegative().nullable(),
+  costUsd: z.number().nonnegative().nullable(),
+});
+
+export const RunListingSchema = z.strictObject({
+  runId: z.string(),
+  label: z.string().nullable(),
+  /** The label, else "model · mode · suite". */
+  name: z.string(),
+  kind: z.string(),
+  mode: z.string(),
+  /** running, finished, interrupted or failed. */
+  status: z.string(),
+  stage: z.string().nullable(),
+  suite: z.string().nullable(),
+  /** The models the run called (a model it was only configured with is not listed). */
+  models: z.array(z.string()),
+  startTime: z.string(),
+  endTime: z.string().nullable(),
+  tags: z.array(z.string()),
+  problems: z.number().int().nonnegative(),
+  arms: z.array(ArmListingSchema),
+  inputTokens: z.number().int().nonnegative().nullable(),
+  outputTokens: z.number().int().nonnegative().nullable(),
+  costUsd: z.number().nonnegative().nullable(),
+});
+export type RunListing = z.infer<typeof RunListingSchema>;
+
+/** `results list --json`: the document around the listings. */
+export const RunListDocumentSchema = z.strictObject({ schemaVersion: SchemaVersionField, runs: z.array(RunListingSchema) });
+
+export function runListDocument(listings: RunListing[]): z.infer<typeof RunListDocumentSchema> {
+  return { schemaVersion: SCHEMA_VERSION, runs: listings };
 }
 
 export function runListing(run: RunRecord, arms: ArmTotals[]): RunListing {
+  const known = knownFigures(run);
+  const cost = (value: number) => (known.cost ? value : null);
+  const tokens = (value: number) => (known.tokens ? value : null);
   return {
-    run_id: run.runId,
+    runId: run.runId,
+    label: run.label ?? null,
+    name: runName(run),
     kind: run.kind,
     mode: run.mode,
-    stage: run.stage ?? null,
     status: run.status,
-    start_time: run.startTime,
-    end_time: run.endTime ?? null,
+    stage: run.stage ?? null,
+    suite: runSuite(run),
+    models: calledModels(run),
+    startTime: run.startTime,
+    endTime: run.endTime ?? null,
     tags: run.tags,
     // Arms of one run cover the same problems; the largest arm is the run's problem count.
     problems: Math.max(0, ...arms.map((a) => a.experiments)),
@@ -34,13 +73,13 @@ export function runListing(run: RunRecord, arms: ArmTotals[]): RunListing {
       arm: a.arm,
       experiments: a.experiments,
       successes: a.successes,
-      success_rate: a.experiments === 0 ? 0 : (a.successes / a.experiments) * 100,
-      input_tokens: a.inputTokens,
-      output_tokens: a.outputTokens,
-      cost: a.costUsd,
+      successRate: a.experiments === 0 ? null : a.successes / a.experiments,
+      inputTokens: tokens(a.inputTokens),
+      outputTokens: tokens(a.outputTokens),
+      costUsd: cost(a.costUsd),
     })),
-    input_tokens: arms.reduce((total, a) => total + a.inputTokens, 0),
-    output_tokens: arms.reduce((total, a) => total + a.outputTokens, 0),
-    cost: arms.reduce((total, a) => total + a.costUsd, 0),
+    inputTokens: tokens(arms.reduce((total, a) => total + a.inputTokens, 0)),
+    outputTokens: tokens(arms.reduce((total, a) => total + a.outputTokens, 0)),
+    costUsd: cost(arms.reduce((total, a) => total + a.costUsd, 0)),
   };
 }

@@ -1,15 +1,19 @@
 import { KoderzError } from "../errors.js";
-import type { RunRecord, Tag } from "./records.js";
+import type { RunRecord, StepRecord, Tag } from "./records.js";
 
 /** Rules both engines apply the same way: the automatic run tags, which tags are allowed, the missing-run error. */
 
+/**
+ * kind: and mode: when a run is created. Its model: tags come from what it did (calledModelTags),
+ * never from its config: a zero-shot run configured with a frontier model never calls it.
+ */
 export function automaticRunTags(run: RunRecord): Tag[] {
-  const tags = [`kind:${run.kind}`, `mode:${run.mode}`];
-  for (const key of ["localModel", "local_model", "frontierModel", "frontier_model"]) {
-    const model = run.config[key];
-    if (typeof model === "string" && model) tags.push(`model:${model}`);
-  }
-  return tags;
+  return [`kind:${run.kind}`, `mode:${run.mode}`];
+}
+
+/** A run's model: tags for the models an experiment's steps called. */
+export function calledModelTags(steps: readonly StepRecord[]): Tag[] {
+  return [...new Set(steps.flatMap((step) => (step.model ? [`model:${step.model}`] : [])))];
 }
 
 export function checkTags(tags: readonly Tag[]): void {
@@ -23,7 +27,7 @@ export function checkTags(tags: readonly Tag[]): void {
 }
 
 export function runNotFound(runId: string): KoderzError {
-  return new KoderzError("not_found", `no run with id ${runId}`, "`koderz results list` shows the runs in the store");
+  return new KoderzError("not_found", `no run with id ${runId}`, "`koderz results list` shows the runs in the store (a run is named by its id or its label)");
 }
 
 export function experimentNotFound(experimentId: string): KoderzError {

@@ -14,7 +14,7 @@ import { compareProblemIds } from "./problem-order.js";
 import type { ExperimentRecord, ModelCallRecord, RunRecord, RunStatus, StepRecord, StoredMeasures, Tag } from "./records.js";
 import { experimentFromRow, modelCallFromRow, nullable, runFromRow, stepFromRow } from "./rows.js";
 import type { ArmTotals, ExperimentFilter, JobFailure, RunFilter, Store } from "./engine.js";
-import { automaticRunTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
+import { automaticRunTags, calledModelTags, checkTags, experimentNotFound, runNotFound } from "./run-rules.js";
 
 // Modules that import the store's types from here keep working: they are the engines' interface.
 export type { ArmTotals, ExperimentFilter, RunFilter, Store } from "./engine.js";
@@ -162,7 +162,11 @@ export class SqliteStore implements Store {
       where.push("EXISTS (SELECT 1 FROM experiments e WHERE e.run_id = r.run_id AND e.problem_id = ?)");
       params.push(filter.problem);
     }
-    for (const column of ["kind", "mode", "stage"] as const) {
+    if (filter.suite !== undefined) {
+      where.push(`(json_extract(r.config_json, '$.suite') = ? OR EXISTS (SELECT 1 FROM experiments e WHERE e.run_id = r.run_id AND e.suite = ?))`);
+      params.push(filter.suite, filter.suite);
+    }
+    for (const column of ["kind", "mode", "stage", "label", "status"] as const) {
       const value = filter[column];
       if (value === undefined) continue;
       where.push(`r.${column} = ?`);
@@ -269,6 +273,7 @@ export class SqliteStore implements Store {
           step.latencyMs,
         );
       }
+      this.insertRunTags(experiment.runId, calledModelTags(steps));
       const automatic = [`arm:${experiment.arm}`, `problem:${experiment.problemId}`];
       const insertTag = this.db.prepare("INSERT OR IGNORE INTO experiment_tags (experiment_id, tag) VALUES (?, ?)");
       for (const tag of [...experiment.tags, ...automatic]) insertTag.run(experiment.experimentId, tag);

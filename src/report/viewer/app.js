@@ -91,10 +91,13 @@
       var rows = runs.map(function (run) {
         return linkRow(runHref(run.runId), { "data-run": run.runId }, [
           h("td", {}, [
-            h("a", { class: "mono", href: runHref(run.runId), text: run.runId }),
+            h("a", { href: runHref(run.runId), "data-field": "name", text: run.name }),
+            h("div", { class: "meta mono", text: run.runId }),
             h("div", { class: "meta", text: run.kind + " · started " + when(run.startTime) }),
           ]),
+          h("td", { "data-field": "models", text: run.models.join(", ") || "–" }),
           h("td", { text: run.mode }),
+          h("td", { "data-field": "suite", text: run.suite || "–" }),
           h("td", { text: run.stage || "" }),
           h("td", {}, [h("span", { class: "badge " + run.status, text: run.status })]),
           h("td", { class: "num", "data-field": "problems", text: count(run.problems) }),
@@ -109,7 +112,7 @@
         h("div", { class: "head" }, [h("h1", { text: "Runs" })]),
         h("p", { class: "sub", text: data.runs.length + " run" + (data.runs.length === 1 ? "" : "s") + " in the store, newest first" }),
         runs.length
-          ? table(["run", "mode", "stage", "status", { text: "problems", num: true }, "success", { text: "tokens in / out", num: true }, { text: "cost", num: true }], rows)
+          ? table(["run", "model(s)", "mode", "suite", "stage", "status", { text: "problems", num: true }, "success", { text: "tokens in / out", num: true }, { text: "cost", num: true }], rows)
           : h("div", { class: "card empty", text: "No runs yet: start one with koderz benchmark." }),
       ];
     });

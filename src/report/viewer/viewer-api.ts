@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KoderzError } from "../../errors.js";
-import { groupTotals, type ArmTotals, type ExperimentRecord, type RunRecord, type StepRecord, type Store, type StoredCriterion } from "../../store/index.js";
+import { calledModels, groupTotals, resolveRun, runName, runSuite, type ArmTotals, type ExperimentRecord, type RunRecord, type StepRecord, type Store, type StoredCriterion } from "../../store/index.js";
 
 /**
  * The viewer's JSON API over the store. Every request queries the store afresh, so runs that a
@@ -35,8 +35,11 @@ export interface RunView {
   startTime: string;
   endTime: string | null;
   tags: string[];
-  /** From the run's model: tags. */
+  /** The models the run called (its model: tags). */
   models: string[];
+  /** The label, else "model · mode · suite": how the page names the run, with its id beside it. */
+  name: string;
+  suite: string | null;
   /** The largest arm's problem count: the arms of a run cover the same problems. */
   problems: number;
   arms: ArmView[];
@@ -73,7 +76,7 @@ export interface CategoryView {
   successRate: number;
   /** The mean 1-5 score of the experiments that have one, or null. */
   meanScore: number | null;
-  costUsd: number;
+  costUsd: number | null;
 }
 
 export interface RunsResponse {
@@ -119,9 +122,10 @@ export function answerApi(store: Store, segments: readonly string[], query: URLS
       return ok({ runs: store.listRuns().map((run) => runView(run, store.armTotals(run.runId))) });
     }
     if (segments.length === 2 && segments[0] === "runs") {
-      const runId = parse(Id, segments[1], "run id");
+      // A run is named by its id or its label.
+      const run = resolveRun(store, parse(Id, segments[1], "run id"));
+      const runId = run.runId;
       const { arm, category } = parse(RunQuery, params, "query");
-      const run = store.getRun(runId);
       const experiments = store.experiments(runId, { arm });
       return ok({
         run: { ...runView(run, store.armTotals(runId)), config: run.config },
@@ -179,7 +183,9 @@ function runView(run: RunRecord, arms: ArmTotals[]): RunView {
     startTime: run.startTime,
     endTime: run.endTime ?? null,
     tags: run.tags,
-    models: run.tags.filter((tag) => tag.startsWith("model:")).map((tag) => tag.slice("model:".length)),
+    models: calledModels(run),
+    name: runName(run),
+    suite: runSuite(run),
     problems: Math.max(0, ...arms.map((a) => a.experiments)),
     arms: arms.map((a) => ({
       arm: a.arm,
@@ -221,10 +227,11 @@ function experimentView(e: ExperimentRecord): ExperimentView {
 function categoryViews(experiments: readonly ExperimentRecord[]): CategoryView[] {
   return groupTotals(experiments.filter((e) => e.category), "category").map((group) => ({
     category: group.name,
-    experiments: group.total_problems,
+    experiments: group.totalProblems,
     successes: group.successes,
-    successRate: group.success_rate,
-    meanScore: group.mean_score,
-    costUsd: group.total_cost,
+    // The viewer's figures are percents (its page formats them); the JSON contract's are fractions.
+    successRate: group.successRate * 100,
+    meanScore: group.meanScore,
+    costUsd: group.totalCost,
   }));
 }
