@@ -25,7 +25,7 @@ import { SOLVE_MODES, type SolveContext, type SolveMode, type SolveOutcome } fro
 import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
 import { frameworkTestCommand } from "./swe-harness.js";
 import { SuiteTests, type Baseline } from "./suite-tests.js";
-import { namedOutcome, suiteTotals } from "./suite-outcomes.js";
+import { fileOf, namedOutcome, suiteTotals } from "./suite-outcomes.js";
 import { splitsByFile, type FileRun } from "./suite-run.js";
 import { cannotRunReason, detectTestCommand, givenTestCommand, type RepoFiles, type TestCommand } from "./test-command.js";
 import { WorkspaceTests, type TestRun } from "./workspace-tests.js";
@@ -244,14 +244,14 @@ function clipCommand(command: string): string {
   return command.length <= MAX_COMMAND_CHARS ? command : `${command.slice(0, MAX_COMMAND_CHARS)}... (${command.length - MAX_COMMAND_CHARS} more characters)`;
 }
 
-/** Names the command and shows the first lines of what it printed: enough to see why, short enough to read. */
+/** Names the command and shows the first and last lines of what it printed: enough to see why, short enough to read. */
 function cannotRunError(reason: string, run: TestRun): KoderzError {
-  const lines = run.output.split("\n");
-  const head = lines.slice(0, ERROR_OUTPUT_LINES).map((line) => (line.length > 200 ? `${line.slice(0, 200)}...` : line));
-  const more = lines.length > ERROR_OUTPUT_LINES ? `\n... (${lines.length - ERROR_OUTPUT_LINES} more lines)` : "";
+  const lines = run.output.split("\n").map((line) => (line.length > 200 ? `${line.slice(0, 200)}...` : line));
+  const half = ERROR_OUTPUT_LINES / 2;
+  const head = lines.length > ERROR_OUTPUT_LINES ? [...lines.slice(0, half), `... (${lines.length - ERROR_OUTPUT_LINES} more lines)`, ...lines.slice(-half)] : lines;
   return new KoderzError(
     "bad_input",
-    `the repository's tests cannot run: ${reason}\n$ ${clipCommand(run.command)}\n${head.join("\n")}${more}`,
+    `the repository's tests cannot run: ${reason}\n$ ${clipCommand(run.command)}\n${head.join("\n")}`,
     "pass the right command with --test-cmd, an image that has what the tests need with --image, or --network if they must download dependencies",
   );
 }
@@ -270,6 +270,16 @@ function describeBaseline(base: Baseline, task: RepoTask, test: TestCommand, log
   const totals = suiteTotals(suite);
   const timedOut = totals.timedOutFiles.length ? `; ${totals.timedOutFiles.length} file${totals.timedOutFiles.length === 1 ? "" : "s"} timed out after ${suite.fileTimeoutSeconds} s (${totals.timedOutFiles.slice(0, 5).join(", ")}${totals.timedOutFiles.length > 5 ? ", ..." : ""}): not run again unless the change touches them` : "";
   log(`tests before the change: ${totals.tests} tests in ${totals.files} file${totals.files === 1 ? "" : "s"}, ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ""}${base.cached ? " (the baseline of an earlier solve of this commit, command and image)" : ` in ${suite.seconds.toFixed(1)} s`}${timedOut}`);
+  // A named test whose file is not in the suite at all is a typo: said before any model is paid.
+  const ranFiles = new Set(suite.files.map((run) => run.file));
+  const missing = splitsByFile(test) ? [...task.failToPass, ...task.passToPass].filter((id) => namedOutcome(id, base.outcomes) === undefined && !ranFiles.has(fileOf(id))) : [];
+  if (missing.length) {
+    throw new KoderzError(
+      "bad_input",
+      `no such test in the repository's suite: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""} (the suite's test files are ${[...ranFiles].slice(0, 5).join(", ")}${ranFiles.size > 5 ? ", ..." : ""})`,
+      "name tests as the runner does (pytest: path/to/test_file.py::test_name) in --fail-to-pass and --pass-to-pass",
+    );
+  }
   for (const id of task.failToPass) {
     const now = namedOutcome(id, base.outcomes);
     if (now === undefined) log(`--fail-to-pass ${id}: no test by that name ran before the change (it must exist and pass after)`);
