@@ -20,8 +20,8 @@ export async function runSolveCommand(issueUrl: string | undefined, source: Inpu
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const ladder = flags.ladder === undefined ? undefined : parseLadder(flags.ladder, loadModelConfig({ path: flags.config }));
   if (flags.buildImage) {
-    const built = await buildWorkspaceImage({ name: flags.image, onProgress: log });
-    log(`${built.name} built in ${built.seconds.toFixed(0)} s`);
+    // Built once per content: an image already built from the same packages and settings is kept.
+    await buildWorkspaceImage({ name: flags.image, onProgress: log });
   }
   if (source === "none") return;
   const request = { ...solveRequest(flags), ...(ladder ? { ladder } : {}) };
