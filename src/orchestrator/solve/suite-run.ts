@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
 import pLimit from "p-limit";
+import { z } from "zod";
 import type { Workspace } from "../../../sandbox/workspace.js";
+import { readPackageFile } from "../../package-file.js";
 import { commandForTests, type TestCommand } from "./test-command.js";
 import { parsePytestLog, parseTapLog } from "./test-log-parsers.js";
 
@@ -85,9 +87,12 @@ export async function runTestFiles(workspace: Workspace, test: TestCommand, file
   const started = performance.now();
   const units = files && splitsByFile(test) ? files : undefined;
   const limit = pLimit(options.parallel ?? defaultFileParallelism());
-  const runs = units
-    ? await Promise.all(units.map((file) => limit(() => runUnit(workspace, test, file, commandForTests(test, [file]), options))))
-    : [await runUnit(workspace, test, test.command, test.command, options)];
+  const forked = units && units.length > 1 ? await forkedPytest(workspace, test, units, options) : undefined;
+  const runs =
+    forked ??
+    (units
+      ? await Promise.all(units.map((file) => limit(() => runUnit(workspace, test, file, commandForTests(test, [file]), options))))
+      : [await runUnit(workspace, test, test.command, test.command, options)]);
   return { command: test.command, fileTimeoutSeconds: options.fileTimeoutSeconds, files: runs, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -99,19 +104,68 @@ export async function runTestIds(workspace: Workspace, test: TestCommand, ids: r
 async function runUnit(workspace: Workspace, test: TestCommand, file: string, command: string, options: SuiteRunOptions): Promise<FileRun> {
   const result = await workspace.shell(command, { timeoutSeconds: options.fileTimeoutSeconds, maxOutputBytes: 16 * 1024 * 1024 });
   const output = [result.stdout, result.stderr].filter((s) => s.trim()).join("\n");
-  const tests = result.timedOut ? {} : testOutcomes(test, file, output);
+  const run = fileRun(test, file, command, { exitCode: result.exitCode, timedOut: result.timedOut, seconds: result.durationMs / 1000 }, output);
+  options.onFile?.(run);
+  return run;
+}
+
+const PYTEST_ARGS = /^(?:python3? -m )?pytest((?:\s+[\w@%+=:,./-]+)*)\s*$/;
+const FileMetaSchema = z.object({ file: z.string(), exitCode: z.number(), timedOut: z.boolean(), seconds: z.number() });
+const NO_PYTEST = 97;
+
+/**
+ * pytest's files in one process that imports pytest once and forks a child per file
+ * (pytest-files.py): each file still has its own process and limit, without paying Python's and
+ * pytest's start-up per file. Undefined when it cannot be used (a pytest command with quoting,
+ * a pytest that python3 cannot import): the files then run as commands of their own.
+ */
+async function forkedPytest(workspace: Workspace, test: TestCommand, files: readonly string[], options: SuiteRunOptions): Promise<FileRun[] | undefined> {
+  const args = test.runner === "pytest" ? PYTEST_ARGS.exec(test.command) : null;
+  if (!args) return undefined;
+  const parallel = options.parallel ?? defaultFileParallelism();
+  const config = { args: [...args[1]!.split(/\s+/).filter(Boolean), "-rA", "-p", "no:cacheprovider"], files, timeout: options.fileTimeoutSeconds, parallel };
+  // Every file's limit, one batch of `parallel` after another, and a minute for the driver itself.
+  const guard = options.fileTimeoutSeconds * Math.ceil(files.length / parallel) + 60;
+  const result = await workspace.exec(["python3", "-", JSON.stringify(config)], { stdin: readPackageFile(import.meta.url, "./pytest-files.py"), timeoutSeconds: guard, maxOutputBytes: 256 * 1024 * 1024 });
+  if (result.exitCode === NO_PYTEST) return undefined;
+  const runs: FileRun[] = [];
+  for (const block of result.stdout.split("@@koderz-file ").slice(1)) {
+    const newline = block.indexOf("\n");
+    const meta = FileMetaSchema.safeParse(safeJson(block.slice(0, newline)));
+    if (!meta.success) continue;
+    const output = block.slice(newline + 1).replace(/\n@@koderz-end\n?$/, "");
+    const run = fileRun(test, meta.data.file, commandForTests(test, [meta.data.file]), { exitCode: meta.data.exitCode, timedOut: meta.data.timedOut, seconds: meta.data.seconds }, output);
+    options.onFile?.(run);
+    runs.push(run);
+  }
+  // The driver itself failed or was stopped: what it did not report runs the slow way.
+  const reported = new Set(runs.map((run) => run.file));
+  const missing = files.filter((file) => !reported.has(file));
+  if (missing.length === files.length) return undefined;
+  const rest = await Promise.all(missing.map((file) => runUnit(workspace, test, file, commandForTests(test, [file]), options)));
+  const byFile = new Map([...runs, ...rest].map((run) => [run.file, run]));
+  return files.map((file) => byFile.get(file)!);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function fileRun(test: TestCommand, file: string, command: string, result: { exitCode: number; timedOut: boolean; seconds: number }, output: string): FileRun {
   const failed = result.timedOut || result.exitCode !== 0;
-  const run: FileRun = {
+  return {
     file,
     command,
     exitCode: result.exitCode,
     timedOut: result.timedOut,
-    seconds: result.durationMs / 1000,
-    tests,
+    seconds: result.seconds,
+    tests: result.timedOut ? {} : testOutcomes(test, file, output),
     ...(failed ? { tail: output.length > TAIL_CHARS ? `...${output.slice(-TAIL_CHARS)}` : output } : {}),
   };
-  options.onFile?.(run);
-  return run;
 }
 
 /** Per-test outcomes from the runner's output; pytest's -rA summary, or node's TAP lines. */
