@@ -76,6 +76,8 @@ export interface SolveDeps {
 
 /** What `koderz solve` prints, and writes to results/<run_id>.solve.json. */
 export interface SolveReport {
+  /** The JSON contract's version (every top-level JSON document koderz writes carries it). */
+  schemaVersion: 1;
   runId: string;
   experimentId: string;
   taskId: string;
@@ -480,6 +482,7 @@ function buildReport(parts: ReportParts): SolveReport {
   const { task, grade, trajectory, outcome } = parts;
   const steps = trajectory.steps;
   return {
+    schemaVersion: 1,
     runId: parts.run.runId,
     experimentId: parts.experimentId,
     taskId: task.id,
