@@ -73,6 +73,8 @@ export class Workspace {
     /** The container-side sha of the base commit: the patch is everything since. */
     private readonly baseSha: string,
     readonly image: string,
+    /** The image's content id (sha256:...): what a cached baseline of the suite is keyed on. */
+    readonly imageId: string,
     private readonly signal?: AbortSignal,
   ) {}
 
@@ -80,7 +82,7 @@ export class Workspace {
   static async open(options: OpenWorkspaceOptions): Promise<Workspace> {
     const docker = options.docker ?? connectEngine();
     const image = options.image ?? WORKSPACE_IMAGE;
-    await requireImage(docker, image);
+    const imageId = await requireImage(docker, image);
     const reaped = await removeOrphanWorkspaces(docker);
     if (reaped.length) options.log?.(`removed ${reaped.length} workspace container${reaped.length === 1 ? "" : "s"} left by a solve that died (${reaped.map((id) => id.slice(0, 12)).join(", ")})`);
     const container = await docker.createContainer({
@@ -104,14 +106,14 @@ export class Workspace {
     try {
       await container.start();
       // Set-up commands run before the base commit exists, through a workspace that has no base yet.
-      const partial = new Workspace(docker, container, "", image, options.signal);
+      const partial = new Workspace(docker, container, "", image, imageId, options.signal);
       await copyCommitInto(container, options.repoPath, options.commit);
       await partial.mustRun(["git", "init", "-q"], "initialise git in the workspace");
       await partial.mustRun(["sh", "-c", `printf '%s\\n' ${IGNORED.map((p) => `'${p}'`).join(" ")} >> .git/info/exclude`], "write .git/info/exclude");
       await partial.mustRun(["git", "add", "-A"], "stage the base commit");
       await partial.mustRun(["git", "commit", "-q", "--allow-empty", "--no-verify", "-m", `base ${options.commit}`], "commit the base");
       const sha = (await partial.mustRun(["git", "rev-parse", "HEAD"], "read the base sha")).stdout.trim();
-      return new Workspace(docker, container, sha, image, options.signal);
+      return new Workspace(docker, container, sha, image, imageId, options.signal);
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
       throw error;
@@ -229,6 +231,25 @@ export class Workspace {
     }
   }
 
+  /**
+   * Runs `work` with these files as they were in the base commit (deleted when the base had
+   * none), then puts the current files back exactly: how a reproduction test is run without the
+   * change that fixes it. The files are kept in a tar outside /workspace meanwhile.
+   */
+  async withFilesAtBase<T>(paths: readonly string[], work: () => Promise<T>): Promise<T> {
+    if (paths.length === 0) return work();
+    const saved = "/tmp/koderz-saved-change.tar";
+    // Only the files that exist now are saved; the others are removed again afterwards.
+    const save = 'out=$1; shift; : > "$out.list"; for f do if [ -e "$f" ]; then printf "%s\\n" "$f" >> "$out.list"; fi; done; tar -cf "$out" -T "$out.list"';
+    await this.mustRun(["sh", "-c", save, "sh", saved, ...paths], "save the changed files");
+    await this.restoreFromBase([...paths]);
+    try {
+      return await work();
+    } finally {
+      await this.mustRun(["sh", "-c", 'out=$1; shift; rm -f -- "$@"; tar -xf "$out" && rm -f "$out" "$out.list"', "sh", saved, ...paths], "put the changed files back");
+    }
+  }
+
   async close(): Promise<void> {
     await this.container.remove({ force: true }).catch(() => undefined);
   }
@@ -254,17 +275,20 @@ export async function removeOrphanWorkspaces(docker: Docker): Promise<string[]> 
   return removeOrphans(docker, `${ROLE_LABEL}=${ROLE}`);
 }
 
-export async function requireImage(docker: Docker, image: string): Promise<void> {
+/** Checks that the engine answers and the image exists; returns the image's id. */
+export async function requireImage(docker: Docker, image: string): Promise<string> {
   if (!(await engineAnswers(docker))) {
     throw new KoderzError("sandbox_unavailable", `no Docker engine answered at ${engineAddress()}`, "start it (nohup dockerd >/tmp/dockerd.log 2>&1 &, or systemctl start docker) and check `docker info`");
   }
-  if (!(await inspectImage(docker, image))) {
+  const facts = await inspectImage(docker, image);
+  if (!facts) {
     throw new KoderzError(
       "sandbox_unavailable",
       `the workspace image ${image} does not exist`,
       image === WORKSPACE_IMAGE ? "build it with `koderz solve --build-image` (about 3 minutes; needs root and debootstrap)" : `build or load ${image} (docker build, or docker load), or leave out --image (benchmark: --image-for) to use ${WORKSPACE_IMAGE}`,
     );
   }
+  return facts.id;
 }
 
 /**

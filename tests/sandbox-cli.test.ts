@@ -18,6 +18,8 @@ describe("koderz sandbox", () => {
     expect(result.stdout).toContain("docker engine (");
     expect(result.stdout).toContain("docker sandbox: ready");
     expect(result.stdout).toMatch(/process sandbox: (available|unavailable)/);
+    // koderz solve's image is reported too: there or not, and whether --build-image would keep it.
+    expect(result.stdout).toMatch(/workspace image koderz-workspace: (missing|present, up to date|present, built from other content)/);
   });
 
   test("status exits 1 and tells how to start the engine when none answers", async () => {

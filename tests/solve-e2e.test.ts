@@ -229,7 +229,9 @@ describe("koderz solve on a JavaScript package with no test for the issue", () =
     expect(await repoState(repo)).toEqual(before);
     expect(existsSync(path.join(repo.dir, JS_BUG.reproductionTest))).toBe(false);
     console.log(`javascript deep solve: ${team.issued.length} tool calls, ${server.chatRequests.length} model calls, ${seconds.toFixed(1)} s`);
-  });
+    // Graded as solved only because the Tester's reproduction fails without the fix.
+    expect(result.stdout).toContain(`reproduction   ${JS_BUG.reproductionTest}: fails without the change, passes with it`);
+  }, 300_000);
 });
 
 describe("koderz solve --mode auto", () => {

@@ -212,8 +212,7 @@ describe("bad local input leaves the user's files untouched", () => {
     expect(missing.stderr).toContain("the repository's tests cannot run: the command was not found or not executable (exit 127)");
     const unknownTest = await solve(["--repo", repo.dir, "--issue", repo.issueFile, "--fail-to-pass", "tests/test_nothing.py::test_gone"]);
     expect(unknownTest.exitCode).toBe(1);
-    expect(unknownTest.stderr).toContain("the repository's tests cannot run: pytest stopped with a usage or internal error (exit 4)");
-    expect(unknownTest.stderr).toContain("tests/test_nothing.py");
+    expect(unknownTest.stderr).toContain("no such test in the repository's suite: tests/test_nothing.py::test_gone (the suite's test files are tests/test_words.py)");
     expect(server.chatRequests).toHaveLength(0);
     expect(await repoState(repo)).toEqual(before);
     // Nothing ran, so no run was recorded.

@@ -182,18 +182,17 @@ describe("before any model call", () => {
   });
 
   it("tests that cannot run: the error names the command and shows the first lines of its output, not all of it", async () => {
-    // 400 named tests (SWE-bench rows have hundreds) and a conftest that prints a lot, then fails.
+    // A conftest that prints a lot, then fails: every test file of the suite stops on it.
     const noisy = pythonRepo();
     writeFileSync(path.join(noisy.dir, "conftest.py"), "import sys\nfor i in range(3000):\n    print(f'noise line {i}', file=sys.stderr)\nraise ImportError('conftest is broken')\n");
     await execa("git", ["add", "-A"], { cwd: noisy.dir });
     await execa("git", ["-c", "user.name=F", "-c", "user.email=f@example.com", "commit", "-qm", "noisy conftest"], { cwd: noisy.dir });
-    const named = Array.from({ length: 400 }, (_, i) => ["--pass-to-pass", `tests/test_words.py::test_counts_simple_words_variant_number_${i}`]).flat();
     server.reset();
-    const result = await koderz(["solve", "--repo", noisy.dir, "--issue", noisy.issueFile, ...named], { cwd: workDir, env });
+    const result = await koderz(["solve", "--repo", noisy.dir, "--issue", noisy.issueFile], { cwd: workDir, env });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("the repository's tests cannot run");
-    expect(result.stderr).toContain("$ python3 -m pytest -q -rA -p no:cacheprovider tests/test_words.py::test_counts_simple_words_variant_number_0");
-    expect(result.stderr).toContain("more characters)");
+    expect(result.stderr).toContain("$ python3 -m pytest -q -rA -p no:cacheprovider tests/test_words.py");
+    expect(result.stderr).toContain("conftest is broken");
     expect(result.stderr).toContain("more lines)");
     expect(result.stderr.length).toBeLessThan(8_000);
     expect(server.chatRequests).toHaveLength(0);

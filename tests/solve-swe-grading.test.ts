@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectEngine, inspectImage } from "../sandbox/engine.js";
 import { Workspace } from "../sandbox/workspace.js";
 import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../sandbox/workspace-image.js";
-import { gradeWorkspace } from "../src/orchestrator/solve/grade.js";
+import { gradeAsHarness } from "../src/orchestrator/solve/grade.js";
 import { HiddenPatchTests } from "../src/orchestrator/solve/hidden-patch-tests.js";
 import { WorkspaceTests } from "../src/orchestrator/solve/workspace-tests.js";
 import { openStore } from "../src/store/index.js";
@@ -41,7 +41,7 @@ describe("grading a SWE-bench instance", () => {
       const tests = new WorkspaceTests(workspace, { command: "python3 -m pytest", runner: "pytest" }, 120);
       const hidden = new HiddenPatchTests(workspace, tests, { ...task, hiddenTestPatch: task.hiddenTestPatch! });
 
-      const unchanged = await gradeWorkspace(tests, task, false, hidden);
+      const unchanged = await gradeAsHarness(hidden, task, false);
       expect(unchanged.success).toBe(false);
       expect(unchanged.failToPass).toEqual({ passing: [], failing: fixture.failToPass });
       expect(unchanged.passToPass).toEqual({ passing: fixture.passToPass, failing: [] });
@@ -50,10 +50,10 @@ describe("grading a SWE-bench instance", () => {
 
       // An agent that rewrites the tests to pass gains nothing: the patch's files are restored first.
       await workspace.writeFile("tests/test_numbers.py", "def test_negative():\n    pass\n");
-      expect((await gradeWorkspace(tests, task, true, hidden)).success).toBe(false);
+      expect((await gradeAsHarness(hidden, task, true)).success).toBe(false);
 
       expect((await workspace.applyPatch(fixture.goldPatch)).applied).toBe(true);
-      const gold = await gradeWorkspace(tests, task, true, hidden);
+      const gold = await gradeAsHarness(hidden, task, true);
       expect(gold.success).toBe(true);
       expect(gold.verdict).toBe("passed: FAIL_TO_PASS 2/2, PASS_TO_PASS 3/3");
       expect(gold.failToPass).toEqual({ passing: fixture.failToPass, failing: [] });

@@ -1,6 +1,6 @@
 import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
 import { buildSandboxImage } from "../../sandbox/image.js";
-import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
+import { buildWorkspaceImage, WORKSPACE_IMAGE, workspaceImageState, type WorkspaceImageState } from "../../sandbox/workspace-image.js";
 import { ProcessSandbox, type ProcessIsolation } from "../../sandbox/process-sandbox.js";
 import { isKoderzError } from "../errors.js";
 import { SCHEMA_VERSION } from "../json-contract.js";
@@ -11,11 +11,8 @@ export async function buildImages(options: { force: boolean; workspace: boolean 
   const built = await buildSandboxImage({ force: options.force, onProgress: log });
   process.stdout.write(`${built.image}\n`);
   if (!options.workspace) return;
-  if (!options.force && (await inspectImage(connectEngine(), WORKSPACE_IMAGE))) {
-    log(`${WORKSPACE_IMAGE} exists; --force rebuilds it`);
-  } else {
-    await buildWorkspaceImage({ onProgress: log });
-  }
+  // Kept when built from the same content already (--force rebuilds it).
+  await buildWorkspaceImage({ force: options.force, onProgress: log });
   process.stdout.write(`${WORKSPACE_IMAGE}\n`);
 }
 
@@ -29,6 +26,8 @@ export async function printStatus(options: { json: boolean }): Promise<void> {
 
 interface SandboxStatus {
   docker: { engine: string; answers: boolean; image: string; imageId: string | null; imageCreated: string | null; ready: boolean };
+  /** `koderz solve`'s image: there, and built from the content this koderz would build (null: the engine does not answer). */
+  workspace: WorkspaceImageState | null;
   process: { available: boolean; problem: string | null } & ProcessIsolation;
 }
 
@@ -36,6 +35,7 @@ async function sandboxStatus(): Promise<SandboxStatus> {
   const docker = connectEngine();
   const answers = await engineAnswers(docker);
   const image = answers ? await inspectImage(docker, SANDBOX_IMAGE) : null;
+  const workspace = answers ? await workspaceImageState(docker) : null;
   const processSide = await ProcessSandbox.open().then(
     (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
     (error: unknown) => {
@@ -52,6 +52,7 @@ async function sandboxStatus(): Promise<SandboxStatus> {
       imageCreated: image?.created ?? null,
       ready: answers && image !== null,
     },
+    workspace,
     process: processSide,
   };
 }
@@ -65,6 +66,11 @@ function describeStatus(status: SandboxStatus): string {
   ];
   if (!docker.answers) lines.push("  fix: start the engine (systemctl start docker, or nohup dockerd >/tmp/dockerd.log 2>&1 &)");
   else if (!docker.imageId) lines.push("  fix: koderz sandbox build");
+  const workspace = status.workspace;
+  if (workspace) {
+    const state = !workspace.present ? "missing (koderz solve needs it: koderz sandbox build --workspace)" : workspace.upToDate ? `present, up to date (content ${workspace.contentKey})` : `present, built from other content (${workspace.contentKey ?? "unlabelled"}, this koderz builds ${workspace.wantedContentKey}): koderz sandbox build --workspace rebuilds it`;
+    lines.push(`workspace image ${workspace.image}: ${state}`);
+  }
   const side = status.process;
   if (side.available) {
     const fences = [

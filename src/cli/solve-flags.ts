@@ -19,6 +19,7 @@ export interface SolveInputFlags {
   commit?: string;
   branch?: string;
   apply?: boolean;
+  force?: boolean;
   buildImage?: boolean;
 }
 
@@ -34,6 +35,7 @@ export function checkSolveInputs(issueUrl: string | undefined, flags: SolveInput
   if (flags.repo !== undefined && issueUrl === undefined && flags.sweInstance === undefined && flags.issue === undefined) {
     throw new KoderzError("usage", "--repo needs an issue", "add --issue FILE, an issue URL, or --swe-instance FILE");
   }
+  if (flags.force && !flags.apply) throw new KoderzError("usage", "--force only applies with --apply", "add --apply to commit a change that is not solved, or leave out --force");
   if (flags.branch && !flags.apply) throw new KoderzError("usage", "--branch only applies with --apply", "add --apply, or leave out --branch");
   if (flags.apply && flags.repo === undefined) throw new KoderzError("usage", "--apply needs a local clone to commit on", "pass --repo PATH (a clone of the repository); the patch is always written to results/ as well");
   if (flags.sweInstance !== undefined && flags.commit) throw new KoderzError("usage", "--commit does not apply to --swe-instance", "the instance's base_commit is used");

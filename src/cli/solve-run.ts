@@ -6,6 +6,7 @@ import { loadSweInstance } from "../../tasks/swe-instance.js";
 import { loadModelConfig } from "../llm/index.js";
 import { parseModelFor } from "../orchestrator/agent-models.js";
 import { parseLadder } from "../orchestrator/ladder.js";
+import type { SuiteGrade } from "../orchestrator/solve/grade.js";
 import { connectSolveModels, runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
 import { MODEL_CALL, openStore } from "../store/index.js";
@@ -19,8 +20,8 @@ export async function runSolveCommand(issueUrl: string | undefined, source: Inpu
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const ladder = flags.ladder === undefined ? undefined : parseLadder(flags.ladder, loadModelConfig({ path: flags.config }));
   if (flags.buildImage) {
-    const built = await buildWorkspaceImage({ name: flags.image, onProgress: log });
-    log(`${built.name} built in ${built.seconds.toFixed(0)} s`);
+    // Built once per content: an image already built from the same packages and settings is kept.
+    await buildWorkspaceImage({ name: flags.image, onProgress: log });
   }
   if (source === "none") return;
   const request = { ...solveRequest(flags), ...(ladder ? { ladder } : {}) };
@@ -70,9 +71,10 @@ function solveRequest(flags: SolveFlags): Omit<SolveRequest, "task" | "modelConf
     network: flags.network,
     testCommand: flags.testCmd,
     testTimeoutSeconds: flags.testTimeout,
+    fileTimeoutSeconds: flags.testFileTimeout,
     budget: { maxToolCalls: flags.maxToolCalls, maxTokens: flags.maxTokens, maxUsd: flags.maxUsd, maxSeconds: flags.maxSeconds },
     debugRounds: flags.debugRounds,
-    ...(flags.apply ? { apply: { branch: flags.branch } } : {}),
+    ...(flags.apply ? { apply: { branch: flags.branch, force: flags.force } } : {}),
     cache: flags.cache,
     tags: flags.tags ? flags.tags.split(",").map((t) => t.trim()).filter(Boolean) : [],
   };
@@ -103,23 +105,58 @@ function traceLine(step: StepDraft): string {
 }
 
 function renderReport(report: SolveReport): string {
-  const tests = report.finalTests ? `${report.finalTests.passed} passed, ${report.finalTests.failed} failed` : "see the report";
   const named = (what: { passing: number; total: number }, verb: string) => (what.total ? `${what.passing}/${what.total} ${verb}` : "none named");
   const lines = [
-    `run ${report.runId}: ${report.taskId} (${modesRun(report)}): ${report.success ? "solved" : "not solved"}`,
+    `run ${report.runId}: ${report.taskId} (${modesRun(report)}): ${report.status}`,
     `  verdict        ${report.verdict}`,
     `  files changed  ${report.filesChanged.length ? report.filesChanged.join(", ") : "none"}`,
-    `  tests          \`${report.testCommand}\`: ${tests} (${report.testRuns} test runs in all)`,
+    ...(report.grade ? suiteLines(report.grade, report.testRuns) : [`  tests          \`${report.testCommand}\` on the instance's named tests: ${report.finalTests ? `${report.finalTests.passed} passed, ${report.finalTests.failed} failed` : "see the report"} (${report.testRuns} test runs in all)`]),
     `  FAIL_TO_PASS   ${named(report.failToPass, "now passing")}`,
     `  PASS_TO_PASS   ${named(report.passToPass, "still passing")}`,
+    ...(report.grade ? changeLines(report.grade) : []),
     `  agents         ${report.modelCalls} model calls, ${report.toolCalls} tool calls${report.stoppedBy ? `, stopped by the ${report.stoppedBy}` : ""}`,
     `  tokens         ${report.inputTokens} in, ${report.outputTokens} out; cost ${formatDollars(report.costUsd)}; ${report.wallSeconds.toFixed(1)} s`,
     ...(report.review ? [`  review         ${report.review.accept ? "ACCEPT" : "REJECT"}: ${report.review.feedback.split("\n")[0]}`] : []),
     ...(report.ladder ? ladderLines(report.ladder) : []),
     `  patch          ${report.diffPath}`,
-    ...(report.applied ? [`  applied        branch ${report.applied.branch}, commit ${report.applied.commit.slice(0, 12)}`] : []),
+    ...(report.applied ? [`  applied        branch ${report.applied.branch}, commit ${report.applied.commit.slice(0, 12)}${report.applied.forced ? ` (--force: the change is ${report.status})` : ""}`] : []),
+    ...(report.notApplied ? [`  not applied    ${report.notApplied.reason}; --apply --force would commit ${report.notApplied.files.join(", ")} on ${report.notApplied.branch}`] : []),
   ];
   return lines.join("\n") + "\n";
+}
+
+const FILE_LINES = 12;
+
+/** What ran: the command, the suite before and after in tests and files, and the files that did not pass. */
+function suiteLines(grade: NonNullable<SolveReport["grade"]>, testRuns: number): string[] {
+  const totals = (t: SuiteGrade["after"]) =>
+    `${t.tests} test${t.tests === 1 ? "" : "s"} in ${t.files} file${t.files === 1 ? "" : "s"}: ${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ""}${t.timedOutFiles.length ? `, ${t.timedOutFiles.length} file${t.timedOutFiles.length === 1 ? "" : "s"} timed out` : ""}`;
+  const width = Math.min(40, Math.max(...grade.afterFiles.map((f) => f.file.length), 4));
+  // Files with a failure or a time-out first; passing ones are summed up past a screenful.
+  const files = [...grade.afterFiles].sort((a, b) => Number(b.failed > 0 || b.timedOut) - Number(a.failed > 0 || a.timedOut));
+  const shown = files.slice(0, FILE_LINES).map((f) => `                 ${f.file.padEnd(width)}  ${f.timedOut ? `timed out after ${grade.fileTimeoutSeconds} s` : `${f.passed} passed${f.failed ? `, ${f.failed} failed` : ""}${f.skipped ? `, ${f.skipped} skipped` : ""}`}`);
+  const rest = files.slice(FILE_LINES);
+  return [
+    `  test command   \`${grade.command}\`, each test file on its own (at most ${grade.fileTimeoutSeconds} s each)`,
+    `  before         ${totals(grade.before)}${grade.before.cached ? " (an earlier solve's baseline of this commit)" : ""}`,
+    `  after          ${totals(grade.after)}; ${testRuns} test runs in all`,
+    ...shown,
+    ...(rest.length ? [`                 ... ${rest.length} more file${rest.length === 1 ? "" : "s"}, ${rest.reduce((n, f) => n + f.passed, 0)} tests passed`] : []),
+  ];
+}
+
+/** What the change did to the suite: new failures by id, flaky and timed-out tests, the reproduction. */
+function changeLines(grade: NonNullable<SolveReport["grade"]>): string[] {
+  const list = (ids: readonly string[]) => (ids.length > 10 ? `${ids.slice(0, 10).join(", ")}, ... (${ids.length} in all, see the report)` : ids.join(", "));
+  const repro = grade.reproduction;
+  return [
+    `  new failures   ${grade.newFailures.length ? list(grade.newFailures.map((f) => (f.why === "fails" ? f.id : `${f.id} (${f.why})`))) : "none"}`,
+    ...(grade.fixed.length ? [`  fixed          ${list(grade.fixed)}`] : []),
+    ...(grade.flaky.length ? [`  flaky          ${list(grade.flaky)} (passed and failed in two runs of the same code; not counted)`] : []),
+    ...(grade.alreadyPassing.length ? [`  note           --fail-to-pass ${list(grade.alreadyPassing)} passed before the change too`] : []),
+    ...(grade.before.timedOutFiles.length ? [`  timed out      ${list(grade.before.timedOutFiles)} (before the change${grade.notRunAgain.length ? `; ${grade.notRunAgain.length} not run again` : ""})`] : []),
+    ...(repro ? [`  reproduction   ${repro.tests.join(", ")}: ${repro.failedBefore ? "fails" : "passes"} without the change, ${repro.passesAfter ? "passes" : "fails"} with it`] : []),
+  ];
 }
 
 /** The mode, or on a ladder of modes the modes the climb ran. */

@@ -16,7 +16,7 @@ import { backendsByAgent, connectModels } from "../model-backends.js";
 import type { StepListener } from "../trajectory.js";
 import { checkNewBranch, commitOnNewBranch } from "./apply-patch.js";
 import { loadSolvePolicy } from "./auto-mode.js";
-import { gradeWorkspace, type Grade } from "./grade.js";
+import { gradeWorkspace, type Grade, type GradeStatus, type SuiteGrade } from "./grade.js";
 import { HiddenPatchTests } from "./hidden-patch-tests.js";
 import { SOLVE_PIPELINES } from "./pipelines.js";
 import { repositoryMap } from "./repo-map.js";
@@ -24,6 +24,9 @@ import { climbSolveLadder, rungModes, solveStartModes, type LadderOutcome, type 
 import { SOLVE_MODES, type SolveContext, type SolveMode, type SolveOutcome } from "./solve-pipeline.js";
 import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
 import { frameworkTestCommand } from "./swe-harness.js";
+import { SuiteTests, type Baseline } from "./suite-tests.js";
+import { fileOf, namedOutcome, suiteTotals } from "./suite-outcomes.js";
+import { splitsByFile, type FileRun } from "./suite-run.js";
 import { cannotRunReason, detectTestCommand, givenTestCommand, type RepoFiles, type TestCommand } from "./test-command.js";
 import { WorkspaceTests, type TestRun } from "./workspace-tests.js";
 
@@ -41,10 +44,12 @@ export interface SolveRequest {
   /** --test-cmd; detected from the repository when absent. */
   testCommand?: string;
   testTimeoutSeconds: number;
+  /** Each test file's time limit in the suite runs that grade the change (default 60 s). */
+  fileTimeoutSeconds?: number;
   budget: SolveBudget;
   debugRounds: number;
-  /** --apply: commit the patch on a new branch of the user's repository. */
-  apply?: { branch?: string };
+  /** --apply: commit the patch on a new branch of the user's repository; only a solved one unless force (--force). */
+  apply?: { branch?: string; force?: boolean };
   cache: boolean;
   /** Answer every model call from this run's log instead of a model (a repository suite's --replay). */
   replayRunId?: string;
@@ -71,12 +76,16 @@ export interface SolveDeps {
 
 /** What `koderz solve` prints, and writes to results/<run_id>.solve.json. */
 export interface SolveReport {
+  /** The JSON contract's version (every top-level JSON document koderz writes carries it). */
+  schemaVersion: 1;
   runId: string;
   experimentId: string;
   taskId: string;
   title: string;
   /** The mode chosen (--mode, or the policy); with --ladder, the mode the climb started in. */
   mode: SolveMode;
+  /** solved, not solved, or unverified (nothing showed the issue before the change). */
+  status: GradeStatus;
   success: boolean;
   verdict: string;
   diffPath: string;
@@ -85,8 +94,10 @@ export interface SolveReport {
   testCommand: string;
   /** Test runs during the whole solve: baseline, the agents' run_tests, checks and grading. */
   testRuns: number;
-  /** Passed and failed tests in the final run, when the runner's output says. */
+  /** Passed and failed tests in the final run of the whole suite (or, with a hidden test patch, of the named tests). */
   finalTests?: { passed: number; failed: number };
+  /** The whole suite before and after the change: per file, new failures by id, flaky tests, the reproduction. */
+  grade?: SuiteGrade;
   failToPass: { passing: number; total: number };
   passToPass: { passing: number; total: number };
   toolCalls: number;
@@ -97,7 +108,9 @@ export interface SolveReport {
   wallSeconds: number;
   stoppedBy?: string;
   review?: { accept: boolean; feedback: string };
-  applied?: { branch: string; commit: string };
+  applied?: { branch: string; commit: string; forced: boolean };
+  /** --apply on a change that is not solved, without --force: nothing was committed; what would have been. */
+  notApplied?: { reason: string; files: string[]; branch: string };
   /** --ladder: the rungs, how many were climbed, and what each rung that ran did. */
   ladder?: { rungs: string; escalations: number; climbed: RungReport[] };
 }
@@ -156,10 +169,24 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
   try {
     const tests = new WorkspaceTests(workspace, test, request.testTimeoutSeconds);
     const hidden = task.hiddenTestPatch !== undefined ? new HiddenPatchTests(workspace, tests, { ...task, hiddenTestPatch: task.hiddenTestPatch }) : undefined;
-    const baseline = hidden ? await hiddenPatchBaseline(hidden, deps.log) : await tests.run(baselineTests(task));
-    const reason = cannotRunReason(hidden ? { command: baseline.command, runner: hidden.framework === "pytest" ? "pytest" : "custom" } : test, baseline);
-    if (reason) throw cannotRunError(reason, baseline);
-    if (!hidden) deps.log(`tests: \`${baseline.command}\` ${baseline.passed ? "passes" : "fails"} before any change`);
+    const suite = hidden
+      ? undefined
+      : new SuiteTests(workspace, test, {
+          // A runner koderz cannot split runs whole, under the whole run's limit.
+          fileTimeoutSeconds: splitsByFile(test) ? (request.fileTimeoutSeconds ?? DEFAULT_FILE_TIMEOUT_SECONDS) : request.testTimeoutSeconds,
+          cacheDir: path.join(deps.resultsDir, "baselines"),
+          commit: task.checkout.commit,
+          imageId: workspace.imageId,
+          log: deps.log,
+        });
+    let baseline: TestRun;
+    if (hidden) {
+      baseline = await hiddenPatchBaseline(hidden, deps.log);
+      const reason = cannotRunReason({ command: baseline.command, runner: hidden.framework === "pytest" ? "pytest" : "custom" }, baseline);
+      if (reason) throw cannotRunError(reason, baseline);
+    } else {
+      baseline = describeBaseline(await suite!.baseline(), task, test, deps.log);
+    }
 
     const run = deps.benchmarkRun ? deps.store.getRun(deps.benchmarkRun.runId) : createSolveRun(deps.store, request, task, mode, test);
     const experimentId = experimentIdFor(run.runId, mode, task.id);
@@ -167,7 +194,7 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
     trajectory.addCheck("run_tests", baseline.command, baseline.output, baseline.passed, baseline.durationMs);
     deps.log(`run ${run.runId}: ${mode} on ${task.id}`);
     try {
-      const { context, backendFor } = solveContext(request, deps, { task, test, workspace, tests, hidden, trajectory, models, backends, runId: run.runId, experimentId });
+      const { context, backendFor } = solveContext(request, deps, { task, test, workspace, tests, suite, hidden, trajectory, models, backends, runId: run.runId, experimentId });
       const teamContext = { ...context, repoMap: await repositoryMap(workspace) };
       const outcome: SolveOutcome | LadderOutcome = ladder
         ? await climbSolveLadder(teamContext, { ladder, startMode: mode, backend: backendFor, log: deps.log, ...(policy ? { decide: (end: RungEnd) => policy.atRungEnd(end) } : {}) })
@@ -175,15 +202,14 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
       // The diff is taken before grading: a hidden test patch must not become part of it.
       const diff = await workspace.diff();
       const filesChanged = await workspace.changedFiles();
-      const grade = await gradeWorkspace(tests, task, diff.trim() !== "", hidden);
+      const grade = await gradeWorkspace(hidden ? { hidden } : { suite: suite! }, task, { changed: diff.trim() !== "", changedFiles: filesChanged, reproductionTests: outcome.reproductionTests });
       for (const final of grade.runs) trajectory.addCheck("run_tests", final.command, final.output, final.passed, final.durationMs);
       const diffPath = writeResult(deps.resultsDir, `${run.runId}.diff`, diff);
       const wallSeconds = (performance.now() - started) / 1000;
       recordSolve(deps.store, { run, experimentId, task, mode, trajectory, outcome, grade, diff, wallSeconds, auto: request.mode === "auto", extra: deps.benchmarkRun?.experiment });
       if (!deps.benchmarkRun) deps.store.finishRun(run.runId, "finished");
-      if (request.apply && !diff.trim()) deps.log("--apply: nothing to commit, the agents changed nothing");
-      const applied = request.apply && diff.trim() ? await applyToUserRepository(request, task, run.runId, diff) : undefined;
-      const report = buildReport({ run, experimentId, task, mode, test, tests, trajectory, outcome, grade, filesChanged, diffPath, wallSeconds, applied, resultsDir: deps.resultsDir, ladder });
+      const { applied, notApplied } = await applyIfSolved(request, task, run.runId, diff, grade, filesChanged, deps.log);
+      const report = buildReport({ run, experimentId, task, mode, test, testRuns: tests.runs + (suite?.runs ?? 0), trajectory, outcome, grade, filesChanged, diffPath, wallSeconds, applied, notApplied, resultsDir: deps.resultsDir, ladder });
       writeResult(deps.resultsDir, `${run.runId}.solve.json`, JSON.stringify(report, null, 2) + "\n");
       return report;
     } catch (error) {
@@ -220,22 +246,61 @@ function clipCommand(command: string): string {
   return command.length <= MAX_COMMAND_CHARS ? command : `${command.slice(0, MAX_COMMAND_CHARS)}... (${command.length - MAX_COMMAND_CHARS} more characters)`;
 }
 
-/** Names the command and shows the first lines of what it printed: enough to see why, short enough to read. */
+/** Names the command and shows the first and last lines of what it printed: enough to see why, short enough to read. */
 function cannotRunError(reason: string, run: TestRun): KoderzError {
-  const lines = run.output.split("\n");
-  const head = lines.slice(0, ERROR_OUTPUT_LINES).map((line) => (line.length > 200 ? `${line.slice(0, 200)}...` : line));
-  const more = lines.length > ERROR_OUTPUT_LINES ? `\n... (${lines.length - ERROR_OUTPUT_LINES} more lines)` : "";
+  const lines = run.output.split("\n").map((line) => (line.length > 200 ? `${line.slice(0, 200)}...` : line));
+  const half = ERROR_OUTPUT_LINES / 2;
+  const head = lines.length > ERROR_OUTPUT_LINES ? [...lines.slice(0, half), `... (${lines.length - ERROR_OUTPUT_LINES} more lines)`, ...lines.slice(-half)] : lines;
   return new KoderzError(
     "bad_input",
-    `the repository's tests cannot run: ${reason}\n$ ${clipCommand(run.command)}\n${head.join("\n")}${more}`,
+    `the repository's tests cannot run: ${reason}\n$ ${clipCommand(run.command)}\n${head.join("\n")}`,
     "pass the right command with --test-cmd, an image that has what the tests need with --image, or --network if they must download dependencies",
   );
 }
 
-/** The tests the baseline runs: enough to learn whether the test command works at all. */
-function baselineTests(task: RepoTask): string[] | undefined {
-  const named = [...task.failToPass, ...task.passToPass];
-  return named.length ? named : undefined;
+const DEFAULT_FILE_TIMEOUT_SECONDS = 60;
+
+/**
+ * The suite before the change, told to the user: how many tests in how many files passed, what
+ * timed out, and how each named test fares now. A suite none of whose files could run at all is
+ * an error (nothing could be graded); the baseline becomes the trace's first check.
+ */
+function describeBaseline(base: Baseline, task: RepoTask, test: TestCommand, log: (message: string) => void): TestRun {
+  const { suite } = base;
+  const reasons = suite.files.map((run) => cannotRunReason(test, { exitCode: run.exitCode, timedOut: run.timedOut, output: run.tail ?? "" }));
+  if (reasons.every((reason) => reason !== undefined)) throw cannotRunError(reasons[0]!, asTestRun(suite.files[0]!));
+  const totals = suiteTotals(suite);
+  const timedOut = totals.timedOutFiles.length ? `; ${totals.timedOutFiles.length} file${totals.timedOutFiles.length === 1 ? "" : "s"} timed out after ${suite.fileTimeoutSeconds} s (${totals.timedOutFiles.slice(0, 5).join(", ")}${totals.timedOutFiles.length > 5 ? ", ..." : ""}): not run again unless the change touches them` : "";
+  log(`tests before the change: ${totals.tests} tests in ${totals.files} file${totals.files === 1 ? "" : "s"}, ${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ""}${base.cached ? " (the baseline of an earlier solve of this commit, command and image)" : ` in ${suite.seconds.toFixed(1)} s`}${timedOut}`);
+  // A named test whose file is not in the suite at all is a typo: said before any model is paid.
+  const ranFiles = new Set(suite.files.map((run) => run.file));
+  const missing = splitsByFile(test) ? [...task.failToPass, ...task.passToPass].filter((id) => namedOutcome(id, base.outcomes) === undefined && !ranFiles.has(fileOf(id))) : [];
+  if (missing.length) {
+    throw new KoderzError(
+      "bad_input",
+      `no such test in the repository's suite: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""} (the suite's test files are ${[...ranFiles].slice(0, 5).join(", ")}${ranFiles.size > 5 ? ", ..." : ""})`,
+      "name tests as the runner does (pytest: path/to/test_file.py::test_name) in --fail-to-pass and --pass-to-pass",
+    );
+  }
+  for (const id of task.failToPass) {
+    const now = namedOutcome(id, base.outcomes);
+    if (now === undefined) log(`--fail-to-pass ${id}: no test by that name ran before the change (it must exist and pass after)`);
+    else if (now === "passed") log(`--fail-to-pass ${id}: it passes already before the change`);
+  }
+  for (const id of task.passToPass) if (namedOutcome(id, base.outcomes) !== "passed") log(`--pass-to-pass ${id}: it does not pass before the change`);
+  const failed = suite.files.some((run) => run.timedOut || run.exitCode !== 0);
+  return {
+    command: `${suite.command} (each test file, before the change)`,
+    passed: !failed,
+    exitCode: failed ? 1 : 0,
+    timedOut: totals.timedOutFiles.length > 0,
+    output: suite.files.map((run) => `${run.file}: ${run.timedOut ? "timed out" : `exit ${run.exitCode}`}${run.tail ? `\n${run.tail}` : ""}`).join("\n"),
+    durationMs: suite.seconds * 1000,
+  };
+}
+
+function asTestRun(run: FileRun): TestRun {
+  return { command: run.command, passed: run.exitCode === 0 && !run.timedOut, exitCode: run.exitCode, timedOut: run.timedOut, output: run.tail ?? "", durationMs: run.seconds * 1000 };
 }
 
 interface SessionParts {
@@ -243,6 +308,7 @@ interface SessionParts {
   test: TestCommand;
   workspace: Workspace;
   tests: WorkspaceTests;
+  suite?: SuiteTests;
   hidden?: HiddenPatchTests;
   trajectory: SolveTrajectory;
   /** The models each agent calls (a ladder of models' first rung included). */
@@ -254,16 +320,18 @@ interface SessionParts {
 
 /** The agents' context, and a backend logged the same way for each model a ladder's rung names. */
 function solveContext(request: SolveRequest, deps: SolveDeps, parts: SessionParts): { context: Omit<SolveContext, "repoMap">; backendFor(model: string): ModelBackend } {
-  const { task, workspace, tests, hidden } = parts;
+  const { task, workspace, tests, suite, hidden } = parts;
   const { replayRunId } = request;
   const callLog = deps.store.callLog({ runId: parts.runId, experimentId: parts.experimentId, scope: replayRunId ? "replay" : "cache", replayRunId });
   const logged = (backend: ModelBackend) => withCallLog(backend, callLog, replayRunId ? "replay" : request.cache ? "cache" : "record");
   const models = backendsByAgent(parts.models, parts.backends, logged);
   const issue = publicIssue(task, parts.test.command);
-  // The orchestrator's checks run the tests the agents know about, or the whole suite. With a
+  // The orchestrator's checks run the named tests, the Tester's reproduction and the test files the
+  // change touches, against the baseline (the whole suite runs once, for the grade). With a
   // hidden test patch they run the known PASS_TO_PASS tests and the Tester's reproduction.
-  const checkIds = issue.knownFailingTests.length ? [...issue.knownFailingTests, ...task.passToPass] : undefined;
-  const check = async (reproductionTests: readonly string[]): Promise<TestRun> => (hidden ? await hidden.check(reproductionTests) : undefined) ?? tests.run(checkIds);
+  const named = [...issue.knownFailingTests, ...task.passToPass];
+  const check = async (reproductionTests: readonly string[]): Promise<TestRun> =>
+    (hidden ? await hidden.check(reproductionTests) : undefined) ?? (suite ? suite.check([...new Set([...named, ...reproductionTests])], await workspace.changedFiles()) : tests.run());
   const tools: ToolContext = { workspace, runTests: (ids) => tests.run(ids) };
   const context = {
     issue,
@@ -355,14 +423,40 @@ function recordSolve(store: Store, record: SolveRecord): void {
   );
 }
 
-function applyToUserRepository(request: SolveRequest, task: RepoTask, runId: string, diff: string): Promise<{ branch: string; commit: string }> {
-  return commitOnNewBranch({
+/**
+ * --apply commits a solved change only. An unverified or regressing one needs --force too; without
+ * it nothing is committed, and the user is told what would have been (the files, the branch).
+ */
+async function applyIfSolved(
+  request: SolveRequest,
+  task: RepoTask,
+  runId: string,
+  diff: string,
+  grade: Grade,
+  filesChanged: string[],
+  log: (message: string) => void,
+): Promise<{ applied?: SolveReport["applied"]; notApplied?: SolveReport["notApplied"] }> {
+  if (!request.apply) return {};
+  if (!diff.trim()) {
+    log("--apply: nothing to commit, the agents changed nothing");
+    return {};
+  }
+  const branch = request.apply.branch ?? `koderz/${runId}`;
+  const forced = grade.status !== "solved";
+  if (forced && !request.apply.force) {
+    const reason = `the change is ${grade.status} (${grade.verdict.replace(/^[^:]*: /, "")})`;
+    log(`--apply: nothing committed: ${reason}; --apply --force would commit ${filesChanged.join(", ")} on a new branch ${branch}`);
+    return { notApplied: { reason, files: filesChanged, branch } };
+  }
+  if (forced) log(`--apply --force: committing a change that is ${grade.status}: ${filesChanged.join(", ")} on ${branch}`);
+  const commit = await commitOnNewBranch({
     repoPath: task.checkout.path,
     baseCommit: task.checkout.commit,
     diff,
-    branch: request.apply?.branch ?? `koderz/${runId}`,
-    message: `${task.title}\n\nResolves ${task.id}.\nMade by koderz solve, run ${runId}.`,
+    branch,
+    message: `${task.title}\n\n${forced ? `Does not resolve ${task.id} yet (${grade.status}).` : `Resolves ${task.id}.`}\nMade by koderz solve, run ${runId}.`,
   });
+  return { applied: { ...commit, forced } };
 }
 
 interface ReportParts {
@@ -371,14 +465,15 @@ interface ReportParts {
   task: RepoTask;
   mode: SolveMode;
   test: TestCommand;
-  tests: WorkspaceTests;
+  testRuns: number;
   trajectory: SolveTrajectory;
   outcome: SolveOutcome | LadderOutcome;
   grade: Grade;
   filesChanged: string[];
   diffPath: string;
   wallSeconds: number;
-  applied?: { branch: string; commit: string };
+  applied?: SolveReport["applied"];
+  notApplied?: SolveReport["notApplied"];
   resultsDir: string;
   ladder?: Ladder;
 }
@@ -387,19 +482,22 @@ function buildReport(parts: ReportParts): SolveReport {
   const { task, grade, trajectory, outcome } = parts;
   const steps = trajectory.steps;
   return {
+    schemaVersion: 1,
     runId: parts.run.runId,
     experimentId: parts.experimentId,
     taskId: task.id,
     title: task.title,
     mode: parts.mode,
+    status: grade.status,
     success: grade.success,
     verdict: grade.verdict,
     diffPath: parts.diffPath,
     reportPath: path.join(parts.resultsDir, `${parts.run.runId}.solve.json`),
     filesChanged: parts.filesChanged,
     testCommand: parts.test.command,
-    testRuns: parts.tests.runs,
+    testRuns: parts.testRuns,
     ...(grade.counts ? { finalTests: grade.counts } : {}),
+    ...(grade.suite ? { grade: grade.suite } : {}),
     failToPass: { passing: grade.failToPass.passing.length, total: task.failToPass.length },
     passToPass: { passing: grade.passToPass.passing.length, total: task.passToPass.length },
     toolCalls: trajectory.toolCalls,
@@ -411,6 +509,7 @@ function buildReport(parts: ReportParts): SolveReport {
     ...(outcome.stoppedBy ? { stoppedBy: outcome.stoppedBy } : {}),
     ...(outcome.review ? { review: outcome.review } : {}),
     ...(parts.applied ? { applied: parts.applied } : {}),
+    ...(parts.notApplied ? { notApplied: parts.notApplied } : {}),
     ...(parts.ladder && "escalations" in outcome ? { ladder: { rungs: describeLadder(parts.ladder), escalations: outcome.escalations, climbed: outcome.rungs } } : {}),
   };
 }

@@ -63,22 +63,6 @@ export function commandForTests(test: TestCommand, ids: readonly string[]): stri
   }
 }
 
-/** Per-test verdicts from pytest's -rA summary ("PASSED path::name", "FAILED path::name - ..."). */
-export function pytestOutcomes(output: string, ids: readonly string[]): Map<string, boolean> {
-  const results: { id: string; passed: boolean }[] = [];
-  for (const line of output.split("\n")) {
-    const match = /^(PASSED|FAILED|ERROR|XFAIL|XPASS|SKIPPED)\s+(\S+)/.exec(line.trim());
-    if (match) results.push({ id: match[2]!, passed: match[1] === "PASSED" || match[1] === "XFAIL" });
-  }
-  // An id may name a file or class: it passes when every test under it passed and there was one.
-  return new Map(
-    ids.map((id) => {
-      const mine = results.filter((r) => r.id === id || r.id.startsWith(`${id}::`));
-      return [id, mine.length > 0 && mine.every((r) => r.passed)];
-    }),
-  );
-}
-
 /** Why the test command cannot run at all, or undefined when it ran (passing or failing). */
 export function cannotRunReason(test: TestCommand, result: { exitCode: number; timedOut: boolean; output: string }): string | undefined {
   if (result.timedOut) return "it did not finish within the test time limit";
@@ -88,21 +72,6 @@ export function cannotRunReason(test: TestCommand, result: { exitCode: number; t
     return result.exitCode === 5 ? "pytest found no tests" : `pytest stopped with a usage or internal error (exit ${result.exitCode})`;
   }
   if (test.runner === "npm" && /Missing script|ENOENT.*package\.json/.test(result.output)) return "npm could not start the test script";
-  return undefined;
-}
-
-/** Test counts from the common runners' summaries, when the output has one. */
-export function testCounts(output: string): { passed: number; failed: number } | undefined {
-  const pytest = /=+ (.*\b(?:passed|failed|error|errors)\b.*) in [\d.]+s/.exec(output) ?? /^(\d+ (?:passed|failed).*) in [\d.]+s/m.exec(output);
-  if (pytest) {
-    const count = (word: string) => Number(new RegExp(`(\\d+) ${word}`).exec(pytest[1]!)?.[1] ?? 0);
-    return { passed: count("passed"), failed: count("failed") + count("errors?") };
-  }
-  const nodePass = /^(?:#|ℹ) pass (\d+)/m.exec(output);
-  const nodeFail = /^(?:#|ℹ) fail (\d+)/m.exec(output);
-  if (nodePass && nodeFail) return { passed: Number(nodePass[1]), failed: Number(nodeFail[1]) };
-  const cargo = /test result: \w+\. (\d+) passed; (\d+) failed/.exec(output);
-  if (cargo) return { passed: Number(cargo[1]), failed: Number(cargo[2]) };
   return undefined;
 }
 

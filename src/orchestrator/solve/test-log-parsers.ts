@@ -96,3 +96,17 @@ export function parseSympyLog(log: string): Map<string, TestStatus> {
 function pythonSplit(text: string): string[] {
   return text.split(/\s+/).filter(Boolean);
 }
+
+// node --test's TAP: "ok 1 - name", "not ok 2 - name", "ok 3 - name # SKIP"; subtests are indented.
+const TAP_LINE = /^(not )?ok \d+ - (.*?)(?:\s+#\s+(SKIP|TODO)\b.*)?$/;
+
+/** Top-level tests of a TAP stream (node's test runner when its output is not a terminal). */
+export function parseTapLog(log: string): Map<string, "passed" | "failed" | "skipped"> {
+  const statuses = new Map<string, "passed" | "failed" | "skipped">();
+  for (const line of log.split("\n")) {
+    const match = TAP_LINE.exec(line);
+    if (!match) continue;
+    statuses.set(match[2]!, match[3] ? "skipped" : match[1] ? "failed" : "passed");
+  }
+  return statuses;
+}

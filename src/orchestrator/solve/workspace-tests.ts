@@ -1,6 +1,6 @@
 import type { TestRunReport } from "../../../agents/tools/tool.js";
 import type { Workspace } from "../../../sandbox/workspace.js";
-import { commandForTests, pytestOutcomes, type TestCommand } from "./test-command.js";
+import { commandForTests, type TestCommand } from "./test-command.js";
 
 export interface TestRun extends TestRunReport {
   durationMs: number;
@@ -35,25 +35,5 @@ export class WorkspaceTests {
       output: result.timedOut ? `${output}\n(stopped after ${this.timeoutSeconds} s)` : output,
       durationMs: result.durationMs,
     };
-  }
-
-  /**
-   * Whether each named test passes. pytest answers for all of them in one run; other runners
-   * get one run per test, which passes when the command exits 0.
-   */
-  async outcomes(ids: readonly string[]): Promise<{ outcomes: Map<string, boolean>; runs: TestRun[] }> {
-    if (ids.length === 0) return { outcomes: new Map(), runs: [] };
-    if (this.test.runner === "pytest") {
-      const run = await this.run(ids);
-      return { outcomes: pytestOutcomes(run.output, ids), runs: [run] };
-    }
-    const runs: TestRun[] = [];
-    const outcomes = new Map<string, boolean>();
-    for (const id of ids) {
-      const run = await this.run([id]);
-      runs.push(run);
-      outcomes.set(id, run.passed);
-    }
-    return { outcomes, runs };
   }
 }
