@@ -104,13 +104,26 @@ export const SandboxStatusDocumentSchema = z.strictObject({
     imageCreated: z.string().nullable(),
     ready: z.boolean(),
   }),
+  /** `koderz solve`'s image; null when the engine does not answer. */
+  workspace: z
+    .strictObject({
+      image: z.string(),
+      present: z.boolean(),
+      upToDate: z.boolean(),
+      contentKey: z.string().nullable(),
+      wantedContentKey: z.string(),
+    })
+    .nullable(),
   process: z.strictObject({
     available: z.boolean(),
     problem: z.string().nullable(),
+    /** Inside bubblewrap, on a root of Python and numpy alone. */
+    confined: z.boolean(),
     privateNetwork: z.boolean(),
     privatePids: z.boolean(),
-    readOnlyHost: z.boolean(),
+    privateIpc: z.boolean(),
     programUids: z.boolean(),
+    batchCgroup: z.boolean(),
   }),
 });
 
