@@ -36,6 +36,8 @@ export interface EpisodeState {
   costUsd: number;
   /** Tokens of the last agent step: how hard the last rung found the task. */
   lastStepTokens: number;
+  /** Dollars of the last agent step. */
+  lastStepCostUsd: number;
   /** The rung of the escalation ladder the episode is on (0: the cheapest), and how many rungs it has (1: no ladder). */
   rung: number;
   rungs: number;
@@ -121,6 +123,7 @@ export const LADDER_STATE_FEATURES = [
   "rung_cost_share",
   "next_rung_cost_share",
   "spent_share",
+  "last_step_cost_ratio",
   "visible_pass_fraction",
   "visible_tests_run",
   "visible_failing",
@@ -161,6 +164,7 @@ export function initialEpisodeState(): EpisodeState {
     tokens: 0,
     costUsd: 0,
     lastStepTokens: 0,
+    lastStepCostUsd: 0,
     rung: 0,
     rungs: 1,
     testerTests: 0,
@@ -232,6 +236,8 @@ export function ladderStateFeatures(state: EpisodeState): Float32Array {
     state.mode === null ? 0 : share(state.rung),
     canEscalate ? share(state.rung + 1) : 0,
     cap(spent, 2),
+    // How hard the rung found the task: its last step against the rung's mean cost (a long answer is a hard task's), capped at three times.
+    costs && state.mode !== null && (costs.perRung[state.rung] ?? 0) > 0 ? cap((costs.unit === "usd" ? state.lastStepCostUsd : state.lastStepTokens) / costs.perRung[state.rung]!, 3) : 0,
     clamp01(state.visiblePassFraction),
     state.visibleTestsRun ? 1 : 0,
     state.visibleTestsRun && (state.visiblePassFraction < 1 || state.codeRaises) ? 1 : 0,

@@ -137,7 +137,7 @@ describe("policy files", () => {
 
     it("bad JSON", () => expectRefusal(JSON.stringify(good).slice(0, 500), /p\.json is not valid JSON/));
     it("not a policy file", () => expectRefusal(JSON.stringify({ hello: 1 }), /is not a koderz policy file/));
-    it("another format version", () => expectRefusal(edited((f) => (f.formatVersion = 2)), /format version 2; this koderz reads version 1/));
+    it("another format version", () => expectRefusal(edited((f) => (f.formatVersion = 3)), /format version 3; this koderz reads versions 1 and 2/));
     it("a feature spec from another version", () =>
       expectRefusal(edited((f) => (f.featureSpec.version = 0)), /different features: it has feature version 0/));
     it("renamed features", () =>

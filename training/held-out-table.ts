@@ -141,14 +141,6 @@ function verdicts(rows: readonly PooledRow[], dearest: string | null, reach: num
         (dominators.length ? `; dominated by ${dominators.map((row) => row.name).join(", ")}` : "; no hand cascade dominates it"),
     );
   }
-  if (reach !== undefined && dearest) {
-    lines.push(
-      reach === null
-        ? `reach: even in hindsight (the oracle) no controller keeps 95% of ${dearest}'s success here: the target is out of reach on this ladder`
-        : `reach: in hindsight (the oracle's cheapest solves) 95% of ${dearest}'s success costs at least ${pct(reach)} of its cost: ` +
-            (reach > 0.25 ? "the target is out of reach on this ladder, whatever the controller" : "the target is within reach"),
-    );
-  }
   if (learned && dearest && learned.successOfDearest !== null && learned.costOfDearest !== null) {
     const met = learned.successOfDearest >= 0.95 && learned.costOfDearest <= 0.25;
     lines.push(
@@ -163,6 +155,14 @@ function verdicts(rows: readonly PooledRow[], dearest: string | null, reach: num
       atLeastAsGood && strictly
         ? `the learned policy does NOT beat the hand cascade on this data: the cascade has at least its success (${pct(cascade.success.mean)} vs ${pct(learned.success.mean)}) at no more cost per task`
         : `the hand cascade does not beat the learned policy in both success and cost (cascade ${pct(cascade.success.mean)} success, learned ${pct(learned.success.mean)})`,
+    );
+  }
+  if (reach !== undefined && dearest) {
+    lines.push(
+      reach === null
+        ? `reach: even in hindsight (the oracle) no controller keeps 95% of ${dearest}'s success here: the target is out of reach on this ladder`
+        : `reach: in hindsight (the oracle's cheapest solves) 95% of ${dearest}'s success costs at least ${pct(reach)} of its cost: ` +
+            (reach > 0.25 ? "the target is out of reach on this ladder, whatever the controller" : "the target is within reach"),
     );
   }
   return lines;
