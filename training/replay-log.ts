@@ -110,8 +110,26 @@ export function replayLogFromRecords(input: ReplayRecordsInput): { log: ReplayLo
   return { log: [...byTask.values()], skipped };
 }
 
-function replaySteps(experiment: ExperimentRecord, records: readonly StepRecord[]): ReplayStep[] {
-  const merged: { agent: Agent; visiblePassFraction?: number; tokens: number; costUsd: number; code?: string }[] = [];
+/** A stored step as agentSteps reads it: any store row, or an orchestrator's step before it is stored. */
+export type StepLike = Pick<StepRecord, "agent" | "action" | "inputTokens" | "outputTokens" | "costUsd" | "visiblePassFraction" | "code">;
+
+/** One agent step as the policy counts it: a model call of an agent, with the tool calls and koderz's checks that followed it. */
+export interface AgentStepOfRecords {
+  agent: Agent;
+  visiblePassFraction?: number;
+  tokens: number;
+  costUsd: number;
+  code?: string;
+}
+
+/**
+ * Stored steps folded into the agent steps a policy decides between: each model call of an
+ * agent starts one, and a tool call (or koderz's own test run) belongs to the agent step before
+ * it, its visible result included. The one reading of a trajectory, for a replay (training) and
+ * for solve's rung ends (training/ladder-state.ts).
+ */
+export function agentSteps(records: readonly StepLike[]): AgentStepOfRecords[] {
+  const merged: AgentStepOfRecords[] = [];
   for (const record of records) {
     const tokens = record.inputTokens + record.outputTokens;
     const last = merged[merged.length - 1];
@@ -132,6 +150,11 @@ function replaySteps(experiment: ExperimentRecord, records: readonly StepRecord[
       last.code = record.code ?? last.code;
     }
   }
+  return merged;
+}
+
+function replaySteps(experiment: ExperimentRecord, records: readonly StepRecord[]): ReplayStep[] {
+  const merged = agentSteps(records);
   if (merged.length === 0) {
     return [{ agent: "Coder", tokens: experiment.inputTokens + experiment.outputTokens, costUsd: experiment.costUsd, hasFinalCode: true }];
   }
