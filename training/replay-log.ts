@@ -3,6 +3,7 @@ import { AGENTS, isAgent, MODES, type Agent, type Mode } from "../policy/actions
 import type { PublicTask } from "../tasks/task.js";
 import { deriveSeed } from "../policy/prng.js";
 import { modeFromTags } from "../policy/chosen-mode-tag.js";
+import { REPLAY_ARMS } from "../policy/mode-vocabulary.js";
 import { MODEL_CALL, type ExperimentRecord, type StepRecord } from "../src/store/index.js";
 
 /**
@@ -52,8 +53,8 @@ export type ReplayConfiguration = z.infer<typeof replayConfigurationSchema>;
 export type ReplayTask = z.infer<typeof replayTaskSchema>;
 export type ReplayLog = ReplayTask[];
 
-/** Arms that are one of the policy's modes by construction (zero-shot runs the same single Coder call as fast). */
-export const DEFAULT_ARM_MODES: Readonly<Record<string, Mode>> = { fast: "fast", standard: "standard", deep: "deep", "zero-shot": "fast" };
+/** Arms that are one of the policy's modes by construction: the mode vocabulary's replay arms (policy/mode-vocabulary.ts). */
+export const DEFAULT_ARM_MODES: Readonly<Record<string, Mode>> = REPLAY_ARMS;
 
 export interface SkippedExperiment {
   experimentId: string;
