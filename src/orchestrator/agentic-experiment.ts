@@ -16,7 +16,6 @@ import { experimentOutcome, type ExperimentOutcome, type ExperimentSpec } from "
 import { MODE_VOCABULARY } from "../../policy/mode-vocabulary.js";
 import { SOLVE_PIPELINES } from "./solve/pipelines.js";
 import { repositoryMap } from "./solve/repo-map.js";
-import type { SolveMode } from "./solve/solve-pipeline.js";
 import { SolveTrajectory } from "./solve/solve-trajectory.js";
 import { givenTestCommand } from "./solve/test-command.js";
 import { WorkspaceTests, type TestRun } from "./solve/workspace-tests.js";
