@@ -36,6 +36,8 @@ export interface EpisodeState {
   costUsd: number;
   /** Tokens of the last agent step: how hard the last rung found the task. */
   lastStepTokens: number;
+  /** Dollars of the last agent step. */
+  lastStepCostUsd: number;
   /** The rung of the escalation ladder the episode is on (0: the cheapest), and how many rungs it has (1: no ladder). */
   rung: number;
   rungs: number;
@@ -45,10 +47,27 @@ export interface EpisodeState {
   review: "none" | "accepted" | "rejected";
   /** The best candidate raised an error other than a failed assertion on a visible test: the code does not run. */
   codeRaises: boolean;
+  /**
+   * What each rung of the ladder costs on average (its price list, cheapest first), in dollars, or
+   * tokens when no price is known; null when unknown. The ladder features read every cost relative
+   * to the dearest rung's, so they mean the same on any ladder.
+   */
+  ladderCosts: LadderCosts | null;
+}
+
+export interface LadderCosts {
+  perRung: readonly number[];
+  unit: "usd" | "tokens";
 }
 
 export interface FeatureSpec {
   version: number;
+  /**
+   * "ladder": the state features that mean the same on any ladder (LADDER_STATE_FEATURES: the
+   * rung's cost relative to the others, the share of the dearest rung's cost spent, the visible
+   * evidence), with no task text; absent: the episode features of one product's modes.
+   */
+  stateSet?: "ladder";
   hashFunction: "fnv1a32";
   hashBuckets: number;
   taskFeatures: string[];
@@ -92,11 +111,36 @@ const STATE_FEATURES = [
   "code_raises",
 ];
 
+/**
+ * The features a policy meant for ladders it has never seen reads: nothing names a mode, a model
+ * or an agent, and every cost is a share of the dearest rung's. Trained on one ladder, such a
+ * policy reads another's states in the same units (train-meta --eval-runs).
+ */
+export const LADDER_STATE_FEATURES = [
+  "decision_is_mode",
+  "rung_fraction",
+  "can_escalate",
+  "rung_cost_share",
+  "next_rung_cost_share",
+  "spent_share",
+  "last_step_cost_ratio",
+  "visible_pass_fraction",
+  "visible_tests_run",
+  "visible_failing",
+  "code_raises",
+  "review_accepted",
+  "review_rejected",
+  "tester_tests",
+] as const;
+
 /** The scales behind the squashes below: a value equal to its scale maps to 0.5. */
 const SCALE = { promptChars: 1000, promptLines: 30, specWords: 100, tokens: 20_000, dollars: 0.05, stepTokens: 2_000, testerTests: 5 } as const;
 
-/** taskText false: the episode's evidence only, no features of the task's text. */
-export function buildFeatureSpec(hashBuckets = DEFAULT_HASH_BUCKETS, options: { taskText?: boolean } = {}): FeatureSpec {
+/** taskText false: the episode's evidence only, no features of the task's text. ladder: the ladder features (no task text either). */
+export function buildFeatureSpec(hashBuckets = DEFAULT_HASH_BUCKETS, options: { taskText?: boolean; ladder?: boolean } = {}): FeatureSpec {
+  if (options.ladder) {
+    return { version: FEATURE_SPEC_VERSION, stateSet: "ladder", hashFunction: "fnv1a32", hashBuckets, taskFeatures: [], stateFeatures: [...LADDER_STATE_FEATURES], size: LADDER_STATE_FEATURES.length };
+  }
   const taskFeatures = options.taskText === false ? [] : [...BASE_TASK_FEATURES, ...Array.from({ length: hashBuckets }, (_, i) => `spec_word_bucket_${i}`)];
   return {
     version: FEATURE_SPEC_VERSION,
@@ -120,11 +164,13 @@ export function initialEpisodeState(): EpisodeState {
     tokens: 0,
     costUsd: 0,
     lastStepTokens: 0,
+    lastStepCostUsd: 0,
     rung: 0,
     rungs: 1,
     testerTests: 0,
     review: "none",
     codeRaises: false,
+    ladderCosts: null,
   };
 }
 
@@ -173,9 +219,39 @@ export function episodeStateFeatures(state: EpisodeState): Float32Array {
   return Float32Array.from(values);
 }
 
-/** The network's input: task features then episode-state features. */
+/**
+ * The ladder features, in LADDER_STATE_FEATURES order. Without a price list the rungs are taken
+ * as evenly spaced up to the dearest (rung fraction) and nothing spent is known to be a share.
+ */
+export function ladderStateFeatures(state: EpisodeState): Float32Array {
+  const costs = state.ladderCosts;
+  const dearest = costs ? Math.max(...costs.perRung, 0) : 0;
+  const share = (rung: number): number => (costs && dearest > 0 ? (costs.perRung[rung] ?? 0) / dearest : state.rungs > 1 ? rung / (state.rungs - 1) : 1);
+  const spent = costs && dearest > 0 ? (costs.unit === "usd" ? state.costUsd : state.tokens) / dearest : 0;
+  const canEscalate = state.rung < state.rungs - 1;
+  const values: number[] = [
+    state.mode === null ? 1 : 0,
+    state.rungs > 1 ? state.rung / (state.rungs - 1) : 0,
+    canEscalate ? 1 : 0,
+    state.mode === null ? 0 : share(state.rung),
+    canEscalate ? share(state.rung + 1) : 0,
+    cap(spent, 2),
+    // How hard the rung found the task: its last step against the rung's mean cost (a long answer is a hard task's), capped at three times.
+    costs && state.mode !== null && (costs.perRung[state.rung] ?? 0) > 0 ? cap((costs.unit === "usd" ? state.lastStepCostUsd : state.lastStepTokens) / costs.perRung[state.rung]!, 3) : 0,
+    clamp01(state.visiblePassFraction),
+    state.visibleTestsRun ? 1 : 0,
+    state.visibleTestsRun && (state.visiblePassFraction < 1 || state.codeRaises) ? 1 : 0,
+    state.codeRaises ? 1 : 0,
+    state.review === "accepted" ? 1 : 0,
+    state.review === "rejected" ? 1 : 0,
+    squash(state.testerTests, SCALE.testerTests),
+  ];
+  return Float32Array.from(values);
+}
+
+/** The network's input: task features then episode-state features (the spec's set of them). */
 export function featureVector(taskPart: Float32Array, state: EpisodeState, spec: FeatureSpec): Float32Array {
-  const statePart = episodeStateFeatures(state);
+  const statePart = spec.stateSet === "ladder" ? ladderStateFeatures(state) : episodeStateFeatures(state);
   if (taskPart.length + statePart.length !== spec.size) {
     throw new Error(`feature vector has ${taskPart.length + statePart.length} values, spec expects ${spec.size}`);
   }
@@ -189,6 +265,7 @@ export function featureVector(taskPart: Float32Array, state: EpisodeState, spec:
 export function featureSpecDifference(actual: FeatureSpec, expected: FeatureSpec): string | null {
   if (actual.version !== expected.version) return `feature version ${actual.version} (this koderz computes version ${expected.version})`;
   if (actual.hashFunction !== expected.hashFunction) return `hash function ${actual.hashFunction} (expected ${expected.hashFunction})`;
+  if (actual.stateSet !== expected.stateSet) return `state features "${actual.stateSet ?? "episode"}" (expected "${expected.stateSet ?? "episode"}")`;
   if (actual.hashBuckets !== expected.hashBuckets) return `${actual.hashBuckets} hash buckets (expected ${expected.hashBuckets})`;
   for (const key of ["taskFeatures", "stateFeatures"] as const) {
     const a = actual[key];

@@ -1,36 +1,13 @@
 import { AGENT_CHOICES, MODES, type Action, type AgentChoice, type Mode } from "./actions.js";
 import type { PublicTask } from "../tasks/task.js";
-import { buildFeatureSpec, featureVector, taskFeatures, type EpisodeState, type FeatureSpec } from "./features.js";
+import { buildFeatureSpec, featureSpecDifference, featureVector, taskFeatures, type EpisodeState, type FeatureSpec } from "./features.js";
+import { chooseModeOf, chooseNextAgentOf, type Router } from "./router.js";
 import { defaultArchitecture, PolicyNetwork } from "./network.js";
-import { observe, type Observation } from "./observation.js";
-import { sampleIndex, type Prng } from "./prng.js";
+import type { Observation } from "./observation.js";
+import { sampleIndex } from "./prng.js";
 
-/**
- * How a decision is drawn. Greedy (the default) takes the most probable allowed action,
- * ties to the first, so the same policy and input always give the same action. With an
- * rng it samples from the policy's distribution; a seeded rng replays exactly.
- */
-export interface DecisionOptions {
-  rng?: Prng;
-  /** Greedy only: this escalation threshold instead of the policy's own; null for plain argmax. */
-  escalationThreshold?: number | null;
-}
-
-/** One decision with what training needs to learn from it. */
-export interface Decision {
-  action: Action;
-  /** Which head decided, and the chosen index among that head's outputs. */
-  head: "mode" | "agent";
-  actionIndex: number;
-  /** The head's distribution after masking disallowed actions (0 for them). */
-  probabilities: Float64Array;
-  logProbability: number;
-  /** The value head's estimate of the return from this state. */
-  value: number;
-  /** The network input, and which of the head's outputs were allowed. */
-  features: Float32Array;
-  mask: boolean[];
-}
+export type { Decision, DecisionOptions } from "./router.js";
+import type { Decision, DecisionOptions } from "./router.js";
 
 /**
  * A trained meta-controller: feature spec + network. The API others use:
@@ -38,7 +15,8 @@ export interface Decision {
  *   policy.chooseNextAgent(task, state)      -> "Planner" | ... | "Stop"
  *   policy.decide([observation, ...])        -> batched decisions with probabilities
  */
-export class MetaPolicy {
+export class MetaPolicy implements Router {
+  readonly kind = "network" as const;
   /** Task features depend only on the task text; computing them once per task object keeps rollouts cheap. */
   private readonly taskFeatureCache = new WeakMap<PublicTask, Float32Array>();
   /**
@@ -49,56 +27,63 @@ export class MetaPolicy {
    */
   escalationThreshold: number | undefined;
 
+  /**
+   * The networks whose choices are averaged (an ensemble over the folds of a cross-validation,
+   * whose members each saw other tasks); training updates the first, `network`.
+   */
+  readonly networks: readonly PolicyNetwork[];
+
   constructor(
     readonly featureSpec: FeatureSpec,
     readonly network: PolicyNetwork,
-  ) {}
+    members: readonly PolicyNetwork[] = [],
+  ) {
+    this.networks = [network, ...members];
+  }
 
   /** A fresh, untrained policy (near-uniform choices). Needs an active backend (useBackend). */
-  static initialise(seed: number, options: { hashBuckets?: number; hiddenSizes?: number[]; taskText?: boolean } = {}): MetaPolicy {
-    const spec = buildFeatureSpec(options.hashBuckets, { taskText: options.taskText });
+  static initialise(seed: number, options: { hashBuckets?: number; hiddenSizes?: number[]; taskText?: boolean; ladder?: boolean } = {}): MetaPolicy {
+    const spec = buildFeatureSpec(options.hashBuckets, { taskText: options.taskText, ladder: options.ladder });
     return new MetaPolicy(spec, PolicyNetwork.initialise(defaultArchitecture(spec.size, options.hiddenSizes), seed));
   }
 
+  /** One policy whose decisions average these policies' probabilities (same features and architecture); it owns their networks. */
+  static ensemble(policies: readonly MetaPolicy[]): MetaPolicy {
+    const [first, ...rest] = policies;
+    if (!first) throw new Error("an ensemble needs at least one policy");
+    for (const other of rest) {
+      if (featureSpecDifference(other.featureSpec, first.featureSpec)) throw new Error("an ensemble's policies must read the same features");
+    }
+    return new MetaPolicy(first.featureSpec, first.network, [...first.networks.slice(1), ...rest.flatMap((policy) => policy.networks)]);
+  }
+
   chooseMode(task: PublicTask, options: DecisionOptions & { allowedModes?: readonly Mode[] } = {}): Mode {
-    const observation = observe(task);
-    if (options.allowedModes) observation.allowed = { kind: "mode", modes: options.allowedModes };
-    const action = this.decide([observation], options)[0]!.action;
-    if (action.kind !== "mode") throw new Error("the mode head answered with an agent");
-    return action.mode;
+    return chooseModeOf(this, task, options);
   }
 
   /** `state.mode` must be set (the mode decision comes first); allowedAgents narrows the mode's rules. */
-  chooseNextAgent(
-    task: PublicTask,
-    state: EpisodeState,
-    options: DecisionOptions & { allowedAgents?: readonly AgentChoice[] } = {},
-  ): AgentChoice {
-    if (state.mode === null) throw new Error("chooseNextAgent needs an episode state with a mode; call chooseMode first");
-    const observation = observe(task, state);
-    if (options.allowedAgents) observation.allowed = { kind: "agent", agents: options.allowedAgents };
-    if (observation.allowed.kind === "agent" && observation.allowed.agents.length === 0) return "Stop"; // budget spent
-    const action = this.decide([observation], options)[0]!.action;
-    if (action.kind !== "agent") throw new Error("the agent head answered with a mode");
-    return action.agent;
+  chooseNextAgent(task: PublicTask, state: EpisodeState, options: DecisionOptions & { allowedAgents?: readonly AgentChoice[] } = {}): AgentChoice {
+    return chooseNextAgentOf(this, task, state, options);
   }
 
   /** Decides for many observations in one forward pass. */
   decide(observations: readonly Observation[], options: DecisionOptions = {}): Decision[] {
     if (observations.length === 0) return [];
     const rows = observations.map((o) => this.features(o));
-    const out = this.network.run(rows);
+    const outs = this.networks.map((network) => network.run(rows));
     const threshold = options.escalationThreshold === undefined ? this.escalationThreshold : (options.escalationThreshold ?? undefined);
     const modeWidth = MODES.length;
     const agentWidth = AGENT_CHOICES.length;
     return observations.map((observation, r) => {
       const isMode = observation.allowed.kind === "mode";
-      const logits = isMode
-        ? out.modeLogits.subarray(r * modeWidth, (r + 1) * modeWidth)
-        : out.agentLogits.subarray(r * agentWidth, (r + 1) * agentWidth);
       const mask = allowedMask(observation);
       if (!mask.some(Boolean)) throw new Error("decide() was given an observation with no allowed action");
-      const probabilities = maskedSoftmax(logits, mask);
+      // An ensemble's distribution is the mean of its members'.
+      const probabilities = new Float64Array(mask.length);
+      for (const out of outs) {
+        const logits = isMode ? out.modeLogits.subarray(r * modeWidth, (r + 1) * modeWidth) : out.agentLogits.subarray(r * agentWidth, (r + 1) * agentWidth);
+        maskedSoftmax(logits, mask).forEach((p, i) => (probabilities[i]! += p / outs.length));
+      }
       const index = options.rng ? sampleIndex(probabilities, options.rng) : isMode ? argmax(probabilities) : greedyAgent(probabilities, mask, threshold);
       const action: Action = isMode ? { kind: "mode", mode: MODES[index]! } : { kind: "agent", agent: AGENT_CHOICES[index]! };
       return {
@@ -107,7 +92,7 @@ export class MetaPolicy {
         actionIndex: index,
         probabilities,
         logProbability: Math.log(probabilities[index]!),
-        value: out.values[r]!,
+        value: outs.reduce((sum, out) => sum + out.values[r]!, 0) / outs.length,
         features: rows[r]!,
         mask,
       };
@@ -125,7 +110,7 @@ export class MetaPolicy {
   }
 
   dispose(): void {
-    this.network.dispose();
+    for (const network of this.networks) network.dispose();
   }
 }
 

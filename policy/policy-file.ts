@@ -6,6 +6,8 @@ import { AGENT_CHOICES, MODES } from "./actions.js";
 import { useBackend, type BackendChoice } from "./backend.js";
 import { buildFeatureSpec, featureSpecDifference, type FeatureSpec } from "./features.js";
 import { MetaPolicy } from "./meta-policy.js";
+import type { Router } from "./router.js";
+import { cascadeRuleSchema, RulePolicy, ruleName, type CascadeRule } from "./rule-policy.js";
 import { PolicyNetwork, weightShapes, type NamedWeights, type NetworkArchitecture } from "./network.js";
 
 /**
@@ -14,10 +16,16 @@ import { PolicyNetwork, weightShapes, type NamedWeights, type NetworkArchitectur
  * on load, so a stale or damaged file is refused with what is wrong, never half-used.
  */
 export const POLICY_FILE_FORMAT = "koderz-policy";
-export const POLICY_FILE_VERSION = 1;
+/**
+ * Version 2 holds either a network (with, for an ensemble, the other members' weights) or a
+ * rule (`"kind": "rule"`); version 1 files (one network) still load.
+ */
+export const POLICY_FILE_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, 2];
 
 const featureSpecSchema = z.object({
   version: z.number().int(),
+  stateSet: z.literal("ladder").optional(),
   hashFunction: z.literal("fnv1a32"),
   hashBuckets: z.number().int().positive(),
   taskFeatures: z.array(z.string()),
@@ -62,48 +70,60 @@ export const trainingMetadataSchema = z.object({
 });
 export type TrainingMetadata = z.infer<typeof trainingMetadataSchema>;
 
-const policyFileSchema = z.object({
+const networkFileSchema = z.object({
   format: z.literal(POLICY_FILE_FORMAT),
-  formatVersion: z.literal(POLICY_FILE_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
+  kind: z.literal("network").optional(),
   featureSpec: featureSpecSchema,
   architecture: architectureSchema,
   weights: z.array(weightSchema),
+  /** An ensemble's other members, each a full set of weights of the same architecture. */
+  members: z.array(z.array(weightSchema)).optional(),
+  training: trainingMetadataSchema,
+});
+
+const ruleFileSchema = z.object({
+  format: z.literal(POLICY_FILE_FORMAT),
+  formatVersion: z.literal(2),
+  kind: z.literal("rule"),
+  rule: cascadeRuleSchema,
   training: trainingMetadataSchema,
 });
 
 /** The validated content of a policy file, before any tensor exists. */
-export interface PolicyFileContent {
-  featureSpec: FeatureSpec;
-  architecture: NetworkArchitecture;
-  weights: NamedWeights;
-  training: TrainingMetadata;
-}
+export type PolicyFileContent =
+  | { kind: "network"; featureSpec: FeatureSpec; architecture: NetworkArchitecture; weights: NamedWeights; members: NamedWeights[]; training: TrainingMetadata }
+  | { kind: "rule"; rule: CascadeRule; training: TrainingMetadata };
 
 export interface LoadedPolicy {
-  policy: MetaPolicy;
+  policy: Router;
   training: TrainingMetadata;
 }
 
-export function serializePolicy(policy: MetaPolicy, training: TrainingMetadata): string {
-  const weights = policy.network.readWeights();
+export function serializePolicy(policy: Router, training: TrainingMetadata): string {
+  if (policy instanceof RulePolicy) {
+    return JSON.stringify({ format: POLICY_FILE_FORMAT, formatVersion: POLICY_FILE_VERSION, kind: "rule", rule: policy.rule, training }, null, 1) + "\n";
+  }
+  if (!(policy instanceof MetaPolicy)) throw new Error("only a network or a rule policy can be saved");
+  const encode = (network: PolicyNetwork): z.infer<typeof weightSchema>[] => {
+    const weights = network.readWeights();
+    return weightShapes(network.architecture).map(({ name, shape }) => ({ name, shape, encoding: "float32-le-base64" as const, data: encodeFloat32(weights.get(name)!) }));
+  };
   const document = {
     format: POLICY_FILE_FORMAT,
     formatVersion: POLICY_FILE_VERSION,
+    kind: "network",
     featureSpec: policy.featureSpec,
     architecture: policy.network.architecture,
-    weights: weightShapes(policy.network.architecture).map(({ name, shape }) => ({
-      name,
-      shape,
-      encoding: "float32-le-base64" as const,
-      data: encodeFloat32(weights.get(name)!),
-    })),
+    weights: encode(policy.network),
+    ...(policy.networks.length > 1 ? { members: policy.networks.slice(1).map(encode) } : {}),
     training,
   };
   return JSON.stringify(document, null, 1) + "\n";
 }
 
 /** Writes through a temporary file and a rename, so a crash never leaves half a policy. */
-export async function savePolicy(file: string, policy: MetaPolicy, training: TrainingMetadata): Promise<void> {
+export async function savePolicy(file: string, policy: Router, training: TrainingMetadata): Promise<void> {
   await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   await fs.writeFile(temporary, serializePolicy(policy, training));
@@ -123,11 +143,25 @@ export async function loadPolicy(file: string, options: { backend?: BackendChoic
     );
   }
   const content = parsePolicyFile(text, file);
+  // A rule needs no tensors: tfjs is not even loaded for it.
+  if (content.kind === "rule") return { policy: new RulePolicy(content.rule), training: content.training };
   await useBackend(options.backend ?? "auto");
   const network = PolicyNetwork.fromWeights(content.architecture, content.weights);
-  const policy = new MetaPolicy(content.featureSpec, network);
+  const members = content.members.map((weights) => PolicyNetwork.fromWeights(content.architecture, weights));
+  const policy = new MetaPolicy(content.featureSpec, network, members);
   policy.escalationThreshold = content.training.escalationThreshold;
   return { policy, training: content.training };
+}
+
+/** A network policy from a file, for what only a network can do (learning online, continuing training). */
+export async function loadNetworkPolicy(file: string, options: { backend?: BackendChoice; purpose: string }): Promise<{ policy: MetaPolicy; training: TrainingMetadata }> {
+  const loaded = await loadPolicy(file, options);
+  if (loaded.policy instanceof MetaPolicy) return { policy: loaded.policy, training: loaded.training };
+  throw new KoderzError(
+    "bad_input",
+    `policy file ${file} holds a rule (${ruleName((loaded.policy as RulePolicy).rule)}), not a network: ${options.purpose} needs a network`,
+    "its training found the rule better out of sample; use it as it is (--mode auto --policy FILE), or train a network with `koderz train-meta`",
+  );
 }
 
 /** Validates a policy file's text completely; throws KoderzError("policy_file") saying what is wrong. */
@@ -148,11 +182,20 @@ export function parsePolicyFile(text: string, source: string): PolicyFileContent
   if (!header.success || header.data.format !== POLICY_FILE_FORMAT) {
     return fail(`is not a koderz policy file (expected "format": "${POLICY_FILE_FORMAT}")`);
   }
-  if (header.data.formatVersion !== POLICY_FILE_VERSION) {
-    return fail(`has format version ${JSON.stringify(header.data.formatVersion)}; this koderz reads version ${POLICY_FILE_VERSION}`);
+  if (!READABLE_VERSIONS.includes(header.data.formatVersion as number)) {
+    return fail(`has format version ${JSON.stringify(header.data.formatVersion)}; this koderz reads versions ${READABLE_VERSIONS.join(" and ")}`);
   }
 
-  const parsed = policyFileSchema.safeParse(raw);
+  if (z.object({ kind: z.literal("rule") }).safeParse(raw).success) {
+    const rule = ruleFileSchema.safeParse(raw);
+    if (!rule.success) {
+      const issue = rule.error.issues[0]!;
+      return fail(`has an invalid field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    }
+    return { kind: "rule", rule: rule.data.rule, training: rule.data.training };
+  }
+
+  const parsed = networkFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return fail(`has an invalid field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
@@ -160,7 +203,7 @@ export function parsePolicyFile(text: string, source: string): PolicyFileContent
   const file = parsed.data;
 
   // A policy trained on the evidence only has no task features; the rest of its spec must still match.
-  const expectedSpec = buildFeatureSpec(file.featureSpec.hashBuckets, { taskText: file.featureSpec.taskFeatures.length > 0 });
+  const expectedSpec = buildFeatureSpec(file.featureSpec.hashBuckets, { taskText: file.featureSpec.taskFeatures.length > 0, ladder: file.featureSpec.stateSet === "ladder" });
   const specDifference = featureSpecDifference(file.featureSpec, expectedSpec);
   if (specDifference) return fail(`was trained on different features: it has ${specDifference}`);
 
@@ -173,23 +216,28 @@ export function parsePolicyFile(text: string, source: string): PolicyFileContent
     return fail(`has agent outputs [${architecture.agentOutputs}], expected [${AGENT_CHOICES}]`);
   }
 
-  const weights: NamedWeights = new Map();
-  const stored = new Map(file.weights.map((w) => [w.name, w]));
-  for (const { name, shape } of weightShapes(architecture)) {
-    const weight = stored.get(name);
-    if (!weight) return fail(`is missing weight ${name}`);
-    if (!sameList(weight.shape, shape)) return fail(`has weight ${name} with shape [${weight.shape}], expected [${shape}] from its architecture`);
-    const values = decodeFloat32(weight.data);
-    if (typeof values === "string") return fail(`has weight ${name} whose data ${values}`);
-    const expectedLength = shape.reduce((a, b) => a * b, 1);
-    if (values.length !== expectedLength) return fail(`has weight ${name} with ${values.length} values, expected ${expectedLength}`);
-    if (!values.every(Number.isFinite)) return fail(`has weight ${name} containing NaN or infinite values (training diverged?)`);
-    weights.set(name, values);
-    stored.delete(name);
-  }
-  if (stored.size > 0) return fail(`has unexpected weights: ${[...stored.keys()].join(", ")}`);
+  const readWeights = (list: z.infer<typeof weightSchema>[], label: string): NamedWeights => {
+    const weights: NamedWeights = new Map();
+    const stored = new Map(list.map((w) => [w.name, w]));
+    for (const { name, shape } of weightShapes(architecture)) {
+      const weight = stored.get(name);
+      if (!weight) return fail(`is missing ${label}weight ${name}`);
+      if (!sameList(weight.shape, shape)) return fail(`has ${label}weight ${name} with shape [${weight.shape}], expected [${shape}] from its architecture`);
+      const values = decodeFloat32(weight.data);
+      if (typeof values === "string") return fail(`has ${label}weight ${name} whose data ${values}`);
+      const expectedLength = shape.reduce((a, b) => a * b, 1);
+      if (values.length !== expectedLength) return fail(`has ${label}weight ${name} with ${values.length} values, expected ${expectedLength}`);
+      if (!values.every(Number.isFinite)) return fail(`has ${label}weight ${name} containing NaN or infinite values (training diverged?)`);
+      weights.set(name, values);
+      stored.delete(name);
+    }
+    if (stored.size > 0) return fail(`has unexpected ${label}weights: ${[...stored.keys()].join(", ")}`);
+    return weights;
+  };
+  const weights = readWeights(file.weights, "");
+  const members = (file.members ?? []).map((list, i) => readWeights(list, `ensemble member ${i + 2}'s `));
 
-  return { featureSpec: file.featureSpec, architecture, weights, training: file.training };
+  return { kind: "network", featureSpec: file.featureSpec, architecture, weights, members, training: file.training };
 }
 
 function retrainHint(file: string): string {

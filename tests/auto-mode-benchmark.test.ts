@@ -118,6 +118,7 @@ describe("koderz benchmark --mode auto --policy FILE", () => {
     expect(summaryOf(learnedRunId).results).toHaveLength(3);
 
     const after = parsePolicyFile(readFileSync(learning, "utf8"), learning);
+    if (before.kind !== "network" || after.kind !== "network") throw new Error("--learn keeps a network policy a network");
     const changed = [...before.weights.keys()].filter((name) => !before.weights.get(name)!.every((value, i) => value === after.weights.get(name)![i]));
     expect(changed.length).toBeGreaterThan(0);
     expect(after.training).toMatchObject({ env: "live", synthetic: false, episodes: before.training.episodes + 3 });

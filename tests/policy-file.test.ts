@@ -6,7 +6,8 @@ import { MODES } from "../policy/actions.js";
 import { useBackend } from "../policy/backend.js";
 import { MetaPolicy } from "../policy/meta-policy.js";
 import { observe } from "../policy/observation.js";
-import { loadPolicy, parsePolicyFile, savePolicy, serializePolicy, type TrainingMetadata } from "../policy/policy-file.js";
+import { loadNetworkPolicy, loadPolicy, parsePolicyFile, savePolicy, serializePolicy, type TrainingMetadata } from "../policy/policy-file.js";
+import { HAND_CASCADE, RulePolicy } from "../policy/rule-policy.js";
 import { createPrng } from "../policy/prng.js";
 import { KoderzError } from "../src/errors.js";
 import { SyntheticEnvironment } from "../training/synthetic-environment.js";
@@ -49,7 +50,7 @@ describe("policy files", () => {
     const policy = MetaPolicy.initialise(11);
     const file = path.join(directory, "roundtrip.json");
     await savePolicy(file, policy, training);
-    const { policy: loaded, training: loadedTraining } = await loadPolicy(file, { backend: "cpu" });
+    const { policy: loaded, training: loadedTraining } = await loadNetworkPolicy(file, { backend: "cpu", purpose: "this test" });
     expect(loadedTraining).toEqual(training);
 
     const observations = await sampleObservations(policy, 200);
@@ -65,12 +66,36 @@ describe("policy files", () => {
     loaded.dispose();
   });
 
+  it("keep an ensemble's every member: its averaged decisions are the same after save and load", async () => {
+    const ensemble = MetaPolicy.ensemble([MetaPolicy.initialise(21, { ladder: true }), MetaPolicy.initialise(22, { ladder: true }), MetaPolicy.initialise(23, { ladder: true })]);
+    const file = path.join(directory, "ensemble.json");
+    await savePolicy(file, ensemble, { ...training, env: "replay", synthetic: false });
+    const { policy: loaded } = await loadNetworkPolicy(file, { backend: "cpu", purpose: "this test" });
+    expect(loaded.networks).toHaveLength(3);
+    expect(loaded.featureSpec.stateSet).toBe("ladder");
+    const observations = await sampleObservations(ensemble, 50);
+    const probabilities = (p: MetaPolicy) => p.decide(observations).map((d) => Array.from(d.probabilities));
+    expect(probabilities(loaded)).toEqual(probabilities(ensemble));
+    // The mean of the members' distributions, not the first member's.
+    const first = new MetaPolicy(ensemble.featureSpec, ensemble.network);
+    expect(probabilities(first)).not.toEqual(probabilities(ensemble));
+    ensemble.dispose();
+    loaded.dispose();
+  });
+
+  it("refuse to continue training from a rule, and say what the file holds", async () => {
+    const file = path.join(directory, "rule.json");
+    await savePolicy(file, new RulePolicy(HAND_CASCADE), { ...training, env: "replay", synthetic: false });
+    expect((await loadPolicy(file)).policy.kind).toBe("rule");
+    await expect(loadNetworkPolicy(file, { purpose: "--learn" })).rejects.toMatchObject({ code: "bad_input", message: expect.stringMatching(/holds a rule \(cascade\(0,visible\)\), not a network: --learn needs a network/) });
+  });
+
   it("load a policy that sees the evidence only (no task text), as a replay study may train, and it acts the same", async () => {
     const policy = MetaPolicy.initialise(15, { taskText: false });
     expect(policy.featureSpec.taskFeatures).toEqual([]);
     const file = path.join(directory, "evidence-only.json");
     await savePolicy(file, policy, { ...training, env: "replay", synthetic: false });
-    const { policy: loaded } = await loadPolicy(file, { backend: "cpu" });
+    const { policy: loaded } = await loadNetworkPolicy(file, { backend: "cpu", purpose: "this test" });
     expect(loaded.network.architecture.inputSize).toBe(policy.featureSpec.stateFeatures.length);
     const observations = await sampleObservations(policy, 50);
     expect(loaded.decide(observations).map((d) => d.action)).toEqual(policy.decide(observations).map((d) => d.action));
@@ -137,7 +162,7 @@ describe("policy files", () => {
 
     it("bad JSON", () => expectRefusal(JSON.stringify(good).slice(0, 500), /p\.json is not valid JSON/));
     it("not a policy file", () => expectRefusal(JSON.stringify({ hello: 1 }), /is not a koderz policy file/));
-    it("another format version", () => expectRefusal(edited((f) => (f.formatVersion = 2)), /format version 2; this koderz reads version 1/));
+    it("another format version", () => expectRefusal(edited((f) => (f.formatVersion = 3)), /format version 3; this koderz reads versions 1 and 2/));
     it("a feature spec from another version", () =>
       expectRefusal(edited((f) => (f.featureSpec.version = 0)), /different features: it has feature version 0/));
     it("renamed features", () =>

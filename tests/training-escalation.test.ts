@@ -5,7 +5,6 @@ import { MetaPolicy } from "../policy/meta-policy.js";
 import type { Observation } from "../policy/observation.js";
 import { cascadeController, fixedModeController, policyController, randomController, type Controller } from "../training/controllers.js";
 import { compareControllers } from "../training/compare-controllers.js";
-import { chooseThreshold, thresholdCurve } from "../training/escalation-threshold.js";
 import { createReplayEnvironments, ReplayEnvironment, replayLadder } from "../training/replay-environment.js";
 import type { ReplayLog, ReplayTask } from "../training/replay-log.js";
 import { DEFAULT_REWARD_CONFIG, stepCostPenalty, type RewardConfig } from "../training/rewards.js";
@@ -152,24 +151,6 @@ describe("replay with escalation", () => {
     } finally {
       result.policy.dispose();
     }
-  }, 120_000);
-});
-
-describe("the escalation threshold for a success floor", () => {
-  it("is the fewest escalations that keep the floor out of sample on the training tasks: a lower floor pays less", async () => {
-    await useBackend("cpu");
-    const curve = await thresholdCurve({ training: cascadeLog, seed: 5, episodes: 1500, rewards: dollars, ladder: ["fast", "deep"], dearest: "deep" });
-    // Every task once, out of sample: all of always-deep's success needs the escalations where fast
-    // fails; half of it (fast alone keeps 60 %) needs none of them.
-    const strict = chooseThreshold(curve, 1);
-    const loose = chooseThreshold(curve, 0.5);
-    expect(strict).toMatchObject({ floorMet: true, successShare: 1 });
-    expect(loose.floorMet).toBe(true);
-    expect(loose.successShare).toBeGreaterThanOrEqual(0.5);
-    expect(loose.successShare).toBeLessThan(1);
-    expect(loose.costShare).toBeLessThan(strict.costShare);
-    // A floor no threshold meets gets the most escalations, and says so.
-    expect(chooseThreshold([{ threshold: 0.5, successShare: 0.9, costShare: 0.4 }, { threshold: 0.9, successShare: 0.8, costShare: 0.2 }], 0.95)).toEqual({ threshold: 0.5, successShare: 0.9, costShare: 0.4, floorMet: false });
   }, 120_000);
 });
 

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { THRESHOLD_GRID } from "../training/escalation-threshold.js";
+import { THRESHOLD_GRID } from "../training/router-selection.js";
 import { parsePolicyFile } from "../policy/policy-file.js";
 import { parseMetricLines } from "../training/metrics.js";
 import { openStore } from "../src/store/index.js";
@@ -40,6 +40,9 @@ describe("koderz train-meta", () => {
     const floorOutside = await koderz(["train-meta", "--success-floor", "0.9"], { cwd });
     expect(floorOutside.exitCode).toBe(2);
     expect(floorOutside.stderr).toMatch(/--success-floor is for --env replay/);
+    const evalOutside = await koderz(["train-meta", "--eval-runs", "x"], { cwd });
+    expect(evalOutside.exitCode).toBe(2);
+    expect(evalOutside.stderr).toMatch(/--eval-runs is for --env replay/);
     const floorTooHigh = await koderz(["train-meta", "--env", "replay", "--runs", "x", "--success-floor", "1.5"], { cwd });
     expect(floorTooHigh.exitCode).toBe(2);
     expect(floorTooHigh.stderr).toMatch(/--success-floor: must be a share of the dearest arm's success/);
@@ -72,17 +75,20 @@ describe("koderz train-meta", () => {
   it("trains from stored runs with --env replay and holds out tasks", async () => {
     const db = path.join(cwd, "koderz.db");
     const runId = "bench_0badcafe_20250101_000000";
+    const otherLadder = "bench_0badcafe_20250102_000000";
     const store = openStore({ path: db });
     try {
       store.createRun({ runId, kind: "benchmark", mode: "comparative", startTime: "2025-01-01T00:00:00Z", config: {}, tags: [], status: "finished" });
       // A scripted fixture (no model ran): fast solves the even problems, deep solves all at a higher price.
+      store.createRun({ runId: otherLadder, kind: "benchmark", mode: "comparative", startTime: "2025-01-01T00:00:00Z", config: {}, tags: [], status: "finished" });
       for (let problem = 0; problem < 10; problem++) {
-        for (const arm of ["fast", "deep"] as const) {
-          const experimentId = `exp_${arm}_${problem}`;
+        // The other ladder: a standard rung in place of the fast one, as dear as ten fast runs.
+        for (const [run, arm] of [[runId, "fast"], [runId, "deep"], [otherLadder, "standard"], [otherLadder, "deep"]] as const) {
+          const experimentId = `exp_${run}_${arm}_${problem}`;
           const success = arm === "deep" || problem % 2 === 0;
           store.recordExperiment(
-            { experimentId, runId, problemId: `HumanEval/${problem}`, arm, success, iterations: 1, inputTokens: 0, outputTokens: 0, costUsd: 0, wallSeconds: 1, finalCode: "x", tags: [] },
-            [{ experimentId, index: 0, agent: "Coder", action: "model", code: "x", visiblePassFraction: success ? 1 : 0, inputTokens: arm === "deep" ? 40_000 : 1000, outputTokens: 500, costUsd: 0.01, latencyMs: 5 }],
+            { experimentId, runId: run, problemId: `HumanEval/${problem}`, arm, success, iterations: 1, inputTokens: 0, outputTokens: 0, costUsd: 0, wallSeconds: 1, finalCode: "x", tags: [] },
+            [{ experimentId, index: 0, agent: "Coder", action: "model", code: "x", visiblePassFraction: success ? 1 : 0, inputTokens: arm === "deep" ? 40_000 : 1000, outputTokens: 500, costUsd: { fast: 0.001, standard: 0.01, deep: 0.1 }[arm], latencyMs: 5 }],
           );
         }
       }
@@ -95,19 +101,25 @@ describe("koderz train-meta", () => {
     // Five seeds by default, each its own split by task: 5 x 2 held-out episodes per controller.
     expect(run.stdout).toMatch(/^replay environment: 10 held-out episodes per controller, pooled over seeds 1, 2, 3, 4, 5/);
     expect(run.stdout).toMatch(/costs in US dollars as logged/);
-    // Whether the policy sees the task text was chosen on each seed's training tasks, and the table says so.
-    expect(run.stdout).toMatch(/^observation, chosen per seed on its training split \(2 validation tasks\): task text \+ evidence on \d of 5 seeds, evidence only on \d/m);
-    for (const row of ["learned", "always-fast", "always-deep", "cascade", "random", "oracle"]) expect(run.stdout).toMatch(new RegExp(`^${row} `, "m"));
+    // Each seed chose its controller on its training tasks, among the learned policy and the rules, and says which.
+    expect(run.stdout).toMatch(/^seed 1: 4-fold cross-validation on 8 training tasks chose the (learned policy|rule cascade)/m);
+    for (const row of ["chosen", "learned", "always-fast", "always-deep", "cascade\\(0,visible\\)", "cascade\\(0,any,<=25%\\)", "random", "oracle"]) expect(run.stdout).toMatch(new RegExp(`^${row} `, "m"));
     // No standard run was logged, so there is no always-standard row (never another mode's figures under its name).
     expect(run.stdout).not.toMatch(/^always-standard /m);
     expect(run.stdout).not.toMatch(/SYNTHETIC/);
     const policy = parsePolicyFile(await readFile(path.join(cwd, "replay.json"), "utf8"), "replay.json");
     expect(policy.training).toMatchObject({ env: "replay", synthetic: false, runs: [runId], successFloor: 0.9 });
-    // --success-floor: each seed's escalation threshold was chosen on its training tasks, the
-    // table shows the policy with and without it, and the policy file keeps the first seed's.
-    expect(run.stdout).toMatch(/^escalation threshold, chosen per seed on its training tasks \(4-fold\) for a success floor of 90\.0% of always-deep's: /m);
-    expect(run.stdout).toMatch(/^learned-greedy /m);
-    expect(THRESHOLD_GRID).toContain(policy.training.escalationThreshold);
+    // The file holds the first seed's choice: the learned ensemble at its threshold, or the rule.
+    if (policy.kind === "network") expect(THRESHOLD_GRID).toContain(policy.training.escalationThreshold);
+    else expect(policy.rule.kind).toBe("cascade");
+
+    // Trained on one ladder, evaluated on another's logs, on tasks never trained on.
+    const transfer = await koderz(["train-meta", "--env", "replay", "--runs", runId, "--eval-runs", otherLadder, "--db", db, "--episodes", "200", "--seeds", "2", "--out", "transfer.json", "--backend", "cpu", "--success-floor", "0.9"], { cwd });
+    expect(transfer.exitCode, transfer.stderr).toBe(0);
+    expect(transfer.stderr).toMatch(/ladder, cheapest first by logged cost: fast -> deep; evaluated on standard -> deep/);
+    expect(transfer.stdout).toMatch(/^replay environment \(another ladder\): 4 held-out episodes per controller/);
+    expect(transfer.stdout).toMatch(/^always-standard /m);
+    expect(transfer.stdout).not.toMatch(/^always-fast /m);
 
     const unknown = await koderz(["train-meta", "--env", "replay", "--runs", "bench_00000000_20250101_000000", "--db", db], { cwd });
     expect(unknown.exitCode).toBe(1);

@@ -106,6 +106,7 @@ export function advanceEpisodeState(state: EpisodeState, effect: AgentStepReport
     tokens: state.tokens + effect.tokens,
     costUsd: state.costUsd + effect.costUsd,
     lastStepTokens: effect.tokens,
+    lastStepCostUsd: effect.costUsd,
     testerTests: effect.testerTests ?? state.testerTests,
     review: effect.review ?? state.review,
     codeRaises: effect.codeRaises ?? state.codeRaises,

@@ -96,13 +96,23 @@ export function modeRules(episode: EpisodeRecord): Pick<EpisodeDriver, "assertAl
   };
 }
 
+/** The state once the mode decision starts the episode: its mode, and with a ladder its rung of how many. */
+export function startedState(state: EpisodeState, mode: Mode, position?: LadderPosition): EpisodeState {
+  return { ...state, mode, ...(position ?? {}) };
+}
+
+/** The state once an Escalate moved the episode up one rung, to `mode` (before that rung's first agent). */
+export function escalatedState(state: EpisodeState, mode: Mode): EpisodeState {
+  return { ...state, mode, rung: state.rung + 1 };
+}
+
 /** Plays one action of `episode` (updating the record in place) and says what it earned. */
 export async function stepEpisode(episode: EpisodeRecord, action: Action, driver: EpisodeDriver): Promise<StepResult> {
   const { source, rewards } = driver;
   if (episode.state.mode === null) {
     if (action.kind !== "mode") throw new Error("the first action of an episode must be a mode");
     const position = await driver.start(action.mode);
-    episode.state = { ...episode.state, mode: action.mode, ...(position ?? {}) };
+    episode.state = startedState(episode.state, action.mode, position ?? undefined);
     const zero: StepInfo = { source, progress: 0, costPenalty: 0, successBonus: 0, tokens: 0, costUsd: 0 };
     return { state: driver.observe(), reward: 0, done: false, info: zero };
   }
@@ -122,7 +132,7 @@ export async function stepEpisode(episode: EpisodeRecord, action: Action, driver
       const escalation = await driver.escalate();
       ranAgent = escalation.agent;
       report = escalation.report;
-      episode.state = { ...episode.state, mode: escalation.mode, rung: episode.state.rung + 1 };
+      episode.state = escalatedState(episode.state, escalation.mode);
       episode.escalations++;
     } else {
       ranAgent = action.agent;

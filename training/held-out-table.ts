@@ -43,6 +43,8 @@ export interface PooledTable {
   rows: PooledRow[];
   /** Plain sentences: the target, and whether the hand cascade beats the learned policy. */
   verdicts: string[];
+  /** The least share of the dearest arm's cost that buys 95 % of its success in hindsight (the oracle's cheapest solves); null when out of reach or without an oracle. */
+  reach?: number | null;
 }
 
 /** One seed's played episodes, to be pooled. */
@@ -87,14 +89,58 @@ export function poolHeldOut(seeds: readonly number[], perSeed: readonly SeedEpis
       escalations: mean(outcomes.map((o) => o.escalations ?? 0)),
     };
   });
-  return { seeds: [...seeds], episodes: entries[0]?.[1].length ?? 0, costUnit, dearest: dearest?.[0] ?? null, rows, verdicts: verdicts(rows, dearest?.[0] ?? null) };
+  const reach = withOracle && oracle.length && dearest ? cheapestReach(oracle, dearestSuccess, dearestCost, cost) : null;
+  return { seeds: [...seeds], episodes: entries[0]?.[1].length ?? 0, costUnit, dearest: dearest?.[0] ?? null, rows, verdicts: verdicts(rows, dearest?.[0] ?? null, reach), reach };
+}
+
+/**
+ * The least any controller could pay, as a share of the dearest arm's cost, for TARGET_SUCCESS
+ * of its success on these episodes: solve, in hindsight, the tasks the oracle solves most
+ * cheaply and stop at once on the rest. null when even the oracle solves too few. A target
+ * below this is out of reach on the ladder, whatever the controller.
+ */
+function cheapestReach(oracle: readonly EpisodeOutcome[], dearestSuccess: number, dearestCost: number, cost: (o: EpisodeOutcome) => number): number | null {
+  const needed = Math.ceil(TARGET_SUCCESS * dearestSuccess * oracle.length - 1e-9);
+  const costs = oracle.filter((o) => o.success).map(cost).sort((a, b) => a - b);
+  if (costs.length < needed || dearestCost <= 0) return null;
+  return costs.slice(0, needed).reduce((a, b) => a + b, 0) / oracle.length / dearestCost;
+}
+
+/** The target: at least this share of the dearest arm's success at at most TARGET_COST of its cost. */
+export const TARGET_SUCCESS = 0.95;
+export const TARGET_COST = 0.25;
+
+/** Whether a row meets the target. */
+export function meetsTarget(row: PooledRow): boolean {
+  return row.successOfDearest !== null && row.costOfDearest !== null && row.successOfDearest >= TARGET_SUCCESS && row.costOfDearest <= TARGET_COST;
+}
+
+/** The rule rows (the hand cascades a user could write) that dominate `row`: at least its success at no more cost, better in one. */
+export function dominatingCascades(rows: readonly PooledRow[], row: PooledRow): PooledRow[] {
+  return rows.filter(
+    (other) =>
+      other !== row &&
+      other.name.startsWith("cascade") &&
+      other.success.mean >= row.success.mean &&
+      other.costPerTask.mean <= row.costPerTask.mean &&
+      (other.success.mean > row.success.mean || other.costPerTask.mean < row.costPerTask.mean),
+  );
 }
 
 /** The target (≥ 95 % of the dearest arm's success at ≤ 25 % of its cost) and the cascade check, said plainly. */
-function verdicts(rows: readonly PooledRow[], dearest: string | null): string[] {
+function verdicts(rows: readonly PooledRow[], dearest: string | null, reach: number | null | undefined): string[] {
   const learned = rows.find((row) => row.name === "learned");
-  const cascade = rows.find((row) => row.name === "cascade");
+  const cascade = rows.find((row) => row.name === "cascade" || row.name === "cascade(0,visible)");
+  const chosen = rows.find((row) => row.name === "chosen");
   const lines: string[] = [];
+  if (chosen && dearest && chosen.successOfDearest !== null && chosen.costOfDearest !== null) {
+    const dominators = dominatingCascades(rows, chosen);
+    lines.push(
+      `chosen: ${pct(chosen.successOfDearest)} of ${dearest}'s success at ${pct(chosen.costOfDearest)} of its cost ` +
+        `(target >= 95% at <= 25%, never dominated by a hand cascade): ${meetsTarget(chosen) && dominators.length === 0 ? "met" : "NOT met"}` +
+        (dominators.length ? `; dominated by ${dominators.map((row) => row.name).join(", ")}` : "; no hand cascade dominates it"),
+    );
+  }
   if (learned && dearest && learned.successOfDearest !== null && learned.costOfDearest !== null) {
     const met = learned.successOfDearest >= 0.95 && learned.costOfDearest <= 0.25;
     lines.push(
@@ -109,6 +155,14 @@ function verdicts(rows: readonly PooledRow[], dearest: string | null): string[] 
       atLeastAsGood && strictly
         ? `the learned policy does NOT beat the hand cascade on this data: the cascade has at least its success (${pct(cascade.success.mean)} vs ${pct(learned.success.mean)}) at no more cost per task`
         : `the hand cascade does not beat the learned policy in both success and cost (cascade ${pct(cascade.success.mean)} success, learned ${pct(learned.success.mean)})`,
+    );
+  }
+  if (reach !== undefined && dearest) {
+    lines.push(
+      reach === null
+        ? `reach: even in hindsight (the oracle) no controller keeps 95% of ${dearest}'s success here: the target is out of reach on this ladder`
+        : `reach: in hindsight (the oracle's cheapest solves) 95% of ${dearest}'s success costs at least ${pct(reach)} of its cost: ` +
+            (reach > 0.25 ? "the target is out of reach on this ladder, whatever the controller" : "the target is within reach"),
     );
   }
   return lines;

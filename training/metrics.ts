@@ -92,6 +92,7 @@ export const heldOutTableMetricSchema = z.object({
     }),
   ),
   verdicts: z.array(z.string()),
+  reach: z.number().nullable().optional(),
   curve: z.array(z.object({ costWeight: z.number(), success: z.number(), costPerTask: z.number() })).optional(),
 });
 export type HeldOutTableMetric = z.infer<typeof heldOutTableMetricSchema>;

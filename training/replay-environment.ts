@@ -1,4 +1,5 @@
 import { MODES, type Action, type AgentChoice, type Mode } from "../policy/actions.js";
+import type { LadderCosts } from "../policy/features.js";
 import type { Observation } from "../policy/observation.js";
 import { createPrng, deriveSeed } from "../policy/prng.js";
 import type { Environment, OracleOutcome, StepResult } from "./environment.js";
@@ -37,6 +38,8 @@ export interface ReplayEnvironmentOptions extends EpisodeStream {
   rewards?: RewardConfig;
   /** The rungs, cheapest first; default replayLadder(log). */
   ladder?: readonly Mode[];
+  /** Each rung's mean cost (the ladder's price list, in the ladder's order), which the ladder features read; default replayLadderCosts(log, ladder). */
+  ladderCosts?: LadderCosts;
 }
 
 export class ReplayEnvironment implements Environment {
@@ -44,6 +47,7 @@ export class ReplayEnvironment implements Environment {
   private readonly rewards: RewardConfig;
   private readonly episodes: EpisodeNumbers;
   private readonly ladder: readonly Mode[];
+  private readonly ladderCosts: LadderCosts;
   private current:
     | (EpisodeRecord & {
         task: ReplayTask;
@@ -62,6 +66,7 @@ export class ReplayEnvironment implements Environment {
     this.rewards = options.rewards ?? DEFAULT_REWARD_CONFIG;
     this.episodes = new EpisodeNumbers(options);
     this.ladder = options.ladder ?? replayLadder(options.log);
+    this.ladderCosts = options.ladderCosts ?? replayLadderCosts(options.log, this.ladder);
   }
 
   async reset(): Promise<Observation> {
@@ -74,7 +79,11 @@ export class ReplayEnvironment implements Environment {
       if (candidates.length) drawn[mode] = candidates[rng.int(candidates.length)];
     }
     const rungs = this.ladder.filter((mode) => drawn[mode]);
-    this.current = { task, drawn, rungs, rung: 0, configuration: null, position: 0, ...newEpisodeRecord(task.task.id) };
+    const record = newEpisodeRecord(task.task.id);
+    // The price list of the task's rungs: what a user knows of the ladder before anything runs.
+    const perRung = rungs.map((mode) => this.ladderCosts.perRung[this.ladder.indexOf(mode)] ?? 0);
+    record.state = { ...record.state, ladderCosts: { perRung, unit: this.ladderCosts.unit } };
+    this.current = { task, drawn, rungs, rung: 0, configuration: null, position: 0, ...record };
     return { task: task.task, episode: this.current.state, allowed: { kind: "mode", modes: rungs } };
   }
 
@@ -161,14 +170,25 @@ export function replayLadder(log: ReplayLog): Mode[] {
   return MODES.filter((mode) => totals.has(mode)).sort((a, b) => meanCost(a) - meanCost(b) || MODES.indexOf(a) - MODES.indexOf(b));
 }
 
+/** Each rung's mean logged cost per configuration, in the ladder's order: dollars, or tokens when no dollars are logged. */
+export function replayLadderCosts(log: ReplayLog, ladder: readonly Mode[]): LadderCosts {
+  const unit = replayLogHasPrices(log) ? "usd" : "tokens";
+  const perRung = ladder.map((mode) => {
+    const configurations = log.flatMap((task) => task.configurations.filter((c) => c.mode === mode));
+    const total = configurations.reduce((sum, c) => sum + c.steps.reduce((s, step) => s + (unit === "usd" ? step.costUsd : step.tokens), 0), 0);
+    return configurations.length ? total / configurations.length : 0;
+  });
+  return { perRung, unit };
+}
+
 /** Whether a log carries dollar costs (else rewards and tables can only count tokens). */
 export function replayLogHasPrices(log: ReplayLog): boolean {
   return log.some((task) => task.configurations.some((configuration) => configuration.steps.some((step) => step.costUsd > 0)));
 }
 
 /** `count` replay environments that together play episodes 0, 1, 2, ... of the log. */
-export function createReplayEnvironments(count: number, log: ReplayLog, seed: number, rewards?: RewardConfig, ladder?: readonly Mode[]): ReplayEnvironment[] {
-  return Array.from({ length: count }, (_, slot) => new ReplayEnvironment({ log, seed, rewards, ladder, firstEpisode: slot, stride: count }));
+export function createReplayEnvironments(count: number, log: ReplayLog, seed: number, rewards?: RewardConfig, ladder?: readonly Mode[], ladderCosts?: LadderCosts): ReplayEnvironment[] {
+  return Array.from({ length: count }, (_, slot) => new ReplayEnvironment({ log, seed, rewards, ladder, ladderCosts, firstEpisode: slot, stride: count }));
 }
 
 /** Whether stopping after `position` logged steps keeps the configuration's verdict. */

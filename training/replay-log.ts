@@ -3,6 +3,7 @@ import { AGENTS, isAgent, MODES, type Agent, type Mode } from "../policy/actions
 import type { PublicTask } from "../tasks/task.js";
 import { deriveSeed } from "../policy/prng.js";
 import { modeFromTags } from "../policy/chosen-mode-tag.js";
+import { REPLAY_ARMS } from "../policy/mode-vocabulary.js";
 import { MODEL_CALL, type ExperimentRecord, type StepRecord } from "../src/store/index.js";
 
 /**
@@ -52,8 +53,8 @@ export type ReplayConfiguration = z.infer<typeof replayConfigurationSchema>;
 export type ReplayTask = z.infer<typeof replayTaskSchema>;
 export type ReplayLog = ReplayTask[];
 
-/** Arms that are one of the policy's modes by construction (zero-shot runs the same single Coder call as fast). */
-export const DEFAULT_ARM_MODES: Readonly<Record<string, Mode>> = { fast: "fast", standard: "standard", deep: "deep", "zero-shot": "fast" };
+/** Arms that are one of the policy's modes by construction: the mode vocabulary's replay arms (policy/mode-vocabulary.ts). */
+export const DEFAULT_ARM_MODES: Readonly<Record<string, Mode>> = REPLAY_ARMS;
 
 export interface SkippedExperiment {
   experimentId: string;
@@ -110,8 +111,26 @@ export function replayLogFromRecords(input: ReplayRecordsInput): { log: ReplayLo
   return { log: [...byTask.values()], skipped };
 }
 
-function replaySteps(experiment: ExperimentRecord, records: readonly StepRecord[]): ReplayStep[] {
-  const merged: { agent: Agent; visiblePassFraction?: number; tokens: number; costUsd: number; code?: string }[] = [];
+/** A stored step as agentSteps reads it: any store row, or an orchestrator's step before it is stored. */
+export type StepLike = Pick<StepRecord, "agent" | "action" | "inputTokens" | "outputTokens" | "costUsd" | "visiblePassFraction" | "code">;
+
+/** One agent step as the policy counts it: a model call of an agent, with the tool calls and koderz's checks that followed it. */
+export interface AgentStepOfRecords {
+  agent: Agent;
+  visiblePassFraction?: number;
+  tokens: number;
+  costUsd: number;
+  code?: string;
+}
+
+/**
+ * Stored steps folded into the agent steps a policy decides between: each model call of an
+ * agent starts one, and a tool call (or koderz's own test run) belongs to the agent step before
+ * it, its visible result included. The one reading of a trajectory, for a replay (training) and
+ * for solve's rung ends (training/ladder-state.ts).
+ */
+export function agentSteps(records: readonly StepLike[]): AgentStepOfRecords[] {
+  const merged: AgentStepOfRecords[] = [];
   for (const record of records) {
     const tokens = record.inputTokens + record.outputTokens;
     const last = merged[merged.length - 1];
@@ -132,6 +151,11 @@ function replaySteps(experiment: ExperimentRecord, records: readonly StepRecord[
       last.code = record.code ?? last.code;
     }
   }
+  return merged;
+}
+
+function replaySteps(experiment: ExperimentRecord, records: readonly StepRecord[]): ReplayStep[] {
+  const merged = agentSteps(records);
   if (merged.length === 0) {
     return [{ agent: "Coder", tokens: experiment.inputTokens + experiment.outputTokens, costUsd: experiment.costUsd, hasFinalCode: true }];
   }

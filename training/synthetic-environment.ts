@@ -171,7 +171,7 @@ export function createSyntheticEnvironments(count: number, seed: number, rewards
 export function syntheticOracle(task: SyntheticTask, rewards: RewardConfig = DEFAULT_REWARD_CONFIG): OracleOutcome {
   let best: OracleOutcome | null = null;
   for (const mode of MODES) {
-    const plan = bestPlan(initialWorld(task, mode), mode, 0, rewards);
+    const plan = bestPlan(initialWorld(task, mode), mode, 0, rewards, new Map());
     const world = plan.agents.reduce((w, agent) => applyAgent(w, agent), initialWorld(task, mode));
     let tokens = 0;
     plan.agents.reduce((w, agent) => ((tokens += stepTokens(w, agent, mode)), applyAgent(w, agent)), initialWorld(task, mode));
@@ -188,8 +188,21 @@ export function syntheticOracle(task: SyntheticTask, rewards: RewardConfig = DEF
   return best!;
 }
 
-/** Exhaustive search over effective agents: the expected return of the best continuation. */
-function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig): { value: number; agents: Agent[] } {
+/**
+ * Exhaustive search over effective agents: the expected return of the best continuation.
+ * Many orders of the same agents reach the same world (a Tester before or after a Debugger
+ * round), so each (world, steps) is searched once: `seen` memoises it for one task and mode.
+ */
+function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig, seen: Map<string, { value: number; agents: Agent[] }>): { value: number; agents: Agent[] } {
+  const key = `${steps}|${world.gap}|${+world.coded}${+world.planned}${+world.tested}${+world.reviewed}${+world.rejected}${+world.hybrid}|${world.drafts}|${world.visible}`;
+  const known = seen.get(key);
+  if (known) return known;
+  const found = searchPlan(world, mode, steps, rewards, seen);
+  seen.set(key, found);
+  return found;
+}
+
+function searchPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig, seen: Map<string, { value: number; agents: Agent[] }>): { value: number; agents: Agent[] } {
   let best = { value: world.coded ? rewards.successBonus * hiddenPassProbability(world.gap) : 0, agents: [] as Agent[] };
   if (steps >= MODE_RULES[mode].maxAgentSteps) return best;
   for (const agent of MODE_RULES[mode].allowedAgents) {
@@ -197,7 +210,7 @@ function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig
     const next = applyAgent(world, agent);
     const tokens = stepTokens(world, agent, mode);
     const reward = progressReward(world.visible, next.visible, rewards) - stepCostPenalty({ tokens, costUsd: tokensToUsd(tokens) }, rewards);
-    const rest = bestPlan(next, mode, steps + 1, rewards);
+    const rest = bestPlan(next, mode, steps + 1, rewards, seen);
     if (reward + rest.value > best.value) best = { value: reward + rest.value, agents: [agent, ...rest.agents] };
   }
   return best;

@@ -46,6 +46,8 @@ export interface PpoSettings {
    * episode's evidence. A replay study chooses this on its training split (replay-study.ts).
    */
   taskText: boolean;
+  /** Whether the network reads the ladder features (policy/features.ts LADDER_STATE_FEATURES: the same on any ladder) instead of the episode's. */
+  ladderFeatures: boolean;
 }
 
 export const DEFAULT_PPO_SETTINGS: Readonly<PpoSettings> = {
@@ -63,6 +65,7 @@ export const DEFAULT_PPO_SETTINGS: Readonly<PpoSettings> = {
   hiddenSizes: [64, 64],
   normaliseAdvantages: true,
   taskText: true,
+  ladderFeatures: false,
 };
 
 export interface TrainOptions {
@@ -95,7 +98,7 @@ type Trace = EpisodeTrace<Decision>;
 
 export async function trainMetaPolicy(options: TrainOptions): Promise<TrainResult> {
   const settings: PpoSettings = { ...DEFAULT_PPO_SETTINGS, ...options.settings };
-  const policy = options.policy ?? MetaPolicy.initialise(deriveSeed(options.seed, "network"), { hiddenSizes: settings.hiddenSizes, taskText: settings.taskText });
+  const policy = options.policy ?? MetaPolicy.initialise(deriveSeed(options.seed, "network"), { hiddenSizes: settings.hiddenSizes, taskText: settings.taskText, ladder: settings.ladderFeatures });
   const optimizer = tf.train.adam(settings.learningRate);
   const samplingRng = createPrng(deriveSeed(options.seed, "sampling"));
   const shuffleRng = createPrng(deriveSeed(options.seed, "minibatches"));

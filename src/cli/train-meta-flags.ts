@@ -12,6 +12,10 @@ export const TrainMetaOptions = ModelOptions.extend({
     .string()
     .transform((text) => text.split(",").map((id) => id.trim()).filter(Boolean))
     .optional(),
+  evalRuns: z
+    .string()
+    .transform((text) => text.split(",").map((id) => id.trim()).filter(Boolean))
+    .optional(),
   db: z.string().optional(),
   dataset: z.string().default("humaneval"),
   armMode: z.array(z.string()).default([]),

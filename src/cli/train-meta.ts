@@ -19,6 +19,7 @@ export function registerTrainMetaCommand(program: Command): void {
     .option("--episodes <n>", "training episodes", "10000")
     .option("--env <env>", "synthetic (simulator), replay (stored runs, needs --runs) or live (real models and sandbox)", "synthetic")
     .option("--runs <ids>", "replay: comma-separated run ids whose experiments to replay")
+    .option("--eval-runs <ids>", "replay: evaluate on these runs' ladder (another ladder of the same tasks) instead of the held-out tasks of --runs; tasks trained on are never evaluated on")
     .option("--db <path>", "replay: the store (default: $KODERZ_DB, else results/koderz.db)")
     .option("--dataset <dataset>", "replay and live: where the tasks come from (humaneval, humaneval+ or a .jsonl path)", "humaneval")
     .option("--arm-mode <ARM=MODE>", "replay: treat a run arm as a mode, e.g. iterative=standard (repeatable)", collect, [])
@@ -32,9 +33,9 @@ export function registerTrainMetaCommand(program: Command): void {
     .option("--metrics <file>", "metrics JSONL (default: next to --out, <name>.metrics.jsonl)")
     .option("--lambda <value>", "cost penalty per 1000 tokens, where no price is known (synthetic; replays without logged dollars)", String(DEFAULT_REWARD_CONFIG.lambdaPer1000Tokens))
     .option("--cost-weight <value>", "replay and live: cost penalty, reward lost per US dollar spent", String(DEFAULT_COST_PER_USD))
-    .option("--seeds <n>", "replay: seeds pooled in the held-out table, each its own split by task and training run", "5")
+    .option("--seeds <n>", "replay: seeds pooled in the held-out table, each its own split by task and its own cross-validated choice between the learned policy and the rules", "5")
     .option("--curve <weights>", "replay: also the quality-cost curve, one training per cost weight, e.g. 0,1,3,10,30")
-    .option("--success-floor <share>", "replay: keep at least this share of the dearest arm's success (e.g. 0.95) and pay as little as possible: the escalation threshold is chosen for it on the training tasks and saved with the policy")
+    .option("--success-floor <share>", "replay: keep at least this share of the dearest arm's success (e.g. 0.95) at the lower end of its interval, and pay as little as possible: the threshold and the controller (learned or a rule) are chosen for it on the training tasks and saved in the policy file")
     .option("--checkpoint-every <episodes>", "write <out>.ep<N>.json every N episodes (0: only the final file)", "2000")
     .option("--eval-episodes <n>", "synthetic: held-out episodes for the comparison", "2000")
     .option("--json", "print the comparison as JSON instead of a table");
@@ -42,6 +43,9 @@ export function registerTrainMetaCommand(program: Command): void {
   addModelOptions(command).action(async (raw: unknown) => {
     // Loaded after commander's checks: an unknown flag loads no zod.
     const options = parseOptions((await import("./train-meta-flags.js")).TrainMetaOptions, raw);
+    if (options.evalRuns && options.env !== "replay") {
+      throw new KoderzError("usage", "--eval-runs is for --env replay", "add --env replay --runs ID,... (the ladder to train on) and --eval-runs ID,... (the ladder to evaluate on)");
+    }
     if (options.successFloor !== undefined && options.env !== "replay") {
       throw new KoderzError("usage", "--success-floor is for --env replay", "it chooses the escalation threshold on the logged runs' training tasks: add --env replay --runs ID,...");
     }

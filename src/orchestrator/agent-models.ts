@@ -1,6 +1,7 @@
 import { AGENTS, type Agent } from "../../agents/agent.js";
 import type { Mode } from "../../policy/actions.js";
-import { MODE_SPECS, scriptAgents } from "../../policy/mode-spec.js";
+import { MODE_SPECS } from "../../policy/mode-spec.js";
+import { MODE_VOCABULARY } from "../../policy/mode-vocabulary.js";
 import { KoderzError } from "../errors.js";
 import type { PipelineMode } from "./pipeline.js";
 
@@ -14,14 +15,6 @@ export interface ModelChoice {
   modelFor: Partial<Record<Agent, string>>;
 }
 
-/** Which agents a mode calls: only their models need to answer before a run starts. fast, standard and deep call their scripts' agents. */
-const AGENTS_BY_MODE: Record<PipelineMode, readonly Agent[]> = {
-  "zero-shot": scriptAgents(MODE_SPECS.humaneval.fast),
-  fast: scriptAgents(MODE_SPECS.humaneval.fast),
-  iterative: ["Planner", "Coder", "Debugger", "Reviewer"],
-  standard: scriptAgents(MODE_SPECS.humaneval.standard),
-  deep: scriptAgents(MODE_SPECS.humaneval.deep),
-};
 
 /** The agent's model: a --model-for choice, else the mode spec's tier for the agent (deep's, which names every agent, by default). */
 export function modelForAgent(choice: ModelChoice, agent: Agent, mode: Mode = "deep"): string {
@@ -34,7 +27,7 @@ export function agentModels(choice: ModelChoice): Record<Agent, string> {
 
 /** The distinct models the given modes will call, for one preflight each. */
 export function modelsUsedBy(choice: ModelChoice, modes: readonly PipelineMode[]): string[] {
-  return [...new Set(modes.flatMap((mode) => AGENTS_BY_MODE[mode].map((agent) => modelForAgent(choice, agent))))];
+  return [...new Set(modes.flatMap((mode) => MODE_VOCABULARY[mode].agents.map((agent) => modelForAgent(choice, agent))))];
 }
 
 /** Parses repeated `--model-for AGENT=MODEL` values; agents are matched case-insensitively. */

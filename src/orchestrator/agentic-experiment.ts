@@ -10,10 +10,9 @@ import { scoreCompletion, type TracedToolCall } from "../evaluation/scorers/inde
 import { serializeToolArguments } from "../llm/tool-arguments.js";
 import type { ToolCall } from "../llm/types.js";
 import { experimentOutcome, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
-import type { PipelineMode } from "./pipeline.js";
+import { MODE_VOCABULARY } from "../../policy/mode-vocabulary.js";
 import { SOLVE_PIPELINES } from "./solve/pipelines.js";
 import { repositoryMap } from "./solve/repo-map.js";
-import type { SolveMode } from "./solve/solve-pipeline.js";
 import { SolveTrajectory } from "./solve/solve-trajectory.js";
 import { givenTestCommand } from "./solve/test-command.js";
 import { WorkspaceTests, type TestRun } from "./solve/workspace-tests.js";
@@ -25,8 +24,6 @@ import { WorkspaceTests, type TestRun } from "./solve/workspace-tests.js";
  * Then the tool-trace scorer reads the workspace they left and the tool calls they made.
  */
 
-/** A benchmark mode's repository counterpart: one Coder, the standard team, or the deep one. */
-const SOLVE_MODE_FOR: Record<PipelineMode, SolveMode> = { "zero-shot": "fast", fast: "fast", iterative: "standard", standard: "standard", deep: "deep" };
 
 /** Seconds the case's test command may run, for the agents' run_tests and the orchestrator's checks. */
 const TEST_SECONDS = 60;
@@ -42,7 +39,7 @@ export async function runAgenticExperiment(spec: ExperimentSpec): Promise<Experi
     const trajectory = new TracedTrajectory({ ...spec.budget, maxToolCalls: setup.maxToolCalls }, spec.onStep);
     const tests = setup.testCommand ? new WorkspaceTests(workspace, givenTestCommand(setup.testCommand), TEST_SECONDS) : undefined;
     const runTests = async (ids?: string[]): Promise<TestRun> => (tests ? tests.run(ids) : NO_TEST_COMMAND);
-    const outcome = await SOLVE_PIPELINES[SOLVE_MODE_FOR[spec.mode]]({
+    const outcome = await SOLVE_PIPELINES[MODE_VOCABULARY[spec.mode].repositoryMode]({
       issue: { title: task.id, issueText: task.prompt, knownFailingTests: [], testCommand: setup.testCommand ?? "(none: check your work with the run tool)" },
       repoMap: await repositoryMap(workspace),
       models: spec.models,

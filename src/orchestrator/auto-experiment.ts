@@ -1,5 +1,5 @@
 import type { Mode } from "../../policy/actions.js";
-import type { Decision, MetaPolicy } from "../../policy/meta-policy.js";
+import type { Decision, Router } from "../../policy/router.js";
 import { createPrng, deriveSeed } from "../../policy/prng.js";
 import { LiveEnvironment } from "../../training/live-environment.js";
 import type { RewardConfig } from "../../training/rewards.js";
@@ -18,7 +18,7 @@ import { measureExperiment } from "../evaluation/measure-experiment.js";
  * grader's verdict at the end is the experiment's verdict.
  */
 export interface AutoPilot {
-  readonly policy: MetaPolicy;
+  readonly policy: Router;
   readonly rewards: RewardConfig;
   /**
    * Set when learning: decisions are sampled from the policy (seeded per task), because a

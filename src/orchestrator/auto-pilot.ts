@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { MODES, type Mode } from "../../policy/actions.js";
 import { deriveSeed } from "../../policy/prng.js";
-import { DEFAULT_REWARD_CONFIG } from "../../training/rewards.js";
+import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "../../training/rewards.js";
+import type { TrainingMetadata } from "../../policy/policy-file.js";
 import { KoderzError } from "../errors.js";
 import type { ExperimentRecord } from "../store/index.js";
 import type { AutoPilot } from "./auto-experiment.js";
@@ -54,17 +55,15 @@ export async function openAutoPilot(config: UnlistedConfig, run: { runId: string
     );
   }
 
-  const { loadPolicy } = await import("../../policy/policy-file.js");
-  const { policy, training } = await loadPolicy(source);
-  // Rewards as the policy was trained with, so --learn keeps optimising the same objective.
-  const rewards = {
-    ...DEFAULT_REWARD_CONFIG,
-    lambdaPer1000Tokens: training.lambdaPer1000Tokens,
-    ...(training.costPerUsd === undefined ? {} : { costPerUsd: training.costPerUsd }),
-  };
+  const { loadPolicy, loadNetworkPolicy } = await import("../../policy/policy-file.js");
   if (!config.learn) {
-    return { pilot: { policy, rewards }, fingerprint, loadedFrom: source, close: () => policy.dispose() };
+    // A network or a rule (a policy file may hold either) decides as it is.
+    const { policy, training } = await loadPolicy(source);
+    return { pilot: { policy, rewards: rewardsOf(training) }, fingerprint, loadedFrom: source, close: () => policy.dispose() };
   }
+  // Only a network can learn online.
+  const { policy, training } = await loadNetworkPolicy(source, { purpose: "--learn" });
+  const rewards = rewardsOf(training);
   const { OnlineLearner } = await import("../../training/online-learning.js");
   const seed = deriveSeed(training.seed, run.runId);
   const learner = new OnlineLearner(policy, { savePath, trainedBefore: training, source: `koderz benchmark --learn, run ${run.runId}`, seed });
@@ -78,6 +77,11 @@ export async function openAutoPilot(config: UnlistedConfig, run: { runId: string
       policy.dispose();
     },
   };
+}
+
+/** Rewards as the policy was trained with, so --learn keeps optimising the same objective. */
+function rewardsOf(training: TrainingMetadata): RewardConfig {
+  return { ...DEFAULT_REWARD_CONFIG, lambdaPer1000Tokens: training.lambdaPer1000Tokens, ...(training.costPerUsd === undefined ? {} : { costPerUsd: training.costPerUsd }) };
 }
 
 /** How many of a run's auto experiments the policy gave each mode, from their chosen_mode tags. */

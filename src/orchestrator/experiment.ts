@@ -10,17 +10,18 @@ import { measureExperiment } from "../evaluation/measure-experiment.js";
 import type { StoredMeasures } from "../store/index.js";
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { iterative } from "./pipelines/iterative.js";
+import { MODE_NAMES, MODE_VOCABULARY } from "../../policy/mode-vocabulary.js";
 import { scriptedPipeline } from "./pipelines/scripted.js";
 import { STEP_BY_KODERZ } from "../store/index.js";
 import { Trajectory, type StepDraft, type StepListener } from "./trajectory.js";
 
-const PIPELINES: Record<PipelineMode, Pipeline> = {
-  "zero-shot": scriptedPipeline("fast"),
-  fast: scriptedPipeline("fast"),
-  iterative,
-  standard: scriptedPipeline("standard"),
-  deep: scriptedPipeline("deep"),
-};
+/** Each mode name's function-task pipeline, as the mode vocabulary (policy/mode-vocabulary.ts) says. */
+const PIPELINES = Object.fromEntries(
+  MODE_NAMES.map((name) => {
+    const meaning = MODE_VOCABULARY[name].functionPipeline;
+    return [name, meaning.kind === "iterative" ? iterative : scriptedPipeline(meaning.mode)];
+  }),
+) as Record<PipelineMode, Pipeline>;
 
 export interface ExperimentSpec {
   task: Task;

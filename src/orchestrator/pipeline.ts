@@ -8,8 +8,8 @@ import type { ModelBackend } from "../llm/types.js";
 import { runVisibleTests, type CheckReport, type VisibleTest } from "../evaluation/visible-tests.js";
 import type { Trajectory } from "./trajectory.js";
 
-export const PIPELINE_MODES = ["zero-shot", "iterative", "fast", "standard", "deep"] as const;
-export type PipelineMode = (typeof PIPELINE_MODES)[number];
+/** The mode names a pipeline runs: the mode vocabulary's (policy/mode-vocabulary.ts). */
+export { MODE_NAMES as PIPELINE_MODES, type ModeName as PipelineMode } from "../../policy/mode-vocabulary.js";
 
 export { DEFAULT_SETTINGS, type PipelineSettings } from "./modes.js";
 import type { PipelineSettings } from "./modes.js";

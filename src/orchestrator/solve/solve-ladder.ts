@@ -6,6 +6,8 @@ import type { ModelBackend } from "../../llm/types.js";
 import { describeRung, modelsOnRung, modeOnRung, rungCount, startModes, startRung, type Ladder } from "../ladder.js";
 import { newSolveWork, recordedCheck, runSolveScript, solveOutcome, testReport } from "./pipelines.js";
 import type { SolveContext, SolveMode, SolveOutcome } from "./solve-pipeline.js";
+import type { LadderTrajectory } from "../../../training/ladder-state.js";
+import type { StepDraft } from "../trajectory.js";
 
 /**
  * `koderz solve --mode auto --ladder ...`: the rungs of the benchmark's ladder (ladder.ts),
@@ -41,6 +43,8 @@ export interface RungEnd {
   costUsd: number;
   tokens: number;
   rungTokens: number;
+  /** The rungs climbed so far with their recorded steps: the policy's state is built from it as training builds its states (training/ladder-state.ts). */
+  trajectory: LadderTrajectory;
 }
 
 /** What one rung did: its mode (and, on a ladder of models, its agent's model), its tests and its spend. */
@@ -83,15 +87,18 @@ export async function climbSolveLadder(context: SolveContext, plan: LadderPlan):
   const allRan: Agent[] = [];
   let resumed = 0; // agents of work.ran a new rung counts as run already (see resumePoint)
   const rungs: RungReport[] = [];
+  const climbed: { mode: SolveMode; steps: StepDraft[] }[] = [];
   for (let rung = startRung(ladder, startMode); ; rung += 1) {
     const mode = modeOnRung(ladder, rung, startMode);
     const before = trajectory.spend();
+    const firstStep = trajectory.steps.length;
     await runSolveScript(mode, { ...context, models: modelsOnRung(ladder, rung, context.models, plan.backend) }, work);
     for (const agent of work.ran) worked.add(agent);
     allRan.push(...work.ran.slice(resumed));
     // The last rung's change is graded next; any other is checked now (work.lastRun is already the verdict on the change as it stands).
     const check = rung < last && !work.stoppedBy ? (work.lastRun ?? (await recordedCheck(context, work))) : undefined;
     const after = trajectory.spend();
+    climbed.push({ mode, steps: trajectory.steps.slice(firstStep) });
     rungs.push({
       rung: rung + 1,
       mode,
@@ -104,7 +111,17 @@ export async function climbSolveLadder(context: SolveContext, plan: LadderPlan):
     const diff = await context.diff();
     const cascade = check.passed && diff.trim() ? "Stop" : "Escalate";
     const choice = plan.decide
-      ? plan.decide({ mode, rung, rungs: last + 1, testsPassed: check.passed, agents: allRan, costUsd: after.usd, tokens: after.tokens, rungTokens: after.tokens - before.tokens })
+      ? plan.decide({
+          mode,
+          rung,
+          rungs: last + 1,
+          testsPassed: check.passed,
+          agents: allRan,
+          costUsd: after.usd,
+          tokens: after.tokens,
+          rungTokens: after.tokens - before.tokens,
+          trajectory: { rungs: [...climbed], startRung: startRung(ladder, startMode), rungCount: last + 1 },
+        })
       : cascade;
     if (choice === "Stop") {
       if (cascade === "Escalate") plan.log(`ladder: the policy stops on rung ${rung + 1} (${describeRung(ladder, rung)}) with ${diff.trim() ? "the tests failing" : "no change made"}`);
