@@ -48,11 +48,11 @@ describe.each(QUIRKS_ON_FUNCTION_TASKS)("koderz benchmark through a %s server", 
     if (quirk === "no-usage") expect(result.stderr).toMatch(/usage\s+WARN/);
     const runId = benchmarkRunIdFrom(result.stderr);
     const summary = comparativeRunSummary(workDir, runId);
-    expect(summary.zero_shot.results.map((row) => [row.problem_id, row.success])).toEqual([["HumanEval/1", false]]);
-    expect(summary.iterative.results.map((row) => [row.problem_id, row.success, row.iterations])).toEqual([["HumanEval/1", true, 2]]);
-    for (const row of [...summary.zero_shot.results, ...summary.iterative.results]) {
-      expect(row.input_tokens, row.problem_id).toBeGreaterThan(0);
-      expect(row.output_tokens, row.problem_id).toBeGreaterThan(0);
+    expect(summary.zeroShot.results.map((row) => [row.problemId, row.success])).toEqual([["HumanEval/1", false]]);
+    expect(summary.iterative.results.map((row) => [row.problemId, row.success, row.iterations])).toEqual([["HumanEval/1", true, 2]]);
+    for (const row of [...summary.zeroShot.results, ...summary.iterative.results]) {
+      expect(row.inputTokens, row.problemId).toBeGreaterThan(0);
+      expect(row.outputTokens, row.problemId).toBeGreaterThan(0);
     }
 
     const store = openStore({ path: path.join(workDir, "results", "koderz.db") });
