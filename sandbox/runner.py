@@ -50,7 +50,6 @@ import fcntl
 import gc
 import io
 import json
-import pickle
 import resource
 import selectors
 import shutil
@@ -98,7 +97,7 @@ CANDIDATES_AHEAD = 2
 # seconds apart, between model turns, while back-to-back batches (an evaluation, a script) come
 # a few milliseconds apart, and a rehearsal then would only take the CPU from their programs.
 REHEARSE_AFTER_SECONDS = 0.02
-REHEARSE_FRAME = pickle.dumps(("rehearse",), protocol=pickle.HIGHEST_PROTOCOL)
+REHEARSE_FRAME = b'["rehearse"]'
 # A slot's reaper runs with real uid slot uid + this, a uid no program has.
 REAPER_UID_OFFSET = 1000
 # Places a program can leave files in, besides its work dir; emptied of its uid's files after it.
@@ -174,9 +173,30 @@ def make_undumpable():
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        # PR_SET_CHILD_SUBREAPER: orphans of programs become ours to reap (as they are when we
+        # are pid 1), so their zombies end, and a slot whose uid still has one waits for that.
+        prctl(36, 1, 0, 0, 0)
     except Exception:
         pass
+
+
+CLONE_NEWIPC = 0x08000000
+
+
+def ipc_unsharer():
+    """unshare(CLONE_NEWIPC), bound once in the launcher, before any candidate is forked."""
+    try:
+        import ctypes
+
+        unshare = ctypes.CDLL(None, use_errno=True).unshare
+    except Exception:
+        return lambda: None
+    return lambda: unshare(CLONE_NEWIPC)
+
+
+UNSHARE_IPC = lambda: None  # noqa: E731 (the launcher binds the real one)
 
 
 def mapped_bytes():
@@ -249,6 +269,8 @@ def launcher_main(sock, config, uid_base, vsize_bytes):
         sys.stdin = UnreadableInput()
         sys.argv = [""]
         fork = plain_fork()
+        global UNSHARE_IPC
+        UNSHARE_IPC = ipc_unsharer()
         reliability_guard()
         gc.freeze()  # the warm heap: never scanned by a candidate's collections, never copied by them
         receive, reply, close = socket.recv_fds, sock.send, os.close
@@ -373,15 +395,21 @@ def slot_uid(slot, uid_base):
     return None if uid_base is None else uid_base + slot
 
 
-def slot_workdir(slot, config):
-    return os.path.join(config["workRoot"] or tempfile.gettempdir(), f"program-{slot}")
+def work_root(config):
+    return config["workRoot"] or tempfile.gettempdir()
+
+
+def workdir_prefix(slot):
+    """Each program's work dir is this and a random part: its slot's reaper removes them all."""
+    return f"program-{slot}-"
 
 
 def start_reaper(slot, config, uid_base):
     """Starts the reaper of a slot, kept for the batch (a fork per program saved) and driven by
-    the runner over the returned pipes [done_r, requests_w]. A reaper of a slot with its own uid
-    has effective uid U, which reaches every process and file of U, and real and saved uids of
-    another (unused) uid, so U's processes can neither signal nor trace it."""
+    the runner over the returned pipes [done_r, requests_w]. The reaper keeps the runner's
+    uids (root's, where programs have uids of their own): a program's uid can neither signal
+    it, nor renice, reschedule or pin it. It takes the slot's uid only in the short-lived
+    child that does each sweep (see clear_uid)."""
     requests_r, requests_w = os.pipe()
     done_r, done_w = os.pipe()
     try:
@@ -401,12 +429,10 @@ def start_reaper(slot, config, uid_base):
 
 def run_reaper(requests_r, done_w, slot, config, uid_base):
     try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its sweepers are its own to wait for
         uid = slot_uid(slot, uid_base)
-        if uid is not None:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid + REAPER_UID_OFFSET, uid, uid + REAPER_UID_OFFSET)
-        roots = [root for root in (config["workRoot"] or tempfile.gettempdir(),) + SHARED_TEMP_DIRS if writable_mount(root)]
+        root = work_root(config)
+        roots = [path for path in (root,) + SHARED_TEMP_DIRS if writable_mount(path)]
         while True:
             request = read_exactly(requests_r, 8)
             if request is None:
@@ -414,18 +440,148 @@ def run_reaper(requests_r, done_w, slot, config, uid_base):
             if uid is None:
                 # No uid of its own (not root): its session is what we can find of it.
                 kill_group(struct.unpack(">q", request)[0])
-                shutil.rmtree(slot_workdir(slot, config), onerror=make_removable)
+                for path in program_workdirs(root, slot):
+                    shutil.rmtree(path, onerror=make_removable)
             else:
-                for _ in range(3):  # a fork racing a sweep is caught by the next
+                clear_uid(uid, roots + program_workdirs(root, slot))
+                for path in program_workdirs(root, slot):
                     try:
-                        os.kill(-1, signal.SIGKILL)  # every process of this uid but us
+                        os.rmdir(path)  # root's, emptied by the sweep
                     except OSError:
-                        break  # nothing of this uid is left
-                for root in roots:
-                    remove_owned_by(root, uid)
+                        pass
             os.write(done_w, b".")
     finally:
         os._exit(0)
+
+
+def program_workdirs(root, slot):
+    prefix = workdir_prefix(slot)
+    try:
+        return [os.path.join(root, name) for name in os.listdir(root) if name.startswith(prefix)]
+    except OSError:
+        return []
+
+
+def clear_uid(uid, roots):
+    """Returns once the slot's uid owns no process at all, zombies included, no file in `roots`
+    and no SysV IPC object. A sweeper child takes the uid as its effective uid (its real and
+    saved uids another, unused one, so the uid's processes cannot signal it) to kill them all
+    with kill(-1) (the sandboxes hold no CAP_KILL: only a process of the uid may signal it)
+    until none is left alive, then removes the uid's files and IPC objects. The reaper, root,
+    watches /proc until the zombies are gone too (the runner, their parent as pid 1 or
+    subreaper, reaps them), and sends a new sweeper if a process of the uid is still alive:
+    however late a busy machine lets the killed ones die, the slot is not used before."""
+    pause = 0.0005
+    sweep = True
+    while True:
+        if sweep:
+            run_sweeper(uid, roots)
+        left = processes_of(uid)
+        if not left:
+            return
+        sweep = any(not zombie for zombie in left.values())
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+
+
+def run_sweeper(uid, roots):
+    try:
+        pid = fork_with_retry()
+    except OSError:
+        time.sleep(FORK_RETRY_SECONDS)
+        return
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid + REAPER_UID_OFFSET, uid, uid + REAPER_UID_OFFSET)
+            me = os.getpid()
+            pause = 0.0002
+            while True:
+                try:
+                    os.kill(-1, signal.SIGKILL)  # every process of this uid but us
+                except OSError:
+                    pass  # nothing of this uid is left
+                if not any(not zombie for pid, zombie in processes_of(uid).items() if pid != me):
+                    break
+                time.sleep(pause)
+                pause = min(pause * 2, 0.01)
+            for root in roots:
+                remove_owned_by(root, uid)
+            remove_ipc_objects(uid)
+        finally:
+            os._exit(0)
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            return
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return
+
+
+def processes_of(uid):
+    """{pid: is a zombie} of every process any of whose uids (real, effective, saved, fs) is
+    `uid`; /proc's status files are readable whatever a process does to itself."""
+    wanted = str(uid).encode()
+    found = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as status:
+                text = status.read()
+        except OSError:
+            continue  # gone meanwhile
+        start = text.find(b"\nUid:")
+        if start < 0:
+            continue
+        end = text.find(b"\n", start + 1)
+        if wanted in text[start + 5:end].split():
+            state = text.find(b"\nState:")
+            found[int(name)] = state >= 0 and text[state + 7:state + 10].strip().startswith(b"Z")
+    return found
+
+
+IPC_RMID = 0
+SYSV_IPC_KINDS = (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl"))
+
+
+def remove_ipc_objects(uid):
+    """Removes the SysV shared memory, queues and semaphores `uid` owns or made: without an IPC
+    namespace of the program's own, they would outlive it (and hold the sandbox's memory)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except Exception:
+        return
+    for kind, control in SYSV_IPC_KINDS:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                header, *rows = table.read().splitlines()
+        except OSError:
+            continue
+        columns = header.split()
+        try:
+            at_id, at_uid, at_cuid = columns.index("shmid" if kind == "shm" else "msqid" if kind == "msg" else "semid"), columns.index("uid"), columns.index("cuid")
+        except ValueError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) <= max(at_id, at_uid, at_cuid):
+                continue
+            if str(uid) not in (fields[at_uid], fields[at_cuid]):
+                continue
+            if kind == "sem":
+                libc.semctl(int(fields[at_id]), 0, IPC_RMID)
+            else:
+                getattr(libc, control)(int(fields[at_id]), IPC_RMID, None)
 
 
 def writable_mount(path):
@@ -863,7 +1019,7 @@ def kill_group(pid):
             pass
 
 # ---------------------------------------------------------------------------------------------
-# Frames between a judge and its candidate: a 4-byte length, then a pickle.
+# Frames between a judge and its candidate: a 4-byte length, then JSON text in the wire encoding.
 
 
 def write_frame(fd, payload):
@@ -893,19 +1049,149 @@ def read_frame(fd):
     return read_exactly(fd, size)
 
 
-class PlainDataUnpickler(pickle.Unpickler):
-    """Rebuilds plain data and nothing else: no class of the program's, no callable but these."""
+# The wire encoding (not pickle: nothing in it names a type to build or a function to call).
+# JSON's own scalars (int, float with NaN and infinities, str, bool, None) and lists stand for
+# themselves; every other plain type is a one-key object: {"t": [...]} a tuple, {"s": [...]} a
+# set, {"f": [...]} a frozenset, {"d": [[key, value], ...]} a dict, {"b": "latin-1 text"} bytes,
+# {"y": ...} a bytearray, {"c": [real, imag]} a complex, {"i": "hex"} an int too long for JSON.
+# The judge decodes what a candidate sends in time linear in its size: json.loads, then one
+# walk that rebuilds the exact builtin types, refusing an answer nested deeper than
+# ANSWER_DEPTH_LIMIT or a set or dict whose keys share one hash more than SAME_HASH_LIMIT times
+# (such keys make every insertion scan all the others: quadratic time).
 
-    ALLOWED = {"complex": complex, "set": set, "frozenset": frozenset, "bytearray": bytearray}
+WIRE_SCALARS = frozenset((int, float, str, bool, type(None)))
+ANSWER_DEPTH_LIMIT = 100
+SAME_HASH_LIMIT = 64
+# Ints of more bits than this cross as hex: JSON's decimal digits take quadratic time to read
+# and write, and Python refuses more than 4300 of them.
+LONG_INT_BITS = 8192
+# An exception's message as it crosses, and a verdict's text: a 60 MB message is a program's
+# way to make its verdict the caller's problem.
+MESSAGE_CHARS = 4096
+RESULT_CHARS = 4096
 
-    def find_class(self, module, name):
-        if module == "builtins" and name in self.ALLOWED:
-            return self.ALLOWED[name]
-        raise pickle.UnpicklingError(f"the program answered with a {module}.{name}, not plain data")
+
+class NotPlainData(TypeError):
+    pass
 
 
-def plain_data(payload):
-    return PlainDataUnpickler(io.BytesIO(payload)).load()
+class AnswerRefused(ValueError):
+    pass
+
+
+def to_wire(value, exact=False):
+    """`value` as a tree json.dumps writes, in the wire encoding. Subclasses of the builtin
+    types (namedtuple, OrderedDict, Counter, numpy's scalars...) go as their base type, as an
+    honest answer in the shape the judge accepts. `exact`: a list of scalars is checked item by
+    item (an int too long for JSON among them)."""
+    kind = type(value)
+    if kind is list:
+        # Lists of scalars, as most answers are, are checked at C speed: HumanEval+ returns
+        # lists of a million numbers, and a Python call per item cost seconds.
+        if not exact and WIRE_SCALARS.issuperset(map(type, value)):
+            return value
+        return [to_wire(item, exact) for item in value]
+    if kind is int:
+        return {"i": format(value, "x")} if value.bit_length() > LONG_INT_BITS else value
+    if kind is str or kind is float or kind is bool or value is None:
+        return value
+    if kind is tuple:
+        return {"t": [to_wire(item, exact) for item in value]}
+    if kind is dict:
+        return {"d": [[to_wire(key, exact), to_wire(item, exact)] for key, item in value.items()]}
+    if kind is set:
+        return {"s": [to_wire(item, exact) for item in value]}
+    if kind is frozenset:
+        return {"f": [to_wire(item, exact) for item in value]}
+    if kind is bytes:
+        return {"b": value.decode("latin-1")}
+    if kind is bytearray:
+        return {"y": value.decode("latin-1")}
+    if kind is complex:
+        return {"c": [value.real, value.imag]}
+    if kind.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return to_wire(value.item(), exact)
+    for base in (bool, int, float, str, bytes, bytearray, complex, tuple, list, dict, frozenset, set):
+        if isinstance(value, base):
+            return to_wire(base(value), exact)
+    raise NotPlainData(f"the program's answer is not plain data: {kind.__name__}")
+
+
+WIRE_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
+def wire_text(message):
+    """A message (a list whose parts are wire trees already) as the bytes of a frame."""
+    try:
+        return WIRE_ENCODER.encode(message).encode()
+    except ValueError:
+        # An int too long for JSON hid in a list of scalars: the slow path looks at each item.
+        return WIRE_ENCODER.encode([to_wire(part, True) if index else part for index, part in enumerate(message)]).encode()
+
+
+def from_wire(tree, depth=0):
+    """The plain value a wire tree stands for; AnswerRefused for what no honest encoder writes."""
+    kind = type(tree)
+    if kind is list:
+        if WIRE_SCALARS.issuperset(map(type, tree)):
+            return tree
+        if depth >= ANSWER_DEPTH_LIMIT:
+            raise AnswerRefused(f"the program's answer is nested deeper than {ANSWER_DEPTH_LIMIT} levels")
+        return [from_wire(item, depth + 1) for item in tree]
+    if kind is not dict:
+        return tree  # a scalar: json.loads makes nothing else
+    if len(tree) != 1:
+        raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+    if depth >= ANSWER_DEPTH_LIMIT:
+        raise AnswerRefused(f"the program's answer is nested deeper than {ANSWER_DEPTH_LIMIT} levels")
+    ((tag, payload),) = tree.items()
+    try:
+        if tag in ("b", "y") and type(payload) is str:
+            data = payload.encode("latin-1")
+            return data if tag == "b" else bytearray(data)
+        if tag == "i" and type(payload) is str:
+            return int(payload, 16)
+        if tag == "c" and type(payload) is list and len(payload) == 2 and all(type(part) in (int, float) for part in payload):
+            return complex(*payload)
+        if type(payload) is list:
+            if tag == "t":
+                return tuple(from_wire(payload, depth))
+            if tag in ("s", "f"):
+                items = from_wire(payload, depth)
+                few_per_hash(items)
+                return set(items) if tag == "s" else frozenset(items)
+            if tag == "d":
+                pairs = from_wire(payload, depth)
+                if not all(type(pair) is list and len(pair) == 2 for pair in pairs):
+                    raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+                few_per_hash([pair[0] for pair in pairs])
+                return dict(pairs)
+    except (TypeError, ValueError) as error:  # an unhashable key, a bad hex digit, latin-1 out of range
+        if isinstance(error, AnswerRefused):
+            raise
+        raise AnswerRefused(f"the program's answer is not plain data: {describe_exception(error)}") from None
+    raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+
+
+def few_per_hash(keys):
+    """Refuses keys many of which share one hash: hashing is linear, and so is counting the
+    hashes (equal ints are the only ints that collide as dict keys)."""
+    if len(keys) > SAME_HASH_LIMIT:
+        most = Counter(map(hash, keys)).most_common(1)
+        if most and most[0][1] > SAME_HASH_LIMIT:
+            raise AnswerRefused(f"the program's answer holds {most[0][1]} keys of one hash (over the limit of {SAME_HASH_LIMIT})")
+
+
+def read_message(fd):
+    """The next frame, decoded as JSON (not yet from the wire encoding); None at end of file."""
+    payload = read_frame(fd)
+    if payload is None:
+        return None
+    return json.loads(payload)
+
+
+def cut(text, limit):
+    return text if len(text) <= limit else text[:limit] + f"... [cut at {limit} characters]"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -924,24 +1210,28 @@ class Candidate:
         self.answer_r = answer_r
 
     def ask(self, message):
+        """Sends a message (its wire trees encoded already) and returns the candidate's answer,
+        a list whose first item says what it is; raises the program's exception for "raise"."""
         try:
-            write_frame(self.request_w, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            write_frame(self.request_w, wire_text(message))
         except BrokenPipeError:
             raise CandidateGone("the program ended before check() returned") from None
-        payload = read_frame(self.answer_r)
-        if payload is None:
+        try:
+            answer = read_message(self.answer_r)
+        except (ValueError, RecursionError) as error:  # over the frame limit, not JSON, nested too deep for JSON
+            raise AnswerRefused(cut(f"the program's answer is refused: {describe_exception(error)}", MESSAGE_CHARS)) from None
+        if answer is None:
             raise CandidateGone("the program ended before check() returned")
-        answer = plain_data(payload)
-        if not (isinstance(answer, tuple) and answer and answer[0] in ("loaded", "ok", "raise")):
+        if not (type(answer) is list and answer and answer[0] in ("loaded", "ok", "raise")):
             raise CandidateGone("the program broke the sandbox's call protocol")
         if answer[0] == "raise":
             raise remote_exception(answer)
         return answer
 
     def load(self, source, timeout):
-        answer = self.ask(("load", source, timeout))
+        answer = self.ask(["load", source, timeout])
         names = answer[1] if answer[0] == "loaded" and len(answer) == 2 else None
-        if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
+        if not (type(names) is list and all(type(name) is str for name in names)):
             raise CandidateGone("the program broke the sandbox's call protocol")
         return names
 
@@ -949,10 +1239,10 @@ class Candidate:
         ask = self.ask
 
         def call_in_candidate(*args, **kwargs):
-            answer = ask(("call", name, args, kwargs))
+            answer = ask(["call", name, to_wire(list(args)), to_wire(kwargs)])
             if answer[0] != "ok" or len(answer) != 2:
                 raise CandidateGone("the program broke the sandbox's call protocol")
-            return answer[1]
+            return from_wire(answer[1])
 
         call_in_candidate.__name__ = call_in_candidate.__qualname__ = name
         return call_in_candidate
@@ -960,10 +1250,12 @@ class Candidate:
 
 def remote_exception(answer):
     """The program's exception, rebuilt as a builtin exception type of the same name (so that a
-    test catching ValueError still does) whose message is the program's, word for word."""
-    if len(answer) != 3 or not all(isinstance(part, str) for part in answer[1:]):
+    test catching ValueError still does) whose message is the program's, word for word up to
+    MESSAGE_CHARS."""
+    if len(answer) != 3 or not all(type(part) is str for part in answer[1:]) or not answer[1].isidentifier() or len(answer[1]) > 200:
         return CandidateGone("the program broke the sandbox's call protocol")
     _, type_name, message = answer
+    message = cut(message, MESSAGE_CHARS)
     base = getattr(builtins, type_name, None)
     if not (isinstance(base, type) and issubclass(base, Exception)):
         base = Exception
@@ -974,6 +1266,49 @@ def remote_exception(answer):
         except TypeError:
             continue
     return Exception(message)
+
+
+# The judge's copies of what a check starts from (a task's prompt: its imports and helpers),
+# compiled once per text: an evaluation runs the same prompts over and over.
+SETUP_CODE = {}
+SETUP_CODE_KEPT = 512
+SETUP_LOCK = threading.Lock()
+
+
+def setup_code(text):
+    with SETUP_LOCK:
+        code = SETUP_CODE.get(text)
+    if code is None:
+        code = compile(text, "<prompt>", "exec")
+        with SETUP_LOCK:
+            if len(SETUP_CODE) >= SETUP_CODE_KEPT:
+                SETUP_CODE.clear()
+            SETUP_CODE[text] = code
+    return code
+
+
+def judge_namespace(program, names, candidate):
+    """Where `check` runs: built by the judge from the program's trusted parts alone. The real
+    builtins; the judge's own copy of the prompt's helpers (its `judgeSetup`, run here); and of
+    the program, only its entry point, as a proxy. A program that defines `abs` or `zip`, or
+    redefines a helper its prompt gives, changes its own namespace, never this one. Without an
+    entry point named, every function the program defined is reachable, but never under the
+    name of a builtin or of something the setup defined."""
+    scope = {"__name__": "__main__", "__builtins__": builtins}
+    setup = program.get("judgeSetup")
+    if setup:
+        exec(setup_code(setup), scope)
+    entry = program.get("entryPoint")
+    if entry is not None:
+        if entry in names:
+            scope[entry] = candidate.function(entry)
+        else:
+            scope.pop(entry, None)  # check(entry) then fails as the reference harness's would: NameError
+        return scope
+    for name in names:
+        if name not in scope and not hasattr(builtins, name):
+            scope[name] = candidate.function(name)
+    return scope
 
 
 def judge_each(work):
@@ -990,14 +1325,14 @@ def judge(judged, request_w, answer_r, wake_w):
         names = candidate.load(judged.program["source"], judged.program["timeout"])
         check = judged.program.get("check")
         if check is not None:
-            exec(check, {name: candidate.function(name) for name in names})
+            exec(check, judge_namespace(judged.program, names, candidate))
         result = "passed"
     except BaseException as error:
         result = "failed: " + describe_exception(error)
     finally:
         for fd in (request_w, answer_r):
             os.close(fd)
-        judged.result = result
+        judged.result = cut(result, RESULT_CHARS)
         try:
             os.write(wake_w, b".")
         except OSError:
@@ -1111,7 +1446,7 @@ def run_candidate(request_r, answer_w, output_w, slot, config, uid_base, vsize_b
         request_r,
         answer_w,
         lambda timeout: enter_slot(slot, timeout, config, uid_base, vsize_bytes),
-        lambda: rehearse(slot_workdir(slot, config)),
+        lambda: rehearse(work_root(config)),
     )
 
 
@@ -1140,8 +1475,9 @@ def rehearse(workdir):
     try:
         scope = {}
         exec(REHEARSAL, scope)
-        request = pickle.loads(pickle.dumps(("call", "rehearsal", ([3, 1, 2], "abc"), {}), protocol=pickle.HIGHEST_PROTOCOL))
-        pickle.dumps(("ok", plain(scope[request[1]](*request[2]))), protocol=pickle.HIGHEST_PROTOCOL)
+        request = from_wire(json.loads(wire_text(["call", "rehearsal", to_wire([[3, 1, 2], "abc"]), to_wire({})])))
+        wire_text(["ok", to_wire(scope[request[1]](*from_wire(request[2]), **from_wire(request[3])))])
+        os.urandom(8).hex()
         os.putenv = PUTENV
         os.environ["HOME"] = workdir
         os.environ["TMPDIR"] = workdir
@@ -1154,14 +1490,27 @@ def rehearse(workdir):
 
 
 def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
-    """What the program runs as: the slot's uid, an empty directory of its own, and its limits."""
+    """What the program runs as: the slot's uid, its own IPC namespace where the kernel lets us
+    make one, a fresh directory of its own, and its limits. The directory's name is
+    unpredictable, so no program can make the next one's in advance; with program uids it is
+    made by root (owner root, group the slot's: the program writes in it, cannot remove,
+    rename or replace it)."""
     uid = slot_uid(slot, uid_base)
-    workdir = slot_workdir(slot, config)
+    workdir = os.path.join(work_root(config), f"{workdir_prefix(slot)}{os.urandom(12).hex()}")
     if uid is not None:
+        # Without CAP_SYS_ADMIN (the sandboxes drop it) this fails, and the slot's reaper
+        # removes the SysV objects the program's uid made instead.
+        UNSHARE_IPC()
         os.setgroups([])
         os.setgid(uid)
+        mask = os.umask(0o007)
+        try:
+            os.mkdir(workdir, 0o770)
+        finally:
+            os.umask(mask)
         SETUID(uid)
-    os.mkdir(workdir, 0o700)
+    else:
+        os.mkdir(workdir, 0o700)
     CHDIR(workdir)
     os.putenv = PUTENV  # os.environ writes through it; the guard has set it to None
     os.environ["HOME"] = workdir
@@ -1172,8 +1521,9 @@ def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
 
 
 def serve(request_r, answer_w, enter, rehearse_now):
-    # Bound before the program runs: a program that rebinds these only breaks its own answers.
-    read, answer, exit_now, loads = read_frame, answer_with, os._exit, pickle.loads
+    # Bound before the program runs: a program that rebinds these only breaks its own answers,
+    # and its answers are only ever data the judge decodes with its own code.
+    read, answer, exit_now, loads, decode = read_frame, answer_with, os._exit, json.loads, from_wire
     stdout, stderr = sys.stdout, sys.stderr
     scope = {}
     entered = False
@@ -1191,17 +1541,17 @@ def serve(request_r, answer_w, enter, rehearse_now):
                 enter(request[2])
                 entered = True
             except BaseException as error:
-                answer(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
+                answer(answer_w, ["raise", "OSError", f"sandbox could not set up the program: {error!r}"])
                 exit_now(0)
         try:
             if request[0] == "load":
                 exec(request[1], scope)
-                reply = ("loaded", [name for name, value in scope.items() if callable(value) and not name.startswith("__")])
+                reply = ["loaded", [name for name, value in scope.items() if callable(value) and not name.startswith("__")]]
             else:
                 _, name, args, kwargs = request
-                reply = ("ok", plain(scope[name](*args, **kwargs)))
+                reply = ["ok", scope[name](*decode(args), **decode(kwargs))]
         except BaseException as error:
-            reply = ("raise", type(error).__name__, describe_exception(error))
+            reply = ["raise", type(error).__name__, cut(describe_exception(error), MESSAGE_CHARS)]
         for stream in (stdout, stderr):
             try:
                 stream.flush()
@@ -1212,44 +1562,16 @@ def serve(request_r, answer_w, enter, rehearse_now):
 
 def answer_with(fd, reply):
     try:
-        payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        if reply[0] == "ok":
+            reply = ["ok", to_wire(reply[1])]
+        payload = wire_text(reply)
     except BaseException as error:
-        payload = pickle.dumps(("raise", "TypeError", f"the program's answer is not plain data: {describe_exception(error)}"))
+        message = describe_exception(error) if isinstance(error, NotPlainData) else f"the program's answer is not plain data: {describe_exception(error)}"
+        payload = wire_text(["raise", "TypeError", cut(message, MESSAGE_CHARS)])
     try:
         write_frame(fd, payload)
     except BaseException:
         os._exit(0)
-
-
-SCALAR_TYPES = frozenset((int, float, str, bytes, bool, complex, type(None)))
-
-
-def plain(value):
-    """Honest answers in the shape the judge accepts: numpy scalars become Python numbers, and
-    subclasses of the builtin containers (namedtuple, OrderedDict, Counter...) their base type."""
-    kind = type(value)
-    if kind in SCALAR_TYPES:
-        return value
-    if kind is list or kind is tuple or kind is set or kind is frozenset:
-        # Containers of scalars, as most answers are, are checked at C speed: HumanEval+ returns
-        # lists of a million numbers, and a Python call per item cost seconds.
-        if SCALAR_TYPES.issuperset(map(type, value)):
-            return value
-        return kind(plain(item) for item in value)
-    if kind is dict:
-        if SCALAR_TYPES.issuperset(map(type, value.keys())) and SCALAR_TYPES.issuperset(map(type, value.values())):
-            return value
-        return {plain(key): plain(item) for key, item in value.items()}
-    if kind.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
-        return plain(value.item())
-    for base in (bool, int, float, str, bytes, tuple, list, dict, frozenset, set):
-        if isinstance(value, base):
-            if base in (tuple, list, frozenset, set):
-                return base(plain(item) for item in value)
-            if base is dict:
-                return {plain(key): plain(item) for key, item in value.items()}
-            return base(value)
-    return value  # pickled as is: the judge refuses what is not plain data, with its type's name
 
 
 def close_fds_except(keep):

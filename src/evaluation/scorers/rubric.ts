@@ -46,7 +46,7 @@ async function runExecutable(input: ScoreInput, criteria: readonly Criterion[]):
     id: `${input.task.id}#${i}`,
     timeoutSeconds: criterion.timeout ?? DEFAULT_CRITERION_SECONDS,
     ...(criterion.check !== undefined
-      ? { source, check: `__source__ = ${pythonString(source)}\n${criterion.check}` }
+      ? { source, check: `__source__ = ${pythonString(source)}\n${criterion.check}`, judgeSetup: input.task.prompt, entryPoint: input.task.entryPoint }
       : { source: `${source}\n\n${criterion.program}\n` }),
   }));
   const verdicts = programs.length ? await input.sandbox.run(programs) : [];
