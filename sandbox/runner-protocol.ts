@@ -33,8 +33,9 @@ export interface RunnerConfig extends ProgramLimits {
   /** Where each program gets its own fresh directory (a tmpfs in Docker). */
   workRoot: string | null;
   /**
-   * When the runner is root, the first of the uids programs run as, one per worker slot (if
-   * such a uid can still read Python); everything of a slot's uid dies between two programs.
+   * When the runner is root and this is set, programs run under uids of their own, one per
+   * worker slot (if such a uid can still read Python), drawn at random by the runner so that
+   * no two runners on a host share one; everything of a slot's uid dies between two programs.
    */
   programUidBase: number | null;
 }

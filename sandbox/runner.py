@@ -98,8 +98,8 @@ CANDIDATES_AHEAD = 2
 # a few milliseconds apart, and a rehearsal then would only take the CPU from their programs.
 REHEARSE_AFTER_SECONDS = 0.02
 REHEARSE_FRAME = b'["rehearse"]'
-# A slot's reaper runs with real uid slot uid + this, a uid no program has.
-REAPER_UID_OFFSET = 1000
+# A slot's sweeper runs with real uid slot uid + this, a uid no program has.
+REAPER_UID_OFFSET = 2048
 # Places a program can leave files in, besides its work dir; emptied of its uid's files after it.
 SHARED_TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
@@ -155,9 +155,14 @@ def warm_up():
 
 def usable_uid_base(uid):
     """The first of the uids programs run as (one per worker slot), when we are root and such a
-    uid can still read the stdlib (a Python under /root, as pyenv installs it, is out of reach)."""
+    uid can still read the stdlib (a Python under /root, as pyenv installs it, is out of reach).
+    The configured base only says that programs get uids; the runner draws its own at random in
+    [2^24, 2^31): two runners on one host (a Docker container and a process sandbox share the
+    host's uids) never share a program uid, so one's sweep (kill(-1) as that uid) cannot end the
+    other's programs, and no user of the host has it."""
     if uid is None or os.getuid() != 0:
         return None
+    uid = (1 << 24) + int.from_bytes(os.urandom(4), "big") % ((1 << 31) - (1 << 24) - 4096) // 4096 * 4096
     path = os.path.dirname(os.__file__)
     while True:
         mode = os.stat(path).st_mode
@@ -1079,30 +1084,31 @@ class AnswerRefused(ValueError):
     pass
 
 
-def to_wire(value, exact=False):
+def to_wire(value, exact=False, refer=None):
     """`value` as a tree json.dumps writes, in the wire encoding. Subclasses of the builtin
     types (namedtuple, OrderedDict, Counter, numpy's scalars...) go as their base type, as an
     honest answer in the shape the judge accepts. `exact`: a list of scalars is checked item by
-    item (an int too long for JSON among them)."""
+    item (an int too long for JSON among them). `refer(value)` encodes what is not plain data
+    (a reference to an object that stays where it is); without it, such a value is refused."""
     kind = type(value)
     if kind is list:
         # Lists of scalars, as most answers are, are checked at C speed: HumanEval+ returns
         # lists of a million numbers, and a Python call per item cost seconds.
         if not exact and WIRE_SCALARS.issuperset(map(type, value)):
             return value
-        return [to_wire(item, exact) for item in value]
+        return [to_wire(item, exact, refer) for item in value]
     if kind is int:
         return {"i": format(value, "x")} if value.bit_length() > LONG_INT_BITS else value
     if kind is str or kind is float or kind is bool or value is None:
         return value
     if kind is tuple:
-        return {"t": [to_wire(item, exact) for item in value]}
+        return {"t": [to_wire(item, exact, refer) for item in value]}
     if kind is dict:
-        return {"d": [[to_wire(key, exact), to_wire(item, exact)] for key, item in value.items()]}
+        return {"d": [[to_wire(key, exact, refer), to_wire(item, exact, refer)] for key, item in value.items()]}
     if kind is set:
-        return {"s": [to_wire(item, exact) for item in value]}
+        return {"s": [to_wire(item, exact, refer) for item in value]}
     if kind is frozenset:
-        return {"f": [to_wire(item, exact) for item in value]}
+        return {"f": [to_wire(item, exact, refer) for item in value]}
     if kind is bytes:
         return {"b": value.decode("latin-1")}
     if kind is bytearray:
@@ -1110,34 +1116,39 @@ def to_wire(value, exact=False):
     if kind is complex:
         return {"c": [value.real, value.imag]}
     if kind.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
-        return to_wire(value.item(), exact)
+        return to_wire(value.item(), exact, refer)
     for base in (bool, int, float, str, bytes, bytearray, complex, tuple, list, dict, frozenset, set):
         if isinstance(value, base):
-            return to_wire(base(value), exact)
+            return to_wire(base(value), exact, refer)
+    if refer is not None:
+        return refer(value)
     raise NotPlainData(f"the program's answer is not plain data: {kind.__name__}")
 
 
 WIRE_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
-def wire_text(message):
-    """A message (a list whose parts are wire trees already) as the bytes of a frame."""
+def wire_text(head, values=(), refer=None):
+    """The bytes of a frame: the message `head` (JSON as it is) followed by `values` in the
+    wire encoding."""
     try:
-        return WIRE_ENCODER.encode(message).encode()
+        return WIRE_ENCODER.encode(head + [to_wire(value, False, refer) for value in values]).encode()
     except ValueError:
         # An int too long for JSON hid in a list of scalars: the slow path looks at each item.
-        return WIRE_ENCODER.encode([to_wire(part, True) if index else part for index, part in enumerate(message)]).encode()
+        return WIRE_ENCODER.encode(head + [to_wire(value, True, refer) for value in values]).encode()
 
 
-def from_wire(tree, depth=0):
-    """The plain value a wire tree stands for; AnswerRefused for what no honest encoder writes."""
+def from_wire(tree, depth=0, resolve=None):
+    """The plain value a wire tree stands for; AnswerRefused for what no honest encoder writes.
+    `resolve(tag, payload)` rebuilds a reference ("h" an object of the candidate's, "k" a
+    function of the judge's); without it, a reference is refused."""
     kind = type(tree)
     if kind is list:
         if WIRE_SCALARS.issuperset(map(type, tree)):
             return tree
         if depth >= ANSWER_DEPTH_LIMIT:
             raise AnswerRefused(f"the program's answer is nested deeper than {ANSWER_DEPTH_LIMIT} levels")
-        return [from_wire(item, depth + 1) for item in tree]
+        return [from_wire(item, depth + 1, resolve) for item in tree]
     if kind is not dict:
         return tree  # a scalar: json.loads makes nothing else
     if len(tree) != 1:
@@ -1153,15 +1164,17 @@ def from_wire(tree, depth=0):
             return int(payload, 16)
         if tag == "c" and type(payload) is list and len(payload) == 2 and all(type(part) in (int, float) for part in payload):
             return complex(*payload)
+        if tag in ("h", "k", "x") and resolve is not None and type(payload) in (list, str):
+            return resolve(tag, payload)
         if type(payload) is list:
             if tag == "t":
-                return tuple(from_wire(payload, depth))
+                return tuple(from_wire(payload, depth, resolve))
             if tag in ("s", "f"):
-                items = from_wire(payload, depth)
+                items = from_wire(payload, depth, resolve)
                 few_per_hash(items)
                 return set(items) if tag == "s" else frozenset(items)
             if tag == "d":
-                pairs = from_wire(payload, depth)
+                pairs = from_wire(payload, depth, resolve)
                 if not all(type(pair) is list and len(pair) == 2 for pair in pairs):
                     raise AnswerRefused("the program's answer is not in the sandbox's encoding")
                 few_per_hash([pair[0] for pair in pairs])
@@ -1203,30 +1216,85 @@ class CandidateGone(Exception):
 
 
 class Candidate:
-    """The judge's end of the calls to its candidate."""
+    """The judge's end of the calls to its candidate. What crosses is data; an object of the
+    program's that is not plain data stays in the candidate and reaches the judge as a
+    RemoteObject (its methods, len(), iter()... are calls back into the candidate); a function
+    of the judge's passed to the program (a callback, a function to decorate) stays in the judge,
+    and the candidate calls it back through the judge. Either way, no code of the program ever
+    runs in the judge, and every verdict is decided here."""
 
     def __init__(self, request_w, answer_r):
         self.request_w = request_w
         self.answer_r = answer_r
+        self.lock = threading.RLock()  # one conversation at a time; a callback nests in its caller's
+        self.callbacks = []
 
-    def ask(self, message):
-        """Sends a message (its wire trees encoded already) and returns the candidate's answer,
-        a list whose first item says what it is; raises the program's exception for "raise"."""
+    def refer(self, value):
+        if isinstance(value, RemoteObject) and value._candidate is self:
+            return {"h": [value._handle, ""]}
+        if isinstance(value, type) and getattr(builtins, value.__name__, None) is value:
+            return {"x": value.__name__}  # a builtin type (exceptions to catch, say): the candidate's own
+        if callable(value):
+            self.callbacks.append(value)
+            name = str(getattr(value, "__name__", "callback"))[:200]
+            return {"k": [len(self.callbacks) - 1, name, is_coroutine_function(value)]}
+        raise NotPlainData(f"the check passed the program something that is not plain data: {type(value).__name__}")
+
+    def resolve(self, tag, payload):
+        if tag == "h" and type(payload) is list and len(payload) in (2, 3) and type(payload[0]) is int and type(payload[1]) is str:
+            if len(payload) == 3 and payload[2] is True:
+                return self.coroutine_function(payload[0], payload[1][:200])
+            return RemoteObject(self, payload[0], payload[1][:200])
+        raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+
+    def ask(self, head, values=()):
+        """Sends a request and returns the candidate's answer, a list whose first item says what
+        it is; raises the program's exception for "raise". Calls back the judge's functions the
+        program calls meanwhile."""
+        with self.lock:
+            self.send(wire_text(head, values, self.refer))
+            while True:
+                try:
+                    answer = read_message(self.answer_r)
+                except (ValueError, RecursionError) as error:  # over the frame limit, not JSON, nested too deep for JSON
+                    raise AnswerRefused(cut(f"the program's answer is refused: {describe_exception(error)}", MESSAGE_CHARS)) from None
+                if answer is None:
+                    raise CandidateGone("the program ended before check() returned")
+                if not (type(answer) is list and answer and answer[0] in ("loaded", "ok", "raise", "callback")):
+                    raise CandidateGone("the program broke the sandbox's call protocol")
+                if answer[0] == "raise":
+                    raise remote_exception(answer)
+                if answer[0] != "callback":
+                    return answer
+                self.call_back(answer)
+
+    def send(self, payload):
         try:
-            write_frame(self.request_w, wire_text(message))
+            write_frame(self.request_w, payload)
         except BrokenPipeError:
             raise CandidateGone("the program ended before check() returned") from None
-        try:
-            answer = read_message(self.answer_r)
-        except (ValueError, RecursionError) as error:  # over the frame limit, not JSON, nested too deep for JSON
-            raise AnswerRefused(cut(f"the program's answer is refused: {describe_exception(error)}", MESSAGE_CHARS)) from None
-        if answer is None:
-            raise CandidateGone("the program ended before check() returned")
-        if not (type(answer) is list and answer and answer[0] in ("loaded", "ok", "raise")):
+
+    def call_back(self, request):
+        if not (len(request) == 4 and type(request[1]) is int and 0 <= request[1] < len(self.callbacks)):
             raise CandidateGone("the program broke the sandbox's call protocol")
-        if answer[0] == "raise":
-            raise remote_exception(answer)
-        return answer
+        args = from_wire(request[2], 0, self.resolve)
+        kwargs = from_wire(request[3], 0, self.resolve)
+        if not (type(args) is list and type(kwargs) is dict and all(type(key) is str for key in kwargs)):
+            raise AnswerRefused("the program broke the sandbox's call protocol")
+        try:
+            function = self.callbacks[request[1]]
+            result = run_coroutine(function(*args, **kwargs)) if is_coroutine_function(function) else function(*args, **kwargs)
+            reply = wire_text(["ok"], [result], self.refer)
+        except (CandidateGone, AnswerRefused):
+            raise
+        except Exception as error:
+            reply = wire_text(["raise", type(error).__name__, cut(describe_exception(error), MESSAGE_CHARS)])
+        self.send(reply)
+
+    def value(self, answer):
+        if answer[0] != "ok" or len(answer) != 2:
+            raise CandidateGone("the program broke the sandbox's call protocol")
+        return from_wire(answer[1], 0, self.resolve)
 
     def load(self, source, timeout):
         answer = self.ask(["load", source, timeout])
@@ -1236,16 +1304,106 @@ class Candidate:
         return names
 
     def function(self, name):
-        ask = self.ask
-
         def call_in_candidate(*args, **kwargs):
-            answer = ask(["call", name, to_wire(list(args)), to_wire(kwargs)])
-            if answer[0] != "ok" or len(answer) != 2:
-                raise CandidateGone("the program broke the sandbox's call protocol")
-            return from_wire(answer[1])
+            return self.value(self.ask(["call", name], [list(args), kwargs]))
 
         call_in_candidate.__name__ = call_in_candidate.__qualname__ = name
         return call_in_candidate
+
+    def operate(self, operation, handle, *args, **kwargs):
+        return self.value(self.ask(["op", operation, handle], [list(args), kwargs]))
+
+    def coroutine_function(self, handle, name):
+        """A coroutine function of the program's: a coroutine function here too (so a check can
+        tell it is one), whose call the candidate runs to its end in an event loop of its own."""
+        operate = self.operate
+
+        async def call_in_candidate(*args, **kwargs):
+            return operate("await", handle, *args, **kwargs)
+
+        call_in_candidate.__name__ = call_in_candidate.__qualname__ = name
+        return call_in_candidate
+
+
+def is_coroutine_function(value):
+    import inspect
+
+    return inspect.iscoroutinefunction(value)
+
+
+def run_coroutine(coroutine):
+    """Runs a coroutine to its end in a thread of its own: the caller's thread may be inside an
+    event loop already (a check's asyncio.run, waiting on the candidate that called back)."""
+    import asyncio
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+class RemoteObject:
+    """An object of the program's, in the judge: every use is a call into the candidate, whose
+    answer comes back as data (or as another RemoteObject). It equals only itself: a program
+    cannot answer with an object that claims to equal the expected value."""
+
+    __slots__ = ("_candidate", "_handle", "_type_name")
+
+    def __init__(self, candidate, handle, type_name):
+        object.__setattr__(self, "_candidate", candidate)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_type_name", type_name)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._candidate.operate("getattr", self._handle, name)
+
+    def __setattr__(self, name, value):
+        self._candidate.operate("setattr", self._handle, name, value)
+
+    def __call__(self, *args, **kwargs):
+        return self._candidate.operate("call", self._handle, *args, **kwargs)
+
+    def __len__(self):
+        return self._candidate.operate("len", self._handle)
+
+    def __bool__(self):
+        return self._candidate.operate("bool", self._handle)
+
+    def __iter__(self):
+        return self._candidate.operate("iter", self._handle)
+
+    def __next__(self):
+        return self._candidate.operate("next", self._handle)
+
+    def __getitem__(self, key):
+        return self._candidate.operate("getitem", self._handle, key)
+
+    def __setitem__(self, key, value):
+        self._candidate.operate("setitem", self._handle, key, value)
+
+    def __contains__(self, item):
+        return self._candidate.operate("contains", self._handle, item)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"<the program's {self._type_name} object>"
 
 
 def remote_exception(answer):
@@ -1440,7 +1598,10 @@ def run_candidate(request_r, answer_w, output_w, slot, config, uid_base, vsize_b
         if random_module is not None:
             _random.Random.seed(random_module._inst, None)
     except BaseException as error:
-        answer_with(answer_w, ("raise", "OSError", f"sandbox could not set up the program: {error!r}"))
+        try:
+            write_frame(answer_w, wire_text(["raise", "OSError", f"sandbox could not set up the program: {error!r}"]))
+        except BaseException:
+            pass
         os._exit(0)
     serve(
         request_r,
@@ -1475,8 +1636,8 @@ def rehearse(workdir):
     try:
         scope = {}
         exec(REHEARSAL, scope)
-        request = from_wire(json.loads(wire_text(["call", "rehearsal", to_wire([[3, 1, 2], "abc"]), to_wire({})])))
-        wire_text(["ok", to_wire(scope[request[1]](*from_wire(request[2]), **from_wire(request[3])))])
+        request = json.loads(wire_text(["call", "rehearsal"], [[[3, 1, 2], "abc"], {}]))
+        wire_text(["ok"], [scope[request[1]](*from_wire(request[2]), **from_wire(request[3]))])
         os.urandom(8).hex()
         os.putenv = PUTENV
         os.environ["HOME"] = workdir
@@ -1520,58 +1681,134 @@ def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
     limit_resources(timeout, config, vsize_bytes)
 
 
-def serve(request_r, answer_w, enter, rehearse_now):
-    # Bound before the program runs: a program that rebinds these only breaks its own answers,
-    # and its answers are only ever data the judge decodes with its own code.
-    read, answer, exit_now, loads, decode = read_frame, answer_with, os._exit, json.loads, from_wire
-    stdout, stderr = sys.stdout, sys.stderr
-    scope = {}
-    entered = False
-    while True:
-        payload = read(request_r)
-        if payload is None:
-            exit_now(0)
-        request = loads(payload)
-        if request[0] == "rehearse":
-            if not entered:  # the runner's, sent before any program (and none sends it later)
-                rehearse_now()
-            continue
-        if request[0] == "load" and not entered:
-            try:
-                enter(request[2])
-                entered = True
-            except BaseException as error:
-                answer(answer_w, ["raise", "OSError", f"sandbox could not set up the program: {error!r}"])
-                exit_now(0)
+# What a judge may do with an object of the program's (RemoteObject): each is one call here.
+OPERATIONS = {
+    "getattr": getattr,
+    "setattr": setattr,
+    "call": lambda target, *args, **kwargs: target(*args, **kwargs),
+    "len": len,
+    "bool": bool,
+    "iter": iter,
+    "next": next,
+    "getitem": lambda target, key: target[key],
+    "setitem": lambda target, key, value: target.__setitem__(key, value),
+    "contains": lambda target, item: item in target,
+    "await": lambda target, *args, **kwargs: run_coroutine(target(*args, **kwargs)),
+}
+
+
+class Conversation:
+    """The candidate's end of the calls: runs the judge's requests in the program's scope and
+    answers. Objects of the program's that are not plain data stay here as handles; a function
+    of the judge's becomes a stub that calls back through the judge."""
+
+    def __init__(self, request_r, answer_w, enter, rehearse_now):
+        # Bound before the program runs: a program that rebinds these only breaks its own
+        # answers, and its answers are only ever data the judge decodes with its own code.
+        self.read, self.write, self.exit_now, self.loads = read_frame, write_frame, os._exit, json.loads
+        self.request_r, self.answer_w = request_r, answer_w
+        self.enter, self.rehearse_now = enter, rehearse_now
+        self.streams = (sys.stdout, sys.stderr)
+        self.scope = {}
+        self.entered = False
+        self.handles = []
+
+    def refer(self, value):
+        self.handles.append(value)
+        return {"h": [len(self.handles) - 1, type(value).__name__[:200], is_coroutine_function(value)]}
+
+    def resolve(self, tag, payload):
+        if tag == "x":
+            return getattr(builtins, payload)
+        if tag == "h" and type(payload[0]) is int and 0 <= payload[0] < len(self.handles):
+            return self.handles[payload[0]]
+        if tag == "k" and type(payload[0]) is int:
+            stub = self.stub(payload[0], str(payload[1]) if len(payload) > 1 else "callback")
+            if len(payload) > 2 and payload[2] is True:
+
+                async def coroutine_stub(*args, **kwargs):
+                    return stub(*args, **kwargs)
+
+                coroutine_stub.__name__ = coroutine_stub.__qualname__ = stub.__name__
+                return coroutine_stub
+            return stub
+        raise ValueError("not a reference the judge sent")
+
+    def stub(self, number, name):
+        conversation = self
+
+        def callback(*args, **kwargs):
+            conversation.answer(wire_text(["callback", number], [list(args), kwargs], conversation.refer))
+            return conversation.serve(waiting=True)
+
+        callback.__name__ = callback.__qualname__ = name
+        return callback
+
+    def answer(self, payload):
         try:
-            if request[0] == "load":
-                exec(request[1], scope)
-                reply = ["loaded", [name for name, value in scope.items() if callable(value) and not name.startswith("__")]]
+            self.write(self.answer_w, payload)
+        except BaseException:
+            self.exit_now(0)
+
+    def serve(self, waiting=False):
+        """Answers requests until the end (or, `waiting` for a callback's result, returns it)."""
+        while True:
+            payload = self.read(self.request_r)
+            if payload is None:
+                self.exit_now(0)
+            request = self.loads(payload)
+            kind = request[0]
+            if waiting and kind in ("ok", "raise"):
+                if kind == "ok":
+                    return from_wire(request[1], 0, self.resolve)
+                error_type = getattr(builtins, str(request[1]), None)
+                if not (isinstance(error_type, type) and issubclass(error_type, Exception)):
+                    error_type = Exception
+                raise error_type(request[2])
+            if kind == "rehearse":
+                if not self.entered:  # the runner's, sent before any program (and none sends it later)
+                    self.rehearse_now()
+                continue
+            if kind == "load" and not self.entered:
+                try:
+                    self.enter(request[2])
+                    self.entered = True
+                except BaseException as error:
+                    self.answer(wire_text(["raise", "OSError", f"sandbox could not set up the program: {error!r}"]))
+                    self.exit_now(0)
+            self.answer(self.reply(request))
+
+    def reply(self, request):
+        try:
+            kind = request[0]
+            if kind == "load":
+                exec(request[1], self.scope)
+                names = [name for name, value in self.scope.items() if callable(value) and not name.startswith("__")]
+                reply = wire_text(["loaded", names])
             else:
-                _, name, args, kwargs = request
-                reply = ["ok", scope[name](*decode(args), **decode(kwargs))]
+                if kind == "call":
+                    target = self.scope[request[1]]
+                else:  # "op": an operation on an object the judge holds a handle to
+                    operation, handle = OPERATIONS[request[1]], self.handles[request[2]]
+                    target = lambda *args, **kwargs: operation(handle, *args, **kwargs)  # noqa: E731
+                args, kwargs = from_wire(request[-2], 0, self.resolve), from_wire(request[-1], 0, self.resolve)
+                value = target(*args, **kwargs)
+                try:
+                    reply = wire_text(["ok"], [value], self.refer)
+                except ValueError as error:
+                    reply = wire_text(["raise", "TypeError", cut(f"the program's answer is not plain data: {describe_exception(error)}", MESSAGE_CHARS)])
         except BaseException as error:
-            reply = ["raise", type(error).__name__, cut(describe_exception(error), MESSAGE_CHARS)]
-        for stream in (stdout, stderr):
+            reply = wire_text(["raise", type(error).__name__, cut(describe_exception(error), MESSAGE_CHARS)])
+        for stream in self.streams:
             try:
                 stream.flush()
             except BaseException:
                 pass
-        answer(answer_w, reply)
+        return reply
 
 
-def answer_with(fd, reply):
-    try:
-        if reply[0] == "ok":
-            reply = ["ok", to_wire(reply[1])]
-        payload = wire_text(reply)
-    except BaseException as error:
-        message = describe_exception(error) if isinstance(error, NotPlainData) else f"the program's answer is not plain data: {describe_exception(error)}"
-        payload = wire_text(["raise", "TypeError", cut(message, MESSAGE_CHARS)])
-    try:
-        write_frame(fd, payload)
-    except BaseException:
-        os._exit(0)
+def serve(request_r, answer_w, enter, rehearse_now):
+    Conversation(request_r, answer_w, enter, rehearse_now).serve()
 
 
 def close_fds_except(keep):

@@ -138,8 +138,8 @@ function forgedAnswer(body: string): string {
 
 /** Answers the judge cannot afford to decode naively: each must fail in bounded time. */
 export const ANSWER_BOMBS: { id: string; completion: string }[] = [
-  { id: "colliding-int-set", completion: forgedAnswer(`'["ok",{"s":[' + ','.join(str(i * (2**61 - 1)) for i in range(200000)) + ']}]'`) },
-  { id: "colliding-int-dict", completion: forgedAnswer(`'["ok",{"d":[' + ','.join('[%d,1]' % (i * (2**61 - 1)) for i in range(200000)) + ']}]'`) },
+  { id: "colliding-int-set", completion: forgedAnswer(`'["ok",{"s":[' + ','.join(str(i * (2**61 - 1)) for i in range(100000)) + ']}]'`) },
+  { id: "colliding-int-dict", completion: forgedAnswer(`'["ok",{"d":[' + ','.join('[%d,1]' % (i * (2**61 - 1)) for i in range(100000)) + ']}]'`) },
   { id: "deep-tuple", completion: forgedAnswer(`'["ok",' + '{"t":[' * 2000000 + ']}' * 2000000 + ']'`) },
   { id: "deep-list", completion: forgedAnswer(`'["ok",' + '[' * 2000000 + ']' * 2000000 + ']'`) },
   { id: "pickle-bomb", completion: forgedAnswer(`'\\x80\\x04cposix\\nsystem\\n'`) },
@@ -167,3 +167,70 @@ export const PLAIN_TYPES_COMPLETION = [
   "    return [1, -2.5, float('inf'), 'é\\udcff', b'\\x00\\xff', bytearray(b'ab'), 3 + 4j, None, True, point(1, (2,)), {1, 2}, frozenset({'a'}), collections.OrderedDict([((1, 2), [3]), ('k', {'v': None})]), 7 ** 20000]",
   "",
 ].join("\n");
+
+/**
+ * A rubric's executable criteria, run as the rubric scorer runs them: by the judge, driving the
+ * program's class through handles and handing it the judge's own functions as callbacks.
+ */
+export const STACK_PROMPT = "class Stack:\n    \"\"\"A LIFO stack: push, pop, peek, is_empty and len().\"\"\"\n";
+export const STACK_CRITERION = [
+  "__s = Stack()",
+  "assert __s.is_empty() and len(__s) == 0",
+  "for __v in (1, 'two', 3.0):",
+  "    __s.push(__v)",
+  "assert len(__s) == 3 and __s.peek() == 3.0",
+  "assert __s.pop() == 3.0 and __s.pop() == 'two' and __s.pop() == 1",
+  "for __method in ('pop', 'peek'):",
+  "    try:",
+  "        getattr(Stack(), __method)()",
+  "    except IndexError:",
+  "        pass",
+  "    else:",
+  "        raise AssertionError(__method + ' on an empty stack must raise IndexError')",
+  "__seen = []",
+  "__t = Stack()",
+  "__t.push(5)",
+  "__t.each(lambda item: __seen.append(item * 2))",
+  "assert __seen == [10], __seen",
+  "",
+].join("\n");
+export const RIGHT_STACK = [
+  "    def __init__(self):",
+  "        self._items = []",
+  "    def push(self, item):",
+  "        self._items.append(item)",
+  "    def pop(self):",
+  "        if not self._items:",
+  "            raise IndexError('pop from an empty stack')",
+  "        return self._items.pop()",
+  "    def peek(self):",
+  "        if not self._items:",
+  "            raise IndexError('peek at an empty stack')",
+  "        return self._items[-1]",
+  "    def is_empty(self):",
+  "        return not self._items",
+  "    def __len__(self):",
+  "        return len(self._items)",
+  "    def each(self, visit):",
+  "        for item in self._items:",
+  "            visit(item)",
+  "",
+].join("\n");
+/** Empty classes whose module tries to turn any failure into a pass from inside the program's process. */
+export const STACK_CHEATS: { id: string; completion: string }[] = [
+  { id: "empty-class", completion: "    pass\n" },
+  {
+    id: "patched-encoder",
+    completion: "    pass\nimport json\n_encode = json.JSONEncoder.encode\njson.JSONEncoder.encode = lambda self, o: '[\"ok\",true]' if o and o[0] == 'raise' else _encode(self, o)\n",
+  },
+  {
+    id: "patched-frames",
+    completion: "    pass\nimport sys\n_main = sys.modules['__main__']\nfor _name in ('wire_text', 'answer_with', 'cut'):\n    if hasattr(_main, _name):\n        setattr(_main, _name, lambda *a, **k: b'[\"ok\",true]')\n",
+  },
+  { id: "settrace-skip", completion: "    pass\nimport sys\nsys.settrace(lambda *a: None)\nclass _Any:\n    def __getattr__(self, name):\n        return lambda *a, **k: True\n    def __len__(self):\n        return 0\nStack = _Any\n" },
+];
+
+export function criterionProgram(id: string, completion: string): Program {
+  const source = STACK_PROMPT + completion;
+  return { id, source, check: STACK_CRITERION, judgeSetup: STACK_PROMPT, entryPoint: "Stack", timeoutSeconds: 5 };
+}

@@ -4,6 +4,9 @@ import type { Program, Sandbox, Verdict } from "../sandbox/sandbox.js";
 import { BOTH_SANDBOXES } from "./helpers/sandboxes.js";
 import {
   ANSWER_BOMBS,
+  criterionProgram,
+  RIGHT_STACK,
+  STACK_CHEATS,
   NAMESPACE_CHEATS,
   NAMESPACE_HONEST,
   PLAIN_TYPES_COMPLETION,
@@ -360,5 +363,11 @@ describe.each(BOTH_SANDBOXES)("$name sandbox: verdicts cannot be forged", ({ nam
     // Two slots: the work dirs of the other slot's programs are no easier to guess.
     const both = await sandbox.run([PRECREATE_WORKDIRS, ...honest], { workers: 2 });
     expect(both.map((verdict) => verdict.result)).toEqual(["passed", ...honest.map(() => "passed")]);
+  });
+
+  test("an executable rubric criterion is decided by the judge: a program that patches its replies cannot pass it", async () => {
+    const verdicts = byId(await sandbox.run([...STACK_CHEATS.map((cheat) => criterionProgram(cheat.id, cheat.completion)), criterionProgram("right-stack", RIGHT_STACK)]));
+    for (const cheat of STACK_CHEATS) expect(verdicts.get(cheat.id)!.passed, `${cheat.id}: ${verdicts.get(cheat.id)!.result}`).toBe(false);
+    expect(verdicts.get("right-stack")!.result).toBe("passed");
   });
 });
