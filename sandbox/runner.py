@@ -7,32 +7,44 @@ before forking, so each program pays forks, not an interpreter start.
 Protocol, one JSON object per line:
   argv[1]  config: {"workers", "memoryBytes", "outputBytes", "fileSizeBytes", "maxProcesses",
            "workRoot", "programUidBase"}
-  stdin    programs: {"id", "source", "timeout", "check"?}, or {"stop": true} to start no more
-           of them; end of input means no more programs.
+  stdin    programs: {"id", "source", "timeout", "check"?, "judgeSetup"?, "entryPoint"?}, or
+           {"stop": true} to start no more of them; end of input means no more programs.
   stdout   first {"ready": true, ...}, then one
-           {"id", "status", "result", "durationMs", "output"} per program, as each finishes.
+           {"id", "status", "result", "durationMs", "output"} per program, as each finishes;
+           "result" is cut at RESULT_CHARS.
 
 Who decides a verdict. Each program has two parts:
   - the CANDIDATE runs the untrusted `source` (prompt + completion) under a uid of its own
-    (one per worker slot), with no channel to the runner: it only answers calls from its judge.
-    It is forked from a zygote that was forked before any program was read, so its memory
-    holds no test, no other program, no reporter and no secret.
+    (one per worker slot, drawn at random per runner), with no channel to the runner: it only
+    answers calls from its judge. It is forked from a zygote that was forked before any program
+    was read, so its memory holds no test, no other program, no reporter and no secret.
   - the JUDGE, a trusted thread of the runner, sends it the source, then runs the trusted `check`
-    code (the hidden test + "check(entry_point)") itself. Every function the source defined is
-    visible to `check` as a proxy: a call crosses to the candidate as data, and what comes back is
-    rebuilt from plain data only (numbers, strings, bytes, lists, tuples, dicts, sets), so no
-    object of the program's ever runs code in the judge. "passed" means `check` returned in the
-    judge. A thread, not a process: a fork costs milliseconds on a virtual machine (every page
-    the child touches is a fault), and the candidate's fork is the one a program must pay.
+    code (the hidden test + "check(entry_point)") itself, in a namespace it builds from the
+    program's trusted parts alone: the real builtins, its own copy of the prompt's helpers
+    (`judgeSetup`, run there first) and, of the program, only `entryPoint`, as a proxy. A
+    completion that defines `abs` or `zip`, or redefines a helper, changes its own namespace.
+    A call crosses to the candidate as data in the wire encoding (JSON with typed tags, never
+    pickle); what comes back is decoded in time linear in its size, with caps on size, depth and
+    keys of one hash, and rebuilt as exact builtin types. An object of the program's that is not
+    plain data stays in the candidate and reaches the judge as a handle (its methods, len(),
+    iteration are calls back into the candidate); a function of the judge's passed to the
+    program stays in the judge and is called back. No object of the program's ever runs code in
+    the judge, and "passed" means `check` returned in the judge. A thread, not a process: a fork
+    costs milliseconds on a virtual machine, and the candidate's fork is the one a program must pay.
     A program with no `check` passes when its source runs to its end: such a program judges
     itself, and only its author's trust goes with it.
-After a program ends, everything that ran under its slot's uid is killed (kill(-1) from that
-uid) and every file it left is removed, before the slot is used again.
+After a program ends, its slot's reaper (root: the program's uid cannot signal, renice or pin
+it) sends a short-lived sweeper that kills everything of the slot's uid and removes its files
+and SysV IPC objects; the slot is used again only once its uid owns no process at all, zombies
+included. Each program's work dir is made by root with a random name.
 
 Verdicts follow openai/human-eval's execution.py: the candidate's code runs through exec() in a
 fresh globals dict, with the same reliability guard; "failed: {e}" for any exception, "timed
 out" past the wall-clock limit. Where the two must differ: a candidate's return value is
-compared as plain data, so an object that claims to equal everything does not pass here.
+compared as plain data, so an object that claims to equal everything does not pass here; the
+test sees the real builtins and the prompt's own helpers, whatever the completion redefines;
+an answer nested deeper than ANSWER_DEPTH_LIMIT, over FRAME_LIMIT_BYTES, or a set or dict with
+more than SAME_HASH_LIMIT keys of one hash is refused; a verdict's text is cut at RESULT_CHARS.
 """
 
 import os
@@ -43,6 +55,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
 import _random
+import array
 import _signal
 import builtins
 import errno
@@ -1065,6 +1078,10 @@ def read_frame(fd):
 # (such keys make every insertion scan all the others: quadratic time).
 
 WIRE_SCALARS = frozenset((int, float, str, bool, type(None)))
+# Lists of ints (within 64 bits) or floats this long cross as raw 8-byte numbers: JSON's
+# decimal digits cost several times pickle's time on HumanEval+'s answers of a million numbers.
+BLOB_MIN_ITEMS = 64
+BLOB_MIN_CHARS = 4096  # and strings this long as UTF-8: JSON escapes each character
 ANSWER_DEPTH_LIMIT = 100
 SAME_HASH_LIMIT = 64
 # Ints of more bits than this cross as hex: JSON's decimal digits take quadratic time to read
@@ -1084,31 +1101,53 @@ class AnswerRefused(ValueError):
     pass
 
 
-def to_wire(value, exact=False, refer=None):
+def to_wire(value, exact=False, refer=None, blobs=None):
     """`value` as a tree json.dumps writes, in the wire encoding. Subclasses of the builtin
     types (namedtuple, OrderedDict, Counter, numpy's scalars...) go as their base type, as an
     honest answer in the shape the judge accepts. `exact`: a list of scalars is checked item by
     item (an int too long for JSON among them). `refer(value)` encodes what is not plain data
-    (a reference to an object that stays where it is); without it, such a value is refused."""
+    (a reference to an object that stays where it is); without it, such a value is refused.
+    `blobs`: where a long list of ints or of floats goes as raw 8-byte numbers (see wire_text)."""
     kind = type(value)
     if kind is list:
         # Lists of scalars, as most answers are, are checked at C speed: HumanEval+ returns
         # lists of a million numbers, and a Python call per item cost seconds.
-        if not exact and WIRE_SCALARS.issuperset(map(type, value)):
+        kinds = set(map(type, value))
+        if blobs is not None and len(value) >= BLOB_MIN_ITEMS and len(kinds) == 1:
+            code = "q" if int in kinds else "d" if float in kinds else None
+            if code is not None:
+                try:
+                    blobs.append(array.array(code, value).tobytes())
+                    return {code.upper(): len(value)}
+                except OverflowError:
+                    pass  # an int past 64 bits: as JSON
+        if not exact and WIRE_SCALARS.issuperset(kinds):
             return value
-        return [to_wire(item, exact, refer) for item in value]
+        if kinds == {tuple} and all(WIRE_SCALARS.issuperset(map(type, item)) for item in value):
+            # A list of tuples of scalars (pairs, coordinates): one tag for the list, not one per tuple.
+            return {"L": [to_wire(list(item), exact, refer, blobs) for item in value]}
+        return [to_wire(item, exact, refer, blobs) for item in value]
     if kind is int:
         return {"i": format(value, "x")} if value.bit_length() > LONG_INT_BITS else value
-    if kind is str or kind is float or kind is bool or value is None:
+    if kind is str:
+        if blobs is not None and len(value) >= BLOB_MIN_CHARS:
+            blobs.append(value.encode("utf-8", "surrogatepass"))
+            return {"S": len(blobs[-1])}
+        return value
+    if kind is float or kind is bool or value is None:
         return value
     if kind is tuple:
-        return {"t": [to_wire(item, exact, refer) for item in value]}
+        return {"t": [to_wire(item, exact, refer, blobs) for item in value]}
     if kind is dict:
-        return {"d": [[to_wire(key, exact, refer), to_wire(item, exact, refer)] for key, item in value.items()]}
+        keys, items = list(value), list(value.values())
+        if WIRE_SCALARS.issuperset(map(type, keys)) and WIRE_SCALARS.issuperset(map(type, items)):
+            # Scalars to scalars: two lists, checked and rebuilt at C speed.
+            return {"m": [to_wire(keys, exact, refer, blobs), to_wire(items, exact, refer, blobs)]}
+        return {"d": [[to_wire(key, exact, refer, blobs), to_wire(item, exact, refer, blobs)] for key, item in value.items()]}
     if kind is set:
-        return {"s": [to_wire(item, exact, refer) for item in value]}
+        return {"s": [to_wire(item, exact, refer, blobs) for item in value]}
     if kind is frozenset:
-        return {"f": [to_wire(item, exact, refer) for item in value]}
+        return {"f": [to_wire(item, exact, refer, blobs) for item in value]}
     if kind is bytes:
         return {"b": value.decode("latin-1")}
     if kind is bytearray:
@@ -1116,10 +1155,10 @@ def to_wire(value, exact=False, refer=None):
     if kind is complex:
         return {"c": [value.real, value.imag]}
     if kind.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
-        return to_wire(value.item(), exact, refer)
+        return to_wire(value.item(), exact, refer, blobs)
     for base in (bool, int, float, str, bytes, bytearray, complex, tuple, list, dict, frozenset, set):
         if isinstance(value, base):
-            return to_wire(base(value), exact, refer)
+            return to_wire(base(value), exact, refer, blobs)
     if refer is not None:
         return refer(value)
     raise NotPlainData(f"the program's answer is not plain data: {kind.__name__}")
@@ -1130,12 +1169,18 @@ WIRE_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 def wire_text(head, values=(), refer=None):
     """The bytes of a frame: the message `head` (JSON as it is) followed by `values` in the
-    wire encoding."""
-    try:
-        return WIRE_ENCODER.encode(head + [to_wire(value, False, refer) for value in values]).encode()
-    except ValueError:
-        # An int too long for JSON hid in a list of scalars: the slow path looks at each item.
-        return WIRE_ENCODER.encode(head + [to_wire(value, True, refer) for value in values]).encode()
+    wire encoding; then, if a long list of ints or floats was among them, a NUL (which JSON text
+    never holds) and their raw 8-byte numbers, in the order their {"Q": n} or {"D": n} tags
+    come in the text."""
+    for exact in (False, True):
+        blobs = []
+        try:
+            text = WIRE_ENCODER.encode(head + [to_wire(value, exact, refer, blobs) for value in values]).encode()
+        except ValueError:
+            if exact:
+                raise
+            continue  # an int too long for JSON hid in a list of scalars: the slow path looks at each item
+        return text + b"\0" + b"".join(blobs) if blobs else text
 
 
 def from_wire(tree, depth=0, resolve=None):
@@ -1167,12 +1212,23 @@ def from_wire(tree, depth=0, resolve=None):
         if tag in ("h", "k", "x") and resolve is not None and type(payload) in (list, str):
             return resolve(tag, payload)
         if type(payload) is list:
+            if tag == "L":
+                rows = from_wire(payload, depth, resolve)
+                if not all(type(row) is list for row in rows):
+                    raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+                return list(map(tuple, rows))
             if tag == "t":
                 return tuple(from_wire(payload, depth, resolve))
             if tag in ("s", "f"):
                 items = from_wire(payload, depth, resolve)
                 few_per_hash(items)
                 return set(items) if tag == "s" else frozenset(items)
+            if tag == "m" and len(payload) == 2:
+                keys, items = from_wire(payload[0], depth + 1, resolve), from_wire(payload[1], depth + 1, resolve)
+                if not (type(keys) is list and type(items) is list and len(keys) == len(items)):
+                    raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+                few_per_hash(keys)
+                return dict(zip(keys, items))
             if tag == "d":
                 pairs = from_wire(payload, depth, resolve)
                 if not all(type(pair) is list and len(pair) == 2 for pair in pairs):
@@ -1200,7 +1256,42 @@ def read_message(fd):
     payload = read_frame(fd)
     if payload is None:
         return None
-    return json.loads(payload)
+    return parse_message(payload)
+
+
+def parse_message(payload):
+    """A frame's JSON, with each {"Q": n} or {"D": n} replaced by the list of n numbers it
+    stands for and each {"S": n} by the string of n UTF-8 bytes, taken in turn from the raw part
+    after the NUL: each byte of it is read once, so what is rebuilt is never more than the
+    frame's bytes allow."""
+    end = payload.find(b"\0")
+    if end < 0:
+        return json.loads(payload)
+    raw = memoryview(payload)[end + 1:]
+    taken = [0]
+
+    def numbers(tree):
+        if len(tree) != 1:
+            return tree
+        ((tag, count),) = tree.items()
+        if tag not in ("Q", "D", "S"):
+            return tree
+        size = count if tag == "S" else 8 * count
+        if type(count) is not int or count < 0 or taken[0] + size > len(raw):
+            raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+        if tag == "S":
+            try:
+                return str(raw[taken[0]:taken[0] + size], "utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                raise AnswerRefused("the program's answer is not in the sandbox's encoding") from None
+            finally:
+                taken[0] += size
+        items = array.array(tag.lower())
+        items.frombytes(raw[taken[0]:taken[0] + 8 * count])
+        taken[0] += 8 * count
+        return items.tolist()
+
+    return json.loads(payload[:end], object_hook=numbers)
 
 
 def cut(text, limit):
@@ -1636,7 +1727,7 @@ def rehearse(workdir):
     try:
         scope = {}
         exec(REHEARSAL, scope)
-        request = json.loads(wire_text(["call", "rehearsal"], [[[3, 1, 2], "abc"], {}]))
+        request = parse_message(wire_text(["call", "rehearsal"], [[[3, 1, 2], "abc"], {}]))
         wire_text(["ok"], [scope[request[1]](*from_wire(request[2]), **from_wire(request[3]))])
         os.urandom(8).hex()
         os.putenv = PUTENV
@@ -1705,7 +1796,7 @@ class Conversation:
     def __init__(self, request_r, answer_w, enter, rehearse_now):
         # Bound before the program runs: a program that rebinds these only breaks its own
         # answers, and its answers are only ever data the judge decodes with its own code.
-        self.read, self.write, self.exit_now, self.loads = read_frame, write_frame, os._exit, json.loads
+        self.read, self.write, self.exit_now, self.parse = read_frame, write_frame, os._exit, parse_message
         self.request_r, self.answer_w = request_r, answer_w
         self.enter, self.rehearse_now = enter, rehearse_now
         self.streams = (sys.stdout, sys.stderr)
@@ -1756,7 +1847,7 @@ class Conversation:
             payload = self.read(self.request_r)
             if payload is None:
                 self.exit_now(0)
-            request = self.loads(payload)
+            request = self.parse(payload)
             kind = request[0]
             if waiting and kind in ("ok", "raise"):
                 if kind == "ok":

@@ -142,6 +142,8 @@ export const ANSWER_BOMBS: { id: string; completion: string }[] = [
   { id: "colliding-int-dict", completion: forgedAnswer(`'["ok",{"d":[' + ','.join('[%d,1]' % (i * (2**61 - 1)) for i in range(100000)) + ']}]'`) },
   { id: "deep-tuple", completion: forgedAnswer(`'["ok",' + '{"t":[' * 2000000 + ']}' * 2000000 + ']'`) },
   { id: "deep-list", completion: forgedAnswer(`'["ok",' + '[' * 2000000 + ']' * 2000000 + ']'`) },
+  // One raw block of numbers named by a thousand tags: each byte may be read once.
+  { id: "reused-number-block", completion: forgedAnswer(`'["ok",[' + ','.join(['{"Q":100000}'] * 1000) + ']]\\x00' + 'x' * 800000`) },
   { id: "pickle-bomb", completion: forgedAnswer(`'\\x80\\x04cposix\\nsystem\\n'`) },
   { id: "huge-exception", completion: "    raise ValueError('x' * 60_000_000)\n" },
 ];
@@ -152,7 +154,7 @@ export const PLAIN_TYPES_TASK = {
   entryPoint: "plain",
   hiddenTest: [
     "def check(candidate):",
-    "    want = [1, -2.5, float('inf'), 'é\\udcff', b'\\x00\\xff', bytearray(b'ab'), 3 + 4j, None, True, (1, (2,)), {1, 2}, frozenset({'a'}), {(1, 2): [3], 'k': {'v': None}}, 7 ** 20000]",
+    "    want = [1, -2.5, float('inf'), 'é\\udcff', b'\\x00\\xff', bytearray(b'ab'), 3 + 4j, None, True, (1, (2,)), {1, 2}, frozenset({'a'}), {(1, 2): [3], 'k': {'v': None}}, 7 ** 20000, list(range(-50, 50)) + [2 ** 70], [i / 3 for i in range(100)] + [-0.0, False], 'ü' * 5000 + '\\udcff', [(i, str(i)) for i in range(100)], {str(i): i for i in range(100)}]",
     "    got = candidate(0)",
     "    assert got == want and [type(x) for x in got] == [type(x) for x in want]",
     "    assert candidate(1) != candidate(0)",
@@ -164,7 +166,7 @@ export const PLAIN_TYPES_COMPLETION = [
   "    point = collections.namedtuple('point', 'x y')",
   "    if n:",
   "        return []",
-  "    return [1, -2.5, float('inf'), 'é\\udcff', b'\\x00\\xff', bytearray(b'ab'), 3 + 4j, None, True, point(1, (2,)), {1, 2}, frozenset({'a'}), collections.OrderedDict([((1, 2), [3]), ('k', {'v': None})]), 7 ** 20000]",
+  "    return [1, -2.5, float('inf'), 'é\\udcff', b'\\x00\\xff', bytearray(b'ab'), 3 + 4j, None, True, point(1, (2,)), {1, 2}, frozenset({'a'}), collections.OrderedDict([((1, 2), [3]), ('k', {'v': None})]), 7 ** 20000, list(range(-50, 50)) + [2 ** 70], [i / 3 for i in range(100)] + [-0.0, False], 'ü' * 5000 + '\\udcff', [(i, str(i)) for i in range(100)], collections.Counter({str(i): i for i in range(100)})]",
   "",
 ].join("\n");
 
