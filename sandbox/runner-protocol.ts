@@ -33,8 +33,9 @@ export interface RunnerConfig extends ProgramLimits {
   /** Where each program gets its own fresh directory (a tmpfs in Docker). */
   workRoot: string | null;
   /**
-   * When the runner is root, the first of the uids programs run as, one per worker slot (if
-   * such a uid can still read Python); everything of a slot's uid dies between two programs.
+   * When the runner is root and this is set, programs run under uids of their own, one per
+   * worker slot (if such a uid can still read Python), drawn at random by the runner so that
+   * no two runners on a host share one; everything of a slot's uid dies between two programs.
    */
   programUidBase: number | null;
 }
@@ -44,7 +45,16 @@ export const PROGRAM_UID_BASE = 61000;
 
 /** A program as the runner takes it. */
 export function encodeProgram(program: Program): string {
-  return JSON.stringify({ id: program.id, source: program.source, timeout: program.timeoutSeconds, check: program.check }) + "\n";
+  return (
+    JSON.stringify({
+      id: program.id,
+      source: program.source,
+      timeout: program.timeoutSeconds,
+      check: program.check,
+      judgeSetup: program.judgeSetup,
+      entryPoint: program.entryPoint,
+    }) + "\n"
+  );
 }
 
 /** Tells the runner to start no more programs; those running still get their verdicts. */
@@ -59,10 +69,18 @@ const readySchema = z.object({
   pid1: z.boolean(),
 });
 
+/** A verdict's text is cut here (the runner cuts it too): a 60 MB exception message stays the program's. */
+export const RESULT_CHARS = 4096;
+
+/** As the runner words a cut text. */
+export function cutText(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}... [cut at ${limit} characters]`;
+}
+
 const verdictSchema = z.object({
   id: z.string(),
   status: z.enum(["passed", "failed", "timed out"]),
-  result: z.string(),
+  result: z.string().transform((text) => cutText(text, RESULT_CHARS)),
   durationMs: z.number(),
   output: z.string(),
 });

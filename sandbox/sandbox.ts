@@ -12,6 +12,16 @@ export interface Program {
    * runs to its end: it then judges itself, so only code koderz trusts may go here.
    */
   check?: string;
+  /**
+   * Trusted Python the judge runs first in the namespace it builds for `check` (a task's prompt:
+   * its imports and helpers), so the test calls the judge's own copy of each helper.
+   */
+  judgeSetup?: string;
+  /**
+   * The one function of the program `check` may call (a task's entry point). Without it, every
+   * function the program defined is reachable, but never under a builtin's name.
+   */
+  entryPoint?: string;
 }
 
 export type VerdictStatus = "passed" | "failed" | "timed out";

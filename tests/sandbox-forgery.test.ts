@@ -2,7 +2,20 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ProcessSandbox } from "../sandbox/process-sandbox.js";
 import type { Program, Sandbox, Verdict } from "../sandbox/sandbox.js";
 import { BOTH_SANDBOXES } from "./helpers/sandboxes.js";
-import { program, RIGHT_COMPLETION, WRONG_COMPLETION } from "./sandbox-attacks.js";
+import {
+  ANSWER_BOMBS,
+  criterionProgram,
+  RIGHT_STACK,
+  STACK_CHEATS,
+  NAMESPACE_CHEATS,
+  NAMESPACE_HONEST,
+  PLAIN_TYPES_COMPLETION,
+  PLAIN_TYPES_TASK,
+  program,
+  RIGHT_COMPLETION,
+  taskProgram,
+  WRONG_COMPLETION,
+} from "./sandbox-attacks.js";
 
 /**
  * Programs that try to be judged `passed` without solving the task, or to spoil another
@@ -128,6 +141,10 @@ const leaveBehind: Program = {
     "    except OSError:",
     "        pass",
     "if posix.fork() == 0:",
+    "    posix._exit(0)  # a zombie: its parent never waits for it",
+    "if posix.fork() == 0:",
+    "    if posix.fork() == 0:",
+    "        posix._exit(0)  # a zombie under a live parent",
     "    posix.setsid()",
     "    import time",
     "    time.sleep(60)",
@@ -146,9 +163,9 @@ const lookAround: Program = {
     "            status = open(f'/proc/{pid}/status').read()",
     "        except OSError:",
     "            continue",
-    "        uids = [line.split()[1] for line in status.splitlines() if line.startswith('Uid:')]",
-    // A zombie (dead, its parent not yet told) can do nothing, hold nothing, reach nothing.
-    "        if uids == [str(mine)] and 'State:\\tZ' not in status:",
+    "        uids = [uid for line in status.splitlines() if line.startswith('Uid:') for uid in line.split()[1:]]",
+    // Zombies included: a slot is used again only once its uid owns no process at all.
+    "        if str(mine) in uids:",
     "            others.append(pid)",
     "assert not others, f'processes of my uid left from before: {others}'",
     "left = [p for p in ('/tmp/koderz-left', '/dev/shm/koderz-left', '/var/tmp/koderz-left') if posix.access(p, posix.F_OK)]",
@@ -156,6 +173,87 @@ const lookAround: Program = {
     "assert not left, f'files left from before: {left}'",
   ].join("\n"),
   timeoutSeconds: 3,
+};
+
+/** Makes work dirs where the next programs' could be: their names must not be guessable. */
+const PRECREATE_WORKDIRS: Program = {
+  id: "precreate-workdirs",
+  source: [
+    "import posix",
+    "root = posix.getcwd().rsplit('/', 1)[0]",
+    "made = 0",
+    "for slot in range(4):",
+    "    for name in [f'program-{slot}'] + [f'program-{slot}-{i:024x}' for i in range(50)]:",
+    "        try:",
+    "            posix.mkdir(f'{root}/{name}', 0o777)",
+    "            made += 1",
+    "        except OSError:",
+    "            pass",
+    "print('made', made)",
+  ].join("\n"),
+  timeoutSeconds: 3,
+};
+
+/** SysV shared memory, a queue and a semaphore set, made and left: they must die with the program. */
+const SYSV_KEY = 0x6b6f0000;
+const LEAVE_SYSV: Program = {
+  id: "leave-sysv",
+  source: [
+    "import ctypes",
+    "libc = ctypes.CDLL(None, use_errno=True)",
+    "for i in range(4):",
+    `    assert libc.shmget(${SYSV_KEY} + i, 16 << 20, 0o1600) >= 0, ctypes.get_errno()`,
+    `assert libc.msgget(${SYSV_KEY} + 10, 0o1600) >= 0`,
+    `assert libc.semget(${SYSV_KEY} + 11, 1, 0o1600) >= 0`,
+  ].join("\n"),
+  timeoutSeconds: 3,
+};
+const FIND_SYSV: Program = {
+  id: "find-sysv",
+  source: [
+    "left = []",
+    "for kind in ('shm', 'msg', 'sem'):",
+    "    try:",
+    "        rows = open(f'/proc/sysvipc/{kind}').read().splitlines()[1:]",
+    "    except OSError:",
+    "        continue",
+    `    left += [row for row in rows if ${SYSV_KEY} <= int(row.split()[0]) < ${SYSV_KEY} + 16]`,
+    "assert not left, f'SysV objects left from before: {left}'",
+  ].join("\n"),
+  timeoutSeconds: 3,
+};
+
+/** Tries to renice, pin, idle, stop or signal every process not of its own uid (its reaper's among them). */
+const TOUCH_OTHERS: Program = {
+  id: "touch-others",
+  source: [
+    "import os, posix",
+    "mine = str(posix.getuid())",
+    "touched = []",
+    "for pid in posix.listdir('/proc'):",
+    "    if not pid.isdigit() or int(pid) == posix.getpid():",
+    "        continue",
+    "    try:",
+    "        status = open(f'/proc/{pid}/status').read()",
+    "    except OSError:",
+    "        continue",
+    "    uids = [uid for line in status.splitlines() if line.startswith('Uid:') for uid in line.split()[1:]]",
+    "    if mine in uids:",
+    "        continue",
+    "    for what, act in (",
+    "        ('renice', lambda p: os.setpriority(os.PRIO_PROCESS, p, 19)),",
+    "        ('pin', lambda p: os.sched_setaffinity(p, {0})),",
+    "        ('idle', lambda p: os.sched_setscheduler(p, os.SCHED_IDLE, os.sched_param(0))),",
+    "        ('signal', lambda p: posix.kill(p, 0)),",
+    "    ):",
+    "        try:",
+    "            act(int(pid))",
+    "            touched.append((what, pid, uids))",
+    "        except OSError:",
+    "            pass",
+    "assert not touched, f'touched processes of other uids: {touched}'",
+  ].join("\n"),
+  timeoutSeconds: 5,
 };
 
 describe.each(BOTH_SANDBOXES)("$name sandbox: verdicts cannot be forged", ({ name, open }) => {
@@ -220,5 +318,56 @@ describe.each(BOTH_SANDBOXES)("$name sandbox: verdicts cannot be forged", ({ nam
   test("a warm runner carries nothing from one batch into the next: no process, no file", async () => {
     expect((await sandbox.run([leaveBehind], { workers: 1 }))[0]!.result).toBe("passed");
     expect((await sandbox.run([lookAround], { workers: 1 }))[0]!.result).toBe("passed");
+  });
+
+  test("the judge's namespace is its own: builtins and prompt helpers a completion redefines change nothing", async () => {
+    const programs = [...NAMESPACE_CHEATS, ...NAMESPACE_HONEST].map((item) => taskProgram(item.id, item.task, item.completion));
+    const verdicts = byId(await sandbox.run(programs));
+    for (const cheat of NAMESPACE_CHEATS) {
+      const verdict = verdicts.get(cheat.id)!;
+      expect(verdict.passed, `${cheat.id}: ${verdict.result}`).toBe(false);
+    }
+    for (const honest of NAMESPACE_HONEST) expect(verdicts.get(honest.id)!.result, honest.id).toBe("passed");
+  });
+
+  test("answers the judge cannot afford to decode fail in bounded time, and honest answers of every plain type pass", async () => {
+    const programs: Program[] = [
+      ...ANSWER_BOMBS.map((bomb) => program(bomb.id, bomb.completion, 20)),
+      taskProgram("every-plain-type", PLAIN_TYPES_TASK, PLAIN_TYPES_COMPLETION),
+      program("honest", RIGHT_COMPLETION),
+    ];
+    const verdicts = byId(await sandbox.run(programs));
+    for (const bomb of ANSWER_BOMBS) {
+      const verdict = verdicts.get(bomb.id)!;
+      // Refused, never passed, and decided before the program's own limit ran out.
+      expect(verdict.status, `${bomb.id}: ${verdict.result.slice(0, 200)}`).toBe("failed");
+      expect(verdict.result.length, bomb.id).toBeLessThan(4200);
+    }
+    expect(verdicts.get("colliding-int-set")!.result).toContain("keys of one hash");
+    expect(verdicts.get("deep-tuple")!.result).toMatch(/refused|nested deeper/);
+    expect(verdicts.get("huge-exception")!.result).toMatch(/^failed: x+\.\.\. \[cut at 4096 characters\]$/);
+    expect(verdicts.get("every-plain-type")!.result).toBe("passed");
+    expect(verdicts.get("honest")!.result).toBe("passed");
+  });
+
+  test("a program cannot make the next one's work dir, keep SysV objects, or touch its reaper", async () => {
+    const honest = Array.from({ length: 4 }, (_, i) => program(`honest-${i}`, RIGHT_COMPLETION));
+    const verdicts = await sandbox.run([PRECREATE_WORKDIRS, LEAVE_SYSV, TOUCH_OTHERS, FIND_SYSV, ...honest], { workers: 1 });
+    expect(verdicts.map((verdict) => [verdict.id, verdict.result])).toEqual([
+      ["precreate-workdirs", "passed"],
+      ["leave-sysv", "passed"],
+      ["touch-others", "passed"],
+      ["find-sysv", "passed"],
+      ...honest.map((item) => [item.id, "passed"]),
+    ]);
+    // Two slots: the work dirs of the other slot's programs are no easier to guess.
+    const both = await sandbox.run([PRECREATE_WORKDIRS, ...honest], { workers: 2 });
+    expect(both.map((verdict) => verdict.result)).toEqual(["passed", ...honest.map(() => "passed")]);
+  });
+
+  test("an executable rubric criterion is decided by the judge: a program that patches its replies cannot pass it", async () => {
+    const verdicts = byId(await sandbox.run([...STACK_CHEATS.map((cheat) => criterionProgram(cheat.id, cheat.completion)), criterionProgram("right-stack", RIGHT_STACK)]));
+    for (const cheat of STACK_CHEATS) expect(verdicts.get(cheat.id)!.passed, `${cheat.id}: ${verdicts.get(cheat.id)!.result}`).toBe(false);
+    expect(verdicts.get("right-stack")!.result).toBe("passed");
   });
 });

@@ -30,7 +30,7 @@ export async function checkDocstringExamples(
 ): Promise<Map<string, DocstringCheck>> {
   const planned = items.map((item) => ({ item, tests: exampleTests(item.task) }));
   const programs: Program[] = planned.flatMap(({ item, tests }) =>
-    tests.map((test, i) => ({ id: `${item.key}#${i}`, ...visibleTestProgram(item.prompt, item.code, test), timeoutSeconds: options.timeoutSeconds })),
+    tests.map((test, i) => ({ id: `${item.key}#${i}`, ...visibleTestProgram(item.task, item.code, test, item.prompt), timeoutSeconds: options.timeoutSeconds })),
   );
   const verdicts = new Map((await sandbox.run(programs, { workers: options.workers, signal: options.signal })).map((v) => [v.id, v]));
 

@@ -161,7 +161,7 @@ async function programsFor(batch: readonly Sample[], sanitize: boolean, limitOf:
   const codes = await judgedCodes(batch, sanitize);
   return batch.map((sample, i) => ({
     id: String(sample.line),
-    ...verdictProgram({ ...sample.task, prompt: promptFor(sample) }, codes[i]!),
+    ...verdictProgram({ ...sample.task, prompt: promptFor(sample) }, codes[i]!, sample.task.prompt),
     timeoutSeconds: limitOf(sample.task),
   }));
 }

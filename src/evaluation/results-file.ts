@@ -1,6 +1,7 @@
-import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import path from "node:path";
 import { z } from "zod";
-import { cannotWrite, writeFileAtomically } from "../output-file.js";
+import { cannotWrite } from "../output-file.js";
 
 /** Where the reference harness writes its results: next to the samples, "_results.jsonl" appended. */
 export function resultsPathFor(samplesFile: string): string {
@@ -97,24 +98,56 @@ function parseOrUndefined(text: string | undefined): unknown {
 
 /**
  * Writes the results file: each samples line's object plus "result" and "passed", in input order,
- * for the lines that have a verdict. Written whole to a temp file and renamed, so a reader never
- * sees half a file.
+ * for the lines that have a verdict. Written line by line (never as one string, which a large run
+ * or a long verdict would take past V8's string limit) to a temp file that is then renamed, so a
+ * reader never sees half a file.
  */
 export async function writeResultsFile(
-  path: string,
+  file: string,
   lines: readonly { line: number; fields: Record<string, unknown> }[],
   verdicts: ReadonlyMap<number, LineResult>,
 ): Promise<number> {
   let written = 0;
-  let text = "";
-  for (const { line, fields } of lines) {
-    const verdict = verdicts.get(line);
-    if (!verdict) continue;
-    text += pythonJsonDumps({ ...fields, result: verdict.result, passed: verdict.passed }) + "\n";
-    written++;
-  }
-  writeFileAtomically(path, text);
+  writeLinesAtomically(file, function* () {
+    for (const { line, fields } of lines) {
+      const verdict = verdicts.get(line);
+      if (!verdict) continue;
+      written++;
+      yield pythonJsonDumps({ ...fields, result: verdict.result, passed: verdict.passed }) + "\n";
+    }
+  });
   return written;
+}
+
+/** Bytes gathered before each write: few system calls, and never more than this in one string. */
+const WRITE_CHUNK_CHARS = 1 << 20;
+
+function writeLinesAtomically(file: string, lines: () => Iterable<string>): void {
+  const partial = `${file}.${process.pid}.tmp`;
+  let fd: number | undefined;
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fd = openSync(partial, "w");
+    let chunk: string[] = [];
+    let size = 0;
+    for (const line of lines()) {
+      chunk.push(line);
+      size += line.length;
+      if (size >= WRITE_CHUNK_CHARS) {
+        writeSync(fd, chunk.join(""));
+        chunk = [];
+        size = 0;
+      }
+    }
+    writeSync(fd, chunk.join(""));
+    closeSync(fd);
+    fd = undefined;
+    renameSync(partial, file);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(partial, { force: true });
+    throw cannotWrite(file, error);
+  }
 }
 
 /**

@@ -49,20 +49,30 @@ export function testerTests(asserts: string[]): VisibleTest[] {
 
 export async function runVisibleTests(
   sandbox: Sandbox,
-  task: Pick<Task, "prompt">,
+  task: Pick<Task, "prompt" | "entryPoint">,
   completion: string,
   tests: VisibleTest[],
 ): Promise<CheckReport> {
   if (tests.length === 0) return { allPassed: true, text: "no visible tests to run" };
   const verdicts = await sandbox.run(
-    tests.map((test, i) => ({ id: String(i), ...visibleTestProgram(task.prompt, completion, test), timeoutSeconds: DEFAULT_TIMEOUT_SECONDS })),
+    tests.map((test, i) => ({ id: String(i), ...visibleTestProgram(task, completion, test), timeoutSeconds: DEFAULT_TIMEOUT_SECONDS })),
   );
   return summarise(tests, verdicts);
 }
 
-/** The program for one visible test: a trusted test judges from outside, a model's from inside. */
-export function visibleTestProgram(prompt: string, code: string, test: VisibleTest): Pick<Program, "source" | "check"> {
-  return test.trusted ? { source: `${prompt}${code}\n`, check: test.source } : { source: `${prompt}${code}\n\n${test.source}\n` };
+/**
+ * The program for one visible test: a trusted test judges from outside (in the judge's own
+ * namespace: the task's prompt, the program's entry point alone), a model's from inside.
+ * `prompt` is what the code is appended to ("" for a whole-program solution).
+ */
+export function visibleTestProgram(
+  task: Pick<Task, "prompt" | "entryPoint">,
+  code: string,
+  test: VisibleTest,
+  prompt: string = task.prompt,
+): Pick<Program, "source" | "check" | "judgeSetup" | "entryPoint"> {
+  const source = `${prompt}${code}\n`;
+  return test.trusted ? { source, check: test.source, judgeSetup: task.prompt, entryPoint: task.entryPoint } : { source: `${source}\n${test.source}\n` };
 }
 
 function summarise(tests: VisibleTest[], verdicts: Verdict[]): CheckReport {

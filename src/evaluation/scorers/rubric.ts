@@ -43,13 +43,21 @@ export function rubricScale(scores: readonly Pick<CriterionScore, "weight" | "va
 
 async function runExecutable(input: ScoreInput, criteria: readonly Criterion[]): Promise<Map<number, CriterionScore>> {
   const source = `${input.task.prompt}${input.completion}`;
-  const wanted = criteria.flatMap((criterion, i) => (criterion.check !== undefined || criterion.program !== undefined ? [{ criterion, i }] : []));
-  const programs: Program[] = wanted.map(({ criterion, i }) => ({
+  const wanted = criteria.flatMap((criterion, i) => {
+    const code = criterion.check ?? criterion.program;
+    return code === undefined ? [] : [{ criterion, i, code }];
+  });
+  // Every executable criterion is decided by the sandbox's judge, outside the program's process:
+  // a `program` criterion too, which drives the program's objects through handles (methods,
+  // len(), iteration) and hands it the judge's own functions as callbacks. Code of the program's
+  // never decides its own criterion, so an answer that patches how it replies gains nothing.
+  const programs: Program[] = wanted.map(({ criterion, i, code }) => ({
     id: `${input.task.id}#${i}`,
     timeoutSeconds: criterion.timeout ?? DEFAULT_CRITERION_SECONDS,
-    ...(criterion.check !== undefined
-      ? { source, check: `__source__ = ${pythonString(source)}\n${criterion.check}` }
-      : { source: `${source}\n\n${criterion.program}\n` }),
+    source,
+    check: `__source__ = ${pythonString(source)}\n${code}`,
+    judgeSetup: input.task.prompt,
+    entryPoint: input.task.entryPoint,
   }));
   const verdicts = programs.length ? await input.sandbox.run(programs) : [];
   return new Map(
