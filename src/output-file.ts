@@ -79,14 +79,19 @@ export function checkWritableDir(dir: string, flag: string, given: string = dir)
   const absolute = path.resolve(dir);
   refuseSpecialFileSystem(absolute, flag, given);
   const probe = path.join(absolute, `.koderz-write-check.${process.pid}`);
+  // The check leaves nothing behind: folders it had to make go again, so a run that then stops
+  // (a model not ready) leaves no empty results/ folder; the write itself makes them once more.
+  let created: string | undefined;
   try {
-    mkdirSync(absolute, { recursive: true });
+    created = mkdirSync(absolute, { recursive: true });
     writeFileSync(probe, "");
   } catch (error) {
     removeIfThere(probe);
+    if (created) rmSync(created, { recursive: true, force: true });
     throw unwritable(flag, given, error);
   }
   removeIfThere(probe);
+  if (created) rmSync(created, { recursive: true, force: true });
 }
 
 /** As checkWritableDir, for a file koderz will write (--output, --out, --metrics): its folder, and that it is not a folder itself. */

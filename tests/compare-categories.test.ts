@@ -48,7 +48,7 @@ describe("compare per category", () => {
     ]);
     const text = renderComparison(comparison);
     expect(text).toContain("per category");
-    expect(text).toMatch(/bench_00000002_20250101_110000\s+math\s+2\s+0\s+1/);
+    expect(text).toMatch(/\(bench_00000002_20250101_110000\)\s+math\s+2\s+0\s+1/);
   });
 
   it("says nothing per category when every problem is of one category (plain HumanEval)", () => {
@@ -59,7 +59,7 @@ describe("compare per category", () => {
       store.recordExperiment(experiment, makeSteps(experiment.experimentId, 1));
     }
     const comparison = compareRuns(store, [BASE, HEAVY]);
-    expect(comparison.pairs[0]!.byCategory).toBeUndefined();
+    expect(comparison.pairs[0]!.byCategory).toBeNull();
     expect(renderComparison(comparison)).not.toContain("per category");
   });
 });

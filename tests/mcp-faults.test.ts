@@ -58,7 +58,7 @@ describe("koderz mcp: the seed's Cortex queries and odd requests", () => {
     expect((await memories(["result", "HumanEval/1"])).map((m) => m.tags[4])).toEqual([OLLAMA_RUN, OLLAMA_RUN, ROUTER_RUN]);
     // list_runs takes the same tags as filters.
     const listed = (await client.callTool({ name: "list_runs", arguments: { tags: ["qwen2.5-coder:32b"] } })) as CallToolResult;
-    expect((listed.structuredContent as Json).runs.map((r: Json) => r.run_id)).toEqual([OLLAMA_RUN]);
+    expect((listed.structuredContent as Json).runs.map((r: Json) => r.runId)).toEqual([OLLAMA_RUN]);
   });
 
   it("says a resource error once, with one prefix", async () => {

@@ -61,7 +61,7 @@ describe("results and compare on both engines", () => {
     // One at a time: in-process runs capture stdout by replacing process.stdout.write.
     const listings = [];
     for (const location of Object.values(locations)) listings.push(await runCli(["results", "list", "--tags", "nightly", "--json", "--db", location]));
-    expect(JSON.parse(listings[0]!.stdout)).toHaveLength(1);
+    expect(JSON.parse(listings[0]!.stdout).runs).toHaveLength(1);
     expect(listings[1]!.stdout).toEqual(listings[0]!.stdout);
   });
 

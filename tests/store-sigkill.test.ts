@@ -25,6 +25,7 @@ beforeAll(() => {
     ...readdirSync(path.join(root, "src", "store")).filter((f) => f.endsWith(".ts")).map((f) => path.join("src", "store", f)),
     path.join("src", "errors.ts"),
     path.join("src", "output-file.ts"),
+    path.join("src", "json-contract.ts"),
   ];
   for (const source of sources) {
     const output = ts.transpileModule(readFileSync(path.join(root, source), "utf8"), {
