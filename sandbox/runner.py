@@ -1082,7 +1082,7 @@ WIRE_SCALARS = frozenset((int, float, str, bool, type(None)))
 # decimal digits cost several times pickle's time on HumanEval+'s answers of a million numbers.
 BLOB_MIN_ITEMS = 64
 BLOB_MIN_CHARS = 4096  # and strings this long as UTF-8: JSON escapes each character
-ANSWER_DEPTH_LIMIT = 100
+ANSWER_DEPTH_LIMIT = 256
 SAME_HASH_LIMIT = 64
 # Ints of more bits than this cross as hex: JSON's decimal digits take quadratic time to read
 # and write, and Python refuses more than 4300 of them.
@@ -1328,7 +1328,9 @@ class Candidate:
         if callable(value):
             self.callbacks.append(value)
             name = str(getattr(value, "__name__", "callback"))[:200]
-            return {"k": [len(self.callbacks) - 1, name, is_coroutine_function(value)]}
+            # Its docstring goes along as data, so a decorator's functools.wraps keeps it.
+            doc = value.__doc__[:MESSAGE_CHARS] if isinstance(getattr(value, "__doc__", None), str) else None
+            return {"k": [len(self.callbacks) - 1, name, is_coroutine_function(value), doc]}
         raise NotPlainData(f"the check passed the program something that is not plain data: {type(value).__name__}")
 
     def resolve(self, tag, payload):
@@ -1443,12 +1445,22 @@ def run_coroutine(coroutine):
     return outcome.get("value")
 
 
+# What functools.wraps keeps of a function, asked of the candidate like any attribute (the answer
+# is data or another handle); every other dunder stays the judge's own.
+REMOTE_DUNDERS = frozenset({"__name__", "__qualname__", "__wrapped__"})
+
+
 class RemoteObject:
-    """An object of the program's, in the judge: every use is a call into the candidate, whose
-    answer comes back as data (or as another RemoteObject). It equals only itself: a program
-    cannot answer with an object that claims to equal the expected value."""
+    # An object of the program's, in the judge: every use is a call into the candidate, whose
+    # answer comes back as data (or as another RemoteObject). It equals only itself: a program
+    # cannot answer with an object that claims to equal the expected value. (A comment, not a
+    # docstring: `__doc__` is the program object's own, below.)
 
     __slots__ = ("_candidate", "_handle", "_type_name")
+
+    @property
+    def __doc__(self):
+        return self._candidate.operate("getattr", self._handle, "__doc__")
 
     def __init__(self, candidate, handle, type_name):
         object.__setattr__(self, "_candidate", candidate)
@@ -1456,7 +1468,7 @@ class RemoteObject:
         object.__setattr__(self, "_type_name", type_name)
 
     def __getattr__(self, name):
-        if name.startswith("__"):
+        if name.startswith("__") and name not in REMOTE_DUNDERS:
             raise AttributeError(name)
         return self._candidate.operate("getattr", self._handle, name)
 
@@ -1528,12 +1540,29 @@ def setup_code(text):
     with SETUP_LOCK:
         code = SETUP_CODE.get(text)
     if code is None:
-        code = compile(text, "<prompt>", "exec")
+        code = compile_prompt(text)
         with SETUP_LOCK:
             if len(SETUP_CODE) >= SETUP_CODE_KEPT:
                 SETUP_CODE.clear()
             SETUP_CODE[text] = code
     return code
+
+
+def compile_prompt(text):
+    """A prompt may end in the entry point's bare signature (`def f(x):`, no docstring), which
+    does not compile alone; the judge then gives that def a `pass` body (its own name is the
+    program's proxy anyway), so the prompt's imports and helpers still reach the test."""
+    try:
+        return compile(text, "<prompt>", "exec")
+    except SyntaxError as error:
+        stripped = text.rstrip()
+        if not stripped.endswith(":"):
+            raise
+        indent = len(stripped.splitlines()[-1]) - len(stripped.splitlines()[-1].lstrip())
+        try:
+            return compile(stripped + "\n" + " " * (indent + 4) + "pass\n", "<prompt>", "exec")
+        except SyntaxError:
+            raise error from None
 
 
 def judge_namespace(program, names, candidate):
@@ -1815,12 +1844,15 @@ class Conversation:
             return self.handles[payload[0]]
         if tag == "k" and type(payload[0]) is int:
             stub = self.stub(payload[0], str(payload[1]) if len(payload) > 1 else "callback")
+            if len(payload) > 3 and type(payload[3]) is str:
+                stub.__doc__ = payload[3]
             if len(payload) > 2 and payload[2] is True:
 
                 async def coroutine_stub(*args, **kwargs):
                     return stub(*args, **kwargs)
 
                 coroutine_stub.__name__ = coroutine_stub.__qualname__ = stub.__name__
+                coroutine_stub.__doc__ = stub.__doc__
                 return coroutine_stub
             return stub
         raise ValueError("not a reference the judge sent")

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -101,10 +101,14 @@ describe("output places are checked before any work", () => {
     expect(result.stderr).toContain("no-costs (import_0a0a0a0a_20250101_100000) logged neither costs nor tokens");
   });
 
-  it("checkWritableDir creates a missing folder and leaves no probe behind", () => {
-    const fresh = path.join(dir, "new", "results");
-    checkWritableDir(fresh, "--results-dir");
-    expect(readdirSync(fresh)).toEqual([]);
+  it("checkWritableDir leaves nothing behind: no probe in a folder that is there, no folder it had to make", () => {
+    const there = path.join(dir, "there");
+    mkdirSync(there);
+    checkWritableDir(there, "--results-dir");
+    expect(readdirSync(there)).toEqual([]);
+    // A run that then stops (a model not ready) must not leave an empty results/ behind.
+    checkWritableDir(path.join(dir, "new", "results"), "--results-dir");
+    expect(existsSync(path.join(dir, "new"))).toBe(false);
   });
 
   it("finished work whose place fails after the run is written to the temporary folder, and the path says so", () => {
