@@ -124,7 +124,7 @@ async function koderzEvaluate(suite: Suite, name: SandboxName, cachedLimits?: st
       env: { KODERZ_CACHE_DIR: cache, KODERZ_SANDBOX_POOL: "2" },
     });
     walls.push((performance.now() - started) / 1000);
-    outcome = run.exitCode === 0 ? `pass@1 ${JSON.parse(run.stdout)["pass@1"]}` : `FAILED (exit ${run.exitCode}): ${run.stderr.split("\n").slice(-2).join(" ")}`;
+    outcome = run.exitCode === 0 ? `pass@1 ${(JSON.parse(run.stdout) as { passAtK: Record<string, number> }).passAtK["pass@1"]}` : `FAILED (exit ${run.exitCode}): ${run.stderr.split("\n").slice(-2).join(" ")}`;
   }
   return { walls, outcome, cache };
 }
