@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
+import { SandboxFlags } from "./evaluate-flags.js";
 
 /** The flags of `koderz audit` and their checks. Light on purpose: a usage error loads nothing else. */
 
@@ -32,13 +33,7 @@ export const AuditOptions = z.object({
     .transform((text) => text.split(",").map((name) => name.trim()).filter(Boolean))
     .refine((names) => names.length > 0, "must name at least one cheat")
     .optional(),
-  sandbox: z.enum(["docker", "process"]).optional(),
-  workers: z
-    .string()
-    .regex(/^\d+$/, "must be a whole number >= 1")
-    .transform(Number)
-    .refine((workers) => workers >= 1, "must be a whole number >= 1")
-    .optional(),
+  ...SandboxFlags.shape,
   timeout: z
     .string()
     .default(String(DEFAULT_TIMEOUT_SECONDS))

@@ -5,6 +5,17 @@ import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 
 /** The flags of `koderz evaluate` and their checks. Light on purpose: a usage error loads nothing else. */
 
+/** `--sandbox` and `--workers`: every command that runs programs through a sandbox takes them alike. */
+export const SandboxFlags = z.object({
+  sandbox: z.enum(["docker", "process"]).optional(),
+  workers: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number >= 1")
+    .transform(Number)
+    .refine((workers) => workers >= 1, "must be a whole number >= 1")
+    .optional(),
+});
+
 export type EvaluateFlags = z.infer<typeof EvaluateOptions>;
 
 /** Opens the sandbox the user asked for, or the default one; `notice` prints warnings on stderr. */
@@ -62,13 +73,7 @@ export const EvaluateOptions = z.object({
     .transform(Number)
     .refine((seconds) => seconds > 0, "must be more than 0 seconds")
     .refine((seconds) => seconds <= MAX_TIMEOUT_SECONDS, `must be at most ${MAX_TIMEOUT_SECONDS} seconds per program`),
-  sandbox: z.enum(["docker", "process"]).optional(),
-  workers: z
-    .string()
-    .regex(/^\d+$/, "must be a whole number >= 1")
-    .transform(Number)
-    .refine((workers) => workers >= 1, "must be a whole number >= 1")
-    .optional(),
+  ...SandboxFlags.shape,
   sanitize: z.boolean().default(false),
   allowPartial: z.boolean().default(false),
   json: z.boolean().default(false),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ArmTotals } from "./engine.js";
 import type { RunRecord } from "./records.js";
 import { calledModels, knownFigures, runName, runSuite } from "./run-identity.js";
-import { SchemaVersionField, SCHEMA_VERSION } from "./summary.js";
+import { RunIdentityFields, SchemaVersionField, SCHEMA_VERSION } from "./summary.js";
 
 /**
  * One run as `koderz results list --json` and the MCP server show it: who it is (id, label,
@@ -20,14 +20,7 @@ export const ArmListingSchema = z.strictObject({
 });
 
 export const RunListingSchema = z.strictObject({
-  runId: z.string(),
-  label: z.string().nullable(),
-  /** The label, else "model · mode · suite". */
-  name: z.string(),
-  kind: z.string(),
-  mode: z.string(),
-  /** running, finished, interrupted or failed. */
-  status: z.string(),
+  ...RunIdentityFields,
   stage: z.string().nullable(),
   suite: z.string().nullable(),
   /** The models the run called (a model it was only configured with is not listed). */

@@ -97,8 +97,8 @@ export const SummaryConfigSchema = z.strictObject({
   problems: z.array(z.string()),
 });
 
-const RunHeader = {
-  schemaVersion: SchemaVersionField,
+/** Who a run is, alike in the summary and in listings. */
+export const RunIdentityFields = {
   runId: z.string(),
   /** The run's label, or null. */
   label: z.string().nullable(),
@@ -106,7 +106,13 @@ const RunHeader = {
   name: z.string(),
   kind: z.string(),
   mode: z.string(),
+  /** running, finished, interrupted or failed. */
   status: z.string(),
+};
+
+const RunHeader = {
+  schemaVersion: SchemaVersionField,
+  ...RunIdentityFields,
   startTime: z.string(),
   endTime: z.string().nullable(),
   /** null while the run has no end time. */
