@@ -45,3 +45,40 @@ describe("koderz view: Host header (DNS rebinding)", () => {
     }
   });
 });
+
+/** The status of GET `target` sent as written (no URL normalisation on the way). */
+function rawStatus(target: string): Promise<number> {
+  const { port } = new URL(viewer.url);
+  return new Promise<number>((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path: target }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("koderz view: the libraries it serves from node_modules", () => {
+  it("serves each at its one fixed address, and nothing else of node_modules or the disk", async () => {
+    expect(await rawStatus("/vendor/highlight.js")).toBe(200);
+    expect(await rawStatus("/vendor/diff.js")).toBe(200);
+    for (const target of [
+      "/vendor/",
+      "/vendor",
+      "/vendor/../package.json",
+      "/vendor/%2e%2e/package.json",
+      "/vendor/highlight.js/../../package.json",
+      "/vendor/highlight.js%2F..%2F..%2Fpackage.json",
+      "/vendor/diff.js?../../package.json".replace("?", "/"),
+      "/vendor/constructor",
+      "/vendor/__proto__",
+      "/node_modules/diff/dist/diff.js",
+      "/node_modules/highlight.js/lib/core.js",
+      "/package.json",
+      "/app.js/../../package.json",
+    ]) {
+      expect([target, await rawStatus(target)]).toEqual([target, 404]);
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, type Store } from "../src/store/index.js";
+import { openStore, runName, type Store } from "../src/store/index.js";
 import { startViewer, type RunningViewer } from "../src/report/viewer/server.js";
 import { collectPageErrors, launchChromium, recordForeignRequests } from "./helpers/browser.js";
 import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN, DEEP_RUN, HOSTILE_PROBLEM, HOSTILE_TEXT } from "./fixtures/report-fixtures.js";
@@ -72,7 +72,9 @@ describe("koderz view in Chromium", () => {
 
   it("opens a run and shows each problem's verdict, iterations, tokens and cost", async () => {
     await goTo("run", () => page.locator(`a[href="#/runs/${COMPARATIVE_RUN}"]`).click());
-    expect(await page.locator("h1").textContent()).toBe(COMPARATIVE_RUN);
+    // Named as everywhere else: its label, else "model · mode · suite", with its id beside it.
+    expect(await page.locator("h1").textContent()).toBe(runName(store.getRun(COMPARATIVE_RUN)));
+    expect(await page.locator('.sub [data-field="runId"]').textContent()).toBe(COMPARATIVE_RUN);
     const experiments = store.experiments(COMPARATIVE_RUN);
     expect(await page.locator("#problems tbody tr").count()).toBe(experiments.length);
     for (const e of experiments) {

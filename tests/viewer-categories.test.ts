@@ -54,9 +54,9 @@ describe("the viewer's API per category", () => {
   it("totals each category of a run, and filters its problems by category", async () => {
     const run = await get<RunResponse>(`/api/runs/${RUN}`);
     expect(run.categories).toEqual([
-      { category: "agentic", experiments: 2, successes: 1, successRate: 50, meanScore: 4.5, costUsd: expect.closeTo(0.06, 10) },
-      { category: "reasoning", experiments: 1, successes: 1, successRate: 100, meanScore: null, costUsd: expect.closeTo(0.01, 10) },
-      { category: "stress", experiments: 1, successes: 1, successRate: 100, meanScore: 5, costUsd: expect.closeTo(0.1, 10) },
+      { category: "agentic", experiments: 2, successes: 1, successRate: 0.5, meanScore: 4.5, costUsd: expect.closeTo(0.06, 10) },
+      { category: "reasoning", experiments: 1, successes: 1, successRate: 1, meanScore: null, costUsd: expect.closeTo(0.01, 10) },
+      { category: "stress", experiments: 1, successes: 1, successRate: 1, meanScore: 5, costUsd: expect.closeTo(0.1, 10) },
     ]);
     const agentic = await get<RunResponse>(`/api/runs/${RUN}?category=agentic`);
     expect(agentic.experiments.map((e) => [e.problemId, e.category, e.tier, e.score])).toEqual([

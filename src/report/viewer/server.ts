@@ -3,12 +3,14 @@ import { isIP, type AddressInfo } from "node:net";
 import { KoderzError } from "../../errors.js";
 import { readPackageFile } from "../../package-file.js";
 import type { Store } from "../../store/index.js";
+import { vendorScript } from "./vendor-scripts.js";
 import { answerApi } from "./viewer-api.js";
 
 /**
  * The local web viewer: node:http serving one page, its script and stylesheet, and the JSON
  * API. The page loads no inline script, so its Content-Security-Policy can forbid every script
- * but /app.js: model text that slipped into the DOM as markup still could not run.
+ * but its own (/app.js and the two libraries under /vendor/): model text that slipped into the
+ * DOM as markup still could not run.
  */
 
 export interface ViewerOptions {
@@ -91,6 +93,11 @@ function handle(options: ViewerOptions, request: IncomingMessage, response: Serv
   const page = STATIC[url.pathname];
   if (page) {
     send(response, 200, page.type, readPackageFile(import.meta.url, page.file), PAGE_SECURITY, request.method === "HEAD");
+    return;
+  }
+  const library = vendorScript(url.pathname);
+  if (library !== undefined) {
+    send(response, 200, "text/javascript; charset=utf-8", library, {}, request.method === "HEAD");
     return;
   }
   const parts = url.pathname.split("/").slice(1);
