@@ -97,6 +97,12 @@ describe("koderz view in Chromium", () => {
     await page.locator('[data-arm-filter="zero-shot"]').click();
     const visible = await page.locator("#problems tbody tr:visible").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-arm")));
     expect(visible).toEqual(experiments.filter((e) => e.arm === "zero-shot").map(() => "zero-shot"));
+    // Failed only, within the arm picked.
+    await page.locator('[data-result-filter="failed"]').click();
+    const failed = await page.locator("#problems tbody tr:visible").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-experiment")));
+    expect(failed).toEqual(experiments.filter((e) => e.arm === "zero-shot" && !e.success).map((e) => e.experimentId));
+    expect(failed.length).toBeGreaterThan(0);
+    await page.locator('[data-result-filter="all"]').click();
   });
 
   it("walks a problem's trajectory step by step, with the store's texts and numbers", async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { calledModels, openStore, runName, runSuite, type ExperimentRecord, type StepRecord, type Store } from "../src/store/index.js";
 import { startViewer, type RunningViewer } from "../src/report/viewer/server.js";
 import { collectPageErrors, launchChromium, recordForeignRequests } from "./helpers/browser.js";
-import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN, DEEP_RUN, FRONTIER_MODEL } from "./fixtures/report-fixtures.js";
+import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN, DEEP_RUN, FRONTIER_MODEL, HOSTILE_TEXT } from "./fixtures/report-fixtures.js";
 import { makeExperiment, makeRun, makeSteps, tempStore } from "./fixtures/store-fixtures.js";
 
 /**
@@ -19,6 +19,8 @@ const LONG_LABEL = "kimi-deep-long";
 const LONG_PROBLEM = "HumanEval/1";
 const IMPORT_RUN = "import_12341234_20250106_100000";
 const LONG_STEPS = 12;
+/** Code a model might write with markup in it: highlighted, it must still be text. */
+const HOSTILE_CODE = `def page():\n    return "${HOSTILE_TEXT.replaceAll('"', "'")}"  # <b>bold?</b>\n`;
 
 let store: Store;
 let viewerStore: Store;
@@ -64,7 +66,8 @@ function buildStore(target: Store): void {
   for (let p = 0; p < 3; p++) {
     const experiment = makeExperiment({ runId: LONG_RUN, arm: "deep", problemId: `HumanEval/${p}`, success: p !== 2, iterations: p === 1 ? 6 : 1 });
     const steps = p === 1 ? longSteps(experiment.experimentId) : makeSteps(experiment.experimentId, 1, FRONTIER_MODEL);
-    target.recordExperiment({ ...experiment, finalCode: steps[steps.length - 2]?.code ?? steps[0]!.code }, steps);
+    const finalCode = p === 2 ? HOSTILE_CODE : (steps[steps.length - 2]?.code ?? steps[0]!.code);
+    target.recordExperiment({ ...experiment, finalCode }, p === 2 ? [{ ...steps[0]!, code: HOSTILE_CODE }] : steps);
   }
   target.finishRun(LONG_RUN, "interrupted");
   // An import that logged no costs: its cost is unknown, and sorts last.
@@ -166,6 +169,12 @@ describe("the runs list", () => {
     expect(await visibleRunIds()).toEqual(byName);
     await page.click('th[data-sort="started"] button');
     expect(await visibleRunIds()).toEqual(newestFirst);
+  });
+
+  it("fits its card at 1280 px: no column cut off at the right", async () => {
+    const overflow = await page.locator("#runs").evaluate((table) => table.parentElement!.scrollWidth - table.parentElement!.clientWidth);
+    expect(overflow).toBe(0);
+    await page.screenshot({ path: "/tmp/koderz-view-runs-1280.png", fullPage: true });
   });
 });
 
@@ -280,6 +289,19 @@ describe("a long trajectory", () => {
     expect(cardTop).toBeGreaterThanOrEqual(barBottom);
     expect(new URL(page.url()).hash).toBe(hash);
     await page.screenshot({ path: "/tmp/koderz-view-long-trajectory.png" });
+  });
+
+  it("highlights code with markup in it as text, and runs none of it", async () => {
+    const hostile = store.experiments(LONG_RUN, { problem: "HumanEval/2" })[0]!;
+    await goTo("experiment", () => page.evaluate((hash) => (location.hash = hash), `#/experiments/${encodeURIComponent(hostile.experimentId)}`));
+    const code = page.locator('pre[data-field="finalCode"]');
+    expect(await code.textContent()).toBe(HOSTILE_CODE);
+    expect(await code.locator(".hljs-string").count()).toBe(1);
+    expect(await code.locator(".hljs-comment").textContent()).toBe("# <b>bold?</b>");
+    expect(await page.locator("#app script, #app img").count()).toBe(0);
+    expect(await page.locator("#app b", { hasText: "bold?" }).count()).toBe(0);
+    expect(await code.locator("*:not(span)").count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
   it("shows no outline on a short trajectory", async () => {

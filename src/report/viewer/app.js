@@ -179,7 +179,7 @@
     { key: "status", text: "status", sort: function (r) { return r.status; } },
     { key: "problems", text: "problems", num: true, wide: true, sort: function (r) { return r.problems; } },
     { key: "success", text: "success", sort: function (r) { var best = bestRate(r); return best < 0 ? null : best; } },
-    { key: "tokens", text: "tokens in / out", num: true, wide: true, sort: function (r) { return r.inputTokens === null ? null : r.inputTokens + r.outputTokens; } },
+    { key: "tokens", text: "tokens in / out", num: true, wide: true, widest: true, sort: function (r) { return r.inputTokens === null ? null : r.inputTokens + r.outputTokens; } },
     { key: "cost", text: "cost", num: true, sort: function (r) { return r.costUsd; } },
     { key: "started", text: "started", wide: true, sort: function (r) { return r.startTime; } },
   ];
@@ -223,7 +223,7 @@
         h("a", { href: runHref(run.runId), "data-field": "name", text: run.name }),
         h("div", { class: "meta mono", "data-field": "runId", text: run.runId }),
         // On a narrow screen the mode column gives way, and the mode shows here.
-        h("div", { class: "meta" }, [run.kind, h("span", { class: "narrow-only", text: " · " + run.mode }), (run.stage ? " · " + run.stage : "") + " · " + when(run.startTime)]),
+        h("div", { class: "meta" }, [run.kind, h("span", { class: "narrow-only", text: " · " + run.mode }), run.stage ? " · " + run.stage : "", h("span", { class: "narrow-only", text: " · " + when(run.startTime) })]),
       ]),
       label: h("td", { "data-field": "label", class: run.label ? null : "muted", text: run.label || "–" }),
       // One model a line; textContent still reads "a, b" for whoever copies it.
@@ -239,9 +239,9 @@
       }) : [h("span", { class: "muted", text: "–" })]),
       tokens: h("td", { class: "num", "data-field": "tokens", text: tokens(run.inputTokens, run.outputTokens) }),
       cost: h("td", { class: "num", "data-field": "costUsd", text: dollars(run.costUsd) }),
-      started: h("td", { class: "nowrap", "data-field": "started", text: when(run.startTime) }),
+      started: h("td", { "data-field": "started", title: when(run.startTime) }, [h("span", { class: "nowrap", text: when(run.startTime).slice(0, 10) }), " ", h("span", { class: "muted nowrap", text: when(run.startTime).slice(11) })]),
     };
-    RUN_COLUMNS.forEach(function (c) { if (c.wide) cells[c.key].classList.add("wide-only"); });
+    RUN_COLUMNS.forEach(function (c) { if (c.wide) cells[c.key].classList.add(c.widest ? "widest-only" : "wide-only"); });
     var box = h("input", { type: "checkbox", "data-select": run.runId, "aria-label": "select " + run.name + " to compare", checked: selected });
     return linkRow(runHref(run.runId), { "data-run": run.runId, class: selected ? "selected" : null }, [h("td", { class: "pick" }, [box])].concat(RUN_COLUMNS.map(function (c) { return cells[c.key]; })));
   }
@@ -268,7 +268,7 @@
       var shown = h("p", { class: "sub", id: "runs-shown" });
       var body = h("tbody");
       var headRow = h("tr", {}, [h("th", { class: "pick" }, [h("span", { class: "visually-hidden", text: "compare" })])].concat(RUN_COLUMNS.map(function (c) {
-        return h("th", { class: (c.num ? "num " : "") + (c.wide ? "wide-only" : ""), "data-sort": c.key }, [h("button", { type: "button", class: "sort", text: c.text, onclick: function () {
+        return h("th", { class: (c.num ? "num " : "") + (c.wide ? (c.widest ? "widest-only" : "wide-only") : ""), "data-sort": c.key }, [h("button", { type: "button", class: "sort", text: c.text, onclick: function () {
           runsState.descending = runsState.sort === c.key ? !runsState.descending : c.key === "started";
           runsState.sort = c.key;
           draw();
@@ -350,7 +350,7 @@
         ]);
       });
       var rows = data.experiments.map(function (e) {
-        return linkRow(experimentHref(e.experimentId), { "data-experiment": e.experimentId, "data-arm": e.arm, "data-problem": e.problemId, "data-category": e.category }, [
+        return linkRow(experimentHref(e.experimentId), { "data-experiment": e.experimentId, "data-arm": e.arm, "data-problem": e.problemId, "data-category": e.category, "data-result": e.success ? "passed" : "failed" }, [
           h("td", {}, [h("a", { class: "mono", href: experimentHref(e.experimentId), text: e.problemId })]),
           h("td", { text: e.arm }),
           byCategory ? h("td", { "data-field": "category", text: e.category + (e.tier ? " · " + e.tier : "") }) : null,
@@ -362,14 +362,15 @@
           h("td", { class: "verdict-cell", "data-field": "verdict", title: e.verdict || "", text: e.verdict || "" }),
         ]);
       });
-      // The arm and category filters combine: a row shows when it matches both.
-      var chosen = { arm: "all", category: "all" };
+      // The result, arm and category filters combine: a row shows when it matches all three.
+      var chosen = { result: "all", arm: "all", category: "all" };
       function rowFilter(name) {
         return function (value) {
           chosen[name] = value;
-          rows.forEach(function (row) { row.hidden = ["arm", "category"].some(function (key) { return chosen[key] !== "all" && row.getAttribute("data-" + key) !== chosen[key]; }); });
+          rows.forEach(function (row) { row.hidden = Object.keys(chosen).some(function (key) { return chosen[key] !== "all" && row.getAttribute("data-" + key) !== chosen[key]; }); });
         };
       }
+      var resultFilter = segments("result", ["all", "failed", "passed"], "all", rowFilter("result"));
       var filter = run.arms.length > 1 ? segments("arm", ["all"].concat(run.arms.map(function (a) { return a.arm; })), "all", rowFilter("arm")) : null;
       var categoryFilter = byCategory ? segments("category", ["all"].concat(data.categories.map(function (c) { return c.category; })), "all", rowFilter("category")) : null;
       return [
@@ -383,7 +384,7 @@
         h("div", { class: "arms" }, arms),
         byCategory ? h("h2", { text: "By category" }) : null,
         byCategory ? h("div", { class: "arms", id: "categories" }, categories) : null,
-        h("div", { class: "toolbar" }, [h("h2", { text: "Problems" }), filter, categoryFilter]),
+        h("div", { class: "toolbar" }, [h("h2", { text: "Problems" }), h("div", { class: "filter-group" }, [resultFilter, filter, categoryFilter])]),
         data.experiments.length
           ? h("div", { class: "card table-card" }, [h("table", { id: "problems" }, [
               h("thead", {}, [h("tr", {}, ["problem", "arm", byCategory ? "category" : null, "result", { t: "iterations", n: 1 }, { t: "tokens in / out", n: 1, w: 1 }, { t: "cost", n: 1 }, { t: "wall", n: 1, w: 1 }, "verdict"].filter(Boolean).map(function (/** @type {any} */ c) {
