@@ -19,6 +19,8 @@ const LONG_LABEL = "kimi-deep-long";
 const LONG_PROBLEM = "HumanEval/1";
 const IMPORT_RUN = "import_12341234_20250106_100000";
 const LONG_STEPS = 12;
+/** A repository run's final code: a patch, shown as written rather than highlighted as Python. */
+const PATCH = "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-def f(): return 1\n+def f(): return 2\n";
 /** Code a model might write with markup in it: highlighted, it must still be text. */
 const HOSTILE_CODE = `def page():\n    return "${HOSTILE_TEXT.replaceAll('"', "'")}"  # <b>bold?</b>\n`;
 
@@ -74,7 +76,7 @@ function buildStore(target: Store): void {
   target.createRun(makeRun({ runId: IMPORT_RUN, kind: "import", mode: "zero-shot", label: "gpt-import", startTime: "2025-01-06T10:00:00.000Z", config: { suite: "mbpp" }, tags: ["imported", "cost:unknown", "model:openai:gpt-4o"] }));
   for (let p = 0; p < 4; p++) {
     const experiment = makeExperiment({ runId: IMPORT_RUN, arm: "zero-shot", problemId: `HumanEval/${p}`, success: p % 2 === 0 });
-    target.recordExperiment(experiment, []);
+    target.recordExperiment(p === 0 ? { ...experiment, finalCode: PATCH } : experiment, []);
   }
   target.finishRun(IMPORT_RUN, "finished");
 }
@@ -302,6 +304,14 @@ describe("a long trajectory", () => {
     expect(await page.locator("#app b", { hasText: "bold?" }).count()).toBe(0);
     expect(await code.locator("*:not(span)").count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
+  it("shows a patch as written, not as highlighted Python", async () => {
+    const patched = store.experiments(IMPORT_RUN, { problem: "HumanEval/0" })[0]!;
+    await goTo("experiment", () => page.evaluate((hash) => (location.hash = hash), `#/experiments/${encodeURIComponent(patched.experimentId)}`));
+    const code = page.locator('pre[data-field="finalCode"]');
+    expect(await code.textContent()).toBe(PATCH);
+    expect(await code.locator("span").count()).toBe(0);
   });
 
   it("shows no outline on a short trajectory", async () => {

@@ -121,7 +121,9 @@
   function codeBlock(field, code) {
     var pre = h("pre", { class: "code", "data-field": field });
     var hljs = libraries.hljs;
-    if (hljs) {
+    // A repository run's code is a patch, not Python: it is shown as written.
+    var patch = /^(diff --git |--- \S)/.test(code);
+    if (hljs && !patch) {
       var markup = hljs.highlight(code, { language: "python", ignoreIllegals: true }).value;
       var parsed = new DOMParser().parseFromString("<div>" + markup + "</div>", "text/html").body.firstElementChild;
       if (parsed) copySpans(parsed, pre);
