@@ -183,6 +183,10 @@ describe("the runs list", () => {
 describe("the compare page", () => {
   it("opens from two picked runs at an address that names them", async () => {
     expect(await page.isDisabled("#compare-selected")).toBe(true);
+    // One comparative run alone: its arms can be compared.
+    await page.check(`input[data-select="${COMPARATIVE_RUN}"]`);
+    expect([await page.isDisabled("#compare-selected"), await page.textContent("#compare-selected")]).toEqual([false, "Compare its arms"]);
+    await page.uncheck(`input[data-select="${COMPARATIVE_RUN}"]`);
     await page.check(`input[data-select="${DEEP_RUN}"]`);
     expect(await page.isDisabled("#compare-selected")).toBe(true);
     await page.check(`input[data-select="${BASELINE_RUN}"]`);
@@ -240,7 +244,10 @@ describe("the compare page", () => {
   });
 
   it("compares a run's arms, or runs named by label, from a shared address", async () => {
-    await goTo("compare", () => page.evaluate((hash) => (location.hash = hash), `#/compare/${COMPARATIVE_RUN}`));
+    // A run with several arms links to the comparison of its arms.
+    await goTo("run", () => page.evaluate((hash) => (location.hash = hash), `#/runs/${COMPARATIVE_RUN}`));
+    await goTo("compare", () => page.click("#compare-arms"));
+    expect(new URL(page.url()).hash).toBe(`#/compare/${COMPARATIVE_RUN}`);
     const references = await page.locator("#compare th.column-head .meta").allTextContents();
     expect(references.sort()).toEqual(store.armTotals(COMPARATIVE_RUN).map((a) => `${COMPARATIVE_RUN}:${a.arm}`).sort());
     await goTo("compare", () => page.evaluate((hash) => (location.hash = hash), `#/compare/${LONG_LABEL},${IMPORT_RUN}`));
