@@ -34,6 +34,13 @@ function keysOf(value: unknown): string[] {
   return Object.entries(value).flatMap(([key, inner]) => [key, ...(key === "config" ? [] : keysOf(inner))]);
 }
 
+/** The values of every key that names a share (successRate, visiblePassFraction, ...), at any depth. */
+function sharesOf(value: unknown): (number | null)[] {
+  if (Array.isArray(value)) return value.flatMap(sharesOf);
+  if (!value || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, inner]) => (/(Rate|Fraction)$/.test(key) ? [inner as number | null] : key === "config" ? [] : sharesOf(inner)));
+}
+
 async function get<T>(pathAndQuery: string): Promise<{ status: number; body: T }> {
   const response = await fetch(new URL(pathAndQuery, viewer.url));
   return { status: response.status, body: (await response.json()) as T };
@@ -84,7 +91,11 @@ describe("the viewer's JSON API", () => {
     for (const { body } of documents) {
       expect(body.schemaVersion).toBe(1);
       expect(keysOf(body).filter((key) => key.includes("_"))).toEqual([]);
+      // Every share (a rate, a fraction) is a fraction in [0, 1], or null when unknown.
+      const shares = sharesOf(body);
+      expect(shares.filter((share) => share !== null && (share < 0 || share > 1))).toEqual([]);
     }
+    expect(sharesOf(documents[1]!.body).filter((share) => share !== null && share > 0 && share < 1).length).toBeGreaterThan(0);
     const [runs, comparative, importedRun, importedExperiment, compare] = documents.map((d) => d.body) as unknown as [RunsResponse, RunResponse, RunResponse, ExperimentResponse, CompareResponse];
     for (const arm of comparative.run.arms) expect(arm.successRate).toBe(arm.successes / arm.experiments);
     expect(runs.runs.find((r) => r.runId === imported)).toMatchObject({ costUsd: null, inputTokens: 100 * 2 });
