@@ -72,7 +72,7 @@ const COMMANDS: CommandEntry[] = [
   },
   {
     name: "view",
-    description: "browse runs, problems and step-by-step trajectories in a local web viewer",
+    description: "browse, search and compare runs, problems and step-by-step trajectories in a local web viewer",
     load: async () => (await import("./view.js")).registerView,
     examples: [
       "koderz view                      # http://127.0.0.1:7575",
