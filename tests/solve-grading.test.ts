@@ -52,7 +52,7 @@ describe("koderz solve's grade", () => {
     expect(result.stdout).toMatch(/tests\/test_stats\.py\s+2 passed, 1 failed/);
     expect(result.stdout).toMatch(/tests\/test_words\.py\s+2 passed/);
     // --apply refuses, and says what --force would commit.
-    expect(result.report.applied).toBeUndefined();
+    expect(result.report.applied).toBeNull();
     expect(result.report.notApplied).toMatchObject({ files: [STATS_BUG.file] });
     expect(result.stdout).toContain(`--apply --force would commit ${STATS_BUG.file}`);
     expect((await execa("git", ["branch", "--list", "koderz/*"], { cwd: repo.dir })).stdout).toBe("");
