@@ -205,9 +205,10 @@ export const SolveDocumentSchema = z.strictObject({
       fixed: z.array(z.string()),
       flaky: z.array(z.string()),
       alreadyPassing: z.array(z.string()),
+      /** The Tester's reproduction, run without the change and with it; null when no test was named and none was written. */
       reproduction: z
-        .strictObject({ tests: z.array(z.string()), failedBefore: z.boolean(), passesAfter: z.boolean(), beforeTail: z.string().optional(), afterTail: z.string().optional() })
-        .optional(),
+        .strictObject({ tests: z.array(z.string()), failedBefore: z.boolean(), passesAfter: z.boolean(), beforeTail: z.string().nullable(), afterTail: z.string().nullable() })
+        .nullable(),
     })
     .nullable(),
   failToPass: z.strictObject({ passing: count, total: count }),

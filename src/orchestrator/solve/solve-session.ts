@@ -97,7 +97,7 @@ export interface SolveReport {
   /** Passed and failed tests in the final run of the whole suite (or, with a hidden test patch, of the named tests); null when not counted. */
   finalTests: { passed: number; failed: number } | null;
   /** The whole suite before and after the change: per file, new failures by id, flaky tests, the reproduction; null with a hidden test patch. */
-  grade: SuiteGrade | null;
+  grade: ReportedGrade | null;
   failToPass: { passing: number; total: number };
   passToPass: { passing: number; total: number };
   toolCalls: number;
@@ -116,6 +116,11 @@ export interface SolveReport {
   /** --ladder: the rungs, how many were climbed, and what each rung that ran did; null without a ladder. */
   ladder: { rungs: string; escalations: number; climbed: ClimbedRung[] } | null;
 }
+
+/** The grade as the report gives it: a reproduction that was not run, and a tail not kept, are null. */
+export type ReportedGrade = Omit<SuiteGrade, "reproduction"> & {
+  reproduction: { tests: string[]; failedBefore: boolean; passesAfter: boolean; beforeTail: string | null; afterTail: string | null } | null;
+};
 
 /** A rung of the report (the JSON contract: what a rung did not have is null, never absent). */
 export type ClimbedRung = { [K in keyof RungReport]-?: undefined extends RungReport[K] ? Exclude<RungReport[K], undefined> | null : RungReport[K] };
@@ -502,7 +507,7 @@ function buildReport(parts: ReportParts): SolveReport {
     testCommand: parts.test.command,
     testRuns: parts.testRuns,
     finalTests: grade.counts ?? null,
-    grade: grade.suite ?? null,
+    grade: grade.suite ? reportedGrade(grade.suite) : null,
     failToPass: { passing: grade.failToPass.passing.length, total: task.failToPass.length },
     passToPass: { passing: grade.passToPass.passing.length, total: task.passToPass.length },
     toolCalls: trajectory.toolCalls,
@@ -524,6 +529,10 @@ function buildReport(parts: ReportParts): SolveReport {
           }
         : null,
   };
+}
+
+function reportedGrade({ reproduction, ...rest }: SuiteGrade): ReportedGrade {
+  return { ...rest, reproduction: reproduction ? { ...reproduction, beforeTail: reproduction.beforeTail ?? null, afterTail: reproduction.afterTail ?? null } : null };
 }
 
 /** The base commit's files, read with git: detection needs no container. */
