@@ -10,6 +10,7 @@ export type ErrorCode =
   | "sandbox_unavailable"
   | "model_unavailable" // missing key, unreachable host, unknown model
   | "model_error" // a model call failed after retries
+  | "prerequisites_missing" // several of a command's needs (models, dataset, sandbox) at once: each listed with its fix
   | "budget_exhausted"
   | "policy_file"
   | "interrupted"

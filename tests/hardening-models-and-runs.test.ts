@@ -76,32 +76,47 @@ describe("a koderz.config.json found in the working directory cannot send a pres
 
 describe("preflight", () => {
   const models = ["--local-model", "ollama:qwen3-coder:30b", "--frontier-model", "kimi-k2"];
-  /** A directory to run in, and an environment with Ollama down, no Moonshot key and no dataset where koderz looks. */
+  /** A directory to run in, and an environment with Ollama down, no Moonshot key, no dataset where koderz looks and no Docker engine. */
   async function nothingReady(name: string): Promise<{ cwd: string; env: Record<string, string> }> {
     const cwd = path.join(work, name);
     mkdirSync(cwd);
     const closed = await startScriptedModelServer();
     await closed.close();
-    return { cwd, env: { OLLAMA_HOST: closed.ollamaHost, KODERZ_DATA_DIR: path.join(work, "no-datasets"), KODERZ_OFFLINE: "1" } };
+    const home = path.join(work, `${name}-home`);
+    mkdirSync(home);
+    return {
+      cwd,
+      env: { HOME: home, OLLAMA_HOST: closed.ollamaHost, KODERZ_DATA_DIR: path.join(work, "no-datasets"), KODERZ_OFFLINE: "1", DOCKER_HOST: `unix://${path.join(work, "no-docker.sock")}` },
+    };
   }
 
-  it("lists every model that is not ready in one error, before the dataset is read, and leaves no empty store behind", async () => {
+  /** One error, naming each missing thing with its own fix, and the list's own fix. */
+  function expectOneListedError(stderr: string, missing: string[]): void {
+    expect(stderr.match(/^error: /gm)).toHaveLength(1);
+    expect(stderr).toMatch(new RegExp(`^error: ${missing.length} of the \\d+ things this command needs are missing:`, "m"));
+    for (const what of missing) expect(stderr).toMatch(new RegExp(`^  - ${what}: [^\\n]+[\\s\\S]*?\\n +fix: `, "m"));
+  }
+
+  it("lists every missing prerequisite at once: each model, the dataset and the sandbox engine, each with its fix, and leaves no empty store behind", async () => {
     const { cwd, env } = await nothingReady("preflight");
-    const run = await koderz(["benchmark", "0", "2", "--mode", "comparative", "--dataset", "humaneval+", ...models], { cwd, env });
+    const run = await koderz(["benchmark", "0", "164", "--mode", "comparative", "--sandbox", "docker", ...models], { cwd, env });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).not.toMatch(/KODERZ_DATA_DIR|HumanEval/);
+    expectOneListedError(run.stderr, ["models", "dataset", "sandbox"]);
     expect(run.stderr).toMatch(/2 of the 2 models this run calls are not ready/);
     expect(run.stderr).toMatch(/ollama:qwen3-coder:30b: cannot reach Ollama/);
     expect(run.stderr).toMatch(/kimi-k2: MOONSHOT_API_KEY is not set/);
+    expect(run.stderr).toMatch(/HumanEval dataset not found[\s\S]*KODERZ_DATA_DIR=/);
+    expect(run.stderr).toContain(`no Docker engine answered at ${env.DOCKER_HOST}`);
     expect(readdirSync(cwd)).toEqual([]); // no results/koderz.db, no results/
   });
 
-  it("koderz run reports the models before it looks for its problem, then a problem the dataset does not have", async () => {
+  it("koderz run lists the models and the dataset together, then a problem the dataset does not have", async () => {
     const { cwd, env } = await nothingReady("preflight-run");
-    const down = await koderz(["run", "--problem-id", "HumanEval/3", "--dataset", "humaneval+", ...models], { cwd, env });
+    const down = await koderz(["run", "--problem-id", "HumanEval/3", "--dataset", "humaneval+", "--sandbox", "docker", ...models], { cwd, env });
     expect(down.exitCode).toBe(1);
-    expect(down.stderr).not.toMatch(/KODERZ_DATA_DIR|HumanEval/);
+    expectOneListedError(down.stderr, ["models", "dataset", "sandbox"]);
     expect(down.stderr).toMatch(/ollama:qwen3-coder:30b: cannot reach Ollama/);
+    expect(down.stderr).toMatch(/HumanEval\+ dataset not found/);
 
     const scripted = "ollama:kimi-k2-0905-preview";
     const unknown = await koderz(["run", "--problem-id", "HumanEval/999", "--local-model", scripted, "--frontier-model", scripted], { cwd, env: { OLLAMA_HOST: server.ollamaHost } });
@@ -112,15 +127,26 @@ describe("preflight", () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
-  it("koderz solve reports the models before it reads the issue or the repository", async () => {
+  it("koderz solve lists the models, the repository and the workspace engine that are missing in one error", async () => {
     const { cwd, env } = await nothingReady("preflight-solve");
     const notARepo = path.join(work, "not-a-repo");
     mkdirSync(notARepo);
     writeFileSync(path.join(work, "issue.md"), "add() returns the wrong sum\n");
     const solve = await koderz(["solve", "--repo", notARepo, "--issue", path.join(work, "issue.md"), ...models], { cwd, env });
     expect(solve.exitCode).toBe(1);
+    expectOneListedError(solve.stderr, ["models", "issue", "sandbox"]);
     expect(solve.stderr).toMatch(/2 of the 2 models this run calls are not ready/);
-    expect(solve.stderr).not.toContain(notARepo);
+    expect(solve.stderr).toContain(notARepo);
+    expect(solve.stderr).toContain("no Docker engine answered");
+  });
+
+  it("koderz train-meta --env live lists its missing models, dataset and sandbox in one error, before any training", async () => {
+    const { cwd, env } = await nothingReady("preflight-train");
+    const live = await koderz(["train-meta", "--env", "live", "--episodes", "2", "--sandbox", "docker", "--out", "live.json", ...models], { cwd, env });
+    expect(live.exitCode).toBe(1);
+    expectOneListedError(live.stderr, ["dataset", "models", "sandbox"]);
+    expect(live.stderr).not.toMatch(/trained|episodes from/);
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it("suggests only flags that the commands have", async () => {

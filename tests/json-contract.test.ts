@@ -1,16 +1,17 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { Command } from "commander";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { JSON_DOCUMENTS, jsonSchemaText } from "../src/cli/json-documents.js";
+import { registerCommands } from "../src/cli/commands.js";
 import { registerSpeedTestCommand } from "../src/cli/speed-test.js";
 import { writeRunSummary, type Store } from "../src/store/index.js";
 import { loadSuiteFile } from "../tasks/load.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { enterOfflineWorkDir } from "./helpers/offline-work-dir.js";
+import { expectCamelCase, expectContractDocument, expectValidDocument } from "./helpers/json-contract.js";
 import { ReferenceHarnessSandbox } from "./fixtures/reference-oracle.js";
 import { runEvaluateCli } from "./fixtures/run-evaluate.js";
 import { startScriptedModelServer, type ScriptedModelServer } from "./fixtures/scripted-model-server.js";
@@ -24,27 +25,7 @@ import { makeExperiment, makeRun, makeSteps, recordArm, tempStore } from "./fixt
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-const validators = new Map(
-  JSON_DOCUMENTS.map((document) => [document.name, ajv.compile(JSON.parse(readFileSync(path.join(root, "docs", "schemas", `${document.name}.schema.json`), "utf8")) as object)]),
-);
-
-function expectValid(name: string, value: unknown): void {
-  const validate = validators.get(name)!;
-  const valid = validate(value);
-  expect(valid, `${name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
-}
-
-/** Every key of a JSON value, at any depth (pass@k keys and free-form config aside). */
-function keysOf(value: unknown, skip: ReadonlySet<string> = new Set(["config", "passAtK", "budget", "byAgent", "ladder"])): string[] {
-  if (Array.isArray(value)) return value.flatMap((item) => keysOf(item, skip));
-  if (!value || typeof value !== "object") return [];
-  return Object.entries(value).flatMap(([key, inner]) => [key, ...(skip.has(key) ? [] : keysOf(inner, skip))]);
-}
-
-function expectCamelCase(value: unknown): void {
-  expect(keysOf(value).filter((key) => key.includes("_"))).toEqual([]);
-}
+const expectValid = expectValidDocument;
 
 describe("docs/schemas", () => {
   it("holds one JSON Schema per document, as the zod schemas generate them (npm run schemas rewrites them)", () => {
@@ -52,6 +33,43 @@ describe("docs/schemas", () => {
       const file = path.join(root, "docs", "schemas", `${document.name}.schema.json`);
       expect(readFileSync(file, "utf8"), `${file} is stale: run npm run schemas`).toBe(jsonSchemaText(document));
     }
+  });
+});
+
+/** Each command with a --json flag, and the document it prints (a name in JSON_DOCUMENTS). */
+const JSON_FLAGS: Record<string, string> = {
+  benchmark: "run-summary",
+  run: "run-summary",
+  "results list": "run-list",
+  "results show": "results-show",
+  compare: "compare",
+  evaluate: "evaluate",
+  audit: "audit",
+  "sandbox status": "sandbox-status",
+  "speed-test": "speed-test",
+  doctor: "doctor",
+  solve: "solve",
+  "train-meta": "train-meta",
+};
+
+describe("every --json has a schema", () => {
+  it("finds each command's --json flag and a document for it (a new --json needs a schema and a test)", async () => {
+    const withJson: string[] = [];
+    const walk = (command: Command, prefix: string[]): void => {
+      const name = [...prefix, command.name()].filter(Boolean);
+      if (command.options.some((option) => option.long === "--json")) withJson.push(name.join(" "));
+      for (const sub of command.commands) walk(sub, name);
+    };
+    const names = new Command();
+    await registerCommands(names, ["node", "koderz"]);
+    for (const { name } of names.commands.map((command) => ({ name: command.name() }))) {
+      const program = new Command();
+      await registerCommands(program, ["node", "koderz", name]);
+      for (const command of program.commands) walk(command, []);
+    }
+    expect(withJson.sort()).toEqual(Object.keys(JSON_FLAGS).sort());
+    const documents = new Set(JSON_DOCUMENTS.map((document) => document.name));
+    for (const document of Object.values(JSON_FLAGS)) expect(documents).toContain(document);
   });
 });
 
@@ -143,6 +161,16 @@ describe("every command's JSON validates against its schema", () => {
     const document = JSON.parse(result.stdout) as unknown;
     expectValid("sandbox-status", document);
     expectCamelCase(document);
+  });
+
+  it("train-meta --json (synthetic; replay and live are checked in the training tests)", async () => {
+    const bin = path.join(root, "dist", "src", "cli", "main.js");
+    const out = path.join(dir, "policy.json");
+    const result = await execa("node", [bin, "train-meta", "--episodes", "40", "--eval-episodes", "20", "--checkpoint-every", "0", "--backend", "cpu", "--out", out, "--json"], { reject: false, cwd: dir });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const document = JSON.parse(result.stdout) as unknown;
+    expectContractDocument("train-meta", document);
+    expect(document).toMatchObject({ source: "synthetic", rows: expect.arrayContaining([expect.objectContaining({ name: "learned" })]) });
   });
 
   describe("speed-test --json", () => {

@@ -17,7 +17,8 @@ import { LiveEnvironment } from "../training/live-environment.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
-import { benchmarkRunIdFrom, startTeamWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import { benchmarkRunIdFrom, readRunSummary, startTeamWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import { expectContractDocument } from "./helpers/json-contract.js";
 
 // The escalation ladder in live episodes: the scripted model server plays the agent team (its
 // answers are fixtures, never a model's result); HumanEval/1's Coder is always wrong, so the
@@ -182,6 +183,29 @@ describe("koderz benchmark --mode auto --ladder", () => {
         if (escalations === 1) expect(coderModels.at(-1)).toBe("kimi-k2");
         else expect(coderModels.every((model) => model !== "kimi-k2")).toBe(true);
       }
+      // Escalations per rung, in the run's end table, its summary file and `results show`: the
+      // problems that climbed, counted here from the steps themselves (a Coder call to the strong rung's model).
+      const climbed = experiments.filter((e) => store.steps(e.experimentId).some((step) => step.agent === "Coder" && step.model === "kimi-k2"));
+      const solvedAt = (rung: number) => experiments.filter((e) => e.success && climbed.includes(e) === (rung === 2)).length;
+      const expected = {
+        ladder: "Coder: ollama:qwen3-coder:30b > kimi-k2",
+        escalations: climbed.length,
+        unrecorded: 0,
+        rungs: [
+          { rung: 1, name: "Coder=ollama:qwen3-coder:30b", started: 2, reached: 2, escalated: climbed.length, solved: solvedAt(1), failed: 2 - climbed.length - solvedAt(1) },
+          { rung: 2, name: "Coder=kimi-k2", started: 0, reached: climbed.length, escalated: 0, solved: solvedAt(2), failed: climbed.length - solvedAt(2) },
+        ],
+      };
+      expect(result.stdout).toContain(`escalations per rung (ladder Coder: ollama:qwen3-coder:30b > kimi-k2; ${climbed.length} escalation`);
+      expect(result.stdout).toMatch(new RegExp(`^\\s*1  Coder=ollama:qwen3-coder:30b\\s+2\\s+2\\s+${climbed.length}\\s+${solvedAt(1)}\\s`, "m"));
+      const summary = readRunSummary(workDir, runId);
+      expectContractDocument("run-summary", summary);
+      expect("escalations" in summary && summary.escalations).toEqual(expected);
+      const shown = await koderz(["results", "show", runId, "--json"], { cwd: workDir, env });
+      const document = JSON.parse(shown.stdout) as { escalations: unknown };
+      expectContractDocument("results-show", document);
+      expect(document.escalations).toEqual(expected);
+      expect((await koderz(["results", "show", runId], { cwd: workDir, env })).stdout).toContain("escalations per rung");
     } finally {
       store.close();
     }

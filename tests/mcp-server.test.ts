@@ -14,6 +14,7 @@ import { koderz, koderzBin, spawnKoderz } from "./fixtures/koderz-cli.js";
 import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 import { runInProcess } from "./fixtures/in-process-cli.js";
 import { runCli } from "./fixtures/store-cli.js";
+import { expectCamelCase, expectContractDocument, expectValidDocument } from "./helpers/json-contract.js";
 import { benchmarkRunIdFrom, startTeamWorkDir, TEAM_ENV } from "./fixtures/team-workdir.js";
 
 // `koderz mcp` driven by the SDK's own client, over stdio and over streamable HTTP, against a
@@ -105,7 +106,7 @@ async function callFailing(name: string, args: Record<string, unknown> = {}, on:
   return result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
 }
 
-/** Follows next_cursor to the end and returns every page's items. */
+/** Follows nextCursor to the end and returns every page's items. */
 async function allPages(name: string, args: Record<string, unknown>, key: string): Promise<{ items: Json[]; pages: number }> {
   const items: Json[] = [];
   let cursor: string | undefined;
@@ -125,7 +126,7 @@ describe("koderz mcp over stdio", () => {
     expect(tools.map((t) => t.name).sort()).toEqual(["compare_runs", "export_memories", "get_run", "get_trajectory", "list_runs", "query_experiments"]);
     for (const tool of tools) expect(tool.inputSchema.type).toBe("object");
     const { resourceTemplates } = await client.listResourceTemplates();
-    expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(["koderz://runs/{run_id}", "koderz://runs/{run_id}/experiments/{experiment_id}"]);
+    expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(["koderz://runs/{runId}", "koderz://runs/{runId}/experiments/{experimentId}"]);
   });
 
   it("list_runs gives the listings of `koderz results list --json`, by the same filters", async () => {
@@ -135,7 +136,7 @@ describe("koderz mcp over stdio", () => {
 
     expect((await call("list_runs", { tags: ["nightly"] })).runs).toEqual(((await cliJson(["results", "list", "--json", "--tags", "nightly"])) as Json).runs);
     expect((await call("list_runs", { model: LOCAL_MODEL })).runs).toEqual(((await cliJson(["results", "list", "--json", "--model", LOCAL_MODEL])) as Json).runs);
-    expect((await call("list_runs", { problem_id: "HumanEval/2", kind: "benchmark" })).runs).toEqual(listed);
+    expect((await call("list_runs", { problemId: "HumanEval/2", kind: "benchmark" })).runs).toEqual(listed);
     expect((await call("list_runs", { mode: "zero-shot" })).runs).toEqual(listed.filter((r) => r.mode === "zero-shot"));
     expect((await call("list_runs", { stage: "baseline" })).runs).toEqual([]);
     // The seed's Cortex tags find runs too.
@@ -161,15 +162,15 @@ describe("koderz mcp over stdio", () => {
   it("get_run is the summary of `koderz results export --format json`, its results paged by problem", async () => {
     for (const runId of [comparative, zeroShot]) {
       const exported = await cliJson(["results", "export", runId, "--format", "json"]);
-      expect(await call("get_run", { run_id: runId })).toEqual({ schemaVersion: 1, summary: exported, problemsTotal: 3, nextCursor: null });
+      expect(await call("get_run", { runId: runId })).toEqual({ schemaVersion: 1, summary: exported, problemsTotal: 3, nextCursor: null });
     }
     const exported = (await cliJson(["results", "export", comparative, "--format", "json"])) as Json;
-    const first = await call("get_run", { run_id: comparative, limit: 2 });
+    const first = await call("get_run", { runId: comparative, limit: 2 });
     expect(first.summary.iterative.summary).toEqual(exported.iterative.summary);
     expect(first.summary.comparison).toEqual(exported.comparison);
     expect(first.summary.zeroShot.results).toEqual(exported.zeroShot.results.slice(0, 2));
     expect(first.summary.iterative.results).toEqual(exported.iterative.results.slice(0, 2));
-    const rest = await call("get_run", { run_id: comparative, limit: 2, cursor: first.nextCursor });
+    const rest = await call("get_run", { runId: comparative, limit: 2, cursor: first.nextCursor });
     expect(rest.summary.iterative.results).toEqual(exported.iterative.results.slice(2));
     expect(rest.nextCursor).toBeNull();
   });
@@ -180,7 +181,7 @@ describe("koderz mcp over stdio", () => {
     const all = [...comparativeRows, ...zeroShotRows];
     expect(comparativeRows).toHaveLength(6);
 
-    expect(await call("query_experiments", { run_id: comparative })).toEqual({ schemaVersion: 1, experiments: comparativeRows, total: 6, nextCursor: null });
+    expect(await call("query_experiments", { runId: comparative })).toEqual({ schemaVersion: 1, experiments: comparativeRows, total: 6, nextCursor: null });
     expect((await call("query_experiments")).experiments).toEqual(all);
 
     const failed = (await call("query_experiments", { success: false })).experiments;
@@ -190,7 +191,7 @@ describe("koderz mcp over stdio", () => {
       [zeroShot, "zero-shot", WRONG_FIRST],
     ]);
 
-    expect((await call("query_experiments", { problem_id: WRONG_FIRST, arm: "iterative" })).experiments).toEqual(
+    expect((await call("query_experiments", { problemId: WRONG_FIRST, arm: "iterative" })).experiments).toEqual(
       comparativeRows.filter((row) => row.problemId === WRONG_FIRST && row.arm === "iterative"),
     );
     // Tags with AND semantics: store tags, bare tags matching key:value, and the seed's Cortex tags.
@@ -208,8 +209,8 @@ describe("koderz mcp over stdio", () => {
   });
 
   it("get_trajectory gives an experiment's steps in order, with tokens that add up to the experiment's", async () => {
-    const [fixed] = (await call("query_experiments", { run_id: comparative, arm: "iterative", problem_id: WRONG_FIRST })).experiments;
-    const trajectory = await call("get_trajectory", { experiment_id: fixed.experimentId });
+    const [fixed] = (await call("query_experiments", { runId: comparative, arm: "iterative", problemId: WRONG_FIRST })).experiments;
+    const trajectory = await call("get_trajectory", { experimentId: fixed.experimentId });
     expect(trajectory.experiment).toMatchObject(fixed);
     expect(trajectory.experiment.finalCode).toContain("def ");
     expect(trajectory.steps.map((s: Json) => s.agent)).toEqual(["Planner", "Coder", "Debugger"]);
@@ -220,11 +221,11 @@ describe("koderz mcp over stdio", () => {
     expect(trajectory.steps.reduce((n: number, s: Json) => n + s.outputTokens, 0)).toBe(fixed.outputTokens);
     expect(trajectory.totalSteps).toBe(3);
 
-    const clipped = await call("get_trajectory", { experiment_id: fixed.experimentId, max_field_chars: 200, limit: 2 });
+    const clipped = await call("get_trajectory", { experimentId: fixed.experimentId, maxFieldChars: 200, limit: 2 });
     expect(clipped.steps).toHaveLength(2);
     expect(clipped.steps[1].prompt).toMatch(/\[clipped: \d+ more characters\]$/);
     expect(clipped.steps[1].prompt.startsWith(trajectory.steps[1].prompt.slice(0, 200))).toBe(true);
-    const last = await call("get_trajectory", { experiment_id: fixed.experimentId, max_field_chars: 200, limit: 2, cursor: clipped.nextCursor });
+    const last = await call("get_trajectory", { experimentId: fixed.experimentId, maxFieldChars: 200, limit: 2, cursor: clipped.nextCursor });
     expect(last.steps.map((s: Json) => s.agent)).toEqual(["Debugger"]);
   });
 
@@ -244,7 +245,7 @@ describe("koderz mcp over stdio", () => {
     const gatedRun = await cli(["compare", zeroShot, `${comparative}:iterative`, "--json", "--fail-below", "0.9", "--fail-on-regression"]);
     expect(gatedRun.exitCode, gatedRun.stderr).toBe(1);
     const gated = JSON.parse(gatedRun.stdout) as Json;
-    expect(await call("compare_runs", { runs: [zeroShot, `${comparative}:iterative`], fail_below: 0.9, fail_on_regression: true })).toEqual(gated);
+    expect(await call("compare_runs", { runs: [zeroShot, `${comparative}:iterative`], failBelow: 0.9, failOnRegression: true })).toEqual(gated);
     expect(gated.gates.failures).toHaveLength(1);
   });
 
@@ -281,21 +282,51 @@ describe("koderz mcp over stdio", () => {
     const run = await client.readResource({ uri: `koderz://runs/${comparative}` });
     expect(resourceJson(run)).toEqual(await cliJson(["results", "export", comparative, "--format", "json"]));
 
-    const [fixed] = (await call("query_experiments", { run_id: comparative, arm: "iterative", problem_id: WRONG_FIRST })).experiments;
-    const trajectory = await call("get_trajectory", { experiment_id: fixed.experimentId });
+    const [fixed] = (await call("query_experiments", { runId: comparative, arm: "iterative", problemId: WRONG_FIRST })).experiments;
+    const trajectory = await call("get_trajectory", { experimentId: fixed.experimentId });
     const experiment = await client.readResource({ uri: `koderz://runs/${comparative}/experiments/${fixed.experimentId}` });
     expect(resourceJson(experiment)).toEqual({ schemaVersion: 1, experiment: trajectory.experiment, steps: trajectory.steps });
   });
 
+  it("takes camelCase arguments, still accepts the former snake_case names, and answers in the JSON contract", async () => {
+    const { tools } = await client.listTools();
+    for (const tool of tools) {
+      const names = Object.keys(tool.inputSchema.properties ?? {});
+      const snake = names.filter((name) => name.includes("_"));
+      // Each former name sits beside its camelCase one, marked as such.
+      for (const name of snake) expect(names).toContain(name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase()));
+    }
+    const summary = await call("get_run", { runId: comparative });
+    expect(await call("get_run", { run_id: comparative })).toEqual(summary);
+    expectContractDocument("run-summary", summary.summary);
+    expect(summary).toMatchObject({ schemaVersion: 1 });
+    const rows = await call("query_experiments", { runId: comparative, problemId: WRONG_FIRST });
+    expect(await call("query_experiments", { run_id: comparative, problem_id: WRONG_FIRST })).toEqual(rows);
+    for (const row of rows.experiments) expectValidDocument("experiment-row", row);
+    expectCamelCase(rows);
+    const trajectory = await call("get_trajectory", { experimentId: rows.experiments[0].experimentId, maxFieldChars: 300 });
+    expect(await call("get_trajectory", { experiment_id: rows.experiments[0].experimentId, max_field_chars: 300 })).toEqual(trajectory);
+    expectCamelCase(trajectory);
+    const compared = await call("compare_runs", { runs: [comparative], failBelow: 0.9 });
+    expect(await call("compare_runs", { runs: [comparative], fail_below: 0.9 })).toEqual(compared);
+    expectContractDocument("compare", compared);
+    const listed = await call("list_runs", { problemId: WRONG_FIRST });
+    expect(await call("list_runs", { problem_id: WRONG_FIRST })).toEqual(listed);
+    expectCamelCase(listed);
+    // A missing id, or both names disagreeing, is an error that says what to give.
+    expect(await callFailing("get_run", {})).toContain("runId is required");
+    expect(await callFailing("get_run", { runId: comparative, run_id: "other" })).toContain("give runId only");
+  });
+
   it("answers unknown ids and bad filters with MCP errors, and keeps serving", async () => {
-    expect(await callFailing("get_run", { run_id: "bench_00000000_20200101_000000" })).toContain("not_found: no run with id bench_00000000_20200101_000000");
-    expect(await callFailing("get_trajectory", { experiment_id: "exp_0000000000000000" })).toContain("no experiment with id exp_0000000000000000");
+    expect(await callFailing("get_run", { runId: "bench_00000000_20200101_000000" })).toContain("not_found: no run with id bench_00000000_20200101_000000");
+    expect(await callFailing("get_trajectory", { experimentId: "exp_0000000000000000" })).toContain("no experiment with id exp_0000000000000000");
     // One run with several arms compares its arms, as `koderz compare RUN` does.
     expect(await call("compare_runs", { runs: [comparative] })).toEqual(await cliJson(["compare", comparative, "--json"]));
-    expect(await callFailing("query_experiments", { run_id: "nope" })).toContain("no run with id nope");
+    expect(await callFailing("query_experiments", { runId: "nope" })).toContain("no run with id nope");
     expect(await callFailing("list_runs", { kind: "nope" })).toMatch(/Input validation error[\s\S]*kind/);
     expect(await callFailing("list_runs", { since: "yesterday" })).toContain("an ISO 8601 date or time");
-    expect(await callFailing("get_trajectory", { experiment_id: "x", max_field_chars: 10 })).toContain("Input validation error");
+    expect(await callFailing("get_trajectory", { experimentId: "x", maxFieldChars: 10 })).toContain("Input validation error");
 
     await expect(client.readResource({ uri: "koderz://runs/bench_00000000_20200101_000000" })).rejects.toSatisfy(
       (error: unknown) => error instanceof McpError && error.code === -32002 && error.message.includes("no run with id"),
@@ -347,7 +378,7 @@ describe("koderz mcp --http", () => {
     try {
       expect(await call("list_runs", {}, http)).toEqual(await call("list_runs"));
       expect(await call("compare_runs", { runs: [zeroShot, `${comparative}:iterative`] }, http)).toEqual(await call("compare_runs", { runs: [zeroShot, `${comparative}:iterative`] }));
-      expect(await callFailing("get_run", { run_id: "nope" }, http)).toContain("no run with id nope");
+      expect(await callFailing("get_run", { runId: "nope" }, http)).toContain("no run with id nope");
     } finally {
       await http.close();
     }

@@ -10,6 +10,7 @@ import { STATS_BUG, statsRepo, type FixtureRepo } from "./fixtures/repos/fixture
 import { teamScript } from "./fixtures/repos/solve-team-script.js";
 import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 import { startModelWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import { expectContractDocument } from "./helpers/json-contract.js";
 
 // `koderz solve` graded as SWE-bench grades an instance, on a user's own repository: the whole
 // suite before and after the change, every test that passed before must still pass, flaky tests
@@ -34,6 +35,8 @@ async function solve(repo: FixtureRepo, team: Parameters<typeof teamScript>[0], 
   const runId = /run (solve_[0-9a-f]{8}_\d{8}_\d{6})/.exec(result.stderr)?.[1];
   if (!runId) throw new Error(`no run id in stderr:\n${result.stderr}\n${result.stdout}`);
   const report = JSON.parse(readFileSync(path.join(workDir, "results", `${runId}.solve.json`), "utf8")) as SolveReport;
+  // The file a script reads: the JSON contract's solve document (docs/schemas/solve.schema.json).
+  expectContractDocument("solve", report);
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, report };
 }
 
@@ -52,7 +55,7 @@ describe("koderz solve's grade", () => {
     expect(result.stdout).toMatch(/tests\/test_stats\.py\s+2 passed, 1 failed/);
     expect(result.stdout).toMatch(/tests\/test_words\.py\s+2 passed/);
     // --apply refuses, and says what --force would commit.
-    expect(result.report.applied).toBeUndefined();
+    expect(result.report.applied).toBeNull();
     expect(result.report.notApplied).toMatchObject({ files: [STATS_BUG.file] });
     expect(result.stdout).toContain(`--apply --force would commit ${STATS_BUG.file}`);
     expect((await execa("git", ["branch", "--list", "koderz/*"], { cwd: repo.dir })).stdout).toBe("");

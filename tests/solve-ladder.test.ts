@@ -8,6 +8,7 @@ import { connectEngine, inspectImage } from "../sandbox/engine.js";
 import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../sandbox/workspace-image.js";
 import { resumePoint } from "../src/orchestrator/solve/solve-ladder.js";
 import type { SolveReport } from "../src/orchestrator/solve/solve-session.js";
+import { expectContractDocument } from "./helpers/json-contract.js";
 import { openStore } from "../src/store/index.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import { PYTHON_BUG, pythonRepo, type FixtureRepo } from "./fixtures/repos/fixture-repos.js";
@@ -83,6 +84,7 @@ describe("koderz solve --mode auto --ladder", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain("escalating to Coder=kimi-k2");
     const report = JSON.parse(result.stdout) as SolveReport;
+    expectContractDocument("solve", report);
     expect(report.success).toBe(true);
     expect(report.ladder).toMatchObject({ rungs: `Coder: ollama:${CHEAP} > kimi-k2`, escalations: 1 });
     const [cheapRung, strongRung] = report.ladder!.climbed;
@@ -121,6 +123,7 @@ describe("koderz solve --mode auto --ladder", () => {
     expect(result.exitCode, result.stderr).toBe(1);
     expect(result.stderr).toContain("the policy stops on rung 1");
     const report = JSON.parse(result.stdout) as SolveReport;
+    expectContractDocument("solve", report);
     expect(report.success).toBe(false);
     expect(report.ladder).toMatchObject({ escalations: 0 });
     expect(report.ladder!.climbed).toHaveLength(1);

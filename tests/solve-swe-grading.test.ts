@@ -14,6 +14,7 @@ import { sweFixture, type SweFixture } from "./fixtures/repos/swe-fixture.js";
 import { teamScript } from "./fixtures/repos/solve-team-script.js";
 import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 import { startModelWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import { expectContractDocument } from "./helpers/json-contract.js";
 
 // A SWE-bench-style instance built at test time, whose test_patch adds parametrized tests with
 // spaces in their ids (the dataset records them cut at the space), graded as the SWE-bench
@@ -79,6 +80,9 @@ describe("grading a SWE-bench instance", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain("with the hidden test patch, before any change: FAIL_TO_PASS 0/2 pass, PASS_TO_PASS 3/3 pass");
     const report = JSON.parse(result.stdout) as { runId: string; success: boolean; verdict: string; wallSeconds: number; experimentId: string };
+    expectContractDocument("solve", report);
+    // A hidden test patch grades the named tests only: no whole-suite grade, and that is null, not absent.
+    expect(report).toMatchObject({ grade: null });
     expect(report.success).toBe(true);
     expect(report.verdict).toBe("passed: FAIL_TO_PASS 2/2, PASS_TO_PASS 3/3");
     for (const chat of server.chatRequests) expect(chat.prompt).not.toContain("test_negative");

@@ -103,6 +103,8 @@ describe("summary of a single-arm run", () => {
       byTier: null,
       codeQuality: null,
       heavyMode: null,
+      // No --ladder: no escalations to report.
+      escalations: null,
     });
     expect(SingleRunSummarySchema.safeParse(summary).success).toBe(true);
   });

@@ -8,6 +8,7 @@ import { humanEvalFile } from "./fixtures/datasets.js";
 import { koderz } from "./fixtures/koderz-cli.js";
 import type { ScriptedModelServer } from "./fixtures/scripted-model-server.js";
 import { startTeamWorkDir, TEAM_ENV as env } from "./fixtures/team-workdir.js";
+import { expectContractDocument } from "./helpers/json-contract.js";
 
 // `koderz train-meta --env live` end to end: the real binary trains on live episodes, with the
 // benchmark's model flags pointed at the scripted model server (it plays the agent team; its
@@ -31,15 +32,16 @@ describe("koderz train-meta --env live", () => {
     const requestsBefore = server.chatRequests.length;
 
     const run = await koderz(
-      ["train-meta", "--env", "live", "--episodes", "2", "--problems", "0:2", "--concurrency", "2", "--policy", "start.json", "--out", "live.json", "--checkpoint-every", "0"],
+      ["train-meta", "--env", "live", "--episodes", "2", "--problems", "0:2", "--concurrency", "2", "--policy", "start.json", "--out", "live.json", "--checkpoint-every", "0", "--json"],
       { cwd: workDir, env },
     );
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/episodes from: live: real agents, models and sandbox on 2 task\(s\)/);
     expect(run.stderr).toMatch(/starting from policy start\.json \(400 episodes of synthetic training\)/);
-    expect(run.stdout).toMatch(/^live environment \(real models\): 2 training episodes/);
-    expect(run.stdout).toMatch(/regret: unavailable/);
-    expect(run.stdout).not.toMatch(/SYNTHETIC/);
+    const report = JSON.parse(run.stdout) as unknown;
+    expectContractDocument("train-meta", report);
+    // Regret is unknown live (no oracle): null, never 0.
+    expect(report).toMatchObject({ source: "live", episodes: 2, cumulativeRegret: null, regret: expect.stringMatching(/^unavailable/) });
     expect(server.chatRequests.length).toBeGreaterThan(requestsBefore);
 
     const lines = parseMetricLines(readFileSync(path.join(workDir, "live.metrics.jsonl"), "utf8"));

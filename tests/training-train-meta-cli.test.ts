@@ -8,6 +8,7 @@ import { parsePolicyFile } from "../policy/policy-file.js";
 import { parseMetricLines } from "../training/metrics.js";
 import { openStore } from "../src/store/index.js";
 import { execa } from "execa";
+import { expectContractDocument } from "./helpers/json-contract.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
 
@@ -114,12 +115,15 @@ describe("koderz train-meta", () => {
     else expect(policy.rule.kind).toBe("cascade");
 
     // Trained on one ladder, evaluated on another's logs, on tasks never trained on.
-    const transfer = await koderz(["train-meta", "--env", "replay", "--runs", runId, "--eval-runs", otherLadder, "--db", db, "--episodes", "200", "--seeds", "2", "--out", "transfer.json", "--backend", "cpu", "--success-floor", "0.9"], { cwd });
+    const transfer = await koderz(["train-meta", "--env", "replay", "--runs", runId, "--eval-runs", otherLadder, "--db", db, "--episodes", "200", "--seeds", "2", "--out", "transfer.json", "--backend", "cpu", "--success-floor", "0.9", "--json"], { cwd });
     expect(transfer.exitCode, transfer.stderr).toBe(0);
     expect(transfer.stderr).toMatch(/ladder, cheapest first by logged cost: fast -> deep; evaluated on standard -> deep/);
-    expect(transfer.stdout).toMatch(/^replay environment \(another ladder\): 4 held-out episodes per controller/);
-    expect(transfer.stdout).toMatch(/^always-standard /m);
-    expect(transfer.stdout).not.toMatch(/^always-fast /m);
+    // --json: the same table as the JSON contract has it (docs/schemas/train-meta.schema.json).
+    const table = JSON.parse(transfer.stdout) as { source: string; episodes: number; ladder: string[]; evalLadder: string[]; rows: { name: string }[] };
+    expectContractDocument("train-meta", table);
+    expect(table).toMatchObject({ source: "replay", episodes: 4, ladder: ["fast", "deep"], evalLadder: ["standard", "deep"] });
+    expect(table.rows.map((row) => row.name)).toContain("always-standard");
+    expect(table.rows.map((row) => row.name)).not.toContain("always-fast");
 
     const unknown = await koderz(["train-meta", "--env", "replay", "--runs", "bench_00000000_20250101_000000", "--db", db], { cwd });
     expect(unknown.exitCode).toBe(1);

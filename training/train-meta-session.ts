@@ -217,7 +217,9 @@ export async function replaySession(settings: TrainMetaSettings, replayLog: Repl
   const text = [formatPooledTable(study.table, evalLog ? "replay environment (another ladder)" : "replay environment"), costLine, ...selectionLines, ...curveLines].join("\n");
   const json = {
     schemaVersion: 1,
+    source: "replay",
     ...study.table,
+    reach: study.table.reach ?? null,
     ladder: study.ladder,
     evalLadder: study.evalLadder,
     curve: curve ?? null,
@@ -271,7 +273,7 @@ function comparisonOutcome(comparison: ControllerComparison, regretSeries: reado
     `learned return / oracle return: ${(100 * summary.fractionOfOracle).toFixed(1)}%`,
     `training regret per episode, last tenth / first tenth: ${summary.regretGrowthRatio.toFixed(3)}`,
   ];
-  return { summary, text: formatComparison(comparison) + "\n" + lines.join("\n"), json: { ...comparison, summary } };
+  return { summary, text: formatComparison(comparison) + "\n" + lines.join("\n"), json: { schemaVersion: 1, ...comparison, summary } };
 }
 
 /**
@@ -298,7 +300,7 @@ function liveOutcome(episodes: readonly EpisodeMetric[]): TrainingOutcome {
   return {
     summary: { trainingMeanReturn: figures.meanReturn, trainingSuccessRate: figures.successRate },
     text,
-    json: { source: "live", ...figures, cumulativeRegret: null, regret: "unavailable: no oracle in a live environment" },
+    json: { schemaVersion: 1, source: "live", ...figures, cumulativeRegret: null, regret: "unavailable: no oracle in a live environment" },
   };
 }
 

@@ -11,7 +11,7 @@ import { parseLadder } from "../orchestrator/ladder.js";
 import { runBenchmarkSession, type AutoSummary, type SessionDeps, type SessionRequest } from "../orchestrator/benchmark-session.js";
 import type { Budget } from "../orchestrator/budget.js";
 import { parseModelFor, type ModelChoice } from "../orchestrator/agent-models.js";
-import { knownFigures, openStore, resolveRun, resolveDbPath, runTitle, type ArmTotals, type KnownFigures, type RunLock, type RunRecord, type Store } from "../store/index.js";
+import { escalationFigures, knownFigures, openStore, resolveRun, resolveDbPath, runTitle, type ArmTotals, type KnownFigures, type RunLock, type RunRecord, type Store } from "../store/index.js";
 import { compareRuns } from "../report/compare.js";
 import { renderPairs } from "./compare-action.js";
 import { selectRange } from "../../tasks/load.js";
@@ -23,6 +23,7 @@ import { interruptOnCtrlC } from "./interrupt.js";
 import { loadModelConfigAnnounced } from "./model-config-file.js";
 import { parseOptions } from "./parse.js";
 import { renderSuiteFigures } from "./suite-tables.js";
+import { renderEscalations } from "./escalation-table.js";
 import { etaSeconds, formatEta, plainProgress } from "./progress-line.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 
@@ -202,7 +203,16 @@ export async function runBenchmarkCommand(request: SessionRequest, flags: Benchm
     bar.stop();
     log(`summary: ${result.summaryPath}`);
     if (flags.json) process.stdout.write(JSON.stringify(JSON.parse(await readText(result.summaryPath)), null, 2) + "\n");
-    else process.stdout.write(renderArms(runTitle(result.run), knownFigures(result.run), store.armTotals(result.run.runId)) + armsAgainstEachOther(store, result.run.runId) + renderSuiteFigures(store.experiments(result.run.runId), typeof result.run.config.localModel === "string" ? result.run.config.localModel : undefined));
+    else {
+      const experiments = store.experiments(result.run.runId);
+      process.stdout.write(
+        renderArms(runTitle(result.run), knownFigures(result.run), store.armTotals(result.run.runId)) +
+          armsAgainstEachOther(store, result.run.runId) +
+          renderSuiteFigures(experiments, typeof result.run.config.localModel === "string" ? result.run.config.localModel : undefined) +
+          // Read from the store, so a resumed run counts every session's problems.
+          renderEscalations(escalationFigures(result.run, experiments)),
+      );
+    }
     if (result.auto) log(describeAuto(result.auto));
     if (result.status === "interrupted") process.exitCode = 130;
   } finally {

@@ -1,11 +1,17 @@
 import { z } from "zod";
 import {
+  EscalationFiguresSchema,
   ExperimentExportRowSchema,
   RunListDocumentSchema,
   RunListingSchema,
   RunSummarySchema,
   SchemaVersionField,
 } from "../store/index.js";
+import { AGENTS } from "../../agents/agent.js";
+import { cascadeRuleSchema } from "../../policy/rule-policy.js";
+import { AuditReportSchema } from "../evaluation/audit/audit-report.js";
+import type { SolveReport } from "../orchestrator/solve/solve-session.js";
+import { DoctorJsonSchema } from "./doctor-json.js";
 import { ArmQualitySchema } from "./quality-figures.js";
 
 /**
@@ -75,6 +81,8 @@ export const ResultsShowDocumentSchema = z.strictObject({
   run: RunListingSchema.extend({ config: z.record(z.string(), z.unknown()) }),
   experiments: z.array(ExperimentExportRowSchema),
   quality: z.array(ArmQualitySchema),
+  /** A laddered run's escalations per rung (as in its summary); null without a ladder. */
+  escalations: EscalationFiguresSchema.nullable(),
   failedJobs: z.array(
     z.strictObject({ runId: z.string(), arm: z.string(), problemId: z.string(), attempts: z.number().int(), error: z.string(), failedAt: z.string() }),
   ),
@@ -163,9 +171,176 @@ export const SpeedTestDocumentSchema = z.strictObject({
   ),
 });
 
+const count = z.number().int().nonnegative();
+const SuiteTotals = { files: count, tests: count, passed: count, failed: count, skipped: count, timedOutFiles: z.array(z.string()), seconds: z.number().nonnegative() };
+
+/** `koderz solve --json`, and results/<runId>.solve.json. */
+export const SolveDocumentSchema = z.strictObject({
+  schemaVersion: SchemaVersionField,
+  runId: z.string(),
+  experimentId: z.string(),
+  taskId: z.string(),
+  title: z.string(),
+  /** The mode chosen (--mode, or the policy's); with --ladder, the mode the climb started in. */
+  mode: z.enum(["fast", "standard", "deep"]),
+  status: z.enum(["solved", "not solved", "unverified"]),
+  success: z.boolean(),
+  verdict: z.string(),
+  diffPath: z.string(),
+  reportPath: z.string(),
+  filesChanged: z.array(z.string()),
+  testCommand: z.string(),
+  testRuns: count,
+  finalTests: z.strictObject({ passed: count, failed: count }).nullable(),
+  /** The whole suite before and after the change; null with a hidden test patch (SWE-bench instances). */
+  grade: z
+    .strictObject({
+      command: z.string(),
+      fileTimeoutSeconds: z.number().positive(),
+      before: z.strictObject({ ...SuiteTotals, cached: z.boolean() }),
+      after: z.strictObject(SuiteTotals),
+      afterFiles: z.array(z.strictObject({ file: z.string(), passed: count, failed: count, skipped: count, timedOut: z.boolean(), seconds: z.number().nonnegative() })),
+      notRunAgain: z.array(z.string()),
+      newFailures: z.array(z.strictObject({ id: z.string(), why: z.enum(["fails", "timed out", "not run"]) })),
+      fixed: z.array(z.string()),
+      flaky: z.array(z.string()),
+      alreadyPassing: z.array(z.string()),
+      /** The Tester's reproduction, run without the change and with it; null when no test was named and none was written. */
+      reproduction: z
+        .strictObject({ tests: z.array(z.string()), failedBefore: z.boolean(), passesAfter: z.boolean(), beforeTail: z.string().nullable(), afterTail: z.string().nullable() })
+        .nullable(),
+    })
+    .nullable(),
+  failToPass: z.strictObject({ passing: count, total: count }),
+  passToPass: z.strictObject({ passing: count, total: count }),
+  toolCalls: count,
+  modelCalls: count,
+  inputTokens: count,
+  outputTokens: count,
+  costUsd: z.number().nonnegative(),
+  wallSeconds: z.number().nonnegative(),
+  stoppedBy: z.string().nullable(),
+  review: z.strictObject({ accept: z.boolean(), feedback: z.string() }).nullable(),
+  applied: z.strictObject({ branch: z.string(), commit: z.string(), forced: z.boolean() }).nullable(),
+  notApplied: z.strictObject({ reason: z.string(), files: z.array(z.string()), branch: z.string() }).nullable(),
+  ladder: z
+    .strictObject({
+      rungs: z.string(),
+      escalations: count,
+      climbed: z.array(
+        z.strictObject({
+          /** 1 is the cheapest rung. */
+          rung: z.number().int().positive(),
+          mode: z.enum(["fast", "standard", "deep"]),
+          agent: z.enum(AGENTS).nullable(),
+          model: z.string().nullable(),
+          /** The rung's own test run; null on the last rung, which the grade judges. */
+          tests: z.enum(["passed", "failed"]).nullable(),
+          costUsd: z.number().nonnegative(),
+          tokens: count,
+        }),
+      ),
+    })
+    .nullable(),
+});
+/** The report type the solve builds is what this schema describes, both ways: a field added on one side only fails the build. */
+export const SOLVE_REPORT_AGREES: SolveReport extends z.input<typeof SolveDocumentSchema> ? (z.output<typeof SolveDocumentSchema> extends SolveReport ? true : false) : false = true;
+
+const share = z.number().min(0).max(1);
+const ModeMix = z.strictObject({ fast: share, standard: share, deep: share });
+const MeanInterval = z.strictObject({ mean: z.number(), low: z.number(), high: z.number() });
+const CandidateFigures = z.strictObject({
+  name: z.string(),
+  kind: z.enum(["learned", "rule"]),
+  successShare: z.number(),
+  successShareLow: z.number(),
+  costShare: z.number(),
+  meanReturn: z.number(),
+  floorHolds: z.boolean(),
+});
+
+/** `koderz train-meta --json`: what the session compared, by environment (`source`). */
+export const TrainMetaDocumentSchema = z.discriminatedUnion("source", [
+  /** synthetic: the learned policy against every fixed mode and the oracle on held-out episodes. */
+  z.strictObject({
+    schemaVersion: SchemaVersionField,
+    source: z.literal("synthetic"),
+    episodes: count,
+    rows: z.array(
+      z.strictObject({
+        name: z.string(),
+        episodes: count,
+        successRate: share,
+        meanTokens: z.number().nonnegative(),
+        meanCostUsd: z.number().nonnegative(),
+        meanReturn: z.number(),
+        fractionOfOracle: z.number().nullable(),
+        cumulativeRegret: z.number().nullable(),
+        modeMix: ModeMix,
+      }),
+    ),
+    summary: z.strictObject({
+      learnedReturn: z.number(),
+      bestFixedReturn: z.number(),
+      /** null when the environment has no oracle. */
+      fractionOfOracle: z.number().nullable(),
+      regretGrowthRatio: z.number().nullable(),
+    }),
+  }),
+  /** live: the training episodes themselves (no oracle, so no regret). */
+  z.strictObject({
+    schemaVersion: SchemaVersionField,
+    source: z.literal("live"),
+    episodes: count,
+    successRate: share,
+    meanReturn: z.number(),
+    meanTokens: z.number().nonnegative(),
+    meanCostUsd: z.number().nonnegative(),
+    modeMix: ModeMix,
+    cumulativeRegret: z.null(),
+    regret: z.string(),
+  }),
+  /** replay: the held-out table pooled over seeds, the ladder, and each seed's choice of controller. */
+  z.strictObject({
+    schemaVersion: SchemaVersionField,
+    source: z.literal("replay"),
+    seeds: z.array(z.number().int()),
+    episodes: count,
+    costUnit: z.enum(["usd", "tokens"]),
+    dearest: z.string().nullable(),
+    rows: z.array(
+      z.strictObject({
+        name: z.string(),
+        episodes: count,
+        success: MeanInterval,
+        costPerTask: MeanInterval,
+        costPerSolved: z.number().nullable(),
+        successOfDearest: z.number().nullable(),
+        costOfDearest: z.number().nullable(),
+        cumulativeRegret: z.number().nullable(),
+        escalations: z.number().nonnegative(),
+      }),
+    ),
+    verdicts: z.array(z.string()),
+    /** The least share of the dearest arm's cost that buys 95 % of its success in hindsight; null when out of reach or unknown. */
+    reach: share.nullable(),
+    ladder: z.array(z.string()),
+    evalLadder: z.array(z.string()),
+    curve: z.array(z.strictObject({ costWeight: z.number(), success: share, costPerTask: z.number() })).nullable(),
+    selections: z.array(
+      z.strictObject({
+        seed: z.number().int(),
+        chosen: z.union([z.strictObject({ kind: z.literal("learned"), name: z.string() }), z.strictObject({ kind: z.literal("rule"), name: z.string(), rule: cascadeRuleSchema })]),
+        threshold: z.number().nullable(),
+        candidates: z.array(CandidateFigures),
+      }),
+    ),
+  }),
+]);
+
 /** Every document, by the name of its file in docs/schemas/ and what writes it. */
 export const JSON_DOCUMENTS: readonly { name: string; writtenBy: string; schema: z.ZodType }[] = [
-  { name: "run-summary", writtenBy: "results/<runId>.json, `benchmark --json`, `results export --format json`, MCP get_run", schema: RunSummarySchema },
+  { name: "run-summary", writtenBy: "results/<runId>.json, `benchmark --json`, `run --json`, `results export --format json`, MCP get_run", schema: RunSummarySchema },
   { name: "run-list", writtenBy: "`results list --json`", schema: RunListDocumentSchema },
   { name: "results-show", writtenBy: "`results show RUN --json`", schema: ResultsShowDocumentSchema },
   { name: "experiment-row", writtenBy: "each line of `results export --format jsonl`; MCP query_experiments' items", schema: ExperimentExportRowSchema },
@@ -173,6 +348,10 @@ export const JSON_DOCUMENTS: readonly { name: string; writtenBy: string; schema:
   { name: "evaluate", writtenBy: "`evaluate --json`", schema: EvaluateDocumentSchema },
   { name: "sandbox-status", writtenBy: "`sandbox status --json`", schema: SandboxStatusDocumentSchema },
   { name: "speed-test", writtenBy: "`speed-test --json`", schema: SpeedTestDocumentSchema },
+  { name: "doctor", writtenBy: "`doctor --json`", schema: DoctorJsonSchema },
+  { name: "audit", writtenBy: "`audit --json`", schema: AuditReportSchema },
+  { name: "solve", writtenBy: "`solve --json`, results/<runId>.solve.json", schema: SolveDocumentSchema },
+  { name: "train-meta", writtenBy: "`train-meta --json` (synthetic, live or replay: see `source`)", schema: TrainMetaDocumentSchema },
 ];
 
 /** The JSON Schema file of one document: what `npm run schemas` writes to docs/schemas/. */

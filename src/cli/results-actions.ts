@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { renderSuiteFigures } from "./suite-tables.js";
+import { renderEscalations } from "./escalation-table.js";
 import { armQuality, renderQualityFigures } from "./quality-figures.js";
 import { formatCount, formatDollars, formatPercent, renderTable } from "./table.js";
 import { parseOptions } from "./parse.js";
@@ -7,6 +8,7 @@ import { checkWritableDir, checkWritableFile, writeFileAtomically } from "../out
 import type { ResultsShowDocument } from "./json-documents.js";
 import {
   buildRunSummary,
+  escalationFigures,
   experimentExportRows,
   openStore,
   resolveRun,
@@ -197,6 +199,7 @@ function showRun(store: Store, runId: string, json: boolean): void {
       run: { ...listing, config: run.config },
       experiments: rows,
       quality,
+      escalations: escalationFigures(run, experiments),
       failedJobs: store.jobFailures(runId),
     };
     process.stdout.write(JSON.stringify(document, null, 2) + "\n");
@@ -249,6 +252,7 @@ function showRun(store: Store, runId: string, json: boolean): void {
     ),
   );
   process.stdout.write(renderSuiteFigures(experiments, typeof run.config.localModel === "string" ? run.config.localModel : undefined));
+  process.stdout.write(renderEscalations(escalationFigures(run, experiments)));
   process.stdout.write(renderQualityFigures(quality));
 }
 

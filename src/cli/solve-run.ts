@@ -1,4 +1,6 @@
-import { buildWorkspaceImage } from "../../sandbox/workspace-image.js";
+import { connectEngine } from "../../sandbox/engine.js";
+import { requireImage } from "../../sandbox/workspace.js";
+import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../../sandbox/workspace-image.js";
 import { loadGithubIssue } from "../../tasks/github-issue.js";
 import { loadLocalIssue } from "../../tasks/local-issue.js";
 import type { RepoTask } from "../../tasks/repo-task.js";
@@ -9,6 +11,7 @@ import { parseLadder } from "../orchestrator/ladder.js";
 import type { SuiteGrade } from "../orchestrator/solve/grade.js";
 import { connectSolveModels, runSolveSession, type SolveReport, type SolveRequest } from "../orchestrator/solve/solve-session.js";
 import type { StepDraft } from "../orchestrator/trajectory.js";
+import { checkPrerequisites } from "../prerequisites.js";
 import { MODEL_CALL, openStore } from "../store/index.js";
 import { interruptOnCtrlC } from "./interrupt.js";
 import { formatDollars } from "./table.js";
@@ -38,9 +41,13 @@ export async function runSolveCommand(issueUrl: string | undefined, source: Inpu
   process.once("SIGTERM", onSigterm);
   const signal = AbortSignal.any([interrupt.signal, terminate.signal]);
   try {
-    // The models answer before the issue is fetched and the repository cloned or copied.
-    const backends = await connectSolveModels({ ...request, modelConfig });
-    const task = await loadTask(source, issueUrl, flags);
+    // The models, the issue and its repository, and the workspace engine and image are checked
+    // together: one error lists every one that is missing, each with its fix (src/prerequisites.ts).
+    const [backends, task] = await checkPrerequisites([
+      { what: "models", check: () => connectSolveModels({ ...request, modelConfig }) },
+      { what: "issue", check: () => loadTask(source, issueUrl, flags), release: (loaded: RepoTask) => loaded.checkout.dispose() },
+      { what: "sandbox", check: async () => void (await requireImage(connectEngine(), flags.image ?? WORKSPACE_IMAGE)) },
+    ] as const);
     try {
       log(`solving ${task.id}: ${task.title}`);
       const deps = { store, backends, resultsDir: flags.resultsDir, log, signal, onStep: (step: StepDraft) => log(traceLine(step)) };

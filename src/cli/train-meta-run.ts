@@ -1,14 +1,19 @@
 import cliProgress from "cli-progress";
 import { useBackend } from "../../policy/backend.js";
 import { loadNetworkPolicy } from "../../policy/policy-file.js";
+import type { Sandbox } from "../../sandbox/sandbox.js";
 import { openSandbox } from "../../sandbox/select.js";
 import { loadSuite, selectRange } from "../../tasks/load.js";
+import type { Task } from "../../tasks/task.js";
 import type { UpdateMetric } from "../../training/metrics.js";
 import { DEFAULT_REWARD_CONFIG, type RewardConfig } from "../../training/rewards.js";
 import { liveExperience, syntheticExperience, type ExperienceSource } from "../../training/session.js";
 import { metricsPathOf, parseArmModes, replayLogOfRuns, replaySession, trainingSession, type SessionHooks } from "../../training/train-meta-session.js";
 import { KoderzError } from "../errors.js";
 import { openEpisodeRunner } from "../orchestrator/episode-runner.js";
+import { connectModels } from "../orchestrator/model-backends.js";
+import { checkPrerequisites } from "../prerequisites.js";
+import { MODES } from "../../policy/actions.js";
 import { repositorySuiteTasksOf } from "../orchestrator/repo-suite-session.js";
 import { DEFAULT_SETTINGS } from "../orchestrator/pipeline.js";
 import { budgetOf, modelChoice, withLlamaThreads } from "./benchmark-run.js";
@@ -57,18 +62,40 @@ export async function runTrainMeta(options: Options): Promise<void> {
   }
 }
 
-/** Tasks, models and sandbox for --env live; close() shuts the sandbox. */
+/**
+ * Tasks, models and sandbox for --env live, checked together so one error lists every missing
+ * one (src/prerequisites.ts); close() shuts the sandbox.
+ */
 async function openLive(options: Options, rewards: RewardConfig, log: (line: string) => void): Promise<{ experience: ExperienceSource; close(): Promise<void> }> {
-  const all = await loadSuite({ suite: "humaneval", dataset: options.dataset, onNotice: log });
-  const [start, end] = options.problems ?? [0, all.length];
-  const tasks = selectRange(all, start, end);
+  const models = modelChoice(options);
+  const modelConfig = withLlamaThreads(loadModelConfigAnnounced(options.config), options);
+  // The dataset first (a local file, or one download): a --problems range it does not have is a
+  // usage error, said before any model is called; a dataset that is missing joins the list below.
+  const loaded = await loadSuite({ suite: "humaneval", dataset: options.dataset, onNotice: log }).then(
+    (all) => {
+      const [start, end] = options.problems ?? [0, all.length];
+      return { tasks: selectRange(all, start, end), start, end };
+    },
+    (error: unknown) => ({ error }),
+  );
+  const selected = async (): Promise<{ tasks: Task[]; start: number; end: number }> => {
+    if ("error" in loaded) throw loaded.error;
+    return loaded;
+  };
+  const [range, backends, sandbox] = await checkPrerequisites([
+    { what: "dataset", check: selected },
+    { what: "models", check: () => connectModels(models, { modelConfig, preflightModes: MODES }) },
+    { what: "sandbox", check: () => openSandbox(options.sandbox, { onNotice: log }), release: (opened: Sandbox) => opened.close() },
+  ] as const);
+  const { tasks, start, end } = range;
   const { runner, close } = await openEpisodeRunner({
     tasks,
-    models: modelChoice(options),
-    modelConfig: withLlamaThreads(loadModelConfigAnnounced(options.config), options),
+    models,
+    modelConfig,
+    backends,
     settings: { ...DEFAULT_SETTINGS, trajectories: options.trajectories, debugRounds: options.debugRounds },
     budget: budgetOf(options),
-    openSandbox: () => openSandbox(options.sandbox, { onNotice: log }),
+    openSandbox: () => Promise.resolve(sandbox),
   });
   log(`live: ${options.episodes} episode(s) on real models over problems ${start}:${end}, ${options.concurrency} at a time; every agent step is a real model call`);
   return { experience: liveExperience(tasks, runner, rewards), close };

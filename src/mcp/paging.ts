@@ -17,7 +17,7 @@ const ENVELOPE_CHARS = 4_000;
 
 /** The paging fields every paged tool takes, with zod for the MCP input schema. */
 export const pagingInput = {
-  cursor: z.string().min(1).optional().describe("next_cursor from the previous page of the same query; omit for the first page"),
+  cursor: z.string().min(1).optional().describe("nextCursor from the previous page of the same query; omit for the first page"),
   limit: z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe(`items per page, at most ${MAX_PAGE_SIZE} (default: 50 runs, experiments or memories; 200 problems of a run; 20 steps)`),
 };
 
@@ -86,7 +86,7 @@ function decodeCursor(cursor: string, query: string): number {
   try {
     payload = CursorPayload.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    throw new KoderzError("bad_input", `${JSON.stringify(cursor)} is not a cursor this server gave out`, "pass next_cursor exactly as a previous page returned it, or omit cursor");
+    throw new KoderzError("bad_input", `${JSON.stringify(cursor)} is not a cursor this server gave out`, "pass nextCursor exactly as a previous page returned it, or omit cursor");
   }
   if (payload.query !== query) {
     throw new KoderzError("bad_input", "the cursor belongs to a query with other filters", "page with the same filters as the call that returned the cursor");

@@ -3,7 +3,7 @@ import { clipText } from "./paging.js";
 
 /**
  * An experiment and its steps as the tools and resources show them: the field names of the
- * JSON export (snake_case, cost in dollars), absent values as null, and each long text cut to
+ * JSON export (camelCase, cost in dollars), absent values as null, and each long text cut to
  * `maxChars` (the resources keep them whole).
  */
 

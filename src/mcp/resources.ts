@@ -8,15 +8,15 @@ import { experimentView, stepView } from "./record-views.js";
 import type { ReadOnlyStoreAccess } from "./store-access.js";
 
 /**
- * Resources: koderz://runs/{run_id} is the run summary JSON (as `koderz results export
- * --format json`), koderz://runs/{run_id}/experiments/{experiment_id} one experiment with
+ * Resources: koderz://runs/{runId} is the run summary JSON (as `koderz results export
+ * --format json`), koderz://runs/{runId}/experiments/{experimentId} one experiment with
  * its final code and every step in full. Unlike the tools' answers these are not clipped:
  * a client reads a resource because it wants the whole record.
  */
 export function registerResources(server: McpServer, access: ReadOnlyStoreAccess): void {
   server.registerResource(
     "run",
-    new ResourceTemplate("koderz://runs/{run_id}", {
+    new ResourceTemplate("koderz://runs/{runId}", {
       list: () =>
         read(access, (store) => ({
           resources: store
@@ -38,14 +38,14 @@ export function registerResources(server: McpServer, access: ReadOnlyStoreAccess
     },
     (uri, variables) =>
       read(access, (store) => {
-        const summary = buildRunSummary(store, resolveRun(store, variable(variables, "run_id")).runId);
+        const summary = buildRunSummary(store, resolveRun(store, variable(variables, "runId")).runId);
         return { contents: [{ uri: uri.href, mimeType: JSON_TYPE, text: JSON.stringify(summary, null, 2) }] };
       }),
   );
 
   server.registerResource(
     "experiment",
-    new ResourceTemplate("koderz://runs/{run_id}/experiments/{experiment_id}", { list: undefined }),
+    new ResourceTemplate("koderz://runs/{runId}/experiments/{experimentId}", { list: undefined }),
     {
       title: "Experiment with its trajectory",
       description: "One problem in one arm of a run: the verdict, tokens and cost, the final code, and every step (prompts, answers, code, test output) in full",
@@ -53,8 +53,8 @@ export function registerResources(server: McpServer, access: ReadOnlyStoreAccess
     },
     (uri, variables) =>
       read(access, (store) => {
-        const runId = variable(variables, "run_id");
-        const experimentId = variable(variables, "experiment_id");
+        const runId = variable(variables, "runId");
+        const experimentId = variable(variables, "experimentId");
         const experiment = store.getExperiment(experimentId);
         if (!experiment || experiment.runId !== runId) {
           store.getRun(runId);

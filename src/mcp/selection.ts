@@ -1,5 +1,5 @@
 import { KoderzError } from "../errors.js";
-import type { ExperimentRecord, RunRecord, Store } from "../store/index.js";
+import { resolveRun, type ExperimentRecord, type RunRecord, type Store } from "../store/index.js";
 import { experimentMemoryTags, runMemoryTags } from "./cortex-memories.js";
 
 /**
@@ -14,12 +14,12 @@ export interface RunQuery {
   mode?: string | undefined;
   kind?: RunRecord["kind"] | undefined;
   stage?: string | undefined;
-  problem_id?: string | undefined;
+  problemId?: string | undefined;
   since?: string | undefined;
 }
 
 export function selectRuns(store: Store, query: RunQuery): RunRecord[] {
-  let runs = store.listRuns({ model: query.model, mode: query.mode, kind: query.kind, stage: query.stage, problem: query.problem_id });
+  let runs = store.listRuns({ model: query.model, mode: query.mode, kind: query.kind, stage: query.stage, problem: query.problemId });
   // A tag matches as `koderz results list --tags` matches it, or as one of the run's Cortex tags.
   for (const tag of query.tags ?? []) {
     const matched = new Set(store.listRuns({ tags: [tag] }).map((run) => run.runId));
@@ -33,22 +33,23 @@ export function selectRuns(store: Store, query: RunQuery): RunRecord[] {
 }
 
 export interface ExperimentQuery {
-  run_id?: string | undefined;
+  /** A run id or label. */
+  runId?: string | undefined;
   tags?: string[] | undefined;
-  problem_id?: string | undefined;
+  problemId?: string | undefined;
   success?: boolean | undefined;
   arm?: string | undefined;
 }
 
 export function selectExperiments(store: Store, query: ExperimentQuery): ExperimentRecord[] {
   const tags = query.tags ?? [];
-  const runs = query.run_id !== undefined ? [store.getRun(query.run_id)] : store.listRuns({ problem: query.problem_id });
+  const runs = query.runId !== undefined ? [resolveRun(store, query.runId)] : store.listRuns({ problem: query.problemId });
   // A run id among the tags (a Cortex experiment tag) narrows the runs to read.
   const runIdTags = tags.filter((tag) => runs.some((run) => run.runId === tag));
   const selected: ExperimentRecord[] = [];
   for (const run of runs) {
     if (runIdTags.some((tag) => tag !== run.runId)) continue;
-    for (const experiment of store.experiments(run.runId, { arm: query.arm, problem: query.problem_id })) {
+    for (const experiment of store.experiments(run.runId, { arm: query.arm, problem: query.problemId })) {
       if (query.success !== undefined && experiment.success !== query.success) continue;
       if (tags.every((tag) => storeTagMatches(tag, experiment.tags) || experimentMemoryTags(experiment).includes(tag))) selected.push(experiment);
     }

@@ -15,6 +15,7 @@ import {
   type Store,
   type SummaryResult,
 } from "../store/index.js";
+import { KoderzError } from "../errors.js";
 import { compareDocument, compareRuns, DEFAULT_REGRESSION_ALPHA, gateFailures } from "../report/compare.js";
 import { findMemories } from "./cortex-memories.js";
 import { failureText } from "./failures.js";
@@ -46,14 +47,16 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
         mode: z.string().min(1).optional().describe("zero-shot, iterative, comparative, fast, standard, deep, auto, ..."),
         kind: z.enum(RUN_KINDS).optional(),
         stage: z.string().min(1).optional().describe("the stage label, e.g. baseline"),
-        problem_id: z.string().min(1).optional().describe("runs with an experiment on this problem, e.g. HumanEval/17"),
+        problemId: z.string().min(1).optional().describe("runs with an experiment on this problem, e.g. HumanEval/17"),
         since: IsoTime.optional().describe("runs started at or after this ISO 8601 date or time"),
         ...pagingInput,
+        problem_id: legacyName("problemId"),
       },
       annotations: readOnly,
     },
-    ({ cursor, limit, ...query }) =>
+    ({ cursor, limit, problem_id, ...filters }) =>
       answer(access, (store) => {
+        const query = { ...filters, problemId: either(filters.problemId, problem_id, "problemId") };
         const runs = selectRuns(store, query);
         const page = takePage(runs, { cursor, limit }, query);
         return { schemaVersion: SCHEMA_VERSION, runs: page.items.map((run) => runListing(run, store.armTotals(run.runId))), total: page.total, nextCursor: page.nextCursor };
@@ -67,12 +70,13 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
       description:
         "The run summary JSON, as `koderz results export RUN --format json` writes it (a comparative run has zeroShot, iterative and comparison). " +
         "Totals always cover the whole run; the per-problem results arrays are paged by problem.",
-      inputSchema: { run_id: z.string().min(1), ...pagingInput },
+      inputSchema: { runId: z.string().min(1).optional().describe("a run id or label (required)"), ...pagingInput, run_id: legacyName("runId") },
       annotations: readOnly,
     },
-    ({ run_id, cursor, limit }) =>
+    ({ runId, run_id, cursor, limit }) =>
       answer(access, (store) => {
-        const { summary: paged, page } = pageOfSummary(buildRunSummary(store, resolveRun(store, run_id).runId), { cursor, limit }, { run_id });
+        const run = required(either(runId, run_id, "runId"), "runId", "a run id or label from list_runs");
+        const { summary: paged, page } = pageOfSummary(buildRunSummary(store, resolveRun(store, run).runId), { cursor, limit }, { runId: run });
         return { schemaVersion: SCHEMA_VERSION, summary: paged, problemsTotal: page.total, nextCursor: page.nextCursor };
       }),
   );
@@ -86,17 +90,20 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
         "store tags such as arm:iterative or problem:HumanEval/17, and the Cortex tags result, the experiment id, the problem id, " +
         "completed and the run id), problem, success and arm. Ordered by run (oldest first), arm, then problem.",
       inputSchema: {
-        run_id: z.string().min(1).optional(),
+        runId: z.string().min(1).optional().describe("a run id or label"),
         tags: z.array(z.string().min(1)).optional().describe("every tag must match"),
-        problem_id: z.string().min(1).optional().describe("e.g. HumanEval/17"),
+        problemId: z.string().min(1).optional().describe("e.g. HumanEval/17"),
         success: z.boolean().optional(),
         arm: z.string().min(1).optional().describe("e.g. zero-shot or iterative; a run's mode when it has one arm"),
         ...pagingInput,
+        run_id: legacyName("runId"),
+        problem_id: legacyName("problemId"),
       },
       annotations: readOnly,
     },
-    ({ cursor, limit, ...query }) =>
+    ({ cursor, limit, run_id, problem_id, ...filters }) =>
       answer(access, (store) => {
+        const query = { ...filters, runId: either(filters.runId, run_id, "runId"), problemId: either(filters.problemId, problem_id, "problemId") };
         const experiments = selectExperiments(store, query);
         const page = takePage(experiments.map((e) => exportRow(e, knownFigures(store.getRun(e.runId)))), { cursor, limit }, query);
         return { schemaVersion: SCHEMA_VERSION, experiments: page.items, total: page.total, nextCursor: page.nextCursor };
@@ -109,21 +116,24 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
       title: "Get an experiment's trajectory",
       description:
         "The steps of one experiment in the order they ran (agent, model, prompt, response, code, test output, visible pass fraction, " +
-        `tokens, cost, latency). Long texts are clipped to max_field_chars; the resource koderz://runs/{run_id}/experiments/{experiment_id} has them whole.`,
+        `tokens, cost, latency). Long texts are clipped to maxFieldChars; the resource koderz://runs/{runId}/experiments/{experimentId} has them whole.`,
       inputSchema: {
-        experiment_id: z.string().min(1).describe("exp_..., from query_experiments or get_run"),
-        max_field_chars: z.number().int().min(200).max(50_000).optional().describe(`characters kept of each text field (default ${DEFAULT_FIELD_CHARS})`),
+        experimentId: z.string().min(1).optional().describe("exp_..., from query_experiments or get_run (required)"),
+        maxFieldChars: FieldChars.optional().describe(`characters kept of each text field (default ${DEFAULT_FIELD_CHARS})`),
         ...pagingInput,
+        experiment_id: legacyName("experimentId"),
+        max_field_chars: FieldChars.optional().describe(legacyText("maxFieldChars")),
       },
       annotations: readOnly,
     },
-    ({ experiment_id, max_field_chars, cursor, limit }) =>
+    ({ experimentId, experiment_id, maxFieldChars, max_field_chars, cursor, limit }) =>
       answer(access, (store) => {
-        const experiment = getExperiment(store, experiment_id);
-        const max = max_field_chars ?? DEFAULT_FIELD_CHARS;
-        const steps = store.steps(experiment_id).map((step) => stepView(step, max));
+        const id = required(either(experimentId, experiment_id, "experimentId"), "experimentId", "an experiment id (exp_...) from query_experiments or get_run");
+        const experiment = getExperiment(store, id);
+        const max = either(maxFieldChars, max_field_chars, "maxFieldChars") ?? DEFAULT_FIELD_CHARS;
+        const steps = store.steps(id).map((step) => stepView(step, max));
         const header = experimentView(experiment, max);
-        const page = takePage(steps, { cursor, limit }, { experiment_id, max }, { defaultSize: 20, reservedChars: jsonLength(header) });
+        const page = takePage(steps, { cursor, limit }, { experimentId: id, max }, { defaultSize: 20, reservedChars: jsonLength(header) });
         return {
           schemaVersion: SCHEMA_VERSION,
           experiment: header,
@@ -144,17 +154,20 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
       inputSchema: {
         runs: z.array(z.string().min(1)).min(1).max(MAX_COMPARED_RUNS).describe("run ids; RUN:ARM picks one arm of a comparative run, e.g. bench_x:zero-shot"),
         arm: z.string().min(1).optional().describe("the arm to compare in runs with several arms"),
-        fail_below: z.number().min(0).max(1).optional().describe("gate: a run whose success rate (a fraction) is below this fails"),
-        fail_on_regression: z.boolean().optional().describe(`gate: a later run worse than the baseline with McNemar p < ${DEFAULT_REGRESSION_ALPHA} fails`),
+        failBelow: Share.optional().describe("gate: a run whose success rate (a fraction) is below this fails"),
+        failOnRegression: z.boolean().optional().describe(`gate: a later run worse than the baseline with McNemar p < ${DEFAULT_REGRESSION_ALPHA} fails`),
+        fail_below: Share.optional().describe(legacyText("failBelow")),
+        fail_on_regression: z.boolean().optional().describe(legacyText("failOnRegression")),
       },
       annotations: readOnly,
     },
-    ({ runs, arm, fail_below, fail_on_regression }) =>
+    ({ runs, arm, failBelow, fail_below, failOnRegression, fail_on_regression }) =>
       answer(access, (store) => {
         const comparison = compareRuns(store, runs, { arm });
-        const failOnRegression = fail_on_regression ?? false;
-        const failures = gateFailures(comparison, { failBelow: fail_below, failOnRegression });
-        return compareDocument(comparison, { failBelow: fail_below, failOnRegression, failures });
+        const below = either(failBelow, fail_below, "failBelow");
+        const onRegression = either(failOnRegression, fail_on_regression, "failOnRegression") ?? false;
+        const failures = gateFailures(comparison, { failBelow: below, failOnRegression: onRegression });
+        return compareDocument(comparison, { failBelow: below, failOnRegression: onRegression, failures });
       }),
   );
 
@@ -178,6 +191,33 @@ export function registerTools(server: McpServer, access: ReadOnlyStoreAccess): v
 }
 
 const DEFAULT_FIELD_CHARS = 4_000;
+const FieldChars = z.number().int().min(200).max(50_000);
+const Share = z.number().min(0).max(1);
+
+/**
+ * Arguments are camelCase, as every koderz JSON document is. The snake_case names of the first
+ * MCP release (run_id, problem_id, ...) are still accepted, so prompts and configs written for
+ * them keep working; giving both names with different values is an error.
+ */
+function legacyText(name: string): string {
+  return `the former name of ${name}, still accepted; prefer ${name}`;
+}
+
+function legacyName(name: string) {
+  return z.string().min(1).optional().describe(legacyText(name));
+}
+
+function either<T>(value: T | undefined, legacy: T | undefined, name: string): T | undefined {
+  if (value !== undefined && legacy !== undefined && value !== legacy) {
+    throw new KoderzError("usage", `${name} and its former name disagree (${JSON.stringify(value)} and ${JSON.stringify(legacy)})`, `give ${name} only`);
+  }
+  return value ?? legacy;
+}
+
+function required<T>(value: T | undefined, name: string, what: string): T {
+  if (value === undefined) throw new KoderzError("usage", `${name} is required: ${what}`, `call the tool again with ${name}`);
+  return value;
+}
 /** More runs than this is not a comparison an assistant can read. */
 const MAX_COMPARED_RUNS = 10;
 

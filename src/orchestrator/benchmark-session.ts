@@ -5,6 +5,7 @@ import { selectRange } from "../../tasks/load.js";
 import { loadConfiguredTasks } from "../../tasks/suite-file.js";
 import type { Task } from "../../tasks/task.js";
 import { KoderzError } from "../errors.js";
+import { checkPrerequisites } from "../prerequisites.js";
 import { DEFAULT_TIMEOUT_SECONDS } from "../evaluation/program.js";
 import { scaledTimeLimits } from "../evaluation/time-limits.js";
 import { withCallLog, type ModelConfig } from "../llm/index.js";
@@ -80,16 +81,19 @@ async function runPlannedSession(
   unlisted: UnlistedConfig,
   auto: OpenedAutoPilot | undefined,
 ): Promise<SessionResult> {
-  // Models first: a missing server or key is the commonest mistake, and the quickest to report.
   // A replay makes no model calls, so nothing needs to answer.
   const ladderModels = unlisted.ladder?.kind === "models" ? unlisted.ladder.models : [];
   const preflightModes = unlisted.replayOf ? [] : modesCalledBy(unlisted.mode);
-  const backends = await connectModels(unlisted, { modelConfig: deps.modelConfig, preflightModes, extraModels: unlisted.replayOf ? [] : ladderModels });
-  const { config, tasks } = await listedConfig(unlisted);
-  if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, backends, preflightModes);
-  await checkAgenticPrerequisites(tasks);
-  const sandbox = await deps.openSandbox();
+  // Models, dataset and sandbox are checked together, so a user with nothing set up reads every
+  // missing piece in one error (src/prerequisites.ts) rather than one per attempt.
+  const [backends, { config, tasks }, sandbox] = await checkPrerequisites([
+    { what: "models", check: () => connectModels(unlisted, { modelConfig: deps.modelConfig, preflightModes, extraModels: unlisted.replayOf ? [] : ladderModels }) },
+    { what: "dataset", check: () => listedConfig(unlisted) },
+    { what: "sandbox", check: () => deps.openSandbox(), release: (opened: Sandbox) => opened.close() },
+  ] as const);
   try {
+    if (!config.replayOf && tasks.some(asksJudge)) await preflightJudge(config, backends, preflightModes);
+    await checkAgenticPrerequisites(tasks);
     const timeLimits = config.suite === "humaneval+" ? await scaledTimeLimits(tasks, sandbox) : new Map<string, number>();
     const arms = armsFor(config.mode);
     const run = planned.begin(config);

@@ -132,6 +132,8 @@ export interface OpenRunnerOptions {
   budget?: Budget;
   openSandbox(): Promise<Sandbox>;
   signal?: AbortSignal;
+  /** The models, connected and checked already (train-meta checks them with the dataset and sandbox, src/prerequisites.ts). */
+  backends?: ReadonlyMap<string, ModelBackend>;
 }
 
 /**
@@ -140,7 +142,7 @@ export interface OpenRunnerOptions {
  * close() shuts the sandbox.
  */
 export async function openEpisodeRunner(options: OpenRunnerOptions): Promise<{ runner: OrchestratorEpisodeRunner; close(): Promise<void> }> {
-  const backends = await connectModels(options.models, { modelConfig: options.modelConfig, preflightModes: MODES });
+  const backends = options.backends ?? (await connectModels(options.models, { modelConfig: options.modelConfig, preflightModes: MODES }));
   const sandbox = await options.openSandbox();
   try {
     const plus = options.tasks.some((task) => task.suite === "humaneval+");

@@ -22,3 +22,4 @@ export * from "./code-quality.js";
 export { analyseDrafts, findDrafts, heavyModeFigures, HeavyModeSchema, type DraftAnalysis, type DraftStep, type HeavyModeFigures } from "./draft-analysis.js";
 export { codeSimilarity } from "./code-similarity.js";
 export * from "./run-identity.js";
+export * from "./escalations.js";

@@ -1,3 +1,4 @@
+import { EscalationFiguresSchema, escalationFigures } from "./escalations.js";
 import { writeFileOrFallback } from "../output-file.js";
 import { SCHEMA_VERSION } from "../json-contract.js";
 import path from "node:path";
@@ -141,6 +142,8 @@ export const SingleRunSummarySchema = z.strictObject({
   results: z.array(SummaryResultSchema),
   summary: SummaryTotalsSchema,
   ...GroupFields,
+  /** An auto run with --ladder (or a solve's): per rung, problems started, reached, escalated from and solved on; null without a ladder. */
+  escalations: EscalationFiguresSchema.nullable(),
 });
 
 /** Every difference is iterative minus zero-shot; successRateDifference a fraction; null where either side is unknown. */
@@ -206,7 +209,7 @@ export function buildRunSummary(store: Store, runId: string): RunSummary {
       comparison: compareArms(zeroShot.summary, iterative.summary),
     });
   }
-  return SingleRunSummarySchema.parse({ ...header, ...armSummary(experiments, stepsOf, known) });
+  return SingleRunSummarySchema.parse({ ...header, ...armSummary(experiments, stepsOf, known), escalations: escalationFigures(run, experiments) });
 }
 
 /**

@@ -94,10 +94,10 @@ export interface SolveReport {
   testCommand: string;
   /** Test runs during the whole solve: baseline, the agents' run_tests, checks and grading. */
   testRuns: number;
-  /** Passed and failed tests in the final run of the whole suite (or, with a hidden test patch, of the named tests). */
-  finalTests?: { passed: number; failed: number };
-  /** The whole suite before and after the change: per file, new failures by id, flaky tests, the reproduction. */
-  grade?: SuiteGrade;
+  /** Passed and failed tests in the final run of the whole suite (or, with a hidden test patch, of the named tests); null when not counted. */
+  finalTests: { passed: number; failed: number } | null;
+  /** The whole suite before and after the change: per file, new failures by id, flaky tests, the reproduction; null with a hidden test patch. */
+  grade: ReportedGrade | null;
   failToPass: { passing: number; total: number };
   passToPass: { passing: number; total: number };
   toolCalls: number;
@@ -106,14 +106,24 @@ export interface SolveReport {
   outputTokens: number;
   costUsd: number;
   wallSeconds: number;
-  stoppedBy?: string;
-  review?: { accept: boolean; feedback: string };
-  applied?: { branch: string; commit: string; forced: boolean };
-  /** --apply on a change that is not solved, without --force: nothing was committed; what would have been. */
-  notApplied?: { reason: string; files: string[]; branch: string };
-  /** --ladder: the rungs, how many were climbed, and what each rung that ran did. */
-  ladder?: { rungs: string; escalations: number; climbed: RungReport[] };
+  /** The agent that ended the solve early, or null. */
+  stoppedBy: string | null;
+  review: { accept: boolean; feedback: string } | null;
+  /** --apply: what was committed; null when nothing was. */
+  applied: { branch: string; commit: string; forced: boolean } | null;
+  /** --apply on a change that is not solved, without --force: nothing was committed; what would have been. null otherwise. */
+  notApplied: { reason: string; files: string[]; branch: string } | null;
+  /** --ladder: the rungs, how many were climbed, and what each rung that ran did; null without a ladder. */
+  ladder: { rungs: string; escalations: number; climbed: ClimbedRung[] } | null;
 }
+
+/** The grade as the report gives it: a reproduction that was not run, and a tail not kept, are null. */
+export type ReportedGrade = Omit<SuiteGrade, "reproduction"> & {
+  reproduction: { tests: string[]; failedBefore: boolean; passesAfter: boolean; beforeTail: string | null; afterTail: string | null } | null;
+};
+
+/** A rung of the report (the JSON contract: what a rung did not have is null, never absent). */
+export type ClimbedRung = { [K in keyof RungReport]-?: undefined extends RungReport[K] ? Exclude<RungReport[K], undefined> | null : RungReport[K] };
 
 /** What connectSolveModels needs: a solve's request before its issue is read. */
 export type SolveModelsRequest = Pick<SolveRequest, "mode" | "ladder" | "models" | "modelConfig" | "replayRunId">;
@@ -496,8 +506,8 @@ function buildReport(parts: ReportParts): SolveReport {
     filesChanged: parts.filesChanged,
     testCommand: parts.test.command,
     testRuns: parts.testRuns,
-    ...(grade.counts ? { finalTests: grade.counts } : {}),
-    ...(grade.suite ? { grade: grade.suite } : {}),
+    finalTests: grade.counts ?? null,
+    grade: grade.suite ? reportedGrade(grade.suite) : null,
     failToPass: { passing: grade.failToPass.passing.length, total: task.failToPass.length },
     passToPass: { passing: grade.passToPass.passing.length, total: task.passToPass.length },
     toolCalls: trajectory.toolCalls,
@@ -506,12 +516,23 @@ function buildReport(parts: ReportParts): SolveReport {
     outputTokens: sum(steps.map((s) => s.outputTokens)),
     costUsd: sum(steps.map((s) => s.costUsd)),
     wallSeconds: parts.wallSeconds,
-    ...(outcome.stoppedBy ? { stoppedBy: outcome.stoppedBy } : {}),
-    ...(outcome.review ? { review: outcome.review } : {}),
-    ...(parts.applied ? { applied: parts.applied } : {}),
-    ...(parts.notApplied ? { notApplied: parts.notApplied } : {}),
-    ...(parts.ladder && "escalations" in outcome ? { ladder: { rungs: describeLadder(parts.ladder), escalations: outcome.escalations, climbed: outcome.rungs } } : {}),
+    stoppedBy: outcome.stoppedBy ?? null,
+    review: outcome.review ?? null,
+    applied: parts.applied ?? null,
+    notApplied: parts.notApplied ?? null,
+    ladder:
+      parts.ladder && "escalations" in outcome
+        ? {
+            rungs: describeLadder(parts.ladder),
+            escalations: outcome.escalations,
+            climbed: outcome.rungs.map((rung) => ({ ...rung, agent: rung.agent ?? null, model: rung.model ?? null, tests: rung.tests ?? null })),
+          }
+        : null,
   };
+}
+
+function reportedGrade({ reproduction, ...rest }: SuiteGrade): ReportedGrade {
+  return { ...rest, reproduction: reproduction ? { ...reproduction, beforeTail: reproduction.beforeTail ?? null, afterTail: reproduction.afterTail ?? null } : null };
 }
 
 /** The base commit's files, read with git: detection needs no container. */
