@@ -114,7 +114,7 @@ export interface LadderOutcome extends SolveOutcome, Climb {}
 const DIFF_CHARS = 8_000;
 
 /** A repository on a ladder: a rung ends with the orchestrator's test run; the next rung gets the change in place, its diff and that run. */
-function repositoryClimb(context: SolveContext): ClimbPlug<RepositoryWork> {
+export function repositoryClimb(context: SolveContext): ClimbPlug<RepositoryWork> {
   let end: { run: TestRun; diff: string } | undefined;
   return {
     async rungCheck(work) {
