@@ -60,6 +60,9 @@ function backend(model: string): ModelBackend {
   return createBackend(`openai-compatible:${model}@${server.openaiBaseUrl}`);
 }
 
+/** The name a model goes by on the ladder, from the backend id a step records. */
+const nameOf = (id: string) => [CHEAP, STRONG].find((name) => id === backend(name).model) ?? id;
+
 /** Every agent on the cheap model; the ladder gives the Coder the strong one on its second rung. */
 function cheapTeam(): Record<Agent, ModelBackend> {
   const cheap = backend(CHEAP);
@@ -73,7 +76,7 @@ function plan(logs: string[]): LadderPlan {
 
 const roleOf = (chat: ReceivedChat) => /You are the (\w+)/.exec(chat.messages[0]?.content ?? "")?.[1];
 /** A step as a user reads it in a trace: who, what, and on which model. */
-const traced = (step: StepDraft) => `${step.agent}:${step.action}${step.model ? `@${step.model}` : ""}`;
+const traced = (step: StepDraft) => `${step.agent}:${step.action}${step.model ? `@${nameOf(step.model)}` : ""}`;
 
 describe("one engine serving a benchmark episode and a solve ladder", () => {
   it("a HumanEval task: the cheap Coder's candidate fails its visible tests, the strong Coder starts from it, and the hidden tests pass", async () => {
