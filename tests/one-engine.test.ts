@@ -11,6 +11,7 @@ import { hiddenVerdict } from "../src/evaluation/hidden-verdict.js";
 import { createBackend } from "../src/llm/index.js";
 import type { ModelBackend } from "../src/llm/types.js";
 import { climbLadder, type LadderPlan } from "../src/orchestrator/engine/ladder-climb.js";
+import { OrchestratorEpisodeRunner } from "../src/orchestrator/episode-runner.js";
 import type { Ladder } from "../src/orchestrator/ladder.js";
 import { DEFAULT_SETTINGS } from "../src/orchestrator/pipeline.js";
 import { functionEpisode, FUNCTION_CLIMB } from "../src/orchestrator/pipelines/function-task.js";
@@ -20,6 +21,7 @@ import { SolveTrajectory } from "../src/orchestrator/solve/solve-trajectory.js";
 import { givenTestCommand } from "../src/orchestrator/solve/test-command.js";
 import { WorkspaceTests } from "../src/orchestrator/solve/workspace-tests.js";
 import { Trajectory, type StepDraft } from "../src/orchestrator/trajectory.js";
+import { LiveEnvironment } from "../training/live-environment.js";
 import { codingTeamScript } from "./fixtures/coding-team-script.js";
 import { humanEvalFile } from "./fixtures/datasets.js";
 import { PYTHON_BUG, pythonRepo } from "./fixtures/repos/fixture-repos.js";
@@ -162,5 +164,25 @@ describe("one engine serving a benchmark episode and a solve ladder", () => {
     } finally {
       await workspace.close();
     }
+  }, 300_000);
+
+  it("a live benchmark episode (the policy picks each agent) climbs through the same escalation: the deeper rung resumes its script at its Coder", async () => {
+    server.reset();
+    server.setScript(codingTeamScript([task], { wrongFirst: new Set([task.id]) }));
+    const runner = new OrchestratorEpisodeRunner({ models: cheapTeam(), sandbox, settings: { ...DEFAULT_SETTINGS, trajectories: 2 }, ladder: { ladder: { kind: "modes", modes: ["fast", "deep"] }, backend } });
+    const environment = new LiveEnvironment({ tasks: [task], runner });
+    await environment.reset();
+    expect((await environment.step({ kind: "mode", mode: "fast" })).state.allowed).toMatchObject({ pipelineAgent: "Coder" });
+    const cheap = await environment.step({ kind: "agent", agent: "Coder" });
+    // fast's script is over; the policy may stop or climb.
+    expect(cheap.state.allowed).toMatchObject({ agents: ["Coder", "Debugger", "Stop", "Escalate"], pipelineAgent: "Stop" });
+    const climbed = await environment.step({ kind: "agent", agent: "Escalate" });
+    expect(climbed.info.agent).toBe("Coder");
+    expect(climbed.state.episode).toMatchObject({ mode: "deep", rung: 1, visiblePassFraction: 0 });
+    // Deep's script goes on from its drafts (the Planner and the Tester never worked, but the Coder's drafts are in hand): the Debugger, while they fail.
+    expect(climbed.state.allowed).toMatchObject({ pipelineAgent: "Debugger" });
+    expect((await environment.step({ kind: "agent", agent: "Debugger" })).state.episode.visiblePassFraction).toBe(1);
+    const graded = await environment.step({ kind: "agent", agent: "Stop" });
+    expect(graded.info.outcome).toMatchObject({ success: true, escalations: 1, mode: "deep", agents: ["Coder", "Coder", "Debugger"] });
   }, 300_000);
 });
