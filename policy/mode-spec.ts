@@ -2,8 +2,8 @@ import type { Agent, Mode } from "./modes-and-agents.js";
 
 /**
  * THE mode spec: what fast, standard and deep mean, per product, in one declarative table.
- * The fixed pipelines (src/orchestrator/pipelines/scripted.ts, src/orchestrator/solve/pipelines.ts)
- * run these scripts, the policy's allowed actions and step budgets (actions.ts) come from here,
+ * The episode engine (src/orchestrator/engine/team-episode.ts, for both products)
+ * runs these scripts, the policy's allowed actions and step budgets (actions.ts) come from here,
  * the synthetic simulator (training/synthetic-environment.ts) plays the same scripts, and the
  * model each agent calls by default is read from `models`. Nothing else spells a mode out.
  *

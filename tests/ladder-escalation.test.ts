@@ -6,7 +6,7 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { createBackend } from "../src/llm/index.js";
 import type { ModelBackend } from "../src/llm/types.js";
 import { parseStoredConfig } from "../src/orchestrator/benchmark-config.js";
-import { codeRaises } from "../src/orchestrator/episode.js";
+import { codeRaises } from "../src/orchestrator/pipelines/function-task.js";
 import { OrchestratorEpisodeRunner } from "../src/orchestrator/episode-runner.js";
 import type { Ladder } from "../src/orchestrator/ladder.js";
 import { DEFAULT_SETTINGS } from "../src/orchestrator/pipeline.js";

@@ -6,7 +6,7 @@ import type { Agent } from "../agents/agent.js";
 import type { Mode } from "../policy/actions.js";
 import type { EpisodeState } from "../policy/features.js";
 import { rungEndState } from "../src/orchestrator/solve/auto-mode.js";
-import type { RungEnd } from "../src/orchestrator/solve/solve-ladder.js";
+import type { RungEnd } from "../src/orchestrator/engine/ladder-climb.js";
 import { SolveTrajectory } from "../src/orchestrator/solve/solve-trajectory.js";
 import { openStore } from "../src/store/index.js";
 import { ReplayEnvironment } from "../training/replay-environment.js";
@@ -42,7 +42,7 @@ describe("solve's rung-end state and training's", () => {
     trajectory.addEscalation("rung 2 of 3: standard", "the tests failed");
     rung("standard", [{ agent: "Planner", tokens: 800, costUsd: 0.004 }, { agent: "Coder", tokens: 2000, costUsd: 0.01, edits: 1 }, { agent: "Debugger", tokens: 900, costUsd: 0.005, edits: 1 }], false);
 
-    // Solve: the RungEnd solve-ladder.ts hands the policy at the end of rung 2 (of 3), and the state asked in.
+    // Solve: the RungEnd the engine's ladder climb hands the policy at the end of rung 2 (of 3), and the state asked in.
     const end = (upTo: number): RungEnd => ({
       mode: rungs[upTo]!.mode,
       rung: upTo,

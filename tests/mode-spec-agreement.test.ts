@@ -7,7 +7,7 @@ import type { Sandbox } from "../sandbox/sandbox.js";
 import { createBackend } from "../src/llm/index.js";
 import type { ModelBackend } from "../src/llm/types.js";
 import { DEFAULT_SETTINGS } from "../src/orchestrator/pipeline.js";
-import { scriptedPipeline } from "../src/orchestrator/pipelines/scripted.js";
+import { scriptedPipeline } from "../src/orchestrator/pipelines/function-task.js";
 import { Trajectory } from "../src/orchestrator/trajectory.js";
 import { loadSuite } from "../tasks/load.js";
 import { publicView, type Task } from "../tasks/task.js";

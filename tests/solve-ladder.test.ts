@@ -6,7 +6,7 @@ import type { Mode } from "../policy/actions.js";
 import { MODE_SPECS, nextScriptedAgent, SCRIPT_DEFAULTS } from "../policy/mode-spec.js";
 import { connectEngine, inspectImage } from "../sandbox/engine.js";
 import { buildWorkspaceImage, WORKSPACE_IMAGE } from "../sandbox/workspace-image.js";
-import { resumePoint } from "../src/orchestrator/solve/solve-ladder.js";
+import { resumePoint } from "../src/orchestrator/engine/team-episode.js";
 import type { SolveReport } from "../src/orchestrator/solve/solve-session.js";
 import { expectContractDocument } from "./helpers/json-contract.js";
 import { openStore } from "../src/store/index.js";

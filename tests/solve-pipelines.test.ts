@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AGENTS, type Agent } from "../agents/agent.js";
 import type { ToolWorkspace } from "../agents/tools/index.js";
-import { SOLVE_PIPELINES } from "../src/orchestrator/solve/pipelines.js";
+import { SOLVE_PIPELINES } from "../src/orchestrator/solve/repository-task.js";
 import type { SolveContext, SolveMode } from "../src/orchestrator/solve/solve-pipeline.js";
 import { SolveTrajectory } from "../src/orchestrator/solve/solve-trajectory.js";
 import type { ChatResponse, ModelBackend } from "../src/llm/types.js";

@@ -11,7 +11,7 @@ import { serializeToolArguments } from "../llm/tool-arguments.js";
 import type { ToolCall } from "../llm/types.js";
 import { experimentOutcome, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
 import { MODE_VOCABULARY } from "../../policy/mode-vocabulary.js";
-import { SOLVE_PIPELINES } from "./solve/pipelines.js";
+import { SOLVE_PIPELINES } from "./solve/repository-task.js";
 import { repositoryMap } from "./solve/repo-map.js";
 import { SolveTrajectory } from "./solve/solve-trajectory.js";
 import { givenTestCommand } from "./solve/test-command.js";

@@ -5,6 +5,7 @@ import { LiveEnvironment } from "../../training/live-environment.js";
 import type { RewardConfig } from "../../training/rewards.js";
 import { playEpisodes, type EpisodeTrace } from "../../training/rollout.js";
 import { OrchestratorEpisodeRunner, type EpisodeRunnerOptions, type OrchestratedEpisode } from "./episode-runner.js";
+import { askPolicy } from "./engine/ask-policy.js";
 import { experimentOutcome, type ExperimentOutcome, type ExperimentSpec } from "./experiment.js";
 import { measureExperiment } from "../evaluation/measure-experiment.js";
 
@@ -58,7 +59,7 @@ export async function runAutoExperiment(spec: Omit<ExperimentSpec, "mode"> & Pic
     runner: { start: async (task, mode) => (episode = await runner.start(task, mode)), startModes: runner.startModes },
   });
   const rng = pilot.sampleSeed === undefined ? undefined : createPrng(deriveSeed(pilot.sampleSeed, spec.task.id));
-  const [trace] = await playEpisodes([environment], (observations) => pilot.policy.decide(observations, { rng }));
+  const [trace] = await playEpisodes([environment], (observations) => askPolicy(pilot.policy, observations, rng));
   const verdict = episode?.verdict;
   if (!episode || !verdict || !trace) throw new Error(`the auto episode of ${spec.task.id} ended without a verdict`);
   const outcome = experimentOutcome(episode.trajectory.steps, episode.result(), verdict, started);

@@ -12,7 +12,7 @@ import type { Budget } from "./budget.js";
 import { hiddenVerdict } from "../evaluation/hidden-verdict.js";
 import { backendsByAgent, connectModels } from "./model-backends.js";
 import type { ModelChoice } from "./agent-models.js";
-import { episodeResult, escalateWork, runAgentStep, scriptedNext, startEpisodeWork, type EpisodeWork } from "./episode.js";
+import { episodeResult, functionEpisode, type FunctionEpisode } from "./pipelines/function-task.js";
 import { modelsOnRung, rungCount, startModes, startRung, type Ladder } from "./ladder.js";
 import type { PipelineResult, PipelineSettings } from "./pipeline.js";
 import { Trajectory, type StepListener } from "./trajectory.js";
@@ -53,7 +53,7 @@ export class OrchestratorEpisodeRunner implements LiveEpisodeRunner {
 export class OrchestratedEpisode implements LiveEpisode {
   readonly trajectory: Trajectory;
   readonly startedAt = Date.now();
-  private readonly work: EpisodeWork;
+  private readonly episode: FunctionEpisode;
   private graded: Verdict | undefined;
   /** The ladder's rung the episode is on (0 without a ladder). */
   rung = 0;
@@ -72,35 +72,32 @@ export class OrchestratedEpisode implements LiveEpisode {
     this.rung = startRung(ladder, mode);
     // Agents get the public view only: the hidden tests stay with finish().
     const context = { task: publicView(task), models: this.modelsOnRung(0), sandbox: options.sandbox, trajectory: this.trajectory, settings: options.settings, signal: options.signal };
-    this.work = startEpisodeWork(context, mode);
+    this.episode = functionEpisode(context, mode);
   }
 
   /** The mode the episode is in now (an escalation on a ladder of modes changes it). */
   get mode(): Mode {
-    return this.work.mode;
+    return this.episode.work.mode;
   }
 
   run(agent: Agent): Promise<AgentStepReport> {
     if (this.graded) throw new Error("the episode was already graded; start a new one");
-    return runAgentStep(this.work, agent);
+    return this.episode.step(agent);
   }
 
   /** What the mode's fixed pipeline would run next (the always-<mode> baselines follow it). */
   pipelineAgent(): AgentChoice {
-    return scriptedNext(this.work);
+    return this.episode.scriptedNext();
   }
 
-  /** Climbs one rung, keeping the work, and runs the new rung's first agent (see escalateWork). */
+  /** Climbs one rung, keeping the work (TeamEpisode.escalate), and runs the new rung's laddered agent at once. */
   async escalate(): Promise<{ mode: Mode; agent: Agent; report: AgentStepReport }> {
     const ladder = this.options.ladder;
     if (!ladder || this.rung >= this.rungs - 1) throw new Error("no rung left to escalate to");
     this.rung += 1;
-    const first =
-      ladder.ladder.kind === "modes"
-        ? escalateWork(this.work, { mode: ladder.ladder.modes[this.rung]! })
-        : escalateWork(this.work, { context: { ...this.work.context, models: this.modelsOnRung(this.rung) } }, ladder.ladder.agent);
-    const report = await runAgentStep(this.work, first);
-    return { mode: this.work.mode, agent: this.work.ran.at(-1)!, report };
+    const first = this.episode.escalate(ladder.ladder, this.rung, ladder.backend);
+    const report = await this.episode.step(first);
+    return { mode: this.episode.work.mode, agent: this.episode.work.ran.at(-1)!, report };
   }
 
   private modelsOnRung(rung: number): Record<Agent, ModelBackend> {
@@ -111,7 +108,7 @@ export class OrchestratedEpisode implements LiveEpisode {
   /** Grades the best candidate against the hidden tests (an empty completion when no code was written). */
   async finish(): Promise<{ success: boolean }> {
     const timeout = this.options.hiddenTimeoutSeconds?.(this.task);
-    this.graded = await hiddenVerdict(this.options.sandbox, this.task, this.work.best?.completion ?? "", timeout);
+    this.graded = await hiddenVerdict(this.options.sandbox, this.task, this.episode.work.best?.completion ?? "", timeout);
     return { success: this.graded.passed };
   }
 
@@ -120,7 +117,7 @@ export class OrchestratedEpisode implements LiveEpisode {
   }
 
   result(): PipelineResult {
-    return episodeResult(this.work);
+    return episodeResult(this.episode);
   }
 }
 

@@ -11,7 +11,7 @@ import type { StoredMeasures } from "../store/index.js";
 import type { Pipeline, PipelineMode, PipelineResult, PipelineSettings } from "./pipeline.js";
 import { iterative } from "./pipelines/iterative.js";
 import { MODE_NAMES, MODE_VOCABULARY } from "../../policy/mode-vocabulary.js";
-import { scriptedPipeline } from "./pipelines/scripted.js";
+import { scriptedPipeline } from "./pipelines/function-task.js";
 import { STEP_BY_KODERZ } from "../store/index.js";
 import { Trajectory, type StepDraft, type StepListener } from "./trajectory.js";
 

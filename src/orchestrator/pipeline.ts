@@ -1,6 +1,4 @@
 import type { Agent, AgentCall } from "../../agents/agent.js";
-import { CODER } from "../../agents/coder.js";
-import { ask } from "../../agents/run-agent.js";
 import type { FunctionTaskState } from "../../agents/team-state.js";
 import type { PublicTask } from "../../tasks/task.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
@@ -65,17 +63,4 @@ export function functionTaskState(context: PipelineContext, candidate: Scored | 
 /** The better of two candidates by visible pass fraction; the earlier one wins a tie. */
 export function better(a: Scored, b: Scored): Scored {
   return (b.report.passFraction ?? 0) > (a.report.passFraction ?? 0) ? b : a;
-}
-
-/** Sampling temperature for parallel drafts: diverse enough that K samples differ. */
-const DRAFT_TEMPERATURE = 0.8;
-
-/**
- * The Coder's drafts for one step: one greedy draft, or `samples` drafts sampled in parallel
- * (deep mode's trajectories), each with its own seed so record/replay keeps them apart.
- */
-export async function writeDrafts(context: PipelineContext, state: FunctionTaskState, samples?: number, maxTokens?: number): Promise<Written[]> {
-  const { models, signal } = context;
-  if (samples === undefined) return [await ask(CODER.humaneval, state, models.Coder, { signal, maxTokens })];
-  return Promise.all(Array.from({ length: samples }, (_, seed) => ask(CODER.humaneval, state, models.Coder, { signal, seed, temperature: DRAFT_TEMPERATURE, maxTokens })));
 }

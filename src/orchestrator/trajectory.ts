@@ -1,6 +1,6 @@
 import type { AgentCall } from "../../agents/agent.js";
 import { responseForTheRecord } from "../llm/response-record.js";
-import { MODEL_CALL, type StepRecord } from "../store/index.js";
+import { MODEL_CALL, STEP_BY_KODERZ, type StepRecord } from "../store/index.js";
 import { exhaustedLimit, type Budget, type Spend } from "./budget.js";
 
 export type StepDraft = Omit<StepRecord, "experimentId" | "index">;
@@ -27,7 +27,7 @@ export class Trajectory {
   ) {}
 
   add(call: AgentCall, result: StepProduct = {}): void {
-    const step: StepDraft = {
+    this.record({
       agent: call.agent,
       action: MODEL_CALL,
       model: call.model,
@@ -40,7 +40,16 @@ export class Trajectory {
       outputTokens: call.response.usage.output,
       costUsd: call.response.costUsd,
       latencyMs: call.response.latencyMs,
-    };
+    });
+  }
+
+  /** A ladder climbed a rung: where to, and why (what the cheaper rung spent and left failing). */
+  addEscalation(to: string, why: string): void {
+    this.record({ agent: STEP_BY_KODERZ, action: "escalate", prompt: to, response: why, inputTokens: 0, outputTokens: 0, costUsd: 0, latencyMs: 0 });
+  }
+
+  /** Every step goes onto the list here, and its listener is told. */
+  protected record(step: StepDraft): void {
     this.steps.push(step);
     this.onStep?.(step, this.steps.length - 1);
   }

@@ -5,8 +5,8 @@ import type { ModelBackend } from "../../llm/types.js";
 import type { SolveTrajectory } from "./solve-trajectory.js";
 import type { TestRun } from "./workspace-tests.js";
 
-export const SOLVE_MODES = ["fast", "standard", "deep"] as const;
-export type SolveMode = (typeof SOLVE_MODES)[number];
+/** solve's modes are the policy's modes (policy/mode-vocabulary.ts says what every other name maps to). */
+export { MODES as SOLVE_MODES, type Mode as SolveMode } from "../../../policy/actions.js";
 
 export interface SolveContext {
   issue: PublicIssue;

@@ -18,9 +18,9 @@ import { checkNewBranch, commitOnNewBranch } from "./apply-patch.js";
 import { loadSolvePolicy } from "./auto-mode.js";
 import { gradeWorkspace, type Grade, type GradeStatus, type SuiteGrade } from "./grade.js";
 import { HiddenPatchTests } from "./hidden-patch-tests.js";
-import { SOLVE_PIPELINES } from "./pipelines.js";
+import { climbStartModes, rungModes, type RungEnd, type RungReport } from "../engine/ladder-climb.js";
+import { climbSolveLadder, SOLVE_PIPELINES, type LadderOutcome } from "./repository-task.js";
 import { repositoryMap } from "./repo-map.js";
-import { climbSolveLadder, rungModes, solveStartModes, type LadderOutcome, type RungEnd, type RungReport } from "./solve-ladder.js";
 import { SOLVE_MODES, type SolveContext, type SolveMode, type SolveOutcome } from "./solve-pipeline.js";
 import { SolveTrajectory, type SolveBudget } from "./solve-trajectory.js";
 import { frameworkTestCommand } from "./swe-harness.js";
@@ -136,7 +136,7 @@ export type SolveModelsRequest = Pick<SolveRequest, "mode" | "ladder" | "models"
  */
 export async function connectSolveModels(request: SolveModelsRequest): Promise<ReadonlyMap<string, ModelBackend>> {
   const { ladder } = request;
-  const starts = request.mode !== "auto" ? [request.mode] : ladder ? solveStartModes(ladder) : SOLVE_MODES;
+  const starts = request.mode !== "auto" ? [request.mode] : ladder ? climbStartModes("repository", ladder) : SOLVE_MODES;
   const preflightModes = request.replayRunId ? [] : [...new Set(starts.flatMap((mode) => (ladder ? rungModes(ladder, mode) : [mode])))];
   return connectModels(solveModels(request), { modelConfig: request.modelConfig, preflightModes, extraModels: ladderModels(ladder) });
 }
@@ -167,7 +167,7 @@ export async function runSolveSession(request: SolveRequest, deps: SolveDeps): P
     : ((task.testFramework && frameworkTestCommand(task.testFramework)) ?? (await detectTestCommand(await filesAt(task.checkout))));
   const { ladder } = request;
   const policy = request.mode === "auto" ? await loadSolvePolicy(request.policyPath, task) : undefined;
-  const mode = request.mode === "auto" ? policy!.chooseMode(ladder && solveStartModes(ladder)) : request.mode;
+  const mode = request.mode === "auto" ? policy!.chooseMode(ladder && climbStartModes("repository", ladder)) : request.mode;
   if (request.mode === "auto") deps.log(`auto: the policy chose ${mode}`);
   if (ladder) deps.log(`auto: ladder ${describeLadder(ladder)}`);
   const models = solveModels(request);

@@ -6,7 +6,7 @@ import { serializeToolArguments } from "../../llm/tool-arguments.js";
 import type { ChatResponse, ToolCall } from "../../llm/types.js";
 import type { Budget } from "../budget.js";
 import { MODEL_CALL, STEP_BY_KODERZ } from "../../store/index.js";
-import { Trajectory, type StepDraft, type StepListener } from "../trajectory.js";
+import { Trajectory, type StepListener } from "../trajectory.js";
 
 export interface SolveBudget extends Budget {
   /** Tool calls by all agents together (--max-tool-calls). */
@@ -30,9 +30,9 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
 
   constructor(
     private readonly limits: SolveBudget = {},
-    private readonly listener?: StepListener,
+    listener?: StepListener,
   ) {
-    super(limits);
+    super(limits, listener);
   }
 
   get toolCalls(): number {
@@ -46,7 +46,7 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
   /** A model turn: its text and the tool calls it asked for. */
   addModelTurn(agent: Agent, model: string, prompt: string, response: ChatResponse): void {
     const calls = response.toolCalls.map((call) => `-> ${call.name}(${serializeToolArguments(call)})`);
-    this.push({
+    this.record({
       agent,
       action: MODEL_CALL,
       model,
@@ -61,7 +61,7 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
 
   addToolCall(agent: Agent, call: ToolCall, outcome: ToolOutcome, latencyMs: number): void {
     this.toolCallCount += 1;
-    this.push({
+    this.record({
       agent,
       action: call.name,
       prompt: serializeToolArguments(call),
@@ -76,7 +76,7 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
 
   /** A test run koderz made itself; it does not count against the tool-call budget. */
   addCheck(name: string, command: string, output: string, passed: boolean, latencyMs: number): void {
-    this.push({
+    this.record({
       agent: STEP_BY_KODERZ,
       action: name,
       prompt: command,
@@ -90,21 +90,9 @@ export class SolveTrajectory extends Trajectory implements TurnLog {
     });
   }
 
-  /** `solve --ladder` climbed a rung: where to, and why (what the cheaper rung spent and left failing). */
-  addEscalation(to: string, why: string): void {
-    this.push({ agent: STEP_BY_KODERZ, action: "escalate", prompt: to, response: why, inputTokens: 0, outputTokens: 0, costUsd: 0, latencyMs: 0 });
-  }
-
   override exhausted(): string | undefined {
     const limit = this.limits.maxToolCalls;
     if (limit !== undefined && this.toolCallCount >= limit) return `tool-call budget (${limit})`;
     return super.exhausted();
-  }
-
-  // Trajectory.add records model calls only (an AgentCall); tool calls and checks have no model
-  // call, so they go onto the same list directly.
-  private push(step: StepDraft): void {
-    this.steps.push(step);
-    this.listener?.(step, this.steps.length - 1);
   }
 }
