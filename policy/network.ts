@@ -91,14 +91,23 @@ export class PolicyNetwork {
 
   /** Builds the network from named weights whose shapes were already checked against weightShapes(). */
   static fromWeights(architecture: NetworkArchitecture, named: NamedWeights): PolicyNetwork {
-    const variables = new Map<string, tf.Variable>();
-    for (const { name, shape } of weightShapes(architecture)) {
+    const variable = (values: Float32Array, shape: number[]): tf.Variable => {
+      const initial = tf.tensor(values, shape, "float32");
+      const created = tf.variable(initial, true, undefined, "float32");
+      initial.dispose(); // the variable keeps its own reference to the data
+      return created;
+    };
+    const weight = (name: string): Float32Array => {
       const values = named.get(name);
       if (!values) throw new Error(`missing weight ${name}`);
-      const initial = tf.tensor(values, shape, "float32");
-      variables.set(name, tf.variable(initial, true, undefined, "float32"));
-      initial.dispose(); // the variable keeps its own reference to the data
-    }
+      return values;
+    };
+    const trunk = weightShapes(architecture).filter(({ name }) => name.startsWith("trunk."));
+    const variables = new Map<string, tf.Variable>(trunk.map(({ name, shape }) => [name, variable(weight(name), shape)]));
+    const widths = headWidths(architecture);
+    const hidden = architecture.hiddenSizes.at(-1) ?? architecture.inputSize;
+    variables.set(HEADS_KERNEL, variable(joinColumns(HEADS.map((head) => weight(`${head}.kernel`)), widths, hidden), [hidden, sum(widths)]));
+    variables.set(HEADS_BIAS, variable(joinColumns(HEADS.map((head) => weight(`${head}.bias`)), widths, 1), [sum(widths)]));
     return new PolicyNetwork(architecture, variables);
   }
 
@@ -110,14 +119,14 @@ export class PolicyNetwork {
   forward(inputs: tf.Tensor2D): NetworkOutputs {
     let hidden: tf.Tensor2D = inputs;
     this.architecture.hiddenSizes.forEach((_, i) => {
-      hidden = tf.tanh(tf.add(tf.matMul(hidden, this.weight(`trunk.${i}.kernel`)), this.weight(`trunk.${i}.bias`))) as tf.Tensor2D;
+      const kernel = this.weight(`trunk.${i}.kernel`);
+      const bias = this.weight(`trunk.${i}.bias`);
+      // The features are data, not weights: nothing needs their gradient.
+      hidden = tf.tanh(i === 0 ? denseOnInputs(hidden, kernel, bias) : dense(hidden, kernel, bias)) as tf.Tensor2D;
     });
-    const head = (name: string): tf.Tensor2D => tf.add(tf.matMul(hidden, this.weight(`${name}.kernel`)), this.weight(`${name}.bias`));
-    return {
-      modeLogits: head("mode"),
-      agentLogits: head("agent"),
-      values: tf.reshape(head("value"), [-1]),
-    };
+    // The three heads are one product, split after: a third of the operations per step.
+    const [modeLogits, agentLogits, values] = tf.split(dense(hidden, this.weight(HEADS_KERNEL), this.weight(HEADS_BIAS)), headWidths(this.architecture), 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    return { modeLogits, agentLogits, values: tf.reshape(values, [-1]) };
   }
 
   /** Runs a batch of feature rows and reads the outputs back to JavaScript. */
@@ -137,10 +146,19 @@ export class PolicyNetwork {
     return result;
   }
 
-  /** A copy of every weight, for saving or for a frozen snapshot. */
+  /** A copy of every weight, for saving or for a frozen snapshot: named as weightShapes() names them. */
   readWeights(): NamedWeights {
     const out: NamedWeights = new Map();
-    for (const [name, variable] of this.weights) out.set(name, Float32Array.from(variable.dataSync() as Float32Array));
+    for (const [name, variable] of this.weights) {
+      if (name.startsWith("trunk.")) out.set(name, Float32Array.from(variable.dataSync() as Float32Array));
+    }
+    const widths = headWidths(this.architecture);
+    const kernels = splitColumns(this.weight(HEADS_KERNEL).dataSync() as Float32Array, widths);
+    const biases = splitColumns(this.weight(HEADS_BIAS).dataSync() as Float32Array, widths);
+    HEADS.forEach((head, i) => {
+      out.set(`${head}.kernel`, kernels[i]!);
+      out.set(`${head}.bias`, biases[i]!);
+    });
     return out;
   }
 
@@ -154,4 +172,80 @@ export class PolicyNetwork {
     if (!variable) throw new Error(`policy network has no weight ${name} (disposed?)`);
     return variable;
   }
+}
+
+/**
+ * The heads, in the order their columns sit side by side in one kernel and one bias (the
+ * network's own layout; policy files keep a kernel and a bias per head, as weightShapes() says).
+ */
+const HEADS = ["mode", "agent", "value"] as const;
+const HEADS_KERNEL = "heads.kernel";
+const HEADS_BIAS = "heads.bias";
+
+function headWidths(architecture: NetworkArchitecture): number[] {
+  return [architecture.modeOutputs.length, architecture.agentOutputs.length, 1];
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Row-major matrices of `rows` rows and these widths, side by side in one. */
+function joinColumns(parts: readonly Float32Array[], widths: readonly number[], rows: number): Float32Array {
+  const total = sum(widths);
+  const out = new Float32Array(rows * total);
+  for (let r = 0; r < rows; r++) {
+    let column = 0;
+    parts.forEach((part, i) => {
+      out.set(part.subarray(r * widths[i]!, (r + 1) * widths[i]!), r * total + column);
+      column += widths[i]!;
+    });
+  }
+  return out;
+}
+
+/** joinColumns undone. */
+function splitColumns(joined: Float32Array, widths: readonly number[]): Float32Array[] {
+  const total = sum(widths);
+  const rows = joined.length / total;
+  let column = 0;
+  return widths.map((width) => {
+    const part = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r++) part.set(joined.subarray(r * total + column, r * total + column + width), r * width);
+    column += width;
+    return part;
+  });
+}
+
+/**
+ * x·W + b, with its gradient written out on plain (untransposed) matrix products. tfjs's own
+ * matMul gradient multiplies by transposed operands (transposeA / transposeB), which the wasm
+ * backend runs on a slow path: for this network's shapes (512 rows, 77 → 64) a product with a
+ * transposed operand took 7–10 ms against 1.3–1.9 ms for the same product after an explicit
+ * tf.transpose. Same values, same gradient.
+ */
+function dense(x: tf.Tensor2D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  const layer = tf.customGrad<tf.Tensor2D>((...operands) => {
+    const [input, weights, offset, save] = operands as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    // The forward pass's intermediates are disposed before the backward pass: what the gradient reads is saved.
+    save([input, weights]);
+    return {
+      value: tf.add<tf.Tensor2D>(tf.matMul(input, weights), offset),
+      gradFunc: (dy: tf.Tensor2D, [x, w]: tf.Tensor[]) => [tf.matMul(dy, tf.transpose(w!)), tf.matMul(tf.transpose(x!), dy), tf.sum(dy, 0)],
+    };
+  });
+  return layer(x, kernel, bias);
+}
+
+/** dense() on the network's inputs: gradients for the weights only (the inputs are data, not trained), one product fewer per step. */
+function denseOnInputs(x: tf.Tensor2D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
+  const layer = tf.customGrad<tf.Tensor2D>((...operands) => {
+    const [weights, offset] = operands as [tf.Tensor2D, tf.Tensor1D];
+    // x lives outside the gradient's forward pass (the caller's input), so it is still there for the backward one.
+    return {
+      value: tf.add<tf.Tensor2D>(tf.matMul(x, weights), offset),
+      gradFunc: (dy: tf.Tensor2D) => [tf.matMul(tf.transpose(x), dy), tf.sum(dy, 0)],
+    };
+  });
+  return layer(kernel, bias);
 }
