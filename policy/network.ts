@@ -9,9 +9,11 @@ import { createPrng } from "./prng.js";
  *   value head -> the expected return from here (the learned baseline of actor-critic).
  * One trunk, because what makes a task hard matters to all three.
  *
- * Weights are plain tf.Variables created from our own seeded generator (not tf.layers
- * initialisers), so the same seed gives the same network on every backend and a policy
- * file is just named float32 arrays.
+ * Weights come from our own seeded generator (not tf.layers initialisers), so the same seed
+ * gives the same network on every backend and a policy file is just named float32 arrays (a
+ * kernel and a bias per layer and head, weightShapes()). Inside, they are one flat tf.Variable
+ * and the heads share one product: training is hundreds of small gradient steps, each paying a
+ * fixed cost per backend operation, so fewer operations is most of the speed (see layer()).
  */
 export interface NetworkArchitecture {
   inputSize: number;
@@ -67,7 +69,8 @@ export function weightShapes(architecture: NetworkArchitecture): WeightShape[] {
 export class PolicyNetwork {
   private constructor(
     readonly architecture: NetworkArchitecture,
-    private readonly weights: Map<string, tf.Variable>,
+    /** Every weight in one flat variable, laid out as parameterLayout() says. */
+    private parameters: tf.Variable | null,
   ) {}
 
   /**
@@ -91,41 +94,51 @@ export class PolicyNetwork {
 
   /** Builds the network from named weights whose shapes were already checked against weightShapes(). */
   static fromWeights(architecture: NetworkArchitecture, named: NamedWeights): PolicyNetwork {
-    const variable = (values: Float32Array, shape: number[]): tf.Variable => {
-      const initial = tf.tensor(values, shape, "float32");
-      const created = tf.variable(initial, true, undefined, "float32");
-      initial.dispose(); // the variable keeps its own reference to the data
-      return created;
-    };
     const weight = (name: string): Float32Array => {
       const values = named.get(name);
       if (!values) throw new Error(`missing weight ${name}`);
       return values;
     };
-    const trunk = weightShapes(architecture).filter(({ name }) => name.startsWith("trunk."));
-    const variables = new Map<string, tf.Variable>(trunk.map(({ name, shape }) => [name, variable(weight(name), shape)]));
     const widths = headWidths(architecture);
     const hidden = architecture.hiddenSizes.at(-1) ?? architecture.inputSize;
-    variables.set(HEADS_KERNEL, variable(joinColumns(HEADS.map((head) => weight(`${head}.kernel`)), widths, hidden), [hidden, sum(widths)]));
-    variables.set(HEADS_BIAS, variable(joinColumns(HEADS.map((head) => weight(`${head}.bias`)), widths, 1), [sum(widths)]));
-    return new PolicyNetwork(architecture, variables);
+    const parts = new Map<string, Float32Array>();
+    for (const { name } of weightShapes(architecture)) if (name.startsWith("trunk.")) parts.set(name, weight(name));
+    parts.set(HEADS_KERNEL, joinColumns(HEADS.map((head) => weight(`${head}.kernel`)), widths, hidden));
+    parts.set(HEADS_BIAS, joinColumns(HEADS.map((head) => weight(`${head}.bias`)), widths, 1));
+    const layout = parameterLayout(architecture);
+    const flat = new Float32Array(sum(layout.map((part) => part.size)));
+    let offset = 0;
+    for (const part of layout) {
+      flat.set(parts.get(part.name)!, offset);
+      offset += part.size;
+    }
+    const initial = tf.tensor1d(flat, "float32");
+    const parameters = tf.variable(initial, true, undefined, "float32");
+    initial.dispose(); // the variable keeps its own reference to the data
+    return new PolicyNetwork(architecture, parameters);
   }
 
+  /**
+   * What training updates: one flat variable. The optimizer's update and the gradient clipping
+   * are per element, so one variable gives the same step as ten, in a tenth of the operations
+   * (Adam runs some fifteen backend operations per variable per step).
+   */
   get trainableVariables(): tf.Variable[] {
-    return [...this.weights.values()];
+    return [this.variable()];
   }
 
   /** Forward pass on a [batch, inputSize] tensor. Call inside tf.tidy or dispose the outputs. */
   forward(inputs: tf.Tensor2D): NetworkOutputs {
+    const weights = this.weightTensors();
     let hidden: tf.Tensor2D = inputs;
     this.architecture.hiddenSizes.forEach((_, i) => {
-      const kernel = this.weight(`trunk.${i}.kernel`);
-      const bias = this.weight(`trunk.${i}.bias`);
+      const kernel = weights.get(`trunk.${i}.kernel`)!;
+      const bias = weights.get(`trunk.${i}.bias`)!;
       // The features are data, not weights: nothing needs their gradient.
-      hidden = tf.tanh(i === 0 ? denseOnInputs(hidden, kernel, bias) : dense(hidden, kernel, bias)) as tf.Tensor2D;
+      hidden = layer(hidden, kernel, bias, { tanh: true, inputGradient: i > 0 });
     });
     // The three heads are one product, split after: a third of the operations per step.
-    const [modeLogits, agentLogits, values] = tf.split(dense(hidden, this.weight(HEADS_KERNEL), this.weight(HEADS_BIAS)), headWidths(this.architecture), 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const [modeLogits, agentLogits, values] = tf.split(layer(hidden, weights.get(HEADS_KERNEL)!, weights.get(HEADS_BIAS)!, { tanh: false, inputGradient: this.architecture.hiddenSizes.length > 0 }), headWidths(this.architecture), 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     return { modeLogits, agentLogits, values: tf.reshape(values, [-1]) };
   }
 
@@ -148,13 +161,18 @@ export class PolicyNetwork {
 
   /** A copy of every weight, for saving or for a frozen snapshot: named as weightShapes() names them. */
   readWeights(): NamedWeights {
-    const out: NamedWeights = new Map();
-    for (const [name, variable] of this.weights) {
-      if (name.startsWith("trunk.")) out.set(name, Float32Array.from(variable.dataSync() as Float32Array));
+    const flat = this.variable().dataSync() as Float32Array;
+    const parts = new Map<string, Float32Array>();
+    let offset = 0;
+    for (const part of parameterLayout(this.architecture)) {
+      parts.set(part.name, flat.slice(offset, offset + part.size));
+      offset += part.size;
     }
+    const out: NamedWeights = new Map();
+    for (const [name, values] of parts) if (name.startsWith("trunk.")) out.set(name, values);
     const widths = headWidths(this.architecture);
-    const kernels = splitColumns(this.weight(HEADS_KERNEL).dataSync() as Float32Array, widths);
-    const biases = splitColumns(this.weight(HEADS_BIAS).dataSync() as Float32Array, widths);
+    const kernels = splitColumns(parts.get(HEADS_KERNEL)!, widths);
+    const biases = splitColumns(parts.get(HEADS_BIAS)!, widths);
     HEADS.forEach((head, i) => {
       out.set(`${head}.kernel`, kernels[i]!);
       out.set(`${head}.bias`, biases[i]!);
@@ -163,14 +181,20 @@ export class PolicyNetwork {
   }
 
   dispose(): void {
-    tf.dispose([...this.weights.values()]);
-    this.weights.clear();
+    this.parameters?.dispose();
+    this.parameters = null;
   }
 
-  private weight(name: string): tf.Variable {
-    const variable = this.weights.get(name);
-    if (!variable) throw new Error(`policy network has no weight ${name} (disposed?)`);
-    return variable;
+  private variable(): tf.Variable {
+    if (!this.parameters) throw new Error("policy network used after dispose()");
+    return this.parameters;
+  }
+
+  /** Each weight as a view of the flat variable (one split: its gradient is one concatenation). Inside tf.tidy. */
+  private weightTensors(): Map<string, tf.Tensor> {
+    const layout = parameterLayout(this.architecture);
+    const pieces = tf.split(this.variable(), layout.map((part) => part.size));
+    return new Map(layout.map((part, i) => [part.name, tf.reshape(pieces[i]!, part.shape)]));
   }
 }
 
@@ -181,6 +205,18 @@ export class PolicyNetwork {
 const HEADS = ["mode", "agent", "value"] as const;
 const HEADS_KERNEL = "heads.kernel";
 const HEADS_BIAS = "heads.bias";
+
+/** The network's own weights (the trunk's, and the heads' joined) in the order the flat variable holds them. */
+function parameterLayout(architecture: NetworkArchitecture): { name: string; shape: number[]; size: number }[] {
+  const widths = headWidths(architecture);
+  const hidden = architecture.hiddenSizes.at(-1) ?? architecture.inputSize;
+  const parts = [
+    ...weightShapes(architecture).filter(({ name }) => name.startsWith("trunk.")),
+    { name: HEADS_KERNEL, shape: [hidden, sum(widths)] },
+    { name: HEADS_BIAS, shape: [sum(widths)] },
+  ];
+  return parts.map(({ name, shape }) => ({ name, shape, size: shape.reduce((a, b) => a * b, 1) }));
+}
 
 function headWidths(architecture: NetworkArchitecture): number[] {
   return [architecture.modeOutputs.length, architecture.agentOutputs.length, 1];
@@ -218,34 +254,36 @@ function splitColumns(joined: Float32Array, widths: readonly number[]): Float32A
 }
 
 /**
- * x·W + b, with its gradient written out on plain (untransposed) matrix products. tfjs's own
- * matMul gradient multiplies by transposed operands (transposeA / transposeB), which the wasm
- * backend runs on a slow path: for this network's shapes (512 rows, 77 → 64) a product with a
- * transposed operand took 7–10 ms against 1.3–1.9 ms for the same product after an explicit
- * tf.transpose. Same values, same gradient.
+ * One layer, tanh(x·W + b) or x·W + b, with its gradient written out on plain products. Both
+ * are measured choices for the wasm backend at this network's shapes (512 rows, 77 → 64 → 64):
+ * - tfjs's own matMul gradient multiplies by transposed operands (transposeA / transposeB),
+ *   which wasm runs on a slow path: 7–10 ms a product against 1.3–1.9 ms after an explicit
+ *   tf.transpose;
+ * - wasm's tanh is scalar (about 5× its sigmoid per element), while a product, its bias and a
+ *   sigmoid are one fused operation; tanh(z) = 2·σ(2z) − 1.
+ * `inputGradient` false: the layer reads the network's inputs (data, not trained), so the
+ * product for their gradient is skipped. Same function, same gradient, to float rounding.
  */
-function dense(x: tf.Tensor2D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
-  const layer = tf.customGrad<tf.Tensor2D>((...operands) => {
-    const [input, weights, offset, save] = operands as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+function layer(x: tf.Tensor2D, kernel: tf.Tensor, bias: tf.Tensor, options: { tanh: boolean; inputGradient: boolean }): tf.Tensor2D {
+  const differentiated = tf.customGrad<tf.Tensor2D>((...operands) => {
+    // The operands are (x, W, b, save), or (W, b, save) when x takes no gradient (then x is the caller's).
+    const [input, weights, offset, save] = (options.inputGradient ? operands : [x, ...operands]) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const output: tf.Tensor2D = options.tanh
+      ? tf.sub<tf.Tensor2D>(tf.mul(tf.fused.matMul({ a: input, b: tf.mul<tf.Tensor2D>(weights, 2), bias: tf.mul(offset, 2), activation: "sigmoid" }), 2), 1)
+      : (tf.fused.matMul({ a: input, b: weights, bias: offset }) as tf.Tensor2D);
     // The forward pass's intermediates are disposed before the backward pass: what the gradient reads is saved.
-    save([input, weights]);
+    save([input, weights, output]);
     return {
-      value: tf.add<tf.Tensor2D>(tf.matMul(input, weights), offset),
-      gradFunc: (dy: tf.Tensor2D, [x, w]: tf.Tensor[]) => [tf.matMul(dy, tf.transpose(w!)), tf.matMul(tf.transpose(x!), dy), tf.sum(dy, 0)],
+      value: output,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [input, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dz = options.tanh ? tf.mul<tf.Tensor2D>(dy, tf.sub(1, tf.square(y))) : dy;
+        // The bias gradient as a product with a row of ones: wasm's sum over rows transposes first.
+        const dBias = tf.reshape(tf.matMul(tf.ones([1, dz.shape[0]]), dz), [dz.shape[1]]);
+        const dWeights = tf.matMul(tf.transpose(input), dz);
+        return options.inputGradient ? [tf.matMul(dz, tf.transpose(w)), dWeights, dBias] : [dWeights, dBias];
+      },
     };
   });
-  return layer(x, kernel, bias);
-}
-
-/** dense() on the network's inputs: gradients for the weights only (the inputs are data, not trained), one product fewer per step. */
-function denseOnInputs(x: tf.Tensor2D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
-  const layer = tf.customGrad<tf.Tensor2D>((...operands) => {
-    const [weights, offset] = operands as [tf.Tensor2D, tf.Tensor1D];
-    // x lives outside the gradient's forward pass (the caller's input), so it is still there for the backward one.
-    return {
-      value: tf.add<tf.Tensor2D>(tf.matMul(x, weights), offset),
-      gradFunc: (dy: tf.Tensor2D) => [tf.matMul(tf.transpose(x), dy), tf.sum(dy, 0)],
-    };
-  });
-  return layer(kernel, bias);
+  return options.inputGradient ? differentiated(x, kernel, bias) : differentiated(kernel, bias);
 }
