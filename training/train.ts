@@ -226,8 +226,11 @@ function minibatchTensors(batch: Batch, rows: Int32Array): MinibatchTensors {
   const m = rows.length;
   const pick = (source: Float32Array, width: number): Float32Array => {
     const out = new Float32Array(m * width);
-    if (width === 1) for (let k = 0; k < m; k++) out[k] = source[rows[k]!]!;
-    else for (let k = 0; k < m; k++) out.set(source.subarray(rows[k]! * width, (rows[k]! + 1) * width), k * width);
+    // Element by element: a subarray per row would allocate a view for every row and field.
+    for (let k = 0; k < m; k++) {
+      const from = rows[k]! * width;
+      for (let j = 0; j < width; j++) out[k * width + j] = source[from + j]!;
+    }
     return out;
   };
   return {
