@@ -104,6 +104,10 @@ function timed(command: string, argv: string[]): { wall: number; stdout: string;
 
 /** Each figure's median over the rounds. */
 function medianTiming(timings: readonly Timing[]): Timing {
-  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
   return { wall: median(timings.map((t) => t.wall)), inner: median(timings.map((t) => t.inner)), cpu: median(timings.map((t) => t.cpu)) };
 }
