@@ -9,9 +9,11 @@ import { createPrng } from "./prng.js";
  *   value head -> the expected return from here (the learned baseline of actor-critic).
  * One trunk, because what makes a task hard matters to all three.
  *
- * Weights are plain tf.Variables created from our own seeded generator (not tf.layers
- * initialisers), so the same seed gives the same network on every backend and a policy
- * file is just named float32 arrays.
+ * Weights come from our own seeded generator (not tf.layers initialisers), so the same seed
+ * gives the same network on every backend and a policy file is just named float32 arrays (a
+ * kernel and a bias per layer and head, weightShapes()). Inside, they are one flat tf.Variable
+ * and the heads share one product: training is hundreds of small gradient steps, each paying a
+ * fixed cost per backend operation, so fewer operations is most of the speed (see layer()).
  */
 export interface NetworkArchitecture {
   inputSize: number;
@@ -67,7 +69,8 @@ export function weightShapes(architecture: NetworkArchitecture): WeightShape[] {
 export class PolicyNetwork {
   private constructor(
     readonly architecture: NetworkArchitecture,
-    private readonly weights: Map<string, tf.Variable>,
+    /** Every weight in one flat variable, laid out as parameterLayout() says. */
+    private parameters: tf.Variable | null,
   ) {}
 
   /**
@@ -91,33 +94,52 @@ export class PolicyNetwork {
 
   /** Builds the network from named weights whose shapes were already checked against weightShapes(). */
   static fromWeights(architecture: NetworkArchitecture, named: NamedWeights): PolicyNetwork {
-    const variables = new Map<string, tf.Variable>();
-    for (const { name, shape } of weightShapes(architecture)) {
+    const weight = (name: string): Float32Array => {
       const values = named.get(name);
       if (!values) throw new Error(`missing weight ${name}`);
-      const initial = tf.tensor(values, shape, "float32");
-      variables.set(name, tf.variable(initial, true, undefined, "float32"));
-      initial.dispose(); // the variable keeps its own reference to the data
+      return values;
+    };
+    const widths = headWidths(architecture);
+    const hidden = architecture.hiddenSizes.at(-1) ?? architecture.inputSize;
+    const parts = new Map<string, Float32Array>();
+    for (const { name } of weightShapes(architecture)) if (name.startsWith("trunk.")) parts.set(name, weight(name));
+    parts.set(HEADS_KERNEL, joinColumns(HEADS.map((head) => weight(`${head}.kernel`)), widths, hidden));
+    parts.set(HEADS_BIAS, joinColumns(HEADS.map((head) => weight(`${head}.bias`)), widths, 1));
+    const layout = parameterLayout(architecture);
+    const flat = new Float32Array(sum(layout.map((part) => part.size)));
+    let offset = 0;
+    for (const part of layout) {
+      flat.set(parts.get(part.name)!, offset);
+      offset += part.size;
     }
-    return new PolicyNetwork(architecture, variables);
+    const initial = tf.tensor1d(flat, "float32");
+    const parameters = tf.variable(initial, true, undefined, "float32");
+    initial.dispose(); // the variable keeps its own reference to the data
+    return new PolicyNetwork(architecture, parameters);
   }
 
+  /**
+   * What training updates: one flat variable. The optimizer's update and the gradient clipping
+   * are per element, so one variable gives the same step as ten, in a tenth of the operations
+   * (Adam runs some fifteen backend operations per variable per step).
+   */
   get trainableVariables(): tf.Variable[] {
-    return [...this.weights.values()];
+    return [this.variable()];
   }
 
   /** Forward pass on a [batch, inputSize] tensor. Call inside tf.tidy or dispose the outputs. */
   forward(inputs: tf.Tensor2D): NetworkOutputs {
+    const weights = this.weightTensors();
     let hidden: tf.Tensor2D = inputs;
     this.architecture.hiddenSizes.forEach((_, i) => {
-      hidden = tf.tanh(tf.add(tf.matMul(hidden, this.weight(`trunk.${i}.kernel`)), this.weight(`trunk.${i}.bias`))) as tf.Tensor2D;
+      const kernel = weights.get(`trunk.${i}.kernel`)!;
+      const bias = weights.get(`trunk.${i}.bias`)!;
+      // The features are data, not weights: nothing needs their gradient.
+      hidden = layer(hidden, kernel, bias, { tanh: true, inputGradient: i > 0 });
     });
-    const head = (name: string): tf.Tensor2D => tf.add(tf.matMul(hidden, this.weight(`${name}.kernel`)), this.weight(`${name}.bias`));
-    return {
-      modeLogits: head("mode"),
-      agentLogits: head("agent"),
-      values: tf.reshape(head("value"), [-1]),
-    };
+    // The three heads are one product, split after: a third of the operations per step.
+    const [modeLogits, agentLogits, values] = tf.split(layer(hidden, weights.get(HEADS_KERNEL)!, weights.get(HEADS_BIAS)!, { tanh: false, inputGradient: this.architecture.hiddenSizes.length > 0 }), headWidths(this.architecture), 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    return { modeLogits, agentLogits, values: tf.reshape(values, [-1]) };
   }
 
   /** Runs a batch of feature rows and reads the outputs back to JavaScript. */
@@ -137,21 +159,131 @@ export class PolicyNetwork {
     return result;
   }
 
-  /** A copy of every weight, for saving or for a frozen snapshot. */
+  /** A copy of every weight, for saving or for a frozen snapshot: named as weightShapes() names them. */
   readWeights(): NamedWeights {
+    const flat = this.variable().dataSync() as Float32Array;
+    const parts = new Map<string, Float32Array>();
+    let offset = 0;
+    for (const part of parameterLayout(this.architecture)) {
+      parts.set(part.name, flat.slice(offset, offset + part.size));
+      offset += part.size;
+    }
     const out: NamedWeights = new Map();
-    for (const [name, variable] of this.weights) out.set(name, Float32Array.from(variable.dataSync() as Float32Array));
+    for (const [name, values] of parts) if (name.startsWith("trunk.")) out.set(name, values);
+    const widths = headWidths(this.architecture);
+    const kernels = splitColumns(parts.get(HEADS_KERNEL)!, widths);
+    const biases = splitColumns(parts.get(HEADS_BIAS)!, widths);
+    HEADS.forEach((head, i) => {
+      out.set(`${head}.kernel`, kernels[i]!);
+      out.set(`${head}.bias`, biases[i]!);
+    });
     return out;
   }
 
   dispose(): void {
-    tf.dispose([...this.weights.values()]);
-    this.weights.clear();
+    this.parameters?.dispose();
+    this.parameters = null;
   }
 
-  private weight(name: string): tf.Variable {
-    const variable = this.weights.get(name);
-    if (!variable) throw new Error(`policy network has no weight ${name} (disposed?)`);
-    return variable;
+  private variable(): tf.Variable {
+    if (!this.parameters) throw new Error("policy network used after dispose()");
+    return this.parameters;
   }
+
+  /** Each weight as a view of the flat variable (one split: its gradient is one concatenation). Inside tf.tidy. */
+  private weightTensors(): Map<string, tf.Tensor> {
+    const layout = parameterLayout(this.architecture);
+    const pieces = tf.split(this.variable(), layout.map((part) => part.size));
+    return new Map(layout.map((part, i) => [part.name, tf.reshape(pieces[i]!, part.shape)]));
+  }
+}
+
+/**
+ * The heads, in the order their columns sit side by side in one kernel and one bias (the
+ * network's own layout; policy files keep a kernel and a bias per head, as weightShapes() says).
+ */
+const HEADS = ["mode", "agent", "value"] as const;
+const HEADS_KERNEL = "heads.kernel";
+const HEADS_BIAS = "heads.bias";
+
+/** The network's own weights (the trunk's, and the heads' joined) in the order the flat variable holds them. */
+function parameterLayout(architecture: NetworkArchitecture): { name: string; shape: number[]; size: number }[] {
+  const widths = headWidths(architecture);
+  const hidden = architecture.hiddenSizes.at(-1) ?? architecture.inputSize;
+  const parts = [
+    ...weightShapes(architecture).filter(({ name }) => name.startsWith("trunk.")),
+    { name: HEADS_KERNEL, shape: [hidden, sum(widths)] },
+    { name: HEADS_BIAS, shape: [sum(widths)] },
+  ];
+  return parts.map(({ name, shape }) => ({ name, shape, size: shape.reduce((a, b) => a * b, 1) }));
+}
+
+function headWidths(architecture: NetworkArchitecture): number[] {
+  return [architecture.modeOutputs.length, architecture.agentOutputs.length, 1];
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Row-major matrices of `rows` rows and these widths, side by side in one. */
+function joinColumns(parts: readonly Float32Array[], widths: readonly number[], rows: number): Float32Array {
+  const total = sum(widths);
+  const out = new Float32Array(rows * total);
+  for (let r = 0; r < rows; r++) {
+    let column = 0;
+    parts.forEach((part, i) => {
+      out.set(part.subarray(r * widths[i]!, (r + 1) * widths[i]!), r * total + column);
+      column += widths[i]!;
+    });
+  }
+  return out;
+}
+
+/** joinColumns undone. */
+function splitColumns(joined: Float32Array, widths: readonly number[]): Float32Array[] {
+  const total = sum(widths);
+  const rows = joined.length / total;
+  let column = 0;
+  return widths.map((width) => {
+    const part = new Float32Array(rows * width);
+    for (let r = 0; r < rows; r++) part.set(joined.subarray(r * total + column, r * total + column + width), r * width);
+    column += width;
+    return part;
+  });
+}
+
+/**
+ * One layer, tanh(x·W + b) or x·W + b, with its gradient written out on plain products. Both
+ * are measured choices for the wasm backend at this network's shapes (512 rows, 77 → 64 → 64):
+ * - tfjs's own matMul gradient multiplies by transposed operands (transposeA / transposeB),
+ *   which wasm runs on a slow path: 7–10 ms a product against 1.3–1.9 ms after an explicit
+ *   tf.transpose;
+ * - wasm's tanh is scalar (about 5× its sigmoid per element), while a product, its bias and a
+ *   sigmoid are one fused operation; tanh(z) = 2·σ(2z) − 1.
+ * `inputGradient` false: the layer reads the network's inputs (data, not trained), so the
+ * product for their gradient is skipped. Same function, same gradient, to float rounding.
+ */
+function layer(x: tf.Tensor2D, kernel: tf.Tensor, bias: tf.Tensor, options: { tanh: boolean; inputGradient: boolean }): tf.Tensor2D {
+  const differentiated = tf.customGrad<tf.Tensor2D>((...operands) => {
+    // The operands are (x, W, b, save), or (W, b, save) when x takes no gradient (then x is the caller's).
+    const [input, weights, offset, save] = (options.inputGradient ? operands : [x, ...operands]) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const output: tf.Tensor2D = options.tanh
+      ? tf.sub<tf.Tensor2D>(tf.mul(tf.fused.matMul({ a: input, b: tf.mul<tf.Tensor2D>(weights, 2), bias: tf.mul(offset, 2), activation: "sigmoid" }), 2), 1)
+      : (tf.fused.matMul({ a: input, b: weights, bias: offset }) as tf.Tensor2D);
+    // The forward pass's intermediates are disposed before the backward pass: what the gradient reads is saved.
+    save([input, weights, output]);
+    return {
+      value: output,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [input, w, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dz = options.tanh ? tf.mul<tf.Tensor2D>(dy, tf.sub(1, tf.square(y))) : dy;
+        // The bias gradient as a product with a row of ones: wasm's sum over rows transposes first.
+        const dBias = tf.reshape(tf.matMul(tf.ones([1, dz.shape[0]]), dz), [dz.shape[1]]);
+        const dWeights = tf.matMul(tf.transpose(input), dz);
+        return options.inputGradient ? [tf.matMul(dz, tf.transpose(w)), dWeights, dBias] : [dWeights, dBias];
+      },
+    };
+  });
+  return options.inputGradient ? differentiated(x, kernel, bias) : differentiated(kernel, bias);
 }

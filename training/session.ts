@@ -1,7 +1,7 @@
 import type { MetaPolicy } from "../policy/meta-policy.js";
 import { baselineControllers, policyController } from "./controllers.js";
 import type { Task } from "../tasks/task.js";
-import type { Environment, EnvironmentSource } from "./environment.js";
+import type { Environment, EnvironmentSource, OracleOutcome } from "./environment.js";
 import { LiveEnvironment, type LiveEpisodeRunner } from "./live-environment.js";
 import { compareControllers, type ControllerComparison } from "./compare-controllers.js";
 import type { RewardConfig } from "./rewards.js";
@@ -41,10 +41,12 @@ export const SYNTHETIC_PPO_SETTINGS: Readonly<Partial<PpoSettings>> = { minibatc
 
 export function syntheticExperience(seed: number, rewards: RewardConfig, heldOutEpisodes: number): ExperienceSource {
   const batch = DEFAULT_PPO_SETTINGS.batchEpisodes;
+  // Every controller replays the same held-out episodes: the oracle searches each once.
+  const heldOutOracles = new Map<number, OracleOutcome>();
   return {
     source: "synthetic",
     training: (count) => createSyntheticEnvironments(count, seed, rewards),
-    heldOut: () => createSyntheticEnvironments(batch, heldOutSyntheticSeed(seed), rewards),
+    heldOut: () => createSyntheticEnvironments(batch, heldOutSyntheticSeed(seed), rewards, heldOutOracles),
     heldOutRounds: Math.max(1, Math.ceil(heldOutEpisodes / batch)),
     description: `SYNTHETIC environment (a simulator with a known optimal policy, not model results); held-out tasks from a separate seed`,
     settings: SYNTHETIC_PPO_SETTINGS,

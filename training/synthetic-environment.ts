@@ -70,6 +70,8 @@ interface World {
   reviewed: boolean;
   /** The Reviewer rejected the current code. */
   rejected: boolean;
+  /** Debugger rounds that changed the code; with the flags above, they say which reductions the gap took. */
+  debugged: number;
   /** Drafts the first Coder call wrote (0 before any code). */
   drafts: number;
   hybrid: boolean;
@@ -83,13 +85,19 @@ interface World {
 export interface SyntheticEnvironmentOptions extends EpisodeStream {
   seed: number;
   rewards?: RewardConfig;
+  /**
+   * Oracle outcomes by episode, shared by environments that replay the same episodes with the
+   * same rewards (the held-out batches every controller plays): each episode is searched once,
+   * not once per controller.
+   */
+  oracles?: Map<number, OracleOutcome>;
 }
 
 export class SyntheticEnvironment implements Environment {
   readonly source = "synthetic" as const;
   private readonly rewards: RewardConfig;
   private readonly episodes: EpisodeNumbers;
-  private current: (EpisodeRecord & { task: SyntheticTask; luck: number; world: World | null }) | null = null;
+  private current: (EpisodeRecord & { episode: number; task: SyntheticTask; luck: number; world: World | null }) | null = null;
 
   constructor(private readonly options: SyntheticEnvironmentOptions) {
     this.rewards = options.rewards ?? DEFAULT_REWARD_CONFIG;
@@ -100,7 +108,7 @@ export class SyntheticEnvironment implements Environment {
     const episode = this.episodes.take();
     const task = generateSyntheticTask(this.options.seed, episode);
     const luck = createPrng(deriveSeed(this.options.seed, "synthetic-luck", episode)).next();
-    this.current = { task, luck, world: null, ...newEpisodeRecord(task.task.id) };
+    this.current = { episode, task, luck, world: null, ...newEpisodeRecord(task.task.id) };
     return observe(task.task, this.current.state);
   }
 
@@ -120,9 +128,17 @@ export class SyntheticEnvironment implements Environment {
         return step.report;
       },
       finish: () => episode.world!.coded && episode.luck < hiddenPassProbability(episode.world!.gap),
-      oracle: () => syntheticOracle(episode.task, this.rewards),
+      oracle: () => this.oracle(episode.episode, episode.task),
       observe: () => this.observation(),
     });
+  }
+
+  private oracle(episode: number, task: SyntheticTask): OracleOutcome {
+    const known = this.options.oracles?.get(episode);
+    if (known) return known;
+    const found = syntheticOracle(task, this.rewards);
+    this.options.oracles?.set(episode, found);
+    return found;
   }
 
   private observation(): Observation {
@@ -162,9 +178,9 @@ function pipelineAgent(mode: Mode, done: readonly Agent[], world: World): AgentC
   return nextScriptedAgent(MODE_SPECS.humaneval[mode].script, done, evidence, SCRIPT_DEFAULTS);
 }
 
-/** `count` environments that together play episodes 0, 1, 2, ... of one seed (see EpisodeStream). */
-export function createSyntheticEnvironments(count: number, seed: number, rewards?: RewardConfig): SyntheticEnvironment[] {
-  return Array.from({ length: count }, (_, slot) => new SyntheticEnvironment({ seed, rewards, firstEpisode: slot, stride: count }));
+/** `count` environments that together play episodes 0, 1, 2, ... of one seed (see EpisodeStream); `oracles` as in SyntheticEnvironmentOptions. */
+export function createSyntheticEnvironments(count: number, seed: number, rewards?: RewardConfig, oracles?: Map<number, OracleOutcome>): SyntheticEnvironment[] {
+  return Array.from({ length: count }, (_, slot) => new SyntheticEnvironment({ seed, rewards, oracles, firstEpisode: slot, stride: count }));
 }
 
 /** The optimal plan given the latent difficulty, and its expected outcome. */
@@ -192,9 +208,14 @@ export function syntheticOracle(task: SyntheticTask, rewards: RewardConfig = DEF
  * Exhaustive search over effective agents: the expected return of the best continuation.
  * Many orders of the same agents reach the same world (a Tester before or after a Debugger
  * round), so each (world, steps) is searched once: `seen` memoises it for one task and mode.
+ * Within one task and mode a world is its flags and Debugger rounds (the gap, drafts and
+ * visible fraction follow from them), so the key is a small integer: the search runs once per
+ * training episode and once per held-out one, and a string key built from the gap's float was
+ * most of its time.
  */
-function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig, seen: Map<string, { value: number; agents: Agent[] }>): { value: number; agents: Agent[] } {
-  const key = `${steps}|${world.gap}|${+world.coded}${+world.planned}${+world.tested}${+world.reviewed}${+world.rejected}${+world.hybrid}|${world.drafts}|${world.visible}`;
+function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig, seen: Map<number, { value: number; agents: Agent[] }>): { value: number; agents: Agent[] } {
+  const flags = +world.coded | (+world.planned << 1) | (+world.tested << 2) | (+world.reviewed << 3) | (+world.rejected << 4) | (+world.hybrid << 5);
+  const key = (steps * 32 + world.debugged) * 64 + flags;
   const known = seen.get(key);
   if (known) return known;
   const found = searchPlan(world, mode, steps, rewards, seen);
@@ -202,7 +223,7 @@ function bestPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig
   return found;
 }
 
-function searchPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig, seen: Map<string, { value: number; agents: Agent[] }>): { value: number; agents: Agent[] } {
+function searchPlan(world: World, mode: Mode, steps: number, rewards: RewardConfig, seen: Map<number, { value: number; agents: Agent[] }>): { value: number; agents: Agent[] } {
   let best = { value: world.coded ? rewards.successBonus * hiddenPassProbability(world.gap) : 0, agents: [] as Agent[] };
   if (steps >= MODE_RULES[mode].maxAgentSteps) return best;
   for (const agent of MODE_RULES[mode].allowedAgents) {
@@ -224,6 +245,7 @@ function initialWorld(task: SyntheticTask, mode: Mode): World {
     tested: false,
     reviewed: false,
     rejected: false,
+    debugged: 0,
     drafts: 0,
     hybrid: false,
     draftsPerCall: draftsPerCoderStep(MODE_SPECS.humaneval[mode], SCRIPT_DEFAULTS),
@@ -274,6 +296,7 @@ function applyAgent(world: World, agent: Agent): World {
       return next;
     case "Debugger":
       next.gap -= reduction.Debugger;
+      next.debugged += 1;
       next.tested = false; // the code changed: its failures must be found again
       next.rejected = false;
       break;

@@ -110,7 +110,7 @@ export async function trainingSession(
   // JSON has no NaN: figures an environment cannot give (no oracle) are left out of the file.
   const finite = Object.fromEntries(Object.entries(outcome.summary).filter(([, value]) => Number.isFinite(value)));
   const policyPath = await savePolicyOrFallback(settings.out, (file) => savePolicy(file, result.policy, { ...metadata(settings, experience, backend, result.episodes, start?.training), summary: finite }), hooks.log);
-  hooks.log(`trained ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${result.updates} updates)`);
+  hooks.log(`trained ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (processor ${result.cpuSeconds.toFixed(1)} s; ${result.updates} updates)`);
   hooks.log(`policy: ${policyPath}   metrics: ${metricsPath}`);
   result.policy.dispose();
   return { text: outcome.text, json: outcome.json };
