@@ -25,7 +25,9 @@ Who decides a verdict. Each program has two parts:
     completion that defines `abs` or `zip`, or redefines a helper, changes its own namespace.
     A call crosses to the candidate as data in the wire encoding (JSON with typed tags, never
     pickle); what comes back is decoded in time linear in its size, with caps on size, depth and
-    keys of one hash, and rebuilt as exact builtin types. An object of the program's that is not
+    keys of one hash, and rebuilt as exact builtin types. A loop of the check whose calls are known
+    before it starts (HumanEval+'s) sends them ahead in one message, and the candidate answers each
+    as it returns (see "Planned calls"). An object of the program's that is not
     plain data stays in the candidate and reaches the judge as a handle (its methods, len(),
     iteration are calls back into the candidate); a function of the judge's passed to the
     program stays in the judge and is called back. No object of the program's ever runs code in
