@@ -25,7 +25,9 @@ Who decides a verdict. Each program has two parts:
     completion that defines `abs` or `zip`, or redefines a helper, changes its own namespace.
     A call crosses to the candidate as data in the wire encoding (JSON with typed tags, never
     pickle); what comes back is decoded in time linear in its size, with caps on size, depth and
-    keys of one hash, and rebuilt as exact builtin types. An object of the program's that is not
+    keys of one hash, and rebuilt as exact builtin types. A loop of the check whose calls are known
+    before it starts (HumanEval+'s) sends them ahead in one message, and the candidate answers each
+    as it returns (see "Planned calls"). An object of the program's that is not
     plain data stays in the candidate and reaches the judge as a handle (its methods, len(),
     iteration are calls back into the candidate); a function of the judge's passed to the
     program stays in the judge and is called back. No object of the program's ever runs code in
@@ -56,13 +58,17 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import _random
 import array
+import ast
 import _signal
 import builtins
 import errno
 import fcntl
 import gc
 import io
+import itertools
 import json
+import operator
+import re
 import resource
 import selectors
 import shutil
@@ -1041,7 +1047,15 @@ def kill_group(pid):
 
 
 def write_frame(fd, payload):
-    data = struct.pack(">I", len(payload)) + payload
+    if len(payload) < READ_CHUNK:
+        data = memoryview(struct.pack(">I", len(payload)) + payload)  # one write
+    else:  # a long answer: no copy of it, and each write takes the next part
+        write_all(fd, memoryview(struct.pack(">I", len(payload))))
+        data = memoryview(payload)
+    write_all(fd, data)
+
+
+def write_all(fd, data):
     while data:
         data = data[os.write(fd, data):]
 
@@ -1062,16 +1076,58 @@ def read_frame(fd):
     if header is None:
         return None
     (size,) = struct.unpack(">I", header)
+    check_frame_size(size)
+    return read_exactly(fd, size)
+
+
+def check_frame_size(size):
     if size > FRAME_LIMIT_BYTES:
         raise ValueError(f"an answer of {size} bytes is over the sandbox's limit of {FRAME_LIMIT_BYTES}")
-    return read_exactly(fd, size)
+
+
+class FrameReader:
+    """The judge's end of an answer pipe: reads what the pipe holds (up to CALL_PIPE_BYTES) at
+    once and cuts frames from it, so that the answers a candidate streams for planned calls
+    cost a read per pipe-full, not two per answer."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buffer = bytearray()
+        self.start = 0  # where the next frame begins in buffer
+
+    def frame(self):
+        """The next frame's bytes; None at end of file; ValueError for a frame over the limit."""
+        while True:
+            held = len(self.buffer) - self.start
+            wanted = 4
+            if held >= 4:
+                size = int.from_bytes(self.buffer[self.start:self.start + 4], "big")
+                check_frame_size(size)
+                wanted = 4 + size
+                if held >= wanted:
+                    with memoryview(self.buffer) as view:
+                        payload = bytes(view[self.start + 4:self.start + wanted])
+                    self.start += wanted
+                    return payload
+            if self.start:  # each byte of a frame is moved once at most
+                del self.buffer[:self.start]
+                self.start = 0
+            # What a small frame needs comes in one read of READ_CHUNK (a heap allocation); a
+            # long one's rest in reads of up to a pipe-full.
+            chunk = os.read(self.fd, min(max(READ_CHUNK, wanted - held), CALL_PIPE_BYTES))
+            if not chunk:
+                return None
+            self.buffer += chunk
 
 
 # The wire encoding (not pickle: nothing in it names a type to build or a function to call).
 # JSON's own scalars (int, float with NaN and infinities, str, bool, None) and lists stand for
 # themselves; every other plain type is a one-key object: {"t": [...]} a tuple, {"s": [...]} a
 # set, {"f": [...]} a frozenset, {"d": [[key, value], ...]} a dict, {"b": "latin-1 text"} bytes,
-# {"y": ...} a bytearray, {"c": [real, imag]} a complex, {"i": "hex"} an int too long for JSON.
+# {"y": ...} a bytearray, {"c": [real, imag]} a complex, {"i": "hex"} an int too long for JSON;
+# {"L": [[...], ...]} a list of tuples, {"m": [keys, values]} a dict of scalars, {"R": [run, ...]}
+# a list of ints and floats as its runs (see number_runs), and {"Q": n}, {"D": n}, {"S": n} the
+# raw blocks after the frame's NUL (see wire_text).
 # The judge decodes what a candidate sends in time linear in its size: json.loads, then one
 # walk that rebuilds the exact builtin types, refusing an answer nested deeper than
 # ANSWER_DEPTH_LIMIT or a set or dict whose keys share one hash more than SAME_HASH_LIMIT times
@@ -1121,6 +1177,10 @@ def to_wire(value, exact=False, refer=None, blobs=None):
                     return {code.upper(): len(value)}
                 except OverflowError:
                     pass  # an int past 64 bits: as JSON
+        if blobs is not None and len(value) >= BLOB_MIN_ITEMS and kinds == NUMBER_KINDS:
+            runs = number_runs(value, exact, blobs)
+            if runs is not None:
+                return {"R": runs}
         if not exact and WIRE_SCALARS.issuperset(kinds):
             return value
         if kinds == {tuple} and all(WIRE_SCALARS.issuperset(map(type, item)) for item in value):
@@ -1164,6 +1224,41 @@ def to_wire(value, exact=False, refer=None, blobs=None):
     raise NotPlainData(f"the program's answer is not plain data: {kind.__name__}")
 
 
+NUMBER_KINDS = frozenset((int, float))
+
+
+def number_runs(value, exact, blobs):
+    """A list of ints and floats (HumanEval+'s tri answers a million of them, two ints first) as
+    its runs of one type: each run of BLOB_MIN_ITEMS or more as raw 8-byte numbers, the short
+    ones between them as JSON. None where that saves nothing (no long run) or a long run of ints
+    does not fit 64 bits; `blobs` is then as it was."""
+    mark = len(blobs)
+    runs = []
+    inline = None  # the JSON run being added to
+    for kind, items in itertools.groupby(value, type):
+        items = list(items)
+        if len(items) >= BLOB_MIN_ITEMS:
+            code = "q" if kind is int else "d"
+            try:
+                blobs.append(array.array(code, items).tobytes())
+            except OverflowError:
+                del blobs[mark:]
+                return None
+            runs.append({code.upper(): len(items)})
+            inline = None
+            continue
+        if exact:  # ints too long for JSON's digits among them (see wire_text)
+            items = [to_wire(item, True) for item in items]
+        if inline is None:
+            inline = items
+            runs.append(inline)
+        else:
+            inline.extend(items)
+    if len(blobs) == mark:
+        return None
+    return runs
+
+
 WIRE_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
@@ -1181,6 +1276,19 @@ def wire_text(head, values=(), refer=None):
                 raise
             continue  # an int too long for JSON hid in a list of scalars: the slow path looks at each item
         return text + b"\0" + b"".join(blobs) if blobs else text
+
+
+def wire_value(value, blobs):
+    """One plain value's JSON text in the wire encoding, its raw blocks added to `blobs`;
+    NotPlainData (a TypeError) for anything else."""
+    for exact in (False, True):
+        mark = len(blobs)
+        try:
+            return WIRE_ENCODER.encode(to_wire(value, exact, None, blobs)).encode()
+        except ValueError:
+            del blobs[mark:]
+            if exact:
+                raise
 
 
 def from_wire(tree, depth=0, resolve=None):
@@ -1219,6 +1327,13 @@ def from_wire(tree, depth=0, resolve=None):
                 return list(map(tuple, rows))
             if tag == "t":
                 return tuple(from_wire(payload, depth, resolve))
+            if tag == "R":  # runs of numbers, each a list (raw blocks are lists by now: parse_message)
+                items = []
+                for run in payload:
+                    if type(run) is not list:
+                        raise AnswerRefused("the program's answer is not in the sandbox's encoding")
+                    items += from_wire(run, depth + 1, resolve)
+                return items
             if tag in ("s", "f"):
                 items = from_wire(payload, depth, resolve)
                 few_per_hash(items)
@@ -1249,14 +1364,6 @@ def few_per_hash(keys):
         most = Counter(map(hash, keys)).most_common(1)
         if most and most[0][1] > SAME_HASH_LIMIT:
             raise AnswerRefused(f"the program's answer holds {most[0][1]} keys of one hash (over the limit of {SAME_HASH_LIMIT})")
-
-
-def read_message(fd):
-    """The next frame, decoded as JSON (not yet from the wire encoding); None at end of file."""
-    payload = read_frame(fd)
-    if payload is None:
-        return None
-    return parse_message(payload)
 
 
 def parse_message(payload):
@@ -1316,9 +1423,10 @@ class Candidate:
 
     def __init__(self, request_w, answer_r):
         self.request_w = request_w
-        self.answer_r = answer_r
+        self.answers = FrameReader(answer_r)
         self.lock = threading.RLock()  # one conversation at a time; a callback nests in its caller's
         self.callbacks = []
+        self.plan = None  # the PlannedCalls of the loop the check is in, if it planned one
 
     def refer(self, value):
         if isinstance(value, RemoteObject) and value._candidate is self:
@@ -1346,20 +1454,33 @@ class Candidate:
         program calls meanwhile."""
         with self.lock:
             self.send(wire_text(head, values, self.refer))
-            while True:
-                try:
-                    answer = read_message(self.answer_r)
-                except (ValueError, RecursionError) as error:  # over the frame limit, not JSON, nested too deep for JSON
-                    raise AnswerRefused(cut(f"the program's answer is refused: {describe_exception(error)}", MESSAGE_CHARS)) from None
-                if answer is None:
-                    raise CandidateGone("the program ended before check() returned")
-                if not (type(answer) is list and answer and answer[0] in ("loaded", "ok", "raise", "callback")):
-                    raise CandidateGone("the program broke the sandbox's call protocol")
-                if answer[0] == "raise":
-                    raise remote_exception(answer)
-                if answer[0] != "callback":
-                    return answer
-                self.call_back(answer)
+            return self.answer()
+
+    def answer(self):
+        """The answer to the request sent last (see ask)."""
+        answer = self.receive()
+        if answer[0] == "raise":
+            raise remote_exception(answer)
+        if answer[0] == "more":  # only planned calls stream
+            raise CandidateGone("the program broke the sandbox's call protocol")
+        return answer
+
+    def receive(self):
+        """The candidate's next message but a callback (those it runs on the way), as JSON not
+        yet decoded from the wire encoding."""
+        while True:
+            try:
+                payload = self.answers.frame()
+                answer = None if payload is None else parse_message(payload)
+            except (ValueError, RecursionError) as error:  # over the frame limit, not JSON, nested too deep for JSON
+                raise AnswerRefused(cut(f"the program's answer is refused: {describe_exception(error)}", MESSAGE_CHARS)) from None
+            if answer is None:
+                raise CandidateGone("the program ended before check() returned")
+            if not (type(answer) is list and answer and answer[0] in ("loaded", "ok", "more", "raise", "callback")):
+                raise CandidateGone("the program broke the sandbox's call protocol")
+            if answer[0] != "callback":
+                return answer
+            self.call_back(answer)
 
     def send(self, payload):
         try:
@@ -1389,8 +1510,14 @@ class Candidate:
             raise CandidateGone("the program broke the sandbox's call protocol")
         return from_wire(answer[1], 0, self.resolve)
 
-    def load(self, source, timeout):
-        answer = self.ask(["load", source, timeout])
+    def send_load(self, source, timeout):
+        """Has the candidate run the program's source; loaded() waits for it to be done."""
+        self.send(wire_text(["load", source, timeout]))
+
+    def loaded(self):
+        """The names of the functions the program defined."""
+        with self.lock:
+            answer = self.answer()
         names = answer[1] if answer[0] == "loaded" and len(answer) == 2 else None
         if not (type(names) is list and all(type(name) is str for name in names)):
             raise CandidateGone("the program broke the sandbox's call protocol")
@@ -1398,10 +1525,102 @@ class Candidate:
 
     def function(self, name):
         def call_in_candidate(*args, **kwargs):
-            return self.value(self.ask(["call", name], [list(args), kwargs]))
+            return self.call(name, call_in_candidate, args, kwargs)
 
         call_in_candidate.__name__ = call_in_candidate.__qualname__ = name
         return call_in_candidate
+
+    def call(self, name, function, args, kwargs):
+        """A call of a program's function: from the answers of the check's planned calls when
+        it is the one planned next, else across to the candidate on its own."""
+        plan = self.plan
+        if plan is not None:
+            if plan.function is function and not kwargs and plan.next < plan.end and same_objects(args, plan.calls[plan.next]):
+                answer = self.planned_answer(plan)
+                if answer is not None:
+                    return answer[0]
+            self.drop_plan()
+        return self.value(self.ask(["call", name], [list(args), kwargs]))
+
+    def planner(self, function, name, scope):
+        """The check's PLAN_FUNCTION (see plan_check): called just before a loop that will call
+        `function` once on each of `inputs` in order (as many as `limit` has, when given)."""
+
+        def plan_calls(candidate, inputs, limit=None):
+            if candidate is not function or self.plan is not None:
+                return
+            # The loop's enumerate and zip are the real ones (plan_check saw no code rebind them).
+            if scope.get("__builtins__") is not builtins or "enumerate" in scope or "zip" in scope:
+                return
+            if builtins.enumerate is not BUILTIN_ENUMERATE or builtins.zip is not BUILTIN_ZIP:
+                return
+            if type(inputs) is not list or not (limit is None or type(limit) in (list, tuple)):
+                return
+            calls = inputs if limit is None else inputs[:len(limit)]
+            if all(type(args) in (list, tuple) for args in calls):
+                self.plan = PlannedCalls(function, name, calls)
+
+        return plan_calls
+
+    def planned_answer(self, plan):
+        """The answer to the plan's next call, as (value,); raises the program's exception. None
+        if that call cannot be sent ahead (an argument that is not plain data): it goes live."""
+        with self.lock:
+            if plan.in_flight == 0 and not self.send_calls(plan):
+                return None
+            answer = self.receive()
+            kind = answer[0]
+            if kind == "more" and plan.in_flight > 1:
+                plan.in_flight -= 1
+            elif kind in ("ok", "raise"):
+                plan.in_flight = 0  # the last call sent, or one after which the candidate stopped
+            else:
+                raise CandidateGone("the program broke the sandbox's call protocol")
+            plan.next += 1
+            if plan.next == plan.end:
+                self.plan = None
+        if kind == "raise":
+            raise remote_exception(answer)
+        return (self.value(["ok", *answer[1:]]),)
+
+    def send_calls(self, plan):
+        """Sends the candidate the arguments of the plan's next calls, up to PLAN_CHUNK_BYTES of
+        them; returns how many. The next call's arguments are all plain data, or none is sent."""
+        texts, blobs, size = [], [], 0
+        end = plan.next
+        while end < plan.end and size < PLAN_CHUNK_BYTES:
+            mark = len(blobs)
+            try:
+                texts.append(wire_value(list(plan.calls[end]), blobs))
+            except (TypeError, ValueError):  # not plain data: the plan ends before this call
+                del blobs[mark:]
+                plan.end = end
+                break
+            size += len(texts[-1]) + sum(map(len, blobs[mark:]))
+            end += 1
+        if end == plan.next:
+            return 0
+        payload = b'["batch",' + json.dumps(plan.name).encode() + b",[" + b",".join(texts) + b"]]"
+        self.send(payload + b"\0" + b"".join(blobs) if blobs else payload)
+        plan.in_flight = end - plan.next
+        return plan.in_flight
+
+    def drop_plan(self):
+        """Forgets the plan, once the calls sent ahead are answered. Only a check that calls the
+        program otherwise than plan_check read in its loop gets here, and plan_check plans no
+        such check; a plan that ran to its end is gone already."""
+        plan, self.plan = self.plan, None
+        if plan is None:
+            return
+        with self.lock:
+            while plan.in_flight > 0:
+                kind = self.receive()[0]
+                if kind == "more" and plan.in_flight > 1:
+                    plan.in_flight -= 1
+                elif kind in ("ok", "raise"):
+                    plan.in_flight = 0
+                else:
+                    raise CandidateGone("the program broke the sandbox's call protocol")
 
     def operate(self, operation, handle, *args, **kwargs):
         return self.value(self.ask(["op", operation, handle], [list(args), kwargs]))
@@ -1548,19 +1767,19 @@ def setup_code(text):
     return code
 
 
-def compile_prompt(text):
+def compile_prompt(text, flags=0):
     """A prompt may end in the entry point's bare signature (`def f(x):`, no docstring), which
     does not compile alone; the judge then gives that def a `pass` body (its own name is the
     program's proxy anyway), so the prompt's imports and helpers still reach the test."""
     try:
-        return compile(text, "<prompt>", "exec")
+        return compile(text, "<prompt>", "exec", flags)
     except SyntaxError as error:
         stripped = text.rstrip()
         if not stripped.endswith(":"):
             raise
         indent = len(stripped.splitlines()[-1]) - len(stripped.splitlines()[-1].lstrip())
         try:
-            return compile(stripped + "\n" + " " * (indent + 4) + "pass\n", "<prompt>", "exec")
+            return compile(stripped + "\n" + " " * (indent + 4) + "pass\n", "<prompt>", "exec", flags)
         except SyntaxError:
             raise error from None
 
@@ -1589,6 +1808,293 @@ def judge_namespace(program, names, candidate):
     return scope
 
 
+# ---------------------------------------------------------------------------------------------
+# Planned calls. Every call a check makes of the program crosses to the candidate and back, some
+# 100 us of two processes handing the CPU to each other; HumanEval+'s checks make 124 000 of them,
+# each task's in one loop over a literal list:
+#     for i, (inp, exp) in enumerate(zip(inputs, results)):
+#         assertion(candidate(*inp), exp, 0)
+# Where a check's code shows that a loop calls the program exactly once per item, in order, with
+# each item's elements as arguments, and that nothing else can call it while the loop runs, the
+# judge sends the candidate the arguments of the calls to come in one message, and the candidate
+# answers each call as it returns, while the judge checks the answers before. The program sees
+# the same calls in the same order; an answer is served only to the call whose arguments are
+# those very objects; a call that raises ends the batch, as it ends the check; so does an answer
+# holding an object that stays in the candidate (the judge may ask about it before the next call).
+# A program that runs out of time on a call does so as it would on the live call; one whose
+# answer the check refuses fails on it, while the candidate may be a few calls further on (what
+# those print may join its output). Any other check makes every call live.
+
+PLAN_FUNCTION = "__koderz_plan__"
+PLAN_CHUNK_BYTES = 1 << 20  # arguments sent ahead at a time: what a candidate holds beyond a live call's
+BUILTIN_ENUMERATE, BUILTIN_ZIP = enumerate, zip
+# Names through which code reaches what it does not name (frames, scopes, the builtins module): a
+# check or prompt holding one is not planned.
+INDIRECT_NAMES = frozenset({
+    "globals", "locals", "vars", "eval", "exec", "compile", "getattr", "setattr", "delattr",
+    "__import__", "__builtins__", "builtins", "sys", "inspect", "gc", "importlib", "ctypes",
+    "_getframe", "f_back", "f_globals", "f_locals", "tb_frame", "gi_frame", "cr_frame", "ag_frame",
+    "__dict__", "__globals__", "__closure__", "__code__", "__class__", "__subclasses__",
+})
+# HumanEval+ writes each task's inputs and results on one line of 10-500 KB: parsing those into
+# Python's ast objects would cost twice what compiling them does, so the judge reads the check's
+# outline with such a line's right-hand side as None, where the line is a plain `name = literal`.
+LONG_LINE_CHARS = 256
+PLAIN_ASSIGNMENT = re.compile(r"([ \t]*[A-Za-z_]\w*[ \t]*=)(?!=)(.*)\Z", re.S)
+ONE_LINE_STRING = re.compile(r"""'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*\"""")
+# A name: a letter or _ after no letter, digit or _ (the e of 1e-05, the x of 0x1f are no names).
+WORD = re.compile(r"[A-Za-z_](?<!\w[A-Za-z_])\w*")
+ATTRIBUTE = re.compile(r"\.\s*[A-Za-z_]")
+LITERAL_WORDS = frozenset({"True", "False", "None"})
+TRIPLE_QUOTES = ("'" * 3, '"' * 3)
+
+
+class PlannedCalls:
+    """The calls a check's loop will make of one of the program's functions, in order."""
+
+    __slots__ = ("function", "name", "calls", "next", "end", "in_flight")
+
+    def __init__(self, function, name, calls):
+        self.function = function  # the judge's proxy of the program's function
+        self.name = name
+        self.calls = calls  # the argument list of each call: the check's own objects
+        self.next = 0  # the call the check makes next
+        self.end = len(calls)  # past the last call that may be sent ahead
+        self.in_flight = 0  # calls sent ahead and not yet answered
+
+
+def same_objects(args, planned):
+    return len(args) == len(planned) and all(map(operator.is_, args, planned))
+
+
+def plan_check(text, entry, setup):
+    """The code of a check (`text`, run in the judge's namespace), and whether it plans its
+    loops' calls: if so, each loop planned_loops accepts gets a call of PLAN_FUNCTION just before
+    it, on a line of its own, and the namespace must hold candidate.planner(...) by that name."""
+    plain = lambda: (compile(text, "<string>", "exec"), False)  # noqa: E731
+    if entry is None or "(*" not in text or "__koderz_" in text:
+        return plain()
+    lines = text.split("\n")
+    outline = [short_assignment(line) if len(line) >= LONG_LINE_CHARS else line for line in lines]
+    try:
+        module = ast.parse("\n".join(outline))
+    except (SyntaxError, ValueError):
+        return plain()  # which raises the check's own error
+    loops = planned_loops(module, entry, setup)
+    if not loops:
+        return plain()
+    for line, column, names in sorted(loops, reverse=True):
+        indent = lines[line - 1][:column]
+        if indent.strip():
+            return plain()
+        lines.insert(line - 1, f"{indent}{PLAN_FUNCTION}({', '.join(names)})")
+    try:
+        code = compile("\n".join(lines), "<string>", "exec")
+    except SyntaxError:
+        return plain()
+    # Each inserted line is a call in the check (not, say, text inside a string), or none is used.
+    check_name = module.body[-1].value.func.id
+    functions = [const for const in code.co_consts if isinstance(const, type(code)) and const.co_name == check_name]
+    if len(functions) != 1 or PLAN_FUNCTION not in functions[0].co_names:
+        return plain()
+    return code, True
+
+
+def short_assignment(line):
+    """`name = None` for a line `name = literal`, where the literal is one line of numbers,
+    strings, True, False and None in brackets (so it names nothing, calls nothing, and ends
+    with its line); any other line as it is."""
+    match = PLAIN_ASSIGNMENT.match(line)
+    if match is None or "\r" in line or any(quotes in line for quotes in TRIPLE_QUOTES):
+        return line
+    rest = ONE_LINE_STRING.sub("0", match.group(2))
+    if not rest.isascii() or any(mark in rest for mark in ("'", '"', "#", ";", "\\")):
+        return line  # an identifier of other letters, a string left open, a comment, a second statement
+    if ATTRIBUTE.search(rest) or not LITERAL_WORDS.issuperset(WORD.findall(rest)):
+        return line
+    if not all(rest.count(opening) == rest.count(closing) for opening, closing in ("()", "[]", "{}")):
+        return line
+    return match.group(1) + " None"
+
+
+def planned_loops(module, entry, setup):
+    """Where a check's calls can be planned: (line, column, names for PLAN_FUNCTION) of each
+    such loop. The module must end in `check(entry)` and name neither anywhere else, hold nothing
+    that reaches names indirectly and nothing that rebinds enumerate or zip. A loop planned is a
+    statement of check's own body (so an exception in it ends the check) of the form
+        for [i, ](x[, e]) in [enumerate(][zip(]inputs[, results])[)]:
+            <one expression or assert that evaluates candidate(*x) once, unconditionally>
+    where inputs and results are locals of `check`, named nowhere but in their assignments and
+    the loop; before its last planned loop, `check` names its parameter only in those calls, and
+    never but to call it."""
+    if not module.body or not setup_is_plain(setup, entry):
+        return []
+    final = module.body[-1]
+    if not (isinstance(final, ast.Expr) and is_call(final.value, None, 1) and isinstance(final.value.args[0], ast.Name) and final.value.args[0].id == entry):
+        return []
+    check_name = final.value.func.id
+    defined = [node for node in module.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == check_name]
+    if len(defined) != 1 or not isinstance(defined[0], ast.FunctionDef) or defined[0].decorator_list:
+        return []
+    check = defined[0]
+    arguments = check.args
+    if arguments.posonlyargs or arguments.vararg or arguments.kwonlyargs or arguments.kwarg or arguments.defaults or len(arguments.args) != 1:
+        return []
+    parameter = arguments.args[0].arg
+    if parameter in (entry, check_name, "enumerate", "zip"):
+        return []
+    if not names_plain(module, {entry, check_name, "enumerate", "zip"}, {entry: 1, check_name: 1}, {check_name}):
+        return []
+    parents = {child: node for node in ast.walk(check) for child in ast.iter_child_nodes(node)}
+    loops = []
+    for index, statement in enumerate(check.body):
+        shape = loop_shape(statement, parameter, parents) if isinstance(statement, ast.For) else None
+        if shape is not None:
+            loops.append((index, statement, *shape))
+    if not loops:
+        return []
+    planned_calls = {call for _, _, call, _ in loops}
+    lists = {name for _, _, _, names in loops for name in names}
+    for index, statement in enumerate(check.body):
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and node.id == parameter:
+                call = parents.get(node)
+                if not (isinstance(call, ast.Call) and call.func is node) or (index <= loops[-1][0] and call not in planned_calls):
+                    return []
+            elif isinstance(node, (ast.Global, ast.Nonlocal)) and lists.intersection(node.names):
+                return []
+    assignments = [(index, target) for index, statement in enumerate(check.body) if isinstance(statement, ast.Assign) for target in statement.targets]
+    for index, loop, _, names in loops:
+        if not {target.id for before, target in assignments if before < index and isinstance(target, ast.Name)}.issuperset(names):
+            return []
+        allowed = {id(target) for _, target in assignments} | {id(node) for node in ast.walk(loop.iter)}
+        if any(isinstance(node, ast.Name) and node.id in names and id(node) not in allowed for node in ast.walk(check)):
+            return []
+    return [(loop.lineno, loop.col_offset, [parameter, *names]) for _, loop, _, names in loops]
+
+
+def loop_shape(loop, parameter, parents):
+    """(the call of `parameter`, [inputs] or [inputs, results]) of a loop planned_loops plans."""
+    if loop.orelse or len(loop.body) != 1 or not isinstance(loop.body[0], (ast.Expr, ast.Assert)):
+        return None
+    statement = loop.body[0]
+    if isinstance(statement, ast.Assert) and not __debug__:
+        return None
+    target, source, bound = loop.target, loop.iter, []
+    if is_call(source, "enumerate", 1):
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], ast.Name)):
+            return None
+        bound.append(target.elts[0].id)
+        target, source = target.elts[1], source.args[0]
+    if is_call(source, "zip", 2) and all(isinstance(item, ast.Name) for item in source.args):
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2 and all(isinstance(item, ast.Name) for item in target.elts)):
+            return None
+        lists = [item.id for item in source.args]
+        bound += [item.id for item in target.elts]
+        item = target.elts[0].id
+    elif isinstance(source, ast.Name) and isinstance(target, ast.Name):
+        lists = [source.id]
+        item = target.id
+        bound.append(item)
+    else:
+        return None
+    if len(set(bound)) != len(bound) or set(bound) & {parameter, *lists}:
+        return None
+    uses = [node for node in ast.walk(statement) if isinstance(node, ast.Name) and node.id == parameter]
+    if len(uses) != 1 or any(isinstance(node, (ast.NamedExpr, ast.Lambda, ast.Yield, ast.YieldFrom, ast.Await)) for node in ast.walk(statement)):
+        return None
+    call = parents.get(uses[0])
+    if not (isinstance(call, ast.Call) and call.func is uses[0] and not call.keywords and len(call.args) == 1):
+        return None
+    spread = call.args[0]
+    if not (isinstance(spread, ast.Starred) and isinstance(spread.value, ast.Name) and spread.value.id == item):
+        return None
+    node = call
+    while node is not statement:  # every step from the statement down to the call is evaluated
+        parent = parents[node]
+        if not always_evaluated(parent, node):
+            return None
+        node = parent
+    return call, lists
+
+
+def always_evaluated(parent, child):
+    """Whether evaluating `parent` always evaluates `child` (once), short of an exception."""
+    if isinstance(parent, (ast.Expr, ast.Call, ast.Starred, ast.keyword, ast.UnaryOp, ast.BinOp, ast.Attribute, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.JoinedStr, ast.FormattedValue)):
+        return True
+    if isinstance(parent, ast.Assert):
+        return child is parent.test
+    if isinstance(parent, ast.Compare):
+        return child is parent.left or child is parent.comparators[0]
+    if isinstance(parent, ast.BoolOp):
+        return child is parent.values[0]
+    if isinstance(parent, ast.IfExp):
+        return child is parent.test
+    return False
+
+
+def is_call(node, name, count):
+    """Whether `node` is a call of a plain name (`name`, or any when None) with `count`
+    positional arguments and nothing else."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (name is None or node.func.id == name)
+        and len(node.args) == count and not node.keywords and not any(isinstance(arg, ast.Starred) for arg in node.args)
+    )
+
+
+def setup_is_plain(setup, entry):
+    """Whether the prompt's helpers (run in the judge's namespace) neither name the entry point
+    (the program's function there) nor reach names indirectly."""
+    if not setup:
+        return True
+    try:
+        module = compile_prompt(setup, ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError):
+        return False
+    return names_plain(module, {entry}, {entry: 0}, {entry})
+
+
+def names_plain(module, guarded, counted, defined):
+    """Whether `module` names each of `guarded` only to read it (never binds it, but by a def
+    of a name in `defined`), reads each of `counted` exactly that many times and never as an
+    attribute or a string, holds none of INDIRECT_NAMES and imports nothing with a star."""
+    seen = dict.fromkeys(counted, 0)
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name):
+            if node.id in INDIRECT_NAMES or (node.id in guarded and not isinstance(node.ctx, ast.Load)):
+                return False
+            if node.id in seen:
+                seen[node.id] += 1
+        elif isinstance(node, ast.Attribute):
+            if node.attr in INDIRECT_NAMES or node.attr in counted:
+                return False
+        elif isinstance(node, ast.Constant):
+            if type(node.value) is str and node.value in counted:
+                return False
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name in guarded and node.name not in defined:
+                return False
+        elif isinstance(node, ast.arg):
+            if node.arg in guarded:
+                return False
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in INDIRECT_NAMES:
+                return False
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if alias.name == "*" or bound in guarded or bound in INDIRECT_NAMES or alias.name.split(".")[0] in INDIRECT_NAMES:
+                    return False
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            if guarded.intersection(node.names):
+                return False
+        elif isinstance(node, ast.ExceptHandler):
+            if node.name in guarded:
+                return False
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar, ast.MatchMapping)):
+            return False  # patterns bind names
+    return seen == counted
+
+
 def judge_each(work):
     """A slot's judge thread: judges its programs one after another."""
     while True:
@@ -1599,11 +2105,27 @@ def judge(judged, request_w, answer_r, wake_w):
     """A judge thread: runs the program's check against its candidate and sets the result."""
     result = "failed: the sandbox's judge could not start"
     try:
+        program = judged.program
         candidate = Candidate(request_w, answer_r)
-        names = candidate.load(judged.program["source"], judged.program["timeout"])
-        check = judged.program.get("check")
+        candidate.send_load(program["source"], program["timeout"])
+        check, entry = program.get("check"), program.get("entryPoint")
+        # Compiled while the candidate runs the program's source (HumanEval+'s longest test takes
+        # 30 ms); an error in the check counts only once the program and the setup ran.
+        prepared = failure = None
         if check is not None:
-            exec(check, judge_namespace(judged.program, names, candidate))
+            try:
+                prepared = plan_check(check, entry, program.get("judgeSetup"))
+            except BaseException as error:
+                failure = error
+        names = candidate.loaded()
+        if check is not None:
+            scope = judge_namespace(program, names, candidate)
+            if failure is not None:
+                raise failure
+            code, planned = prepared
+            if planned:
+                scope[PLAN_FUNCTION] = candidate.planner(scope.get(entry), entry, scope)
+            exec(code, scope)
         result = "passed"
     except BaseException as error:
         result = "failed: " + describe_exception(error)
@@ -1899,7 +2421,46 @@ class Conversation:
                 except BaseException as error:
                     self.answer(wire_text(["raise", "OSError", f"sandbox could not set up the program: {error!r}"]))
                     self.exit_now(0)
+            if kind == "batch":
+                self.run_batch(request)
+                continue
             self.answer(self.reply(request))
+
+    def run_batch(self, request):
+        """Planned calls (see PlannedCalls): runs a function on each argument list of the batch
+        in order, as the judge's live calls would, and writes each answer as its call returns:
+        ["more", value] while more follow, ["ok", value] for the last. A call that raises
+        ends the batch with its ["raise", ...]; so does an answer holding an object that stays
+        here (["ok", value]), which the judge may use before it makes the next call."""
+        try:
+            target = self.scope[request[1]]
+            batch = from_wire(request[2], 0, self.resolve)
+            if not (type(batch) is list and batch and all(type(args) is list for args in batch)):
+                raise ValueError("not a batch of calls")
+        except BaseException as error:
+            self.answer(wire_text(["raise", type(error).__name__, cut(describe_exception(error), MESSAGE_CHARS)]))
+            return
+        last = len(batch) - 1
+        for index, args in enumerate(batch):
+            more = index < last
+            handles = len(self.handles)
+            try:
+                value = target(*args)
+                try:
+                    reply = wire_text(["more" if more else "ok"], [value], self.refer)
+                    if more and len(self.handles) > handles:
+                        more = False
+                        reply = wire_text(["ok"], [value], self.refer)
+                except ValueError as error:
+                    more = False
+                    reply = wire_text(["raise", "TypeError", cut(f"the program's answer is not plain data: {describe_exception(error)}", MESSAGE_CHARS)])
+            except BaseException as error:
+                more = False
+                reply = wire_text(["raise", type(error).__name__, cut(describe_exception(error), MESSAGE_CHARS)])
+            self.flush_streams()
+            self.answer(reply)
+            if not more:
+                return
 
     def reply(self, request):
         try:
@@ -1922,12 +2483,15 @@ class Conversation:
                     reply = wire_text(["raise", "TypeError", cut(f"the program's answer is not plain data: {describe_exception(error)}", MESSAGE_CHARS)])
         except BaseException as error:
             reply = wire_text(["raise", type(error).__name__, cut(describe_exception(error), MESSAGE_CHARS)])
+        self.flush_streams()
+        return reply
+
+    def flush_streams(self):
         for stream in self.streams:
             try:
                 stream.flush()
             except BaseException:
                 pass
-        return reply
 
 
 def serve(request_r, answer_w, enter, rehearse_now):
