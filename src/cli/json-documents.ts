@@ -122,6 +122,10 @@ export const SandboxStatusDocumentSchema = z.strictObject({
     privateNetwork: z.boolean(),
     privatePids: z.boolean(),
     privateIpc: z.boolean(),
+    /** Each program has an IPC namespace of its own (as root). */
+    programIpc: z.boolean(),
+    /** Each program runs under koderz's seccomp filter (no namespaces, mounts, BPF). */
+    syscallFilter: z.boolean(),
     programUids: z.boolean(),
     batchCgroup: z.boolean(),
   }),

@@ -40,7 +40,7 @@ async function sandboxStatus(): Promise<SandboxStatus> {
     (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
     (error: unknown) => {
       if (!isKoderzError(error)) throw error;
-      return { available: false, problem: error.message, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programUids: false, batchCgroup: false };
+      return { available: false, problem: error.message, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programIpc: false, syscallFilter: false, programUids: false, batchCgroup: false };
     },
   );
   return {
@@ -78,6 +78,8 @@ function describeStatus(status: SandboxStatus): string {
       side.privateNetwork && "no network",
       side.privatePids && "private pids",
       side.privateIpc && "private IPC",
+      side.programIpc && "an IPC namespace per program",
+      side.syscallFilter && "a syscall filter per program",
       side.batchCgroup && "a cgroup per batch",
       side.programUids && "programs under uids of their own",
     ].filter(Boolean);
