@@ -7,7 +7,7 @@ import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.j
 import { keepTail } from "./runner-session.js";
 import { pythonRoot, type PythonRoot } from "./python-root.js";
 import { joinCgroupsPrefix, makeRunnerCgroup, type RunnerCgroupLimits } from "./runner-cgroup.js";
-import { RUNNER_CAPABILITIES, RUNNER_CAPABILITIES_UNFILTERED } from "./runner-privileges.js";
+import { RUNNER_CAPABILITIES, RUNNER_CAPABILITIES_IN_USER_NAMESPACE, RUNNER_CAPABILITIES_UNFILTERED } from "./runner-privileges.js";
 import { parseRunnerLine, type RunnerReady } from "./runner-protocol.js";
 import { runnerPath } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
@@ -192,18 +192,21 @@ export class ProcessSandbox implements Sandbox {
  * its parent; a session of its own (no terminal to inject keystrokes into); no new privileges.
  * As root no user namespace is made (program uids must be real uids), and every capability is
  * dropped but `capabilities` (RUNNER_CAPABILITIES, or fewer where the runner cannot filter its
- * programs' syscalls). The runner is the namespace's first process, so a program can
+ * programs' syscalls); as another user, those of RUNNER_CAPABILITIES_IN_USER_NAMESPACE are kept
+ * in bubblewrap's user namespace. The runner is the namespace's first process, so a program can
  * signal it only with signals it handles, even under its uid.
  */
 export function bubblewrapArgs(
   root: PythonRoot,
   runnerFile: string,
   asRoot: boolean,
-  capabilities: readonly string[] = RUNNER_CAPABILITIES,
+  capabilities: readonly string[] = asRoot ? RUNNER_CAPABILITIES : RUNNER_CAPABILITIES_IN_USER_NAMESPACE,
 ): string[] {
+  const keep = capabilities.flatMap((capability) => ["--cap-add", `CAP_${capability}`]);
   const sized = (bytes: number, mountPoint: string): string[] => ["--perms", "1777", "--size", String(bytes), "--tmpfs", mountPoint];
   return [
-    ...(asRoot ? ["--cap-drop", "ALL", ...capabilities.flatMap((capability) => ["--cap-add", `CAP_${capability}`])] : ["--unshare-user", "--disable-userns"]),
+    // Not root: a user namespace, where the capabilities kept are over its own namespaces alone.
+    ...(asRoot ? ["--cap-drop", "ALL", ...keep] : ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", ...keep]),
     "--unshare-net",
     "--unshare-ipc",
     "--unshare-pid",
@@ -289,12 +292,12 @@ function bubblewrapConfinement(python: string): Promise<Confinement> {
 async function checkedConfinement(python: string): Promise<Confinement> {
   const root = await pythonRoot(python);
   const asRoot = process.getuid?.() === 0;
-  let capabilities: readonly string[] = RUNNER_CAPABILITIES;
+  let capabilities: readonly string[] = asRoot ? RUNNER_CAPABILITIES : RUNNER_CAPABILITIES_IN_USER_NAMESPACE;
   let probe = await probeRunner(root, asRoot, capabilities);
-  if (asRoot && probe.exitCode === RUNNER_REFUSED_EXIT) {
+  if (probe.exitCode === RUNNER_REFUSED_EXIT) {
     // No libseccomp here: without the filter CAP_SYS_ADMIN would be too much to hold, so the
     // runner goes without it, and programs without IPC namespaces of their own.
-    capabilities = RUNNER_CAPABILITIES_UNFILTERED;
+    capabilities = asRoot ? RUNNER_CAPABILITIES_UNFILTERED : [];
     probe = await probeRunner(root, asRoot, capabilities);
   }
   if (!probe.ready?.warm.includes("numpy")) {

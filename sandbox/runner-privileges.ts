@@ -13,3 +13,10 @@ export const RUNNER_CAPABILITIES = ["SETUID", "SETGID", "SYS_ADMIN"] as const;
 
 /** What the runner needs when it cannot filter its programs' syscalls: no IPC namespace per program then. */
 export const RUNNER_CAPABILITIES_UNFILTERED = ["SETUID", "SETGID"] as const;
+
+/**
+ * The process sandbox run by another user than root: bubblewrap's user namespace gives the runner
+ * SYS_ADMIN over the namespaces it owns (an IPC namespace per program, no power over the host);
+ * programs share the runner's uid there, and each candidate drops it before its program.
+ */
+export const RUNNER_CAPABILITIES_IN_USER_NAMESPACE = ["SYS_ADMIN"] as const;

@@ -103,6 +103,8 @@ export const SandboxStatusDocumentSchema = z.strictObject({
     imageId: z.string().nullable(),
     imageCreated: z.string().nullable(),
     ready: z.boolean(),
+    /** The engine's cgroup version; the container's cgroup holds a batch, none holds one program. */
+    cgroupVersion: z.union([z.literal(1), z.literal(2)]).nullable(),
   }),
   /** `koderz solve`'s image; null when the engine does not answer. */
   workspace: z
