@@ -40,8 +40,9 @@ const RUNNER_MEMORY_BYTES = 256 * 1024 * 1024;
  * under a uid of its own slot, in an IPC namespace of its own and behind the runner's syscall
  * filter (under Docker's seccomp profile too), judged by a thread it cannot reach. No cgroup per
  * program: on cgroup v1 a container shares the host's cgroup namespace, so the container's
- * cgroup (memory, pids, CPU below) holds the batch, and per-program rlimits each program. Inside, sandbox/runner.py (passed with
- * `python3 -c`, so the image needs nothing of ours) forks one candidate per program. Containers
+ * cgroup (memory, pids, CPU below) holds the batch, and per-program rlimits each program.
+ * Inside, sandbox/runner.py (passed with `python3 -c`, so the image needs nothing of ours) forks
+ * one candidate per program. Containers
  * stay warm across batches (RunnerPool), so container start-up is paid once, not per batch.
  * A container is removed when a batch is aborted or fails, when it idles too long, and at
  * close(); if this process dies, the runner sees its stdin close and the engine auto-removes
