@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ProcessSandbox } from "../sandbox/process-sandbox.js";
+import { bubblewrapArgs, ProcessSandbox } from "../sandbox/process-sandbox.js";
+import { pythonRoot } from "../sandbox/python-root.js";
+import { RUNNER_CAPABILITIES, RUNNER_CAPABILITIES_UNFILTERED } from "../sandbox/runner-privileges.js";
+import { runnerPath } from "../sandbox/runner-source.js";
 import type { Program, Sandbox, Verdict } from "../sandbox/sandbox.js";
 import { BOTH_SANDBOXES } from "./helpers/sandboxes.js";
 import { program, RIGHT_COMPLETION } from "./sandbox-attacks.js";
@@ -204,3 +209,36 @@ function holdSysvAlone(): Program {
     timeoutSeconds: 5,
   };
 }
+
+/**
+ * Without libseccomp the runner cannot filter its programs' syscalls: holding CAP_SYS_ADMIN it
+ * refuses to start (programs would get namespaces and mounts), and without it it runs, saying
+ * that programs get neither an IPC namespace of their own nor the filter.
+ */
+describe.runIf(process.getuid?.() === 0)("the runner without libseccomp", () => {
+  async function runnerWithoutLibseccomp(capabilities: readonly string[]) {
+    const root = await pythonRoot("/usr/bin/python3");
+    const library = root.args.find((arg) => arg.startsWith("/") && arg.includes("libseccomp.so"));
+    expect(library, "the sandbox's root binds libseccomp").toBeDefined();
+    const args = bubblewrapArgs(root, runnerPath(), true, capabilities).slice(0, -1); // without the final "--"
+    const config = JSON.stringify({ workers: 1, workRoot: "/work", programUidBase: 61000 });
+    return execa("bwrap", [...args, "--ro-bind", "/dev/null", realpathSync(library!), "--", root.python, "-I", "-B", "/koderz/runner.py", config], {
+      input: "",
+      reject: false,
+      timeout: 60_000,
+    });
+  }
+
+  test("holding CAP_SYS_ADMIN, it refuses to run programs, and says why", async () => {
+    const run = await runnerWithoutLibseccomp(RUNNER_CAPABILITIES);
+    expect(run.exitCode).toBe(3);
+    expect(run.stdout).not.toContain('"ready"');
+    expect(run.stderr).toContain("refusing to run programs: CAP_SYS_ADMIN is held but the syscall filter cannot be installed");
+  });
+
+  test("without it, it runs and says programs get no IPC namespace of their own and no filter", async () => {
+    const run = await runnerWithoutLibseccomp(RUNNER_CAPABILITIES_UNFILTERED);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout.split("\n")[0]!)).toMatchObject({ ready: true, programIpc: false, syscallFilter: false });
+  });
+});
