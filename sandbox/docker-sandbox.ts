@@ -36,9 +36,13 @@ const RUNNER_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /**
  * Runs batches in containers: no network, read-only root, tmpfs work dirs, memory, pids and CPU
- * caps, no capabilities but setuid/setgid, no privilege gain, every program under a uid of its
- * own slot, judged by a thread it cannot reach. Inside, sandbox/runner.py (passed with
- * `python3 -c`, so the image needs nothing of ours) forks one candidate per program. Containers
+ * caps, no capabilities but RUNNER_CAPABILITIES (see there), no privilege gain, every program
+ * under a uid of its own slot, in an IPC namespace of its own and behind the runner's syscall
+ * filter (under Docker's seccomp profile too), judged by a thread it cannot reach. No cgroup per
+ * program: on cgroup v1 a container shares the host's cgroup namespace, so the container's
+ * cgroup (memory, pids, CPU below) holds the batch, and per-program rlimits each program.
+ * Inside, sandbox/runner.py (passed with `python3 -c`, so the image needs nothing of ours) forks
+ * one candidate per program. Containers
  * stay warm across batches (RunnerPool), so container start-up is paid once, not per batch.
  * A container is removed when a batch is aborted or fails, when it idles too long, and at
  * close(); if this process dies, the runner sees its stdin close and the engine auto-removes

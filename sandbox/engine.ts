@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type Docker from "dockerode";
+import { z } from "zod";
 import { SANDBOX_IMAGE } from "./image-names.js";
 
 export { SANDBOX_IMAGE };
@@ -51,6 +52,18 @@ export async function inspectImage(docker: Docker, image = SANDBOX_IMAGE): Promi
     if (statusCode(error) === 404) return null;
     throw error;
   }
+}
+
+const engineInfo = z.object({ CgroupVersion: z.enum(["1", "2"]).optional() });
+
+/**
+ * The cgroup version the engine runs its containers under (null: it did not say). On v1 a
+ * container shares the host's cgroup namespace, so no cgroup can be made for one program
+ * inside it: the container's cgroup holds the batch as a whole.
+ */
+export async function engineCgroupVersion(docker: Docker): Promise<1 | 2 | null> {
+  const parsed = engineInfo.safeParse(await docker.info().catch(() => null));
+  return parsed.success && parsed.data.CgroupVersion ? (Number(parsed.data.CgroupVersion) as 1 | 2) : null;
 }
 
 /** The HTTP status of a dockerode error, when it has one. */

@@ -7,7 +7,8 @@ import { RunnerPool, type PoolLimits, type StartedRunner } from "./runner-pool.j
 import { keepTail } from "./runner-session.js";
 import { pythonRoot, type PythonRoot } from "./python-root.js";
 import { joinCgroupsPrefix, makeRunnerCgroup, type RunnerCgroupLimits } from "./runner-cgroup.js";
-import { RUNNER_CAPABILITIES } from "./runner-privileges.js";
+import { RUNNER_CAPABILITIES, RUNNER_CAPABILITIES_IN_USER_NAMESPACE, RUNNER_CAPABILITIES_UNFILTERED } from "./runner-privileges.js";
+import { parseRunnerLine, type RunnerReady } from "./runner-protocol.js";
 import { runnerPath } from "./runner-source.js";
 import type { Program, RunOptions, Sandbox, Verdict } from "./sandbox.js";
 
@@ -38,6 +39,13 @@ export interface ProcessIsolation {
   /** SysV IPC objects and POSIX message queues die with the runner (a private IPC namespace). */
   privateIpc: boolean;
   /**
+   * Each program has an IPC namespace of its own: its SysV objects and POSIX queues are unseen by
+   * the programs beside it and after it, and die with it (as root: the runner needs CAP_SYS_ADMIN).
+   */
+  programIpc: boolean;
+  /** Each program runs under a seccomp filter: no namespaces, mounts, BPF, keyrings or io_uring. */
+  syscallFilter: boolean;
+  /**
    * Each program runs under a uid of its own slot rather than as the runner (when root runs
    * koderz and such a uid can read Python): it cannot reach its judge, the runner or another
    * program, and all its processes and files are removed after it.
@@ -64,6 +72,9 @@ interface Confinement {
   prefix: string[];
   runner: string;
   workRoot: string | null;
+  /** What the runner said it gives each program here (its ready line, in the probe). */
+  programIpc: boolean;
+  syscallFilter: boolean;
 }
 
 /**
@@ -98,12 +109,16 @@ export class ProcessSandbox implements Sandbox {
       process.getuid?.() === 0 ? await firstRunnableByProgramUids(options.python ? [requested] : [requested, SYSTEM_PYTHON]) : undefined;
     const python = forProgramUids ?? requested;
     const unconfined = process.env[UNCONFINED_ENV] === "unconfined";
-    const confinement = unconfined ? { prefix: [], runner: runnerPath(), workRoot: null } : await bubblewrapConfinement(python);
+    const confinement: Confinement = unconfined
+      ? { prefix: [], runner: runnerPath(), workRoot: null, programIpc: false, syscallFilter: false }
+      : await bubblewrapConfinement(python);
     const isolation: ProcessIsolation = {
       confined: !unconfined,
       privateNetwork: !unconfined,
       privatePids: !unconfined,
       privateIpc: !unconfined,
+      programIpc: confinement.programIpc,
+      syscallFilter: confinement.syscallFilter,
       programUids: forProgramUids !== undefined,
       batchCgroup: await cgroupsWork(),
     };
@@ -176,13 +191,22 @@ export class ProcessSandbox implements Sandbox {
  * work root; its own network (loopback only), IPC, pid, UTS and mount namespaces; killed with
  * its parent; a session of its own (no terminal to inject keystrokes into); no new privileges.
  * As root no user namespace is made (program uids must be real uids), and every capability is
- * dropped but RUNNER_CAPABILITIES. The runner is the namespace's first process, so a program can
+ * dropped but `capabilities` (RUNNER_CAPABILITIES, or fewer where the runner cannot filter its
+ * programs' syscalls); as another user, those of RUNNER_CAPABILITIES_IN_USER_NAMESPACE are kept
+ * in bubblewrap's user namespace. The runner is the namespace's first process, so a program can
  * signal it only with signals it handles, even under its uid.
  */
-export function bubblewrapArgs(root: PythonRoot, runnerFile: string, asRoot: boolean): string[] {
+export function bubblewrapArgs(
+  root: PythonRoot,
+  runnerFile: string,
+  asRoot: boolean,
+  capabilities: readonly string[] = asRoot ? RUNNER_CAPABILITIES : RUNNER_CAPABILITIES_IN_USER_NAMESPACE,
+): string[] {
+  const keep = capabilities.flatMap((capability) => ["--cap-add", `CAP_${capability}`]);
   const sized = (bytes: number, mountPoint: string): string[] => ["--perms", "1777", "--size", String(bytes), "--tmpfs", mountPoint];
   return [
-    ...(asRoot ? ["--cap-drop", "ALL", ...RUNNER_CAPABILITIES.flatMap((capability) => ["--cap-add", `CAP_${capability}`])] : ["--unshare-user", "--disable-userns"]),
+    // Not root: a user namespace, where the capabilities kept are over its own namespaces alone.
+    ...(asRoot ? ["--cap-drop", "ALL", ...keep] : ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", ...keep]),
     "--unshare-net",
     "--unshare-ipc",
     "--unshare-pid",
@@ -266,25 +290,70 @@ function bubblewrapConfinement(python: string): Promise<Confinement> {
 }
 
 async function checkedConfinement(python: string): Promise<Confinement> {
-  const { execa } = await import("execa");
   const root = await pythonRoot(python);
-  const prefix = [BUBBLEWRAP, ...bubblewrapArgs(root, runnerPath(), process.getuid?.() === 0)];
-  const probe = await execa(prefix[0]!, [...prefix.slice(1), root.python, "-I", "-B", "-c", "import numpy"], {
-    reject: false,
-    timeout: 60_000,
-    extendEnv: false,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-  });
-  if (probe.exitCode !== 0) {
-    const missing = (probe as { code?: string }).code === "ENOENT";
-    const why = missing ? "bubblewrap (bwrap) is not installed" : `bubblewrap could not start Python in it: ${String(probe.stderr ?? "").trim().split("\n").pop() || `exit ${probe.exitCode}`}`;
+  const asRoot = process.getuid?.() === 0;
+  let capabilities: readonly string[] = asRoot ? RUNNER_CAPABILITIES : RUNNER_CAPABILITIES_IN_USER_NAMESPACE;
+  let probe = await probeRunner(root, asRoot, capabilities);
+  if (probe.exitCode === RUNNER_REFUSED_EXIT) {
+    // No libseccomp here: without the filter CAP_SYS_ADMIN would be too much to hold, so the
+    // runner goes without it, and programs without IPC namespaces of their own.
+    capabilities = asRoot ? RUNNER_CAPABILITIES_UNFILTERED : [];
+    probe = await probeRunner(root, asRoot, capabilities);
+  }
+  if (!probe.ready?.warm.includes("numpy")) {
+    const why = probe.missing
+      ? "bubblewrap (bwrap) is not installed"
+      : probe.ready
+        ? "numpy does not import in it"
+        : `bubblewrap could not start Python in it: ${probe.stderr.trim().split("\n").pop() || `exit ${probe.exitCode}`}`;
     throw new KoderzError(
       "sandbox_unavailable",
       `the process sandbox cannot confine programs: ${why}`,
-      `${missing ? "install it (apt-get install -y bubblewrap)" : "as another user than root, bubblewrap needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"}, or use the Docker sandbox; ${UNCONFINED_ENV}=unconfined runs programs with rlimits alone, able to read your files (never for untrusted output)`,
+      `${probe.missing ? "install it (apt-get install -y bubblewrap)" : "as another user than root, bubblewrap needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"}, or use the Docker sandbox; ${UNCONFINED_ENV}=unconfined runs programs with rlimits alone, able to read your files (never for untrusted output)`,
     );
   }
-  return { prefix, runner: SANDBOX_RUNNER, workRoot: SANDBOX_WORK_ROOT };
+  return {
+    prefix: [BUBBLEWRAP, ...bubblewrapArgs(root, runnerPath(), asRoot, capabilities)],
+    runner: SANDBOX_RUNNER,
+    workRoot: SANDBOX_WORK_ROOT,
+    programIpc: probe.ready.programIpc,
+    syscallFilter: probe.ready.syscallFilter,
+  };
+}
+
+/** How the runner exits when it holds CAP_SYS_ADMIN but cannot filter its programs' syscalls. */
+const RUNNER_REFUSED_EXIT = 3;
+
+/**
+ * The runner itself, started in bubblewrap with no program to run: it imports numpy, probes
+ * what it can give each program (an IPC namespace, the syscall filter), says so on its ready
+ * line and ends.
+ */
+async function probeRunner(
+  root: PythonRoot,
+  asRoot: boolean,
+  capabilities: readonly string[],
+): Promise<{ ready: RunnerReady | null; exitCode: number | undefined; stderr: string; missing: boolean }> {
+  const { execa } = await import("execa");
+  const prefix = [BUBBLEWRAP, ...bubblewrapArgs(root, runnerPath(), asRoot, capabilities)];
+  const config: RunnerConfig = { ...DEFAULT_PROGRAM_LIMITS, workers: 1, workRoot: SANDBOX_WORK_ROOT, programUidBase: asRoot ? PROGRAM_UID_BASE : null };
+  const probe = await execa(prefix[0]!, [...prefix.slice(1), root.python, "-I", "-B", SANDBOX_RUNNER, JSON.stringify(config)], {
+    reject: false,
+    timeout: 60_000,
+    input: "",
+    extendEnv: false,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  });
+  const ready = String(probe.stdout ?? "")
+    .split("\n")
+    .map(parseRunnerLine)
+    .find((message) => message?.kind === "ready");
+  return {
+    ready: ready?.kind === "ready" && probe.exitCode === 0 ? ready.ready : null,
+    exitCode: probe.exitCode,
+    stderr: String(probe.stderr ?? ""),
+    missing: (probe as { code?: string }).code === "ENOENT",
+  };
 }
 
 /** The interpreter's real path: a pyenv shim would need the caller's environment to work. */

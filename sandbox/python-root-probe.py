@@ -6,7 +6,8 @@ them). Prints one JSON object:
   directories  what is bound whole: the standard library, lib-dynload, numpy (and numpy.libs)
   hidden       site-packages directories inside those, to cover with an empty tmpfs
   libraries    every shared library the interpreter, its extension modules and numpy's need,
-               by the path the dynamic loader looks it up under (the ELF interpreter among them)
+               and those the runner loads by name (RUNNER_LIBRARIES), by the path the dynamic
+               loader looks it up under (the ELF interpreter among them)
 Libraries are found by reading the ELF files' DT_NEEDED entries, not by loading them: importing
 every extension module to see what gets mapped costs half a second of CPU per sandbox opened.
 """
@@ -24,6 +25,9 @@ import sysconfig
 PT_LOAD, PT_DYNAMIC, PT_INTERP = 1, 2, 3
 DT_NEEDED, DT_STRTAB, DT_RPATH, DT_RUNPATH = 1, 5, 15, 29
 # Where glibc's loader looks when neither the cache nor a run path names a library.
+# Loaded by sandbox/runner.py through ctypes (libseccomp builds each program's syscall filter);
+# bound when this machine has them.
+RUNNER_LIBRARIES = ("libseccomp.so.2",)
 DEFAULT_DIRS = ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib")
 
 
@@ -87,6 +91,14 @@ class Elf:
                 self.run_paths += [part.replace("$ORIGIN", origin).replace("${ORIGIN}", origin) for part in text(value).split(":") if part]
 
 
+class LoadedByName:
+    """Libraries nothing links to but the runner opens by name, looked up as DT_NEEDED ones."""
+
+    def __init__(self, names):
+        self.needed = list(names)
+        self.run_paths = []
+
+
 def loader_cache(wide):
     """soname -> path, as `ldconfig -p` lists the loader's cache, for this word size."""
     names = {}
@@ -133,7 +145,7 @@ def main():
     executable = Elf(os.path.realpath(sys.executable))
     cache = loader_cache(executable.wide)
     libraries = [executable.interpreter] if executable.interpreter else []
-    pending = [executable]
+    pending = [executable, LoadedByName(RUNNER_LIBRARIES)]
     for directory in (dynload, numpy_dir, numpy_dir + ".libs"):
         for path in shared_objects(directory) if os.path.isdir(directory) else ():
             try:

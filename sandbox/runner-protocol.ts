@@ -67,6 +67,10 @@ const readySchema = z.object({
   uid: z.number(),
   programUids: z.boolean(),
   pid1: z.boolean(),
+  /** Each program has an IPC namespace of its own (its SysV objects and POSIX queues die with it); unsaid: none. */
+  programIpc: z.boolean().default(false),
+  /** Each program runs under the runner's seccomp filter (no namespaces, mounts, BPF, ...); unsaid: none. */
+  syscallFilter: z.boolean().default(false),
 });
 
 /** A verdict's text is cut here (the runner cuts it too): a 60 MB exception message stays the program's. */

@@ -35,10 +35,14 @@ Who decides a verdict. Each program has two parts:
     costs milliseconds on a virtual machine, and the candidate's fork is the one a program must pay.
     A program with no `check` passes when its source runs to its end: such a program judges
     itself, and only its author's trust goes with it.
-After a program ends, its slot's reaper (root: the program's uid cannot signal, renice or pin
-it) sends a short-lived sweeper that kills everything of the slot's uid and removes its files
-and SysV IPC objects; the slot is used again only once its uid owns no process at all, zombies
-included. Each program's work dir is made by root with a random name.
+Each candidate has an IPC namespace of its own where the runner may make one (root with
+CAP_SYS_ADMIN: its SysV objects and POSIX queues are unseen by every other program and die with
+it), and a seccomp filter that refuses its program namespaces, mounts and other kernel surface
+no program needs (see ProgramIsolation). After a program ends, its slot's reaper (root: the
+program's uid cannot signal, renice or pin it) sends a short-lived sweeper that kills everything
+of the slot's uid and removes its files (and, without a namespace of its own, its SysV IPC
+objects); the slot is used again only once its uid owns no process at all, zombies included.
+Each program's work dir is made by root with a random name.
 
 Verdicts follow openai/human-eval's execution.py: the candidate's code runs through exec() in a
 fresh globals dict, with the same reliability guard; "failed: {e}" for any exception, "timed
@@ -132,10 +136,17 @@ def main():
     # Neither programs of our own uid nor anyone else may read our memory or fds through /proc.
     make_undumpable()
     vsize_bytes = mapped_bytes()
+    ISOLATION.prepare()
+    if has_capability(CAP_SYS_ADMIN) and not ISOLATION.syscall_filter:
+        # The sandbox gave us CAP_SYS_ADMIN for the programs' IPC namespaces, which (in Docker)
+        # opens namespaces and mounts to every process: without the filter, programs would have them.
+        sys.stderr.write("koderz runner: refusing to run programs: CAP_SYS_ADMIN is held but the syscall filter cannot be installed (libseccomp.so.2 is missing here)\n")
+        sys.exit(3)
     # Forked before any program is read: candidates come from the launcher and inherit no test;
     # the zygote starts the reapers that clean up after them.
     launcher = Launcher(config, uid_base, vsize_bytes)
     zygote = Zygote(config, uid_base)
+    capabilities_without(CAP_SYS_ADMIN)()  # the launcher's alone, for its candidates
     # A program signalling its parent must not end the batch; the host stops us with SIGKILL.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -153,6 +164,8 @@ def main():
         "uid": os.getuid(),
         "programUids": uid_base is not None,
         "pid1": os.getpid() == 1,
+        "programIpc": ISOLATION.ipc_namespace,
+        "syscallFilter": ISOLATION.syscall_filter,
     })
     try:
         runner.loop()
@@ -206,21 +219,212 @@ def make_undumpable():
         pass
 
 
+# ---------------------------------------------------------------------------------------------
+# What each program gets of its own besides its uid: an IPC namespace, and a syscall filter.
+
 CLONE_NEWIPC = 0x08000000
+# The namespace flags of clone(2) and unshare(2).
+CLONE_NAMESPACES = (
+    0x00020000,  # CLONE_NEWNS
+    0x02000000,  # CLONE_NEWCGROUP
+    0x04000000,  # CLONE_NEWUTS
+    CLONE_NEWIPC,
+    0x10000000,  # CLONE_NEWUSER
+    0x20000000,  # CLONE_NEWPID
+    0x40000000,  # CLONE_NEWNET
+)
+CAP_SYS_ADMIN = 21
+# Syscalls a program is refused (EPERM), whatever the sandbox around it allows. Making an IPC
+# namespace per program needs CAP_SYS_ADMIN in the runner, and Docker's default seccomp profile
+# then opens these to every process of the container: with them an unprivileged program makes a
+# user namespace, holds every capability in it and mounts, builds namespaces or loads BPF, all
+# kernel surface no program needs. So each candidate installs this filter before its program:
+# namespaces (unshare, setns, and clone with a namespace flag), mounts, and what else Docker
+# opens only with CAP_SYS_ADMIN or shuts for everyone (keyrings, io_uring, modules, reboot).
+DENIED_SYSCALLS = (
+    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "bpf", "perf_event_open",
+    "fanotify_init", "lookup_dcookie", "name_to_handle_at", "open_by_handle_at", "quotactl",
+    "quotactl_fd", "setdomainname", "sethostname", "syslog", "keyctl", "add_key", "request_key",
+    "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "acct", "swapon",
+    "swapoff", "reboot",
+)
+SCMP_ACT_ALLOW = 0x7FFF0000
+SCMP_ACT_ERRNO = 0x00050000
+SCMP_CMP_MASKED_EQ = 7
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_SET_NO_NEW_PRIVS = 22, 2, 38
 
 
-def ipc_unsharer():
-    """unshare(CLONE_NEWIPC), bound once in the launcher, before any candidate is forked."""
+class ProgramIsolation:
+    """What the runner found it can give each program here, probed once at its start (a fork):
+    an IPC namespace of its own (unshare(CLONE_NEWIPC) needs CAP_SYS_ADMIN: the Docker sandbox
+    and the process sandbox run as root grant it to the runner; as another user there is none),
+    and the syscall filter (libseccomp builds it once; each candidate loads it with two prctl
+    calls). Candidates do both right after their fork, off their program's clock; a candidate
+    that cannot, where the probe could, fails its program rather than run it with less."""
+
+    def __init__(self):
+        self.ipc_namespace = False
+        self.syscall_filter = False
+        self._unshare = self._prctl = self._program = self._get_errno = None
+        self._drop_sys_admin = lambda: None
+
+    def prepare(self):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+        except Exception:
+            return self
+        self._unshare = libc.unshare
+        self._prctl = libc.prctl
+        self._prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+        self._get_errno = ctypes.get_errno
+        self._program = syscall_filter_program(ctypes)
+        self._address = ctypes.addressof(self._program) if self._program is not None else 0
+        self._drop_sys_admin = capabilities_without(CAP_SYS_ADMIN)
+        # The probe: what a candidate will do, in a child that then ends.
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                if self._unshare(CLONE_NEWIPC) == 0:
+                    code |= 1
+                if self._program is not None:
+                    self.confine()
+                    code |= 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        self.syscall_filter = code >= 0 and bool(code & 2)
+        # Never an IPC namespace without the filter: CAP_SYS_ADMIN alone opens too much (above).
+        self.ipc_namespace = code >= 0 and bool(code & 1) and self.syscall_filter
+        return self
+
+    def enter(self):
+        """In a fresh candidate, still the runner's uid: its own IPC namespace, then the filter."""
+        if self.ipc_namespace and self._unshare(CLONE_NEWIPC) != 0:
+            raise OSError(self._get_errno(), "could not give the program an IPC namespace of its own")
+        # Its program gets none of it (nor, from bubblewrap, an inheritable set); the setuid to
+        # the slot's uid then clears the rest.
+        self._drop_sys_admin()
+        if self.syscall_filter:
+            self.confine()
+
+    def confine(self):
+        prctl = self._prctl
+        if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._address, 0, 0) != 0:
+            raise OSError(self._get_errno(), "could not install the program's syscall filter")
+
+
+def syscall_filter_program(ctypes):
+    """DENIED_SYSCALLS as a classic BPF program (struct sock_fprog), built by libseccomp for this
+    machine's architecture (a syscall of another ABI, as x32's on x86-64, is killed); None where
+    libseccomp is missing."""
+    try:
+        seccomp = ctypes.CDLL("libseccomp.so.2")
+    except OSError:
+        return None
+
+    class ArgCompare(ctypes.Structure):
+        _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("length", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    seccomp.seccomp_init.restype = ctypes.c_void_p
+    seccomp.seccomp_init.argtypes = (ctypes.c_uint32,)
+    seccomp.seccomp_release.argtypes = (ctypes.c_void_p,)
+    seccomp.seccomp_syscall_resolve_name.argtypes = (ctypes.c_char_p,)
+    seccomp.seccomp_rule_add_array.argtypes = (ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p)
+    seccomp.seccomp_export_bpf.argtypes = (ctypes.c_void_p, ctypes.c_int)
+    context = seccomp.seccomp_init(SCMP_ACT_ALLOW)
+    if not context:
+        return None
+    read_end = write_end = None
+    try:
+        def deny(name, action=SCMP_ACT_ERRNO | errno.EPERM, masks=(None,)):
+            number = seccomp.seccomp_syscall_resolve_name(name.encode())
+            if number < 0:
+                return  # not a syscall of this architecture
+            for mask in masks:
+                compare = None if mask is None else ctypes.byref(ArgCompare(0, SCMP_CMP_MASKED_EQ, mask, mask))
+                if seccomp.seccomp_rule_add_array(context, action, number, 0 if mask is None else 1, compare) != 0:
+                    raise OSError(errno.EINVAL, f"libseccomp refused the rule for {name}")
+
+        for name in DENIED_SYSCALLS:
+            deny(name)
+        # clone(2) with any namespace flag; clone3(2) keeps its flags in memory a filter cannot
+        # read, so it is "not implemented", and the C library falls back to clone (as in Docker).
+        deny("clone", masks=CLONE_NAMESPACES)
+        deny("clone3", action=SCMP_ACT_ERRNO | errno.ENOSYS)
+        read_end, write_end = os.pipe()
+        if seccomp.seccomp_export_bpf(context, write_end) != 0:
+            return None
+        os.close(write_end)
+        write_end = None
+        code = b""
+        while True:
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            code += chunk
+    except OSError:
+        return None
+    finally:
+        seccomp.seccomp_release(context)
+        for fd in (read_end, write_end):
+            if fd is not None:
+                os.close(fd)
+    if not code or len(code) % 8:
+        return None
+    instructions = ctypes.create_string_buffer(code, len(code))
+    program = Program(len(code) // 8, ctypes.addressof(instructions))
+    program.instructions = instructions  # kept alive with it
+    return program
+
+
+def has_capability(number):
+    try:
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("CapEff:"))
+        return bool(int(line.split()[1], 16) >> number & 1)
+    except (OSError, StopIteration, ValueError):
+        return False
+
+
+def capabilities_without(number):
+    """A call that takes one capability out of this process's effective and permitted sets, and
+    empties its inheritable set (bubblewrap fills it), for good; prepared here so that a fresh
+    candidate pays one capset(2). A no-op where capabilities cannot be read."""
     try:
         import ctypes
 
-        unshare = ctypes.CDLL(None, use_errno=True).unshare
+        class Header(ctypes.Structure):
+            _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+        class Data(ctypes.Structure):
+            _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+        if libc.capget(ctypes.byref(header), data) != 0:
+            return lambda: None
+        word, bit = divmod(number, 32)
+        data[word].effective &= ~(1 << bit)
+        data[word].permitted &= ~(1 << bit)
+        for half in data:
+            half.inheritable = 0
+        capset, header_ref = libc.capset, ctypes.byref(header)
+        return lambda: capset(header_ref, data)
     except Exception:
         return lambda: None
-    return lambda: unshare(CLONE_NEWIPC)
 
 
-UNSHARE_IPC = lambda: None  # noqa: E731 (the launcher binds the real one)
+# Set by main() before the launcher and the zygote are forked.
+ISOLATION = ProgramIsolation()
 
 
 def mapped_bytes():
@@ -293,8 +497,6 @@ def launcher_main(sock, config, uid_base, vsize_bytes):
         sys.stdin = UnreadableInput()
         sys.argv = [""]
         fork = plain_fork()
-        global UNSHARE_IPC
-        UNSHARE_IPC = ipc_unsharer()
         reliability_guard()
         gc.freeze()  # the warm heap: never scanned by a candidate's collections, never copied by them
         receive, reply, close = socket.recv_fds, sock.send, os.close
@@ -376,6 +578,7 @@ class Zygote:
 
 def zygote_main(sock, config, uid_base):
     try:
+        capabilities_without(CAP_SYS_ADMIN)()  # its reapers need none of it
         # The runner's protocol channel is the runner's alone.
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
@@ -532,7 +735,8 @@ def run_sweeper(uid, roots):
                 pause = min(pause * 2, 0.01)
             for root in roots:
                 remove_owned_by(root, uid)
-            remove_ipc_objects(uid)
+            if not ISOLATION.ipc_namespace:  # else they died with the program's own namespace
+                remove_ipc_objects(uid)
         finally:
             os._exit(0)
     while True:
@@ -2226,6 +2430,8 @@ def run_candidate(request_r, answer_w, output_w, slot, config, uid_base, vsize_b
         os.dup2(output_w, 1)
         os.dup2(output_w, 2)
         close_fds_except({request_r, answer_w})
+        # Its own IPC namespace and the syscall filter, before anything of a program can run.
+        ISOLATION.enter()
         try:
             adj = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
             try:
@@ -2293,17 +2499,14 @@ def rehearse(workdir):
 
 
 def enter_slot(slot, timeout, config, uid_base, vsize_bytes):
-    """What the program runs as: the slot's uid, its own IPC namespace where the kernel lets us
-    make one, a fresh directory of its own, and its limits. The directory's name is
+    """What the program runs as: the slot's uid (its candidate has its IPC namespace and syscall
+    filter already, see ProgramIsolation), a fresh directory of its own, and its limits. The directory's name is
     unpredictable, so no program can make the next one's in advance; with program uids it is
     made by root (owner root, group the slot's: the program writes in it, cannot remove,
     rename or replace it)."""
     uid = slot_uid(slot, uid_base)
     workdir = os.path.join(work_root(config), f"{workdir_prefix(slot)}{os.urandom(12).hex()}")
     if uid is not None:
-        # Without CAP_SYS_ADMIN (the sandboxes drop it) this fails, and the slot's reaper
-        # removes the SysV objects the program's uid made instead.
-        UNSHARE_IPC()
         os.setgroups([])
         os.setgid(uid)
         mask = os.umask(0o007)

@@ -64,13 +64,17 @@ export function weakerIsolationWarning(why: string, isolation: ProcessIsolation)
     isolation.confined ? "a root filesystem of Python, its standard library and numpy alone (no file, dataset or socket of this machine)" : "",
     isolation.privateNetwork ? "no network" : "",
     isolation.privatePids ? "no sight of this machine's processes" : "",
-    isolation.privateIpc ? "IPC objects that die with the sandbox" : "",
+    isolation.programIpc ? "an IPC namespace each (SysV objects unseen by other programs, dying with the program)" : isolation.privateIpc ? "IPC objects that die with the sandbox" : "",
+    isolation.syscallFilter ? "a syscall filter (no namespaces, mounts, BPF, keyrings or io_uring)" : "",
     isolation.programUids ? "a uid of their own, out of reach of their judge and of each other" : "",
     isolation.batchCgroup ? "a cgroup for the batch with memory, pids and CPU limits" : "",
   ].filter(Boolean);
   const gaps = isolation.confined
     ? [
-        `share this machine's kernel (no seccomp filter${isolation.batchCgroup ? "" : "; no cgroup: memory and CPU are held by per-program rlimits alone"})`,
+        `share this machine's kernel (${isolation.syscallFilter ? "behind a syscall filter, not Docker's profile" : "no seccomp filter"}${isolation.batchCgroup ? "; one cgroup for the batch, none per program" : "; no cgroup: memory and CPU are held by per-program rlimits alone"})`,
+        isolation.programIpc
+          ? ""
+          : `share one IPC namespace per batch (a program's SysV objects are seen by the programs beside it${isolation.programUids ? ", and removed after it" : " and after it, until the batch ends"})`,
         isolation.programUids
           ? ""
           : "run under the runner's uid, as koderz does not run as root: a program can end the runner's helpers (failing, never passing, the programs of its batch), see the programs beside it, and leave processes or files for the next program of its slot",

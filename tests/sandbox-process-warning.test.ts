@@ -6,7 +6,7 @@ import { ProcessSandbox, type ProcessIsolation } from "../sandbox/process-sandbo
 import { weakerIsolationWarning } from "../sandbox/select.js";
 import { KoderzError } from "../src/errors.js";
 
-const asRoot: ProcessIsolation = { confined: true, privateNetwork: true, privatePids: true, privateIpc: true, programUids: true, batchCgroup: true };
+const asRoot: ProcessIsolation = { confined: true, privateNetwork: true, privatePids: true, privateIpc: true, programIpc: true, syscallFilter: true, programUids: true, batchCgroup: true };
 
 /** The process sandbox's startup line says plainly what it cannot guarantee on this machine. */
 describe("the process sandbox's startup warning", () => {
@@ -15,21 +15,25 @@ describe("the process sandbox's startup warning", () => {
     expect(warning).toMatch(/^WARNING: untrusted code runs in the PROCESS sandbox/);
     expect(warning).toContain("no file, dataset or socket of this machine");
     expect(warning).toContain("a uid of their own");
-    expect(warning).toContain("share this machine's kernel");
+    expect(warning).toContain("share this machine's kernel (behind a syscall filter");
+    expect(warning).toContain("an IPC namespace each");
+    expect(warning).toContain("one cgroup for the batch, none per program");
     expect(warning).not.toContain("runner's uid");
+    expect(warning).not.toContain("share one IPC namespace");
   });
 
   test("not root: programs share the runner's uid, and get no cgroup", () => {
-    const warning = weakerIsolationWarning("you chose --sandbox process", { ...asRoot, programUids: false, batchCgroup: false });
+    const warning = weakerIsolationWarning("you chose --sandbox process", { ...asRoot, programIpc: false, programUids: false, batchCgroup: false });
     expect(warning).toContain("run under the runner's uid, as koderz does not run as root");
     expect(warning).toContain("leave processes or files for the next program of its slot");
     expect(warning).toContain("memory and CPU are held by per-program rlimits alone");
+    expect(warning).toContain("share one IPC namespace per batch (a program's SysV objects are seen by the programs beside it and after it, until the batch ends)");
     // Still confined: the root of Python alone and the namespaces do not need root.
     expect(warning).toContain("no file, dataset or socket of this machine");
   });
 
   test("unconfined on request: says programs can read your files and reach the network", () => {
-    const warning = weakerIsolationWarning("you chose --sandbox process", { ...asRoot, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programUids: false });
+    const warning = weakerIsolationWarning("you chose --sandbox process", { ...asRoot, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programIpc: false, syscallFilter: false, programUids: false });
     expect(warning).toContain("are NOT confined (KODERZ_PROCESS_SANDBOX=unconfined)");
     expect(warning).toContain("can read your files");
     expect(warning).toContain("reach the network");

@@ -111,6 +111,8 @@ export const SandboxStatusDocumentSchema = z.strictObject({
     imageId: z.string().nullable(),
     imageCreated: z.string().nullable(),
     ready: z.boolean(),
+    /** The engine's cgroup version; the container's cgroup holds a batch, none holds one program. */
+    cgroupVersion: z.union([z.literal(1), z.literal(2)]).nullable(),
   }),
   /** `koderz solve`'s image; null when the engine does not answer. */
   workspace: z
@@ -130,6 +132,10 @@ export const SandboxStatusDocumentSchema = z.strictObject({
     privateNetwork: z.boolean(),
     privatePids: z.boolean(),
     privateIpc: z.boolean(),
+    /** Each program has an IPC namespace of its own (as root). */
+    programIpc: z.boolean(),
+    /** Each program runs under koderz's seccomp filter (no namespaces, mounts, BPF). */
+    syscallFilter: z.boolean(),
     programUids: z.boolean(),
     batchCgroup: z.boolean(),
   }),

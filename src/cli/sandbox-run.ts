@@ -1,4 +1,4 @@
-import { connectEngine, engineAddress, engineAnswers, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
+import { connectEngine, engineAddress, engineAnswers, engineCgroupVersion, inspectImage, SANDBOX_IMAGE } from "../../sandbox/engine.js";
 import { buildSandboxImage } from "../../sandbox/image.js";
 import { buildWorkspaceImage, WORKSPACE_IMAGE, workspaceImageState, type WorkspaceImageState } from "../../sandbox/workspace-image.js";
 import { ProcessSandbox, type ProcessIsolation } from "../../sandbox/process-sandbox.js";
@@ -25,7 +25,16 @@ export async function printStatus(options: { json: boolean }): Promise<void> {
 }
 
 interface SandboxStatus {
-  docker: { engine: string; answers: boolean; image: string; imageId: string | null; imageCreated: string | null; ready: boolean };
+  docker: {
+    engine: string;
+    answers: boolean;
+    image: string;
+    imageId: string | null;
+    imageCreated: string | null;
+    ready: boolean;
+    /** The engine's cgroup version (null: unknown); either way the container's cgroup holds the batch, no cgroup holds one program. */
+    cgroupVersion: 1 | 2 | null;
+  };
   /** `koderz solve`'s image: there, and built from the content this koderz would build (null: the engine does not answer). */
   workspace: WorkspaceImageState | null;
   process: { available: boolean; problem: string | null } & ProcessIsolation;
@@ -35,12 +44,13 @@ async function sandboxStatus(): Promise<SandboxStatus> {
   const docker = connectEngine();
   const answers = await engineAnswers(docker);
   const image = answers ? await inspectImage(docker, SANDBOX_IMAGE) : null;
+  const cgroupVersion = answers ? await engineCgroupVersion(docker) : null;
   const workspace = answers ? await workspaceImageState(docker) : null;
   const processSide = await ProcessSandbox.open().then(
     (sandbox) => ({ available: true, problem: null, ...sandbox.isolation }),
     (error: unknown) => {
       if (!isKoderzError(error)) throw error;
-      return { available: false, problem: error.message, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programUids: false, batchCgroup: false };
+      return { available: false, problem: error.message, confined: false, privateNetwork: false, privatePids: false, privateIpc: false, programIpc: false, syscallFilter: false, programUids: false, batchCgroup: false };
     },
   );
   return {
@@ -51,6 +61,7 @@ async function sandboxStatus(): Promise<SandboxStatus> {
       imageId: image?.id ?? null,
       imageCreated: image?.created ?? null,
       ready: answers && image !== null,
+      cgroupVersion,
     },
     workspace,
     process: processSide,
@@ -64,6 +75,11 @@ function describeStatus(status: SandboxStatus): string {
     `image ${docker.image}: ${docker.imageId ? `present (${docker.imageId.slice(7, 19)}, built ${docker.imageCreated})` : docker.answers ? "missing" : "unknown"}`,
     `docker sandbox: ${docker.ready ? "ready (the default)" : "not ready"}`,
   ];
+  if (docker.ready) {
+    lines.push(
+      `  each program: a uid of its own, its own IPC namespace, a syscall filter; memory, pids and CPU held for the batch by the container's cgroup${docker.cgroupVersion ? ` (cgroup v${docker.cgroupVersion})` : ""} and per program by rlimits, no cgroup per program`,
+    );
+  }
   if (!docker.answers) lines.push("  fix: start the engine (systemctl start docker, or nohup dockerd >/tmp/dockerd.log 2>&1 &)");
   else if (!docker.imageId) lines.push("  fix: koderz sandbox build");
   const workspace = status.workspace;
@@ -78,6 +94,8 @@ function describeStatus(status: SandboxStatus): string {
       side.privateNetwork && "no network",
       side.privatePids && "private pids",
       side.privateIpc && "private IPC",
+      side.programIpc && "an IPC namespace per program",
+      side.syscallFilter && "a syscall filter per program",
       side.batchCgroup && "a cgroup per batch",
       side.programUids && "programs under uids of their own",
     ].filter(Boolean);
