@@ -301,8 +301,16 @@ function readTaskFacts(task: PublicTask): TaskFacts {
   };
 }
 
+/** One compiled pattern per entry point: the simulator asks for the same few names ten thousand times. */
+const definitionPatterns = new Map<string, RegExp>();
+
 function findSignature(prompt: string, entryPoint: string): { parameters: string; returnAnnotation?: string } | null {
-  const start = prompt.search(new RegExp(`def\\s+${escapeRegExp(entryPoint)}\\s*\\(`));
+  let definition = definitionPatterns.get(entryPoint);
+  if (!definition) {
+    definition = new RegExp(`def\\s+${escapeRegExp(entryPoint)}\\s*\\(`);
+    definitionPatterns.set(entryPoint, definition);
+  }
+  const start = prompt.search(definition);
   if (start < 0) return null;
   const open = prompt.indexOf("(", start);
   let depth = 0;
