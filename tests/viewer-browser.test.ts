@@ -1,10 +1,9 @@
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openStore, runName, type Store } from "../src/store/index.js";
-import { startViewer, type RunningViewer } from "../src/report/viewer/server.js";
-import { collectPageErrors, launchChromium, recordForeignRequests } from "./helpers/browser.js";
+import { runName, type Store } from "../src/store/index.js";
+import { openViewerInBrowser, showView, type ViewerInBrowser, type ViewerPage } from "./helpers/viewer-in-browser.js";
 import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN, DEEP_RUN, HOSTILE_PROBLEM, HOSTILE_TEXT } from "./fixtures/report-fixtures.js";
-import { makeExperiment, makeRun, makeSteps, tempStore } from "./fixtures/store-fixtures.js";
+import { makeExperiment, makeRun, makeSteps } from "./fixtures/store-fixtures.js";
 
 /**
  * `koderz view` end to end in headless Chromium: runs → a run → a problem → its steps, every
@@ -13,10 +12,7 @@ import { makeExperiment, makeRun, makeSteps, tempStore } from "./fixtures/store-
  */
 
 let store: Store;
-let viewerStore: Store;
-let cleanup: () => void;
-let viewer: RunningViewer;
-let browser: Browser;
+let session: ViewerInBrowser;
 let page: Page;
 let pageErrors: string[];
 let foreignRequests: string[];
@@ -24,32 +20,15 @@ let foreignRequests: string[];
 const count = (n: number) => n.toLocaleString("en-US");
 const dollars = (d: number) => `$${d.toFixed(4)}`;
 
-/** Does something that changes the page, then waits for the viewer to finish drawing `view`. */
-async function goTo(view: "runs" | "run" | "experiment" | "error", action: () => Promise<unknown>): Promise<void> {
-  await page.evaluate(() => document.getElementById("app")!.removeAttribute("data-view"));
-  await action();
-  await page.waitForSelector(`#app[data-view="${view}"]`);
-}
+const goTo = (view: ViewerPage, action: () => Promise<unknown>) => showView(page, view, action);
 
 beforeAll(async () => {
-  let dbPath: string;
-  ({ store, cleanup, dbPath } = tempStore());
-  buildReportStore(store);
-  viewerStore = openStore({ path: dbPath, mustExist: true });
-  viewer = await startViewer({ store: viewerStore, host: "127.0.0.1", port: 0 });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  pageErrors = collectPageErrors(page);
-  foreignRequests = await recordForeignRequests(page, (url) => url.startsWith(viewer.url));
-  await page.goto(viewer.url);
-  await page.waitForSelector('#app[data-view="runs"]');
+  session = await openViewerInBrowser(buildReportStore);
+  ({ store, page, pageErrors, foreignRequests } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await viewer?.close();
-  viewerStore?.close();
-  cleanup?.();
+  await session?.close();
 });
 
 describe("koderz view in Chromium", () => {

@@ -1,10 +1,11 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { calledModels, openStore, runName, runSuite, type ExperimentRecord, type StepRecord, type Store } from "../src/store/index.js";
-import { startViewer, type RunningViewer } from "../src/report/viewer/server.js";
-import { collectPageErrors, launchChromium, recordForeignRequests } from "./helpers/browser.js";
+import { calledModels, runName, runSuite, type ExperimentRecord, type StepRecord, type Store } from "../src/store/index.js";
+import type { RunningViewer } from "../src/report/viewer/server.js";
+import { collectPageErrors } from "./helpers/browser.js";
+import { openViewerInBrowser, showView, type ViewerInBrowser, type ViewerPage } from "./helpers/viewer-in-browser.js";
 import { BASELINE_RUN, buildReportStore, COMPARATIVE_RUN, DEEP_RUN, FRONTIER_MODEL, HOSTILE_TEXT } from "./fixtures/report-fixtures.js";
-import { makeExperiment, makeRun, makeSteps, tempStore } from "./fixtures/store-fixtures.js";
+import { makeExperiment, makeRun, makeSteps } from "./fixtures/store-fixtures.js";
 
 /**
  * `koderz view` as a place to compare, in headless Chromium: the runs list's identity columns,
@@ -25,8 +26,7 @@ const PATCH = "diff --git a/app.py b/app.py\n--- a/app.py\n+++ b/app.py\n@@ -1 +
 const HOSTILE_CODE = `def page():\n    return "${HOSTILE_TEXT.replaceAll('"', "'")}"  # <b>bold?</b>\n`;
 
 let store: Store;
-let viewerStore: Store;
-let cleanup: () => void;
+let session: ViewerInBrowser;
 let viewer: RunningViewer;
 let browser: Browser;
 let page: Page;
@@ -81,36 +81,19 @@ function buildStore(target: Store): void {
   target.finishRun(IMPORT_RUN, "finished");
 }
 
-/** Does something that changes the page, then waits for the viewer to finish drawing `view`. */
-async function goTo(view: "runs" | "run" | "experiment" | "compare" | "error", action: () => Promise<unknown>): Promise<void> {
-  await page.evaluate(() => document.getElementById("app")!.removeAttribute("data-view"));
-  await action();
-  await page.waitForSelector(`#app[data-view="${view}"]`);
-}
+const goTo = (view: ViewerPage, action: () => Promise<unknown>) => showView(page, view, action);
 
 const visibleRunIds = () => page.locator("tr[data-run]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-run")));
 const allRuns = () => store.listRuns();
 const costOf = (runId: string) => (store.getRun(runId).tags.includes("cost:unknown") ? null : store.armTotals(runId).reduce((t, a) => t + a.costUsd, 0));
 
 beforeAll(async () => {
-  let dbPath: string;
-  ({ store, cleanup, dbPath } = tempStore());
-  buildStore(store);
-  viewerStore = openStore({ path: dbPath, mustExist: true });
-  viewer = await startViewer({ store: viewerStore, host: "127.0.0.1", port: 0 });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  pageErrors = collectPageErrors(page);
-  foreignRequests = await recordForeignRequests(page, (url) => url.startsWith(viewer.url));
-  await page.goto(viewer.url);
-  await page.waitForSelector('#app[data-view="runs"]');
+  session = await openViewerInBrowser(buildStore);
+  ({ store, viewer, browser, page, pageErrors, foreignRequests } = session);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await viewer?.close();
-  viewerStore?.close();
-  cleanup?.();
+  await session?.close();
 });
 
 describe("the runs list", () => {
