@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ProcessSandbox } from "../sandbox/process-sandbox.js";
 import type { Program, Sandbox, Verdict } from "../sandbox/sandbox.js";
-import { BOTH_SANDBOXES } from "./helpers/sandboxes.js";
+import { BOTH_SANDBOXES, openWithProgramUids } from "./helpers/sandboxes.js";
 import {
   ANSWER_BOMBS,
   criterionProgram,
@@ -256,14 +255,10 @@ const TOUCH_OTHERS: Program = {
   timeoutSeconds: 5,
 };
 
-describe.each(BOTH_SANDBOXES)("$name sandbox: verdicts cannot be forged", ({ name, open }) => {
+describe.each(BOTH_SANDBOXES)("$name sandbox: verdicts cannot be forged", (sandboxKind) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await open();
-    if (sandbox instanceof ProcessSandbox && !sandbox.isolation.programUids) {
-      // Without uids of their own, programs share the runner's uid: the fences below need root.
-      throw new Error(`the ${name} sandbox runs programs under the caller's uid here; these tests need root`);
-    }
+    sandbox = await openWithProgramUids(sandboxKind);
   });
   afterAll(async () => {
     await sandbox?.close();

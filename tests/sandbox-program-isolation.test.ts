@@ -7,7 +7,7 @@ import { pythonRoot } from "../sandbox/python-root.js";
 import { RUNNER_CAPABILITIES, RUNNER_CAPABILITIES_UNFILTERED } from "../sandbox/runner-privileges.js";
 import { runnerPath } from "../sandbox/runner-source.js";
 import type { Program, Sandbox, Verdict } from "../sandbox/sandbox.js";
-import { BOTH_SANDBOXES } from "./helpers/sandboxes.js";
+import { BOTH_SANDBOXES, openWithProgramUids } from "./helpers/sandboxes.js";
 import { program, RIGHT_COMPLETION } from "./sandbox-attacks.js";
 
 /**
@@ -157,13 +157,10 @@ assert not opened, opened
   timeoutSeconds: 10,
 };
 
-describe.each(BOTH_SANDBOXES)("$name sandbox: each program's IPC namespace and syscall filter", ({ name, open }) => {
+describe.each(BOTH_SANDBOXES)("$name sandbox: each program's IPC namespace and syscall filter", (sandboxKind) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await open();
-    if (sandbox instanceof ProcessSandbox && !sandbox.isolation.programUids) {
-      throw new Error(`the ${name} sandbox runs programs under the caller's uid here; these tests need root`);
-    }
+    sandbox = await openWithProgramUids(sandboxKind);
   });
   afterAll(async () => {
     await sandbox?.close();
@@ -190,7 +187,7 @@ describe.each(BOTH_SANDBOXES)("$name sandbox: each program's IPC namespace and s
     expect(results(verdicts)).toEqual([["escapes", "passed"], ...honest.map((item): [string, string] => [item.id, "passed"])]);
   });
 
-  test.runIf(name === "process")("the process sandbox says each program has its IPC namespace and syscall filter", () => {
+  test.runIf(sandboxKind.name === "process")("the process sandbox says each program has its IPC namespace and syscall filter", () => {
     expect((sandbox as ProcessSandbox).isolation).toMatchObject({ programIpc: true, syscallFilter: true });
   });
 });
