@@ -5,11 +5,11 @@ import { describe, expect, it } from "vitest";
 import type { Agent } from "../agents/agent.js";
 import type { Mode } from "../policy/actions.js";
 import type { EpisodeState } from "../policy/features.js";
-import { rungEndState } from "../src/orchestrator/solve/auto-mode.js";
 import type { RungEnd } from "../src/orchestrator/engine/ladder-climb.js";
 import { SolveTrajectory } from "../src/orchestrator/solve/solve-trajectory.js";
 import { openStore } from "../src/store/index.js";
 import { ReplayEnvironment } from "../training/replay-environment.js";
+import { ladderEpisodeState } from "../training/ladder-state.js";
 import { replayLogFromStore } from "../training/replay-log.js";
 
 /**
@@ -54,7 +54,8 @@ describe("solve's rung-end state and training's", () => {
       rungTokens: 0,
       trajectory: { rungs: rungs.slice(0, upTo + 1).map((r) => ({ mode: r.mode, steps: trajectory.steps.slice(r.from, r.to) })), startRung: 0, rungCount: 3 },
     });
-    const solveStates = [await rungEndState(end(0)), await rungEndState(end(1))];
+    // solve's atRungEnd asks in ladderEpisodeState(end.trajectory) (engine/ask-policy.ts askAtRungEnd).
+    const solveStates = [ladderEpisodeState(end(0).trajectory), ladderEpisodeState(end(1).trajectory)];
 
     // Training: the same steps stored as one run per rung's mode (a deep run so a third rung exists), replayed up to the same decisions.
     const dir = await mkdtemp(path.join(tmpdir(), "koderz-state-equality-"));

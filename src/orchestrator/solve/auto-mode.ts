@@ -1,6 +1,5 @@
 import type { RepoTask } from "../../../tasks/repo-task.js";
 import type { PublicTask } from "../../../tasks/task.js";
-import type { EpisodeState } from "../../../policy/features.js";
 import { KoderzError } from "../../errors.js";
 import type { RungEnd } from "../engine/ladder-climb.js";
 import type { SolveMode } from "./solve-pipeline.js";
@@ -30,10 +29,4 @@ export async function loadSolvePolicy(policyPath: string | undefined, task: Repo
     chooseMode: (allowedModes) => askStartMode(policy, issue, allowedModes),
     atRungEnd: (end) => askAtRungEnd(policy, issue, end.trajectory),
   };
-}
-
-/** The state `atRungEnd` asks the policy in: the one training builds from the same trajectory (training/ladder-state.ts). */
-export async function rungEndState(end: RungEnd): Promise<EpisodeState> {
-  const { ladderEpisodeState } = await import("../../../training/ladder-state.js");
-  return ladderEpisodeState(end.trajectory);
 }
