@@ -3,7 +3,7 @@ import type { Agent } from "../../agents/agent.js";
 import type { Sandbox } from "../../sandbox/sandbox.js";
 import type { Task } from "../../tasks/task.js";
 import type { ModelBackend } from "../llm/types.js";
-import { experimentIdFor, type Store } from "../store/index.js";
+import { escalationsTag, experimentIdFor, type Store } from "../store/index.js";
 import { runAutoExperiment, type AutoExperimentOutcome, type AutoPilot } from "./auto-experiment.js";
 import type { Budget } from "./budget.js";
 import { chosenModeTag } from "../../policy/chosen-mode-tag.js";
@@ -137,7 +137,7 @@ export async function runBenchmark(job: BenchmarkJob): Promise<BenchmarkProgress
               scoreCriteria: outcome.criteria,
               measures: outcome.measures,
               // chosen_mode: lets results, compare and the replay environment see auto mode's mode mix.
-              tags: ["benchmark_run", `mode:${arm.mode}`, ...(auto ? [chosenModeTag(auto.chosenMode)] : []), ...(auto && job.ladder ? [`escalations:${auto.escalations}`] : [])],
+              tags: ["benchmark_run", `mode:${arm.mode}`, ...(auto ? [chosenModeTag(auto.chosenMode)] : []), ...(auto && job.ladder ? [escalationsTag(auto.escalations)] : [])],
             },
             outcome.steps.map((step, index) => ({ ...step, experimentId, index })),
           );

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CHOSEN_MODE_TAG, ESCALATIONS_TAG, tagValue } from "./experiment-tags.js";
 import type { ExperimentRecord, RunRecord } from "./records.js";
 
 /**
@@ -6,8 +7,8 @@ import type { ExperimentRecord, RunRecord } from "./records.js";
  * the store holds: the ladder in the run's config, and on each experiment the tags the
  * orchestrator writes, `chosen_mode:MODE` (where the policy started) and `escalations:N` (rungs
  * climbed). Built from the stored records, never from a session's memory, so a resumed run's
- * figures cover every session. The tag names are the orchestrator's (policy/chosen-mode-tag.ts,
- * benchmark-runner.ts); the store reads them here because it is the layer below both.
+ * figures cover every session. The tags are spelled once, in experiment-tags.ts, for the
+ * orchestrator that writes them and every reader.
  */
 
 const count = z.number().int().nonnegative();
@@ -41,9 +42,6 @@ export const EscalationFiguresSchema = z.strictObject({
 
 export type RungFigures = z.infer<typeof RungFiguresSchema>;
 export type EscalationFigures = z.infer<typeof EscalationFiguresSchema>;
-
-const ESCALATIONS_TAG = "escalations:";
-const CHOSEN_MODE_TAG = "chosen_mode:";
 
 /** The ladder as a run's config stores it (older runs named a ladder of models' agent `role`). */
 const StoredLadder = z.union([
@@ -79,10 +77,6 @@ export function escalationFigures(run: Pick<RunRecord, "config">, experiments: r
   }
   const described = ladder.kind === "modes" ? ladder.modes.join(" > ") : `${ladder.agent}: ${ladder.models.join(" > ")}`;
   return { ladder: described, rungs, escalations, unrecorded };
-}
-
-function tagValue(tags: readonly string[], prefix: string): string | undefined {
-  return tags.find((tag) => tag.startsWith(prefix))?.slice(prefix.length);
 }
 
 function tagNumber(tags: readonly string[], prefix: string): number | undefined {

@@ -14,6 +14,7 @@ export * from "./group-totals.js";
 export * from "./export.js";
 export * from "./run-listing.js";
 export { lockRun, type RunLock } from "./run-lock.js";
+export { CHOSEN_MODE_TAG, escalationsTag, tagValue } from "./experiment-tags.js";
 // The PostgreSQL engine itself, for the job queue: its jobs and results commit in one transaction.
 export { PgStore, finishRunIfComplete, lockRunOutcomes, pairOutcome, redactedUrl } from "./postgres-engine.js";
 export { isPostgresUrl } from "./postgres-url.js";

@@ -8,7 +8,7 @@ import { publicIssue, uncommittedChanges, type RepoCheckout, type RepoTask } fro
 import { KoderzError } from "../../errors.js";
 import { withCallLog, type ModelConfig } from "../../llm/index.js";
 import type { ModelBackend } from "../../llm/types.js";
-import { experimentIdFor, newRunId, type ExperimentRecord, type RunRecord, type Store } from "../../store/index.js";
+import { escalationsTag, experimentIdFor, newRunId, type ExperimentRecord, type RunRecord, type Store } from "../../store/index.js";
 import { chosenModeTag } from "../../../policy/chosen-mode-tag.js";
 import type { ModelChoice } from "../agent-models.js";
 import { describeLadder, ladderModels, type Ladder } from "../ladder.js";
@@ -425,7 +425,7 @@ function recordSolve(store: Store, record: SolveRecord): void {
         `source:${record.task.source}`,
         ...(record.outcome.stoppedBy ? ["stopped_by_budget"] : []),
         ...(record.auto ? [chosenModeTag(record.mode)] : []),
-        ...("escalations" in record.outcome ? [`escalations:${record.outcome.escalations}`] : []),
+        ...("escalations" in record.outcome ? [escalationsTag(record.outcome.escalations)] : []),
         ...(record.extra?.tags ?? []),
       ],
     },
